@@ -1,0 +1,358 @@
+//! loom models: the application side runs the shipped index code, a second thread plays the
+//! kernel with the protocol of `io_uring(7)` (acquire the producer's counter, read the slot,
+//! release the consumer's counter). Slot contents live in `loom::cell::UnsafeCell`, so loom
+//! reports any read of a slot that is not ordered after its write (a torn or stale entry).
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --lib index`.
+
+use super::*;
+use loom::cell::UnsafeCell;
+use loom::sync::Arc;
+use loom::thread;
+
+/// Shared memory of a ring with `N` slots: the two counters and the slot payloads.
+struct Shared<const N: usize> {
+    head: AtomicU32,
+    tail: AtomicU32,
+    slots: [UnsafeCell<u64>; N],
+}
+
+impl<const N: usize> Shared<N> {
+    fn new(start: u32) -> Self {
+        Self {
+            head: AtomicU32::new(start),
+            tail: AtomicU32::new(start),
+            slots: core::array::from_fn(|_| UnsafeCell::new(0)),
+        }
+    }
+    fn write(&self, slot: u32, v: u64) {
+        self.slots[slot as usize].with_mut(|p| unsafe { *p = v });
+    }
+    fn read(&self, slot: u32) -> u64 {
+        self.slots[slot as usize].with(|p| unsafe { *p })
+    }
+}
+
+/// SQ: the application pushes `TOTAL` entries through a 2-slot ring whose counters start just
+/// below `u32::MAX`, publishing after every push or every second push; the simulated kernel
+/// consumes them in order. Covers wraparound of the counters, the full ring (the application
+/// spins until the kernel frees a slot) and the empty ring (the kernel spins).
+#[test]
+fn sq_publish_consume_wraps() {
+    for batch in [1u32, 2] {
+        loom::model(move || {
+            const TOTAL: u64 = 4;
+            let start = u32::MAX - 1;
+            let shared = Arc::new(Shared::<2>::new(start));
+
+            let kernel = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let mut head = start;
+                    let mut seen = 0u64;
+                    while seen < TOTAL {
+                        let tail = shared.tail.load(Ordering::Acquire);
+                        if tail == head {
+                            thread::yield_now();
+                            continue;
+                        }
+                        while head != tail {
+                            let v = shared.read(head & 1);
+                            assert_eq!(v, seen + 1, "kernel saw a stale or torn SQE");
+                            seen += 1;
+                            head = head.wrapping_add(1);
+                            shared.head.store(head, Ordering::Release);
+                        }
+                    }
+                })
+            };
+
+            let mut sq = SqProducer::new(start, 2);
+            let mut next = 1u64;
+            while next <= TOTAL {
+                match sq.reserve(&shared.head) {
+                    Some(slot) => {
+                        shared.write(slot, next);
+                        next += 1;
+                        if sq.unpublished() >= batch || next > TOTAL {
+                            sq.publish(&shared.tail, &shared.head);
+                        }
+                    }
+                    None => {
+                        // Full: what's reserved must be published for the kernel to drain it.
+                        sq.publish(&shared.tail, &shared.head);
+                        thread::yield_now();
+                    }
+                }
+            }
+            kernel.join().unwrap();
+            assert_eq!(sq.used(&shared.head), 0);
+        });
+    }
+}
+
+/// SQ with 128-byte entries on a mixed ring (4 slots): a two-slot reservation at the last slot
+/// takes a pad slot first; the kernel consumes pad (1 slot) and big entries (2 slots, marked by
+/// their payload) and never sees a big entry split across the wrap.
+#[test]
+fn sq_mixed_two_slot_entries() {
+    loom::model(|| {
+        const PAD: u64 = 1 << 32;
+        const BIG: u64 = 1 << 33;
+        let start = u32::MAX - 2; // slot 1 of 4
+        let shared = Arc::new(Shared::<4>::new(start));
+        // small, big, big: the second big entry lands on the last slot and needs a pad.
+        let plan = [(false, 1u64), (true, 2), (true, 3)];
+
+        let kernel = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let mut head = start;
+                let mut got = Vec::new();
+                while got.len() < 3 {
+                    let tail = shared.tail.load(Ordering::Acquire);
+                    if tail == head {
+                        thread::yield_now();
+                        continue;
+                    }
+                    let v = shared.read(head & 3);
+                    let n = if v & BIG != 0 {
+                        assert_ne!(head & 3, 3, "big SQE split across the wrap");
+                        assert_eq!(shared.read((head + 1) & 3), v, "second half torn");
+                        2
+                    } else {
+                        1
+                    };
+                    if v & PAD == 0 {
+                        got.push(v & 0xff);
+                    }
+                    head = head.wrapping_add(n);
+                    shared.head.store(head, Ordering::Release);
+                }
+                assert_eq!(got, vec![1, 2, 3]);
+            })
+        };
+
+        let mut sq = SqProducer::new(start, 4);
+        for (big, v) in plan {
+            loop {
+                if big {
+                    if let Some(r) = sq.reserve2(&shared.head) {
+                        if let Some(pad) = r.pad {
+                            shared.write(pad, PAD);
+                        }
+                        shared.write(r.index, BIG | v);
+                        shared.write((r.index + 1) & 3, BIG | v);
+                        break;
+                    }
+                } else if let Some(slot) = sq.reserve(&shared.head) {
+                    shared.write(slot, v);
+                    break;
+                }
+                sq.publish(&shared.tail, &shared.head);
+                thread::yield_now();
+            }
+            sq.publish(&shared.tail, &shared.head);
+        }
+        kernel.join().unwrap();
+    });
+}
+
+/// CQ: the simulated kernel posts `TOTAL` completions into a 2-slot ring (waiting while it is
+/// full), the application reaps them with the shipped consumer code, releasing one at a time or
+/// in batches, across u32 wraparound.
+#[test]
+fn cq_post_reap_wraps() {
+    for batch in [1u32, 2] {
+        loom::model(move || {
+            const TOTAL: u64 = 4;
+            let start = u32::MAX - 1;
+            let shared = Arc::new(Shared::<2>::new(start));
+
+            let kernel = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let mut tail = start;
+                    let mut v = 1u64;
+                    while v <= TOTAL {
+                        let head = shared.head.load(Ordering::Acquire);
+                        if tail.wrapping_sub(head) == 2 {
+                            thread::yield_now();
+                            continue;
+                        }
+                        shared.write(tail & 1, v);
+                        v += 1;
+                        tail = tail.wrapping_add(1);
+                        shared.tail.store(tail, Ordering::Release);
+                    }
+                })
+            };
+
+            let mut cq = CqConsumer::new(start, 2);
+            let mut expect = 1u64;
+            let mut unreleased = 0;
+            while expect <= TOTAL {
+                if cq.ready(&shared.tail) == 0 {
+                    cq.release(&shared.head);
+                    unreleased = 0;
+                    thread::yield_now();
+                    continue;
+                }
+                let v = shared.read(cq.next_slot());
+                assert_eq!(v, expect, "application saw a stale or torn CQE");
+                expect += 1;
+                cq.consume(1);
+                unreleased += 1;
+                if unreleased >= batch {
+                    cq.release(&shared.head);
+                    unreleased = 0;
+                }
+            }
+            cq.release(&shared.head);
+            kernel.join().unwrap();
+        });
+    }
+}
+
+/// CQ with mixed 16/32-byte entries (4 slots): a 32-byte completion that would straddle the wrap
+/// is preceded by a skip entry; the application advances by slots, ignores skips and reads both
+/// halves of every big entry.
+#[test]
+fn cq_mixed_skip_and_big() {
+    loom::model(|| {
+        let f32 = uring_uapi::IORING_CQE_F_32 as u64;
+        let skip = uring_uapi::IORING_CQE_F_SKIP as u64;
+        let start = 1u32; // slot 1 of 4
+        let shared = Arc::new(Shared::<4>::new(start));
+        // values: low byte = id, upper bits = flags. small 1, big 2 (slots 2-3), big 3 (at slot 0
+        // after wrap), small 4.
+        let posts = [(false, 1u64), (true, 2), (true, 3), (false, 4)];
+
+        let kernel = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let mut tail = start;
+                for (big, id) in posts {
+                    loop {
+                        let head = shared.head.load(Ordering::Acquire);
+                        let free = 4 - tail.wrapping_sub(head);
+                        let at_end = tail & 3 == 3;
+                        let need = if big { if at_end { 3 } else { 2 } } else { 1 };
+                        if need > free {
+                            thread::yield_now();
+                            continue;
+                        }
+                        if big && at_end {
+                            shared.write(tail & 3, skip << 8);
+                            tail = tail.wrapping_add(1);
+                        }
+                        if big {
+                            shared.write(tail & 3, (f32 << 8) | id);
+                            shared.write((tail + 1) & 3, 0xB16 << 40 | id);
+                            tail = tail.wrapping_add(2);
+                        } else {
+                            shared.write(tail & 3, id);
+                            tail = tail.wrapping_add(1);
+                        }
+                        shared.tail.store(tail, Ordering::Release);
+                        break;
+                    }
+                }
+            })
+        };
+
+        let mut cq = CqConsumer::new(start, 4);
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            if cq.ready(&shared.tail) == 0 {
+                cq.release(&shared.head);
+                thread::yield_now();
+                continue;
+            }
+            let v = shared.read(cq.next_slot());
+            let flags = (v >> 8) as u32;
+            if flags & uring_uapi::IORING_CQE_F_SKIP != 0 {
+                cq.consume(1);
+                continue;
+            }
+            let n = mixed_cqe_slots(flags);
+            if n == 2 {
+                assert_ne!(cq.next_slot(), 3, "big CQE split across the wrap");
+                let extra = shared.read(cq.slot_at(1));
+                assert_eq!(extra, 0xB16 << 40 | (v & 0xff), "second half torn");
+            }
+            got.push(v & 0xff);
+            cq.consume(n);
+            cq.release(&shared.head);
+        }
+        assert_eq!(got, vec![1, 2, 3, 4]);
+        kernel.join().unwrap();
+    });
+}
+
+/// Buffer ring: the application adds buffer ids at `tail + offset` and publishes with one
+/// release store per batch, across u16 wraparound; a simulated kernel consumer takes them from
+/// its head (plain mode: whole buffers; incremental mode: the same buffer several times until
+/// it is used up). Every id is handed out exactly once (plain) and never half-written.
+#[test]
+fn buf_ring_publish_consume() {
+    for incremental in [false, true] {
+        loom::model(move || {
+            const ENTRIES: u32 = 2;
+            let start = u16::MAX; // tail wraps on the first advance
+            let tail = Arc::new(AtomicU16::new(start));
+            let slots: Arc<[UnsafeCell<u64>; 2]> =
+                Arc::new(core::array::from_fn(|_| UnsafeCell::new(0)));
+            let head = Arc::new(AtomicU16::new(start));
+
+            let kernel = {
+                let (tail, slots, head) = (tail.clone(), slots.clone(), head.clone());
+                thread::spawn(move || {
+                    let mut h = start;
+                    let mut got = Vec::new();
+                    let mut left_in_buf = 2u32; // incremental: each buffer serves 2 reads
+                    while got.len() < 3 {
+                        let t = tail.load(Ordering::Acquire);
+                        if t == h {
+                            thread::yield_now();
+                            continue;
+                        }
+                        let v = slots[(h & 1) as usize].with(|p| unsafe { *p });
+                        assert!(v >= 1 && v <= 3, "torn buffer entry");
+                        if incremental && left_in_buf > 1 {
+                            left_in_buf -= 1; // partial use: the buffer stays at head
+                            continue;
+                        }
+                        left_in_buf = 2;
+                        got.push(v);
+                        h = h.wrapping_add(1);
+                        head.store(h, Ordering::Release);
+                    }
+                    assert_eq!(got, vec![1, 2, 3]);
+                })
+            };
+
+            let mut br = BufRingProducer::new(start, ENTRIES);
+            let mut next = 1u64;
+            while next <= 3 {
+                let kh = head.load(Ordering::Acquire);
+                let free = ENTRIES as u16 - br.available(kh);
+                if free == 0 {
+                    thread::yield_now();
+                    continue;
+                }
+                // add up to `free` buffers, then one tail store for the batch
+                let n = (free as u64).min(4 - next) as u16;
+                for off in 0..n {
+                    let slot = br.slot(off);
+                    let id = next + off as u64;
+                    slots[slot as usize].with_mut(|p| unsafe { *p = id });
+                }
+                next += n as u64;
+                br.advance(&tail, n);
+            }
+            kernel.join().unwrap();
+            assert_eq!(br.tail(), start.wrapping_add(3));
+        });
+    }
+}
