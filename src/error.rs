@@ -1,0 +1,260 @@
+//! The crate's error type.
+//!
+//! Two kinds of failure reach a caller:
+//! - **kernel errors** keep their errno: system calls return [`std::io::Error`] (check
+//!   [`std::io::Error::raw_os_error`]), completions carry an [`Errno`](crate::Errno);
+//! - **client-side validation** catches arguments the kernel would reject (or that would be
+//!   undefined behaviour to pass) before any system call, and names the problem with a variant of
+//!   [`Error`].
+//!
+//! Calls that can fail both ways return [`Result`], whose [`Error::Os`] variant carries the
+//! kernel's error unchanged. `Error` converts into `std::io::Error` (validation errors become
+//! `InvalidInput`, `Unsupported` becomes `Unsupported`), so `?` works in functions returning
+//! `io::Result`.
+
+use std::fmt;
+use std::io;
+
+/// The result of an operation that validates its arguments and may call the kernel.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// What went wrong: a kernel error with its errno, or a named client-side problem.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The kernel returned an error; the errno is kept.
+    Os(io::Error),
+    /// A ring was asked for with 0 entries.
+    ZeroEntries,
+    /// More entries than the kernel allows, without `IORING_SETUP_CLAMP`.
+    TooManyEntries {
+        /// Which queue: `"SQ"`, `"CQ"` or `"buffer ring"`.
+        queue: &'static str,
+        /// The number asked for.
+        requested: u32,
+        /// The largest number allowed.
+        max: u32,
+    },
+    /// The CQ was asked to be smaller than the SQ (after rounding both up to powers of two), or
+    /// `cq_entries` was 0 with `IORING_SETUP_CQSIZE`.
+    InvalidCqSize {
+        /// SQ entries after rounding.
+        sq_entries: u32,
+        /// CQ entries asked for.
+        cq_entries: u32,
+    },
+    /// An entry count that must be a power of two is not.
+    NotPowerOfTwo {
+        /// What was counted.
+        what: &'static str,
+        /// The value given.
+        value: u32,
+    },
+    /// Two setup flags that the kernel refuses together, or a flag without one it requires.
+    ConflictingFlags {
+        /// The flag at fault.
+        flag: &'static str,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// Caller-provided memory is too small for what it must hold.
+    MemoryTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes provided.
+        provided: usize,
+    },
+    /// Caller-provided memory is not aligned as the kernel requires.
+    Misaligned {
+        /// What was misaligned.
+        what: &'static str,
+        /// The alignment required, in bytes.
+        align: usize,
+    },
+    /// An argument is outside the range the kernel accepts.
+    InvalidArgument {
+        /// Which argument.
+        what: &'static str,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// The running kernel does not support this feature (decided by probing, not by version).
+    Unsupported {
+        /// The feature.
+        what: &'static str,
+    },
+    /// The operation needs a ring set up differently (for example 128-byte SQEs).
+    WrongRingKind {
+        /// What the operation needs.
+        needs: &'static str,
+    },
+    /// The submission queue has no free slot.
+    SubmissionQueueFull,
+}
+
+impl Error {
+    /// The kernel's errno, if this is a kernel error.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Os(e) => e.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a kernel error with errno `errno`.
+    pub fn is_errno(&self, errno: i32) -> bool {
+        self.raw_os_error() == Some(errno)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Os(e) => write!(f, "kernel error: {e}"),
+            Error::ZeroEntries => f.write_str("a ring needs at least 1 entry, 0 given"),
+            Error::TooManyEntries { queue, requested, max } => {
+                write!(f, "{requested} {queue} entries requested, the kernel allows at most {max}")
+            }
+            Error::InvalidCqSize { sq_entries, cq_entries } => write!(
+                f,
+                "invalid CQ size {cq_entries}: it must be non-zero and at least the SQ size ({sq_entries})"
+            ),
+            Error::NotPowerOfTwo { what, value } => write!(f, "{what} must be a power of two, got {value}"),
+            Error::ConflictingFlags { flag, reason } => write!(f, "setup flag {flag}: {reason}"),
+            Error::MemoryTooSmall { needed, provided } => {
+                write!(f, "memory too small: {needed} bytes needed, {provided} provided")
+            }
+            Error::Misaligned { what, align } => write!(f, "{what} must be aligned to {align} bytes"),
+            Error::InvalidArgument { what, reason } => write!(f, "invalid {what}: {reason}"),
+            Error::Unsupported { what } => write!(f, "not supported by the running kernel: {what}"),
+            Error::WrongRingKind { needs } => write!(f, "this operation needs {needs}"),
+            Error::SubmissionQueueFull => f.write_str("the submission queue is full"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Os(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Os(e)
+    }
+}
+
+impl From<rustix::io::Errno> for Error {
+    fn from(e: rustix::io::Errno) -> Self {
+        Error::Os(e.into())
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Os(e) => e,
+            Error::Unsupported { .. } => io::Error::new(io::ErrorKind::Unsupported, e),
+            Error::SubmissionQueueFull => io::Error::new(io::ErrorKind::WouldBlock, e),
+            other => io::Error::new(io::ErrorKind::InvalidInput, other),
+        }
+    }
+}
+
+/// The submission queue has no free slot for this entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueFull;
+
+impl fmt::Display for QueueFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the submission queue is full")
+    }
+}
+
+impl std::error::Error for QueueFull {}
+
+impl From<QueueFull> for Error {
+    fn from(_: QueueFull) -> Self {
+        Error::SubmissionQueueFull
+    }
+}
+
+impl From<QueueFull> for io::Error {
+    fn from(e: QueueFull) -> Self {
+        io::Error::new(io::ErrorKind::WouldBlock, e)
+    }
+}
+
+/// An errno value carried by a failed completion ([`Cqe::result`](crate::Cqe::result)): any
+/// `i32`, so every value a completion can hold is representable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Errno(i32);
+
+macro_rules! errnos {
+    ($($name:ident = $libc:ident),* $(,)?) => {
+        impl Errno {
+            $(
+                #[doc = concat!("`", stringify!($libc), "`")]
+                pub const $name: Errno = Errno(libc::$libc);
+            )*
+        }
+    };
+}
+
+errnos! {
+    PERM = EPERM, NOENT = ENOENT, SRCH = ESRCH, INTR = EINTR, IO = EIO, NXIO = ENXIO,
+    TOOBIG = E2BIG, BADF = EBADF, CHILD = ECHILD, AGAIN = EAGAIN, NOMEM = ENOMEM, ACCES = EACCES,
+    FAULT = EFAULT, BUSY = EBUSY, EXIST = EEXIST, XDEV = EXDEV, NODEV = ENODEV, NOTDIR = ENOTDIR,
+    ISDIR = EISDIR, INVAL = EINVAL, NFILE = ENFILE, MFILE = EMFILE, FBIG = EFBIG, NOSPC = ENOSPC,
+    SPIPE = ESPIPE, ROFS = EROFS, PIPE = EPIPE, RANGE = ERANGE, NAMETOOLONG = ENAMETOOLONG,
+    NOSYS = ENOSYS, NOTEMPTY = ENOTEMPTY, NODATA = ENODATA, TIME = ETIME, OVERFLOW = EOVERFLOW,
+    BADFD = EBADFD, NOTSOCK = ENOTSOCK, MSGSIZE = EMSGSIZE, OPNOTSUPP = EOPNOTSUPP,
+    AFNOSUPPORT = EAFNOSUPPORT, ADDRINUSE = EADDRINUSE, ADDRNOTAVAIL = EADDRNOTAVAIL,
+    CONNABORTED = ECONNABORTED, CONNRESET = ECONNRESET, NOBUFS = ENOBUFS, ISCONN = EISCONN,
+    NOTCONN = ENOTCONN, TIMEDOUT = ETIMEDOUT, CONNREFUSED = ECONNREFUSED, ALREADY = EALREADY,
+    INPROGRESS = EINPROGRESS, CANCELED = ECANCELED, OWNERDEAD = EOWNERDEAD,
+}
+
+impl Errno {
+    /// The errno with this number.
+    #[inline]
+    pub const fn from_raw(errno: i32) -> Self {
+        Errno(errno)
+    }
+
+    /// The errno number.
+    #[inline]
+    pub const fn raw_os_error(self) -> i32 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Errno({}: {})", self.0, io::Error::from_raw_os_error(self.0))
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        io::Error::from_raw_os_error(self.0).fmt(f)
+    }
+}
+
+impl std::error::Error for Errno {}
+
+impl From<Errno> for io::Error {
+    fn from(e: Errno) -> Self {
+        io::Error::from_raw_os_error(e.0)
+    }
+}
+
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Self {
+        Error::Os(e.into())
+    }
+}

@@ -1,0 +1,79 @@
+//! # uring: io_uring for Rust, everything liburing does, without C
+//!
+//! io_uring is Linux's asynchronous I/O interface: the application writes submission queue
+//! entries (SQEs) into a ring shared with the kernel, and the kernel answers with completion
+//! queue entries (CQEs) in a second ring (`io_uring(7)`). This crate is a pure-Rust equivalent of
+//! liburing: ring setup with every `IORING_SETUP_*` flag, submission and completion handling with
+//! all of liburing's submit and wait variants, typed encoders for operations, probes, and (in
+//! progress) registered resources, provided buffer rings and kernel-managed buffer rings.
+//!
+//! ```no_run
+//! use uring::{op, Ring};
+//!
+//! let mut ring = Ring::new(8)?;
+//! ring.sq().push(&op::Nop::new().build().user_data(42))?;
+//! ring.submit_and_wait(1)?;
+//! let cqe = ring.cq().pop().expect("one completion");
+//! assert_eq!(cqe.user_data(), 42);
+//! assert_eq!(cqe.result(), Ok(0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Layout
+//! - [`Builder`] / [`Ring`]: setup and the submit/wait calls ([`setup`], [`ring`]).
+//! - [`SubmissionQueue`], [`Sqe`], [`SafeSqe`]: entries and how they are pushed ([`sq`], [`sqe`]).
+//! - [`CompletionQueue`], [`Cqe`], [`Cqe32`]: completions ([`cq`], [`cqe`]).
+//! - [`op`]: encoders, one per operation.
+//! - [`probe`]: [`Features`] and [`Probe`].
+//! - [`uapi`]: the kernel ABI (the `uring-uapi` crate), under the kernel's names.
+//!
+//! ## Safety
+//! Encoding an entry is safe. Pushing an entry that points at caller memory is `unsafe`
+//! ([`SubmissionQueue::push_raw`]): the memory must outlive the operation. Entries that point at
+//! nothing the caller owns are [`SafeSqe`]s and push safely ([`SubmissionQueue::push`]).
+//!
+//! ## Minimum supported Rust version
+//! 1.85.
+
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
+
+pub use uring_uapi as uapi;
+
+mod sync;
+pub(crate) mod index;
+
+#[cfg(not(loom))]
+mod error;
+#[cfg(not(loom))]
+mod sys;
+#[cfg(not(loom))]
+mod util;
+#[cfg(not(loom))]
+pub mod cq;
+#[cfg(not(loom))]
+pub mod cqe;
+#[cfg(not(loom))]
+pub mod op;
+#[cfg(not(loom))]
+pub mod probe;
+#[cfg(not(loom))]
+pub mod ring;
+#[cfg(not(loom))]
+pub mod setup;
+#[cfg(not(loom))]
+pub mod sq;
+#[cfg(not(loom))]
+pub mod sqe;
+
+#[cfg(not(loom))]
+pub use {
+    cq::CompletionQueue,
+    cqe::{Cqe, Cqe32, CqeFlags},
+    error::{Errno, Error, QueueFull, Result},
+    probe::{Features, Probe},
+    ring::{Ring, Submitter, WaitArgs},
+    setup::{Builder, RingMemory, RingSizes, SetupFlags},
+    sq::{PushError128, SubmissionQueue},
+    sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, SqeFlags},
+    util::Pod,
+};

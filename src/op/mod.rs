@@ -1,0 +1,92 @@
+//! Encoders: one per kernel operation, each turning typed arguments into an [`Sqe`].
+//!
+//! Encoders never touch a ring. Every one is built on [`prep_rw`], the single primitive that
+//! fills the fields common to all operations (opcode, fd, address, length, offset), the way
+//! liburing's `io_uring_prep_rw` does; each encoder's doc names the liburing helper and man page
+//! it mirrors (`io_uring_prep_*(3)`) and the first kernel that supports the operation.
+//!
+//! Entries that point at no caller memory are returned as [`SafeSqe`] and push without `unsafe`.
+
+use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, ZERO_SQE};
+use uring_uapi::*;
+
+/// Fills the fields every operation shares: `opcode`, `fd`, `addr`, `len` and `off`; everything
+/// else is zero (liburing's `io_uring_prep_rw`).
+#[inline]
+pub const fn prep_rw(opcode: u8, fd: i32, addr: u64, len: u32, off: u64) -> Sqe {
+    let mut sqe = ZERO_SQE;
+    sqe.opcode = opcode;
+    sqe.fd = fd;
+    sqe.addr.addr = addr;
+    sqe.len = len;
+    sqe.off.off = off;
+    Sqe(sqe)
+}
+
+/// `IORING_OP_NOP`: completes with result 0 and does nothing else (`io_uring_prep_nop(3)`,
+/// Linux 5.1). The `IORING_NOP_*` options (Linux 6.12+) shape the completion, for testing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nop {
+    nop_flags: u32,
+    res: i32,
+    extra: [u64; 2],
+}
+
+impl Nop {
+    /// A no-op.
+    #[inline]
+    pub const fn new() -> Self {
+        Nop { nop_flags: 0, res: 0, extra: [0; 2] }
+    }
+
+    /// `IORING_NOP_INJECT_RESULT`: complete with `res` (a negative value is an errno).
+    #[inline]
+    pub const fn inject_result(mut self, res: i32) -> Self {
+        self.nop_flags |= IORING_NOP_INJECT_RESULT;
+        self.res = res;
+        self
+    }
+
+    /// `IORING_NOP_TW`: complete through task work rather than inline.
+    #[inline]
+    pub const fn task_work(mut self) -> Self {
+        self.nop_flags |= IORING_NOP_TW;
+        self
+    }
+
+    /// `IORING_NOP_CQE32`: post a 32-byte completion whose extra data is `extra` (needs a
+    /// `CQE32` or `CQE_MIXED` ring; Linux 6.18).
+    #[inline]
+    pub const fn cqe32(mut self, extra: [u64; 2]) -> Self {
+        self.nop_flags |= IORING_NOP_CQE32;
+        self.extra = extra;
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(IORING_OP_NOP, -1, self.extra[1], self.res as u32, self.extra[0]);
+        sqe.0.op_flags.nop_flags = self.nop_flags;
+        SafeSqe::new(sqe)
+    }
+}
+
+/// `IORING_OP_NOP128`: a no-op in a 128-byte entry, for `IORING_SETUP_SQE_MIXED` rings
+/// (`io_uring_prep_nop128(3)`, Linux 6.18).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nop128;
+
+impl Nop128 {
+    /// A 128-byte no-op.
+    #[inline]
+    pub const fn new() -> Self {
+        Nop128
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe128 {
+        SafeSqe128::new(Sqe128::from_parts(prep_rw(IORING_OP_NOP128, -1, 0, 0, 0), [0; 64]))
+    }
+}
