@@ -90,6 +90,12 @@ pub enum Error {
     },
     /// The submission queue has no free slot.
     SubmissionQueueFull,
+    /// The buffer group id is already used by another buffer ring, or by a legacy
+    /// `PROVIDE_BUFFERS` group that still holds buffers (the kernel's `EEXIST`).
+    BufGroupInUse {
+        /// The group id.
+        bgid: u16,
+    },
 }
 
 impl Error {
@@ -97,6 +103,7 @@ impl Error {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             Error::Os(e) => e.raw_os_error(),
+            Error::BufGroupInUse { .. } => Some(libc::EEXIST),
             _ => None,
         }
     }
@@ -129,6 +136,11 @@ impl fmt::Display for Error {
             Error::Unsupported { what } => write!(f, "not supported by the running kernel: {what}"),
             Error::WrongRingKind { needs } => write!(f, "this operation needs {needs}"),
             Error::SubmissionQueueFull => f.write_str("the submission queue is full"),
+            Error::BufGroupInUse { bgid } => write!(
+                f,
+                "buffer group {bid} is already used by another buffer ring or a legacy group holding buffers (EEXIST)",
+                bid = bgid
+            ),
         }
     }
 }

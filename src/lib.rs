@@ -49,6 +49,8 @@ mod sys;
 #[cfg(not(loom))]
 mod util;
 #[cfg(not(loom))]
+pub mod buf;
+#[cfg(not(loom))]
 pub mod cq;
 #[cfg(not(loom))]
 pub mod cqe;

@@ -54,6 +54,9 @@ pub struct Ring {
     sq: SubmissionQueue,
     cq: CompletionQueue,
     sub: Submitter,
+    /// Memory the kernel may write through requests of this ring (provided-buffer pools):
+    /// released only after in-flight requests are cancelled at drop.
+    keep_alive: Vec<std::sync::Arc<dyn core::any::Any + Send + Sync>>,
     // Declared last: unmapped after the queues that point into it are gone.
     _mem: Memory,
 }
@@ -179,7 +182,7 @@ impl Ring {
         if registered_only {
             sub.reg_reg_ring = true;
         }
-        Ok(Ring { sq, cq, sub, _mem: memory })
+        Ok(Ring { sq, cq, sub, keep_alive: Vec::new(), _mem: memory })
     }
 
     /// The submission queue.
@@ -671,8 +674,54 @@ impl Submitter {
     }
 }
 
+impl Ring {
+    /// Keeps `obj` (memory that requests of this ring may write to) alive until the ring is
+    /// dropped and its in-flight requests are cancelled.
+    pub(crate) fn keep_alive(&mut self, obj: std::sync::Arc<dyn core::any::Any + Send + Sync>) {
+        self.keep_alive.push(obj);
+    }
+
+    /// A duplicate of the ring's fd (for objects that must unregister themselves later), or
+    /// `None` for a ring without an fd.
+    pub(crate) fn dup_fd(&self) -> io::Result<Option<OwnedFd>> {
+        match &self.sub.fd {
+            Some(fd) => Ok(Some(fd.try_clone()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Cancels every in-flight request synchronously (`IORING_REGISTER_SYNC_CANCEL` with
+    /// `ANY | ALL`, Linux 6.0), waiting up to `timeout`.
+    pub(crate) fn cancel_all_sync(&self, timeout: Duration) -> io::Result<()> {
+        let mut reg = io_uring_sync_cancel_reg {
+            flags: IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL,
+            timeout: timespec(timeout),
+            ..Default::default()
+        };
+        // SAFETY: one valid `io_uring_sync_cancel_reg`.
+        match unsafe {
+            self.sub.register_raw(
+                IORING_REGISTER_SYNC_CANCEL,
+                &mut reg as *mut io_uring_sync_cancel_reg as *const c_void,
+                1,
+            )
+        } {
+            Ok(_) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 impl Drop for Ring {
     fn drop(&mut self) {
+        if !self.keep_alive.is_empty() && self.cancel_all_sync(Duration::from_secs(1)).is_err() {
+            // Requests that could not be cancelled may still write into this memory: leak it
+            // rather than free it under the kernel.
+            for obj in self.keep_alive.drain(..) {
+                core::mem::forget(obj);
+            }
+        }
         // A ring without an fd (REGISTERED_FD_ONLY, or fd closed) lives until its registered
         // index is released.
         if self.sub.fd.is_none() && self.sub.enter_flags & IORING_ENTER_REGISTERED_RING != 0 {

@@ -218,20 +218,17 @@ impl CqConsumer {
 
 /// Producer state of a provided-buffer ring: the application adds buffers at `tail`, the kernel
 /// takes them from `head`. The shared tail is a `u16` overlaying the `resv` field of slot 0.
-#[derive(Debug, Clone)]
-#[allow(dead_code)] // the buffer-ring module builds on it; loom-checked already
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct BufRingProducer {
     tail: u16,
     mask: u16,
-    entries: u32,
 }
 
-#[allow(dead_code)]
 impl BufRingProducer {
     /// Starts at `tail` on a ring of `entries` slots (a power of two, at most 32768).
     pub(crate) fn new(tail: u16, entries: u32) -> Self {
         debug_assert!(entries.is_power_of_two() && entries <= 32768);
-        Self { tail, mask: (entries - 1) as u16, entries }
+        Self { tail, mask: (entries - 1) as u16 }
     }
 
     /// The slot the buffer added `offset` places past the tail goes into.
@@ -261,11 +258,6 @@ impl BufRingProducer {
         self.tail.wrapping_sub(head)
     }
 
-    /// The ring size.
-    #[inline]
-    pub(crate) fn entries(&self) -> u32 {
-        self.entries
-    }
 }
 
 /// A full memory fence: orders the SQ tail store before the read of the SQ flags when deciding

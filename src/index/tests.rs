@@ -76,5 +76,4 @@ fn buf_ring_slots_wrap() {
     br.advance(&ktail, 2);
     assert_eq!(ktail.load(Ordering::Relaxed), 1);
     assert_eq!(br.available(u16::MAX), 2);
-    assert_eq!(br.entries(), 4);
 }

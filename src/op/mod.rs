@@ -10,6 +10,10 @@
 use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, ZERO_SQE};
 use uring_uapi::*;
 
+mod types;
+pub use types::*;
+
+
 /// Fills the fields every operation shares: `opcode`, `fd`, `addr`, `len` and `off`; everything
 /// else is zero (liburing's `io_uring_prep_rw`).
 #[inline]
@@ -21,6 +25,30 @@ pub const fn prep_rw(opcode: u8, fd: i32, addr: u64, len: u32, off: u64) -> Sqe 
     sqe.len = len;
     sqe.off.off = off;
     Sqe(sqe)
+}
+
+/// Points `sqe` at `target`: `sqe.fd`, plus `IOSQE_FIXED_FILE` for a registered slot.
+#[inline]
+pub(crate) const fn set_target(sqe: &mut Sqe, target: Target) {
+    sqe.0.fd = target.sqe_fd();
+    if target.is_fixed() {
+        sqe.0.flags |= IOSQE_FIXED_FILE;
+    }
+}
+
+/// Selects a buffer from `group` (`IOSQE_BUFFER_SELECT` + `sqe.buf_group`), refusing
+/// kernel-managed groups, which user-space reads and receives cannot use.
+#[inline]
+pub(crate) fn set_buffer_select(sqe: &mut Sqe, group: &impl BufferGroup) -> crate::Result<()> {
+    if group.is_kernel_managed() {
+        return Err(crate::Error::InvalidArgument {
+            what: "buffer group",
+            reason: "a kernel-managed (kmbuf) group serves only kernel consumers such as uring_cmd drivers",
+        });
+    }
+    sqe.0.flags |= IOSQE_BUFFER_SELECT;
+    sqe.0.buf.buf_group = group.bgid();
+    Ok(())
 }
 
 /// `IORING_OP_NOP`: completes with result 0 and does nothing else (`io_uring_prep_nop(3)`,

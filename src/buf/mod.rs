@@ -1,0 +1,35 @@
+//! Provided buffers: buffer rings the application fills and the kernel selects from, and typed,
+//! safe views of what a completion selected.
+//!
+//! An operation with `IOSQE_BUFFER_SELECT` (a read, recv, recvmsg, or a uring_cmd) does not
+//! name a buffer: the kernel takes one from a *buffer group* when data arrives and reports its
+//! id in the completion (`IORING_CQE_F_BUFFER`, id in the upper 16 bits of `cqe.flags`). This
+//! saves memory for many idle sockets and lets multishot operations keep receiving.
+//!
+//! - [`BufRing`]: a provided-buffer ring (`IORING_REGISTER_PBUF_RING`, Linux 5.19) whose ring
+//!   memory the crate allocates or the kernel allocates (`IOU_PBUF_RING_MMAP`, 6.4), with one
+//!   contiguous buffer pool (optionally on 2 MiB huge pages) or caller memory; incremental
+//!   consumption (`IOU_PBUF_RING_INC`, 6.12) and bundles (`IORING_RECVSEND_BUNDLE`, 6.10).
+//! - [`Selection`]: what [`BufRing::select`] makes of a completion: no buffer, one [`Buf`], an
+//!   [`IncSlice`] of an incremental buffer, or a [`Bundle`]. Each is a guard: the bytes are
+//!   borrowed from the ring, and dropping the guard returns the buffer (in any order). A buffer
+//!   is handed out at most once until it is returned, so two guards never alias.
+//!
+//! - [`kmbuf`] (cargo feature `kmbuf`, experimental): kernel-managed buffer rings, the kernel
+//!   model used to test them, and [`kmbuf::ContiguousRing`], the same read API on any kernel.
+//!
+//! Man pages: `io_uring_register_buf_ring(3)`, `io_uring_setup_buf_ring(3)`,
+//! `io_uring_buf_ring_add(3)`, `io_uring_buf_ring_advance(3)`, `io_uring_buf_ring_cq_advance(3)`,
+//! `io_uring_buf_ring_head(3)`, `io_uring_buf_ring_available(3)`, `io_uring_prep_provide_buffers(3)`.
+//!
+//! The buffer memory is kept alive by the [`Ring`](crate::Ring) the buffer ring is registered
+//! with until that ring is dropped (after it cancels its in-flight requests), so the kernel never
+//! writes into freed memory even if the buffer ring is dropped first.
+
+#[cfg(feature = "kmbuf")]
+pub mod kmbuf;
+mod ring;
+mod select;
+
+pub use ring::{BufRing, BufRingBuilder, CallerBuffers, MAX_BUF_RING_ENTRIES};
+pub use select::{Buf, Bundle, HeldBuf, IncSlice, Selection};

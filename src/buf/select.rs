@@ -1,0 +1,337 @@
+//! Typed buffer selections: what a completion says about the provided buffer it used, as a
+//! guard that gives the bytes and returns the buffer to its ring when dropped.
+
+use core::mem::ManuallyDrop;
+
+use crate::buf::ring::BufRing;
+
+/// The provided buffer(s) a completion used, from [`BufRing::select`] or
+/// [`BufRing::select_bundle`].
+///
+/// Dropping a selection returns its buffers to the ring (a partially consumed incremental buffer
+/// stays with the kernel). Buffers can be returned in any order.
+#[derive(Debug)]
+pub enum Selection<'a> {
+    /// The completion used no provided buffer (`IORING_CQE_F_BUFFER` clear).
+    None,
+    /// One whole buffer.
+    Buffer(Buf<'a>),
+    /// A piece of an incrementally consumed buffer (`IOU_PBUF_RING_INC`).
+    Incremental(IncSlice<'a>),
+    /// Several buffers of a bundle operation, contiguous in ring order.
+    Bundle(Bundle<'a>),
+}
+
+impl<'a> Selection<'a> {
+    /// The bytes the kernel wrote, when they are in one piece (a buffer or incremental slice).
+    pub fn data(&self) -> Option<&[u8]> {
+        match self {
+            Selection::None | Selection::Bundle(_) => None,
+            Selection::Buffer(b) => Some(b.data()),
+            Selection::Incremental(s) => Some(s.data()),
+        }
+    }
+
+    /// Total bytes the kernel wrote.
+    pub fn len(&self) -> usize {
+        match self {
+            Selection::None => 0,
+            Selection::Buffer(b) => b.len(),
+            Selection::Incremental(s) => s.len(),
+            Selection::Bundle(b) => b.len(),
+        }
+    }
+
+    /// Whether no bytes were written.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first buffer id, if a buffer was used.
+    pub fn bid(&self) -> Option<u16> {
+        match self {
+            Selection::None => None,
+            Selection::Buffer(b) => Some(b.bid()),
+            Selection::Incremental(s) => Some(s.bid()),
+            Selection::Bundle(b) => Some(b.first_bid()),
+        }
+    }
+
+    /// Hands every buffer this selection owns to `f` instead of recycling them one by one
+    /// (for batch recycling), consuming the selection.
+    pub(crate) fn release_into(self, mut f: impl FnMut(u16)) {
+        match self {
+            Selection::None => {}
+            Selection::Buffer(b) => f(ManuallyDrop::new(b).bid),
+            Selection::Incremental(s) => {
+                let s = ManuallyDrop::new(s);
+                if !s.more {
+                    f(s.bid);
+                }
+            }
+            Selection::Bundle(b) => {
+                let b = ManuallyDrop::new(b);
+                for k in 0..b.count {
+                    f(b.ring.bid_at(b.first_slot.wrapping_add(k)));
+                }
+            }
+        }
+    }
+}
+
+/// One whole provided buffer, owned by the application until dropped or recycled.
+#[derive(Debug)]
+pub struct Buf<'a> {
+    ring: &'a BufRing,
+    bid: u16,
+    len: u32,
+}
+
+impl<'a> Buf<'a> {
+    pub(crate) fn new(ring: &'a BufRing, bid: u16, len: u32) -> Self {
+        Buf { ring, bid, len }
+    }
+
+    /// The buffer id.
+    pub fn bid(&self) -> u16 {
+        self.bid
+    }
+
+    /// Bytes the kernel wrote.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the kernel wrote nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes the kernel wrote.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the buffer is out of the ring (held by this guard, the only one for `bid`),
+        // so the kernel does not write it; `len <= buf_size` was checked at selection.
+        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid), self.len as usize) }
+    }
+
+    /// The bytes the kernel wrote, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as for `data`, and `&mut self` makes this the only view.
+        unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid), self.len as usize) }
+    }
+
+    /// The whole buffer (`buf_size` bytes), for reuse as scratch space before recycling.
+    pub fn whole_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as for `data_mut`; the pool holds `buf_size` bytes for this bid.
+        unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid), self.ring.buf_size() as usize) }
+    }
+
+    /// Returns the buffer to the ring now (the same as dropping it).
+    pub fn recycle(self) {}
+
+    /// Keeps the buffer past the borrow of the ring; return it later with
+    /// [`BufRing::recycle_held`]. A [`HeldBuf`] that is dropped leaks its buffer (the ring has
+    /// one fewer), it never frees memory the kernel could use.
+    pub fn keep(self) -> HeldBuf {
+        let me = ManuallyDrop::new(self);
+        HeldBuf { bgid: me.ring.bgid(), bid: me.bid, len: me.len }
+    }
+}
+
+impl Drop for Buf<'_> {
+    fn drop(&mut self) {
+        self.ring.recycle_bid(self.bid);
+    }
+}
+
+/// A buffer kept by the application without borrowing its ring ([`Buf::keep`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct HeldBuf {
+    bgid: u16,
+    bid: u16,
+    len: u32,
+}
+
+impl HeldBuf {
+    /// The buffer id.
+    pub fn bid(&self) -> u16 {
+        self.bid
+    }
+
+    /// The group it belongs to.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+
+    /// Bytes the kernel wrote.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the kernel wrote nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl BufRing {
+    /// The bytes of a kept buffer.
+    pub fn held_data(&self, held: &HeldBuf) -> crate::Result<&[u8]> {
+        self.check_held(held)?;
+        // SAFETY: the buffer is held (out of the ring), checked above.
+        Ok(unsafe { core::slice::from_raw_parts(self.buf_ptr(held.bid), held.len as usize) })
+    }
+
+    /// Returns a kept buffer to the ring.
+    pub fn recycle_held(&self, held: HeldBuf) -> crate::Result<()> {
+        self.check_held(&held)?;
+        self.recycle_bid(held.bid);
+        Ok(())
+    }
+
+    fn check_held(&self, held: &HeldBuf) -> crate::Result<()> {
+        if held.bgid != self.bgid() || held.bid as u32 >= self.entries() {
+            return Err(crate::Error::InvalidArgument { what: "held buffer", reason: "belongs to another buffer group" });
+        }
+        Ok(())
+    }
+}
+
+/// A piece of an incrementally consumed buffer: `len` bytes at `offset` in buffer `bid`.
+///
+/// If [`more`](IncSlice::more) is set (`IORING_CQE_F_BUF_MORE`), the buffer stays with the
+/// kernel, which will fill it further; dropping the slice then does nothing. Otherwise this was
+/// the buffer's last piece and dropping the slice returns the buffer to the ring.
+#[derive(Debug)]
+pub struct IncSlice<'a> {
+    ring: &'a BufRing,
+    bid: u16,
+    offset: u32,
+    len: u32,
+    more: bool,
+}
+
+impl<'a> IncSlice<'a> {
+    pub(crate) fn new(ring: &'a BufRing, bid: u16, offset: u32, len: u32, more: bool) -> Self {
+        IncSlice { ring, bid, offset, len, more }
+    }
+
+    /// The buffer id.
+    pub fn bid(&self) -> u16 {
+        self.bid
+    }
+
+    /// Where this piece starts in the buffer.
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// Bytes in this piece.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the piece is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// `IORING_CQE_F_BUF_MORE`: the buffer stays with the kernel for more completions.
+    pub fn more(&self) -> bool {
+        self.more
+    }
+
+    /// The bytes of this piece.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the kernel finished writing these bytes before posting the completion and
+        // never writes this range again (it continues past it); `offset + len <= buf_size`
+        // was checked at selection.
+        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid).add(self.offset as usize), self.len as usize) }
+    }
+
+    /// The bytes of this piece, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as for `data`; `&mut self` makes this the only view of the range.
+        unsafe {
+            core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid).add(self.offset as usize), self.len as usize)
+        }
+    }
+}
+
+impl Drop for IncSlice<'_> {
+    fn drop(&mut self) {
+        if !self.more {
+            self.ring.recycle_bid(self.bid);
+        }
+    }
+}
+
+/// The buffers of a bundle completion, contiguous in ring order; their lengths add up to the
+/// completion's result. Dropping the bundle returns every buffer with one tail store.
+#[derive(Debug)]
+pub struct Bundle<'a> {
+    ring: &'a BufRing,
+    first_slot: u16,
+    count: u16,
+    res: u32,
+}
+
+impl<'a> Bundle<'a> {
+    pub(crate) fn new(ring: &'a BufRing, first_slot: u16, count: u16, res: u32) -> Self {
+        Bundle { ring, first_slot, count, res }
+    }
+
+    /// The first buffer's id (the completion's).
+    pub fn first_bid(&self) -> u16 {
+        self.ring.bid_at(self.first_slot)
+    }
+
+    /// How many buffers.
+    pub fn count(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Total bytes.
+    pub fn len(&self) -> usize {
+        self.res as usize
+    }
+
+    /// Whether no bytes were written.
+    pub fn is_empty(&self) -> bool {
+        self.res == 0
+    }
+
+    /// The buffer ids, in order.
+    pub fn bids(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..self.count).map(|k| self.ring.bid_at(self.first_slot.wrapping_add(k)))
+    }
+
+    /// The written bytes, buffer by buffer, in order.
+    pub fn slices(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let size = self.ring.buf_size();
+        let mut left = self.res;
+        self.bids().map(move |bid| {
+            let n = left.min(size);
+            left -= n;
+            // SAFETY: every buffer of the bundle is held by this guard (out of the ring) and
+            // `n <= buf_size`.
+            unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(bid), n as usize) }
+        })
+    }
+
+    /// Copies the bundle's bytes into one vector (a convenience; allocates).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.res as usize);
+        for s in self.slices() {
+            v.extend_from_slice(s);
+        }
+        v
+    }
+}
+
+impl Drop for Bundle<'_> {
+    fn drop(&mut self) {
+        let (ring, first, count) = (self.ring, self.first_slot, self.count);
+        ring.recycle_bids((0..count).map(|k| ring.bid_at(first.wrapping_add(k))));
+    }
+}

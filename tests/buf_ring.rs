@@ -1,0 +1,361 @@
+//! Provided buffer rings on the real kernel: registration, selection, recycling, status,
+//! incremental consumption, multishot receives and bundles.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+
+use uring::buf::{BufRing, Selection};
+use uring::uapi::*;
+use uring::{op, Error, Ring, Sqe};
+
+/// A read of up to `len` bytes (0: the buffer's size) into a buffer selected from `bgid`.
+fn read_select(fd: RawFd, bgid: u16, len: u32, off: u64) -> Sqe {
+    let mut sqe = op::prep_rw(IORING_OP_READ, fd, 0, len, off);
+    sqe.as_raw_mut().flags |= IOSQE_BUFFER_SELECT;
+    sqe.as_raw_mut().buf.buf_group = bgid;
+    sqe
+}
+
+/// A recv into a buffer selected from `bgid`, with `ioprio` flags (multishot, bundle).
+fn recv_select(fd: RawFd, bgid: u16, ioprio: u16) -> Sqe {
+    let mut sqe = op::prep_rw(IORING_OP_RECV, fd, 0, 0, 0);
+    sqe.as_raw_mut().flags |= IOSQE_BUFFER_SELECT;
+    sqe.as_raw_mut().buf.buf_group = bgid;
+    sqe.as_raw_mut().ioprio = ioprio;
+    sqe
+}
+
+fn push(ring: &mut Ring, sqe: Sqe) {
+    // SAFETY: these entries point at no caller memory (the buffer comes from the group).
+    unsafe { ring.sq().push_raw(&sqe) }.unwrap();
+}
+
+#[test]
+fn bad_arguments_are_typed_errors() {
+    let mut ring = Ring::new(4).unwrap();
+    assert!(matches!(BufRing::builder(0, 0, 64).build(&mut ring), Err(Error::ZeroEntries)));
+    assert!(matches!(
+        BufRing::builder(0, 3, 64).build(&mut ring),
+        Err(Error::NotPowerOfTwo { what: "buffer ring entries", value: 3 })
+    ));
+    assert!(matches!(
+        BufRing::builder(0, 65536, 64).build(&mut ring),
+        Err(Error::TooManyEntries { queue: "buffer ring", .. })
+    ));
+    assert!(matches!(BufRing::builder(0, 4, 0).build(&mut ring), Err(Error::InvalidArgument { what: "buf_size", .. })));
+    let mut small = vec![0u8; 100];
+    // SAFETY: validation fails before the memory is used.
+    let mem = unsafe { uring::buf::CallerBuffers::new(small.as_mut_ptr(), small.len()) };
+    assert!(matches!(BufRing::builder(0, 4, 64).memory(mem).build(&mut ring), Err(Error::MemoryTooSmall { .. })));
+}
+
+#[test]
+fn register_unregister_and_duplicate_bgid() {
+    let mut ring = Ring::new(4).unwrap();
+    let br = BufRing::builder(3, 8, 64).build(&mut ring).unwrap();
+    let dup = BufRing::builder(3, 8, 64).build(&mut ring);
+    match dup {
+        Err(e @ Error::BufGroupInUse { bgid: 3 }) => assert!(e.is_errno(libc::EEXIST)),
+        other => panic!("expected BufGroupInUse, got {other:?}"),
+    }
+    drop(br);
+    // After drop the group id is free again.
+    let br = BufRing::builder(3, 8, 64).kernel_mapped().build(&mut ring).unwrap();
+    assert_eq!(br.entries(), 8);
+}
+
+/// Each of `entries` buffers is selected exactly once, then the group is empty (ENOBUFS);
+/// recycling makes every buffer available again. Both ring memory kinds.
+fn exhaust_and_recycle(entries: u32, kernel_mapped: bool) {
+    let mut ring = Ring::builder().cq_entries(entries.max(2) * 2).build(entries.clamp(1, 4096)).unwrap();
+    let mut b = BufRing::builder(1, entries, 16);
+    if kernel_mapped {
+        b = b.kernel_mapped();
+    }
+    let br = b.build(&mut ring).unwrap();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let mut held = Vec::with_capacity(entries as usize);
+    let mut seen = vec![false; entries as usize];
+    let mut issued = 0u32;
+    while issued < entries {
+        let batch = (entries - issued).min(ring.sq().capacity());
+        for _ in 0..batch {
+            push(&mut ring, read_select(zero.as_raw_fd(), 1, 0, 0));
+        }
+        ring.submit_and_wait(batch).unwrap();
+        issued += batch;
+        let cqes: Vec<_> = ring.cq().iter().collect();
+        for cqe in cqes {
+            assert_eq!(cqe.result(), Ok(16), "read into a selected buffer");
+            let sel = br.select(&cqe).unwrap();
+            let Selection::Buffer(buf) = sel else { panic!("expected one buffer") };
+            assert!(!std::mem::replace(&mut seen[buf.bid() as usize], true), "bid handed out twice");
+            assert_eq!(buf.data(), &[0u8; 16]);
+            held.push(buf.keep());
+        }
+    }
+    assert!(seen.iter().all(|&s| s));
+    assert_eq!(br.available().unwrap(), 0);
+    push(&mut ring, read_select(zero.as_raw_fd(), 1, 0, 0));
+    let cqe = ring.wait_cqe().unwrap();
+    assert_eq!(cqe.result(), Err(uring::Errno::NOBUFS), "empty group");
+    assert!(matches!(br.select(&cqe).unwrap(), Selection::None));
+    // Recycle in reverse order: out-of-order return works.
+    for h in held.into_iter().rev() {
+        br.recycle_held(h).unwrap();
+    }
+    assert_eq!(br.available().unwrap() as u32 % 65536, entries % 65536);
+    push(&mut ring, read_select(zero.as_raw_fd(), 1, 4, 0));
+    let cqe = ring.wait_cqe().unwrap();
+    assert_eq!(cqe.result(), Ok(4));
+    assert_eq!(br.select(&cqe).unwrap().len(), 4);
+}
+
+#[test]
+fn every_bid_once_then_enobufs() {
+    for entries in [1, 4096, 32768] {
+        exhaust_and_recycle(entries, false);
+    }
+}
+
+#[test]
+fn every_bid_once_then_enobufs_kernel_mapped() {
+    for entries in [1, 4096, 32768] {
+        exhaust_and_recycle(entries, true);
+    }
+}
+
+#[test]
+fn status_available_and_double_select() {
+    let mut ring = Ring::new(8).unwrap();
+    let br = BufRing::builder(2, 8, 32).build(&mut ring).unwrap();
+    assert_eq!(br.available().unwrap(), 8);
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    for _ in 0..3 {
+        push(&mut ring, read_select(zero.as_raw_fd(), 2, 0, 0));
+    }
+    ring.submit_and_wait(3).unwrap();
+    let cqes: Vec<_> = ring.cq().iter().collect();
+    assert_eq!(br.head().unwrap(), 3);
+    assert_eq!(br.available().unwrap(), 5);
+    let first = br.select(&cqes[0]).unwrap();
+    // The same completion cannot be selected twice: no second guard over the same bytes.
+    assert!(matches!(br.select(&cqes[0]), Err(Error::InvalidArgument { what: "buffer id", .. })));
+    let mut rest: Vec<_> = cqes[1..].iter().map(|c| br.select(c).unwrap()).collect();
+    assert_eq!(br.held(), 3);
+    drop(first);
+    assert_eq!(br.available().unwrap(), 6);
+    rest.pop();
+    assert_eq!(br.held(), 1);
+    // recycle several and advance the CQ in one go
+    push(&mut ring, read_select(zero.as_raw_fd(), 2, 0, 0));
+    ring.submit_and_wait(1).unwrap();
+    let cqe = ring.cq().peek().unwrap();
+    let sel = br.select(&cqe).unwrap();
+    let (_, sq_ring) = (0, ());
+    let _ = sq_ring;
+    let (_sub, _sq, cq) = ring.split();
+    br.recycle_and_advance(rest.into_iter().chain([sel]), cq, 1);
+    assert_eq!(br.held(), 0);
+    assert!(ring.cq().peek().is_none());
+    assert_eq!(br.available().unwrap(), 8);
+}
+
+/// Incremental consumption from a file: pieces of one buffer arrive with BUF_MORE, at
+/// increasing offsets, with no skipped bytes; the last piece of a buffer returns it.
+#[test]
+fn incremental_reads_from_a_file() {
+    let mut ring = Ring::new(8).unwrap();
+    let br = match BufRing::builder(4, 2, 4096).incremental().build(&mut ring) {
+        Ok(b) => b,
+        Err(e) if e.is_errno(libc::EINVAL) => {
+            common::skip("incremental_reads_from_a_file", "kernel lacks IOU_PBUF_RING_INC (6.12)");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let path = std::env::temp_dir().join(format!("uring-inc-{}", std::process::id()));
+    let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let f = std::fs::File::open(&path).unwrap();
+    let mut got = Vec::new();
+    let mut pieces = Vec::new();
+    let mut off = 0u64;
+    loop {
+        push(&mut ring, read_select(f.as_raw_fd(), 4, 1000, off));
+        let cqe = ring.wait_cqe().unwrap();
+        let n = cqe.result().unwrap();
+        if n == 0 {
+            // EOF: nothing consumed.
+            drop(br.select(&cqe).unwrap());
+            break;
+        }
+        off += n as u64;
+        match br.select(&cqe).unwrap() {
+            Selection::Incremental(s) => {
+                pieces.push((s.bid(), s.offset(), s.len(), s.more()));
+                got.extend_from_slice(s.data());
+            }
+            other => panic!("expected an incremental slice, got {other:?}"),
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(got, data, "no skipped or repeated bytes");
+    // The first buffer was filled 1000 bytes at a time: offsets 0, 1000, 2000, 3000, then 4000
+    // (96 bytes to its end) without BUF_MORE.
+    assert_eq!(pieces[0], (pieces[0].0, 0, 1000, true));
+    assert_eq!(pieces[1].1, 1000);
+    assert!(pieces.iter().any(|p| !p.3), "a buffer was used up");
+}
+
+/// Multishot recv over TCP: F_MORE on every completion but the last, ENOBUFS ends it when the
+/// group runs dry, and data arrives in order.
+#[test]
+fn multishot_recv_tcp_until_enobufs() {
+    let mut ring = Ring::new(16).unwrap();
+    let br = BufRing::builder(5, 4, 64).build(&mut ring).unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    push(&mut ring, recv_select(server.as_raw_fd(), 5, IORING_RECV_MULTISHOT));
+    ring.submit().unwrap();
+    let mut held = Vec::new();
+    let mut seen = Vec::new();
+    for i in 0..6u8 {
+        client.write_all(&[i; 10]).unwrap();
+        let cqe = ring.wait_cqe().unwrap();
+        match cqe.result() {
+            Ok(n) => {
+                assert!(cqe.more(), "multishot continues");
+                let sel = br.select(&cqe).unwrap();
+                assert_eq!(sel.len(), n as usize);
+                seen.extend_from_slice(sel.data().unwrap());
+                held.push(sel); // keep: the group drains
+            }
+            Err(e) => {
+                assert_eq!(e, uring::Errno::NOBUFS);
+                assert!(!cqe.more(), "ENOBUFS ends the multishot");
+                break;
+            }
+        }
+    }
+    assert_eq!(held.len(), 4, "four buffers, then ENOBUFS");
+    assert_eq!(&seen[..10], &[0u8; 10]);
+    drop(held);
+    drop(client);
+}
+
+#[test]
+fn multishot_recv_udp() {
+    let mut ring = Ring::new(16).unwrap();
+    let br = BufRing::builder(6, 8, 256).build(&mut ring).unwrap();
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.connect(rx.local_addr().unwrap()).unwrap();
+    push(&mut ring, recv_select(rx.as_raw_fd(), 6, IORING_RECV_MULTISHOT));
+    ring.submit().unwrap();
+    for i in 0..20u8 {
+        tx.send(&[i; 33]).unwrap();
+        let cqe = ring.wait_cqe().unwrap();
+        assert!(cqe.more());
+        let sel = br.select(&cqe).unwrap();
+        assert_eq!(sel.data().unwrap(), &[i; 33]); // one datagram per buffer, recycled on drop
+    }
+}
+
+#[test]
+fn read_multishot_on_a_pipe() {
+    let mut ring = Ring::new(8).unwrap();
+    if !uring::Probe::of(&ring).unwrap().is_supported(IORING_OP_READ_MULTISHOT) {
+        common::skip("read_multishot_on_a_pipe", "kernel lacks IORING_OP_READ_MULTISHOT (6.7)");
+        return;
+    }
+    let br = BufRing::builder(7, 4, 128).build(&mut ring).unwrap();
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    let mut sqe = op::prep_rw(IORING_OP_READ_MULTISHOT, r.as_raw_fd(), 0, 0, 0);
+    sqe.as_raw_mut().flags |= IOSQE_BUFFER_SELECT;
+    sqe.as_raw_mut().buf.buf_group = 7;
+    push(&mut ring, sqe);
+    ring.submit().unwrap();
+    for i in 0..10u8 {
+        rustix::io::write(&w, &[i; 5]).unwrap();
+        let cqe = ring.wait_cqe().unwrap();
+        assert!(cqe.more());
+        assert_eq!(br.select(&cqe).unwrap().data().unwrap(), &[i; 5]);
+    }
+}
+
+/// Recv bundles over TCP: one completion covers several buffers, contiguous in ring order, whose
+/// bytes add up to the result and arrive in order.
+#[test]
+fn recv_bundle_tcp() {
+    let mut ring = Ring::new(8).unwrap();
+    if !ring.features().contains(uring::Features::RECVSEND_BUNDLE) {
+        common::skip("recv_bundle_tcp", "kernel lacks IORING_FEAT_RECVSEND_BUNDLE (6.10)");
+        return;
+    }
+    let br = BufRing::builder(8, 16, 100).build(&mut ring).unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let data: Vec<u8> = (0..350u32).map(|i| i as u8).collect();
+    for round in 0..5 {
+        client.write_all(&data).unwrap();
+        // Let all bytes arrive so one recv can take them.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        // One or more bundles take the round's bytes (the kernel may stop at fewer buffers).
+        let mut got = Vec::new();
+        let mut multi_buffer = false;
+        while got.len() < data.len() {
+            push(&mut ring, recv_select(server.as_raw_fd(), 8, IORING_RECVSEND_BUNDLE));
+            let cqe = ring.wait_cqe().unwrap();
+            let n = cqe.result().unwrap() as usize;
+            let Selection::Bundle(b) = br.select_bundle(&cqe).unwrap() else { panic!("expected a bundle") };
+            assert_eq!(b.count(), n.div_ceil(100), "round {round}: buffers for {n} bytes");
+            assert_eq!(b.slices().map(|s| s.len()).sum::<usize>(), n);
+            multi_buffer |= b.count() > 1;
+            // Contiguous in ring order: consecutive bids here, since buffers were added in order
+            // and recycled in order.
+            let bids: Vec<u16> = b.bids().collect();
+            for w in bids.windows(2) {
+                assert_eq!(w[1], (w[0] + 1) % 16);
+            }
+            got.extend_from_slice(&b.to_vec());
+        }
+        assert_eq!(got, data, "round {round}: bytes in order");
+        assert!(multi_buffer, "round {round}: a bundle spanned several buffers");
+    }
+    let mut server = server;
+    client.write_all(b"x").unwrap();
+    let mut one = [0u8; 1];
+    server.read_exact(&mut one).unwrap();
+}
+
+/// Legacy PROVIDE_BUFFERS groups keep working beside rings; a ring cannot take a legacy group's
+/// id while it holds buffers.
+#[test]
+fn legacy_groups_beside_rings() {
+    let mut ring = Ring::new(8).unwrap();
+    let mut pool = vec![0u8; 4 * 64];
+    let mut sqe = op::prep_rw(IORING_OP_PROVIDE_BUFFERS, 4, pool.as_mut_ptr() as u64, 64, 0);
+    sqe.as_raw_mut().buf.buf_group = 9;
+    // SAFETY: `pool` outlives the ring's use of it (the ring is dropped first below).
+    unsafe { ring.sq().push_raw(&sqe) }.unwrap();
+    assert_eq!(ring.wait_cqe().unwrap().result(), Ok(0));
+    let br = BufRing::builder(10, 4, 64).build(&mut ring).unwrap();
+    assert!(matches!(BufRing::builder(9, 4, 64).build(&mut ring), Err(Error::BufGroupInUse { bgid: 9 })));
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    push(&mut ring, read_select(zero.as_raw_fd(), 9, 8, 0));
+    let legacy = ring.wait_cqe().unwrap();
+    assert_eq!(legacy.result(), Ok(8));
+    assert!(legacy.buffer_id().unwrap() < 4);
+    push(&mut ring, read_select(zero.as_raw_fd(), 10, 8, 0));
+    let c = ring.wait_cqe().unwrap();
+    assert_eq!(br.select(&c).unwrap().len(), 8);
+    drop(br);
+    drop(ring);
+    drop(pool);
+}
