@@ -359,3 +359,77 @@ fn legacy_groups_beside_rings() {
     drop(ring);
     drop(pool);
 }
+
+/// Incremental consumption from a socket: several sends land in one buffer at increasing
+/// offsets (BUF_MORE), bytes arrive in order without gaps.
+#[test]
+fn incremental_recv_from_a_socket() {
+    let mut ring = Ring::new(8).unwrap();
+    let br = match BufRing::builder(11, 2, 1024).incremental().build(&mut ring) {
+        Ok(b) => b,
+        Err(e) if e.is_errno(libc::EINVAL) => {
+            common::skip("incremental_recv_from_a_socket", "kernel lacks IOU_PBUF_RING_INC (6.12)");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let mut sent = Vec::new();
+    let mut got = Vec::new();
+    let mut offsets = Vec::new();
+    for i in 0..30u32 {
+        let msg: Vec<u8> = (0..100).map(|k| (i * 100 + k) as u8).collect();
+        client.write_all(&msg).unwrap();
+        sent.extend_from_slice(&msg);
+        // A piece is cut short where a buffer runs out (24 bytes are left after ten pieces).
+        while got.len() < sent.len() {
+            push(&mut ring, recv_select(server.as_raw_fd(), 11, 0));
+            let cqe = ring.wait_cqe().unwrap();
+            let n = cqe.result().unwrap() as usize;
+            let Selection::Incremental(s) = br.select(&cqe).unwrap() else { panic!("incremental") };
+            assert_eq!(s.len(), n);
+            offsets.push((s.bid(), s.offset(), s.more()));
+            got.extend_from_slice(s.data());
+        }
+    }
+    assert_eq!(got, sent);
+    // Ten 100-byte pieces fit a 1024-byte buffer: offsets 0, 100, ... 900 in the first buffer.
+    assert_eq!(offsets[0].1, 0);
+    assert_eq!(offsets[9].1, 900);
+    assert_eq!(offsets[1].0, offsets[0].0);
+    assert!(offsets[0].2, "first piece leaves the buffer with the kernel");
+    assert_eq!((offsets[10].1, offsets[10].2), (1000, false), "the last 24 bytes use the buffer up");
+    assert_ne!(offsets[11].0, offsets[10].0, "then the next buffer");
+}
+
+/// A registration the kernel refuses keeps its errno (here a ring address that is not mapped).
+#[test]
+fn bad_ring_address_keeps_errno() {
+    let ring = Ring::new(4).unwrap();
+    let mut reg = io_uring_buf_reg { ring_addr: 0x1000, ring_entries: 8, bgid: 1, ..Default::default() };
+    // SAFETY: the kernel validates the address; nothing else is passed.
+    let r = unsafe {
+        ring.submitter().register_raw(IORING_REGISTER_PBUF_RING, &mut reg as *mut io_uring_buf_reg as *const _, 1)
+    };
+    let e = r.unwrap_err().raw_os_error().unwrap();
+    assert!(e == libc::EFAULT || e == libc::EINVAL, "errno {e}");
+}
+
+#[test]
+fn huge_page_pool() {
+    let mut ring = Ring::new(4).unwrap();
+    match BufRing::builder(13, 16, 4096).huge_pages().build(&mut ring) {
+        Ok(br) => {
+            let zero = std::fs::File::open("/dev/zero").unwrap();
+            push(&mut ring, read_select(zero.as_raw_fd(), 13, 0, 0));
+            let cqe = ring.wait_cqe().unwrap();
+            assert_eq!(br.select(&cqe).unwrap().len(), 4096);
+        }
+        Err(e) if e.is_errno(libc::ENOMEM) => {
+            common::skip("huge_page_pool", "no free 2 MiB huge page (vm.nr_hugepages is 0)");
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
