@@ -35,11 +35,8 @@ impl CompletionQueue {
         // SAFETY: offsets given by the kernel for this mapping.
         unsafe {
             let khead = ring.add(off.head as usize) as *const AtomicU32;
-            let kflags = if off.flags != 0 {
-                ring.add(off.flags as usize) as *const AtomicU32
-            } else {
-                core::ptr::null()
-            };
+            let kflags =
+                if off.flags != 0 { ring.add(off.flags as usize) as *const AtomicU32 } else { core::ptr::null() };
             CompletionQueue {
                 khead,
                 ktail: ring.add(off.tail as usize) as *const AtomicU32,

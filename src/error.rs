@@ -122,10 +122,9 @@ impl fmt::Display for Error {
             Error::TooManyEntries { queue, requested, max } => {
                 write!(f, "{requested} {queue} entries requested, the kernel allows at most {max}")
             }
-            Error::InvalidCqSize { sq_entries, cq_entries } => write!(
-                f,
-                "invalid CQ size {cq_entries}: it must be non-zero and at least the SQ size ({sq_entries})"
-            ),
+            Error::InvalidCqSize { sq_entries, cq_entries } => {
+                write!(f, "invalid CQ size {cq_entries}: it must be non-zero and at least the SQ size ({sq_entries})")
+            }
             Error::NotPowerOfTwo { what, value } => write!(f, "{what} must be a power of two, got {value}"),
             Error::ConflictingFlags { flag, reason } => write!(f, "setup flag {flag}: {reason}"),
             Error::MemoryTooSmall { needed, provided } => {

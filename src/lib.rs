@@ -39,21 +39,17 @@
 
 pub use uring_uapi as uapi;
 
-mod sync;
 pub(crate) mod index;
+mod sync;
 
-#[cfg(not(loom))]
-mod error;
-#[cfg(not(loom))]
-mod sys;
-#[cfg(not(loom))]
-mod util;
 #[cfg(not(loom))]
 pub mod buf;
 #[cfg(not(loom))]
 pub mod cq;
 #[cfg(not(loom))]
 pub mod cqe;
+#[cfg(not(loom))]
+mod error;
 #[cfg(not(loom))]
 pub mod op;
 #[cfg(not(loom))]
@@ -66,6 +62,10 @@ pub mod setup;
 pub mod sq;
 #[cfg(not(loom))]
 pub mod sqe;
+#[cfg(not(loom))]
+mod sys;
+#[cfg(not(loom))]
+mod util;
 
 #[cfg(not(loom))]
 pub use {

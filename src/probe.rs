@@ -63,15 +63,71 @@ impl Features {
 
 /// The kernel names of the `IORING_OP_*` opcodes of Linux 7.3, indexed by opcode.
 pub const OPCODE_NAMES: [&str; IORING_OP_LAST as usize] = [
-    "NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE",
-    "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT", "TIMEOUT_REMOVE", "ACCEPT", "ASYNC_CANCEL",
-    "LINK_TIMEOUT", "CONNECT", "FALLOCATE", "OPENAT", "CLOSE", "FILES_UPDATE", "STATX", "READ",
-    "WRITE", "FADVISE", "MADVISE", "SEND", "RECV", "OPENAT2", "EPOLL_CTL", "SPLICE",
-    "PROVIDE_BUFFERS", "REMOVE_BUFFERS", "TEE", "SHUTDOWN", "RENAMEAT", "UNLINKAT", "MKDIRAT",
-    "SYMLINKAT", "LINKAT", "MSG_RING", "FSETXATTR", "SETXATTR", "FGETXATTR", "GETXATTR", "SOCKET",
-    "URING_CMD", "SEND_ZC", "SENDMSG_ZC", "READ_MULTISHOT", "WAITID", "FUTEX_WAIT", "FUTEX_WAKE",
-    "FUTEX_WAITV", "FIXED_FD_INSTALL", "FTRUNCATE", "BIND", "LISTEN", "RECV_ZC", "EPOLL_WAIT",
-    "READV_FIXED", "WRITEV_FIXED", "PIPE", "NOP128", "URING_CMD128",
+    "NOP",
+    "READV",
+    "WRITEV",
+    "FSYNC",
+    "READ_FIXED",
+    "WRITE_FIXED",
+    "POLL_ADD",
+    "POLL_REMOVE",
+    "SYNC_FILE_RANGE",
+    "SENDMSG",
+    "RECVMSG",
+    "TIMEOUT",
+    "TIMEOUT_REMOVE",
+    "ACCEPT",
+    "ASYNC_CANCEL",
+    "LINK_TIMEOUT",
+    "CONNECT",
+    "FALLOCATE",
+    "OPENAT",
+    "CLOSE",
+    "FILES_UPDATE",
+    "STATX",
+    "READ",
+    "WRITE",
+    "FADVISE",
+    "MADVISE",
+    "SEND",
+    "RECV",
+    "OPENAT2",
+    "EPOLL_CTL",
+    "SPLICE",
+    "PROVIDE_BUFFERS",
+    "REMOVE_BUFFERS",
+    "TEE",
+    "SHUTDOWN",
+    "RENAMEAT",
+    "UNLINKAT",
+    "MKDIRAT",
+    "SYMLINKAT",
+    "LINKAT",
+    "MSG_RING",
+    "FSETXATTR",
+    "SETXATTR",
+    "FGETXATTR",
+    "GETXATTR",
+    "SOCKET",
+    "URING_CMD",
+    "SEND_ZC",
+    "SENDMSG_ZC",
+    "READ_MULTISHOT",
+    "WAITID",
+    "FUTEX_WAIT",
+    "FUTEX_WAKE",
+    "FUTEX_WAITV",
+    "FIXED_FD_INSTALL",
+    "FTRUNCATE",
+    "BIND",
+    "LISTEN",
+    "RECV_ZC",
+    "EPOLL_WAIT",
+    "READV_FIXED",
+    "WRITEV_FIXED",
+    "PIPE",
+    "NOP128",
+    "URING_CMD128",
 ];
 
 /// The kernel name of opcode `op` (without the `IORING_OP_` prefix), if it is one of Linux 7.3's.
@@ -88,7 +144,10 @@ pub struct Probe {
 
 impl core::fmt::Debug for Probe {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Probe").field("last_op", &self.last_op).field("supported", &self.supported_ops().collect::<Vec<_>>()).finish()
+        f.debug_struct("Probe")
+            .field("last_op", &self.last_op)
+            .field("supported", &self.supported_ops().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -111,11 +170,7 @@ impl Probe {
         let mut buf: Box<ProbeBuf> = Box::new(unsafe { core::mem::zeroed() });
         // SAFETY: the buffer holds the header and 256 op entries, as `nr_args` says.
         unsafe {
-            ring.submitter().register_raw(
-                IORING_REGISTER_PROBE,
-                &mut *buf as *mut ProbeBuf as *const c_void,
-                256,
-            )
+            ring.submitter().register_raw(IORING_REGISTER_PROBE, &mut *buf as *mut ProbeBuf as *const c_void, 256)
         }?;
         let mut supported = [false; 256];
         let n = (buf.hdr.ops_len as usize).min(256);
@@ -204,7 +259,11 @@ pub fn kmbuf_supported() -> Result<bool> {
             let mut un = io_uring_buf_reg { bgid: 0, ..Default::default() };
             // SAFETY: as above.
             unsafe {
-                ring.submitter().register_raw(IORING_UNREGISTER_PBUF_RING, &mut un as *mut io_uring_buf_reg as *const c_void, 1)
+                ring.submitter().register_raw(
+                    IORING_UNREGISTER_PBUF_RING,
+                    &mut un as *mut io_uring_buf_reg as *const c_void,
+                    1,
+                )
             }?;
             Ok(true)
         }

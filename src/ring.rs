@@ -114,7 +114,12 @@ impl Ring {
     /// # Safety
     /// `fd` is the value `io_uring_setup(2)` returned with parameters `p` (written back by the
     /// kernel); `app` is the memory given to the kernel for `IORING_SETUP_NO_MMAP`.
-    pub(crate) unsafe fn from_setup(fd: i32, p: io_uring_params, app: Option<AppMemory>, dontfork: bool) -> Result<Ring> {
+    pub(crate) unsafe fn from_setup(
+        fd: i32,
+        p: io_uring_params,
+        app: Option<AppMemory>,
+        dontfork: bool,
+    ) -> Result<Ring> {
         let flags = SetupFlags::from_bits_retain(p.flags);
         let registered_only = flags.contains(SetupFlags::REGISTERED_FD_ONLY);
         let owned = if registered_only {
@@ -176,9 +181,8 @@ impl Ring {
         }
         // SAFETY: the pointers are the live mappings laid out by `p`, owned by the `Ring` built
         // below together with the queues.
-        let (sq, cq) = unsafe {
-            (SubmissionQueue::new(ring_ptr, sqes_ptr.cast(), &p), CompletionQueue::new(cq_ptr, &p))
-        };
+        let (sq, cq) =
+            unsafe { (SubmissionQueue::new(ring_ptr, sqes_ptr.cast(), &p), CompletionQueue::new(cq_ptr, &p)) };
         if registered_only {
             sub.reg_reg_ring = true;
         }
@@ -435,8 +439,10 @@ impl Ring {
         }
         let ts = args.timeout.map(timespec);
         let min_usec = match args.min_wait {
-            Some(d) => u32::try_from(d.as_micros())
-                .map_err(|_| Error::InvalidArgument { what: "min_wait", reason: "longer than u32::MAX microseconds" })?,
+            Some(d) => u32::try_from(d.as_micros()).map_err(|_| Error::InvalidArgument {
+                what: "min_wait",
+                reason: "longer than u32::MAX microseconds",
+            })?,
             None => 0,
         };
         let arg = io_uring_getevents_arg {
@@ -516,18 +522,16 @@ impl Ring {
         if self.sub.enter_flags & IORING_ENTER_REGISTERED_RING != 0 {
             return Err(Error::InvalidArgument { what: "ring fd", reason: "already registered" });
         }
-        let fd = self.sub.fd.as_ref().map(|f| f.as_raw_fd()).ok_or(Error::InvalidArgument {
-            what: "ring fd",
-            reason: "the ring has no fd to register",
-        })?;
+        let fd = self
+            .sub
+            .fd
+            .as_ref()
+            .map(|f| f.as_raw_fd())
+            .ok_or(Error::InvalidArgument { what: "ring fd", reason: "the ring has no fd to register" })?;
         let mut up = io_uring_rsrc_update { offset: u32::MAX, resv: 0, data: fd as u64 };
         // SAFETY: one valid, writable `io_uring_rsrc_update`.
         let n = unsafe {
-            self.sub.register_raw(
-                IORING_REGISTER_RING_FDS,
-                &mut up as *mut io_uring_rsrc_update as *const c_void,
-                1,
-            )
+            self.sub.register_raw(IORING_REGISTER_RING_FDS, &mut up as *mut io_uring_rsrc_update as *const c_void, 1)
         }?;
         if n != 1 {
             return Err(Error::Os(io::Error::from_raw_os_error(libc::EINVAL)));
@@ -553,11 +557,7 @@ impl Ring {
         let mut up = io_uring_rsrc_update { offset: self.sub.enter_fd as u32, resv: 0, data: 0 };
         // SAFETY: one valid `io_uring_rsrc_update`.
         unsafe {
-            self.sub.register_raw(
-                IORING_UNREGISTER_RING_FDS,
-                &mut up as *mut io_uring_rsrc_update as *const c_void,
-                1,
-            )
+            self.sub.register_raw(IORING_UNREGISTER_RING_FDS, &mut up as *mut io_uring_rsrc_update as *const c_void, 1)
         }?;
         self.sub.enter_fd = fd;
         self.sub.enter_flags &= !IORING_ENTER_REGISTERED_RING;

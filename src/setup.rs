@@ -333,8 +333,7 @@ impl Builder {
             "cannot be combined with COOP_TASKRUN, TASKRUN_FLAG or DEFER_TASKRUN",
         )?;
         need(
-            !f.contains(SetupFlags::TASKRUN_FLAG)
-                || f.intersects(SetupFlags::COOP_TASKRUN | SetupFlags::DEFER_TASKRUN),
+            !f.contains(SetupFlags::TASKRUN_FLAG) || f.intersects(SetupFlags::COOP_TASKRUN | SetupFlags::DEFER_TASKRUN),
             "IORING_SETUP_TASKRUN_FLAG",
             "requires IORING_SETUP_COOP_TASKRUN or IORING_SETUP_DEFER_TASKRUN",
         )?;
@@ -399,11 +398,7 @@ impl Builder {
             }
             let cq = if self.cq_entries > MAX_CQ_ENTRIES {
                 if !clamp {
-                    return Err(Error::TooManyEntries {
-                        queue: "CQ",
-                        requested: self.cq_entries,
-                        max: MAX_CQ_ENTRIES,
-                    });
+                    return Err(Error::TooManyEntries { queue: "CQ", requested: self.cq_entries, max: MAX_CQ_ENTRIES });
                 }
                 MAX_CQ_ENTRIES
             } else {
@@ -449,8 +444,10 @@ impl Builder {
         let added_no_sqarray = !self.flags.contains(SetupFlags::NO_SQARRAY) && flags.contains(SetupFlags::NO_SQARRAY);
         loop {
             match self.try_build(entries, flags, &sizes) {
-                Err(Error::Os(e)) if added_no_sqarray && flags.contains(SetupFlags::NO_SQARRAY)
-                    && e.raw_os_error() == Some(libc::EINVAL) =>
+                Err(Error::Os(e))
+                    if added_no_sqarray
+                        && flags.contains(SetupFlags::NO_SQARRAY)
+                        && e.raw_os_error() == Some(libc::EINVAL) =>
                 {
                     // Kernels before 6.6 do not know NO_SQARRAY: retry with the array.
                     flags.remove(SetupFlags::NO_SQARRAY);

@@ -44,9 +44,9 @@ impl core::fmt::Display for PushError128 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             PushError128::Full => f.write_str("the submission queue is full"),
-            PushError128::RingTooSmall => f.write_str(
-                "a 128-byte entry needs a ring set up with IORING_SETUP_SQE128 or IORING_SETUP_SQE_MIXED",
-            ),
+            PushError128::RingTooSmall => {
+                f.write_str("a 128-byte entry needs a ring set up with IORING_SETUP_SQE128 or IORING_SETUP_SQE_MIXED")
+            }
         }
     }
 }
@@ -305,13 +305,7 @@ impl SubmissionQueue {
             let unit = 1usize << self.shift;
             // SAFETY: both ranges lie inside the SQE array (`pending <= entries`); `copy` allows
             // overlap.
-            unsafe {
-                core::ptr::copy(
-                    self.sqes.add(submitted as usize * unit),
-                    self.sqes,
-                    left as usize * unit,
-                )
-            };
+            unsafe { core::ptr::copy(self.sqes.add(submitted as usize * unit), self.sqes, left as usize * unit) };
             self.prod.rewind_keep(left);
         }
     }
@@ -320,7 +314,6 @@ impl SubmissionQueue {
     pub(crate) fn is_rewind(&self) -> bool {
         self.rewind
     }
-
 }
 
 // SAFETY: the queue holds pointers into mappings owned by its ring; moving it to another thread

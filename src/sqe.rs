@@ -257,8 +257,9 @@ impl core::fmt::Debug for Sqe {
         let s = &self.0;
         // SAFETY: every field of these unions is a plain integer of the full width read here;
         // any bit pattern is valid.
-        let (off, addr, op_flags, buf, file, addr3) =
-            unsafe { (s.off.off, s.addr.addr, s.op_flags.rw_flags, s.buf.buf_index, s.file.file_index, s.addr3.addr3.addr3) };
+        let (off, addr, op_flags, buf, file, addr3) = unsafe {
+            (s.off.off, s.addr.addr, s.op_flags.rw_flags, s.buf.buf_index, s.file.file_index, s.addr3.addr3.addr3)
+        };
         f.debug_struct("Sqe")
             .field("opcode", &s.opcode)
             .field("flags", &self.get_flags())

@@ -15,9 +15,8 @@ use uring_uapi::io_uring_params;
 /// its registered-ring index).
 pub(crate) fn setup(entries: u32, params: &mut io_uring_params) -> io::Result<i32> {
     // SAFETY: `params` is a valid, writable `io_uring_params` for the duration of the call.
-    let ret = unsafe {
-        libc::syscall(libc::SYS_io_uring_setup, entries as libc::c_long, params as *mut io_uring_params)
-    };
+    let ret =
+        unsafe { libc::syscall(libc::SYS_io_uring_setup, entries as libc::c_long, params as *mut io_uring_params) };
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {

@@ -107,7 +107,8 @@ fn wait_timeout_is_etime() {
     let err = ring.wait_cqe_timeout(Duration::from_millis(20)).unwrap_err();
     assert!(err.is_errno(libc::ETIME), "{err}");
     assert!(start.elapsed() >= Duration::from_millis(15));
-    let err = ring.wait_cqes_with(1, &uring::WaitArgs { timeout: Some(Duration::from_millis(5)), ..Default::default() });
+    let err =
+        ring.wait_cqes_with(1, &uring::WaitArgs { timeout: Some(Duration::from_millis(5)), ..Default::default() });
     assert!(err.unwrap_err().is_errno(libc::ETIME));
 }
 

@@ -7,10 +7,7 @@ use uring::{op, Builder, Error, Ring, RingMemory, SetupFlags};
 #[test]
 fn bad_input_gives_typed_errors() {
     assert!(matches!(Ring::new(0), Err(Error::ZeroEntries)));
-    assert!(matches!(
-        Ring::new(65536),
-        Err(Error::TooManyEntries { queue: "SQ", requested: 65536, max: 32768 })
-    ));
+    assert!(matches!(Ring::new(65536), Err(Error::TooManyEntries { queue: "SQ", requested: 65536, max: 32768 })));
     // CLAMP turns the same request into the maximum.
     let ring = Ring::builder().clamp().build(65536).unwrap();
     assert_eq!(ring.params().sq_entries, 32768);
@@ -19,10 +16,7 @@ fn bad_input_gives_typed_errors() {
         Err(Error::InvalidCqSize { sq_entries: 8, cq_entries: 4 })
     ));
     assert!(matches!(Ring::builder().cq_entries(0).build(8), Err(Error::InvalidCqSize { .. })));
-    assert!(matches!(
-        Ring::builder().cq_entries(1 << 20).build(8),
-        Err(Error::TooManyEntries { queue: "CQ", .. })
-    ));
+    assert!(matches!(Ring::builder().cq_entries(1 << 20).build(8), Err(Error::TooManyEntries { queue: "CQ", .. })));
     let conflicts: [(Builder, &str); 8] = [
         (Ring::builder().sqpoll(0).coop_taskrun(), "IORING_SETUP_SQPOLL"),
         (Ring::builder().taskrun_flag(), "IORING_SETUP_TASKRUN_FLAG"),
@@ -124,7 +118,10 @@ fn no_mmap_caller_memory_with_canary() {
     let mut small = vec![0u8; 4096 * 4];
     // SAFETY: not used: the build fails on validation.
     let m = unsafe { RingMemory::caller(small.as_mut_ptr(), 100) };
-    assert!(matches!(Ring::builder().no_mmap(m).build(64), Err(Error::MemoryTooSmall { .. }) | Err(Error::Misaligned { .. })));
+    assert!(matches!(
+        Ring::builder().no_mmap(m).build(64),
+        Err(Error::MemoryTooSmall { .. }) | Err(Error::Misaligned { .. })
+    ));
 }
 
 #[test]
@@ -248,10 +245,14 @@ fn sqe_mixed() {
         ring.sq().push(&op::Nop::new().build().user_data(round * 2)).unwrap();
         ring.sq().push128(&op::Nop128::new().build().user_data(round * 2 + 1)).unwrap();
         ring.submit_and_wait(2).unwrap();
-        let mut got: Vec<u64> = ring.cq().iter().map(|c| {
-            assert_eq!(c.result(), Ok(0));
-            c.user_data()
-        }).collect();
+        let mut got: Vec<u64> = ring
+            .cq()
+            .iter()
+            .map(|c| {
+                assert_eq!(c.result(), Ok(0));
+                c.user_data()
+            })
+            .collect();
         got.sort();
         assert_eq!(got, vec![round * 2, round * 2 + 1], "the pad NOP must not post a completion");
     }

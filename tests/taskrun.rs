@@ -13,8 +13,9 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 
 /// Pushes a read of `buf` from `fd` (raw encoder: the typed ones arrive with the operations).
 fn push_read(ring: &mut Ring, fd: &OwnedFd, buf: &mut [u8], user_data: u64) {
-    let sqe = op::prep_rw(uring::uapi::IORING_OP_READ, fd.as_raw_fd(), buf.as_mut_ptr() as u64, buf.len() as u32, u64::MAX)
-        .user_data(user_data);
+    let sqe =
+        op::prep_rw(uring::uapi::IORING_OP_READ, fd.as_raw_fd(), buf.as_mut_ptr() as u64, buf.len() as u32, u64::MAX)
+            .user_data(user_data);
     // SAFETY: every caller keeps `buf` alive and unmoved until it reaps the completion.
     unsafe { ring.sq().push_raw(&sqe) }.unwrap();
 }

@@ -38,7 +38,14 @@ fuzz_target!(|i: Input| {
     assert_eq!(raw.ioprio, 0);
     // SAFETY: plain-integer unions; any bit pattern is valid.
     let (nop_flags, off, addr, buf, file, addr3) = unsafe {
-        (raw.op_flags.nop_flags, raw.off.off, raw.addr.addr, raw.buf.buf_index, raw.file.file_index, raw.addr3.addr3.addr3)
+        (
+            raw.op_flags.nop_flags,
+            raw.off.off,
+            raw.addr.addr,
+            raw.buf.buf_index,
+            raw.file.file_index,
+            raw.addr3.addr3.addr3,
+        )
     };
     let mut want = 0;
     if i.inject.is_some() {

@@ -237,7 +237,15 @@ fn cq_mixed_skip_and_big() {
                         let head = shared.head.load(Ordering::Acquire);
                         let free = 4 - tail.wrapping_sub(head);
                         let at_end = tail & 3 == 3;
-                        let need = if big { if at_end { 3 } else { 2 } } else { 1 };
+                        let need = if big {
+                            if at_end {
+                                3
+                            } else {
+                                2
+                            }
+                        } else {
+                            1
+                        };
                         if need > free {
                             thread::yield_now();
                             continue;
@@ -301,8 +309,7 @@ fn buf_ring_publish_consume() {
             const ENTRIES: u32 = 2;
             let start = u16::MAX; // tail wraps on the first advance
             let tail = Arc::new(AtomicU16::new(start));
-            let slots: Arc<[UnsafeCell<u64>; 2]> =
-                Arc::new(core::array::from_fn(|_| UnsafeCell::new(0)));
+            let slots: Arc<[UnsafeCell<u64>; 2]> = Arc::new(core::array::from_fn(|_| UnsafeCell::new(0)));
             let head = Arc::new(AtomicU16::new(start));
 
             let kernel = {

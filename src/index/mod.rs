@@ -140,7 +140,6 @@ impl SqProducer {
     pub(crate) fn entries(&self) -> u32 {
         self.entries
     }
-
 }
 
 /// Consumer state of the completion queue (the kernel posts, the application reaps).
@@ -213,7 +212,6 @@ impl CqConsumer {
     pub(crate) fn entries(&self) -> u32 {
         self.entries
     }
-
 }
 
 /// Producer state of a provided-buffer ring: the application adds buffers at `tail`, the kernel
@@ -257,7 +255,6 @@ impl BufRingProducer {
     pub(crate) fn available(&self, head: u16) -> u16 {
         self.tail.wrapping_sub(head)
     }
-
 }
 
 /// A full memory fence: orders the SQ tail store before the read of the SQ flags when deciding

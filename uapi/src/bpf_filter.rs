@@ -32,13 +32,7 @@ pub union io_uring_bpf_ctx_u {
     pub connect: io_uring_bpf_ctx_connect,
 }
 layout!(io_uring_bpf_ctx_u: size 24, align 8; socket @ 0, open @ 0, connect @ 0);
-union_default!(io_uring_bpf_ctx_u {
-    open: io_uring_bpf_ctx_open {
-        flags: 0,
-        mode: 0,
-        resolve: 0
-    }
-});
+union_default!(io_uring_bpf_ctx_u { open: io_uring_bpf_ctx_open { flags: 0, mode: 0, resolve: 0 } });
 union_debug!(io_uring_bpf_ctx_u, open);
 
 /// `socket` member of [`io_uring_bpf_ctx_u`]: `socket(2)` arguments.

@@ -91,9 +91,7 @@ macro_rules! union_debug {
                 // is valid, and the widest member spans the whole union; a `Default` or
                 // full-width initialisation leaves no byte uninitialised.
                 let v = unsafe { self.$f };
-                f.debug_struct(stringify!($t))
-                    .field(stringify!($f), &v)
-                    .finish_non_exhaustive()
+                f.debug_struct(stringify!($t)).field(stringify!($f), &v).finish_non_exhaustive()
             }
         }
     };

@@ -245,7 +245,5 @@ pub union zcrx_ctrl_zc_export {
 }
 layout!(zcrx_ctrl_zc_export: size 48, align 8;
     zc_export @ 0, zc_flush @ 0, zc_arm_event @ 0, zc_area @ 0);
-union_default!(zcrx_ctrl_zc_export {
-    zc_flush: zcrx_ctrl_flush_rq { __resv: [0; 6] }
-});
+union_default!(zcrx_ctrl_zc_export { zc_flush: zcrx_ctrl_flush_rq { __resv: [0; 6] } });
 union_debug!(zcrx_ctrl_zc_export, zc_flush);

@@ -445,26 +445,14 @@ mod ioc {
 /// ioctl type ("magic") byte of the `/dev/fuse` ioctls.
 pub const FUSE_DEV_IOC_MAGIC: u32 = 229;
 /// `/dev/fuse` ioctl `_IOR(229, 0, uint32_t)`: attach this fd to the session of another fd (`0x8004e500` on x86).
-pub const FUSE_DEV_IOC_CLONE: u32 =
-    (ioc::READ << ioc::DIRSHIFT) | (4 << 16) | (FUSE_DEV_IOC_MAGIC << 8);
+pub const FUSE_DEV_IOC_CLONE: u32 = (ioc::READ << ioc::DIRSHIFT) | (4 << 16) | (FUSE_DEV_IOC_MAGIC << 8);
 /// `/dev/fuse` ioctl `_IOW(229, 1, struct fuse_backing_map)`: open a passthrough backing file, returns its id.
-pub const FUSE_DEV_IOC_BACKING_OPEN: u32 =
-    (ioc::WRITE << ioc::DIRSHIFT) | (16 << 16) | (FUSE_DEV_IOC_MAGIC << 8) | 1;
+pub const FUSE_DEV_IOC_BACKING_OPEN: u32 = (ioc::WRITE << ioc::DIRSHIFT) | (16 << 16) | (FUSE_DEV_IOC_MAGIC << 8) | 1;
 /// `/dev/fuse` ioctl `_IOW(229, 2, uint32_t)`: close a passthrough backing id.
-pub const FUSE_DEV_IOC_BACKING_CLOSE: u32 =
-    (ioc::WRITE << ioc::DIRSHIFT) | (4 << 16) | (FUSE_DEV_IOC_MAGIC << 8) | 2;
+pub const FUSE_DEV_IOC_BACKING_CLOSE: u32 = (ioc::WRITE << ioc::DIRSHIFT) | (4 << 16) | (FUSE_DEV_IOC_MAGIC << 8) | 2;
 /// `/dev/fuse` ioctl `_IO(229, 3)`: have INIT processed synchronously, during mount.
-pub const FUSE_DEV_IOC_SYNC_INIT: u32 =
-    (ioc::NONE << ioc::DIRSHIFT) | (FUSE_DEV_IOC_MAGIC << 8) | 3;
-#[cfg(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "riscv64"
-))]
+pub const FUSE_DEV_IOC_SYNC_INIT: u32 = (ioc::NONE << ioc::DIRSHIFT) | (FUSE_DEV_IOC_MAGIC << 8) | 3;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
 static_assertions::const_assert_eq!(FUSE_DEV_IOC_CLONE, 0x8004_e500);
-#[cfg(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "riscv64"
-))]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
 static_assertions::const_assert_eq!(FUSE_DEV_IOC_BACKING_OPEN, 0x4010_e501);

@@ -101,13 +101,7 @@ pub union fuse_uring_cmd_req_u {
     pub ent_zero_copy_buf_index: u16,
 }
 layout!(fuse_uring_cmd_req_u: size 16, align 8; bufpool @ 0, ent_zero_copy_buf_index @ 0);
-union_default!(fuse_uring_cmd_req_u {
-    bufpool: fuse_uring_cmd_req_bufpool {
-        uaddr: 0,
-        len: 0,
-        reserved: 0
-    }
-});
+union_default!(fuse_uring_cmd_req_u { bufpool: fuse_uring_cmd_req_bufpool { uaddr: 0, len: 0, reserved: 0 } });
 union_debug!(fuse_uring_cmd_req_u, bufpool);
 
 /// `bufpool` member of [`fuse_uring_cmd_req_u`].
