@@ -13,6 +13,29 @@ use uring_uapi::*;
 mod types;
 pub use types::*;
 
+// Operation families (each file owns its encoders, their unit tests and docs).
+mod cancel;
+mod fs;
+mod futex;
+mod misc;
+mod msg;
+mod net;
+mod poll;
+mod recvmsg_out;
+mod rw;
+#[cfg(test)]
+mod test_util;
+mod time;
+pub use cancel::*;
+pub use fs::*;
+pub use futex::*;
+pub use misc::*;
+pub use msg::*;
+pub use net::*;
+pub use poll::*;
+pub use recvmsg_out::*;
+pub use rw::*;
+pub use time::*;
 
 /// Fills the fields every operation shares: `opcode`, `fd`, `addr`, `len` and `off`; everything
 /// else is zero (liburing's `io_uring_prep_rw`).

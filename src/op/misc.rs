@@ -1,0 +1,806 @@
+//! Encoders of the miscellaneous operations: legacy provided buffers, splice/tee/pipe, file
+//! table updates, fixed-fd install, epoll, waitid.
+
+use core::marker::PhantomData;
+use std::os::fd::RawFd;
+
+use bitflags::bitflags;
+use uring_uapi::*;
+
+use crate::op::{prep_rw, set_target, DestSlot, Fixed, Target};
+use crate::sqe::{SafeSqe, Sqe};
+
+/// The most buffers one legacy group can hold, and the bound on `bid + nr` (`MAX_BIDS_PER_BGID`).
+const MAX_BIDS_PER_BGID: u32 = 1 << 16;
+
+/// `IORING_OP_PROVIDE_BUFFERS`: hands `nr` buffers of `buf_len` bytes each, carved in order out
+/// of a caller memory area, to the legacy buffer group `bgid`, numbering them from `bid`
+/// (`io_uring_prep_provide_buffers(3)`, Linux 5.7).
+///
+/// Reads and receives with `IOSQE_BUFFER_SELECT` on that group (select it with
+/// [`BufGroupId`](crate::op::BufGroupId)) then take one buffer each and report its id in the
+/// completion flags. The completion's result is 0 on success.
+///
+/// Memory: the whole area stays registered with the kernel, which writes into it whenever an
+/// operation consumes one of the buffers, so it must stay alive and unmoved until every buffer
+/// has been consumed by a completed operation or removed with [`RemoveBuffers`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProvideBuffers<'a> {
+    addr: u64,
+    buf_len: u32,
+    nr: u32,
+    bgid: u16,
+    bid: u16,
+    _mem: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> ProvideBuffers<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_PROVIDE_BUFFERS;
+
+    /// Provides `nr` buffers of `buf_len` bytes from the start of `mem` to group `bgid`, with
+    /// ids `bid`, `bid + 1`, ...
+    ///
+    /// Refuses (with [`Error::MemoryTooSmall`](crate::Error::MemoryTooSmall) or
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument)) an area smaller than
+    /// `buf_len * nr`, a zero `buf_len` or `nr`, and more than 65536 buffers (`bid + nr` too).
+    pub fn new(mem: &'a mut [u8], buf_len: u32, nr: u32, bgid: u16, bid: u16) -> crate::Result<Self> {
+        if buf_len == 0 {
+            return Err(crate::Error::InvalidArgument { what: "buf_len", reason: "buffers must not be empty" });
+        }
+        if nr == 0 || nr > MAX_BIDS_PER_BGID {
+            return Err(crate::Error::InvalidArgument { what: "nr", reason: "must be between 1 and 65536" });
+        }
+        if u32::from(bid) + nr > MAX_BIDS_PER_BGID {
+            return Err(crate::Error::InvalidArgument { what: "bid", reason: "bid + nr must not exceed 65536" });
+        }
+        let needed = (buf_len as usize).checked_mul(nr as usize).ok_or(crate::Error::InvalidArgument {
+            what: "buf_len",
+            reason: "buf_len * nr overflows the address space",
+        })?;
+        if needed > mem.len() {
+            return Err(crate::Error::MemoryTooSmall { needed, provided: mem.len() });
+        }
+        Ok(ProvideBuffers { addr: mem.as_mut_ptr() as u64, buf_len, nr, bgid, bid, _mem: PhantomData })
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive the buffers.
+    #[inline]
+    pub const fn build(self) -> Sqe {
+        let mut sqe = prep_rw(Self::CODE, self.nr as i32, self.addr, self.buf_len, self.bid as u64);
+        sqe.0.buf.buf_group = self.bgid;
+        sqe
+    }
+}
+
+/// `IORING_OP_REMOVE_BUFFERS`: takes back up to `nr` unused buffers from the legacy group
+/// `bgid` (`io_uring_prep_remove_buffers(3)`, Linux 5.7). The result is the number removed.
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoveBuffers {
+    nr: u32,
+    bgid: u16,
+}
+
+impl RemoveBuffers {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_REMOVE_BUFFERS;
+
+    /// Removes up to `nr` buffers of group `bgid`. The kernel refuses (`-EINVAL`) `nr` of 0 or
+    /// more than 65536.
+    #[inline]
+    pub const fn new(nr: u32, bgid: u16) -> Self {
+        RemoveBuffers { nr, bgid }
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        // `nr` above i32::MAX reaches the kernel as a negative count, which it refuses.
+        let mut sqe = prep_rw(Self::CODE, self.nr as i32, 0, 0, 0);
+        sqe.0.buf.buf_group = self.bgid;
+        SafeSqe::new(sqe)
+    }
+}
+
+bitflags! {
+    /// `splice(2)` flags (`SPLICE_F_*`) for [`Splice`] and [`Tee`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SpliceFlags: u32 {
+        /// `SPLICE_F_MOVE`: move pages instead of copying (a hint).
+        const MOVE = libc::SPLICE_F_MOVE;
+        /// `SPLICE_F_NONBLOCK`: do not block on the pipes.
+        const NONBLOCK = libc::SPLICE_F_NONBLOCK;
+        /// `SPLICE_F_MORE`: more data will follow.
+        const MORE = libc::SPLICE_F_MORE;
+        /// `SPLICE_F_GIFT`: unused for splice.
+        const GIFT = libc::SPLICE_F_GIFT;
+    }
+}
+
+/// `IORING_OP_SPLICE`: moves up to `len` bytes from one file to another, one of them a pipe,
+/// without copying through user space (`io_uring_prep_splice(3)`, `splice(2)`, Linux 5.7).
+/// The result is the number of bytes moved.
+///
+/// A registered input file ([`Target::Fixed`]) sets `SPLICE_F_FD_IN_FIXED`; a registered output
+/// file sets `IOSQE_FIXED_FILE`. Offsets default to "none" (-1): the file position is used and
+/// advanced, as pipes require.
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct Splice {
+    fd_in: Target,
+    off_in: u64,
+    fd_out: Target,
+    off_out: u64,
+    len: u32,
+    flags: SpliceFlags,
+}
+
+impl Splice {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_SPLICE;
+
+    /// Moves up to `len` bytes from `fd_in` to `fd_out`.
+    #[inline]
+    pub fn new(fd_in: impl Into<Target>, fd_out: impl Into<Target>, len: u32) -> Self {
+        Splice {
+            fd_in: fd_in.into(),
+            off_in: u64::MAX,
+            fd_out: fd_out.into(),
+            off_out: u64::MAX,
+            len,
+            flags: SpliceFlags::empty(),
+        }
+    }
+
+    /// Reads `fd_in` at `offset` (not a pipe) instead of at its file position.
+    #[inline]
+    pub const fn off_in(mut self, offset: u64) -> Self {
+        self.off_in = offset;
+        self
+    }
+
+    /// Writes `fd_out` at `offset` (not a pipe) instead of at its file position.
+    #[inline]
+    pub const fn off_out(mut self, offset: u64) -> Self {
+        self.off_out = offset;
+        self
+    }
+
+    /// Adds `SPLICE_F_*` flags.
+    #[inline]
+    pub const fn flags(mut self, flags: SpliceFlags) -> Self {
+        self.flags = self.flags.union(flags);
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off_out);
+        set_target(&mut sqe, self.fd_out);
+        sqe.0.addr.splice_off_in = self.off_in;
+        sqe.0.file.splice_fd_in = self.fd_in.sqe_fd();
+        let fixed_in = if self.fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 };
+        sqe.0.op_flags.splice_flags = self.flags.bits() | fixed_in;
+        SafeSqe::new(sqe)
+    }
+}
+
+/// `IORING_OP_TEE`: duplicates up to `len` bytes from one pipe into another without consuming
+/// them (`io_uring_prep_tee(3)`, `tee(2)`, Linux 5.8). The result is the number of bytes
+/// duplicated.
+///
+/// A registered input pipe sets `SPLICE_F_FD_IN_FIXED`; a registered output pipe sets
+/// `IOSQE_FIXED_FILE`.
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct Tee {
+    fd_in: Target,
+    fd_out: Target,
+    len: u32,
+    flags: SpliceFlags,
+}
+
+impl Tee {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_TEE;
+
+    /// Duplicates up to `len` bytes from the pipe `fd_in` into the pipe `fd_out`.
+    #[inline]
+    pub fn new(fd_in: impl Into<Target>, fd_out: impl Into<Target>, len: u32) -> Self {
+        Tee { fd_in: fd_in.into(), fd_out: fd_out.into(), len, flags: SpliceFlags::empty() }
+    }
+
+    /// Adds `SPLICE_F_*` flags.
+    #[inline]
+    pub const fn flags(mut self, flags: SpliceFlags) -> Self {
+        self.flags = self.flags.union(flags);
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
+        set_target(&mut sqe, self.fd_out);
+        sqe.0.file.splice_fd_in = self.fd_in.sqe_fd();
+        let fixed_in = if self.fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 };
+        sqe.0.op_flags.splice_flags = self.flags.bits() | fixed_in;
+        SafeSqe::new(sqe)
+    }
+}
+
+bitflags! {
+    /// `pipe2(2)` flags for [`Pipe`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct PipeFlags: u32 {
+        /// `O_CLOEXEC`: close both ends on `execve(2)`.
+        const CLOEXEC = libc::O_CLOEXEC as u32;
+        /// `O_NONBLOCK`: both ends non-blocking.
+        const NONBLOCK = libc::O_NONBLOCK as u32;
+        /// `O_DIRECT`: packet mode.
+        const DIRECT = libc::O_DIRECT as u32;
+    }
+}
+
+/// `IORING_OP_PIPE`: creates a pipe and writes its read and write ends into `fds`
+/// (`io_uring_prep_pipe(3)`, `pipe2(2)`, Linux 6.16); with [`dest`](Pipe::dest), into the
+/// registered file table instead (`io_uring_prep_pipe_direct(3)`): `fds` then receives the two
+/// slots. The result is 0.
+///
+/// Memory: `fds` must stay alive until the operation completes (the kernel writes it).
+#[derive(Debug)]
+pub struct Pipe<'a> {
+    fds: &'a mut [i32; 2],
+    flags: PipeFlags,
+    dest: DestSlot,
+}
+
+impl<'a> Pipe<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_PIPE;
+
+    /// Creates a pipe whose two fds (read end, write end) are written into `fds`.
+    #[inline]
+    pub fn new(fds: &'a mut [i32; 2]) -> Self {
+        Pipe { fds, flags: PipeFlags::empty(), dest: DestSlot::Fd }
+    }
+
+    /// Adds `pipe2(2)` flags.
+    #[inline]
+    pub fn flags(mut self, flags: PipeFlags) -> Self {
+        self.flags = self.flags.union(flags);
+        self
+    }
+
+    /// Installs both ends as direct descriptors: [`DestSlot::Fixed`]`(n)` puts them in slots `n`
+    /// and `n + 1`, [`DestSlot::Alloc`] in two free slots. The slots are written into `fds`.
+    #[inline]
+    pub fn dest(mut self, dest: DestSlot) -> Self {
+        self.dest = dest;
+        self
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let mut sqe = prep_rw(Self::CODE, 0, self.fds.as_mut_ptr() as u64, 0, 0);
+        sqe.0.op_flags.pipe_flags = self.flags.bits();
+        sqe.0.file.file_index = self.dest.file_index();
+        sqe
+    }
+}
+
+/// `IORING_OP_FILES_UPDATE`: replaces a run of the ring's registered file table with `fds`
+/// (`io_uring_prep_files_update(3)`, Linux 5.6). Entries of -1 empty a slot,
+/// `IORING_REGISTER_FILES_SKIP` (-2) leaves it as it is. The result is the number of slots
+/// updated.
+///
+/// With [`alloc`](FilesUpdate::alloc), the files go to free slots and the kernel writes the
+/// slot chosen for each back into the array (Linux 5.19).
+///
+/// Memory: the array must stay alive until the operation completes.
+#[derive(Debug)]
+pub struct FilesUpdate<'a> {
+    fds: *const i32,
+    nr: u32,
+    offset: u32,
+    _mem: PhantomData<&'a mut [i32]>,
+}
+
+impl<'a> FilesUpdate<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_FILES_UPDATE;
+
+    /// Puts `fds` into the slots starting at `offset`. Refuses more than `u32::MAX` fds.
+    #[inline]
+    pub fn new(fds: &'a [i32], offset: u32) -> crate::Result<Self> {
+        Ok(FilesUpdate { fds: fds.as_ptr(), nr: len_u32(fds.len(), "fds")?, offset, _mem: PhantomData })
+    }
+
+    /// Puts `fds` into free slots (`IORING_FILE_INDEX_ALLOC`); the kernel replaces each fd in the
+    /// array with its slot. Refuses more than `u32::MAX` fds.
+    #[inline]
+    pub fn alloc(fds: &'a mut [i32]) -> crate::Result<Self> {
+        Ok(FilesUpdate {
+            fds: fds.as_mut_ptr(),
+            nr: len_u32(fds.len(), "fds")?,
+            offset: IORING_FILE_INDEX_ALLOC,
+            _mem: PhantomData,
+        })
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        prep_rw(Self::CODE, -1, self.fds as u64, self.nr, self.offset as u64)
+    }
+}
+
+/// A slice length as a `u32` entry field.
+fn len_u32(len: usize, what: &'static str) -> crate::Result<u32> {
+    u32::try_from(len).map_err(|_| crate::Error::InvalidArgument { what, reason: "more than u32::MAX elements" })
+}
+
+/// `IORING_OP_FIXED_FD_INSTALL`: gives a registered file (direct descriptor) an ordinary fd in
+/// the process's table (`io_uring_prep_fixed_fd_install(3)`, Linux 6.8). The result is the new
+/// fd, `O_CLOEXEC` unless [`no_cloexec`](FixedFdInstall::no_cloexec).
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedFdInstall {
+    slot: u32,
+    flags: u32,
+}
+
+impl FixedFdInstall {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_FIXED_FD_INSTALL;
+
+    /// Installs the file in registered slot `slot`.
+    #[inline]
+    pub const fn new(slot: Fixed) -> Self {
+        FixedFdInstall { slot: slot.0, flags: 0 }
+    }
+
+    /// `IORING_FIXED_FD_NO_CLOEXEC`: the new fd stays open across `execve(2)`.
+    #[inline]
+    pub const fn no_cloexec(mut self) -> Self {
+        self.flags |= IORING_FIXED_FD_NO_CLOEXEC;
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
+        set_target(&mut sqe, Target::Fixed(self.slot));
+        sqe.0.op_flags.install_fd_flags = self.flags;
+        SafeSqe::new(sqe)
+    }
+}
+
+/// `IORING_OP_EPOLL_CTL`: adds, changes or removes a file of an epoll instance
+/// (`io_uring_prep_epoll_ctl(3)`, `epoll_ctl(2)`, Linux 5.6). The result is 0.
+///
+/// Both fds are plain descriptors: the operation takes no registered files.
+///
+/// Memory: the event (for add and modify) must stay alive until the operation completes (the
+/// kernel copies it when it consumes the entry).
+#[derive(Debug, Clone, Copy)]
+pub struct EpollCtl<'a> {
+    epfd: RawFd,
+    fd: RawFd,
+    op: i32,
+    event: Option<&'a libc::epoll_event>,
+}
+
+impl<'a> EpollCtl<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_EPOLL_CTL;
+
+    /// `EPOLL_CTL_ADD`: watches `fd` in `epfd` for `event`.
+    #[inline]
+    pub const fn add(epfd: RawFd, fd: RawFd, event: &'a libc::epoll_event) -> Self {
+        EpollCtl { epfd, fd, op: libc::EPOLL_CTL_ADD, event: Some(event) }
+    }
+
+    /// `EPOLL_CTL_MOD`: changes what `epfd` watches `fd` for.
+    #[inline]
+    pub const fn modify(epfd: RawFd, fd: RawFd, event: &'a libc::epoll_event) -> Self {
+        EpollCtl { epfd, fd, op: libc::EPOLL_CTL_MOD, event: Some(event) }
+    }
+
+    /// `EPOLL_CTL_DEL`: stops watching `fd` in `epfd`.
+    #[inline]
+    pub const fn delete(epfd: RawFd, fd: RawFd) -> Self {
+        EpollCtl { epfd, fd, op: libc::EPOLL_CTL_DEL, event: None }
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let ev = match self.event {
+            Some(ev) => ev as *const libc::epoll_event as u64,
+            None => 0,
+        };
+        prep_rw(Self::CODE, self.epfd, ev, self.op as u32, self.fd as u32 as u64)
+    }
+}
+
+/// The most events one epoll wait can return (the kernel's `EP_MAX_EVENTS`).
+const EP_MAX_EVENTS: usize = i32::MAX as usize / core::mem::size_of::<libc::epoll_event>();
+
+/// `IORING_OP_EPOLL_WAIT`: waits for events on an epoll instance and stores them in `events`
+/// (`io_uring_prep_epoll_wait(3)`, `epoll_wait(2)`, Linux 6.15). The result is the number of
+/// events stored.
+///
+/// Memory: `events` must stay alive until the operation completes (the kernel writes it).
+#[derive(Debug)]
+pub struct EpollWait<'a> {
+    epfd: Target,
+    events: &'a mut [libc::epoll_event],
+}
+
+impl<'a> EpollWait<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_EPOLL_WAIT;
+
+    /// Waits on `epfd`, storing up to `events.len()` events (capped at the kernel's
+    /// `EP_MAX_EVENTS`; the kernel refuses an empty array with `-EINVAL`).
+    #[inline]
+    pub fn new(epfd: impl Into<Target>, events: &'a mut [libc::epoll_event]) -> Self {
+        EpollWait { epfd: epfd.into(), events }
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let max = self.events.len().min(EP_MAX_EVENTS) as u32;
+        let mut sqe = prep_rw(Self::CODE, 0, self.events.as_mut_ptr() as u64, max, 0);
+        set_target(&mut sqe, self.epfd);
+        sqe
+    }
+}
+
+/// Which children a [`Waitid`] waits for (`waitid(2)`'s `idtype` and `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitId {
+    /// `P_ALL`: any child.
+    All,
+    /// `P_PID`: the child with this process id.
+    Pid(libc::pid_t),
+    /// `P_PGID`: any child in this process group (0: the caller's group).
+    Pgid(libc::pid_t),
+    /// `P_PIDFD`: the child this pidfd refers to.
+    PidFd(RawFd),
+}
+
+impl WaitId {
+    const fn parts(self) -> (u32, i32) {
+        match self {
+            WaitId::All => (libc::P_ALL, 0),
+            WaitId::Pid(pid) => (libc::P_PID, pid),
+            WaitId::Pgid(pgid) => (libc::P_PGID, pgid),
+            WaitId::PidFd(fd) => (libc::P_PIDFD, fd),
+        }
+    }
+}
+
+bitflags! {
+    /// `waitid(2)` options: which state changes to wait for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct WaitidOptions: u32 {
+        /// `WEXITED`: children that terminated.
+        const EXITED = libc::WEXITED as u32;
+        /// `WSTOPPED`: children stopped by a signal.
+        const STOPPED = libc::WSTOPPED as u32;
+        /// `WCONTINUED`: stopped children resumed by `SIGCONT`.
+        const CONTINUED = libc::WCONTINUED as u32;
+        /// `WNOHANG`: complete at once if no child has changed state.
+        const NOHANG = libc::WNOHANG as u32;
+        /// `WNOWAIT`: leave the child waitable.
+        const NOWAIT = libc::WNOWAIT as u32;
+        /// `__WALL`: wait for all children, clone or not.
+        const ALL = libc::__WALL as u32;
+        /// `__WCLONE`: wait for clone children only.
+        const CLONE = libc::__WCLONE as u32;
+        /// `__WNOTHREAD`: do not wait for children of other threads of the group.
+        const NOTHREAD = libc::__WNOTHREAD as u32;
+    }
+}
+
+/// `IORING_OP_WAITID`: waits for a child process to change state and fills `info`
+/// (`io_uring_prep_waitid(3)`, `waitid(2)`, Linux 6.7). The result is 0.
+///
+/// Memory: `info` must stay alive until the operation completes (the kernel writes it).
+#[derive(Debug)]
+pub struct Waitid<'a> {
+    which: WaitId,
+    info: &'a mut libc::siginfo_t,
+    options: WaitidOptions,
+}
+
+impl<'a> Waitid<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_WAITID;
+
+    /// Waits for `which` to change state as `options` ask (e.g. [`WaitidOptions::EXITED`]),
+    /// filling `info`.
+    #[inline]
+    pub fn new(which: WaitId, info: &'a mut libc::siginfo_t, options: WaitidOptions) -> Self {
+        Waitid { which, info, options }
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let (idtype, id) = self.which.parts();
+        let mut sqe = prep_rw(Self::CODE, id, 0, idtype, 0);
+        sqe.0.off.addr2 = self.info as *mut libc::siginfo_t as u64;
+        sqe.0.file.file_index = self.options.bits();
+        sqe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::test_util::{fields, Fields};
+
+    #[test]
+    fn provide_buffers() {
+        let mut mem = vec![0u8; 4096];
+        let addr = mem.as_ptr() as u64;
+        let sqe = ProvideBuffers::new(&mut mem, 512, 8, 7, 3).unwrap().build();
+        assert_eq!(
+            fields(&sqe),
+            Fields { opcode: IORING_OP_PROVIDE_BUFFERS, fd: 8, addr, len: 512, off: 3, buf: 7, ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn provide_buffers_refuses_bad_input() {
+        let mut mem = vec![0u8; 4096];
+        assert!(matches!(
+            ProvideBuffers::new(&mut mem, 512, 9, 1, 0),
+            Err(crate::Error::MemoryTooSmall { needed: 4608, provided: 4096 })
+        ));
+        assert!(ProvideBuffers::new(&mut mem, 0, 1, 1, 0).is_err());
+        assert!(ProvideBuffers::new(&mut mem, 1, 0, 1, 0).is_err());
+        assert!(ProvideBuffers::new(&mut mem, 1, 65537, 1, 0).is_err());
+        assert!(ProvideBuffers::new(&mut mem, 1, 2, 1, u16::MAX).is_err());
+        assert!(ProvideBuffers::new(&mut mem, 1, 1, 1, u16::MAX).is_ok());
+    }
+
+    #[test]
+    fn remove_buffers() {
+        let sqe = RemoveBuffers::new(5, 9).build();
+        assert_eq!(fields(sqe.sqe()), Fields { opcode: IORING_OP_REMOVE_BUFFERS, fd: 5, buf: 9, ..Default::default() });
+    }
+
+    #[test]
+    fn splice() {
+        let sqe = Splice::new(Target::Fd(3), Target::Fd(4), 100).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_SPLICE,
+                fd: 4,
+                addr: u64::MAX,
+                off: u64::MAX,
+                len: 100,
+                file: 3,
+                ..Default::default()
+            }
+        );
+        let sqe = Splice::new(Fixed(1), Fixed(2), 7).off_in(10).off_out(20).flags(SpliceFlags::MOVE).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_SPLICE,
+                flags: IOSQE_FIXED_FILE,
+                fd: 2,
+                addr: 10,
+                off: 20,
+                len: 7,
+                op_flags: SPLICE_F_FD_IN_FIXED | libc::SPLICE_F_MOVE,
+                file: 1,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn tee() {
+        let sqe = Tee::new(Target::Fd(3), Target::Fd(4), 9).flags(SpliceFlags::NONBLOCK).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_TEE,
+                fd: 4,
+                len: 9,
+                op_flags: libc::SPLICE_F_NONBLOCK,
+                file: 3,
+                ..Default::default()
+            }
+        );
+        let sqe = Tee::new(Fixed(5), Target::Fd(4), 9).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_TEE,
+                fd: 4,
+                len: 9,
+                op_flags: SPLICE_F_FD_IN_FIXED,
+                file: 5,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn pipe() {
+        let mut fds = [-1i32; 2];
+        let addr = fds.as_ptr() as u64;
+        let sqe = Pipe::new(&mut fds).flags(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_PIPE,
+                addr,
+                op_flags: (libc::O_CLOEXEC | libc::O_NONBLOCK) as u32,
+                ..Default::default()
+            }
+        );
+        let sqe = Pipe::new(&mut fds).dest(DestSlot::Fixed(4)).build();
+        assert_eq!(fields(&sqe), Fields { opcode: IORING_OP_PIPE, addr, file: 5, ..Default::default() });
+        let sqe = Pipe::new(&mut fds).dest(DestSlot::Alloc).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields { opcode: IORING_OP_PIPE, addr, file: IORING_FILE_INDEX_ALLOC, ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn files_update() {
+        let fds = [3, -1, -2];
+        let sqe = FilesUpdate::new(&fds, 7).unwrap().build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_FILES_UPDATE,
+                fd: -1,
+                addr: fds.as_ptr() as u64,
+                len: 3,
+                off: 7,
+                ..Default::default()
+            }
+        );
+        let mut fds = [3, 4];
+        let addr = fds.as_ptr() as u64;
+        let sqe = FilesUpdate::alloc(&mut fds).unwrap().build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_FILES_UPDATE,
+                fd: -1,
+                addr,
+                len: 2,
+                off: IORING_FILE_INDEX_ALLOC as u64,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn fixed_fd_install() {
+        let sqe = FixedFdInstall::new(Fixed(6)).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields { opcode: IORING_OP_FIXED_FD_INSTALL, flags: IOSQE_FIXED_FILE, fd: 6, ..Default::default() }
+        );
+        let sqe = FixedFdInstall::new(Fixed(6)).no_cloexec().build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_FIXED_FD_INSTALL,
+                flags: IOSQE_FIXED_FILE,
+                fd: 6,
+                op_flags: IORING_FIXED_FD_NO_CLOEXEC,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn epoll_ctl() {
+        let ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 5 };
+        let addr = &ev as *const libc::epoll_event as u64;
+        let sqe = EpollCtl::add(10, 11, &ev).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_EPOLL_CTL,
+                fd: 10,
+                addr,
+                len: libc::EPOLL_CTL_ADD as u32,
+                off: 11,
+                ..Default::default()
+            }
+        );
+        let sqe = EpollCtl::modify(10, 11, &ev).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_EPOLL_CTL,
+                fd: 10,
+                addr,
+                len: libc::EPOLL_CTL_MOD as u32,
+                off: 11,
+                ..Default::default()
+            }
+        );
+        let sqe = EpollCtl::delete(10, 11).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_EPOLL_CTL,
+                fd: 10,
+                len: libc::EPOLL_CTL_DEL as u32,
+                off: 11,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn epoll_wait() {
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
+        let addr = evs.as_ptr() as u64;
+        let sqe = EpollWait::new(Target::Fd(12), &mut evs).build();
+        assert_eq!(fields(&sqe), Fields { opcode: IORING_OP_EPOLL_WAIT, fd: 12, addr, len: 4, ..Default::default() });
+        let sqe = EpollWait::new(Fixed(1), &mut evs).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields { opcode: IORING_OP_EPOLL_WAIT, flags: IOSQE_FIXED_FILE, fd: 1, addr, len: 4, ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn waitid() {
+        // SAFETY: siginfo_t is plain data; all-zero is valid.
+        let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+        let addr = &info as *const libc::siginfo_t as u64;
+        let sqe = Waitid::new(WaitId::Pid(1234), &mut info, WaitidOptions::EXITED | WaitidOptions::NOHANG).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_WAITID,
+                fd: 1234,
+                len: libc::P_PID,
+                off: addr,
+                file: (libc::WEXITED | libc::WNOHANG) as u32,
+                ..Default::default()
+            }
+        );
+        let sqe = Waitid::new(WaitId::All, &mut info, WaitidOptions::EXITED).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_WAITID,
+                fd: 0,
+                len: libc::P_ALL,
+                off: addr,
+                file: libc::WEXITED as u32,
+                ..Default::default()
+            }
+        );
+        let sqe = Waitid::new(WaitId::PidFd(9), &mut info, WaitidOptions::EXITED).build();
+        assert_eq!((fields(&sqe).fd, fields(&sqe).len), (9, libc::P_PIDFD));
+    }
+}

@@ -1,0 +1,606 @@
+//! Encoders of the timeout family: timeouts, linked timeouts, and their removal and update.
+//!
+//! The kernel copies a [`Timespec`] when it consumes the entry (at submission, or later with
+//! `IORING_SETUP_SQPOLL`), so the `Sqe`-returning encoders ask that the timespec stay alive until
+//! the operation completes, which covers both. The `*Immediate` variants carry the time in the
+//! entry itself (`IORING_TIMEOUT_IMMEDIATE_ARG`) and push safely.
+
+use core::time::Duration;
+
+use bitflags::bitflags;
+use uring_uapi::*;
+
+use crate::op::{prep_rw, Timespec};
+use crate::sqe::{SafeSqe, Sqe};
+
+bitflags! {
+    /// Options of a timeout (`IORING_TIMEOUT_*` in `sqe.timeout_flags`); the clock is chosen
+    /// with [`TimeoutClock`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct TimeoutFlags: u32 {
+        /// `IORING_TIMEOUT_ABS`: the time is an absolute point on the clock, not a delay.
+        const ABS = IORING_TIMEOUT_ABS;
+        /// `IORING_TIMEOUT_ETIME_SUCCESS`: an expiry does not count as a failure (Linux 5.16):
+        /// the result is still `-ETIME`, but entries linked after the timeout run rather than
+        /// being cancelled.
+        const ETIME_SUCCESS = IORING_TIMEOUT_ETIME_SUCCESS;
+        /// `IORING_TIMEOUT_MULTISHOT`: fire repeatedly (Linux 6.4); see [`Timeout::multishot`].
+        const MULTISHOT = IORING_TIMEOUT_MULTISHOT;
+    }
+}
+
+/// The clock a timeout is measured against (`IORING_TIMEOUT_BOOTTIME` /
+/// `IORING_TIMEOUT_REALTIME`, Linux 5.15; monotonic otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TimeoutClock {
+    /// `CLOCK_MONOTONIC` (the default).
+    #[default]
+    Monotonic,
+    /// `CLOCK_BOOTTIME`: like monotonic, but counts time suspended.
+    Boottime,
+    /// `CLOCK_REALTIME`: wall-clock time (follows clock changes with [`TimeoutFlags::ABS`]).
+    Realtime,
+}
+
+impl TimeoutClock {
+    /// The `IORING_TIMEOUT_*` clock bits.
+    #[inline]
+    pub const fn bits(self) -> u32 {
+        match self {
+            TimeoutClock::Monotonic => 0,
+            TimeoutClock::Boottime => IORING_TIMEOUT_BOOTTIME,
+            TimeoutClock::Realtime => IORING_TIMEOUT_REALTIME,
+        }
+    }
+}
+
+/// Converts `d` to nanoseconds for `IORING_TIMEOUT_IMMEDIATE_ARG`, which the kernel reads as a
+/// signed 64-bit time.
+fn immediate_ns(d: Duration) -> crate::Result<u64> {
+    match u64::try_from(d.as_nanos()) {
+        Ok(ns) if ns <= i64::MAX as u64 => Ok(ns),
+        _ => Err(crate::Error::InvalidArgument {
+            what: "timeout",
+            reason: "an immediate timeout holds at most i64::MAX nanoseconds (about 292 years)",
+        }),
+    }
+}
+
+/// `IORING_OP_TIMEOUT`: completes after a time has passed, or once `count` other completions
+/// have been posted, whichever comes first (`io_uring_prep_timeout(3)`, Linux 5.4).
+///
+/// The result is `-ETIME` when the time expired, 0 when the count was reached, `-ECANCELED`
+/// when removed. Remove it with [`TimeoutRemove`], change it with [`TimeoutUpdate`].
+///
+/// Memory: `ts` must stay alive until the operation completes (the kernel copies it when it
+/// consumes the entry).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeout<'a> {
+    ts: &'a Timespec,
+    count: u32,
+    flags: TimeoutFlags,
+    clock: TimeoutClock,
+}
+
+impl<'a> Timeout<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_TIMEOUT;
+
+    /// A timeout of `ts` (a delay, unless [`TimeoutFlags::ABS`] is set).
+    #[inline]
+    pub const fn new(ts: &'a Timespec) -> Self {
+        Timeout { ts, count: 0, flags: TimeoutFlags::empty(), clock: TimeoutClock::Monotonic }
+    }
+
+    /// Also complete (with 0) once `count` other completions have been posted. 0, the default,
+    /// means time only.
+    #[inline]
+    pub const fn count(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Adds `IORING_TIMEOUT_*` options.
+    #[inline]
+    pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
+        self.flags = self.flags.union(flags);
+        self
+    }
+
+    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time on the clock.
+    #[inline]
+    pub const fn absolute(self) -> Self {
+        self.flags(TimeoutFlags::ABS)
+    }
+
+    /// `IORING_TIMEOUT_ETIME_SUCCESS`: expiry (still `-ETIME`) does not fail the entry, so a link
+    /// chain continues past it.
+    #[inline]
+    pub const fn etime_success(self) -> Self {
+        self.flags(TimeoutFlags::ETIME_SUCCESS)
+    }
+
+    /// `IORING_TIMEOUT_MULTISHOT` (Linux 6.4): fire every `ts` (a relative time), posting a
+    /// completion with `IORING_CQE_F_MORE` each time, `repeats` times (0: until removed). This
+    /// replaces [`count`](Timeout::count), which shares the field.
+    #[inline]
+    pub const fn multishot(mut self, repeats: u32) -> Self {
+        self.count = repeats;
+        self.flags(TimeoutFlags::MULTISHOT)
+    }
+
+    /// Measures against `clock`.
+    #[inline]
+    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let mut sqe = prep_rw(Self::CODE, -1, self.ts.addr(), 1, self.count as u64);
+        sqe.0.op_flags.timeout_flags = self.flags.bits() | self.clock.bits();
+        sqe
+    }
+}
+
+/// `IORING_OP_TIMEOUT` with `IORING_TIMEOUT_IMMEDIATE_ARG`: a [`Timeout`] whose time travels in
+/// the entry itself (nanoseconds in `sqe.addr`) rather than through a timespec pointer (no
+/// liburing helper; Linux 7.1, refused with `-EINVAL` before).
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutImmediate {
+    ns: u64,
+    count: u32,
+    flags: TimeoutFlags,
+    clock: TimeoutClock,
+}
+
+impl TimeoutImmediate {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_TIMEOUT;
+
+    /// A timeout of `time` (a delay, unless [`TimeoutFlags::ABS`] is set: then nanoseconds since
+    /// the clock's epoch). Refuses a time beyond `i64::MAX` nanoseconds.
+    #[inline]
+    pub fn new(time: Duration) -> crate::Result<Self> {
+        Ok(TimeoutImmediate {
+            ns: immediate_ns(time)?,
+            count: 0,
+            flags: TimeoutFlags::empty(),
+            clock: TimeoutClock::Monotonic,
+        })
+    }
+
+    /// As [`Timeout::count`].
+    #[inline]
+    pub const fn count(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Adds `IORING_TIMEOUT_*` options.
+    #[inline]
+    pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
+        self.flags = self.flags.union(flags);
+        self
+    }
+
+    /// As [`Timeout::absolute`].
+    #[inline]
+    pub const fn absolute(self) -> Self {
+        self.flags(TimeoutFlags::ABS)
+    }
+
+    /// As [`Timeout::etime_success`].
+    #[inline]
+    pub const fn etime_success(self) -> Self {
+        self.flags(TimeoutFlags::ETIME_SUCCESS)
+    }
+
+    /// As [`Timeout::multishot`].
+    #[inline]
+    pub const fn multishot(mut self, repeats: u32) -> Self {
+        self.count = repeats;
+        self.flags(TimeoutFlags::MULTISHOT)
+    }
+
+    /// Measures against `clock`.
+    #[inline]
+    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Self::CODE, -1, self.ns, 1, self.count as u64);
+        sqe.0.op_flags.timeout_flags = self.flags.bits() | self.clock.bits() | IORING_TIMEOUT_IMMEDIATE_ARG;
+        SafeSqe::new(sqe)
+    }
+}
+
+/// `IORING_OP_TIMEOUT_REMOVE`: cancels the timeout submitted with `user_data`
+/// (`io_uring_prep_timeout_remove(3)`, Linux 5.5). The result is 0, `-ENOENT` when no such
+/// timeout is armed, or `-EALREADY` when it is already firing; the removed timeout completes
+/// with `-ECANCELED`.
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutRemove {
+    user_data: u64,
+}
+
+impl TimeoutRemove {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_TIMEOUT_REMOVE;
+
+    /// Removes the timeout submitted with `user_data`.
+    #[inline]
+    pub const fn new(user_data: u64) -> Self {
+        TimeoutRemove { user_data }
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        SafeSqe::new(prep_rw(Self::CODE, -1, self.user_data, 0, 0))
+    }
+}
+
+/// `IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE`: re-arms the timeout submitted with
+/// `user_data` with a new time (`io_uring_prep_timeout_update(3)`, Linux 5.11).
+/// [`link`](TimeoutUpdate::link) targets a linked timeout instead (`IORING_LINK_TIMEOUT_UPDATE`,
+/// Linux 5.15). The result is 0, or `-ENOENT` when no such timeout is armed. The clock stays the
+/// one the timeout was armed with.
+///
+/// Memory: `ts` must stay alive until the operation completes.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutUpdate<'a> {
+    ts: &'a Timespec,
+    user_data: u64,
+    flags: u32,
+}
+
+impl<'a> TimeoutUpdate<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_TIMEOUT_REMOVE;
+
+    /// Sets the timeout submitted with `user_data` to expire after `ts`.
+    #[inline]
+    pub const fn new(ts: &'a Timespec, user_data: u64) -> Self {
+        TimeoutUpdate { ts, user_data, flags: IORING_TIMEOUT_UPDATE }
+    }
+
+    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
+    #[inline]
+    pub const fn absolute(mut self) -> Self {
+        self.flags |= IORING_TIMEOUT_ABS;
+        self
+    }
+
+    /// `IORING_LINK_TIMEOUT_UPDATE`: update a [`LinkTimeout`] (as liburing does, the flag is
+    /// added to `IORING_TIMEOUT_UPDATE`).
+    #[inline]
+    pub const fn link(mut self) -> Self {
+        self.flags |= IORING_LINK_TIMEOUT_UPDATE;
+        self
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let mut sqe = prep_rw(Self::CODE, -1, self.user_data, 0, self.ts.addr());
+        sqe.0.op_flags.timeout_flags = self.flags;
+        sqe
+    }
+}
+
+/// [`TimeoutUpdate`] with `IORING_TIMEOUT_IMMEDIATE_ARG`: the new time travels in the entry
+/// (nanoseconds in `sqe.addr2`) (no liburing helper; Linux 7.1, refused with `-EINVAL` before).
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutUpdateImmediate {
+    ns: u64,
+    user_data: u64,
+    flags: u32,
+}
+
+impl TimeoutUpdateImmediate {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_TIMEOUT_REMOVE;
+
+    /// Sets the timeout submitted with `user_data` to expire after `time`. Refuses a time beyond
+    /// `i64::MAX` nanoseconds.
+    #[inline]
+    pub fn new(time: Duration, user_data: u64) -> crate::Result<Self> {
+        Ok(TimeoutUpdateImmediate { ns: immediate_ns(time)?, user_data, flags: IORING_TIMEOUT_UPDATE })
+    }
+
+    /// As [`TimeoutUpdate::absolute`].
+    #[inline]
+    pub const fn absolute(mut self) -> Self {
+        self.flags |= IORING_TIMEOUT_ABS;
+        self
+    }
+
+    /// As [`TimeoutUpdate::link`].
+    #[inline]
+    pub const fn link(mut self) -> Self {
+        self.flags |= IORING_LINK_TIMEOUT_UPDATE;
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Self::CODE, -1, self.user_data, 0, self.ns);
+        sqe.0.op_flags.timeout_flags = self.flags | IORING_TIMEOUT_IMMEDIATE_ARG;
+        SafeSqe::new(sqe)
+    }
+}
+
+/// `IORING_OP_LINK_TIMEOUT`: bounds the time of the entry before it, which must carry
+/// `IOSQE_IO_LINK` (`io_uring_prep_link_timeout(3)`, Linux 5.5).
+///
+/// If the time expires first, the linked entry is cancelled (it completes with `-ECANCELED`, or
+/// `-EINTR` when it could not be interrupted) and this one completes with `-ETIME`; otherwise
+/// this one completes with `-ECANCELED`.
+///
+/// Memory: `ts` must stay alive until the operation completes.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkTimeout<'a> {
+    ts: &'a Timespec,
+    flags: u32,
+}
+
+impl<'a> LinkTimeout<'a> {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_LINK_TIMEOUT;
+
+    /// A limit of `ts` (a delay, unless [`absolute`](LinkTimeout::absolute)).
+    #[inline]
+    pub const fn new(ts: &'a Timespec) -> Self {
+        LinkTimeout { ts, flags: 0 }
+    }
+
+    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
+    #[inline]
+    pub const fn absolute(mut self) -> Self {
+        self.flags |= IORING_TIMEOUT_ABS;
+        self
+    }
+
+    /// Measures against `clock`.
+    #[inline]
+    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
+        self.flags = (self.flags & !IORING_TIMEOUT_CLOCK_MASK) | clock.bits();
+        self
+    }
+
+    /// The entry. See the type's docs for the memory that must outlive it.
+    #[inline]
+    pub fn build(self) -> Sqe {
+        let mut sqe = prep_rw(Self::CODE, -1, self.ts.addr(), 1, 0);
+        sqe.0.op_flags.timeout_flags = self.flags;
+        sqe
+    }
+}
+
+/// [`LinkTimeout`] with `IORING_TIMEOUT_IMMEDIATE_ARG`: the time travels in the entry
+/// (nanoseconds in `sqe.addr`) (no liburing helper; Linux 7.1, refused with `-EINVAL` before).
+///
+/// Points at no memory: safe to push.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkTimeoutImmediate {
+    ns: u64,
+    flags: u32,
+}
+
+impl LinkTimeoutImmediate {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_LINK_TIMEOUT;
+
+    /// A limit of `time`. Refuses a time beyond `i64::MAX` nanoseconds.
+    #[inline]
+    pub fn new(time: Duration) -> crate::Result<Self> {
+        Ok(LinkTimeoutImmediate { ns: immediate_ns(time)?, flags: 0 })
+    }
+
+    /// As [`LinkTimeout::absolute`].
+    #[inline]
+    pub const fn absolute(mut self) -> Self {
+        self.flags |= IORING_TIMEOUT_ABS;
+        self
+    }
+
+    /// Measures against `clock`.
+    #[inline]
+    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
+        self.flags = (self.flags & !IORING_TIMEOUT_CLOCK_MASK) | clock.bits();
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Self::CODE, -1, self.ns, 1, 0);
+        sqe.0.op_flags.timeout_flags = self.flags | IORING_TIMEOUT_IMMEDIATE_ARG;
+        SafeSqe::new(sqe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::test_util::{fields, Fields};
+
+    #[test]
+    fn timeout() {
+        let ts = Timespec::new(1, 5);
+        let sqe = Timeout::new(&ts).count(3).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields { opcode: IORING_OP_TIMEOUT, fd: -1, addr: ts.addr(), len: 1, off: 3, ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn timeout_flags_and_clock() {
+        let ts = Timespec::new(1, 5);
+        let sqe = Timeout::new(&ts).absolute().etime_success().clock(TimeoutClock::Realtime).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_TIMEOUT,
+                fd: -1,
+                addr: ts.addr(),
+                len: 1,
+                op_flags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS | IORING_TIMEOUT_REALTIME,
+                ..Default::default()
+            }
+        );
+        let sqe = Timeout::new(&ts).multishot(4).clock(TimeoutClock::Boottime).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_TIMEOUT,
+                fd: -1,
+                addr: ts.addr(),
+                len: 1,
+                off: 4,
+                op_flags: IORING_TIMEOUT_MULTISHOT | IORING_TIMEOUT_BOOTTIME,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn timeout_immediate() {
+        let sqe = TimeoutImmediate::new(Duration::new(2, 7)).unwrap().count(1).etime_success().build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_TIMEOUT,
+                fd: -1,
+                addr: 2_000_000_007,
+                len: 1,
+                off: 1,
+                op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_ETIME_SUCCESS,
+                ..Default::default()
+            }
+        );
+        let sqe = TimeoutImmediate::new(Duration::from_nanos(9)).unwrap().absolute().multishot(0).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_TIMEOUT,
+                fd: -1,
+                addr: 9,
+                len: 1,
+                op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_ABS | IORING_TIMEOUT_MULTISHOT,
+                ..Default::default()
+            }
+        );
+        assert!(TimeoutImmediate::new(Duration::from_nanos(i64::MAX as u64)).is_ok());
+        assert!(TimeoutImmediate::new(Duration::from_nanos(i64::MAX as u64 + 1)).is_err());
+        assert!(TimeoutImmediate::new(Duration::MAX).is_err());
+    }
+
+    #[test]
+    fn timeout_remove() {
+        let sqe = TimeoutRemove::new(42).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields { opcode: IORING_OP_TIMEOUT_REMOVE, fd: -1, addr: 42, ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn timeout_update() {
+        let ts = Timespec::new(3, 0);
+        let sqe = TimeoutUpdate::new(&ts, 42).absolute().build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_TIMEOUT_REMOVE,
+                fd: -1,
+                addr: 42,
+                off: ts.addr(),
+                op_flags: IORING_TIMEOUT_UPDATE | IORING_TIMEOUT_ABS,
+                ..Default::default()
+            }
+        );
+        let sqe = TimeoutUpdate::new(&ts, 43).link().build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_TIMEOUT_REMOVE,
+                fd: -1,
+                addr: 43,
+                off: ts.addr(),
+                op_flags: IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn timeout_update_immediate() {
+        let sqe = TimeoutUpdateImmediate::new(Duration::from_millis(5), 42).unwrap().link().build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_TIMEOUT_REMOVE,
+                fd: -1,
+                addr: 42,
+                off: 5_000_000,
+                op_flags: IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE | IORING_TIMEOUT_IMMEDIATE_ARG,
+                ..Default::default()
+            }
+        );
+        assert!(TimeoutUpdateImmediate::new(Duration::MAX, 1).is_err());
+    }
+
+    #[test]
+    fn link_timeout() {
+        let ts = Timespec::new(0, 1000);
+        let sqe = LinkTimeout::new(&ts).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields { opcode: IORING_OP_LINK_TIMEOUT, fd: -1, addr: ts.addr(), len: 1, ..Default::default() }
+        );
+        let sqe = LinkTimeout::new(&ts).absolute().clock(TimeoutClock::Realtime).clock(TimeoutClock::Boottime).build();
+        assert_eq!(
+            fields(&sqe),
+            Fields {
+                opcode: IORING_OP_LINK_TIMEOUT,
+                fd: -1,
+                addr: ts.addr(),
+                len: 1,
+                op_flags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_BOOTTIME,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn link_timeout_immediate() {
+        let sqe = LinkTimeoutImmediate::new(Duration::from_micros(3)).unwrap().clock(TimeoutClock::Boottime).build();
+        assert_eq!(
+            fields(sqe.sqe()),
+            Fields {
+                opcode: IORING_OP_LINK_TIMEOUT,
+                fd: -1,
+                addr: 3000,
+                len: 1,
+                op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_BOOTTIME,
+                ..Default::default()
+            }
+        );
+    }
+}
