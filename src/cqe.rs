@@ -2,8 +2,8 @@
 //! `IORING_SETUP_CQE32` rings or for `IORING_CQE_F_32` entries of `IORING_SETUP_CQE_MIXED`
 //! rings). See `io_uring_enter(2)`, "Completion queue entries".
 
-use bitflags::bitflags;
 use crate::error::Errno;
+use bitflags::bitflags;
 use uring_uapi::{io_uring_cqe, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER};
 
 bitflags! {
@@ -111,10 +111,19 @@ impl Cqe {
         self.flags & uring_uapi::IORING_CQE_F_MORE != 0
     }
 
-    /// `IORING_CQE_F_NOTIF`: a zero-copy send notification.
+    /// `IORING_CQE_F_NOTIF`: a zero-copy send notification. Its `res` is not a result: with
+    /// `IORING_SEND_ZC_REPORT_USAGE` it reports whether the data was copied
+    /// ([`zc_copied`](Self::zc_copied)); do not read it through [`result`](Self::result).
     #[inline]
     pub const fn is_notification(&self) -> bool {
         self.flags & uring_uapi::IORING_CQE_F_NOTIF != 0
+    }
+
+    /// For a zero-copy notification with usage reporting: whether the kernel had to copy the
+    /// data after all (`IORING_NOTIF_USAGE_ZC_COPIED` in `res`).
+    #[inline]
+    pub const fn zc_copied(&self) -> bool {
+        self.is_notification() && (self.res as u32) & uring_uapi::IORING_NOTIF_USAGE_ZC_COPIED != 0
     }
 }
 

@@ -155,8 +155,6 @@ fn status_available_and_double_select() {
     ring.submit_and_wait(1).unwrap();
     let cqe = ring.cq().peek().unwrap();
     let sel = br.select(&cqe).unwrap();
-    let (_, sq_ring) = (0, ());
-    let _ = sq_ring;
     let (_sub, _sq, cq) = ring.split();
     br.recycle_and_advance(rest.into_iter().chain([sel]), cq, 1);
     assert_eq!(br.held(), 0);

@@ -133,7 +133,12 @@ impl KmbufBackend for KernelBackend {
 
 /// Builds the kmbuf registration: `buf_size` in bytes 0..4, zeros in 4..8 and 16..40.
 pub fn kmbuf_registration(bgid: u16, entries: u32, buf_size: u32) -> kmbuf_reg {
-    let mut reg = kmbuf_reg { ring_entries: entries, bgid, flags: IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED, ..Default::default() };
+    let mut reg = kmbuf_reg {
+        ring_entries: entries,
+        bgid,
+        flags: IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED,
+        ..Default::default()
+    };
     // Default zeroed all 8 bytes of the union through `ring_addr`; this sets bytes 0..4 only.
     reg.addr.buf_size = buf_size;
     reg
@@ -144,7 +149,10 @@ pub fn validate(bgid: u16, entries: u32, buf_size: u32) -> Result<()> {
     check_entries(entries)?;
     let page = sys::page_size() as u32;
     if buf_size == 0 || buf_size % page != 0 {
-        return Err(Error::InvalidArgument { what: "kmbuf buf_size", reason: "must be a non-zero multiple of the page size" });
+        return Err(Error::InvalidArgument {
+            what: "kmbuf buf_size",
+            reason: "must be a non-zero multiple of the page size",
+        });
     }
     if bgid > KMBUF_MAX_BGID {
         return Err(Error::InvalidArgument {
@@ -206,7 +214,9 @@ impl<B: KmbufBackend> KmBufRing<B> {
     pub fn register_with(mut backend: B, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
         validate(bgid, entries, buf_size)?;
         backend.register(&kmbuf_registration(bgid, entries, buf_size)).map_err(|e| match e.raw_os_error() {
-            Some(libc::EINVAL) => Error::Unsupported { what: "kernel-managed buffer rings (IOU_PBUF_RING_KERNEL_MANAGED)" },
+            Some(libc::EINVAL) => {
+                Error::Unsupported { what: "kernel-managed buffer rings (IOU_PBUF_RING_KERNEL_MANAGED)" }
+            }
             _ => registration_error(e, bgid),
         })?;
         let len = entries as usize * buf_size as usize;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use uring_uapi::*;
 
-use crate::buf::select::{Bundle, Buf, IncSlice, Selection};
+use crate::buf::select::{Buf, Bundle, IncSlice, Selection};
 use crate::cq::CompletionQueue;
 use crate::cqe::Cqe;
 use crate::index::BufRingProducer;
@@ -66,14 +66,9 @@ pub struct BufRingBuilder {
     memory: Option<CallerBuffers>,
 }
 
-/// Where a buffer is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// In the ring (or selected by the kernel and not yet reported in a completion).
-    Kernel,
-    /// Handed to the application by a completion.
-    App,
-}
+/// `bid_info` bit: the buffer is held by the application (handed out by a completion and not
+/// yet returned). Clear: it is in the ring, or selected by the kernel and not yet reported.
+const HELD: u32 = 1 << 31;
 
 /// A provided-buffer ring whose buffers the crate owns: the kernel picks a buffer for each
 /// operation that selects from the group, the completion names it, and [`BufRing::select`]
@@ -86,6 +81,8 @@ enum State {
 ///
 /// Not `Sync`: the ring is driven from one thread (guards recycle through shared `Cell`s).
 pub struct BufRing {
+    /// Unique per buffer ring (kept buffers are checked against it).
+    id: u64,
     bgid: u16,
     entries: u32,
     buf_size: u32,
@@ -93,9 +90,11 @@ pub struct BufRing {
     /// Slot 0 of the shared ring; the tail overlays `bufs[0].resv` (offset 14).
     slots: *mut io_uring_buf,
     prod: Cell<BufRingProducer>,
-    state: Box<[Cell<State>]>,
+    /// Per bid: the slot it was last added to (low 16 bits) and [`HELD`].
+    bid_info: Box<[Cell<u32>]>,
+    /// Per slot: the bid last added to it.
     slot_bid: Box<[Cell<u16>]>,
-    bid_slot: Box<[Cell<u16>]>,
+    /// Per bid, incremental rings only: bytes already consumed.
     inc_off: Box<[Cell<u32>]>,
     pool: Arc<PoolMem>,
     ring_fd: OwnedFd,
@@ -268,17 +267,18 @@ impl BufRingBuilder {
         };
         let pool = Arc::new(pool);
         ring.keep_alive(pool.clone());
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let br = BufRing {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             bgid: self.bgid,
             entries,
             buf_size: self.buf_size,
             incremental: self.incremental,
             slots: ring_mem.as_ptr().cast(),
             prod: Cell::new(BufRingProducer::new(0, entries)),
-            state: (0..entries).map(|_| Cell::new(State::App)).collect(),
+            bid_info: (0..entries).map(|_| Cell::new(HELD)).collect(),
             slot_bid: (0..entries).map(|_| Cell::new(0)).collect(),
-            bid_slot: (0..entries).map(|_| Cell::new(0)).collect(),
-            inc_off: (0..entries).map(|_| Cell::new(0)).collect(),
+            inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             pool,
             ring_fd,
             _ring_mem: ring_mem,
@@ -296,7 +296,12 @@ pub(crate) fn unregister_fd(fd: &OwnedFd, bgid: u16) -> io::Result<()> {
     let mut reg = io_uring_buf_reg { bgid, ..Default::default() };
     // SAFETY: one valid `io_uring_buf_reg`.
     unsafe {
-        sys::register(fd.as_raw_fd(), IORING_UNREGISTER_PBUF_RING, &mut reg as *mut io_uring_buf_reg as *const c_void, 1)
+        sys::register(
+            fd.as_raw_fd(),
+            IORING_UNREGISTER_PBUF_RING,
+            &mut reg as *mut io_uring_buf_reg as *const c_void,
+            1,
+        )
     }?;
     Ok(())
 }
@@ -305,6 +310,16 @@ impl BufRing {
     /// The buffer group id.
     pub fn bgid(&self) -> u16 {
         self.bgid
+    }
+
+    /// The ring's unique id (kept buffers name it).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether `bid` (below `entries`) is held by the application.
+    pub(crate) fn is_held(&self, bid: u16) -> bool {
+        (bid as u32) < self.entries && self.info(bid).get() & HELD != 0
     }
 
     /// The number of buffers (and ring slots).
@@ -341,12 +356,28 @@ impl BufRing {
         unsafe { self.pool.base.add(bid as usize * self.buf_size as usize) }
     }
 
+    /// Per-bid bookkeeping cell.
+    #[inline]
+    fn info(&self, bid: u16) -> &Cell<u32> {
+        debug_assert!((bid as u32) < self.entries);
+        // SAFETY: every caller passes a bid below `entries` (checked at selection, or a bid
+        // the ring handed out), and `bid_info` has `entries` cells.
+        unsafe { self.bid_info.get_unchecked(bid as usize) }
+    }
+
+    /// Per-slot bookkeeping cell (`slot` already masked).
+    #[inline]
+    fn slot_cell(&self, slot: u16) -> &Cell<u16> {
+        debug_assert!((slot as u32) < self.entries);
+        // SAFETY: slots are masked to the ring, and `slot_bid` has `entries` cells.
+        unsafe { self.slot_bid.get_unchecked(slot as usize) }
+    }
+
     /// Writes buffer `bid` into the slot `offset` places past the tail (not yet published).
     /// Never writes `resv`, which for slot 0 is the shared tail.
     #[inline]
     fn add(&self, bid: u16, offset: u16) {
-        let prod = self.prod.get();
-        let slot = prod.slot(offset);
+        let slot = self.prod.get().slot(offset);
         let e = self.slots.wrapping_add(slot as usize);
         // SAFETY: `slot < entries`; the slot is free (the kernel consumed it: every buffer not
         // held by the application is in the ring, and there are exactly `entries` buffers), and
@@ -356,10 +387,11 @@ impl BufRing {
             core::ptr::addr_of_mut!((*e).len).write(self.buf_size);
             core::ptr::addr_of_mut!((*e).bid).write(bid);
         }
-        self.state[bid as usize].set(State::Kernel);
-        self.slot_bid[slot as usize].set(bid);
-        self.bid_slot[bid as usize].set(slot);
-        self.inc_off[bid as usize].set(0);
+        self.info(bid).set(slot as u32);
+        self.slot_cell(slot).set(bid);
+        if self.incremental {
+            self.inc_off[bid as usize].set(0);
+        }
     }
 
     /// Publishes `n` added buffers with one release store of the tail.
@@ -373,7 +405,7 @@ impl BufRing {
     /// Returns buffer `bid` to the kernel (one slot write and one tail store).
     #[inline]
     pub(crate) fn recycle_bid(&self, bid: u16) {
-        debug_assert_eq!(self.state[bid as usize].get(), State::App);
+        debug_assert!(self.info(bid).get() & HELD != 0);
         self.add(bid, 0);
         self.publish(1);
     }
@@ -382,7 +414,7 @@ impl BufRing {
     pub(crate) fn recycle_bids(&self, bids: impl Iterator<Item = u16>) {
         let mut n = 0u16;
         for bid in bids {
-            debug_assert_eq!(self.state[bid as usize].get(), State::App);
+            debug_assert!(self.info(bid).get() & HELD != 0);
             self.add(bid, n);
             n += 1;
         }
@@ -391,19 +423,18 @@ impl BufRing {
         }
     }
 
-    /// Marks `bid` as handed to the application by a completion.
+    /// Marks `bid` (below `entries`) as handed to the application by a completion.
+    #[inline]
     fn take(&self, bid: u16) -> Result<()> {
-        let cell = self.state.get(bid as usize).ok_or(Error::InvalidArgument {
-            what: "buffer id",
-            reason: "larger than the ring",
-        })?;
-        if cell.get() != State::Kernel {
+        let cell = self.info(bid);
+        let v = cell.get();
+        if v & HELD != 0 {
             return Err(Error::InvalidArgument {
                 what: "buffer id",
                 reason: "already handed out (a completion was selected twice)",
             });
         }
-        cell.set(State::App);
+        cell.set(v | HELD);
         Ok(())
     }
 
@@ -411,6 +442,7 @@ impl BufRing {
     /// incremental slice. Use [`select_bundle`](Self::select_bundle) for completions of bundle
     /// operations. Every completion that names a buffer must be selected exactly once, or its
     /// buffer is lost to the ring.
+    #[inline]
     pub fn select(&self, cqe: &Cqe) -> Result<Selection<'_>> {
         let Some(bid) = cqe.buffer_id() else {
             return Ok(Selection::None);
@@ -426,7 +458,7 @@ impl BufRing {
             }
             let more = cqe.raw_flags() & IORING_CQE_F_BUF_MORE != 0;
             if more {
-                if self.state[bid as usize].get() != State::Kernel {
+                if self.info(bid).get() & HELD != 0 {
                     return Err(Error::InvalidArgument {
                         what: "buffer id",
                         reason: "already handed out (a completion was selected twice)",
@@ -463,21 +495,18 @@ impl BufRing {
         if count > self.entries as u64 {
             return Err(Error::InvalidArgument { what: "bundle length", reason: "more than the ring holds" });
         }
-        let first_slot = self.bid_slot[bid as usize].get();
+        let first_slot = self.info(bid).get() as u16;
         let mask = (self.entries - 1) as u16;
         // Check, then take, so a bad completion leaves the ring untouched.
         for k in 0..count as u16 {
-            let b = self.slot_bid[(first_slot.wrapping_add(k) & mask) as usize].get();
-            if self.state[b as usize].get() != State::Kernel {
-                return Err(Error::InvalidArgument {
-                    what: "bundle",
-                    reason: "names a buffer already handed out",
-                });
+            let b = self.slot_cell(first_slot.wrapping_add(k) & mask).get();
+            if self.info(b).get() & HELD != 0 {
+                return Err(Error::InvalidArgument { what: "bundle", reason: "names a buffer already handed out" });
             }
         }
         for k in 0..count as u16 {
-            let b = self.slot_bid[(first_slot.wrapping_add(k) & mask) as usize].get();
-            self.state[b as usize].set(State::App);
+            let b = self.slot_cell(first_slot.wrapping_add(k) & mask).get();
+            self.info(b).set(self.info(b).get() | HELD);
         }
         Ok(Selection::Bundle(Bundle::new(self, first_slot, count as u16, res as u32)))
     }
@@ -485,7 +514,7 @@ impl BufRing {
     /// The bid in slot `slot` when it was last filled.
     #[inline]
     pub(crate) fn bid_at(&self, slot: u16) -> u16 {
-        self.slot_bid[(slot & (self.entries - 1) as u16) as usize].get()
+        self.slot_cell(slot & (self.entries - 1) as u16).get()
     }
 
     /// The kernel's head (`IORING_REGISTER_PBUF_STATUS`, Linux 6.8; `io_uring_buf_ring_head(3)`).
@@ -511,7 +540,7 @@ impl BufRing {
 
     /// Buffers currently held by the application (selected and not yet recycled).
     pub fn held(&self) -> u32 {
-        self.state.iter().filter(|s| s.get() == State::App).count() as u32
+        self.bid_info.iter().filter(|s| s.get() & HELD != 0).count() as u32
     }
 
     /// Recycles every buffer of `sels` with one tail store, then releases `cq_slots` CQ slots

@@ -134,7 +134,7 @@ impl<'a> Buf<'a> {
     /// one fewer), it never frees memory the kernel could use.
     pub fn keep(self) -> HeldBuf {
         let me = ManuallyDrop::new(self);
-        HeldBuf { bgid: me.ring.bgid(), bid: me.bid, len: me.len }
+        HeldBuf { ring: me.ring.id(), bgid: me.ring.bgid(), bid: me.bid, len: me.len }
     }
 }
 
@@ -147,6 +147,7 @@ impl Drop for Buf<'_> {
 /// A buffer kept by the application without borrowing its ring ([`Buf::keep`]).
 #[derive(Debug, PartialEq, Eq)]
 pub struct HeldBuf {
+    ring: u64,
     bgid: u16,
     bid: u16,
     len: u32,
@@ -190,8 +191,11 @@ impl BufRing {
     }
 
     fn check_held(&self, held: &HeldBuf) -> crate::Result<()> {
-        if held.bgid != self.bgid() || held.bid as u32 >= self.entries() {
-            return Err(crate::Error::InvalidArgument { what: "held buffer", reason: "belongs to another buffer group" });
+        if held.ring != self.id() || !self.is_held(held.bid) {
+            return Err(crate::Error::InvalidArgument {
+                what: "held buffer",
+                reason: "belongs to another buffer ring",
+            });
         }
         Ok(())
     }

@@ -69,7 +69,13 @@ impl Default for KmbufModel {
 impl KmbufModel {
     /// A kernel with kmbuf and no memlock limit.
     pub fn new() -> Self {
-        KmbufModel { groups: HashMap::new(), supports_kmbuf: true, memlock_limit: None, memlock_used: 0, fail_next_map: None }
+        KmbufModel {
+            groups: HashMap::new(),
+            supports_kmbuf: true,
+            memlock_limit: None,
+            memlock_used: 0,
+            fail_next_map: None,
+        }
     }
 
     /// `IORING_REGISTER_PBUF_RING` with `nr_args` arguments at `reg` (`None`: a null pointer).
@@ -136,7 +142,16 @@ impl KmbufModel {
         let slots = (0..entries).map(|i| (i as u16, buf_size)).collect();
         self.groups.insert(
             reg.bgid,
-            Group::Km(KmGroup { entries, buf_size, region, slots, head: 0, tail: entries as u16, pinned: false, charged: bytes }),
+            Group::Km(KmGroup {
+                entries,
+                buf_size,
+                region,
+                slots,
+                head: 0,
+                tail: entries as u16,
+                pinned: false,
+                charged: bytes,
+            }),
         );
         Ok(())
     }
@@ -196,7 +211,9 @@ impl KmbufModel {
     /// completion; the slot is gone until the consumer recycles it.
     pub fn user_select(&mut self, bgid: u16, user_data: u64) -> Cqe {
         match self.select(bgid) {
-            Ok((bid, _, _)) => Cqe::new(user_data, -libc::EFAULT, IORING_CQE_F_BUFFER | (bid as u32) << IORING_CQE_BUFFER_SHIFT),
+            Ok((bid, _, _)) => {
+                Cqe::new(user_data, -libc::EFAULT, IORING_CQE_F_BUFFER | (bid as u32) << IORING_CQE_BUFFER_SHIFT)
+            }
             Err(e) => Cqe::new(user_data, -e.raw_os_error().unwrap_or(libc::EIO), 0),
         }
     }
