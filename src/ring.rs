@@ -648,6 +648,34 @@ impl Submitter {
         unsafe { sys::register(fd, op, arg, nr_args) }
     }
 
+    /// Cancels the requests `key` matches and waits for them to finish, up to `timeout`
+    /// (`None`: without limit) (`io_uring_register_sync_cancel(3)`, `IORING_REGISTER_SYNC_CANCEL`,
+    /// Linux 6.0). Unlike an `IORING_OP_ASYNC_CANCEL` entry, this returns only once the matched
+    /// requests have completed. Returns the number cancelled (with `all`/`any`; otherwise 0 for
+    /// the one match); `ENOENT` when nothing matched, `ETIME` when the wait timed out.
+    pub fn sync_cancel(&self, key: crate::op::AsyncCancel, timeout: Option<Duration>) -> io::Result<u32> {
+        let sqe = key.build();
+        let raw = sqe.sqe().as_raw();
+        // SAFETY: plain-integer unions written by the cancel encoder.
+        let (addr, flags) = unsafe { (raw.addr.addr, raw.op_flags.cancel_flags) };
+        let mut reg = io_uring_sync_cancel_reg {
+            addr,
+            fd: raw.fd,
+            flags,
+            timeout: timeout.map_or(__kernel_timespec { tv_sec: -1, tv_nsec: -1 }, timespec),
+            opcode: raw.len as u8,
+            ..Default::default()
+        };
+        // SAFETY: one valid `io_uring_sync_cancel_reg`.
+        unsafe {
+            self.register_raw(
+                IORING_REGISTER_SYNC_CANCEL,
+                &mut reg as *mut io_uring_sync_cancel_reg as *const c_void,
+                1,
+            )
+        }
+    }
+
     /// The ring's fd, unless it has none (`REGISTERED_FD_ONLY`) or it was closed.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         self.fd.as_ref().map(|f| f.as_fd())
@@ -693,19 +721,7 @@ impl Ring {
     /// Cancels every in-flight request synchronously (`IORING_REGISTER_SYNC_CANCEL` with
     /// `ANY | ALL`, Linux 6.0), waiting up to `timeout`.
     pub(crate) fn cancel_all_sync(&self, timeout: Duration) -> io::Result<()> {
-        let mut reg = io_uring_sync_cancel_reg {
-            flags: IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL,
-            timeout: timespec(timeout),
-            ..Default::default()
-        };
-        // SAFETY: one valid `io_uring_sync_cancel_reg`.
-        match unsafe {
-            self.sub.register_raw(
-                IORING_REGISTER_SYNC_CANCEL,
-                &mut reg as *mut io_uring_sync_cancel_reg as *const c_void,
-                1,
-            )
-        } {
+        match self.sub.sync_cancel(crate::op::AsyncCancel::any().all(), Some(timeout)) {
             Ok(_) => Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
             Err(e) => Err(e),

@@ -237,3 +237,37 @@ fn cancel_by_fd_and_user_data() {
     ring.sq().push(&AsyncCancel::user_data(1).build().user_data(11)).unwrap();
     assert_eq!(results(&reap(&mut ring, 2)), vec![(1, Err(Errno::CANCELED)), (11, Ok(0))]);
 }
+
+/// Synchronous cancel (`IORING_REGISTER_SYNC_CANCEL`): returns once the matched requests are
+/// gone; their completions are already in the CQ. Unknown keys give ENOENT.
+#[test]
+fn sync_cancel_by_user_data_fd_and_all() {
+    use std::os::fd::AsRawFd;
+    let mut ring = uring::Ring::new(16).unwrap();
+    let (r, _w) = rustix::pipe::pipe().unwrap();
+    let mut bufs = [[0u8; 8]; 4];
+    for (i, b) in bufs.iter_mut().enumerate() {
+        let sqe = uring::op::prep_rw(uring::uapi::IORING_OP_READ, r.as_raw_fd(), b.as_mut_ptr() as u64, 8, u64::MAX)
+            .user_data(100 + i as u64);
+        // SAFETY: `bufs` outlives the requests, which are cancelled below before it is dropped.
+        unsafe { ring.sq().push_raw(&sqe) }.unwrap();
+    }
+    ring.submit().unwrap();
+    let sub = ring.submitter();
+    let e =
+        sub.sync_cancel(uring::op::AsyncCancel::user_data(999), Some(std::time::Duration::from_secs(1))).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+    sub.sync_cancel(uring::op::AsyncCancel::user_data(100), None).unwrap();
+    let n = sub.sync_cancel(uring::op::AsyncCancel::fd(&r).all(), Some(std::time::Duration::from_secs(1))).unwrap();
+    assert_eq!(n, 3, "the three other reads on the pipe");
+    let mut ids: Vec<u64> = ring
+        .cq()
+        .iter()
+        .map(|c| {
+            assert_eq!(c.result(), Err(uring::Errno::CANCELED));
+            c.user_data()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![100, 101, 102, 103], "completions are posted by the time sync cancel returns");
+}

@@ -197,3 +197,59 @@ fn registered_ring_fd() {
         assert_eq!(ring.wait_cqe().unwrap().user_data(), 2);
     }
 }
+
+/// eventfd notifications can be switched off and on through the CQ flags word.
+#[test]
+fn eventfd_toggle() {
+    use std::os::fd::AsRawFd;
+    let mut ring = Ring::new(4).unwrap();
+    let efd = rustix::event::eventfd(0, rustix::event::EventfdFlags::NONBLOCK).unwrap();
+    let fd: i32 = efd.as_raw_fd();
+    // SAFETY: one valid fd number, as IORING_REGISTER_EVENTFD expects.
+    unsafe { ring.submitter().register_raw(uring::uapi::IORING_REGISTER_EVENTFD, &fd as *const i32 as *const _, 1) }
+        .unwrap();
+    let read = |efd: &std::os::fd::OwnedFd| {
+        let mut b = [0u8; 8];
+        rustix::io::read(efd, &mut b).map(|_| u64::from_ne_bytes(b)).unwrap_or(0)
+    };
+    assert!(ring.cq().eventfd_enabled());
+    ring.sq().push(&op::Nop::new().build()).unwrap();
+    ring.submit_and_wait(1).unwrap();
+    assert!(read(&efd) >= 1, "eventfd fired");
+    ring.cq().set_eventfd_enabled(false).unwrap();
+    assert!(!ring.cq().eventfd_enabled());
+    ring.sq().push(&op::Nop::new().build()).unwrap();
+    ring.submit_and_wait(1).unwrap();
+    assert_eq!(read(&efd), 0, "disabled: no notification");
+    ring.cq().set_eventfd_enabled(true).unwrap();
+    ring.sq().push(&op::Nop::new().build()).unwrap();
+    ring.submit_and_wait(1).unwrap();
+    assert!(read(&efd) >= 1, "enabled again");
+}
+
+/// iowait accounting can be switched off where the kernel has IORING_ENTER_NO_IOWAIT.
+#[test]
+fn set_iowait() {
+    let mut ring = Ring::new(4).unwrap();
+    match ring.set_iowait(false) {
+        Ok(()) => {
+            ring.sq().push(&op::Nop::new().build().user_data(3)).unwrap();
+            assert_eq!(ring.wait_cqe().unwrap().user_data(), 3, "waits still work without iowait");
+            ring.set_iowait(true).unwrap();
+        }
+        Err(uring::Error::Unsupported { what }) => common::skip("set_iowait", what),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// submit_and_get_events submits and makes completions visible without waiting.
+#[test]
+fn submit_and_get_events() {
+    let mut ring = Ring::builder().defer_taskrun().build(4).unwrap();
+    ring.sq().push(&op::Nop::new().task_work().build().user_data(4)).unwrap();
+    assert_eq!(ring.submit_and_get_events().unwrap(), 1);
+    // On a DEFER_TASKRUN ring the task-work completion is visible only because the same enter
+    // asked for events.
+    let cqe = ring.cq().pop().expect("completion visible after submit_and_get_events");
+    assert_eq!(cqe.user_data(), 4);
+}

@@ -26,6 +26,7 @@ mod rw;
 #[cfg(test)]
 mod test_util;
 mod time;
+mod uring_cmd;
 pub use cancel::*;
 pub use fs::*;
 pub use futex::*;
@@ -36,6 +37,7 @@ pub use poll::*;
 pub use recvmsg_out::*;
 pub use rw::*;
 pub use time::*;
+pub use uring_cmd::*;
 
 /// Fills the fields every operation shares: `opcode`, `fd`, `addr`, `len` and `off`; everything
 /// else is zero (liburing's `io_uring_prep_rw`).
@@ -84,6 +86,9 @@ pub struct Nop {
 }
 
 impl Nop {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_NOP;
+
     /// A no-op.
     #[inline]
     pub const fn new() -> Self {
@@ -129,6 +134,9 @@ impl Nop {
 pub struct Nop128;
 
 impl Nop128 {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_NOP128;
+
     /// A 128-byte no-op.
     #[inline]
     pub const fn new() -> Self {

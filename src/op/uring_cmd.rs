@@ -1,0 +1,205 @@
+//! Encoders of `IORING_OP_URING_CMD` and `IORING_OP_URING_CMD128`: file-specific commands
+//! (sockets, block devices, NVMe, ublk, FUSE) with an inline payload.
+//!
+//! A command carries `cmd_op` (the file's command number) and a payload in the SQE's `cmd`
+//! area: 16 bytes in a 64-byte entry, 80 bytes in a 128-byte entry (an `IORING_SETUP_SQE128`
+//! ring, or `IORING_OP_URING_CMD128` on an `IORING_SETUP_SQE_MIXED` ring). Typed commands for
+//! particular files build on these.
+
+use uring_uapi::*;
+
+use crate::op::{prep_rw, BufferGroup, Target};
+use crate::sqe::{Sqe, Sqe128};
+use crate::util::Pod;
+use crate::{Error, Result};
+
+/// Payload bytes of a command in a 64-byte entry.
+pub const CMD_PAYLOAD_64: usize = 16;
+/// Payload bytes of a command in a 128-byte entry.
+pub const CMD_PAYLOAD_128: usize = 80;
+
+fn copy_payload<T: Pod>(payload: &T, into: &mut [u8]) -> Result<()> {
+    let n = core::mem::size_of::<T>();
+    if n > into.len() {
+        return Err(Error::InvalidArgument {
+            what: "uring_cmd payload",
+            reason: "larger than the entry's command area",
+        });
+    }
+    // SAFETY: `T: Pod` is plain bytes; `n <= into.len()`, and the regions cannot overlap (`into`
+    // is a fresh entry).
+    unsafe { core::ptr::copy_nonoverlapping(payload as *const T as *const u8, into.as_mut_ptr(), n) };
+    Ok(())
+}
+
+/// `IORING_OP_URING_CMD` in a 64-byte entry: command `cmd_op` on `fd` with up to 16 payload
+/// bytes (`io_uring_prep_uring_cmd(3)`, Linux 5.19).
+///
+/// The payload is copied into the entry; what it means (and whether it holds addresses the
+/// kernel will use) is defined by the file's driver, so [`build`](UringCmd::build) returns an
+/// [`Sqe`] and pushing is `unsafe`. Typed commands that point at nothing return safe entries.
+#[derive(Debug, Clone, Copy)]
+pub struct UringCmd {
+    sqe: Sqe,
+}
+
+impl UringCmd {
+    /// The operation code.
+    pub const CODE: u8 = IORING_OP_URING_CMD;
+
+    /// Command `cmd_op` on `fd`, with an empty payload.
+    pub fn new(fd: impl Into<Target>, cmd_op: u32) -> Self {
+        let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
+        crate::op::set_target(&mut sqe, fd.into());
+        sqe.0.off.cmd_op.cmd_op = cmd_op;
+        UringCmd { sqe }
+    }
+
+    /// Copies `payload` (a plain value of at most 16 bytes) into the command area.
+    pub fn payload<T: Pod>(mut self, payload: &T) -> Result<Self> {
+        // SAFETY: `cmd` is the 16-byte tail of the entry; all its bits are plain data.
+        let area = unsafe { &mut self.sqe.0.addr3.cmd };
+        copy_payload(payload, area)?;
+        Ok(self)
+    }
+
+    /// `IORING_URING_CMD_FIXED`: the command uses registered buffer `index` (Linux 6.1).
+    pub fn fixed_buf(mut self, index: u16) -> Self {
+        // SAFETY: writing plain integers into the union.
+        unsafe { self.sqe.0.op_flags.uring_cmd_flags |= IORING_URING_CMD_FIXED };
+        self.sqe.0.buf.buf_index = index;
+        self
+    }
+
+    /// Selects a buffer from `group` (Linux 6.18 for uring_cmd); with
+    /// [`multishot`](Self::multishot) the command posts completions until told to stop. Unlike
+    /// reads, a uring_cmd driver can serve kernel-managed (kmbuf) groups, so those are accepted.
+    pub fn buf_group(mut self, group: &impl BufferGroup) -> Self {
+        self.sqe.0.flags |= IOSQE_BUFFER_SELECT;
+        self.sqe.0.buf.buf_group = group.bgid();
+        self
+    }
+
+    /// `IORING_URING_CMD_MULTISHOT` (needs a buffer group; Linux 6.18).
+    pub fn multishot(mut self) -> Self {
+        // SAFETY: writing plain integers into the union.
+        unsafe { self.sqe.0.op_flags.uring_cmd_flags |= IORING_URING_CMD_MULTISHOT };
+        self
+    }
+
+    /// The entry.
+    pub fn build(self) -> Sqe {
+        self.sqe
+    }
+}
+
+/// `IORING_OP_URING_CMD` or `IORING_OP_URING_CMD128` in a 128-byte entry with up to 80 payload
+/// bytes (`io_uring_prep_uring_cmd128(3)`). On an `IORING_SETUP_SQE128` ring use
+/// [`UringCmd128::new`] (opcode `URING_CMD`); on an `IORING_SETUP_SQE_MIXED` ring use
+/// [`UringCmd128::mixed`] (opcode `URING_CMD128`, Linux 6.19).
+#[derive(Debug, Clone, Copy)]
+pub struct UringCmd128 {
+    sqe: Sqe128,
+}
+
+impl UringCmd128 {
+    /// The operation code on mixed rings.
+    pub const CODE: u8 = IORING_OP_URING_CMD128;
+
+    /// A 128-byte command for an `IORING_SETUP_SQE128` ring.
+    pub fn new(fd: impl Into<Target>, cmd_op: u32) -> Self {
+        let head = UringCmd::new(fd, cmd_op).sqe;
+        UringCmd128 { sqe: head.into128() }
+    }
+
+    /// A 128-byte command for an `IORING_SETUP_SQE_MIXED` ring (`IORING_OP_URING_CMD128`).
+    pub fn mixed(fd: impl Into<Target>, cmd_op: u32) -> Self {
+        let mut c = Self::new(fd, cmd_op);
+        c.sqe.sqe.opcode = Self::CODE;
+        c
+    }
+
+    /// Copies `payload` (a plain value of at most 80 bytes) into the command area.
+    pub fn payload<T: Pod>(mut self, payload: &T) -> Result<Self> {
+        let mut area = [0u8; CMD_PAYLOAD_128];
+        copy_payload(payload, &mut area)?;
+        // SAFETY: the first 16 bytes of the command area are the `cmd` member.
+        unsafe { self.sqe.sqe.addr3.cmd.copy_from_slice(&area[..16]) };
+        self.sqe.ext.copy_from_slice(&area[16..]);
+        Ok(self)
+    }
+
+    /// The 80-byte command area as written so far.
+    pub fn payload_bytes(&self) -> [u8; CMD_PAYLOAD_128] {
+        let mut area = [0u8; CMD_PAYLOAD_128];
+        // SAFETY: the `cmd` member is 16 plain bytes.
+        area[..16].copy_from_slice(unsafe { &self.sqe.sqe.addr3.cmd });
+        area[16..].copy_from_slice(&self.sqe.ext);
+        area
+    }
+
+    /// `IORING_URING_CMD_FIXED` with registered buffer `index`.
+    pub fn fixed_buf(mut self, index: u16) -> Self {
+        // SAFETY: writing plain integers into the union.
+        unsafe { self.sqe.sqe.op_flags.uring_cmd_flags |= IORING_URING_CMD_FIXED };
+        self.sqe.sqe.buf.buf_index = index;
+        self
+    }
+
+    /// Selects a buffer from `group` (kernel-managed groups accepted, see [`UringCmd::buf_group`]).
+    pub fn buf_group(mut self, group: &impl BufferGroup) -> Self {
+        self.sqe.sqe.flags |= IOSQE_BUFFER_SELECT;
+        self.sqe.sqe.buf.buf_group = group.bgid();
+        self
+    }
+
+    /// `IORING_URING_CMD_MULTISHOT`.
+    pub fn multishot(mut self) -> Self {
+        // SAFETY: writing plain integers into the union.
+        unsafe { self.sqe.sqe.op_flags.uring_cmd_flags |= IORING_URING_CMD_MULTISHOT };
+        self
+    }
+
+    /// The entry.
+    pub fn build(self) -> Sqe128 {
+        self.sqe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::test_util::{fields, Fields};
+    use crate::op::BufGroupId;
+
+    #[test]
+    fn uring_cmd_64() {
+        let sqe = UringCmd::new(Target::raw(7), 0xAB).payload(&[1u64, 2u64]).unwrap().build();
+        let f = fields(&sqe);
+        assert_eq!(
+            f,
+            Fields { opcode: IORING_OP_URING_CMD, fd: 7, off: 0xAB, addr3: 1, pad2: 2, ..Default::default() }
+        );
+        assert!(UringCmd::new(Target::raw(7), 1).payload(&[0u8; 17]).is_err(), "17 bytes do not fit");
+        let sqe = UringCmd::new(Target::Fixed(3), 9).fixed_buf(4).buf_group(&BufGroupId(5)).multishot().build();
+        let f = fields(&sqe);
+        assert_eq!(f.flags, IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT);
+        assert_eq!(f.op_flags, IORING_URING_CMD_FIXED | IORING_URING_CMD_MULTISHOT);
+        assert_eq!(f.buf, 5, "buf_group overwrote buf_index (the kernel reads one field)");
+    }
+
+    #[test]
+    fn uring_cmd_128() {
+        let mut payload = [0u8; 80];
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let c = UringCmd128::new(Target::raw(3), 5).payload(&payload).unwrap();
+        assert_eq!(c.payload_bytes(), payload);
+        let sqe = c.build();
+        assert_eq!(sqe.opcode(), IORING_OP_URING_CMD);
+        assert_eq!(sqe.ext()[0], 16);
+        assert_eq!(UringCmd128::mixed(Target::raw(3), 5).build().opcode(), IORING_OP_URING_CMD128);
+        assert!(UringCmd128::new(Target::raw(3), 5).payload(&[0u8; 81]).is_err());
+    }
+}
