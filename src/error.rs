@@ -90,6 +90,14 @@ pub enum Error {
     },
     /// The submission queue has no free slot.
     SubmissionQueueFull,
+    /// Resizing the rings failed: the pending entries do not fit the new sizes (the kernel's
+    /// `EOVERFLOW`).
+    ResizeOverflow {
+        /// Submissions pending at the time.
+        sq_pending: u32,
+        /// Completion slots pending at the time.
+        cq_pending: u32,
+    },
     /// The buffer group id is already used by another buffer ring, or by a legacy
     /// `PROVIDE_BUFFERS` group that still holds buffers (the kernel's `EEXIST`).
     BufGroupInUse {
@@ -104,6 +112,7 @@ impl Error {
         match self {
             Error::Os(e) => e.raw_os_error(),
             Error::BufGroupInUse { .. } => Some(libc::EEXIST),
+            Error::ResizeOverflow { .. } => Some(libc::EOVERFLOW),
             _ => None,
         }
     }
@@ -135,6 +144,10 @@ impl fmt::Display for Error {
             Error::Unsupported { what } => write!(f, "not supported by the running kernel: {what}"),
             Error::WrongRingKind { needs } => write!(f, "this operation needs {needs}"),
             Error::SubmissionQueueFull => f.write_str("the submission queue is full"),
+            Error::ResizeOverflow { sq_pending, cq_pending } => write!(
+                f,
+                "resizing failed: {sq_pending} pending submissions and {cq_pending} pending completions do not fit (EOVERFLOW)"
+            ),
             Error::BufGroupInUse { bgid } => write!(
                 f,
                 "buffer group {bid} is already used by another buffer ring or a legacy group holding buffers (EEXIST)",

@@ -66,6 +66,8 @@ pub mod sqe;
 mod sys;
 #[cfg(not(loom))]
 mod util;
+#[cfg(not(loom))]
+pub mod wait_region;
 
 #[cfg(not(loom))]
 pub use {

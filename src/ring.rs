@@ -38,9 +38,62 @@ pub(crate) struct AppMemory {
 
 /// How the ring's memory is held.
 #[derive(Debug)]
-enum Memory {
+pub(crate) enum Memory {
     Kernel { rings: Mmap, cq: Option<Mmap>, sqes: Mmap },
     App(AppMemory),
+}
+
+/// Maps the SQ/CQ rings and SQE array of ring `fd` as `p` lays them out.
+pub(crate) fn map_kernel_rings(fd: i32, p: &io_uring_params, flags: SetupFlags, features: Features) -> Result<Memory> {
+    let sqe_size = if flags.contains(SetupFlags::SQE128) { 128 } else { 64 };
+    let cqe_size = if flags.contains(SetupFlags::CQE32) { 32 } else { 16 };
+    let sq_len = if flags.contains(SetupFlags::NO_SQARRAY) {
+        p.sq_off.flags as usize + 4
+    } else {
+        p.sq_off.array as usize + p.sq_entries as usize * 4
+    };
+    let cq_len = p.cq_off.cqes as usize + p.cq_entries as usize * cqe_size;
+    let single = features.contains(Features::SINGLE_MMAP);
+    let rings_len = if single { sq_len.max(cq_len) } else { sq_len };
+    let rings = Mmap::ring(fd, IORING_OFF_SQ_RING, rings_len)?;
+    let cq = if single { None } else { Some(Mmap::ring(fd, IORING_OFF_CQ_RING, cq_len)?) };
+    let sqes = Mmap::ring(fd, IORING_OFF_SQES, p.sq_entries as usize * sqe_size)?;
+    Ok(Memory::Kernel { rings, cq, sqes })
+}
+
+impl Memory {
+    /// `madvise(MADV_DONTFORK)` on every mapping the crate made.
+    fn dontfork(&self) -> io::Result<()> {
+        match self {
+            Memory::Kernel { rings, cq, sqes } => {
+                rings.dontfork()?;
+                sqes.dontfork()?;
+                if let Some(cq) = cq {
+                    cq.dontfork()?;
+                }
+            }
+            Memory::App(a) => {
+                if let Some(m) = &a.map {
+                    m.dontfork()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The queues over this memory, laid out by `p`.
+    fn queues(&self, p: &io_uring_params) -> (SubmissionQueue, CompletionQueue) {
+        let (ring_ptr, cq_ptr, sqes_ptr) = match self {
+            Memory::Kernel { rings, cq, sqes } => {
+                (rings.as_ptr(), cq.as_ref().map_or(rings.as_ptr(), |m| m.as_ptr()), sqes.as_ptr())
+            }
+            // SAFETY: the rings region starts `sqes_len` bytes into the app memory.
+            Memory::App(a) => (unsafe { a.base.add(a.sqes_len) }, unsafe { a.base.add(a.sqes_len) }, a.base),
+        };
+        // SAFETY: the pointers are live mappings laid out by `p`, owned by the `Ring` that will
+        // own the queues together with this memory.
+        unsafe { (SubmissionQueue::new(ring_ptr, sqes_ptr.cast(), p), CompletionQueue::new(cq_ptr, p)) }
+    }
 }
 
 /// An io_uring instance: its submission and completion queues, the memory they live in, and
@@ -57,6 +110,10 @@ pub struct Ring {
     /// Memory the kernel may write through requests of this ring (provided-buffer pools):
     /// released only after in-flight requests are cancelled at drop.
     keep_alive: Vec<std::sync::Arc<dyn core::any::Any + Send + Sync>>,
+    /// Whether the mappings are kept out of forked children (re-applied after a resize).
+    dontfork: bool,
+    /// The registered wait-argument region, if any.
+    pub(crate) wait_region: Option<crate::wait_region::WaitRegion>,
     // Declared last: unmapped after the queues that point into it are gone.
     _mem: Memory,
 }
@@ -138,55 +195,18 @@ impl Ring {
             features,
             params: p,
         };
-        let sqe_size = if flags.contains(SetupFlags::SQE128) { 128 } else { 64 };
-        let cqe_size = if flags.contains(SetupFlags::CQE32) { 32 } else { 16 };
         let memory = match app {
             Some(app) => Memory::App(app),
-            None => {
-                let mut sq_len = p.sq_off.array as usize + p.sq_entries as usize * 4;
-                if flags.contains(SetupFlags::NO_SQARRAY) {
-                    sq_len = p.sq_off.flags as usize + 4;
-                }
-                let cq_len = p.cq_off.cqes as usize + p.cq_entries as usize * cqe_size;
-                let single = features.contains(Features::SINGLE_MMAP);
-                let rings_len = if single { sq_len.max(cq_len) } else { sq_len };
-                let rings = Mmap::ring(fd, IORING_OFF_SQ_RING, rings_len)?;
-                let cq = if single { None } else { Some(Mmap::ring(fd, IORING_OFF_CQ_RING, cq_len)?) };
-                let sqes = Mmap::ring(fd, IORING_OFF_SQES, p.sq_entries as usize * sqe_size)?;
-                Memory::Kernel { rings, cq, sqes }
-            }
-        };
-        let (ring_ptr, cq_ptr, sqes_ptr) = match &memory {
-            Memory::Kernel { rings, cq, sqes } => {
-                (rings.as_ptr(), cq.as_ref().map_or(rings.as_ptr(), |m| m.as_ptr()), sqes.as_ptr())
-            }
-            // SAFETY: the rings region starts `sqes_len` bytes into the app memory.
-            Memory::App(a) => (unsafe { a.base.add(a.sqes_len) }, unsafe { a.base.add(a.sqes_len) }, a.base),
+            None => map_kernel_rings(fd, &p, flags, features)?,
         };
         if dontfork {
-            match &memory {
-                Memory::Kernel { rings, cq, sqes } => {
-                    rings.dontfork()?;
-                    sqes.dontfork()?;
-                    if let Some(cq) = cq {
-                        cq.dontfork()?;
-                    }
-                }
-                Memory::App(a) => {
-                    if let Some(m) = &a.map {
-                        m.dontfork()?;
-                    }
-                }
-            }
+            memory.dontfork()?;
         }
-        // SAFETY: the pointers are the live mappings laid out by `p`, owned by the `Ring` built
-        // below together with the queues.
-        let (sq, cq) =
-            unsafe { (SubmissionQueue::new(ring_ptr, sqes_ptr.cast(), &p), CompletionQueue::new(cq_ptr, &p)) };
+        let (sq, cq) = memory.queues(&p);
         if registered_only {
             sub.reg_reg_ring = true;
         }
-        Ok(Ring { sq, cq, sub, keep_alive: Vec::new(), _mem: memory })
+        Ok(Ring { sq, cq, sub, keep_alive: Vec::new(), dontfork, wait_region: None, _mem: memory })
     }
 
     /// The submission queue.
@@ -226,6 +246,70 @@ impl Ring {
     /// The parameters the kernel wrote back at setup.
     pub fn params(&self) -> &io_uring_params {
         &self.sub.params
+    }
+
+    /// Resizes the SQ and CQ of a live ring (`io_uring_resize_rings(3)`,
+    /// `IORING_REGISTER_RESIZE_RINGS`, Linux 6.13), keeping every pending submission and
+    /// completion: the kernel copies them into the new rings, which are then mapped in place of
+    /// the old ones. `cq_entries` of `None` keeps the kernel default (twice the SQ).
+    ///
+    /// The kernel allows this only on `IORING_SETUP_DEFER_TASKRUN` rings
+    /// ([`Error::WrongRingKind`]); rings in caller memory (`NO_MMAP`) cannot be resized here
+    /// ([`Error::Unsupported`]); if the pending entries do not fit the new sizes the kernel
+    /// answers `EOVERFLOW` ([`Error::ResizeOverflow`]) and the ring is unchanged.
+    pub fn resize_rings(&mut self, sq_entries: u32, cq_entries: Option<u32>) -> Result<()> {
+        if !self.sub.flags.contains(SetupFlags::DEFER_TASKRUN) {
+            return Err(Error::WrongRingKind { needs: "IORING_SETUP_DEFER_TASKRUN (for resizing)" });
+        }
+        if matches!(self._mem, Memory::App(_)) {
+            return Err(Error::Unsupported { what: "resizing a ring in caller memory (IORING_SETUP_NO_MMAP)" });
+        }
+        let Some(fd) = self.sub.fd.as_ref().map(|f| f.as_raw_fd()) else {
+            return Err(Error::Unsupported { what: "resizing a ring without an fd" });
+        };
+        // Check the sizes like the kernel, before it sees them.
+        let mut b = Builder::new();
+        if let Some(cq) = cq_entries {
+            b = b.cq_entries(cq);
+        }
+        b.sizes(sq_entries)?;
+        // Publish pushed entries and release reaped completions: the kernel copies exactly what
+        // is between the shared heads and tails.
+        self.sq.flush();
+        self.cq.sync();
+        let mut p = io_uring_params { sq_entries, ..Default::default() };
+        if let Some(cq) = cq_entries {
+            p.cq_entries = cq;
+            p.flags = IORING_SETUP_CQSIZE;
+        }
+        // SAFETY: one valid, writable `io_uring_params`.
+        let r = unsafe {
+            self.sub.register_raw(IORING_REGISTER_RESIZE_RINGS, &mut p as *mut io_uring_params as *const c_void, 1)
+        };
+        match r {
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EOVERFLOW) => {
+                return Err(Error::ResizeOverflow { sq_pending: self.sq.ready(), cq_pending: self.cq.ready() });
+            }
+            Err(e) => return Err(Error::Os(e)),
+        }
+        if p.cq_off.cqes == 0 {
+            // The sizes were already these: the kernel changed nothing and wrote nothing back.
+            return Ok(());
+        }
+        p.flags = self.sub.params.flags;
+        p.features = self.sub.params.features;
+        let memory = map_kernel_rings(fd, &p, self.sub.flags, self.sub.features)?;
+        if self.dontfork {
+            memory.dontfork()?;
+        }
+        let (sq, cq) = memory.queues(&p);
+        // The new queues replace the old before the old memory is unmapped.
+        self.sq = sq;
+        self.cq = cq;
+        self._mem = memory;
+        self.sub.params = p;
+        Ok(())
     }
 
     /// For `IORING_SETUP_NO_MMAP` rings: how many bytes of the ring memory the kernel uses.
