@@ -33,15 +33,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  not supported (Linux 7.3 has them): {}", missing.join(", "));
     }
 
+    let caps = probe::Capabilities::detect()?;
+    println!("\nregister operations (from IORING_REGISTER_QUERY, else detected by harmless calls):");
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for (op, name, support) in &caps.register_ops {
+        match support {
+            probe::RegisterSupport::Yes(_) => known.push(format!("{op} {name}")),
+            probe::RegisterSupport::No => unknown.push(format!("{op} {name}")),
+        }
+    }
+    for chunk in known.chunks(5) {
+        println!("  {}", chunk.join("  "));
+    }
+    if !unknown.is_empty() {
+        println!("  not supported: {}", unknown.join(", "));
+    }
+    match &caps.query {
+        Ok(q) => println!("\nquery (IORING_REGISTER_QUERY): {q:?}"),
+        Err(e) => println!("\nquery (IORING_REGISTER_QUERY): {e}"),
+    }
+
     println!("\nsetup flags:");
-    for (name, res) in probe::setup_flag_support()? {
+    for (name, res) in &caps.setup_flags {
         match res {
             Ok(()) => println!("  IORING_SETUP_{name:<20} yes"),
             Err(e) => println!("  IORING_SETUP_{name:<20} no ({e})"),
         }
     }
 
-    match probe::kmbuf_supported() {
+    match &caps.kmbuf {
         Ok(true) => println!("\nkmbuf (kernel-managed buffer rings): available"),
         Ok(false) => println!(
             "\nkmbuf (kernel-managed buffer rings): not available (the kernel rejects \

@@ -51,9 +51,13 @@ pub mod cqe;
 #[cfg(not(loom))]
 mod error;
 #[cfg(not(loom))]
+pub mod napi;
+#[cfg(not(loom))]
 pub mod op;
 #[cfg(not(loom))]
 pub mod probe;
+#[cfg(not(loom))]
+pub mod query;
 #[cfg(not(loom))]
 pub mod ring;
 #[cfg(not(loom))]

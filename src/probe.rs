@@ -54,7 +54,36 @@ bitflags! {
     }
 }
 
+macro_rules! feature_getters {
+    ($($fn:ident => $flag:ident),* $(,)?) => {
+        impl Features {
+            $(
+                #[doc = concat!("Whether `IORING_FEAT_", stringify!($flag), "` is set.")]
+                #[inline]
+                pub const fn $fn(&self) -> bool {
+                    self.contains(Features::$flag)
+                }
+            )*
+        }
+    };
+}
+
+feature_getters! {
+    single_mmap => SINGLE_MMAP, nodrop => NODROP, submit_stable => SUBMIT_STABLE,
+    rw_cur_pos => RW_CUR_POS, cur_personality => CUR_PERSONALITY, fast_poll => FAST_POLL,
+    poll_32bits => POLL_32BITS, sqpoll_nonfixed => SQPOLL_NONFIXED, ext_arg => EXT_ARG,
+    native_workers => NATIVE_WORKERS, rsrc_tags => RSRC_TAGS, cqe_skip => CQE_SKIP,
+    linked_file => LINKED_FILE, reg_reg_ring => REG_REG_RING, recvsend_bundle => RECVSEND_BUNDLE,
+    min_timeout => MIN_TIMEOUT, rw_attr => RW_ATTR, no_iowait => NO_IOWAIT,
+}
+
 impl Features {
+    /// The raw `IORING_FEAT_*` word.
+    #[inline]
+    pub const fn raw(&self) -> u32 {
+        self.bits()
+    }
+
     /// The kernel names (`IORING_FEAT_...`) of the set bits.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.iter_names().map(|(n, _)| n)
@@ -269,5 +298,132 @@ pub fn kmbuf_supported() -> Result<bool> {
         }
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The kernel names of the `IORING_REGISTER_*` operations of Linux 7.3, indexed by opcode.
+pub const REGISTER_OP_NAMES: [&str; IORING_REGISTER_LAST as usize] = [
+    "BUFFERS",
+    "UNREGISTER_BUFFERS",
+    "FILES",
+    "UNREGISTER_FILES",
+    "EVENTFD",
+    "UNREGISTER_EVENTFD",
+    "FILES_UPDATE",
+    "EVENTFD_ASYNC",
+    "PROBE",
+    "PERSONALITY",
+    "UNREGISTER_PERSONALITY",
+    "RESTRICTIONS",
+    "ENABLE_RINGS",
+    "FILES2",
+    "FILES_UPDATE2",
+    "BUFFERS2",
+    "BUFFERS_UPDATE",
+    "IOWQ_AFF",
+    "UNREGISTER_IOWQ_AFF",
+    "IOWQ_MAX_WORKERS",
+    "RING_FDS",
+    "UNREGISTER_RING_FDS",
+    "PBUF_RING",
+    "UNREGISTER_PBUF_RING",
+    "SYNC_CANCEL",
+    "FILE_ALLOC_RANGE",
+    "PBUF_STATUS",
+    "NAPI",
+    "UNREGISTER_NAPI",
+    "CLOCK",
+    "CLONE_BUFFERS",
+    "SEND_MSG_RING",
+    "ZCRX_IFQ",
+    "RESIZE_RINGS",
+    "MEM_REGION",
+    "QUERY",
+    "ZCRX_CTRL",
+    "BPF_FILTER",
+];
+
+/// Whether the kernel knows a register operation, as found by [`register_op_support`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterSupport {
+    /// Known: the harmless call succeeded or failed with this errno (not `EINVAL`).
+    Yes(Option<i32>),
+    /// `EINVAL` for both empty-argument forms: unknown to this kernel (or indistinguishable).
+    No,
+}
+
+/// Detects every `IORING_REGISTER_*` operation by a harmless call on a temporary ring: first
+/// with no argument and a count of 0, then with a null argument and a count of 1. A kernel that
+/// knows the operation answers with something other than `EINVAL` (typically `EFAULT` for the
+/// null pointer, `ENXIO` for nothing to unregister, or success); an unknown one answers `EINVAL`.
+/// Where `IORING_REGISTER_QUERY` is available its opcode count settles the answer instead.
+pub fn register_op_support() -> Result<Vec<(u32, &'static str, RegisterSupport)>> {
+    let ring = Builder::new().defer_taskrun().cqe32().build(2).or_else(|_| Ring::new(2))?;
+    let counted = crate::query::query::<io_uring_query_opcode>(None).ok().map(|q| q.nr_register_opcodes);
+    let mut out = Vec::new();
+    for op in 0..IORING_REGISTER_LAST {
+        let support = if let Some(n) = counted {
+            if op < n {
+                RegisterSupport::Yes(None)
+            } else {
+                RegisterSupport::No
+            }
+        } else {
+            // Blind operations take fd -1; everything else the ring.
+            let blind = op == IORING_REGISTER_SEND_MSG_RING || op == IORING_REGISTER_QUERY;
+            let call = |nr: u32| {
+                if blind {
+                    // SAFETY: a null argument: the kernel fails with EFAULT or EINVAL at most.
+                    unsafe { crate::sys::register(-1, op, core::ptr::null(), nr) }
+                } else {
+                    // SAFETY: as above.
+                    unsafe { ring.submitter().register_raw(op, core::ptr::null(), nr) }
+                }
+            };
+            let classify = |r: std::io::Result<u32>| match r {
+                Ok(_) => Some(RegisterSupport::Yes(None)),
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => None,
+                Err(e) => Some(RegisterSupport::Yes(e.raw_os_error())),
+            };
+            classify(call(0)).or_else(|| classify(call(1))).unwrap_or(RegisterSupport::No)
+        };
+        out.push((op, REGISTER_OP_NAMES[op as usize], support));
+    }
+    Ok(out)
+}
+
+/// One report of what the running kernel's io_uring supports: features, every opcode, every
+/// register operation, every setup flag, kmbuf, and the query interface's answers.
+#[derive(Debug)]
+pub struct Capabilities {
+    /// The kernel release (`uname -r`).
+    pub kernel_release: String,
+    /// `IORING_FEAT_*` of a default ring.
+    pub features: Features,
+    /// Supported opcodes.
+    pub probe: Probe,
+    /// Every register operation.
+    pub register_ops: Vec<(u32, &'static str, RegisterSupport)>,
+    /// Every setup flag, with the error where refused.
+    pub setup_flags: Vec<(&'static str, Result<()>)>,
+    /// Kernel-managed buffer rings.
+    pub kmbuf: Result<bool>,
+    /// `IORING_REGISTER_QUERY` answers (`Unsupported` before Linux 7.0).
+    pub query: Result<crate::query::QueryAll>,
+}
+
+impl Capabilities {
+    /// Probes everything (a few dozen short system calls and temporary rings).
+    pub fn detect() -> Result<Capabilities> {
+        let ring = Ring::new(2)?;
+        Ok(Capabilities {
+            kernel_release: rustix::system::uname().release().to_string_lossy().into_owned(),
+            features: ring.features(),
+            probe: Probe::of(&ring)?,
+            register_ops: register_op_support()?,
+            setup_flags: setup_flag_support()?,
+            kmbuf: kmbuf_supported(),
+            query: crate::query::query_all(None),
+        })
     }
 }
