@@ -43,6 +43,8 @@ pub(crate) mod index;
 mod sync;
 
 #[cfg(not(loom))]
+pub mod bpf_filter;
+#[cfg(not(loom))]
 pub mod buf;
 #[cfg(not(loom))]
 pub mod cq;
@@ -72,6 +74,8 @@ mod sys;
 mod util;
 #[cfg(not(loom))]
 pub mod wait_region;
+#[cfg(not(loom))]
+pub mod zcrx;
 
 #[cfg(not(loom))]
 pub use {

@@ -36,7 +36,9 @@ fn run(ring: Option<&Ring>, first: &mut io_uring_query_hdr) -> Result<()> {
     // SAFETY: `first` heads a chain of valid headers whose `query_data` point at live answer
     // structs of the sizes given, all on the caller's stack for the duration of the call.
     let r = match ring {
+        // SAFETY: see above: valid argument for the call.
         Some(ring) => unsafe { ring.submitter().register_raw(IORING_REGISTER_QUERY, arg, 0) },
+        // SAFETY: as above.
         None => unsafe { crate::sys::register(-1, IORING_REGISTER_QUERY, arg, 0) },
     };
     match r {

@@ -1,0 +1,249 @@
+//! Zero-copy receive (zcrx): a network receive queue delivers packets straight into an area of
+//! application memory; `IORING_OP_RECV_ZC` completions name where (32-byte CQEs), and the
+//! application hands consumed pieces back through a *refill ring* (`IORING_REGISTER_ZCRX_IFQ`,
+//! Linux 6.15; `IORING_REGISTER_ZCRX_CTRL`, Linux 7.0; `ZCRX_REG_NODEV` without a device, 7.x).
+//!
+//! [`ZcrxBuilder::build`] registers an interface queue with an area and a refill-ring region the
+//! crate allocates; the kernel writes the queue id, the area token and the ring offsets back
+//! into the registration, which the crate takes by `&mut` (the `io-uring` crate's `&` is
+//! unsound there). The area stays alive until the [`Ring`] it is registered with is dropped.
+//! Needs a ring with `IORING_SETUP_DEFER_TASKRUN` and 32-byte CQEs, and `CAP_NET_ADMIN`.
+
+use core::ffi::c_void;
+use std::io;
+use std::sync::Arc;
+
+use uring_uapi::*;
+
+use crate::cqe::Cqe32;
+use crate::sync::{AtomicU32, Ordering};
+use crate::sys::{self, Mmap};
+use crate::{Error, Result, Ring};
+
+/// Options of a zero-copy receive interface queue.
+#[derive(Debug, Clone, Copy)]
+pub struct ZcrxBuilder {
+    if_idx: u32,
+    if_rxq: u32,
+    rq_entries: u32,
+    area_len: usize,
+    flags: u32,
+    rx_buf_len: u32,
+}
+
+struct AreaMem {
+    _map: Mmap,
+}
+// SAFETY: plain memory written by the device/kernel; the crate never reads it without a
+// completion naming the range.
+unsafe impl Send for AreaMem {}
+// SAFETY: as above.
+unsafe impl Sync for AreaMem {}
+
+/// A registered zero-copy receive queue: its id, area and refill ring.
+#[derive(Debug)]
+pub struct Zcrx {
+    zcrx_id: u32,
+    area_token: u64,
+    area_base: *mut u8,
+    area_len: usize,
+    refill: RefillRing,
+    _region: Mmap,
+}
+
+/// The refill ring: the application returns consumed area pieces to the kernel here.
+#[derive(Debug)]
+pub struct RefillRing {
+    khead: *const AtomicU32,
+    ktail: *const AtomicU32,
+    rqes: *mut io_uring_zcrx_rqe,
+    mask: u32,
+    entries: u32,
+    tail: u32,
+    area_token: u64,
+}
+
+impl ZcrxBuilder {
+    /// Receive queue `if_rxq` of network interface `if_idx`, with a refill ring of `rq_entries`
+    /// (a power of two) and an area of `area_len` bytes (rounded up to pages).
+    pub fn new(if_idx: u32, if_rxq: u32, rq_entries: u32, area_len: usize) -> Self {
+        ZcrxBuilder { if_idx, if_rxq, rq_entries, area_len, flags: 0, rx_buf_len: 0 }
+    }
+
+    /// `ZCRX_REG_NODEV`: no network device; data is copied into the area (for testing and
+    /// software paths, Linux 7.x).
+    pub fn no_device(mut self) -> Self {
+        self.flags |= ZCRX_REG_NODEV;
+        self
+    }
+
+    /// Desired receive page size (`rx_buf_len`, with `ZCRX_FEATURE_RX_PAGE_SIZE`).
+    pub fn rx_buf_len(mut self, len: u32) -> Self {
+        self.rx_buf_len = len;
+        self
+    }
+
+    /// Registers the queue with `ring`.
+    pub fn build(self, ring: &mut Ring) -> Result<Zcrx> {
+        if self.rq_entries == 0 || !self.rq_entries.is_power_of_two() {
+            return Err(Error::NotPowerOfTwo { what: "zcrx refill ring entries", value: self.rq_entries });
+        }
+        if self.area_len == 0 {
+            return Err(Error::InvalidArgument { what: "zcrx area", reason: "must be non-empty" });
+        }
+        let page = sys::page_size();
+        let area = Mmap::anonymous(self.area_len.div_ceil(page) * page, false)?;
+        // The refill ring: the kernel's header, then the entries.
+        let hdr = match crate::query::query::<io_uring_query_zcrx>(None) {
+            Ok(q) if q.rq_hdr_size > 0 => {
+                (q.rq_hdr_size as usize).div_ceil(q.rq_hdr_alignment.max(1) as usize)
+                    * q.rq_hdr_alignment.max(1) as usize
+            }
+            _ => page,
+        };
+        let region_len =
+            (hdr + self.rq_entries as usize * core::mem::size_of::<io_uring_zcrx_rqe>()).div_ceil(page) * page;
+        let region = Mmap::anonymous(region_len, false)?;
+        let mut area_reg =
+            io_uring_zcrx_area_reg { addr: area.as_ptr() as u64, len: area.len() as u64, ..Default::default() };
+        let mut region_desc = io_uring_region_desc {
+            user_addr: region.as_ptr() as u64,
+            size: region_len as u64,
+            flags: IORING_MEM_REGION_TYPE_USER,
+            ..Default::default()
+        };
+        let mut reg = io_uring_zcrx_ifq_reg {
+            if_idx: self.if_idx,
+            if_rxq: self.if_rxq,
+            rq_entries: self.rq_entries,
+            flags: self.flags,
+            area_ptr: &mut area_reg as *mut io_uring_zcrx_area_reg as u64,
+            region_ptr: &mut region_desc as *mut io_uring_region_desc as u64,
+            rx_buf_len: self.rx_buf_len,
+            ..Default::default()
+        };
+        register_ifq(ring, &mut reg)?;
+        let area_base = area.as_ptr();
+        let area_len = area.len();
+        // The device may write into the area until the ring is gone.
+        ring.keep_alive(Arc::new(AreaMem { _map: area }));
+        let base = region.as_ptr();
+        let entries = reg.rq_entries;
+        // SAFETY: the kernel wrote the offsets of the head, tail and entries inside the region.
+        let refill = unsafe {
+            RefillRing {
+                khead: base.add(reg.offsets.head as usize) as *const AtomicU32,
+                ktail: base.add(reg.offsets.tail as usize) as *const AtomicU32,
+                rqes: base.add(reg.offsets.rqes as usize) as *mut io_uring_zcrx_rqe,
+                mask: entries - 1,
+                entries,
+                tail: (*(base.add(reg.offsets.tail as usize) as *const AtomicU32)).load(Ordering::Acquire),
+                area_token: area_reg.rq_area_token,
+            }
+        };
+        Ok(Zcrx {
+            zcrx_id: reg.zcrx_id,
+            area_token: area_reg.rq_area_token,
+            area_base,
+            area_len,
+            refill,
+            _region: region,
+        })
+    }
+}
+
+/// `IORING_REGISTER_ZCRX_IFQ`: the kernel writes the queue id and ring offsets back into `reg`
+/// (and the area token into the area it points at), hence `&mut`.
+pub fn register_ifq(ring: &Ring, reg: &mut io_uring_zcrx_ifq_reg) -> Result<()> {
+    // SAFETY: `reg` and what it points at are valid and writable for the call.
+    unsafe {
+        ring.submitter().register_raw(IORING_REGISTER_ZCRX_IFQ, reg as *mut io_uring_zcrx_ifq_reg as *const c_void, 1)
+    }?;
+    Ok(())
+}
+
+/// `IORING_REGISTER_ZCRX_CTRL`: the kernel may write results back into `ctrl` (an exported fd),
+/// hence `&mut`.
+pub fn zcrx_ctrl(ring: &Ring, ctrl: &mut zcrx_ctrl) -> io::Result<u32> {
+    // SAFETY: one valid, writable `zcrx_ctrl`.
+    unsafe { ring.submitter().register_raw(IORING_REGISTER_ZCRX_CTRL, ctrl as *mut zcrx_ctrl as *const c_void, 1) }
+}
+
+impl Zcrx {
+    /// The queue id (for `IORING_OP_RECV_ZC`'s `zcrx_ifq_idx` and control calls).
+    pub fn id(&self) -> u32 {
+        self.zcrx_id
+    }
+
+    /// The area token the kernel assigned (the upper bits of every area offset).
+    pub fn area_token(&self) -> u64 {
+        self.area_token
+    }
+
+    /// The refill ring.
+    pub fn refill(&mut self) -> &mut RefillRing {
+        &mut self.refill
+    }
+
+    /// The bytes a `RECV_ZC` completion names: `res` bytes at the area offset in its big CQE.
+    /// `None` if the range is outside the area.
+    pub fn data(&self, cqe: &Cqe32) -> Option<&[u8]> {
+        let off = cqe.big_cqe()[0] & !IORING_ZCRX_AREA_MASK;
+        let len = cqe.raw_result().max(0) as u64;
+        if off.checked_add(len)? > self.area_len as u64 {
+            return None;
+        }
+        // SAFETY: in bounds of the area; the kernel finished writing it before the completion,
+        // and does not reuse it until the application returns it through the refill ring.
+        Some(unsafe { core::slice::from_raw_parts(self.area_base.add(off as usize), len as usize) })
+    }
+
+    /// Asks the kernel to consume the refill ring now (`ZCRX_CTRL_FLUSH_RQ`).
+    pub fn flush_refill(&self, ring: &Ring) -> io::Result<()> {
+        let mut c = zcrx_ctrl { zcrx_id: self.zcrx_id, op: ZCRX_CTRL_FLUSH_RQ, ..Default::default() };
+        zcrx_ctrl(ring, &mut c).map(|_| ())
+    }
+
+    /// Exports the queue as a file descriptor (`ZCRX_CTRL_EXPORT`), written back by the kernel.
+    pub fn export(&self, ring: &Ring) -> io::Result<u32> {
+        let mut c = zcrx_ctrl { zcrx_id: self.zcrx_id, op: ZCRX_CTRL_EXPORT, ..Default::default() };
+        zcrx_ctrl(ring, &mut c)?;
+        // SAFETY: the kernel filled the export member.
+        Ok(unsafe { c.zc_export.zc_export.zcrx_fd })
+    }
+}
+
+impl RefillRing {
+    /// Queues `len` bytes at area offset `off` for return to the kernel; `false` when the ring is
+    /// full. Returned pieces become visible with [`publish`](Self::publish).
+    pub fn push(&mut self, off: u64, len: u32) -> bool {
+        // SAFETY: points into the live region; the kernel releases entries by advancing head.
+        let head = unsafe { (*self.khead).load(Ordering::Acquire) };
+        if self.tail.wrapping_sub(head) >= self.entries {
+            return false;
+        }
+        let e = self.rqes.wrapping_add((self.tail & self.mask) as usize);
+        // SAFETY: the slot is free (checked against head) and inside the region.
+        unsafe { e.write(io_uring_zcrx_rqe { off: (off & !IORING_ZCRX_AREA_MASK) | self.area_token, len, __pad: 0 }) };
+        self.tail = self.tail.wrapping_add(1);
+        true
+    }
+
+    /// Publishes queued entries with one release store of the tail.
+    pub fn publish(&mut self) {
+        // SAFETY: points into the live region; only the application writes the tail.
+        unsafe { (*self.ktail).store(self.tail, Ordering::Release) };
+    }
+
+    /// Entries queued and not yet consumed by the kernel.
+    pub fn pending(&self) -> u32 {
+        // SAFETY: as in `push`.
+        self.tail.wrapping_sub(unsafe { (*self.khead).load(Ordering::Acquire) })
+    }
+}
+
+// SAFETY: the pointers are into memory this value owns (the region) or keeps alive through the
+// ring (the area); moving it moves exclusive use.
+unsafe impl Send for Zcrx {}
+// SAFETY: as above.
+unsafe impl Send for RefillRing {}
