@@ -8,8 +8,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use uring::{op, Ring};
 
 fn uring_round(ring: &mut Ring, batch: u32) {
-    for i in 0..batch {
-        ring.sq().push(&op::Nop::new().build().user_data(i as u64)).unwrap();
+    {
+        let mut sq = ring.sq().batch();
+        for i in 0..batch {
+            sq.push(&op::Nop::new().build().user_data(i as u64)).unwrap();
+        }
     }
     ring.submit_and_wait(batch).unwrap();
     let mut n = 0;

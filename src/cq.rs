@@ -200,7 +200,17 @@ impl CompletionQueue {
     /// dropped (the `io_uring_for_each_cqe` + `io_uring_cq_advance` pattern).
     #[inline]
     pub fn iter(&mut self) -> Drain<'_> {
-        Drain { cq: self }
+        let ready = self.ready();
+        let head = self.cons.head();
+        Drain {
+            cqes: self.cqes,
+            head,
+            end: head.wrapping_add(ready),
+            mask: self.cons.entries() - 1,
+            shift: self.shift,
+            mixed: self.mixed,
+            cq: self,
+        }
     }
 
     /// Completions dropped because the CQ was full on a kernel without `IORING_FEAT_NODROP`
@@ -248,10 +258,18 @@ impl CompletionQueue {
 // of the consumer side with it.
 unsafe impl Send for CompletionQueue {}
 
-/// Iterator over ready completions; releases all consumed slots on drop.
+/// Iterator over the completions ready when it was created (the tail is read once); releases
+/// all consumed slots with one store on drop. The ring's geometry is copied into the iterator so
+/// the loop runs from registers.
 #[derive(Debug)]
 pub struct Drain<'a> {
     cq: &'a mut CompletionQueue,
+    cqes: *const io_uring_cqe,
+    head: u32,
+    end: u32,
+    mask: u32,
+    shift: u32,
+    mixed: bool,
 }
 
 impl Iterator for Drain<'_> {
@@ -259,15 +277,39 @@ impl Iterator for Drain<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Cqe> {
-        let cqe = self.cq.peek()?;
-        self.cq.consume_peeked(&cqe);
-        Some(cqe)
+        loop {
+            if self.head == self.end {
+                return None;
+            }
+            // SAFETY: `head` is below the tail read at creation, so the kernel posted this slot
+            // and will not reuse it before the head store on drop; masked to the ring.
+            let raw = unsafe { &*self.cqes.add(((self.head & self.mask) << self.shift) as usize) };
+            let cqe = Cqe::from_raw(raw);
+            if !self.mixed {
+                self.head = self.head.wrapping_add(1);
+                return Some(cqe);
+            }
+            if cqe.raw_flags() & IORING_CQE_F_SKIP != 0 {
+                self.head = self.head.wrapping_add(1);
+                continue;
+            }
+            let n = mixed_cqe_slots(cqe.raw_flags()).min(self.end.wrapping_sub(self.head));
+            self.head = self.head.wrapping_add(n);
+            return Some(cqe);
+        }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.end.wrapping_sub(self.head) as usize))
     }
 }
 
 impl Drop for Drain<'_> {
     #[inline]
     fn drop(&mut self) {
+        let consumed = self.head.wrapping_sub(self.cq.cons.head());
+        self.cq.cons.consume(consumed);
         self.cq.release();
     }
 }

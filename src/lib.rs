@@ -85,7 +85,7 @@ pub use {
     probe::{Features, Probe},
     ring::{Ring, Submitter, WaitArgs},
     setup::{Builder, RingMemory, RingSizes, SetupFlags},
-    sq::{PushError128, SubmissionQueue},
+    sq::{PushError128, SqBatch, SubmissionQueue},
     sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, SqeFlags},
     util::Pod,
 };

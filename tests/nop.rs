@@ -60,6 +60,19 @@ fn sq_space_accounting() {
     assert_eq!(ring.submit().unwrap(), 8);
     let mut out = [uring::Cqe::new(0, 0, 0); 32];
     assert_eq!(ring.cq().pop_batch(&mut out), 13);
+    // The batch handle: same accounting, state written back on drop.
+    {
+        let mut b = ring.sq().batch();
+        for i in 0..8 {
+            b.push(&op::Nop::new().build().user_data(100 + i)).unwrap();
+        }
+        assert_eq!(b.space_left(), 0);
+        assert!(b.push(&op::Nop::new().build()).is_err());
+    }
+    assert_eq!(ring.sq().unflushed(), 8);
+    assert_eq!(ring.submit_and_wait(8).unwrap(), 8);
+    let ids: Vec<u64> = ring.cq().iter().map(|c| c.user_data()).collect();
+    assert_eq!(ids, (100..108).collect::<Vec<_>>());
 }
 
 /// 1 M NOPs through an 8-entry CQ on a `FEAT_NODROP` kernel: the CQ overflows into the kernel's

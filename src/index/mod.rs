@@ -24,12 +24,15 @@ use crate::sync::{fence, AtomicU16, AtomicU32, Ordering};
 ///
 /// `tail` is the local tail: slots up to it are reserved and being filled. `published` is the tail
 /// the kernel has been shown. The kernel's head is read from shared memory when space is needed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct SqProducer {
     published: u32,
     tail: u32,
     mask: u32,
     entries: u32,
+    /// The kernel's head as last read: space is known to exist up to `head + entries`, so the
+    /// shared head is re-read only when the ring looks full.
+    head: u32,
 }
 
 /// Where a reservation of two contiguous SQ slots landed.
@@ -47,7 +50,7 @@ impl SqProducer {
     /// slots (a power of two).
     pub(crate) fn new(ktail: u32, entries: u32) -> Self {
         debug_assert!(entries.is_power_of_two());
-        Self { published: ktail, tail: ktail, mask: entries - 1, entries }
+        Self { published: ktail, tail: ktail, mask: entries - 1, entries, head: ktail }
     }
 
     /// Entries the kernel has not consumed yet, as seen from `khead`, including reserved ones.
@@ -67,8 +70,13 @@ impl SqProducer {
     /// Reserves one slot and returns its index, or `None` when the ring is full.
     #[inline]
     pub(crate) fn reserve(&mut self, khead: &AtomicU32) -> Option<u32> {
-        if self.used(khead) >= self.entries {
-            return None;
+        if self.tail.wrapping_sub(self.head) >= self.entries {
+            // Looks full against the cached head: refresh it (acquire: the kernel is done with
+            // the slots it moved past).
+            self.head = khead.load(Ordering::Acquire);
+            if self.tail.wrapping_sub(self.head) >= self.entries {
+                return None;
+            }
         }
         let index = self.tail & self.mask;
         self.tail = self.tail.wrapping_add(1);
@@ -189,6 +197,12 @@ impl CqConsumer {
     #[cfg(any(test, loom))]
     pub(crate) fn slot_at(&self, n: u32) -> u32 {
         self.head.wrapping_add(n) & self.mask
+    }
+
+    /// The local head (next unread slot counter).
+    #[inline]
+    pub(crate) fn head(&self) -> u32 {
+        self.head
     }
 
     /// Marks `n` slots read without telling the kernel yet.

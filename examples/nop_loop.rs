@@ -1,0 +1,49 @@
+//! NOP round trips in batches, for instruction counting (`benches/callgrind.sh`):
+//! `nop_loop <uring|io-uring> <rounds> [batch]`.
+
+use std::hint::black_box;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "uring".into());
+    let rounds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let batch: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(32);
+    match which.as_str() {
+        "uring" => {
+            let mut ring = uring::Ring::new(256).expect("ring");
+            for _ in 0..rounds {
+                {
+                    let mut sq = ring.sq().batch();
+                    for i in 0..batch {
+                        sq.push(&uring::op::Nop::new().build().user_data(i as u64)).expect("push");
+                    }
+                }
+                ring.submit_and_wait(batch).expect("submit");
+                for cqe in ring.cq().iter() {
+                    black_box(cqe.user_data());
+                }
+            }
+        }
+        "io-uring" => {
+            let mut ring = io_uring::IoUring::new(256).expect("ring");
+            for _ in 0..rounds {
+                {
+                    let mut sq = ring.submission();
+                    for i in 0..batch {
+                        let e = io_uring::opcode::Nop::new().build().user_data(i as u64);
+                        // SAFETY: a NOP points at no memory.
+                        unsafe { sq.push(&e) }.expect("push");
+                    }
+                }
+                ring.submit_and_wait(batch as usize).expect("submit");
+                for cqe in ring.completion() {
+                    black_box(cqe.user_data());
+                }
+            }
+        }
+        other => {
+            eprintln!("unknown crate {other}: use uring or io-uring");
+            std::process::exit(2);
+        }
+    }
+}
