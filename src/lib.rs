@@ -57,6 +57,8 @@ pub mod napi;
 #[cfg(not(loom))]
 pub mod op;
 #[cfg(not(loom))]
+pub mod owned;
+#[cfg(not(loom))]
 pub mod probe;
 #[cfg(not(loom))]
 pub mod query;

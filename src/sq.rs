@@ -234,6 +234,11 @@ impl SubmissionQueue {
         SqBatch { prod: self.prod, khead: self.khead, sqes: self.sqes, shift: self.shift, sq: self }
     }
 
+    /// Drops the last `n` pushed, unflushed entries (crate-internal: a partly encoded chain).
+    pub(crate) fn unpush(&mut self, n: u32) {
+        self.prod.unreserve(n);
+    }
+
     /// Free slots (`io_uring_sq_space_left(3)`).
     #[inline]
     pub fn space_left(&self) -> u32 {

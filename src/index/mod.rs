@@ -106,6 +106,13 @@ impl SqProducer {
         Some(Reserved2 { pad, index })
     }
 
+    /// Gives back the most recent `n` reserved, unpublished slots.
+    #[inline]
+    pub(crate) fn unreserve(&mut self, n: u32) {
+        debug_assert!(n <= self.unpublished());
+        self.tail = self.tail.wrapping_sub(n.min(self.unpublished()));
+    }
+
     /// Entries reserved but not yet shown to the kernel.
     #[inline]
     pub(crate) fn unpublished(&self) -> u32 {
