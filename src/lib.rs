@@ -47,6 +47,8 @@ pub mod bpf_filter;
 #[cfg(not(loom))]
 pub mod buf;
 #[cfg(not(loom))]
+pub mod cmd;
+#[cfg(not(loom))]
 pub mod cq;
 #[cfg(not(loom))]
 pub mod cqe;

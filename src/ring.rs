@@ -465,7 +465,9 @@ impl Ring {
             if let Some(cqe) = self.cq.pop32() {
                 return Ok(cqe);
             }
-            self.sub.enter(0, 1, IORING_ENTER_GETEVENTS)?;
+            let pending = self.sq.flush();
+            let submitted = self.sub.enter(pending, 1, IORING_ENTER_GETEVENTS)?;
+            self.sq.rewind_after_submit(pending, submitted);
         }
     }
 

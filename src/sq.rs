@@ -38,6 +38,9 @@ pub enum PushError128 {
     /// The ring has 64-byte entries only (neither `IORING_SETUP_SQE128` nor
     /// `IORING_SETUP_SQE_MIXED`).
     RingTooSmall,
+    /// On an `IORING_SETUP_SQE_MIXED` ring only 128-byte opcodes (`IORING_OP_NOP128`,
+    /// `IORING_OP_URING_CMD128`) occupy two slots; another opcode would be misread.
+    NotA128ByteOpcode,
 }
 
 impl core::fmt::Display for PushError128 {
@@ -47,6 +50,9 @@ impl core::fmt::Display for PushError128 {
             PushError128::RingTooSmall => {
                 f.write_str("a 128-byte entry needs a ring set up with IORING_SETUP_SQE128 or IORING_SETUP_SQE_MIXED")
             }
+            PushError128::NotA128ByteOpcode => f.write_str(
+                "on an IORING_SETUP_SQE_MIXED ring a 128-byte entry needs a 128-byte opcode (NOP128, URING_CMD128)",
+            ),
         }
     }
 }
@@ -60,6 +66,10 @@ impl From<PushError128> for Error {
             PushError128::RingTooSmall => {
                 Error::WrongRingKind { needs: "IORING_SETUP_SQE128 or IORING_SETUP_SQE_MIXED" }
             }
+            PushError128::NotA128ByteOpcode => Error::InvalidArgument {
+                what: "opcode",
+                reason: "a 128-byte entry on a mixed ring needs NOP128 or URING_CMD128",
+            },
         }
     }
 }
@@ -210,6 +220,15 @@ impl SubmissionQueue {
         if !self.mixed {
             return Err(PushError128::RingTooSmall);
         }
+        // On a mixed ring the opcode tells the kernel the entry spans two slots; the 64-byte
+        // forms of NOP and URING_CMD are converted, anything else is refused.
+        let mut sqe = *sqe;
+        sqe.sqe.opcode = match sqe.sqe.opcode {
+            IORING_OP_NOP128 | IORING_OP_NOP => IORING_OP_NOP128,
+            IORING_OP_URING_CMD128 | IORING_OP_URING_CMD => IORING_OP_URING_CMD128,
+            _ => return Err(PushError128::NotA128ByteOpcode),
+        };
+        let sqe = &sqe;
         // SAFETY: points into the live SQ ring mapping.
         let khead = unsafe { &*self.khead };
         let r = self.prod.reserve2(khead).ok_or(PushError128::Full)?;
