@@ -431,3 +431,46 @@ fn huge_page_pool() {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// recvmsg multishot on an incremental ring: each datagram's io_uring_recvmsg_out, name and
+/// payload land as one piece of a buffer, pieces follow each other without gaps (BUF_MORE), and
+/// the parser reads each piece.
+#[test]
+fn recvmsg_multishot_incremental() {
+    let mut ring = Ring::new(16).unwrap();
+    let br = match BufRing::builder(14, 4, 4096).incremental().build(&mut ring) {
+        Ok(b) => b,
+        Err(e) if e.is_errno(libc::EINVAL) => {
+            common::skip("recvmsg_multishot_incremental", "kernel lacks IOU_PBUF_RING_INC (6.12)");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // The msghdr tells the kernel how much room to reserve for the name (and no control data).
+    // SAFETY: an all-zero msghdr is a valid value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as u32;
+    let sqe = op::RecvMsgMultishot::new(&rx, &msg, &br).unwrap().build();
+    // SAFETY: `msg` lives until the multishot request ends (the ring is dropped first).
+    unsafe { ring.sq().push_raw(&sqe) }.unwrap();
+    ring.submit().unwrap();
+    let mut last_end: Option<(u16, u32)> = None;
+    for i in 0..6u8 {
+        tx.send_to(&[i; 50], rx.local_addr().unwrap()).unwrap();
+        let cqe = ring.wait_cqe().unwrap();
+        assert!(cqe.more(), "multishot continues");
+        let Selection::Incremental(s) = br.select(&cqe).unwrap() else { panic!("incremental piece") };
+        let out = op::RecvMsgOut::parse(s.data(), msg.msg_namelen, 0).unwrap();
+        assert_eq!(out.payload(), &[i; 50]);
+        assert_eq!(out.source_addr().unwrap(), tx.local_addr().unwrap());
+        if let Some((bid, end)) = last_end {
+            if bid == s.bid() {
+                assert_eq!(s.offset(), end, "pieces follow each other without gaps");
+            }
+        }
+        last_end = Some((s.bid(), s.offset() + s.len() as u32));
+    }
+    drop(ring);
+}
