@@ -65,6 +65,8 @@ pub mod probe;
 #[cfg(not(loom))]
 pub mod query;
 #[cfg(not(loom))]
+pub mod register;
+#[cfg(not(loom))]
 pub mod ring;
 #[cfg(not(loom))]
 pub mod setup;

@@ -1,0 +1,293 @@
+//! Fixed (registered) files: register, update, unregister, and the allocation range.
+
+use core::mem::size_of;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+use rustix::process::{Resource, Rlimit};
+use uring_uapi::*;
+
+use super::{check_tags, sealed, table_len};
+use crate::{Error, Result, Submitter};
+
+/// The fd value of an empty slot when registering, or of a slot to clear when updating.
+pub const EMPTY_SLOT: RawFd = -1;
+
+/// The fd value that leaves a slot unchanged in an update (`IORING_REGISTER_FILES_SKIP`).
+pub const SKIP_SLOT: RawFd = IORING_REGISTER_FILES_SKIP;
+
+/// An element of a file table: a [`RawFd`] (which can also be [`EMPTY_SLOT`] or, in updates,
+/// [`SKIP_SLOT`]) or a [`BorrowedFd`], both laid out as the kernel's `int` (`BorrowedFd` is
+/// `repr(transparent)` over `RawFd`).
+///
+/// Sealed: implemented for exactly these two types.
+pub trait FdLike: sealed::Sealed {
+    /// The descriptor number.
+    fn raw_fd(&self) -> RawFd;
+}
+
+impl sealed::Sealed for RawFd {}
+impl FdLike for RawFd {
+    #[inline]
+    fn raw_fd(&self) -> RawFd {
+        *self
+    }
+}
+
+impl sealed::Sealed for BorrowedFd<'_> {}
+impl FdLike for BorrowedFd<'_> {
+    #[inline]
+    fn raw_fd(&self) -> RawFd {
+        self.as_raw_fd()
+    }
+}
+
+// The slices are handed to the kernel as `int` arrays without copying.
+const _: () = {
+    assert!(size_of::<BorrowedFd<'static>>() == size_of::<RawFd>());
+    assert!(core::mem::align_of::<BorrowedFd<'static>>() == core::mem::align_of::<RawFd>());
+};
+
+/// Validates a table for registration (`update = false`) or an update, with its tags.
+fn check_fds<F: FdLike>(fds: &[F], tags: Option<&[u64]>, update: bool) -> Result<u32> {
+    let n = table_len(fds.len(), "files")?;
+    if let Some(tags) = tags {
+        check_tags(fds.len(), tags)?;
+    }
+    for (i, f) in fds.iter().enumerate() {
+        let fd = f.raw_fd();
+        let tag = tags.map_or(0, |t| t[i]);
+        let special = fd == EMPTY_SLOT || (update && fd == SKIP_SLOT);
+        if fd < 0 && !special {
+            return Err(Error::InvalidArgument {
+                what: "fd",
+                reason: if update {
+                    "negative: only -1 (clear the slot) and -2 (IORING_REGISTER_FILES_SKIP) are allowed"
+                } else {
+                    "negative: only -1 (an empty slot) is allowed"
+                },
+            });
+        }
+        if special && tag != 0 {
+            return Err(Error::InvalidArgument { what: "tags", reason: "an empty or skipped slot cannot carry a tag" });
+        }
+    }
+    Ok(n)
+}
+
+/// The new soft `RLIMIT_NOFILE` that lets a table of `needed` files register, given the
+/// current soft and hard limits (`None` = unlimited): `needed`, capped at the hard limit.
+/// `None` when raising would not change anything.
+pub(crate) fn nofile_target(soft: Option<u64>, hard: Option<u64>, needed: u64) -> Option<u64> {
+    let soft = soft?;
+    if soft >= needed {
+        return None;
+    }
+    let target = hard.map_or(needed, |h| needed.min(h));
+    (target > soft).then_some(target)
+}
+
+/// Raises the soft `RLIMIT_NOFILE` so that `needed` files fit (liburing's
+/// `increase_rlimit_nofile`). Returns whether the limit changed.
+pub(crate) fn raise_nofile(needed: u64) -> io::Result<bool> {
+    let cur = rustix::process::getrlimit(Resource::Nofile);
+    let Some(target) = nofile_target(cur.current, cur.maximum, needed) else {
+        return Ok(false);
+    };
+    rustix::process::setrlimit(Resource::Nofile, Rlimit { current: Some(target), maximum: cur.maximum })?;
+    Ok(true)
+}
+
+/// Runs a file registration; on `EMFILE` (a table larger than the soft `RLIMIT_NOFILE`) raises
+/// the limit once and retries, as liburing does.
+fn with_nofile_retry(needed: u32, mut call: impl FnMut() -> Result<u32>) -> Result<u32> {
+    match call() {
+        Err(e) if e.is_errno(libc::EMFILE) => match raise_nofile(needed as u64) {
+            Ok(true) => call(),
+            _ => Err(e),
+        },
+        r => r,
+    }
+}
+
+impl Submitter {
+    /// Registers a file table (`io_uring_register_files(3)`, `IORING_REGISTER_FILES`,
+    /// Linux 5.1). Slot `i` holds `fds[i]`; [`EMPTY_SLOT`] (-1) leaves a slot empty. The kernel
+    /// takes its own reference to each file: closing the fd afterwards does not affect the slot.
+    /// Operations then name the slot with [`Target::Fixed`](crate::op::Target::Fixed).
+    ///
+    /// A table larger than the soft `RLIMIT_NOFILE` fails with `EMFILE`; like liburing, this
+    /// raises the soft limit once (to the table size, at most the hard limit) and retries.
+    /// Refused before the system call: an empty table, more than `u32::MAX` entries, negative
+    /// fds other than -1. The kernel refuses a second table (`EBUSY`), closed fds and io_uring
+    /// fds (`EBADF`).
+    pub fn register_files<F: FdLike>(&self, fds: &[F]) -> Result<()> {
+        let n = check_fds(fds, None, false)?;
+        with_nofile_retry(n, || {
+            // SAFETY: `n` ints (`FdLike` is laid out as `int`) that live for the call.
+            unsafe { self.register_checked(IORING_REGISTER_FILES, fds.as_ptr().cast(), n) }
+        })?;
+        Ok(())
+    }
+
+    /// Registers a file table with a tag each (`io_uring_register_files_tags(3)`,
+    /// `IORING_REGISTER_FILES2`, Linux 5.13). A non-zero tag makes the kernel post a completion
+    /// with `user_data = tag` once the file has left the table and no request uses it; empty
+    /// slots must have tag 0. `tags` must have one entry per fd. Retries once on `EMFILE` as
+    /// [`register_files`](Self::register_files) does.
+    pub fn register_files_tags<F: FdLike>(&self, fds: &[F], tags: &[u64]) -> Result<()> {
+        let n = check_fds(fds, Some(tags), false)?;
+        let reg =
+            io_uring_rsrc_register { nr: n, flags: 0, resv2: 0, data: fds.as_ptr() as u64, tags: tags.as_ptr() as u64 };
+        with_nofile_retry(n, || {
+            // SAFETY: one `io_uring_rsrc_register` of its own size, pointing at `n` ints and `n`
+            // tags that live for the call.
+            unsafe {
+                self.register_checked(
+                    IORING_REGISTER_FILES2,
+                    (&reg as *const io_uring_rsrc_register).cast(),
+                    size_of::<io_uring_rsrc_register>() as u32,
+                )
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Registers a table of `nr` empty file slots (`io_uring_register_files_sparse(3)`,
+    /// `IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, Linux 5.19), to be filled
+    /// by updates or by operations with a [`DestSlot`](crate::op::DestSlot). Retries once on
+    /// `EMFILE` as [`register_files`](Self::register_files) does.
+    pub fn register_files_sparse(&self, nr: u32) -> Result<()> {
+        if nr == 0 {
+            return Err(Error::InvalidArgument { what: "files", reason: "a sparse table needs at least one slot" });
+        }
+        let reg = io_uring_rsrc_register { nr, flags: IORING_RSRC_REGISTER_SPARSE, ..Default::default() };
+        with_nofile_retry(nr, || {
+            // SAFETY: one `io_uring_rsrc_register` of its own size, pointing at nothing.
+            unsafe {
+                self.register_checked(
+                    IORING_REGISTER_FILES2,
+                    (&reg as *const io_uring_rsrc_register).cast(),
+                    size_of::<io_uring_rsrc_register>() as u32,
+                )
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Replaces the files in slots `offset..offset + fds.len()` (`io_uring_register_files_update(3)`,
+    /// `IORING_REGISTER_FILES_UPDATE`, Linux 5.5). [`EMPTY_SLOT`] (-1) clears a slot,
+    /// [`SKIP_SLOT`] (`IORING_REGISTER_FILES_SKIP`, -2) leaves it unchanged. Returns how many
+    /// slots were processed (the kernel stops at the first failure and reports it only if
+    /// nothing was done). `ENXIO` without a table, `EINVAL` past its end.
+    pub fn register_files_update<F: FdLike>(&self, offset: u32, fds: &[F]) -> Result<u32> {
+        let n = check_fds(fds, None, true)?;
+        if offset.checked_add(n).is_none() {
+            return Err(Error::InvalidArgument { what: "offset", reason: "offset + count overflows u32" });
+        }
+        let up = io_uring_files_update { offset, resv: 0, fds: fds.as_ptr() as u64 };
+        // SAFETY: one `io_uring_files_update` pointing at `n` ints that live for the call.
+        unsafe { self.register_checked(IORING_REGISTER_FILES_UPDATE, (&up as *const io_uring_files_update).cast(), n) }
+    }
+
+    /// Replaces files like [`register_files_update`](Self::register_files_update), giving each
+    /// new file a tag (`io_uring_register_files_update_tag(3)`, `IORING_REGISTER_FILES_UPDATE2`,
+    /// Linux 5.13). `tags` must have one entry per fd; cleared and skipped slots take tag 0.
+    pub fn register_files_update_tag<F: FdLike>(&self, offset: u32, fds: &[F], tags: &[u64]) -> Result<u32> {
+        let n = check_fds(fds, Some(tags), true)?;
+        if offset.checked_add(n).is_none() {
+            return Err(Error::InvalidArgument { what: "offset", reason: "offset + count overflows u32" });
+        }
+        let up = io_uring_rsrc_update2 {
+            offset,
+            resv: 0,
+            data: fds.as_ptr() as u64,
+            tags: tags.as_ptr() as u64,
+            nr: n,
+            resv2: 0,
+        };
+        // SAFETY: one `io_uring_rsrc_update2` of its own size, pointing at `n` ints and `n` tags
+        // that live for the call.
+        unsafe {
+            self.register_checked(
+                IORING_REGISTER_FILES_UPDATE2,
+                (&up as *const io_uring_rsrc_update2).cast(),
+                size_of::<io_uring_rsrc_update2>() as u32,
+            )
+        }
+    }
+
+    /// Unregisters the whole file table (`io_uring_unregister_files(3)`,
+    /// `IORING_UNREGISTER_FILES`, Linux 5.1); tagged files post their tag completions once no
+    /// request uses them. `ENXIO` without a table.
+    pub fn unregister_files(&self) -> Result<()> {
+        // SAFETY: no argument.
+        unsafe { self.register_checked(IORING_UNREGISTER_FILES, core::ptr::null(), 0) }?;
+        Ok(())
+    }
+
+    /// Restricts the slots the kernel picks for [`DestSlot::Alloc`](crate::op::DestSlot::Alloc)
+    /// to `off..off + len` (`io_uring_register_file_alloc_range(3)`,
+    /// `IORING_REGISTER_FILE_ALLOC_RANGE`, Linux 6.0), leaving the others for explicit use.
+    /// The range must lie inside the registered table (`EINVAL`); `ENXIO` without a table.
+    /// Registering or unregistering the table resets the range to the whole table.
+    pub fn register_file_alloc_range(&self, off: u32, len: u32) -> Result<()> {
+        if off.checked_add(len).is_none() {
+            return Err(Error::InvalidArgument { what: "file alloc range", reason: "off + len overflows u32" });
+        }
+        let range = io_uring_file_index_range { off, len, resv: 0 };
+        // SAFETY: one valid `io_uring_file_index_range` (the kernel wants `nr_args = 0`).
+        unsafe {
+            self.register_checked(
+                IORING_REGISTER_FILE_ALLOC_RANGE,
+                (&range as *const io_uring_file_index_range).cast(),
+                0,
+            )
+        }?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nofile_targets() {
+        // Enough already, or unlimited: nothing to do.
+        assert_eq!(nofile_target(Some(1024), Some(4096), 100), None);
+        assert_eq!(nofile_target(Some(100), Some(4096), 100), None);
+        assert_eq!(nofile_target(None, None, 1 << 20), None);
+        // Raised to what is needed.
+        assert_eq!(nofile_target(Some(16), Some(4096), 64), Some(64));
+        assert_eq!(nofile_target(Some(16), None, 64), Some(64));
+        // Capped at the hard limit, or nothing when already there.
+        assert_eq!(nofile_target(Some(16), Some(32), 64), Some(32));
+        assert_eq!(nofile_target(Some(32), Some(32), 64), None);
+    }
+
+    #[test]
+    fn fd_checks() {
+        assert_eq!(check_fds(&[3, EMPTY_SLOT], None, false).unwrap(), 2);
+        assert!(check_fds(&[3, SKIP_SLOT], None, false).is_err(), "skip only in updates");
+        assert_eq!(check_fds(&[3, SKIP_SLOT, EMPTY_SLOT], None, true).unwrap(), 3);
+        assert!(check_fds(&[-5], None, true).is_err());
+        let empty: [RawFd; 0] = [];
+        assert!(matches!(check_fds(&empty, None, false), Err(Error::InvalidArgument { what: "files", .. })));
+        assert!(matches!(check_fds(&[3, 4], Some(&[1]), false), Err(Error::InvalidArgument { what: "tags", .. })));
+        assert!(check_fds(&[3, EMPTY_SLOT], Some(&[1, 2]), false).is_err(), "tag on an empty slot");
+        assert!(check_fds(&[SKIP_SLOT], Some(&[1]), true).is_err(), "tag on a skipped slot");
+        assert_eq!(check_fds(&[3, EMPTY_SLOT], Some(&[1, 0]), false).unwrap(), 2);
+    }
+
+    #[test]
+    fn borrowed_fds_are_ints() {
+        use std::os::fd::AsFd;
+        let stdin = std::io::stdin();
+        let fds = [stdin.as_fd()];
+        // SAFETY: `BorrowedFd` is `repr(transparent)` over `RawFd` (asserted at compile time).
+        let raw = unsafe { *(fds.as_ptr() as *const RawFd) };
+        assert_eq!(raw, 0);
+        assert_eq!(fds[0].raw_fd(), 0);
+    }
+}
