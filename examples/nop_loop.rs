@@ -1,5 +1,5 @@
 //! NOP round trips in batches, for instruction counting (`benches/callgrind.sh`):
-//! `nop_loop <uring|io-uring> <rounds> [batch]`.
+//! `nop_loop <uring|owned|io-uring> <rounds> [batch]`.
 
 use std::hint::black_box;
 
@@ -21,6 +21,18 @@ fn main() {
                 ring.submit_and_wait(batch).expect("submit");
                 for cqe in ring.cq().iter() {
                     black_box(cqe.user_data());
+                }
+            }
+        }
+        "owned" => {
+            let mut ring = uring::owned::OwnedRing::new(256).expect("ring");
+            for _ in 0..rounds {
+                for _ in 0..batch {
+                    ring.push(uring::owned::Nop).expect("push");
+                }
+                ring.submit_and_wait(batch).expect("submit");
+                while let Some(c) = ring.next() {
+                    black_box(c.into_op::<uring::owned::Nop>().is_ok());
                 }
             }
         }

@@ -41,12 +41,52 @@
 //! request), the in-flight memory is **leaked**, never freed under the kernel.
 //!
 //! ## Coverage
-//! Operations that point at no caller memory are already safe in the raw layer
-//! ([`SafeSqe`](crate::SafeSqe)): NOP, FSYNC, POLL_ADD/REMOVE, SYNC_FILE_RANGE, TIMEOUT_REMOVE,
-//! ASYNC_CANCEL, FALLOCATE, CLOSE, FADVISE, SHUTDOWN, SOCKET, LISTEN, ACCEPT (without the peer
-//! address), MSG_RING, FIXED_FD_INSTALL, SPLICE, TEE, FTRUNCATE, READ_MULTISHOT, REMOVE_BUFFERS,
-//! NOP128; [`OwnedRing::push_safe`] takes them too. The operations of [`ops`] cover those that
-//! point at memory. See [`ops`] for the list and for the few that stay `unsafe` and why.
+//! Of the 65 operations (`IORING_OP_NOP` = 0 to `IORING_OP_URING_CMD128` = 64), **61** are
+//! usable from safe code (93.8%); 4 are not.
+//!
+//! Safe in the raw layer ([`SafeSqe`]), because they point at no caller memory;
+//! [`OwnedRing::push_safe`] takes them (21): NOP, FSYNC, POLL_ADD, POLL_REMOVE (and poll
+//! update), SYNC_FILE_RANGE, TIMEOUT_REMOVE, ASYNC_CANCEL, FALLOCATE, CLOSE, FADVISE, SPLICE,
+//! REMOVE_BUFFERS, TEE, SHUTDOWN, MSG_RING (data and registered-file passing), SOCKET,
+//! READ_MULTISHOT, FIXED_FD_INSTALL, FTRUNCATE, LISTEN, NOP128.
+//!
+//! Owned operations of [`ops`], which own what the kernel reads or writes (40): READ, WRITE
+//! ([`Read`], [`Write`]), READV, WRITEV ([`Readv`], [`Writev`]), READ_FIXED, WRITE_FIXED,
+//! READV_FIXED, WRITEV_FIXED ([`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`],
+//! over [`FixedBuf`] handles from [`OwnedRing::register_fixed_buffers`], whose memory the ring
+//! keeps), OPENAT, OPENAT2, STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT, FSETXATTR,
+//! SETXATTR, FGETXATTR, GETXATTR ([`OpenAt`], [`OpenAt2`], [`Statx`], [`RenameAt`],
+//! [`UnlinkAt`], [`MkdirAt`], [`SymlinkAt`], [`LinkAt`], [`FsetXattr`], [`SetXattr`],
+//! [`FgetXattr`], [`GetXattr`]), CONNECT, BIND, ACCEPT with the peer address ([`Connect`],
+//! [`Bind`], [`Accept`]), SEND (send, sendto, and [`SendBundle`]), SEND_ZC, SENDMSG,
+//! SENDMSG_ZC ([`Send`], [`SendZc`], [`SendMsg`], [`SendMsgZc`]: zero-copy memory comes back
+//! with the notification), RECV ([`Recv`], and [`RecvSelect`], [`RecvMultishot`] over a
+//! crate-owned [`BufRing`](crate::buf::BufRing)), RECVMSG ([`RecvMsg`], [`RecvMsgMultishot`]),
+//! TIMEOUT, LINK_TIMEOUT, TIMEOUT_REMOVE's update form ([`Timeout`], [`LinkTimeout`],
+//! [`TimeoutUpdate`]), EPOLL_CTL, EPOLL_WAIT ([`EpollCtl`], [`EpollWait`]), WAITID
+//! ([`Waitid`]), FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAITV (futex words as `Arc<AtomicU32>`:
+//! [`FutexWait`], [`FutexWake`], [`FutexWaitv`]), PIPE ([`Pipe`]), FILES_UPDATE
+//! ([`FilesUpdate`]), PROVIDE_BUFFERS ([`ProvideBuffers`] through
+//! [`OwnedRing::provide_buffers`]: the kernel writes provided buffers after the completion, so
+//! the memory moves to the ring's keep-alive list and is freed only when the ring is dropped).
+//!
+//! Not usable from safe code (4):
+//! - MADVISE: advises on any range of the address space, and some advice (`MADV_DONTNEED`,
+//!   `MADV_FREE`, `MADV_REMOVE`) discards the contents of memory Rust may hold references to.
+//!   No owned value can vouch for an arbitrary range; an owned mapping type could later.
+//! - URING_CMD, URING_CMD128: the payload is defined by the file's driver and may hold
+//!   addresses the kernel reads or writes (NVMe passthrough, ublk, socket options), which a
+//!   generic command cannot check; typed commands that own their memory can be added per
+//!   driver.
+//! - RECV_ZC: the entry points at no caller memory and the ring keeps the zero-copy area
+//!   alive, but its completions are 32-byte CQEs whose second half locates the data, and a
+//!   [`Completion`] carries the 16-byte [`Cqe`]. Until it carries the extension, RECV_ZC
+//!   needs the raw layer's `unsafe` push and [`Zcrx::data`](crate::zcrx::Zcrx::data).
+//!
+//! Some variants stay raw-only: buffer groups given as a bare
+//! [`BufGroupId`](crate::op::BufGroupId) (legacy caller memory the crate cannot see), sends and
+//! receives naming a registered buffer by index (`fixed_buf`), protection-information
+//! attributes (`attr_pi`), `IORING_SEND_VECTORIZED`, and multishot accept with an address.
 
 use std::io;
 use std::time::Duration;
@@ -98,49 +138,71 @@ struct Slot {
 }
 
 /// A completion from an [`OwnedRing`]: the result, and (on the final completion of an owned
-/// operation) the operation with all its memory.
+/// operation) the operation with all its memory, taken with [`into_op`](Completion::into_op).
+///
+/// It borrows the ring: the operation is moved out of its slot only when taken, and the slot is
+/// released when the completion is dropped.
 #[derive(Debug)]
-pub struct Completion {
+pub struct Completion<'a> {
+    ring: &'a mut OwnedRing,
     id: Option<OpId>,
     cqe: Cqe,
-    op: Option<OwnedOp>,
+    last: bool,
 }
 
-impl Completion {
+impl Completion<'_> {
     /// The operation this completes (`None` for a raw-layer entry).
+    #[inline]
     pub fn id(&self) -> Option<OpId> {
         self.id
     }
 
     /// The kernel's completion.
+    #[inline]
     pub fn cqe(&self) -> &Cqe {
         &self.cqe
     }
 
     /// The result (bytes, an fd, ...) or the errno.
+    #[inline]
     pub fn result(&self) -> core::result::Result<u32, crate::Errno> {
         self.cqe.result()
     }
 
     /// Whether more completions follow for this operation (multishot, zero-copy send).
+    #[inline]
     pub fn more(&self) -> bool {
-        self.op.is_none() && self.id.is_some()
+        self.id.is_some() && !self.last
     }
 
     /// The operation, on its final completion.
     pub fn op(&self) -> Option<&OwnedOp> {
-        self.op.as_ref()
+        let id = self.id.filter(|_| self.last)?;
+        self.ring.slots[id.index as usize].op.as_ref()
     }
 
-    /// Takes the operation back as its type `O`, or returns the completion unchanged (not the
-    /// final completion, or another type).
-    pub fn into_op<O: Operation>(self) -> core::result::Result<O, Completion> {
-        match self.op {
-            Some(op) => match O::from_op(op) {
-                Ok(o) => Ok(o),
-                Err(op) => Err(Completion { id: self.id, cqe: self.cqe, op: Some(op) }),
-            },
+    /// Takes the operation back as its type `O` (on the final completion), or returns the
+    /// completion unchanged (not final, a raw entry, or another type).
+    #[inline]
+    pub fn into_op<O: Operation>(self) -> core::result::Result<O, Self> {
+        let Some(id) = self.id.filter(|_| self.last) else { return Err(self) };
+        let slot = &mut self.ring.slots[id.index as usize];
+        match slot.op.take().map(O::from_op) {
+            Some(Ok(o)) => Ok(o),
+            Some(Err(other)) => {
+                slot.op = Some(other);
+                Err(self)
+            }
             None => Err(self),
+        }
+    }
+}
+
+impl Drop for Completion<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let (Some(id), true) = (self.id, self.last) {
+            self.ring.release(id.index);
         }
     }
 }
@@ -189,12 +251,14 @@ impl OwnedRing {
 
     /// Places `op` in a free slot and pushes its entry. On failure (no free slot, a full SQ,
     /// an operation that cannot be encoded) the operation comes back unchanged.
+    #[inline]
     pub fn push<O: Operation>(&mut self, op: O) -> core::result::Result<OpId, Rejected<O>> {
         self.push_with(op, SqeFlags::empty())
     }
 
     /// As [`push`](Self::push), with `IOSQE_*` flags on the entry (`IO_LINK`, `IO_DRAIN`,
     /// `ASYNC`...). `CQE_SKIP_SUCCESS` is refused here; use [`push_chain`](Self::push_chain).
+    #[inline]
     pub fn push_with<O: Operation>(&mut self, op: O, flags: SqeFlags) -> core::result::Result<OpId, Rejected<O>> {
         if flags.contains(SqeFlags::CQE_SKIP_SUCCESS) {
             return Err(Rejected {
@@ -204,9 +268,6 @@ impl OwnedRing {
                     reason: "an owned operation must complete to hand its memory back; use push_chain",
                 },
             });
-        }
-        if self.ring.sq().space_left() == 0 {
-            return Err(Rejected { op, error: Error::SubmissionQueueFull });
         }
         let Some(&index) = self.free.last() else {
             return Err(Rejected {
@@ -218,22 +279,31 @@ impl OwnedRing {
         let id = OpId { index, gen: slot.gen };
         let stored = slot.op.insert(op.into_op());
         // The entry points into the slot, whose address is stable until the slot is freed.
-        let sqe = match stored.sqe() {
-            Ok(sqe) => sqe.user_data(id.user_data()).flags(flags),
-            Err(error) => {
-                let op = slot.op.take().map(O::from_op);
-                match op {
-                    Some(Ok(op)) => return Err(Rejected { op, error }),
-                    _ => unreachable!("the slot holds the operation just stored"),
-                }
-            }
+        let mut sqe = match stored.sqe() {
+            Ok(sqe) => sqe,
+            Err(error) => return Err(Rejected { op: Self::take_back(slot), error }),
         };
+        let raw = sqe.as_raw_mut();
+        raw.user_data = id.user_data();
+        raw.flags |= flags.bits();
         // SAFETY: everything the entry points at is owned by the operation in its slot, which
         // stays there, unmoved, until the final completion (or is leaked at drop).
-        unsafe { self.ring.sq().push_raw(&sqe) }.expect("space was checked");
+        if unsafe { self.ring.sq().push_raw(&sqe) }.is_err() {
+            let slot = &mut self.slots[index as usize];
+            return Err(Rejected { op: Self::take_back(slot), error: Error::SubmissionQueueFull });
+        }
         self.free.pop();
         self.in_flight += 1;
         Ok(id)
+    }
+
+    /// Takes back an operation just stored in `slot` (its entry was never published).
+    #[cold]
+    fn take_back<O: Operation>(slot: &mut Slot) -> O {
+        match slot.op.take().map(O::from_op) {
+            Some(Ok(op)) => op,
+            _ => unreachable!("the slot holds the operation just stored"),
+        }
     }
 
     /// Pushes a chain: every operation but the last is linked to the next (`IOSQE_IO_LINK`);
@@ -336,61 +406,105 @@ impl OwnedRing {
     }
 
     /// The next completion, if one is ready (no system call).
-    pub fn next(&mut self) -> Option<Completion> {
+    // Not `Iterator::next`: each completion borrows the ring (a lending iterator).
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<Completion<'_>> {
         loop {
-            let cqe = self.ring.cq().pop()?;
-            if let Some(c) = self.complete(cqe) {
-                return Some(c);
+            let Some(cqe) = self.ring.cq().peek() else {
+                // Release the slots consumed so far in one store.
+                self.ring.cq().sync();
+                return None;
+            };
+            self.ring.cq().consume_peeked(&cqe);
+            match self.classify(&cqe) {
+                Kind::Internal => continue,
+                Kind::Raw => return Some(Completion { ring: self, id: None, cqe, last: false }),
+                Kind::Owned(id, last) => {
+                    if last {
+                        self.release_chain(id.index);
+                    }
+                    return Some(Completion { ring: self, id: Some(id), cqe, last });
+                }
             }
         }
     }
 
     /// Waits for the next completion (submitting what is pending).
-    pub fn wait(&mut self) -> io::Result<Completion> {
-        loop {
-            if let Some(c) = self.next() {
-                return Ok(c);
-            }
+    pub fn wait(&mut self) -> io::Result<Completion<'_>> {
+        while self.ring.cq().is_empty() {
             self.ring.submit_and_wait(1)?;
+        }
+        // Internal entries (cancels) are skipped by `next`; wait again if that was all.
+        if self.peek_is_internal_only() {
+            self.ring.cq().pop();
+            return self.wait();
+        }
+        Ok(self.next().expect("a completion is ready"))
+    }
+
+    fn peek_is_internal_only(&mut self) -> bool {
+        matches!(self.ring.cq().peek(), Some(c) if c.user_data() == INTERNAL) && self.ring.cq().ready() == 1
+    }
+
+    #[inline]
+    fn classify(&self, cqe: &Cqe) -> Kind {
+        let ud = cqe.user_data();
+        if ud == INTERNAL {
+            return Kind::Internal;
+        }
+        let Some(id) = OpId::from_user_data(ud) else { return Kind::Raw };
+        match self.slots.get(id.index as usize) {
+            Some(slot) if slot.gen == id.gen && slot.op.is_some() => Kind::Owned(id, !cqe.more()),
+            // Not ours (a stale or forged tag): surface it raw rather than guess.
+            _ => Kind::Raw,
         }
     }
 
-    /// Turns a CQE into a completion, releasing the slot on the final one. `None` for internal
-    /// entries.
-    fn complete(&mut self, cqe: Cqe) -> Option<Completion> {
-        let ud = cqe.user_data();
-        if ud == INTERNAL {
-            return None;
+    /// Releases the slots of earlier chain links that skipped their success completion (the
+    /// final completion of `index` shows they finished).
+    #[inline]
+    fn release_chain(&mut self, index: u32) {
+        if self.slots[index as usize].chain_prev.is_none() {
+            return;
         }
-        let Some(id) = OpId::from_user_data(ud) else {
-            return Some(Completion { id: None, cqe, op: None });
-        };
-        let slot = self.slots.get_mut(id.index as usize)?;
-        if slot.gen != id.gen || slot.op.is_none() {
-            // Not ours (a stale or forged tag): surface it raw rather than guess.
-            return Some(Completion { id: None, cqe, op: None });
-        }
-        if cqe.more() {
-            return Some(Completion { id: Some(id), cqe, op: None });
-        }
-        let op = slot.op.take();
-        slot.gen = (slot.gen + 1) & GEN_MASK;
-        let prev = slot.chain_prev.take();
-        self.free.push(id.index);
-        self.in_flight -= 1;
-        // Earlier chain links that skipped their success completion are done too.
-        let mut p = prev;
+        self.release_chain_slow(index);
+    }
+
+    #[cold]
+    fn release_chain_slow(&mut self, index: u32) {
+        let mut p = self.slots[index as usize].chain_prev.take();
         while let Some(i) = p {
-            let s = &mut self.slots[i as usize];
-            p = s.chain_prev.take();
-            if s.op.take().is_some() {
-                s.gen = (s.gen + 1) & GEN_MASK;
-                self.free.push(i);
-                self.in_flight -= 1;
+            p = self.slots[i as usize].chain_prev.take();
+            if self.slots[i as usize].op.is_some() {
+                self.release(i);
             }
         }
-        Some(Completion { id: Some(id), cqe, op })
     }
+
+    /// Frees slot `index` (dropping any operation left in it).
+    #[inline]
+    fn release(&mut self, index: u32) {
+        let slot = &mut self.slots[index as usize];
+        slot.op = None;
+        slot.gen = (slot.gen + 1) & GEN_MASK;
+        self.free.push(index);
+        self.in_flight -= 1;
+    }
+
+    /// Reaps one completion for drop-time cleanup.
+    fn reap_one(&mut self, cqe: Cqe) {
+        if let Kind::Owned(id, true) = self.classify(&cqe) {
+            self.release_chain(id.index);
+            self.release(id.index);
+        }
+    }
+}
+
+enum Kind {
+    Internal,
+    Raw,
+    Owned(OpId, bool),
 }
 
 impl Drop for OwnedRing {
@@ -405,12 +519,14 @@ impl Drop for OwnedRing {
             let mut rounds = 0;
             while self.in_flight > 0 && rounds < 200 {
                 rounds += 1;
-                while self.next().is_some() {}
+                while let Some(c) = self.ring.cq().pop() {
+                    self.reap_one(c);
+                }
                 if self.in_flight == 0 {
                     break;
                 }
                 if let Ok(c) = self.ring.wait_cqe_timeout(Duration::from_millis(10)) {
-                    self.complete(c);
+                    self.reap_one(c);
                 }
             }
         }

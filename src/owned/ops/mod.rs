@@ -1,0 +1,396 @@
+//! The owned operations: each owns the memory its entry points at, and comes back from
+//! [`Completion::into_op`](super::Completion::into_op) with it.
+//!
+//! Every type here is a plain struct with public fields: build it, push it, and read the
+//! fields (the buffer the kernel filled, the stat buffer, the peer address...) when it returns.
+//! Each builds its entry with the raw encoder of [`crate::op`] over its own fields, at the
+//! address where the ring keeps it while it is in flight; pointers into the operation (iovec
+//! arrays, `msghdr`s) are rebuilt then, so moving the operation before the push is harmless.
+//!
+//! Families:
+//! - read/write: [`Read`], [`Write`], [`Readv`], [`Writev`]; registered buffers
+//!   ([`FixedBuf`], from [`OwnedRing::register_fixed_buffers`](super::OwnedRing::register_fixed_buffers)):
+//!   [`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`];
+//! - files and paths: [`OpenAt`], [`OpenAt2`], [`Statx`], [`RenameAt`], [`UnlinkAt`],
+//!   [`MkdirAt`], [`SymlinkAt`], [`LinkAt`], [`FsetXattr`], [`SetXattr`], [`FgetXattr`],
+//!   [`GetXattr`];
+//! - network: [`Connect`], [`Bind`], [`Accept`] (with the peer address), [`Send`] (and
+//!   `sendto`), [`SendZc`], [`SendMsg`], [`SendMsgZc`], [`Recv`], [`RecvMsg`], and with a
+//!   crate-owned [`BufRing`](crate::buf::BufRing): [`RecvSelect`], [`RecvMultishot`],
+//!   [`RecvMsgMultishot`], [`SendBundle`];
+//! - time: [`Timeout`], [`LinkTimeout`], [`TimeoutUpdate`];
+//! - misc: [`EpollCtl`], [`EpollWait`], [`Waitid`], [`FutexWait`], [`FutexWake`],
+//!   [`FutexWaitv`], [`Pipe`], [`FilesUpdate`], [`ProvideBuffers`] (pushed with
+//!   [`OwnedRing::provide_buffers`](super::OwnedRing::provide_buffers)), [`Nop`].
+//!
+//! Large operations are boxed inside [`OwnedOp`] so the preallocated in-flight slots stay
+//! small (at most 64 bytes); pushing one of those allocates its box.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::op::{self, Target, TimeoutFlags, Timespec};
+use crate::sqe::Sqe;
+use crate::{Error, Result};
+
+mod fixed;
+mod fs;
+mod misc;
+mod net;
+mod time;
+
+pub use fixed::*;
+pub use fs::*;
+pub use misc::*;
+pub use net::*;
+pub use time::*;
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// An operation the owned layer can carry: converts to and from [`OwnedOp`].
+pub trait Operation: Sized + private::Sealed {
+    /// Wraps the operation.
+    fn into_op(self) -> OwnedOp;
+    /// Unwraps it, or hands the value back if it is another operation.
+    fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp>;
+}
+
+/// Builds the entry of an operation that sits at its final address (crate-internal).
+pub(crate) trait Encode {
+    /// The entry, pointing into `self`.
+    fn sqe(&mut self) -> Result<Sqe>;
+}
+
+macro_rules! owned_ops {
+    (
+        inline { $($(#[$doc:meta])* $name:ident),* $(,)? }
+        boxed { $($(#[$bdoc:meta])* $bname:ident),* $(,)? }
+    ) => {
+        /// Every owned operation, as stored in the in-flight table (large ones boxed, so that
+        /// every slot stays small).
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum OwnedOp {
+            $($(#[$doc])* $name($name),)*
+            $($(#[$bdoc])* $bname(Box<$bname>),)*
+        }
+
+        impl OwnedOp {
+            pub(crate) fn sqe(&mut self) -> Result<Sqe> {
+                match self {
+                    $(OwnedOp::$name(o) => o.sqe(),)*
+                    $(OwnedOp::$bname(o) => o.sqe(),)*
+                }
+            }
+        }
+
+        $(
+            impl private::Sealed for $name {}
+            impl Operation for $name {
+                fn into_op(self) -> OwnedOp {
+                    OwnedOp::$name(self)
+                }
+                fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
+                    match op {
+                        OwnedOp::$name(o) => Ok(o),
+                        #[allow(unreachable_patterns)]
+                        other => Err(other),
+                    }
+                }
+            }
+        )*
+        $(
+            impl private::Sealed for $bname {}
+            impl Operation for $bname {
+                fn into_op(self) -> OwnedOp {
+                    OwnedOp::$bname(Box::new(self))
+                }
+                fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
+                    match op {
+                        OwnedOp::$bname(o) => Ok(*o),
+                        #[allow(unreachable_patterns)]
+                        other => Err(other),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+owned_ops! {
+    inline {
+        /// A no-op (for measuring the layer itself).
+        Nop,
+        /// A read into an owned buffer.
+        Read,
+        /// A write from an owned buffer.
+        Write,
+        /// A timeout with an owned timespec.
+        Timeout,
+        /// A read into part of a registered buffer.
+        ReadFixed,
+        /// A write from part of a registered buffer.
+        WriteFixed,
+        /// `openat(2)` with an owned path.
+        OpenAt,
+        /// `openat2(2)` with an owned path and `open_how`.
+        OpenAt2,
+        /// `renameat2(2)` with owned paths.
+        RenameAt,
+        /// `unlinkat(2)` with an owned path.
+        UnlinkAt,
+        /// `mkdirat(2)` with an owned path.
+        MkdirAt,
+        /// `symlinkat(2)` with owned strings.
+        SymlinkAt,
+        /// `linkat(2)` with owned paths.
+        LinkAt,
+        /// `fsetxattr(2)` with an owned name and value.
+        FsetXattr,
+        /// `fgetxattr(2)` into an owned value buffer.
+        FgetXattr,
+        /// `getxattr(2)` into an owned value buffer.
+        GetXattr,
+        /// A send of an owned buffer (optionally `sendto`).
+        Send,
+        /// A zero-copy send of an owned buffer.
+        SendZc,
+        /// A receive into an owned buffer.
+        Recv,
+        /// A receive into a buffer of a crate-owned buffer ring.
+        RecvSelect,
+        /// A multishot receive into buffers of a crate-owned buffer ring.
+        RecvMultishot,
+        /// A bundle send from a crate-owned buffer ring.
+        SendBundle,
+        /// A linked timeout with an owned timespec.
+        LinkTimeout,
+        /// A timeout update with an owned timespec.
+        TimeoutUpdate,
+        /// `epoll_ctl(2)` with an owned event.
+        EpollCtl,
+        /// `epoll_wait(2)` into an owned event array.
+        EpollWait,
+        /// A futex wait on a shared futex word.
+        FutexWait,
+        /// A futex wake on a shared futex word.
+        FutexWake,
+        /// A wait on several shared futex words.
+        FutexWaitv,
+        /// `pipe2(2)` into an owned fd pair.
+        Pipe,
+        /// A registered-file-table update from an owned fd array.
+        FilesUpdate,
+    }
+    boxed {
+        /// A vectored read into owned buffers.
+        Readv,
+        /// A vectored write from owned buffers.
+        Writev,
+        /// A vectored read into parts of a registered buffer.
+        ReadvFixed,
+        /// A vectored write from parts of a registered buffer.
+        WritevFixed,
+        /// `statx(2)` into an owned `statx` buffer.
+        Statx,
+        /// `setxattr(2)` with an owned path, name and value.
+        SetXattr,
+        /// `connect(2)` to an owned address.
+        Connect,
+        /// `bind(2)` to an owned address.
+        Bind,
+        /// `accept4(2)` with an owned peer-address buffer.
+        Accept,
+        /// `sendmsg(2)` with an owned message.
+        SendMsg,
+        /// A zero-copy `sendmsg(2)` with an owned message.
+        SendMsgZc,
+        /// `recvmsg(2)` into an owned message.
+        RecvMsg,
+        /// A multishot `recvmsg(2)` into a crate-owned buffer ring.
+        RecvMsgMultishot,
+        /// `waitid(2)` into an owned `siginfo_t`.
+        Waitid,
+        /// Buffers handed to a legacy provided-buffer group (memory kept by the ring).
+        ProvideBuffers,
+    }
+}
+
+// The in-flight table moves operations between threads with the ring.
+const _: fn() = || {
+    fn send<T: core::marker::Send>() {}
+    send::<OwnedOp>();
+};
+
+/// A C string from `bytes`, refusing interior NUL bytes.
+pub(crate) fn c_string(bytes: impl Into<Vec<u8>>, what: &'static str) -> Result<CString> {
+    CString::new(bytes).map_err(|_| Error::InvalidArgument { what, reason: "contains a NUL byte" })
+}
+
+/// A path as a C string, refusing interior NUL bytes.
+pub(crate) fn c_path(path: impl AsRef<Path>) -> Result<CString> {
+    c_string(path.as_ref().as_os_str().as_bytes(), "path")
+}
+
+/// An iovec array pointing into buffers owned by the same operation, rebuilt each time the
+/// entry is built (the buffers' heap memory does not move with the operation).
+#[derive(Default)]
+pub(crate) struct Iovecs(Vec<libc::iovec>);
+
+// SAFETY: the iovecs hold only addresses of buffers owned by the same operation; Rust code never
+// dereferences them (only the kernel does, while the operation is in flight), so sharing or
+// moving them between threads is as safe as moving the buffers themselves.
+unsafe impl core::marker::Send for Iovecs {}
+// SAFETY: as above; `&Iovecs` only exposes the addresses as integers.
+unsafe impl Sync for Iovecs {}
+
+impl core::fmt::Debug for Iovecs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Iovecs").field("len", &self.0.len()).finish()
+    }
+}
+
+impl Iovecs {
+    /// Rebuilds the array over `bufs`, which the kernel may write into.
+    pub(crate) fn over_mut<'a>(&mut self, bufs: impl Iterator<Item = &'a mut [u8]>) {
+        self.0.clear();
+        self.0.extend(bufs.map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }));
+    }
+
+    /// Rebuilds the array over `bufs`, which the kernel only reads.
+    pub(crate) fn over<'a>(&mut self, bufs: impl Iterator<Item = &'a [u8]>) {
+        self.0.clear();
+        self.0.extend(bufs.map(|b| libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() }));
+    }
+
+    /// Rebuilds the array over raw (address, length) parts.
+    pub(crate) fn over_raw(&mut self, parts: impl Iterator<Item = (*mut u8, usize)>) {
+        self.0.clear();
+        self.0.extend(parts.map(|(p, n)| libc::iovec { iov_base: p.cast(), iov_len: n }));
+    }
+
+    /// Points an entry built over an empty iovec list at this array (`sqe.addr`, `sqe.len`).
+    pub(crate) fn point(&mut self, sqe: &mut Sqe) -> Result<()> {
+        let n = u32::try_from(self.0.len())
+            .map_err(|_| Error::InvalidArgument { what: "buffers", reason: "more than u32::MAX buffers" })?;
+        let raw = sqe.as_raw_mut();
+        raw.addr.addr = self.0.as_mut_ptr() as u64;
+        raw.len = n;
+        Ok(())
+    }
+
+    /// The array, for a `msghdr`.
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut libc::iovec {
+        self.0.as_mut_ptr()
+    }
+
+    /// Entries in the array.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// `IORING_OP_NOP` through the owned layer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nop;
+
+impl Encode for Nop {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Nop::new().build().into_sqe())
+    }
+}
+
+/// `IORING_OP_READ` into `buf[..buf.len()]` at `offset` (`u64::MAX`: the file position).
+/// The result is the number of bytes read into the front of `buf`.
+#[derive(Debug)]
+pub struct Read {
+    /// The file.
+    pub fd: Target,
+    /// The buffer (its length is the most that is read).
+    pub buf: Vec<u8>,
+    /// The file offset.
+    pub offset: u64,
+}
+
+impl Read {
+    /// A read of up to `buf.len()` bytes from `fd` at `offset`.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
+        Read { fd: fd.into(), buf, offset }
+    }
+}
+
+impl Encode for Read {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Read::new(self.fd, &mut self.buf[..]).offset(self.offset).build())
+    }
+}
+
+/// `IORING_OP_WRITE` of `buf` at `offset` (`u64::MAX`: the file position).
+#[derive(Debug)]
+pub struct Write {
+    /// The file.
+    pub fd: Target,
+    /// The bytes to write.
+    pub buf: Vec<u8>,
+    /// The file offset.
+    pub offset: u64,
+}
+
+impl Write {
+    /// A write of `buf` to `fd` at `offset`.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
+        Write { fd: fd.into(), buf, offset }
+    }
+}
+
+impl Encode for Write {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Write::new(self.fd, &self.buf[..]).offset(self.offset).build())
+    }
+}
+
+/// `IORING_OP_TIMEOUT` with an owned timespec: completes with `ETIME` when the time passes, or
+/// with 0 after `count` other completions. [`TimeoutUpdate`] changes it, given its
+/// [`OpId`](super::OpId).
+#[derive(Debug)]
+pub struct Timeout {
+    /// The time.
+    pub ts: Timespec,
+    /// Completions to wait for (0: time only).
+    pub count: u32,
+    /// `IORING_TIMEOUT_*` options.
+    pub flags: TimeoutFlags,
+}
+
+impl Timeout {
+    /// A relative timeout of `d`.
+    pub fn new(d: Duration) -> Self {
+        Timeout { ts: d.into(), count: 0, flags: TimeoutFlags::empty() }
+    }
+}
+
+impl Encode for Timeout {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Timeout::new(&self.ts).count(self.count).flags(self.flags).build())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_stay_small() {
+        assert!(core::mem::size_of::<OwnedOp>() <= 64, "{}", core::mem::size_of::<OwnedOp>());
+    }
+
+    #[test]
+    fn nul_bytes_are_refused() {
+        assert!(matches!(c_path("a\0b"), Err(Error::InvalidArgument { what: "path", .. })));
+        assert_eq!(c_path("/tmp/x").unwrap().as_bytes(), b"/tmp/x");
+    }
+}

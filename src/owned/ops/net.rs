@@ -1,0 +1,541 @@
+//! Network operations with owned addresses, buffers and messages, and receives and sends that
+//! use a crate-owned [`BufRing`].
+//!
+//! Buffer groups: [`RecvSelect`], [`RecvMultishot`], [`RecvMsgMultishot`] and [`SendBundle`]
+//! take a [`BufRing`], whose buffer memory belongs to the crate and is kept alive by the ring it
+//! was built on until that ring is dropped (its in-flight requests cancelled first). The
+//! operation holds only the group id; the completion names the buffer, which
+//! [`BufRing::select`] turns into the bytes. A bare [`BufGroupId`](crate::op::BufGroupId) (a
+//! legacy group of caller memory) is not accepted here: nothing would keep that memory alive.
+
+use std::ptr;
+
+use super::{Encode, Iovecs};
+use crate::buf::BufRing;
+use crate::op::{self, DestSlot, MsgFlags, SockAddr, SockFlags, Target};
+use crate::sqe::Sqe;
+use crate::Result;
+
+/// `IORING_OP_CONNECT`: `connect(2)` to an owned address. The result is 0.
+#[derive(Debug)]
+pub struct Connect {
+    /// The socket.
+    pub fd: Target,
+    /// The address.
+    pub addr: SockAddr,
+}
+
+impl Connect {
+    /// Connects `fd` to `addr`.
+    pub fn new(fd: impl Into<Target>, addr: impl Into<SockAddr>) -> Self {
+        Connect { fd: fd.into(), addr: addr.into() }
+    }
+}
+
+impl Encode for Connect {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Connect::new(self.fd, &self.addr).build())
+    }
+}
+
+/// `IORING_OP_BIND`: `bind(2)` to an owned address (Linux 6.11). The result is 0.
+#[derive(Debug)]
+pub struct Bind {
+    /// The socket.
+    pub fd: Target,
+    /// The address.
+    pub addr: SockAddr,
+}
+
+impl Bind {
+    /// Binds `fd` to `addr`.
+    pub fn new(fd: impl Into<Target>, addr: impl Into<SockAddr>) -> Self {
+        Bind { fd: fd.into(), addr: addr.into() }
+    }
+}
+
+impl Encode for Bind {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Bind::new(self.fd, &self.addr).build())
+    }
+}
+
+/// `IORING_OP_ACCEPT` with the peer's address: `accept4(2)`, the kernel writing the address
+/// into the owned [`peer`](Accept::peer). The result is the new fd (or, with a direct `dest`,
+/// 0 or the slot chosen). Without the address, the raw [`op::Accept`] is already safe.
+#[derive(Debug)]
+pub struct Accept {
+    /// The listening socket.
+    pub fd: Target,
+    /// `SOCK_NONBLOCK` / `SOCK_CLOEXEC` for the new socket.
+    pub flags: SockFlags,
+    /// Where the new socket goes.
+    pub dest: DestSlot,
+    /// The peer's address, filled by the kernel.
+    pub peer: SockAddr,
+}
+
+impl Accept {
+    /// Accepts one connection on `fd`.
+    pub fn new(fd: impl Into<Target>) -> Self {
+        Accept { fd: fd.into(), flags: SockFlags::empty(), dest: DestSlot::Fd, peer: SockAddr::empty() }
+    }
+}
+
+impl Encode for Accept {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Accept::new(self.fd).sock_flags(self.flags).dest(self.dest).peer_addr(&mut self.peer).build())
+    }
+}
+
+/// `IORING_OP_SEND` of an owned buffer: `send(2)`, or with a destination `sendto(2)`. The
+/// result is the number of bytes sent.
+#[derive(Debug)]
+pub struct Send {
+    /// The socket.
+    pub fd: Target,
+    /// The bytes.
+    pub buf: Vec<u8>,
+    /// `MSG_*` flags.
+    pub flags: MsgFlags,
+    /// The destination (`sendto`), boxed to keep the operation small.
+    pub to: Option<Box<SockAddr>>,
+}
+
+impl Send {
+    /// Sends `buf` on `fd`.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>) -> Self {
+        Send { fd: fd.into(), buf, flags: MsgFlags::empty(), to: None }
+    }
+
+    /// Sends to `addr` (`sendto(2)`, Linux 6.1).
+    pub fn to(mut self, addr: impl Into<SockAddr>) -> Self {
+        self.to = Some(Box::new(addr.into()));
+        self
+    }
+}
+
+impl Encode for Send {
+    fn sqe(&mut self) -> Result<Sqe> {
+        let mut b = op::Send::new(self.fd, &self.buf)?.msg_flags(self.flags);
+        if let Some(a) = &self.to {
+            b = b.to(a);
+        }
+        Ok(b.build())
+    }
+}
+
+/// `IORING_OP_SEND_ZC`: a zero-copy send of an owned buffer (Linux 6.0).
+///
+/// Usually two completions: the result (bytes sent) with `IORING_CQE_F_MORE`, then the
+/// notification (`IORING_CQE_F_NOTIF`) once the kernel no longer reads the buffer; the
+/// operation, with its buffer, comes back with the notification (with the first completion
+/// if the send failed without one).
+#[derive(Debug)]
+pub struct SendZc {
+    /// The socket.
+    pub fd: Target,
+    /// The bytes.
+    pub buf: Vec<u8>,
+    /// `MSG_*` flags.
+    pub flags: MsgFlags,
+    /// The destination (`sendto`), boxed to keep the operation small.
+    pub to: Option<Box<SockAddr>>,
+    /// `IORING_SEND_ZC_REPORT_USAGE`: the notification's result says whether the data was
+    /// copied after all.
+    pub report_usage: bool,
+}
+
+impl SendZc {
+    /// Sends `buf` on `fd` without copying.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>) -> Self {
+        SendZc { fd: fd.into(), buf, flags: MsgFlags::empty(), to: None, report_usage: false }
+    }
+
+    /// Sends to `addr`.
+    pub fn to(mut self, addr: impl Into<SockAddr>) -> Self {
+        self.to = Some(Box::new(addr.into()));
+        self
+    }
+}
+
+impl Encode for SendZc {
+    fn sqe(&mut self) -> Result<Sqe> {
+        let mut b = op::SendZc::new(self.fd, &self.buf)?.msg_flags(self.flags);
+        if let Some(a) = &self.to {
+            b = b.to(a);
+        }
+        if self.report_usage {
+            b = b.report_usage();
+        }
+        Ok(b.build())
+    }
+}
+
+/// A `msghdr` pointing into memory owned by the same operation.
+pub(crate) struct MsgHdr(libc::msghdr);
+
+// SAFETY: the header holds only addresses of memory owned by the same operation (name, iovec
+// array, control buffer); Rust code never dereferences them, so moving or sharing the header
+// between threads is as safe as moving that memory.
+unsafe impl core::marker::Send for MsgHdr {}
+// SAFETY: as above; `&MsgHdr` only exposes integer fields.
+unsafe impl Sync for MsgHdr {}
+
+impl core::fmt::Debug for MsgHdr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MsgHdr")
+            .field("namelen", &self.0.msg_namelen)
+            .field("iovlen", &self.0.msg_iovlen)
+            .field("controllen", &self.0.msg_controllen)
+            .field("flags", &self.0.msg_flags)
+            .finish()
+    }
+}
+
+impl MsgHdr {
+    fn new() -> Self {
+        // SAFETY: `msghdr` is plain integers and pointers; all-zero (null pointers, zero
+        // lengths) is a valid value.
+        MsgHdr(unsafe { core::mem::zeroed() })
+    }
+
+    /// Fills the header: `name` (address, length), the iovec array, and `control`.
+    fn set(&mut self, name: (*mut libc::c_void, u32), iov: &mut Iovecs, control: &mut [u8]) {
+        let h = &mut self.0;
+        h.msg_name = name.0;
+        h.msg_namelen = name.1 as _;
+        h.msg_iov = if iov.len() == 0 { ptr::null_mut() } else { iov.as_mut_ptr() };
+        h.msg_iovlen = iov.len() as _;
+        h.msg_control = if control.is_empty() { ptr::null_mut() } else { control.as_mut_ptr().cast() };
+        h.msg_controllen = control.len() as _;
+        h.msg_flags = 0;
+    }
+}
+
+/// The fields [`SendMsg`] and [`SendMsgZc`] share, and the header built from them.
+macro_rules! send_msg {
+    ($name:ident, $raw:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug)]
+        pub struct $name {
+            /// The socket.
+            pub fd: Target,
+            /// The data, sent in order.
+            pub bufs: Vec<Vec<u8>>,
+            /// The destination (unconnected sockets).
+            pub name: Option<SockAddr>,
+            /// Control data (`cmsg`s, e.g. `SCM_RIGHTS`), or empty.
+            pub control: Vec<u8>,
+            /// `MSG_*` flags.
+            pub flags: MsgFlags,
+            iov: Iovecs,
+            hdr: MsgHdr,
+        }
+
+        impl $name {
+            /// Sends `bufs` as one message on `fd`.
+            pub fn new(fd: impl Into<Target>, bufs: Vec<Vec<u8>>) -> Self {
+                $name {
+                    fd: fd.into(),
+                    bufs,
+                    name: None,
+                    control: Vec::new(),
+                    flags: MsgFlags::empty(),
+                    iov: Iovecs::default(),
+                    hdr: MsgHdr::new(),
+                }
+            }
+        }
+
+        impl Encode for $name {
+            fn sqe(&mut self) -> Result<Sqe> {
+                self.iov.over(self.bufs.iter().map(|b| &b[..]));
+                let name = match &self.name {
+                    // The kernel only reads the destination.
+                    Some(a) => (a.as_ptr() as *mut libc::c_void, a.len()),
+                    None => (ptr::null_mut(), 0),
+                };
+                self.hdr.set(name, &mut self.iov, &mut self.control);
+                Ok(op::$raw::new(self.fd, &self.hdr.0).msg_flags(self.flags).build())
+            }
+        }
+    };
+}
+
+send_msg!(
+    SendMsg,
+    SendMsg,
+    "`IORING_OP_SENDMSG`: `sendmsg(2)` of an owned message (data buffers, optional destination, \
+     control data). The header and iovec array are built from the fields when the operation is \
+     pushed. The result is the number of bytes sent."
+);
+send_msg!(
+    SendMsgZc,
+    SendMsgZc,
+    "`IORING_OP_SENDMSG_ZC`: a zero-copy `sendmsg(2)` of an owned message (Linux 6.1). \
+     Completions as for [`SendZc`]: the memory comes back with the notification."
+);
+
+/// `IORING_OP_RECV` into an owned buffer. The result is the number of bytes received into the
+/// front of `buf` (0 at end of stream).
+#[derive(Debug)]
+pub struct Recv {
+    /// The socket.
+    pub fd: Target,
+    /// The buffer (its length is the most received).
+    pub buf: Vec<u8>,
+    /// `MSG_*` flags.
+    pub flags: MsgFlags,
+}
+
+impl Recv {
+    /// Receives into `buf` from `fd`.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>) -> Self {
+        Recv { fd: fd.into(), buf, flags: MsgFlags::empty() }
+    }
+}
+
+impl Encode for Recv {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Recv::new(self.fd, &mut self.buf)?.msg_flags(self.flags).build())
+    }
+}
+
+/// `IORING_OP_RECVMSG`: `recvmsg(2)` into owned buffers, source-address storage and control
+/// buffer. The result is the number of bytes received, filling `bufs` in order; then
+/// [`source`](RecvMsg::source), [`control_len`](RecvMsg::control_len) and
+/// [`msg_flags`](RecvMsg::msg_flags) report what the kernel wrote back.
+#[derive(Debug)]
+pub struct RecvMsg {
+    /// The socket.
+    pub fd: Target,
+    /// The data buffers.
+    pub bufs: Vec<Vec<u8>>,
+    /// Room for control data (`cmsg`s), or empty.
+    pub control: Vec<u8>,
+    /// `MSG_*` flags of the receive.
+    pub flags: MsgFlags,
+    name: NameBuf,
+    iov: Iovecs,
+    hdr: MsgHdr,
+}
+
+/// Storage the kernel writes a source address into.
+struct NameBuf(libc::sockaddr_storage);
+
+impl core::fmt::Debug for NameBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("NameBuf")
+    }
+}
+
+impl NameBuf {
+    fn new() -> Self {
+        NameBuf(*SockAddr::empty().as_storage())
+    }
+}
+
+impl RecvMsg {
+    /// Receives one message from `fd` into `bufs`, with `control_room` bytes for control data.
+    pub fn new(fd: impl Into<Target>, bufs: Vec<Vec<u8>>, control_room: usize) -> Self {
+        RecvMsg {
+            fd: fd.into(),
+            bufs,
+            control: vec![0; control_room],
+            flags: MsgFlags::empty(),
+            name: NameBuf::new(),
+            iov: Iovecs::default(),
+            hdr: MsgHdr::new(),
+        }
+    }
+
+    /// The sender's address, as the kernel reported it (after the completion; `None` if it
+    /// reported none, as on a connected stream socket).
+    pub fn source(&self) -> Option<SockAddr> {
+        let len = self.hdr.0.msg_namelen;
+        if len == 0 {
+            return None;
+        }
+        SockAddr::from_raw(self.name.0, len).ok()
+    }
+
+    /// Bytes of control data the kernel wrote into the front of `control`.
+    #[allow(clippy::unnecessary_cast)] // `size_t` on glibc, `socklen_t` on musl
+    pub fn control_len(&self) -> usize {
+        (self.hdr.0.msg_controllen as usize).min(self.control.len())
+    }
+
+    /// The flags the kernel reported (`MSG_TRUNC`, `MSG_CTRUNC`, ...).
+    pub fn msg_flags(&self) -> MsgFlags {
+        MsgFlags::from_bits_retain(self.hdr.0.msg_flags as u32)
+    }
+}
+
+impl Encode for RecvMsg {
+    fn sqe(&mut self) -> Result<Sqe> {
+        self.iov.over_mut(self.bufs.iter_mut().map(|b| &mut b[..]));
+        self.name = NameBuf::new();
+        let room = core::mem::size_of::<libc::sockaddr_storage>() as u32;
+        let storage = (&mut self.name.0 as *mut libc::sockaddr_storage).cast();
+        self.hdr.set((storage, room), &mut self.iov, &mut self.control);
+        Ok(op::RecvMsg::new(self.fd, &mut self.hdr.0).msg_flags(self.flags).build())
+    }
+}
+
+/// `IORING_OP_RECV` into a buffer of a crate-owned [`BufRing`] (`IOSQE_BUFFER_SELECT`). The
+/// result is the number of bytes received; [`BufRing::select`] on the completion's
+/// [`cqe`](crate::owned::Completion::cqe) gives them.
+#[derive(Debug)]
+pub struct RecvSelect {
+    /// The socket.
+    pub fd: Target,
+    /// Receive at most this many bytes (0: up to the selected buffer's size).
+    pub len: u32,
+    /// `MSG_*` flags.
+    pub flags: MsgFlags,
+    /// `IORING_RECVSEND_BUNDLE`: fill several buffers ([`BufRing::select_bundle`]).
+    pub bundle: bool,
+    bgid: u16,
+}
+
+impl RecvSelect {
+    /// Receives from `fd` into a buffer of `group`.
+    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+        RecvSelect { fd: fd.into(), len: 0, flags: MsgFlags::empty(), bundle: false, bgid: group.bgid() }
+    }
+
+    /// The buffer group.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+}
+
+impl Encode for RecvSelect {
+    fn sqe(&mut self) -> Result<Sqe> {
+        let mut b = op::RecvSelect::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
+        if self.bundle {
+            b = b.bundle();
+        }
+        Ok(b.build())
+    }
+}
+
+/// `IORING_OP_RECV` multishot into buffers of a crate-owned [`BufRing`]: one completion per
+/// receive, each with `IORING_CQE_F_MORE` and a buffer ([`BufRing::select`]); the operation
+/// comes back with the final completion (end of stream, an error such as `ENOBUFS`, the
+/// `limit`, or cancellation).
+#[derive(Debug)]
+pub struct RecvMultishot {
+    /// The socket.
+    pub fd: Target,
+    /// At most this many bytes per completion (0: each buffer's size).
+    pub len: u32,
+    /// Stop after this many bytes in all (0: no limit; Linux 6.17).
+    pub limit: u32,
+    /// `MSG_*` flags (`MSG_WAITALL` is refused by the kernel).
+    pub flags: MsgFlags,
+    bgid: u16,
+}
+
+impl RecvMultishot {
+    /// Receives repeatedly from `fd` into buffers of `group`.
+    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+        RecvMultishot { fd: fd.into(), len: 0, limit: 0, flags: MsgFlags::empty(), bgid: group.bgid() }
+    }
+
+    /// The buffer group.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+}
+
+impl Encode for RecvMultishot {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::RecvMultishot::new(self.fd, &op::BufGroupId(self.bgid))?
+            .len(self.len)
+            .limit(self.limit)
+            .msg_flags(self.flags)
+            .build())
+    }
+}
+
+/// `IORING_OP_RECVMSG` multishot into buffers of a crate-owned [`BufRing`]: each buffer holds
+/// an `io_uring_recvmsg_out` header, `name_len` bytes of source address, `control_len` bytes of
+/// control data, then the payload; parse it with
+/// [`RecvMsgOut::parse`](crate::op::RecvMsgOut::parse). Completions as for [`RecvMultishot`].
+#[derive(Debug)]
+pub struct RecvMsgMultishot {
+    /// The socket.
+    pub fd: Target,
+    /// Room reserved in each buffer for the source address.
+    pub name_len: u32,
+    /// Room reserved in each buffer for control data.
+    pub control_len: u32,
+    /// `MSG_*` flags.
+    pub flags: MsgFlags,
+    bgid: u16,
+    hdr: MsgHdr,
+}
+
+impl RecvMsgMultishot {
+    /// Receives messages from `fd` into buffers of `group`, reserving room for a source
+    /// address of any family and no control data.
+    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+        RecvMsgMultishot {
+            fd: fd.into(),
+            name_len: SockAddr::empty().len(),
+            control_len: 0,
+            flags: MsgFlags::empty(),
+            bgid: group.bgid(),
+            hdr: MsgHdr::new(),
+        }
+    }
+
+    /// The buffer group.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+}
+
+impl Encode for RecvMsgMultishot {
+    fn sqe(&mut self) -> Result<Sqe> {
+        // Only the lengths matter: the kernel lays out each buffer from them.
+        let h = &mut self.hdr.0;
+        *h = MsgHdr::new().0;
+        h.msg_namelen = self.name_len as _;
+        h.msg_controllen = self.control_len as _;
+        Ok(op::RecvMsgMultishot::new(self.fd, &self.hdr.0, &op::BufGroupId(self.bgid))?.msg_flags(self.flags).build())
+    }
+}
+
+/// `IORING_OP_SEND` bundle from a crate-owned [`BufRing`] (Linux 6.10): sends the buffers queued
+/// in the group, up to `len` bytes (0: all). The result is the number of bytes sent.
+#[derive(Debug)]
+pub struct SendBundle {
+    /// The socket.
+    pub fd: Target,
+    /// At most this many bytes (0: all queued).
+    pub len: u32,
+    /// `MSG_*` flags.
+    pub flags: MsgFlags,
+    bgid: u16,
+}
+
+impl SendBundle {
+    /// Sends the buffers queued in `group` on `fd`.
+    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+        SendBundle { fd: fd.into(), len: 0, flags: MsgFlags::empty(), bgid: group.bgid() }
+    }
+
+    /// The buffer group.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+}
+
+impl Encode for SendBundle {
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::SendBundle::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags).build())
+    }
+}

@@ -1,0 +1,81 @@
+//! Linked timeouts and timeout updates with owned timespecs.
+
+use std::time::Duration;
+
+use super::Encode;
+use crate::op::{self, TimeoutClock, Timespec};
+use crate::owned::OpId;
+use crate::sqe::Sqe;
+use crate::Result;
+
+/// `IORING_OP_LINK_TIMEOUT`: bounds the time of the operation linked before it. Push it as the
+/// last link of a chain ([`OwnedRing::push_chain`](crate::owned::OwnedRing::push_chain)). If
+/// the time passes first, the linked operation is cancelled and this completes with `ETIME`;
+/// otherwise this completes with `ECANCELED`.
+#[derive(Debug)]
+pub struct LinkTimeout {
+    /// The time.
+    pub ts: Timespec,
+    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time on the clock.
+    pub absolute: bool,
+    /// The clock.
+    pub clock: TimeoutClock,
+}
+
+impl LinkTimeout {
+    /// A limit of `d`.
+    pub fn new(d: Duration) -> Self {
+        LinkTimeout { ts: d.into(), absolute: false, clock: TimeoutClock::Monotonic }
+    }
+}
+
+impl Encode for LinkTimeout {
+    fn sqe(&mut self) -> Result<Sqe> {
+        let mut b = op::LinkTimeout::new(&self.ts).clock(self.clock);
+        if self.absolute {
+            b = b.absolute();
+        }
+        Ok(b.build())
+    }
+}
+
+/// `IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE`: re-arms the timeout submitted with
+/// `user_data` to expire after `ts`. The result is 0, or `ENOENT` when no such timeout is
+/// armed.
+#[derive(Debug)]
+pub struct TimeoutUpdate {
+    /// The new time.
+    pub ts: Timespec,
+    /// The `user_data` of the timeout to update.
+    pub user_data: u64,
+    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
+    pub absolute: bool,
+    /// `IORING_LINK_TIMEOUT_UPDATE`: the target is a linked timeout.
+    pub link: bool,
+}
+
+impl TimeoutUpdate {
+    /// Re-arms the owned [`Timeout`](super::Timeout) (or [`LinkTimeout`], with `link` set)
+    /// in flight as `target` to expire after `d`.
+    pub fn new(target: OpId, d: Duration) -> Self {
+        TimeoutUpdate::for_user_data(target.user_data(), d)
+    }
+
+    /// Re-arms the timeout submitted with `user_data` (a raw-layer timeout).
+    pub fn for_user_data(user_data: u64, d: Duration) -> Self {
+        TimeoutUpdate { ts: d.into(), user_data, absolute: false, link: false }
+    }
+}
+
+impl Encode for TimeoutUpdate {
+    fn sqe(&mut self) -> Result<Sqe> {
+        let mut b = op::TimeoutUpdate::new(&self.ts, self.user_data);
+        if self.absolute {
+            b = b.absolute();
+        }
+        if self.link {
+            b = b.link();
+        }
+        Ok(b.build())
+    }
+}
