@@ -187,13 +187,13 @@ impl Completion<'_> {
     pub fn into_op<O: Operation>(self) -> core::result::Result<O, Self> {
         let Some(id) = self.id.filter(|_| self.last) else { return Err(self) };
         let slot = &mut self.ring.slots[id.index as usize];
-        match slot.op.take().map(O::from_op) {
-            Some(Ok(o)) => Ok(o),
-            Some(Err(other)) => {
+        let Some(op) = slot.op.take() else { return Err(self) };
+        match O::from_op(op) {
+            Ok(o) => Ok(o),
+            Err(other) => {
                 slot.op = Some(other);
                 Err(self)
             }
-            None => Err(self),
         }
     }
 }
@@ -277,7 +277,9 @@ impl OwnedRing {
         };
         let slot = &mut self.slots[index as usize];
         let id = OpId { index, gen: slot.gen };
-        let stored = slot.op.insert(op.into_op());
+        // A free slot holds no operation, so nothing is dropped here.
+        debug_assert!(slot.op.is_none());
+        let stored = slot.op.get_or_insert(op.into_op());
         // The entry points into the slot, whose address is stable until the slot is freed.
         let mut sqe = match stored.sqe() {
             Ok(sqe) => sqe,
@@ -486,7 +488,10 @@ impl OwnedRing {
     #[inline]
     fn release(&mut self, index: u32) {
         let slot = &mut self.slots[index as usize];
-        slot.op = None;
+        // Usually already taken by `into_op`: skip the drop glue then.
+        if slot.op.is_some() {
+            slot.op = None;
+        }
         slot.gen = (slot.gen + 1) & GEN_MASK;
         self.free.push(index);
         self.in_flight -= 1;

@@ -80,6 +80,7 @@ macro_rules! owned_ops {
         }
 
         impl OwnedOp {
+            #[inline]
             pub(crate) fn sqe(&mut self) -> Result<Sqe> {
                 match self {
                     $(OwnedOp::$name(o) => o.sqe(),)*
@@ -91,9 +92,11 @@ macro_rules! owned_ops {
         $(
             impl private::Sealed for $name {}
             impl Operation for $name {
+                #[inline]
                 fn into_op(self) -> OwnedOp {
                     OwnedOp::$name(self)
                 }
+                #[inline]
                 fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
                     match op {
                         OwnedOp::$name(o) => Ok(o),
@@ -106,9 +109,11 @@ macro_rules! owned_ops {
         $(
             impl private::Sealed for $bname {}
             impl Operation for $bname {
+                #[inline]
                 fn into_op(self) -> OwnedOp {
                     OwnedOp::$bname(Box::new(self))
                 }
+                #[inline]
                 fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
                     match op {
                         OwnedOp::$bname(o) => Ok(*o),
