@@ -1,0 +1,177 @@
+//! The backing-file I/O of one server thread: a small io_uring ring of its own on which every
+//! operation on the source tree (openat, statx, read, write, fsync, ftruncate, close, mkdirat,
+//! unlinkat, renameat) runs to completion before the request is answered.
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, StatxFlags};
+use uring::op::{self, Target};
+use uring::{Errno, Ring, SafeSqe, Sqe};
+
+/// Result of a backing operation: the kernel's result or errno.
+pub type IoResult<T> = Result<T, Errno>;
+
+/// One thread's backing ring.
+pub struct Backing {
+    ring: Ring,
+    /// Operations completed on this ring.
+    pub ops: u64,
+}
+
+impl Backing {
+    /// A ring with room for the one operation in flight.
+    pub fn new() -> uring::Result<Self> {
+        Ok(Backing { ring: Ring::builder().single_issuer().coop_taskrun().build(8)?, ops: 0 })
+    }
+
+    /// Submits `sqe` and waits for its completion.
+    ///
+    /// # Safety
+    /// Whatever `sqe` points at must stay valid until this call returns (it returns only once
+    /// the completion has been reaped, so borrowing it for the call is enough).
+    pub unsafe fn run(&mut self, sqe: Sqe) -> IoResult<u32> {
+        // SAFETY: the caller keeps the memory alive for this call, and the call does not return
+        // before the completion is reaped (below).
+        if unsafe { self.ring.sq().push_raw(&sqe.user_data(1)) }.is_err() {
+            // The queue holds at most the one entry this method pushes and reaps.
+            return Err(Errno::AGAIN);
+        }
+        loop {
+            match self.ring.submit_and_wait(1) {
+                Ok(_) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN | libc::EBUSY)) => {}
+                Err(e) => {
+                    // The entry may still be queued and point at memory the caller is about to
+                    // release: nothing safe is left to do.
+                    eprintln!("fuse_passthrough: io_uring_enter on the backing ring failed: {e}");
+                    std::process::abort();
+                }
+            }
+            if let Some(cqe) = self.ring.cq().pop() {
+                self.ops += 1;
+                return cqe.result();
+            }
+        }
+    }
+
+    /// Runs an operation that points at no memory.
+    pub fn run_safe(&mut self, sqe: SafeSqe) -> IoResult<u32> {
+        // SAFETY: a `SafeSqe` points at no memory.
+        unsafe { self.run(sqe.into_sqe()) }
+    }
+
+    /// `openat(dir, path, flags | O_CLOEXEC, mode)`.
+    pub fn open_at(&mut self, dir: BorrowedFd<'_>, path: &CStr, flags: OFlags, mode: Mode) -> IoResult<OwnedFd> {
+        let sqe = op::OpenAt::new(path).dir(dir).flags(flags | OFlags::CLOEXEC).mode(mode).build();
+        // SAFETY: `path` is borrowed for the call.
+        let fd = unsafe { self.run(sqe) }?;
+        // SAFETY: a successful openat returns a new descriptor that nothing else owns.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    }
+
+    /// `statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS)`.
+    pub fn statx_fd(&mut self, fd: BorrowedFd<'_>) -> IoResult<libc::statx> {
+        // SAFETY: `statx` is plain integers; all zeroes is a valid value.
+        let mut buf: libc::statx = unsafe { core::mem::zeroed() };
+        let sqe = op::Statx::new(c"", &mut buf)
+            .dir(fd)
+            .flags(AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
+            .mask(StatxFlags::BASIC_STATS)
+            .build();
+        // SAFETY: `buf` and the path are borrowed for the call.
+        unsafe { self.run(sqe) }?;
+        Ok(buf)
+    }
+
+    /// `pread` until `buf` is full or end of file; returns the bytes read.
+    pub fn read_at(&mut self, fd: RawFd, buf: &mut [u8], offset: u64) -> IoResult<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            let sqe = op::Read::new(Target::raw(fd), &mut buf[done..]).offset(offset + done as u64).build();
+            // SAFETY: `buf` is borrowed for the call.
+            let n = unsafe { self.run(sqe) }? as usize;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// `pwrite` of all of `buf`; returns the bytes written.
+    pub fn write_at(&mut self, fd: RawFd, buf: &[u8], offset: u64) -> IoResult<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            let sqe = op::Write::new(Target::raw(fd), &buf[done..]).offset(offset + done as u64).build();
+            // SAFETY: `buf` is borrowed for the call.
+            let n = unsafe { self.run(sqe) }? as usize;
+            if n == 0 {
+                return Err(Errno::IO);
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// `fsync` or `fdatasync`.
+    pub fn fsync(&mut self, fd: RawFd, datasync: bool) -> IoResult<()> {
+        let f = op::Fsync::new(Target::raw(fd));
+        self.run_safe(if datasync { f.datasync() } else { f }.build()).map(drop)
+    }
+
+    /// `ftruncate`.
+    pub fn ftruncate(&mut self, fd: RawFd, len: u64) -> IoResult<()> {
+        self.run_safe(op::Ftruncate::new(Target::raw(fd), len).build()).map(drop)
+    }
+
+    /// `close`, through the ring.
+    pub fn close(&mut self, fd: OwnedFd) -> IoResult<()> {
+        let raw = std::os::fd::IntoRawFd::into_raw_fd(fd);
+        self.run_safe(op::Close::new(Target::raw(raw)).build()).map(drop)
+    }
+
+    /// `close` of a raw descriptor this server owns (a file handle given to the kernel).
+    pub fn close_raw(&mut self, fd: RawFd) -> IoResult<()> {
+        self.run_safe(op::Close::new(Target::raw(fd)).build()).map(drop)
+    }
+
+    /// `mkdirat(dir, name, mode)`.
+    pub fn mkdir_at(&mut self, dir: BorrowedFd<'_>, name: &CStr, mode: Mode) -> IoResult<()> {
+        let sqe = op::MkdirAt::new(name, mode).dir(dir).build();
+        // SAFETY: `name` is borrowed for the call.
+        unsafe { self.run(sqe) }.map(drop)
+    }
+
+    /// `unlinkat(dir, name, flags)`.
+    pub fn unlink_at(&mut self, dir: BorrowedFd<'_>, name: &CStr, flags: AtFlags) -> IoResult<()> {
+        let sqe = op::UnlinkAt::new(name).dir(dir).flags(flags).build();
+        // SAFETY: `name` is borrowed for the call.
+        unsafe { self.run(sqe) }.map(drop)
+    }
+
+    /// `renameat2(old_dir, old, new_dir, new, flags)`.
+    pub fn rename_at(
+        &mut self,
+        old_dir: BorrowedFd<'_>,
+        old: &CStr,
+        new_dir: BorrowedFd<'_>,
+        new: &CStr,
+        flags: RenameFlags,
+    ) -> IoResult<()> {
+        let sqe = op::RenameAt::new(old, new).old_dir(old_dir).new_dir(new_dir).flags(flags).build();
+        // SAFETY: both names are borrowed for the call.
+        unsafe { self.run(sqe) }.map(drop)
+    }
+}
+
+/// The errno of the last failed libc call.
+pub fn last_errno() -> Errno {
+    Errno::from_raw(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// `/proc/self/fd/N`: the path that reopens an `O_PATH` descriptor.
+pub fn proc_path(fd: &impl AsRawFd) -> std::ffi::CString {
+    std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default()
+}

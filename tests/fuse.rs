@@ -1,0 +1,550 @@
+//! The FUSE passthrough example (`examples/fuse_passthrough/`) on a real mount.
+//!
+//! Needs root, `/dev/fuse` and a kernel with `CONFIG_FUSE_IO_URING`
+//! (`/sys/module/fuse/parameters/enable_uring` exists); skips with the reason otherwise. The
+//! tests build the example with `cargo build --example fuse_passthrough` into the test's own
+//! target directory, set `enable_uring` for their run and restore the old value through a
+//! drop guard (even when a test panics), and run one at a time (the parameter is global).
+//!
+//! Nothing outlives a test: a guard stops the server (SIGTERM, then SIGKILL), unmounts lazily
+//! if the mount is still there, and removes the temporary directories; a watchdog kills the
+//! server if a test hangs, which aborts the connection so that blocked file operations fail
+//! instead of hanging forever.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
+
+/// The tests change a global module parameter: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Restores `enable_uring` on drop.
+struct ParamGuard {
+    old: String,
+}
+
+impl ParamGuard {
+    fn set(value: &str) -> Result<ParamGuard, String> {
+        let old = fs::read_to_string(PARAM).map_err(|e| format!("{PARAM}: {e}"))?.trim().to_string();
+        fs::write(PARAM, value).map_err(|e| format!("writing {value} to {PARAM}: {e}"))?;
+        Ok(ParamGuard { old })
+    }
+}
+
+impl Drop for ParamGuard {
+    fn drop(&mut self) {
+        if let Err(e) = fs::write(PARAM, &self.old) {
+            common::note("fuse", format!("could not restore {PARAM} to {}: {e}", self.old));
+        }
+    }
+}
+
+/// Why this machine cannot run the tests, if it cannot.
+fn unsupported() -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("not root (mount(2) and enable_uring need it)".into());
+    }
+    if !Path::new("/dev/fuse").exists() {
+        return Some("/dev/fuse is missing".into());
+    }
+    if !Path::new(PARAM).exists() {
+        return Some(format!("{PARAM} is missing: kernel without CONFIG_FUSE_IO_URING"));
+    }
+    None
+}
+
+/// Builds the example into this test's target directory and returns the binary.
+fn build_server() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // <target>/<profile>/deps/fuse-<hash>
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> directory").to_path_buf();
+    let target_dir = profile_dir.parent().expect("target directory").to_path_buf();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(["build", "--quiet", "--example", "fuse_passthrough"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    cmd.env("CARGO_TARGET_DIR", &target_dir);
+    let status = cmd.status().expect("running cargo build");
+    assert!(status.success(), "cargo build --example fuse_passthrough failed");
+    let bin = profile_dir.join("examples").join("fuse_passthrough");
+    assert!(bin.exists(), "{} missing after the build", bin.display());
+    bin
+}
+
+fn is_fuse_mounted(mnt: &Path) -> bool {
+    let want = mnt.to_string_lossy().replace(' ', "\\040");
+    fs::read_to_string("/proc/self/mounts").unwrap_or_default().lines().any(|l| {
+        l.split(' ').nth(1) == Some(want.as_str()) && l.split(' ').nth(2).is_some_and(|t| t.starts_with("fuse"))
+    })
+}
+
+fn lazy_unmount(mnt: &Path) {
+    let c = CString::new(mnt.as_os_str().as_bytes()).unwrap();
+    // SAFETY: NUL-terminated path.
+    unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+}
+
+/// A running server on a fresh source directory and mount point. Dropping it stops the
+/// server, unmounts and cleans up, whatever state the test left.
+struct Server {
+    child: Option<Child>,
+    dir: PathBuf,
+    src: PathBuf,
+    mnt: PathBuf,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+    watchdog: Option<mpsc::Sender<()>>,
+}
+
+fn collect(pipe: impl Read + Send + 'static, into: Arc<Mutex<Vec<String>>>, echo: bool) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if echo {
+                let _ = writeln!(std::io::stderr(), "  [server] {line}");
+            }
+            into.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        }
+    });
+}
+
+impl Server {
+    fn start(bin: &Path, tag: &str, args: &[&str], limit: Duration) -> Server {
+        let dir = std::env::temp_dir().join(format!("uring-fuse-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (src, mnt) = (dir.join("src"), dir.join("mnt"));
+        fs::create_dir_all(&src).unwrap();
+        fs::create_dir_all(&mnt).unwrap();
+        let mut child = Command::new(bin)
+            .args(args)
+            .arg(&src)
+            .arg(&mnt)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting fuse_passthrough");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        collect(child.stdout.take().unwrap(), stdout.clone(), false);
+        collect(child.stderr.take().unwrap(), stderr.clone(), true);
+        // Kill the server if the test takes too long: its connection is aborted, so file
+        // operations stuck on the mount fail and the test can unwind and clean up.
+        let (tx, rx) = mpsc::channel::<()>();
+        let pid = child.id() as libc::pid_t;
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                let _ = writeln!(std::io::stderr(), "watchdog: test over {limit:?}, killing the server");
+                // SAFETY: plain syscall; the child is not reaped before the watchdog is
+                // cancelled, so the pid is still the server's.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        });
+        let mut srv = Server { child: Some(child), dir, src, mnt, stdout, stderr, watchdog: Some(tx) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while srv.ready_line().is_none() {
+            if let Some(status) = srv.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("server exited before READY ({status}); stderr: {:?}", srv.stderr_text());
+            }
+            assert!(Instant::now() < deadline, "no READY from the server in 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(is_fuse_mounted(&srv.mnt), "READY but {} is not mounted", srv.mnt.display());
+        srv
+    }
+
+    fn ready_line(&self) -> Option<String> {
+        self.stdout.lock().unwrap().iter().find(|l| l.starts_with("READY")).cloned()
+    }
+
+    fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM, then waits for the exit (the server unmounts); returns the STATS line.
+    fn stop(&mut self) -> String {
+        let mut child = self.child.take().expect("server running");
+        // SAFETY: plain syscall on our unreaped child.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                // SAFETY: as above.
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+                let _ = child.wait();
+                panic!("server did not exit within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.watchdog.take();
+        assert!(status.success(), "server exit status {status}; stderr: {}", self.stderr_text());
+        assert!(!is_fuse_mounted(&self.mnt), "the server exited but left its mount");
+        // The output threads finish when the pipes close.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(l) = self.stdout.lock().unwrap().iter().find(|l| l.starts_with("STATS")) {
+                return l.clone();
+            }
+            assert!(Instant::now() < deadline, "no STATS line from the server");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id() as libc::pid_t;
+            // SAFETY: plain syscall on our unreaped child.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.watchdog.take();
+        if is_fuse_mounted(&self.mnt) {
+            lazy_unmount(&self.mnt);
+        }
+        if !is_fuse_mounted(&self.mnt) {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// `key=value` fields of a READY or STATS line.
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        .unwrap_or_else(|| panic!("no {key}= in {line:?}"))
+}
+
+fn num(line: &str, key: &str) -> u64 {
+    field(line, key).parse().unwrap()
+}
+
+/// Deterministic pseudo-random bytes.
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// The attributes the mount must report exactly as the source tree does.
+fn assert_same_attrs(src: &Path, mnt: &Path) {
+    let a = fs::symlink_metadata(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let b = fs::symlink_metadata(mnt).unwrap_or_else(|e| panic!("{}: {e}", mnt.display()));
+    let pairs = [
+        ("ino", a.ino(), b.ino()),
+        ("mode", a.mode() as u64, b.mode() as u64),
+        ("nlink", a.nlink(), b.nlink()),
+        ("uid", a.uid() as u64, b.uid() as u64),
+        ("gid", a.gid() as u64, b.gid() as u64),
+        ("size", a.size(), b.size()),
+        ("blocks", a.blocks(), b.blocks()),
+        ("mtime", a.mtime() as u64, b.mtime() as u64),
+        ("mtime_nsec", a.mtime_nsec() as u64, b.mtime_nsec() as u64),
+        ("ctime", a.ctime() as u64, b.ctime() as u64),
+        ("ctime_nsec", a.ctime_nsec() as u64, b.ctime_nsec() as u64),
+    ];
+    for (name, x, y) in pairs {
+        assert_eq!(x, y, "{name} of {} (source) vs {} (mount)", src.display(), mnt.display());
+    }
+}
+
+/// Contents: the mount, the source and the expectation agree byte for byte.
+fn assert_same_bytes(src: &Path, mnt: &Path, want: &[u8]) {
+    let through = fs::read(mnt).unwrap_or_else(|e| panic!("read {}: {e}", mnt.display()));
+    let direct = fs::read(src).unwrap_or_else(|e| panic!("read {}: {e}", src.display()));
+    assert!(
+        through == want,
+        "{}: {} bytes through the mount differ from the expected {}",
+        mnt.display(),
+        through.len(),
+        want.len()
+    );
+    assert!(
+        direct == want,
+        "{}: {} bytes in the source differ from the expected {}",
+        src.display(),
+        direct.len(),
+        want.len()
+    );
+}
+
+fn names(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read_dir {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> std::io::Result<()> {
+    let (a, b) = (CString::new(from.as_os_str().as_bytes()).unwrap(), CString::new(to.as_os_str().as_bytes()).unwrap());
+    // SAFETY: plain syscall with NUL-terminated paths.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), flags) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+const SIZES: [usize; 6] = [0, 1, 4095, 4096, (1 << 20) + 1, 16 << 20];
+
+/// Creates, writes, reads back, renames, lists, stats, truncates and deletes files and
+/// directories through the mount, checking every byte and attribute against the source tree.
+fn exercise(src: &Path, mnt: &Path) {
+    // Directories.
+    fs::create_dir(mnt.join("a")).unwrap();
+    fs::create_dir(mnt.join("a/nested")).unwrap();
+    fs::create_dir(mnt.join("b")).unwrap();
+    assert!(src.join("a/nested").is_dir() && src.join("b").is_dir());
+    for d in ["a", "a/nested", "b"] {
+        assert_same_attrs(&src.join(d), &mnt.join(d));
+    }
+    assert_same_attrs(src, mnt);
+
+    // Files: create + write, read back, partial reads and writes.
+    let mut contents = Vec::new();
+    for (i, &size) in SIZES.iter().enumerate() {
+        let name = format!("a/file_{size}");
+        let mut data = pattern(size, i as u64 + 1);
+        fs::write(mnt.join(&name), &data).unwrap();
+        assert_same_bytes(&src.join(&name), &mnt.join(&name), &data);
+        assert_same_attrs(&src.join(&name), &mnt.join(&name));
+        if size > 8192 {
+            let f = File::open(mnt.join(&name)).unwrap();
+            let mut part = vec![0u8; 5000];
+            f.read_exact_at(&mut part, 4093).unwrap();
+            assert_eq!(part, data[4093..4093 + 5000], "{name}: read at an unaligned offset");
+        }
+        if size >= 3 {
+            // Overwrite three bytes in the middle, then fsync (FSYNC) and fdatasync.
+            let f = OpenOptions::new().write(true).open(mnt.join(&name)).unwrap();
+            f.write_all_at(b"xyz", size as u64 / 2).unwrap();
+            f.sync_all().unwrap();
+            f.sync_data().unwrap();
+            drop(f);
+            data[size / 2..size / 2 + 3].copy_from_slice(b"xyz");
+            assert_same_bytes(&src.join(&name), &mnt.join(&name), &data);
+            assert_same_attrs(&src.join(&name), &mnt.join(&name));
+        }
+        contents.push(data);
+    }
+
+    // Opening with O_NOFOLLOW (the server reopens through /proc/self/fd), O_EXCL on a name
+    // that exists.
+    let mut back = Vec::new();
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(mnt.join("a/file_4096"))
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == contents[3], "O_NOFOLLOW read");
+    let e = OpenOptions::new().write(true).create_new(true).open(mnt.join("a/file_1")).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EEXIST), "O_CREAT | O_EXCL on an existing file");
+
+    // Listing (READDIR / READDIRPLUS).
+    let expect: BTreeSet<String> =
+        SIZES.iter().map(|s| format!("file_{s}")).chain(std::iter::once("nested".to_string())).collect();
+    assert_eq!(names(&mnt.join("a")), expect);
+    assert_eq!(names(&src.join("a")), expect);
+    for entry in fs::read_dir(mnt.join("a")).unwrap() {
+        let entry = entry.unwrap();
+        let via_dirent = entry.metadata().unwrap();
+        assert_eq!(via_dirent.ino(), fs::symlink_metadata(src.join("a").join(entry.file_name())).unwrap().ino());
+    }
+    // A directory larger than one READDIR reply.
+    fs::create_dir(mnt.join("many")).unwrap();
+    let many: BTreeSet<String> = (0..400).map(|i| format!("entry-with-a-longish-name-{i:04}")).collect();
+    for n in &many {
+        fs::write(mnt.join("many").join(n), n.as_bytes()).unwrap();
+    }
+    assert_eq!(names(&mnt.join("many")), many);
+    assert_eq!(names(&src.join("many")), many);
+
+    // Renames (RENAME across directories, RENAME2 with flags).
+    for (i, &size) in SIZES.iter().enumerate() {
+        let (from, to) = (format!("a/file_{size}"), format!("b/renamed_{size}"));
+        fs::rename(mnt.join(&from), mnt.join(&to)).unwrap();
+        assert!(!src.join(&from).exists() && !mnt.join(&from).exists(), "{from} still there after rename");
+        assert_same_bytes(&src.join(&to), &mnt.join(&to), &contents[i]);
+        assert_same_attrs(&src.join(&to), &mnt.join(&to));
+    }
+    let (one, two) = (mnt.join("b/renamed_1"), mnt.join("b/renamed_4095"));
+    let e = renameat2(&one, &two, libc::RENAME_NOREPLACE).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EEXIST), "RENAME_NOREPLACE onto an existing file");
+    renameat2(&one, &two, libc::RENAME_EXCHANGE).unwrap();
+    assert_same_bytes(&src.join("b/renamed_1"), &one, &contents[2]);
+    assert_same_bytes(&src.join("b/renamed_4095"), &two, &contents[1]);
+    renameat2(&one, &two, libc::RENAME_EXCHANGE).unwrap();
+    assert_same_bytes(&src.join("b/renamed_1"), &one, &contents[1]);
+    fs::rename(mnt.join("a/nested"), mnt.join("b/nested_moved")).unwrap();
+    assert!(src.join("b/nested_moved").is_dir() && !src.join("a/nested").exists());
+    assert_eq!(names(&mnt.join("b")), names(&src.join("b")));
+
+    // Attributes (SETATTR): mode, times, size.
+    let big = "b/renamed_16777216";
+    fs::set_permissions(mnt.join(big), fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(fs::metadata(src.join(big)).unwrap().mode() & 0o7777, 0o600);
+    assert_same_attrs(&src.join(big), &mnt.join(big));
+    let when = SystemTime::UNIX_EPOCH + Duration::new(1_600_000_000, 123_456_789);
+    let f = OpenOptions::new().write(true).open(mnt.join(big)).unwrap();
+    f.set_times(fs::FileTimes::new().set_modified(when).set_accessed(when)).unwrap();
+    drop(f);
+    let m = fs::metadata(src.join(big)).unwrap();
+    assert_eq!((m.mtime(), m.mtime_nsec()), (1_600_000_000, 123_456_789));
+    assert_eq!((m.atime(), m.atime_nsec()), (1_600_000_000, 123_456_789));
+    assert_same_attrs(&src.join(big), &mnt.join(big));
+    // Times by path, without an open file (utimensat on the mount).
+    let small = "b/renamed_4096";
+    File::options().write(true).open(mnt.join(small)).unwrap().set_modified(when).unwrap();
+    assert_same_attrs(&src.join(small), &mnt.join(small));
+    fs::set_permissions(mnt.join("b"), fs::Permissions::from_mode(0o750)).unwrap();
+    assert_same_attrs(&src.join("b"), &mnt.join("b"));
+
+    // Truncation: shrink, extend with zeroes, O_TRUNC, to zero.
+    let mut data = contents[5].clone();
+    data[(16 << 20) / 2..(16 << 20) / 2 + 3].copy_from_slice(b"xyz");
+    let f = OpenOptions::new().write(true).open(mnt.join(big)).unwrap();
+    f.set_len(5000).unwrap();
+    data.truncate(5000);
+    assert_same_bytes(&src.join(big), &mnt.join(big), &data);
+    assert_same_attrs(&src.join(big), &mnt.join(big));
+    f.set_len((3 << 20) + 7).unwrap();
+    data.resize((3 << 20) + 7, 0);
+    assert_same_bytes(&src.join(big), &mnt.join(big), &data);
+    assert_same_attrs(&src.join(big), &mnt.join(big));
+    drop(f);
+    let mid = "b/renamed_1048577";
+    File::create(mnt.join(mid)).unwrap().write_all(b"after O_TRUNC").unwrap();
+    assert_same_bytes(&src.join(mid), &mnt.join(mid), b"after O_TRUNC");
+    assert_same_attrs(&src.join(mid), &mnt.join(mid));
+    // Appending.
+    OpenOptions::new().append(true).open(mnt.join(mid)).unwrap().write_all(b" + appended").unwrap();
+    assert_same_bytes(&src.join(mid), &mnt.join(mid), b"after O_TRUNC + appended");
+    // Truncate by path (SETATTR without a file handle).
+    let c = CString::new(mnt.join(mid).as_os_str().as_bytes()).unwrap();
+    // SAFETY: plain syscall with a NUL-terminated path.
+    assert_eq!(unsafe { libc::truncate(c.as_ptr(), 0) }, 0, "truncate(2): {}", std::io::Error::last_os_error());
+    assert_same_bytes(&src.join(mid), &mnt.join(mid), b"");
+    assert_same_attrs(&src.join(mid), &mnt.join(mid));
+
+    // STATFS and ACCESS.
+    let statvfs = |p: &Path| {
+        let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+        // SAFETY: plain syscall filling a zeroed struct of integers.
+        unsafe {
+            let mut s: libc::statvfs = core::mem::zeroed();
+            assert_eq!(libc::statvfs(c.as_ptr(), &mut s), 0);
+            s
+        }
+    };
+    let (s, m) = (statvfs(src), statvfs(mnt));
+    assert_eq!((s.f_blocks, s.f_bsize, s.f_files), (m.f_blocks, m.f_bsize, m.f_files), "statfs");
+    let c = CString::new(mnt.join(small).as_os_str().as_bytes()).unwrap();
+    // SAFETY: plain syscall with a NUL-terminated path.
+    assert_eq!(unsafe { libc::access(c.as_ptr(), libc::R_OK | libc::W_OK) }, 0);
+
+    // Deletion (UNLINK, RMDIR).
+    for &size in &SIZES {
+        let name = format!("b/renamed_{size}");
+        fs::remove_file(mnt.join(&name)).unwrap();
+        assert!(!src.join(&name).exists(), "{name} still in the source after unlink");
+    }
+    assert_eq!(fs::remove_dir(mnt.join("many")).unwrap_err().raw_os_error(), Some(libc::ENOTEMPTY));
+    fs::remove_dir_all(mnt.join("many")).unwrap();
+    for d in ["b/nested_moved", "b", "a"] {
+        fs::remove_dir(mnt.join(d)).unwrap();
+        assert!(!src.join(d).exists(), "{d} still in the source after rmdir");
+    }
+    assert!(names(mnt).is_empty() && names(src).is_empty(), "tree not empty at the end");
+    assert_eq!(fs::metadata(mnt.join("gone")).unwrap_err().raw_os_error(), Some(libc::ENOENT));
+}
+
+/// The whole tree exercise with `enable_uring` = Y: every request but INIT and FORGET must
+/// travel through io_uring ring entries, answered with COMMIT_AND_FETCH.
+#[test]
+fn passthrough_over_io_uring() {
+    const TEST: &str = "passthrough_over_io_uring";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(why) = unsupported() {
+        common::skip(TEST, why);
+        return;
+    }
+    let bin = build_server();
+    let _param = ParamGuard::set("Y").unwrap();
+    let mut srv = Server::start(&bin, "uring", &["--queue-depth", "4"], Duration::from_secs(300));
+    let ready = srv.ready_line().unwrap();
+    assert_eq!(field(&ready, "mode"), "uring", "READY line {ready:?}; stderr: {}", srv.stderr_text());
+    let started = Instant::now();
+    exercise(&srv.src.clone(), &srv.mnt.clone());
+    let elapsed = started.elapsed();
+    let stats = srv.stop();
+    assert_eq!(field(&stats, "mode"), "uring");
+    let (requests, commits, other) =
+        (num(&stats, "uring_requests"), num(&stats, "commit_completions"), num(&stats, "devfuse_other"));
+    assert!(requests > 1000, "only {requests} requests came through io_uring: {stats}");
+    assert!(commits > 1000, "only {commits} COMMIT_AND_FETCH completions: {stats}");
+    assert_eq!(other, 0, "requests went through /dev/fuse read() instead of io_uring: {stats}");
+    common::note(TEST, format!("{ready}; exercise took {elapsed:.2?}; {stats}"));
+}
+
+/// With `enable_uring` = N the server says so and serves `/dev/fuse` with read/write.
+#[test]
+fn passthrough_devfuse_fallback() {
+    const TEST: &str = "passthrough_devfuse_fallback";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(why) = unsupported() {
+        common::skip(TEST, why);
+        return;
+    }
+    let bin = build_server();
+    let _param = ParamGuard::set("N").unwrap();
+    let mut srv = Server::start(&bin, "devfuse", &[], Duration::from_secs(120));
+    let ready = srv.ready_line().unwrap();
+    assert_eq!(field(&ready, "mode"), "devfuse", "{ready}");
+    assert!(srv.stderr_text().contains("falling back to /dev/fuse"), "no fallback notice: {}", srv.stderr_text());
+    let (src, mnt) = (srv.src.clone(), srv.mnt.clone());
+    let data = pattern((1 << 20) + 1, 7);
+    fs::create_dir(mnt.join("d")).unwrap();
+    fs::write(mnt.join("d/f"), &data).unwrap();
+    assert_same_bytes(&src.join("d/f"), &mnt.join("d/f"), &data);
+    assert_same_attrs(&src.join("d/f"), &mnt.join("d/f"));
+    assert_eq!(names(&mnt.join("d")), names(&src.join("d")));
+    fs::rename(mnt.join("d/f"), mnt.join("d/g")).unwrap();
+    fs::remove_file(mnt.join("d/g")).unwrap();
+    fs::remove_dir(mnt.join("d")).unwrap();
+    assert!(names(&src).is_empty());
+    let stats = srv.stop();
+    assert_eq!(field(&stats, "mode"), "devfuse");
+    assert_eq!(num(&stats, "uring_requests"), 0, "{stats}");
+    assert!(num(&stats, "devfuse_other") > 10, "{stats}");
+    common::note(TEST, stats);
+}
