@@ -166,7 +166,8 @@ pub fn register_ifq(ring: &Ring, reg: &mut io_uring_zcrx_ifq_reg) -> Result<()> 
 /// hence `&mut`.
 pub fn zcrx_ctrl(ring: &Ring, ctrl: &mut zcrx_ctrl) -> io::Result<u32> {
     // SAFETY: one valid, writable `zcrx_ctrl`.
-    unsafe { ring.submitter().register_raw(IORING_REGISTER_ZCRX_CTRL, ctrl as *mut zcrx_ctrl as *const c_void, 1) }
+    // (The kernel takes `nr_args` 0 for this call and answers EINVAL otherwise.)
+    unsafe { ring.submitter().register_raw(IORING_REGISTER_ZCRX_CTRL, ctrl as *mut zcrx_ctrl as *const c_void, 0) }
 }
 
 impl Zcrx {

@@ -65,23 +65,31 @@ fn unsupported() -> Option<String> {
     None
 }
 
-/// Builds the example into this test's target directory and returns the binary.
-fn build_server() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
+/// The example binary: from `URING_TEST_EXAMPLES_DIR` when set (the kernel matrix puts the
+/// prebuilt examples there), else built into this test's target directory. `Err` says why it
+/// is unavailable (no cargo, as inside a test VM).
+fn build_server() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("URING_TEST_EXAMPLES_DIR") {
+        let bin = PathBuf::from(dir).join("fuse_passthrough");
+        if bin.exists() {
+            return Ok(bin);
+        }
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("test executable path: {e}"))?;
     // <target>/<profile>/deps/fuse-<hash>
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> directory").to_path_buf();
-    let target_dir = profile_dir.parent().expect("target directory").to_path_buf();
+    let profile_dir = exe.parent().and_then(Path::parent).ok_or("no target/<profile> directory")?.to_path_buf();
+    let target_dir = profile_dir.parent().ok_or("no target directory")?.to_path_buf();
     let mut cmd = Command::new(env!("CARGO"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(["build", "--quiet", "--example", "fuse_passthrough"]);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         cmd.arg("--release");
     }
     cmd.env("CARGO_TARGET_DIR", &target_dir);
-    let status = cmd.status().expect("running cargo build");
+    let status = cmd.status().map_err(|e| format!("cannot run cargo to build the example: {e}"))?;
     assert!(status.success(), "cargo build --example fuse_passthrough failed");
     let bin = profile_dir.join("examples").join("fuse_passthrough");
     assert!(bin.exists(), "{} missing after the build", bin.display());
-    bin
+    Ok(bin)
 }
 
 fn is_fuse_mounted(mnt: &Path) -> bool {
@@ -498,7 +506,13 @@ fn passthrough_over_io_uring() {
         common::skip(TEST, why);
         return;
     }
-    let bin = build_server();
+    let bin = match build_server() {
+        Ok(b) => b,
+        Err(why) => {
+            common::skip(TEST, why);
+            return;
+        }
+    };
     let _param = ParamGuard::set("Y").unwrap();
     let mut srv = Server::start(&bin, "uring", &["--queue-depth", "4"], Duration::from_secs(300));
     let ready = srv.ready_line().unwrap();
@@ -525,7 +539,13 @@ fn passthrough_devfuse_fallback() {
         common::skip(TEST, why);
         return;
     }
-    let bin = build_server();
+    let bin = match build_server() {
+        Ok(b) => b,
+        Err(why) => {
+            common::skip(TEST, why);
+            return;
+        }
+    };
     let _param = ParamGuard::set("N").unwrap();
     let mut srv = Server::start(&bin, "devfuse", &[], Duration::from_secs(120));
     let ready = srv.ready_line().unwrap();
