@@ -474,3 +474,37 @@ fn recvmsg_multishot_incremental() {
     }
     drop(ring);
 }
+
+/// An earlier piece of an incremental buffer may outlive its last piece: the buffer returns to
+/// the ring only when every piece has been dropped, so the kernel never refills bytes a live
+/// slice still shows.
+#[test]
+fn incremental_pieces_keep_the_buffer_until_all_are_dropped() {
+    let mut ring = Ring::new(8).unwrap();
+    let br = match BufRing::builder(15, 2, 4096).incremental().build(&mut ring) {
+        Ok(b) => b,
+        Err(e) if e.is_errno(libc::EINVAL) => {
+            common::skip("incremental_pieces_keep_the_buffer", "kernel lacks IOU_PBUF_RING_INC (6.12)");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let path = std::env::temp_dir().join(format!("uring-incv-{}", std::process::id()));
+    std::fs::write(&path, vec![9u8; 8192]).unwrap();
+    let f = std::fs::File::open(&path).unwrap();
+    push(&mut ring, read_select(f.as_raw_fd(), 15, 3000, 0));
+    let c1 = ring.wait_cqe().unwrap();
+    push(&mut ring, read_select(f.as_raw_fd(), 15, 3000, 3000));
+    let c2 = ring.wait_cqe().unwrap();
+    let Selection::Incremental(a) = br.select(&c1).unwrap() else { panic!("piece") };
+    assert!(a.more());
+    let Selection::Incremental(b) = br.select(&c2).unwrap() else { panic!("piece") };
+    assert_eq!((a.bid(), b.bid()), (a.bid(), a.bid()), "both pieces of one buffer");
+    assert!(!b.more(), "the second read used the buffer up");
+    drop(b);
+    assert_eq!(br.held(), 1, "the first piece is still viewed: the buffer stays out of the ring");
+    assert!(a.data().iter().all(|&x| x == 9));
+    drop(a);
+    assert_eq!(br.held(), 0, "returned once no piece remains");
+    std::fs::remove_file(&path).unwrap();
+}

@@ -96,6 +96,10 @@ pub struct BufRing {
     slot_bid: Box<[Cell<u16>]>,
     /// Per bid, incremental rings only: bytes already consumed.
     inc_off: Box<[Cell<u32>]>,
+    /// Per bid, incremental rings only: live `IncSlice` views of the buffer, and whether its last
+    /// piece has arrived (so the buffer returns to the ring once no view remains).
+    inc_views: Box<[Cell<u32>]>,
+    inc_done: Box<[Cell<bool>]>,
     pool: Arc<PoolMem>,
     ring_fd: OwnedFd,
     _ring_mem: Mmap,
@@ -279,6 +283,8 @@ impl BufRingBuilder {
             bid_info: (0..entries).map(|_| Cell::new(HELD)).collect(),
             slot_bid: (0..entries).map(|_| Cell::new(0)).collect(),
             inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
+            inc_views: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
+            inc_done: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(false)).collect(),
             pool,
             ring_fd,
             _ring_mem: ring_mem,
@@ -400,6 +406,32 @@ impl BufRing {
         let mut prod = self.prod.get();
         prod.advance(self.tail_atomic(), n);
         self.prod.set(prod);
+    }
+
+    /// Records a new live view of incremental buffer `bid`.
+    #[inline]
+    pub(crate) fn inc_view_opened(&self, bid: u16) {
+        let c = &self.inc_views[bid as usize];
+        c.set(c.get() + 1);
+    }
+
+    /// A view of incremental buffer `bid` ends (`last`: it was the buffer's final piece).
+    /// Returns whether the buffer is now free to go back to the ring: its last piece arrived and
+    /// no view of it remains, so the kernel may reuse it without anyone reading it.
+    #[inline]
+    pub(crate) fn inc_view_closed(&self, bid: u16, last: bool) -> bool {
+        let views = &self.inc_views[bid as usize];
+        views.set(views.get() - 1);
+        let done = &self.inc_done[bid as usize];
+        if last {
+            done.set(true);
+        }
+        if views.get() == 0 && done.get() {
+            done.set(false);
+            true
+        } else {
+            false
+        }
     }
 
     /// Returns buffer `bid` to the kernel (one slot write and one tail store).

@@ -65,7 +65,7 @@ impl<'a> Selection<'a> {
             Selection::Buffer(b) => f(ManuallyDrop::new(b).bid),
             Selection::Incremental(s) => {
                 let s = ManuallyDrop::new(s);
-                if !s.more {
+                if s.ring.inc_view_closed(s.bid, !s.more) {
                     f(s.bid);
                 }
             }
@@ -204,8 +204,9 @@ impl BufRing {
 /// A piece of an incrementally consumed buffer: `len` bytes at `offset` in buffer `bid`.
 ///
 /// If [`more`](IncSlice::more) is set (`IORING_CQE_F_BUF_MORE`), the buffer stays with the
-/// kernel, which will fill it further; dropping the slice then does nothing. Otherwise this was
-/// the buffer's last piece and dropping the slice returns the buffer to the ring.
+/// kernel, which will fill it further. Otherwise this was the buffer's last piece: the buffer
+/// returns to the ring when this slice and every earlier slice of it have been dropped, in any
+/// order.
 #[derive(Debug)]
 pub struct IncSlice<'a> {
     ring: &'a BufRing,
@@ -217,6 +218,7 @@ pub struct IncSlice<'a> {
 
 impl<'a> IncSlice<'a> {
     pub(crate) fn new(ring: &'a BufRing, bid: u16, offset: u32, len: u32, more: bool) -> Self {
+        ring.inc_view_opened(bid);
         IncSlice { ring, bid, offset, len, more }
     }
 
@@ -264,7 +266,9 @@ impl<'a> IncSlice<'a> {
 
 impl Drop for IncSlice<'_> {
     fn drop(&mut self) {
-        if !self.more {
+        // The buffer goes back only once its last piece has arrived and no piece is still
+        // viewed: earlier pieces may outlive the last one.
+        if self.ring.inc_view_closed(self.bid, !self.more) {
             self.ring.recycle_bid(self.bid);
         }
     }

@@ -126,7 +126,16 @@ impl DestSlot {
     pub const fn file_index(self) -> u32 {
         match self {
             DestSlot::Fd => 0,
-            DestSlot::Fixed(n) => n.wrapping_add(1),
+            // `n + 1`, kept below IORING_FILE_INDEX_ALLOC: a slot that large cannot exist (tables
+            // hold at most 2^20 files), so the kernel refuses it instead of reading the value
+            // as "allocate" or "plain fd".
+            DestSlot::Fixed(n) => {
+                if n >= u32::MAX - 1 {
+                    u32::MAX - 1
+                } else {
+                    n + 1
+                }
+            }
             DestSlot::Alloc => IORING_FILE_INDEX_ALLOC,
         }
     }
