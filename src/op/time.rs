@@ -103,7 +103,9 @@ impl<'a> Timeout<'a> {
     /// Adds `IORING_TIMEOUT_*` options.
     #[inline]
     pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
-        self.flags = self.flags.union(flags);
+        // Only the named options: the clock, update and immediate-argument bits belong to the
+        // encoder and would change what the entry means.
+        self.flags = self.flags.union(TimeoutFlags::from_bits_truncate(flags.bits()));
         self
     }
 
@@ -184,7 +186,9 @@ impl TimeoutImmediate {
     /// Adds `IORING_TIMEOUT_*` options.
     #[inline]
     pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
-        self.flags = self.flags.union(flags);
+        // Only the named options: the clock, update and immediate-argument bits belong to the
+        // encoder and would change what the entry means.
+        self.flags = self.flags.union(TimeoutFlags::from_bits_truncate(flags.bits()));
         self
     }
 
