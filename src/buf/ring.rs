@@ -92,8 +92,12 @@ pub struct BufRing {
     prod: Cell<BufRingProducer>,
     /// Per bid: the slot it was last added to (low 16 bits) and [`HELD`].
     bid_info: Box<[Cell<u32>]>,
-    /// Per slot: the bid last added to it.
-    slot_bid: Box<[Cell<u16>]>,
+    /// Per bid: the bid added to the ring right after it (the next slot). A bundle's buffers
+    /// are contiguous in ring order, so they are found by following these links from the
+    /// completion's bid; the links of held buffers never change.
+    succ: Box<[Cell<u16>]>,
+    /// The bid added most recently (the one in the slot before the tail), if any.
+    last_added: Cell<Option<u16>>,
     /// Per bid, incremental rings only: bytes already consumed.
     inc_off: Box<[Cell<u32>]>,
     /// Per bid, incremental rings only: live `IncSlice` views of the buffer, and whether its last
@@ -281,7 +285,8 @@ impl BufRingBuilder {
             slots: ring_mem.as_ptr().cast(),
             prod: Cell::new(BufRingProducer::new(0, entries)),
             bid_info: (0..entries).map(|_| Cell::new(HELD)).collect(),
-            slot_bid: (0..entries).map(|_| Cell::new(0)).collect(),
+            succ: (0..entries).map(|_| Cell::new(0)).collect(),
+            last_added: Cell::new(None),
             inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_views: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_done: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(false)).collect(),
@@ -371,14 +376,6 @@ impl BufRing {
         unsafe { self.bid_info.get_unchecked(bid as usize) }
     }
 
-    /// Per-slot bookkeeping cell (`slot` already masked).
-    #[inline]
-    fn slot_cell(&self, slot: u16) -> &Cell<u16> {
-        debug_assert!((slot as u32) < self.entries);
-        // SAFETY: slots are masked to the ring, and `slot_bid` has `entries` cells.
-        unsafe { self.slot_bid.get_unchecked(slot as usize) }
-    }
-
     /// Writes buffer `bid` into the slot `offset` places past the tail (not yet published).
     /// Never writes `resv`, which for slot 0 is the shared tail.
     #[inline]
@@ -394,7 +391,11 @@ impl BufRing {
             core::ptr::addr_of_mut!((*e).bid).write(bid);
         }
         self.info(bid).set(slot as u32);
-        self.slot_cell(slot).set(bid);
+        if let Some(prev) = self.last_added.get() {
+            // SAFETY: `prev` is a bid below `entries` (it was added before).
+            unsafe { self.succ.get_unchecked(prev as usize) }.set(bid);
+        }
+        self.last_added.set(Some(bid));
         if self.incremental {
             self.inc_off[bid as usize].set(0);
         }
@@ -527,26 +528,30 @@ impl BufRing {
         if count > self.entries as u64 {
             return Err(Error::InvalidArgument { what: "bundle length", reason: "more than the ring holds" });
         }
-        let first_slot = self.info(bid).get() as u16;
-        let mask = (self.entries - 1) as u16;
         // Check, then take, so a bad completion leaves the ring untouched.
-        for k in 0..count as u16 {
-            let b = self.slot_cell(first_slot.wrapping_add(k) & mask).get();
+        let mut b = bid;
+        for k in 0..count {
             if self.info(b).get() & HELD != 0 {
                 return Err(Error::InvalidArgument { what: "bundle", reason: "names a buffer already handed out" });
             }
+            if k + 1 < count {
+                b = self.succ_of(b);
+            }
         }
-        for k in 0..count as u16 {
-            let b = self.slot_cell(first_slot.wrapping_add(k) & mask).get();
+        let mut b = bid;
+        for _ in 0..count {
             self.info(b).set(self.info(b).get() | HELD);
+            b = self.succ_of(b);
         }
-        Ok(Selection::Bundle(Bundle::new(self, first_slot, count as u16, res as u32)))
+        Ok(Selection::Bundle(Bundle::new(self, bid, count as u16, res as u32)))
     }
 
-    /// The bid in slot `slot` when it was last filled.
+    /// The bid added right after `bid`.
     #[inline]
-    pub(crate) fn bid_at(&self, slot: u16) -> u16 {
-        self.slot_cell(slot & (self.entries - 1) as u16).get()
+    pub(crate) fn succ_of(&self, bid: u16) -> u16 {
+        debug_assert!((bid as u32) < self.entries);
+        // SAFETY: `bid` is below `entries`, and `succ` has `entries` cells.
+        unsafe { self.succ.get_unchecked(bid as usize) }.get()
     }
 
     /// The kernel's head (`IORING_REGISTER_PBUF_STATUS`, Linux 6.8; `io_uring_buf_ring_head(3)`).

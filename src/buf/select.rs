@@ -71,8 +71,12 @@ impl<'a> Selection<'a> {
             }
             Selection::Bundle(b) => {
                 let b = ManuallyDrop::new(b);
-                for k in 0..b.count {
-                    f(b.ring.bid_at(b.first_slot.wrapping_add(k)));
+                let mut bid = b.first;
+                for _ in 0..b.count {
+                    // Read the link before `f` re-adds the buffer (which may rewrite links).
+                    let next = b.ring.succ_of(bid);
+                    f(bid);
+                    bid = next;
                 }
             }
         }
@@ -279,19 +283,19 @@ impl Drop for IncSlice<'_> {
 #[derive(Debug)]
 pub struct Bundle<'a> {
     ring: &'a BufRing,
-    first_slot: u16,
+    first: u16,
     count: u16,
     res: u32,
 }
 
 impl<'a> Bundle<'a> {
-    pub(crate) fn new(ring: &'a BufRing, first_slot: u16, count: u16, res: u32) -> Self {
-        Bundle { ring, first_slot, count, res }
+    pub(crate) fn new(ring: &'a BufRing, first: u16, count: u16, res: u32) -> Self {
+        Bundle { ring, first, count, res }
     }
 
     /// The first buffer's id (the completion's).
     pub fn first_bid(&self) -> u16 {
-        self.ring.bid_at(self.first_slot)
+        self.first
     }
 
     /// How many buffers.
@@ -311,7 +315,13 @@ impl<'a> Bundle<'a> {
 
     /// The buffer ids, in order.
     pub fn bids(&self) -> impl Iterator<Item = u16> + '_ {
-        (0..self.count).map(|k| self.ring.bid_at(self.first_slot.wrapping_add(k)))
+        let ring = self.ring;
+        let mut next = self.first;
+        (0..self.count).map(move |_| {
+            let bid = next;
+            next = ring.succ_of(bid);
+            bid
+        })
     }
 
     /// The written bytes, buffer by buffer, in order.
@@ -339,7 +349,13 @@ impl<'a> Bundle<'a> {
 
 impl Drop for Bundle<'_> {
     fn drop(&mut self) {
-        let (ring, first, count) = (self.ring, self.first_slot, self.count);
-        ring.recycle_bids((0..count).map(|k| ring.bid_at(first.wrapping_add(k))));
+        let (ring, count) = (self.ring, self.count);
+        let mut next = self.first;
+        // Each link is read before its buffer is re-added (adding rewrites links).
+        ring.recycle_bids((0..count).map(move |_| {
+            let bid = next;
+            next = ring.succ_of(bid);
+            bid
+        }));
     }
 }
