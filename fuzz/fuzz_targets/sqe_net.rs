@@ -1,0 +1,749 @@
+//! The network encoders (`op::net`) and socket addresses (`op::SockAddr`): an arbitrary
+//! operation with arbitrary arguments is encoded, then a decoder that knows only the kernel ABI
+//! reconstructs it from the raw entry (reading socket addresses back through the entry's
+//! pointers, as the kernel does). The reconstruction must equal what was asked, every unused
+//! byte must be zero, and nothing may panic. `Result`-returning encoders and address
+//! constructors are driven into both branches (kernel-managed groups, lengths and iovec counts
+//! past `u32::MAX`, over-long or NUL-containing unix paths, oversized raw addresses).
+#![no_main]
+
+mod common;
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::unix::ffi::OsStrExt;
+
+use arbitrary::Arbitrary;
+use common::*;
+use libfuzzer_sys::fuzz_target;
+use uring::op::{self, MsgFlags, SockAddr, SockFlags};
+use uring::uapi::*;
+use uring::Sqe;
+
+/// A socket address, built through one of the crate's constructors.
+#[derive(Arbitrary, Debug, Clone)]
+enum Addr {
+    V4(u32, u16),
+    V6([u8; 16], u16, u32, u32),
+    Unix(Vec<u8>),
+    Abstract(Vec<u8>),
+    Bytes(Vec<u8>),
+    Raw { len: u32, fill: u8 },
+    Empty,
+}
+
+const STORAGE: usize = core::mem::size_of::<libc::sockaddr_storage>();
+
+/// Builds the address; checks what each constructor documents about the result (length,
+/// family, bytes, round trip to `std`), or that it refused with a typed error.
+fn sockaddr(a: &Addr) -> Option<SockAddr> {
+    let fam = |f: i32| (f as libc::sa_family_t).to_ne_bytes();
+    match a {
+        Addr::V4(ip, port) => {
+            let std = SocketAddrV4::new(Ipv4Addr::from(*ip), *port);
+            let s = SockAddr::from(std);
+            assert_eq!(s.len() as usize, core::mem::size_of::<libc::sockaddr_in>());
+            assert_eq!(s.family(), libc::AF_INET as libc::sa_family_t);
+            assert_eq!(s.to_std(), Some(SocketAddr::V4(std)));
+            assert_eq!(&s.as_bytes()[2..4], &port.to_be_bytes());
+            assert_eq!(&s.as_bytes()[4..8], &std.ip().octets());
+            Some(s)
+        }
+        Addr::V6(ip, port, flow, scope) => {
+            let std = SocketAddrV6::new(Ipv6Addr::from(*ip), *port, *flow, *scope);
+            let s = SockAddr::from(SocketAddr::V6(std));
+            assert_eq!(s.len() as usize, core::mem::size_of::<libc::sockaddr_in6>());
+            assert_eq!(s.family(), libc::AF_INET6 as libc::sa_family_t);
+            assert_eq!(s.to_std(), Some(SocketAddr::V6(std)));
+            assert_eq!(&s.as_bytes()[8..24], ip);
+            Some(s)
+        }
+        Addr::Unix(path) => {
+            let r = SockAddr::unix(std::path::Path::new(std::ffi::OsStr::from_bytes(path)));
+            if path.contains(&0) || path.len() > 107 {
+                assert_invalid(r);
+                return None;
+            }
+            let s = r.expect("a unix path of at most 107 bytes without NUL is accepted");
+            let mut want = fam(libc::AF_UNIX).to_vec();
+            want.extend_from_slice(path);
+            want.push(0);
+            assert_eq!(s.as_bytes(), &want[..]);
+            assert_eq!(s.to_std(), None);
+            Some(s)
+        }
+        Addr::Abstract(name) => {
+            let r = SockAddr::unix_abstract(name);
+            if name.len() > 107 {
+                assert_invalid(r);
+                return None;
+            }
+            let s = r.expect("an abstract name of at most 107 bytes is accepted");
+            let mut want = fam(libc::AF_UNIX).to_vec();
+            want.push(0);
+            want.extend_from_slice(name);
+            assert_eq!(s.as_bytes(), &want[..]);
+            Some(s)
+        }
+        Addr::Bytes(b) => {
+            let r = SockAddr::from_bytes(b);
+            if b.len() > STORAGE {
+                assert_invalid(r);
+                return None;
+            }
+            let s = r.expect("at most 128 bytes are accepted");
+            assert_eq!(s.as_bytes(), &b[..]);
+            assert_eq!(s.is_empty(), b.is_empty());
+            if b.len() < 2 {
+                assert_eq!(s.family(), libc::AF_UNSPEC as libc::sa_family_t);
+            } else {
+                assert_eq!(s.family().to_ne_bytes(), [b[0], b[1]]);
+            }
+            let _ = s.to_std();
+            let _ = format!("{s:?}");
+            Some(s)
+        }
+        Addr::Raw { len, fill } => {
+            // SAFETY: `sockaddr_storage` is plain bytes; any value is valid.
+            let mut st: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+            // SAFETY: as above, viewed as its bytes.
+            unsafe { core::ptr::write_bytes(&mut st as *mut libc::sockaddr_storage as *mut u8, *fill, STORAGE) };
+            let r = SockAddr::from_raw(st, *len);
+            if *len as usize > STORAGE {
+                assert_invalid(r);
+                return None;
+            }
+            let s = r.expect("a length within sockaddr_storage is accepted");
+            assert_eq!(s.as_bytes(), &vec![*fill; *len as usize][..]);
+            let _ = s.to_std();
+            let _ = format!("{s:?}");
+            Some(s)
+        }
+        Addr::Empty => {
+            let s = SockAddr::empty();
+            assert_eq!(s.len() as usize, STORAGE);
+            assert_eq!(s, SockAddr::default());
+            Some(s)
+        }
+    }
+}
+
+/// Options every send / receive builder shares.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct Opts {
+    msg_flags: Option<u32>,
+    poll_first: bool,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Input {
+    Socket {
+        domain: i32,
+        ty: i32,
+        protocol: i32,
+        flags: Option<u32>,
+        dest: Option<Dest>,
+    },
+    Bind {
+        t: Tgt,
+        addr: Addr,
+    },
+    Connect {
+        t: Tgt,
+        addr: Addr,
+    },
+    Listen {
+        t: Tgt,
+        backlog: u32,
+    },
+    Accept {
+        t: Tgt,
+        flags: Option<u32>,
+        dest: Option<Dest>,
+        multishot: bool,
+        dontwait: bool,
+        poll_first: bool,
+        peer: bool,
+    },
+    Shutdown {
+        t: Tgt,
+        how: u8,
+    },
+    Send {
+        t: Tgt,
+        buf: Span,
+        o: Opts,
+        to: Option<Addr>,
+        fixed: Option<u16>,
+    },
+    SendVectored {
+        t: Tgt,
+        iovs: Iovs,
+        o: Opts,
+        to: Option<Addr>,
+    },
+    SendBundle {
+        t: Tgt,
+        group: Group,
+        len: Option<u32>,
+        o: Opts,
+    },
+    SendZc {
+        t: Tgt,
+        buf: Span,
+        o: Opts,
+        to: Option<Addr>,
+        report: bool,
+        fixed: Option<u16>,
+    },
+    SendZcVectored {
+        t: Tgt,
+        iovs: Iovs,
+        o: Opts,
+        to: Option<Addr>,
+        report: bool,
+        fixed: Option<u16>,
+    },
+    SendMsg {
+        t: Tgt,
+        o: Opts,
+    },
+    SendMsgZc {
+        t: Tgt,
+        o: Opts,
+        report: bool,
+        fixed: Option<u16>,
+    },
+    Recv {
+        t: Tgt,
+        buf: Span,
+        o: Opts,
+        fixed: Option<u16>,
+    },
+    RecvSelect {
+        t: Tgt,
+        group: Group,
+        len: Option<u32>,
+        o: Opts,
+        bundle: bool,
+    },
+    RecvMultishot {
+        t: Tgt,
+        group: Group,
+        len: Option<u32>,
+        limit: Option<u32>,
+        o: Opts,
+        bundle: bool,
+    },
+    RecvMsg {
+        t: Tgt,
+        o: Opts,
+        group: Option<Group>,
+    },
+    RecvMsgMultishot {
+        t: Tgt,
+        group: Group,
+        o: Opts,
+    },
+    RecvZc {
+        t: Tgt,
+        ifq: u32,
+        len: Option<u32>,
+        poll_first: bool,
+    },
+}
+
+/// The operation as the kernel reads it back (fields an opcode does not read stay default).
+#[derive(Debug, PartialEq, Eq, Default)]
+struct Net {
+    code: u8,
+    t: Option<Tgt>,
+    /// `socket`: domain, type, protocol.
+    socket: Option<(i32, u32, u32)>,
+    dest: Option<Dest>,
+    addr: u64,
+    len: u32,
+    off: u64,
+    op_flags: u32,
+    ioprio: u16,
+    buf_index: Option<u16>,
+    group: Option<u16>,
+    /// The socket address the entry points at (bind/connect: `addr`/`off`; sends: `addr2` and
+    /// `addr_len`), read through the pointer.
+    sockaddr: Option<Vec<u8>>,
+    limit: u32,
+    ifq: u32,
+}
+
+fn prio(o: &Opts, extra: u16) -> u16 {
+    extra | if o.poll_first { IORING_RECVSEND_POLL_FIRST } else { 0 }
+}
+
+/// Applies `Opts` to a builder with `msg_flags` and `poll_first`.
+macro_rules! opts {
+    ($b:expr, $o:expr) => {{
+        let o: Opts = $o;
+        let mut b = $b;
+        if let Some(f) = o.msg_flags {
+            b = b.msg_flags(MsgFlags::from_bits_retain(f));
+        }
+        if o.poll_first {
+            b = b.poll_first();
+        }
+        b
+    }};
+}
+
+fn sends(code: u8, t: Tgt, addr: u64, len: u32, o: &Opts, ioprio: u16) -> Net {
+    Net { code, t: Some(t), addr, len, op_flags: o.msg_flags.unwrap_or(0), ioprio, ..Net::default() }
+}
+
+fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)> {
+    Some(match input {
+        Input::Socket { domain, ty, protocol, flags, dest } => {
+            let mut b = op::Socket::new(*domain, *ty, *protocol);
+            let f = SockFlags::from_bits_retain(flags.unwrap_or(0));
+            if flags.is_some() {
+                b = b.sock_flags(f);
+            }
+            if let Some(d) = dest {
+                b = b.dest(d.slot());
+            }
+            let want = Net {
+                code: IORING_OP_SOCKET,
+                socket: Some((*domain, (*ty | f.bits() as i32) as u32, *protocol as u32)),
+                dest: Some(dest.unwrap_or(Dest::Fd).canon()),
+                ..Net::default()
+            };
+            (b.build().into_sqe(), want)
+        }
+        Input::Bind { t, addr } | Input::Connect { t, addr } => {
+            let a = keep.addr.insert(sockaddr(addr)?);
+            let bytes = a.as_bytes().to_vec();
+            let (sqe, code) = match input {
+                Input::Bind { .. } => (op::Bind::new(t.target(), a).build(), IORING_OP_BIND),
+                _ => (op::Connect::new(t.target(), a).build(), IORING_OP_CONNECT),
+            };
+            (sqe, Net { code, t: Some(*t), sockaddr: Some(bytes), ..Net::default() })
+        }
+        Input::Listen { t, backlog } => (
+            op::Listen::new(t.target(), *backlog).build().into_sqe(),
+            Net { code: IORING_OP_LISTEN, t: Some(*t), len: *backlog, ..Net::default() },
+        ),
+        Input::Accept { t, flags, dest, multishot, dontwait, poll_first, peer } => {
+            let mut b = op::Accept::new(t.target());
+            if let Some(f) = flags {
+                b = b.sock_flags(SockFlags::from_bits_retain(*f));
+            }
+            if let Some(d) = dest {
+                b = b.dest(d.slot());
+            }
+            let mut ioprio = 0;
+            if *multishot {
+                b = b.multishot();
+                ioprio |= IORING_ACCEPT_MULTISHOT;
+            }
+            if *dontwait {
+                b = b.dontwait();
+                ioprio |= IORING_ACCEPT_DONTWAIT;
+            }
+            if *poll_first {
+                b = b.poll_first();
+                ioprio |= IORING_ACCEPT_POLL_FIRST;
+            }
+            let mut want = Net {
+                code: IORING_OP_ACCEPT,
+                t: Some(*t),
+                op_flags: flags.unwrap_or(0),
+                ioprio,
+                dest: Some(dest.unwrap_or(Dest::Fd).canon()),
+                ..Net::default()
+            };
+            let sqe = if *peer {
+                // Start from a short length: the encoder must reset it to the whole storage.
+                // SAFETY: `sockaddr_storage` is plain bytes; all-zero is valid.
+                let st: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+                let out = keep.addr.insert(SockAddr::from_raw(st, 3).expect("3 bytes fit"));
+                let sqe = b.peer_addr(out).build();
+                // The kernel writes up to the length the entry's length pointer says: all of it.
+                assert_eq!(out.len() as usize, STORAGE, "peer address length reset to the storage size");
+                // The decoder checks that the entry's length pointer names a word holding it.
+                want.addr = out.as_storage() as *const libc::sockaddr_storage as u64;
+                sqe
+            } else {
+                b.build().into_sqe()
+            };
+            (sqe, want)
+        }
+        Input::Shutdown { t, how } => {
+            let (h, raw) = match how % 3 {
+                0 => (std::net::Shutdown::Read, libc::SHUT_RD),
+                1 => (std::net::Shutdown::Write, libc::SHUT_WR),
+                _ => (std::net::Shutdown::Both, libc::SHUT_RDWR),
+            };
+            (
+                op::Shutdown::new(t.target(), h).build().into_sqe(),
+                Net { code: IORING_OP_SHUTDOWN, t: Some(*t), len: raw as u32, ..Net::default() },
+            )
+        }
+        Input::Send { t, buf, o, to, fixed } => {
+            let to = match to {
+                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
+                None => None,
+            };
+            let v = span_mut(pool, *buf);
+            let (addr, n) = (v.as_ptr() as u64, v.len());
+            let r = op::Send::new(t.target(), v);
+            if n > u32::MAX as usize {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("a buffer of at most u32::MAX bytes is accepted"), *o);
+            let mut want = sends(IORING_OP_SEND, *t, addr, n as u32, o, prio(o, 0));
+            if let Some(a) = to {
+                b = b.to(a);
+                want.sockaddr = Some(a.as_bytes().to_vec());
+            }
+            if let Some(i) = fixed {
+                b = b.fixed_buf(*i);
+                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
+                want.buf_index = Some(*i);
+            }
+            (b.build(), want)
+        }
+        Input::SendVectored { t, iovs, o, to } => {
+            let to = match to {
+                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
+                None => None,
+            };
+            let mut store = Vec::new();
+            let list = iovecs(pool, *iovs, &mut store);
+            let (addr, n) = (list.as_ptr() as u64, list.len());
+            let r = op::SendVectored::new(t.target(), list);
+            if n > u32::MAX as usize {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("at most u32::MAX iovecs are accepted"), *o);
+            let mut want = sends(IORING_OP_SEND, *t, addr, n as u32, o, prio(o, IORING_SEND_VECTORIZED));
+            if let Some(a) = to {
+                b = b.to(a);
+                want.sockaddr = Some(a.as_bytes().to_vec());
+            }
+            (b.build(), want)
+        }
+        Input::SendBundle { t, group, len, o } => {
+            let r = op::SendBundle::new(t.target(), group);
+            if group.kernel_managed {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("a user group is accepted"), *o);
+            if let Some(l) = len {
+                b = b.len(*l);
+            }
+            let mut want = sends(IORING_OP_SEND, *t, 0, len.unwrap_or(0), o, prio(o, IORING_RECVSEND_BUNDLE));
+            want.group = Some(group.bgid);
+            (b.build(), want)
+        }
+        Input::SendZc { t, buf, o, to, report, fixed } => {
+            let to = match to {
+                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
+                None => None,
+            };
+            let v = span_mut(pool, *buf);
+            let (addr, n) = (v.as_ptr() as u64, v.len());
+            let r = op::SendZc::new(t.target(), v);
+            if n > u32::MAX as usize {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("a buffer of at most u32::MAX bytes is accepted"), *o);
+            let mut want = sends(IORING_OP_SEND_ZC, *t, addr, n as u32, o, prio(o, 0));
+            if let Some(a) = to {
+                b = b.to(a);
+                want.sockaddr = Some(a.as_bytes().to_vec());
+            }
+            if *report {
+                b = b.report_usage();
+                want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+            }
+            if let Some(i) = fixed {
+                b = b.fixed_buf(*i);
+                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
+                want.buf_index = Some(*i);
+            }
+            (b.build(), want)
+        }
+        Input::SendZcVectored { t, iovs, o, to, report, fixed } => {
+            let to = match to {
+                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
+                None => None,
+            };
+            let mut store = Vec::new();
+            let list = iovecs(pool, *iovs, &mut store);
+            let (addr, n) = (list.as_ptr() as u64, list.len());
+            let r = op::SendZcVectored::new(t.target(), list);
+            if n > u32::MAX as usize {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("at most u32::MAX iovecs are accepted"), *o);
+            let mut want = sends(IORING_OP_SEND_ZC, *t, addr, n as u32, o, prio(o, IORING_SEND_VECTORIZED));
+            if let Some(a) = to {
+                b = b.to(a);
+                want.sockaddr = Some(a.as_bytes().to_vec());
+            }
+            if *report {
+                b = b.report_usage();
+                want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+            }
+            if let Some(i) = fixed {
+                b = b.fixed_buf(*i);
+                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
+                want.buf_index = Some(*i);
+            }
+            (b.build(), want)
+        }
+        Input::SendMsg { t, o } => {
+            let msg = &keep.msg;
+            let b = opts!(op::SendMsg::new(t.target(), msg), *o);
+            let want = sends(IORING_OP_SENDMSG, *t, msg as *const libc::msghdr as u64, 1, o, prio(o, 0));
+            (b.build(), want)
+        }
+        Input::SendMsgZc { t, o, report, fixed } => {
+            let msg = &keep.msg;
+            let mut b = opts!(op::SendMsgZc::new(t.target(), msg), *o);
+            let mut want = sends(IORING_OP_SENDMSG_ZC, *t, msg as *const libc::msghdr as u64, 1, o, prio(o, 0));
+            if *report {
+                b = b.report_usage();
+                want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+            }
+            if let Some(i) = fixed {
+                b = b.fixed_buf(*i);
+                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
+                want.buf_index = Some(*i);
+            }
+            (b.build(), want)
+        }
+        Input::Recv { t, buf, o, fixed } => {
+            let v = span_mut(pool, *buf);
+            let (addr, n) = (v.as_mut_ptr() as u64, v.len());
+            let r = op::Recv::new(t.target(), v);
+            if n > u32::MAX as usize {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("a buffer of at most u32::MAX bytes is accepted"), *o);
+            let mut want = sends(IORING_OP_RECV, *t, addr, n as u32, o, prio(o, 0));
+            if let Some(i) = fixed {
+                b = b.fixed_buf(*i);
+                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
+                want.buf_index = Some(*i);
+            }
+            (b.build(), want)
+        }
+        Input::RecvSelect { t, group, len, o, bundle } => {
+            let r = op::RecvSelect::new(t.target(), group);
+            if group.kernel_managed {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("a user group is accepted"), *o);
+            if let Some(l) = len {
+                b = b.len(*l);
+            }
+            let mut want = sends(IORING_OP_RECV, *t, 0, len.unwrap_or(0), o, prio(o, 0));
+            if *bundle {
+                b = b.bundle();
+                want.ioprio |= IORING_RECVSEND_BUNDLE;
+            }
+            want.group = Some(group.bgid);
+            (b.build(), want)
+        }
+        Input::RecvMultishot { t, group, len, limit, o, bundle } => {
+            let r = op::RecvMultishot::new(t.target(), group);
+            if group.kernel_managed {
+                assert_invalid(r);
+                return None;
+            }
+            let mut b = opts!(r.expect("a user group is accepted"), *o);
+            if let Some(l) = len {
+                b = b.len(*l);
+            }
+            if let Some(l) = limit {
+                b = b.limit(*l);
+            }
+            let mut want = sends(IORING_OP_RECV, *t, 0, len.unwrap_or(0), o, prio(o, IORING_RECV_MULTISHOT));
+            if *bundle {
+                b = b.bundle();
+                want.ioprio |= IORING_RECVSEND_BUNDLE;
+            }
+            want.group = Some(group.bgid);
+            want.limit = limit.unwrap_or(0);
+            (b.build(), want)
+        }
+        Input::RecvMsg { t, o, group } => {
+            let msg = &mut keep.msg;
+            let addr = msg as *mut libc::msghdr as u64;
+            let mut b = opts!(op::RecvMsg::new(t.target(), msg), *o);
+            let mut want = sends(IORING_OP_RECVMSG, *t, addr, 1, o, prio(o, 0));
+            if let Some(g) = group {
+                let r = b.buf_group(g);
+                if g.kernel_managed {
+                    assert_invalid(r);
+                    return None;
+                }
+                b = r.expect("a user group is accepted");
+                want.group = Some(g.bgid);
+            }
+            (b.build(), want)
+        }
+        Input::RecvMsgMultishot { t, group, o } => {
+            let msg = &keep.msg;
+            let r = op::RecvMsgMultishot::new(t.target(), msg, group);
+            if group.kernel_managed {
+                assert_invalid(r);
+                return None;
+            }
+            let b = opts!(r.expect("a user group is accepted"), *o);
+            let mut want =
+                sends(IORING_OP_RECVMSG, *t, msg as *const libc::msghdr as u64, 1, o, prio(o, IORING_RECV_MULTISHOT));
+            want.group = Some(group.bgid);
+            (b.build(), want)
+        }
+        Input::RecvZc { t, ifq, len, poll_first } => {
+            let mut b = op::RecvZc::new(t.target(), *ifq);
+            if let Some(l) = len {
+                b = b.len(*l);
+            }
+            let mut ioprio = IORING_RECV_MULTISHOT;
+            if *poll_first {
+                b = b.poll_first();
+                ioprio |= IORING_RECVSEND_POLL_FIRST;
+            }
+            let want = Net {
+                code: IORING_OP_RECV_ZC,
+                t: Some(*t),
+                len: len.unwrap_or(0),
+                ioprio,
+                ifq: *ifq,
+                ..Net::default()
+            };
+            (b.build(), want)
+        }
+    })
+}
+
+/// Memory the entries point at, alive until the entry is decoded.
+struct Keep {
+    addr: Option<SockAddr>,
+    to: Option<SockAddr>,
+    msg: libc::msghdr,
+}
+
+/// The bytes of the socket address at `ptr` (`len` of them), as the kernel copies it in.
+fn read_sockaddr(ptr: u64, len: u64) -> Vec<u8> {
+    assert!(len as usize <= STORAGE, "socket address length {len} past sockaddr_storage");
+    assert!(ptr != 0 || len == 0, "null socket address with a length");
+    if len == 0 {
+        return Vec::new();
+    }
+    // SAFETY: the decoder only sees entries whose address points at a live `SockAddr` of the
+    // fuzz input, at least `len <= 128` bytes long.
+    unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) }.to_vec()
+}
+
+fn decode(r: &mut RawSqe) -> Net {
+    let code = r.opcode();
+    let mut n = Net { code, ..Net::default() };
+    match code {
+        IORING_OP_SOCKET => {
+            n.socket = Some((r.fd(), r.off() as u32, r.len()));
+            n.dest = Some(Dest::from_file_index(r.file()));
+        }
+        IORING_OP_BIND | IORING_OP_CONNECT => {
+            n.t = Some(Tgt::decode(r));
+            let (p, l) = (r.addr(), r.off());
+            n.sockaddr = Some(read_sockaddr(p, l));
+        }
+        IORING_OP_LISTEN => {
+            n.t = Some(Tgt::decode(r));
+            n.len = r.len();
+        }
+        IORING_OP_ACCEPT => {
+            n.t = Some(Tgt::decode(r));
+            n.addr = r.addr();
+            let lenp = r.off();
+            if n.addr != 0 {
+                assert_ne!(lenp, 0, "accept with an address needs its length pointer");
+                // SAFETY: points at the live `SockAddr`'s length word (checked by value).
+                let v = unsafe { core::ptr::read(lenp as usize as *const libc::socklen_t) };
+                assert_eq!(v as usize, STORAGE, "accept address length word");
+            } else {
+                assert_eq!(lenp, 0, "accept length pointer without an address");
+            }
+            n.op_flags = r.op_flags();
+            n.ioprio = r.ioprio();
+            n.dest = Some(Dest::from_file_index(r.file()));
+        }
+        IORING_OP_SHUTDOWN => {
+            n.t = Some(Tgt::decode(r));
+            n.len = r.len();
+        }
+        IORING_OP_SEND | IORING_OP_SEND_ZC | IORING_OP_RECV | IORING_OP_SENDMSG | IORING_OP_SENDMSG_ZC
+        | IORING_OP_RECVMSG => {
+            n.t = Some(Tgt::decode(r));
+            n.addr = r.addr();
+            n.len = r.len();
+            n.op_flags = r.op_flags();
+            n.ioprio = r.ioprio();
+            let known = IORING_RECVSEND_POLL_FIRST
+                | IORING_RECV_MULTISHOT
+                | IORING_RECVSEND_FIXED_BUF
+                | IORING_SEND_ZC_REPORT_USAGE
+                | IORING_RECVSEND_BUNDLE
+                | IORING_SEND_VECTORIZED;
+            assert_eq!(n.ioprio & !known, 0, "unknown send/recv ioprio flags");
+            if n.ioprio & IORING_RECVSEND_FIXED_BUF != 0 {
+                n.buf_index = Some(r.buf());
+            }
+            if r.flag(IOSQE_BUFFER_SELECT) {
+                n.group = Some(r.buf());
+            }
+            if matches!(code, IORING_OP_SEND | IORING_OP_SEND_ZC) {
+                let to = r.off();
+                let len = r.addr_len();
+                if to != 0 {
+                    n.sockaddr = Some(read_sockaddr(to, len.into()));
+                } else {
+                    assert_eq!(len, 0, "address length without an address");
+                }
+            }
+            if code == IORING_OP_RECV && n.ioprio & IORING_RECV_MULTISHOT != 0 {
+                n.limit = r.file();
+            }
+        }
+        IORING_OP_RECV_ZC => {
+            n.t = Some(Tgt::decode(r));
+            n.len = r.len();
+            n.ioprio = r.ioprio();
+            n.ifq = r.file();
+        }
+        other => panic!("unexpected opcode {other}"),
+    }
+    n
+}
+
+fuzz_target!(|input: (Input, Common)| {
+    let (input, common) = input;
+    let mut pool = vec![0u8; POOL];
+    // SAFETY: `msghdr` is plain integers and pointers; all-zero is valid.
+    let mut keep = Keep { addr: None, to: None, msg: unsafe { core::mem::zeroed() } };
+    let Some((sqe, want)) = encode(&input, &mut pool, &mut keep) else { return };
+    let sqe = common.apply(sqe);
+    let mut r = RawSqe::new(sqe.as_raw());
+    let got = decode(&mut r);
+    assert_eq!(got, want, "decoded operation differs from the one encoded ({input:?})");
+    assert_eq!(Common::decode(&mut r), common.canon(), "common options");
+    r.finish();
+});
