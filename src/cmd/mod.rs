@@ -434,56 +434,9 @@ pub(crate) fn safe(sqe: Sqe) -> SafeSqe {
     SafeSqe::new(sqe)
 }
 
-/// Test support: every SQE field in one comparable struct (the crate's `op` test helper is
-/// private to `op`).
+/// Test support: the SQE field reader shared with the `op` tests.
 #[cfg(test)]
-pub(crate) mod test_fields {
-    use crate::sqe::Sqe;
-
-    /// Every field of an entry, read out of the kernel struct.
-    #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
-    pub(crate) struct Fields {
-        pub opcode: u8,
-        pub flags: u8,
-        pub ioprio: u16,
-        pub fd: i32,
-        pub off: u64,
-        pub addr: u64,
-        pub len: u32,
-        pub op_flags: u32,
-        pub user_data: u64,
-        pub buf: u16,
-        pub personality: u16,
-        pub file: u32,
-        pub addr3: u64,
-        pub pad2: u64,
-    }
-
-    /// Reads out every field of `sqe`.
-    pub(crate) fn fields(sqe: &Sqe) -> Fields {
-        let s = sqe.as_raw();
-        // SAFETY: every member of these unions is a plain integer (or an array or struct of
-        // them) covering the width read; any bit pattern is valid.
-        unsafe {
-            Fields {
-                opcode: s.opcode,
-                flags: s.flags,
-                ioprio: s.ioprio,
-                fd: s.fd,
-                off: s.off.off,
-                addr: s.addr.addr,
-                len: s.len,
-                op_flags: s.op_flags.rw_flags,
-                user_data: s.user_data,
-                buf: s.buf.buf_index,
-                personality: s.personality,
-                file: s.file.file_index,
-                addr3: s.addr3.addr3.addr3,
-                pad2: s.addr3.addr3.__pad2[0],
-            }
-        }
-    }
-}
+pub(crate) use crate::op::test_util as test_fields;
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ mod poll;
 mod recvmsg_out;
 mod rw;
 #[cfg(test)]
-mod test_util;
+pub(crate) mod test_util;
 mod time;
 mod uring_cmd;
 pub use cancel::*;
