@@ -172,7 +172,8 @@ impl Splice {
     /// Adds `SPLICE_F_*` flags.
     #[inline]
     pub const fn flags(mut self, flags: SpliceFlags) -> Self {
-        self.flags = self.flags.union(flags);
+        // Never SPLICE_F_FD_IN_FIXED: the encoder sets it from the input `Target`.
+        self.flags = self.flags.union(SpliceFlags::from_bits_retain(flags.bits() & !SPLICE_F_FD_IN_FIXED));
         self
     }
 
@@ -218,7 +219,8 @@ impl Tee {
     /// Adds `SPLICE_F_*` flags.
     #[inline]
     pub const fn flags(mut self, flags: SpliceFlags) -> Self {
-        self.flags = self.flags.union(flags);
+        // Never SPLICE_F_FD_IN_FIXED: the encoder sets it from the input `Target`.
+        self.flags = self.flags.union(SpliceFlags::from_bits_retain(flags.bits() & !SPLICE_F_FD_IN_FIXED));
         self
     }
 
