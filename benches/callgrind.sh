@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 batch="${1:-32}"
 cargo build --release --example nop_loop >/dev/null 2>&1
-bin=target/release/examples/nop_loop
+bin="${CARGO_TARGET_DIR:-target}/release/examples/nop_loop"
 count() { # crate rounds -> total instructions
     local out
     out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$batch" 2>&1)

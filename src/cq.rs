@@ -201,16 +201,14 @@ impl CompletionQueue {
     #[inline]
     pub fn iter(&mut self) -> Drain<'_> {
         let ready = self.ready();
-        let head = self.cons.head();
-        Drain {
-            cqes: self.cqes,
-            head,
-            end: head.wrapping_add(ready),
-            mask: self.cons.entries() - 1,
-            shift: self.shift,
-            mixed: self.mixed,
-            cq: self,
-        }
+        let (start, first, second) = self.cons.ready_runs(ready);
+        let slot_shift = 4 + self.shift;
+        let cqes = self.cqes as *const u8;
+        // SAFETY: `start + first <= entries`, and the CQE array holds `entries` slots of
+        // `1 << slot_shift` bytes: both pointers stay inside it (or one past its end).
+        let (ptr, end) =
+            unsafe { (cqes.add((start as usize) << slot_shift), cqes.add(((start + first) as usize) << slot_shift)) };
+        Drain { ptr, end, wrapped: second, cqes, slot_shift, ready, mixed: self.mixed, cq: self }
     }
 
     /// Completions dropped because the CQ was full on a kernel without `IORING_FEAT_NODROP`
@@ -259,17 +257,33 @@ impl CompletionQueue {
 unsafe impl Send for CompletionQueue {}
 
 /// Iterator over the completions ready when it was created (the tail is read once); releases
-/// all consumed slots with one store on drop. The ring's geometry is copied into the iterator so
-/// the loop runs from registers.
+/// all consumed slots with one store on drop. The ready slots are walked as (at most two)
+/// contiguous runs of the CQE array with a pointer, so the loop runs from registers and a step
+/// is one add.
 #[derive(Debug)]
 pub struct Drain<'a> {
     cq: &'a mut CompletionQueue,
-    cqes: *const io_uring_cqe,
-    head: u32,
-    end: u32,
-    mask: u32,
-    shift: u32,
+    /// The next entry to read.
+    ptr: *const u8,
+    /// The end of the contiguous run `ptr` walks.
+    end: *const u8,
+    /// Ready slots past the wrap, at the start of the array (0 once the walk got there).
+    wrapped: u32,
+    /// The CQE array, as bytes.
+    cqes: *const u8,
+    /// log2 of the slot size in bytes: 4, or 5 on `CQE32` rings.
+    slot_shift: u32,
+    /// Slots ready when the iterator was created.
+    ready: u32,
     mixed: bool,
+}
+
+impl Drain<'_> {
+    /// Slots not walked yet.
+    #[inline]
+    fn remaining(&self) -> u32 {
+        ((self.end as usize - self.ptr as usize) >> self.slot_shift) as u32 + self.wrapped
+    }
 }
 
 impl Iterator for Drain<'_> {
@@ -278,38 +292,212 @@ impl Iterator for Drain<'_> {
     #[inline]
     fn next(&mut self) -> Option<Cqe> {
         loop {
-            if self.head == self.end {
-                return None;
+            if self.ptr == self.end {
+                if self.wrapped == 0 {
+                    return None;
+                }
+                self.ptr = self.cqes;
+                // SAFETY: `wrapped` slots from the array's start are ready (`ready_runs`).
+                self.end = unsafe { self.cqes.add((self.wrapped as usize) << self.slot_shift) };
+                self.wrapped = 0;
             }
-            // SAFETY: `head` is below the tail read at creation, so the kernel posted this slot
-            // and will not reuse it before the head store on drop; masked to the ring.
-            let raw = unsafe { &*self.cqes.add(((self.head & self.mask) << self.shift) as usize) };
+            // SAFETY: `ptr` is below `end`, inside a run of slots the kernel posted before the tail
+            // read at creation; it will not reuse them before the head store on drop.
+            let raw = unsafe { &*(self.ptr as *const io_uring_cqe) };
             let cqe = Cqe::from_raw(raw);
             if !self.mixed {
-                self.head = self.head.wrapping_add(1);
+                // SAFETY: at most `end`, one slot further in the same run.
+                self.ptr = unsafe { self.ptr.add(1 << self.slot_shift) };
                 return Some(cqe);
             }
             if cqe.raw_flags() & IORING_CQE_F_SKIP != 0 {
-                self.head = self.head.wrapping_add(1);
+                // SAFETY: at most `end`, one slot further in the same run.
+                self.ptr = unsafe { self.ptr.add(1 << self.slot_shift) };
                 continue;
             }
-            let n = mixed_cqe_slots(cqe.raw_flags()).min(self.end.wrapping_sub(self.head));
-            self.head = self.head.wrapping_add(n);
+            let left = (self.end as usize - self.ptr as usize) >> self.slot_shift;
+            let n = (mixed_cqe_slots(cqe.raw_flags()) as usize).min(left);
+            // SAFETY: at most `end` (the kernel never splits a 32-byte entry across the wrap).
+            self.ptr = unsafe { self.ptr.add(n << self.slot_shift) };
             return Some(cqe);
         }
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.end.wrapping_sub(self.head) as usize))
+        (0, Some(self.remaining() as usize))
     }
 }
 
 impl Drop for Drain<'_> {
     #[inline]
     fn drop(&mut self) {
-        let consumed = self.head.wrapping_sub(self.cq.cons.head());
+        let consumed = self.ready - self.remaining();
         self.cq.cons.consume(consumed);
         self.cq.release();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A completion queue over plain memory laid out like the kernel's mapping; the test plays
+    /// the kernel.
+    struct FakeCq {
+        ring: Vec<AtomicU32>,
+        cq: CompletionQueue,
+        unit: usize,
+        tail: u32,
+    }
+
+    const HEAD: usize = 0;
+    const TAIL: usize = 1;
+    const CQES: usize = 16; // in u32s
+
+    impl FakeCq {
+        fn new(entries: u32, flags: u32, start: u32) -> Self {
+            let unit = if flags & IORING_SETUP_CQE32 != 0 { 2 } else { 1 };
+            let ring: Vec<AtomicU32> =
+                (0..CQES as u32 + entries * 8 * unit as u32).map(|_| AtomicU32::new(0)).collect();
+            ring[HEAD].store(start, Ordering::Relaxed);
+            ring[TAIL].store(start, Ordering::Relaxed);
+            let mut p = io_uring_params { sq_entries: entries / 2, cq_entries: entries, flags, ..Default::default() };
+            p.cq_off = io_cqring_offsets {
+                head: 0,
+                tail: 4,
+                ring_mask: 8,
+                ring_entries: 12,
+                overflow: 16,
+                flags: 20,
+                cqes: (CQES * 4) as u32,
+                ..Default::default()
+            };
+            // SAFETY: `ring` holds the counters and `entries` CQE slots at those offsets and
+            // outlives the queue (heap memory of the same value, never moved or resized).
+            let cq = unsafe { CompletionQueue::new(ring.as_ptr() as *mut u8, &p) };
+            FakeCq { ring, cq, unit, tail: start }
+        }
+        /// Writes a 16-byte completion (plus `big` on a CQE32 ring) at 16-byte unit `unit16`.
+        fn write(&self, unit16: usize, user_data: u64, flags: u32, big: [u64; 2]) {
+            let base = CQES + unit16 * 4;
+            let w = |i: usize, v: u32| self.ring[base + i].store(v, Ordering::Relaxed);
+            w(0, user_data as u32);
+            w(1, (user_data >> 32) as u32);
+            w(2, 7); // res
+            w(3, flags);
+            if self.unit == 2 {
+                for (k, b) in big.iter().enumerate() {
+                    w(4 + 2 * k, *b as u32);
+                    w(5 + 2 * k, (*b >> 32) as u32);
+                }
+            }
+        }
+        /// Posts a completion in the next slot(s); on a mixed ring `slots` is 1 or 2.
+        fn post(&mut self, user_data: u64, flags: u32, slots: u32) {
+            let mask = self.cq.capacity() - 1;
+            self.write(((self.tail & mask) as usize) * self.unit, user_data, flags, [user_data, !user_data]);
+            self.tail = self.tail.wrapping_add(slots);
+        }
+        fn publish(&self) {
+            self.ring[TAIL].store(self.tail, Ordering::Release);
+        }
+        fn head(&self) -> u32 {
+            self.ring[HEAD].load(Ordering::Acquire)
+        }
+    }
+
+    /// The iterator walks the ready completions across the end of the array and the counters'
+    /// wraparound, and releases exactly the slots it consumed.
+    #[test]
+    fn iter_wraps_and_releases_what_it_consumed() {
+        let mut f = FakeCq::new(8, 0, u32::MAX - 1); // slot 6
+        assert_eq!(f.cq.iter().next(), None);
+        assert_eq!(f.head(), u32::MAX - 1);
+        for ud in 100..105 {
+            f.post(ud, 0, 1);
+        }
+        f.publish();
+        let it = f.cq.iter();
+        assert_eq!(it.size_hint(), (0, Some(5)));
+        let got: Vec<u64> = it.map(|c| c.user_data()).collect();
+        assert_eq!(got, (100..105).collect::<Vec<_>>());
+        assert_eq!(f.head(), 3);
+        // Stop part-way: only what was taken is released, the rest comes next time.
+        for ud in 105..113 {
+            f.post(ud, 0, 1);
+        }
+        f.publish();
+        {
+            let mut it = f.cq.iter();
+            assert_eq!(it.next().map(|c| c.user_data()), Some(105));
+            assert_eq!(it.next().map(|c| c.raw_result()), Some(7));
+            assert_eq!(it.size_hint(), (0, Some(6)));
+        }
+        assert_eq!(f.head(), 5);
+        {
+            // Stop exactly at the end of the array (slot 7 consumed, the wrap not taken yet).
+            let mut it = f.cq.iter();
+            for ud in 107..110 {
+                assert_eq!(it.next().unwrap().user_data(), ud);
+            }
+        }
+        assert_eq!(f.head(), 8);
+        let got: Vec<u64> = f.cq.iter().map(|c| c.user_data()).collect();
+        assert_eq!(got, (110..113).collect::<Vec<_>>());
+        assert_eq!(f.head(), 11);
+        assert_eq!(f.cq.iter().count(), 0);
+    }
+
+    /// CQE32 rings: slots are 32 bytes.
+    #[test]
+    fn iter_cqe32() {
+        let mut f = FakeCq::new(4, IORING_SETUP_CQE32, 2);
+        for ud in 1..5 {
+            f.post(ud, 0, 1);
+        }
+        f.publish();
+        let got: Vec<u64> = f.cq.iter().map(|c| c.user_data()).collect();
+        assert_eq!(got, vec![1, 2, 3, 4]);
+        assert_eq!(f.head(), 6);
+        f.post(9, 0, 1);
+        f.publish();
+        let c = f.cq.pop32().unwrap();
+        assert_eq!((c.user_data(), c.big_cqe()), (9, [9, !9]));
+    }
+
+    /// Mixed rings: skip entries are hidden, 32-byte entries advance two slots, also when a skip
+    /// pads the end of the array and a big entry starts the next lap.
+    #[test]
+    fn iter_mixed_skips_and_big_entries() {
+        let mut f = FakeCq::new(4, IORING_SETUP_CQE_MIXED, 2);
+        f.post(1, 0, 1); // slot 2
+        f.post(0, IORING_CQE_F_SKIP, 1); // slot 3: a big entry cannot straddle the wrap
+        f.post(2, IORING_CQE_F_32, 2); // slots 0-1
+        f.publish();
+        let got: Vec<u64> = f.cq.iter().map(|c| c.user_data()).collect();
+        assert_eq!(got, vec![1, 2]);
+        assert_eq!(f.head(), 6);
+        f.post(3, 0, 1); // slot 2
+        f.post(0, IORING_CQE_F_SKIP, 1); // slot 3
+        f.post(4, IORING_CQE_F_32, 2); // slots 0-1
+        f.publish();
+        {
+            let mut it = f.cq.iter();
+            assert_eq!(it.next().unwrap().user_data(), 3);
+        }
+        assert_eq!(f.head(), 7);
+        {
+            let mut it = f.cq.iter();
+            let big = it.next().unwrap();
+            assert_eq!((big.user_data(), big.flags().contains(crate::CqeFlags::CQE_32)), (4, true));
+        }
+        assert_eq!(f.head(), 10);
+        f.post(5, IORING_CQE_F_32, 2); // slots 2-3
+        f.post(6, 0, 1); // slot 0
+        f.publish();
+        assert_eq!(f.cq.iter().map(|c| c.user_data()).collect::<Vec<_>>(), vec![5, 6]);
+        assert_eq!(f.head(), 13);
+        assert_eq!(f.cq.iter().next(), None);
     }
 }

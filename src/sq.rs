@@ -6,7 +6,7 @@
 //! `io_uring_sq_ready(3)`.
 
 use crate::error::QueueFull;
-use crate::index::SqProducer;
+use crate::index::{SqProducer, SqRun};
 use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, ZERO_SQE};
 use crate::sync::AtomicU32;
 use crate::{Error, Result};
@@ -28,6 +28,12 @@ pub struct SubmissionQueue {
     shift: u32,
     mixed: bool,
     rewind: bool,
+    /// `SQE128` rings only: the counter of the first slot filled by [`SqBatch`] handles since
+    /// the last settle; the slots from there to the tail have second halves still to be zeroed
+    /// (see [`settle`](Self::settle)). The batch handle writes 64 bytes per entry and leaves the
+    /// zeroing to the queue, which keeps its push loop free of a slot-size check and its drop
+    /// trivial.
+    batch_dirty: Option<u32>,
 }
 
 /// Why a 128-byte entry could not be pushed.
@@ -112,6 +118,7 @@ impl SubmissionQueue {
             shift: (flags & IORING_SETUP_SQE128 != 0) as u32,
             mixed: flags & IORING_SETUP_SQE_MIXED != 0,
             rewind: flags & IORING_SETUP_SQ_REWIND != 0,
+            batch_dirty: None,
         }
     }
 
@@ -209,6 +216,7 @@ impl SubmissionQueue {
     /// # Safety
     /// As [`push_raw`](Self::push_raw).
     pub unsafe fn push128_raw(&mut self, sqe: &Sqe128) -> Result<(), PushError128> {
+        self.settle();
         if self.shift == 1 {
             // SAFETY: points into the live SQ ring mapping.
             let khead = unsafe { &*self.khead };
@@ -250,11 +258,51 @@ impl SubmissionQueue {
     /// the next flush or submit, as with `push`.
     #[inline]
     pub fn batch(&mut self) -> SqBatch<'_> {
-        SqBatch { prod: self.prod, khead: self.khead, sqes: self.sqes, shift: self.shift, sq: self }
+        if self.shift == 1 {
+            self.begin_dirty();
+        }
+        SqBatch {
+            run: self.prod.begin_run(),
+            khead: self.khead,
+            sqes: self.sqes.cast(),
+            slot_shift: 6 + self.shift,
+            sq: self,
+        }
+    }
+
+    /// `SQE128`: a batch handle is about to fill slots from the current tail; remember where its
+    /// range starts (the end is the tail at the next [`settle`](Self::settle), since only batch
+    /// handles and 64-byte pushes, which zero their own second half, move the tail in between).
+    #[cold]
+    fn begin_dirty(&mut self) {
+        self.settle();
+        self.batch_dirty = Some(self.prod.tail());
+    }
+
+    /// `SQE128`: zeroes the second half of every slot filled through a batch handle since the
+    /// last settle. Called before anything that could let the kernel read those slots (flush)
+    /// or write a second half of its own (`push128`), or move the tail back (`unpush`).
+    #[inline]
+    fn settle(&mut self) {
+        if self.batch_dirty.is_some() {
+            self.settle_dirty();
+        }
+    }
+
+    #[cold]
+    fn settle_dirty(&mut self) {
+        if let Some(from) = self.batch_dirty.take() {
+            let to = self.prod.tail();
+            // SAFETY: `from..to` are slots reserved since `begin_dirty` and not yet flushed (every
+            // flush settles first), in an SQE array of 128-byte slots (`batch_dirty` is only set
+            // on `SQE128` rings).
+            unsafe { zero_upper_halves(self.sqes.cast(), from, to, self.prod.entries() - 1) };
+        }
     }
 
     /// Drops the last `n` pushed, unflushed entries (crate-internal: a partly encoded chain).
     pub(crate) fn unpush(&mut self, n: u32) {
+        self.settle();
         self.prod.unreserve(n);
     }
 
@@ -317,6 +365,7 @@ impl SubmissionQueue {
     /// `0..n` is returned and the next push starts at slot 0 again.
     #[inline]
     pub fn flush(&mut self) -> u32 {
+        self.settle();
         if self.rewind {
             return self.prod.unpublished();
         }
@@ -354,13 +403,20 @@ impl SubmissionQueue {
 unsafe impl Send for SubmissionQueue {}
 
 /// Pushes entries with the queue's state held locally; see [`SubmissionQueue::batch`].
+///
+/// The slot size is fixed when the handle is created: a push computes the slot's byte offset
+/// with one shift and writes the 64-byte entry. On an `IORING_SETUP_SQE128` ring the second
+/// halves of the slots it filled are zeroed by the queue before they can reach the kernel (at
+/// the next flush), which keeps the push loop free of a slot-size check.
 #[derive(Debug)]
 pub struct SqBatch<'a> {
     sq: &'a mut SubmissionQueue,
-    prod: SqProducer,
+    run: SqRun,
     khead: *const AtomicU32,
-    sqes: *mut io_uring_sqe,
-    shift: u32,
+    /// The SQE array, as bytes.
+    sqes: *mut u8,
+    /// log2 of the slot size in bytes: 6, or 7 on `SQE128` rings.
+    slot_shift: u32,
 }
 
 impl SqBatch<'_> {
@@ -379,17 +435,13 @@ impl SqBatch<'_> {
     pub unsafe fn push_raw(&mut self, sqe: &Sqe) -> Result<(), QueueFull> {
         // SAFETY: points into the live SQ ring mapping, owned by the borrowed queue's ring.
         let khead = unsafe { &*self.khead };
-        let Some(index) = self.prod.reserve(khead) else {
+        let Some(index) = self.run.reserve(khead) else {
             return Err(QueueFull);
         };
-        // SAFETY: a reserved slot inside the SQE array (see `SubmissionQueue::push_raw`).
-        unsafe {
-            let dst = self.sqes.add((index << self.shift) as usize);
-            dst.write(sqe.0);
-            if self.shift == 1 {
-                dst.add(1).write(ZERO_SQE);
-            }
-        }
+        // SAFETY: a reserved slot inside the SQE array (`index` is masked to the ring and a slot
+        // is `1 << slot_shift` bytes); the kernel will not read it before the tail is published.
+        // The second half of a 128-byte slot is zeroed by the queue before the next flush.
+        unsafe { (self.sqes.add((index as usize) << self.slot_shift) as *mut io_uring_sqe).write(sqe.0) };
         Ok(())
     }
 
@@ -397,13 +449,194 @@ impl SqBatch<'_> {
     #[inline]
     pub fn space_left(&self) -> u32 {
         // SAFETY: as in `push_raw`.
-        self.prod.space_left(unsafe { &*self.khead })
+        self.run.space_left(unsafe { &*self.khead })
+    }
+}
+
+/// Zeroes the second 64 bytes of the 128-byte slots `start..tail` (counters, masked with
+/// `mask`) of the SQE array `sqes`.
+///
+/// # Safety
+/// The slots must be reserved by the caller and not yet shown to the kernel, on an `SQE128`
+/// ring (128-byte slots).
+#[cold]
+#[inline(never)]
+unsafe fn zero_upper_halves(sqes: *mut u8, start: u32, tail: u32, mask: u32) {
+    let mut t = start;
+    while t != tail {
+        // SAFETY: a reserved 128-byte slot (caller's contract), masked to the ring.
+        unsafe { (sqes.add(((t & mask) as usize) << 7) as *mut io_uring_sqe).add(1).write(ZERO_SQE) };
+        t = t.wrapping_add(1);
     }
 }
 
 impl Drop for SqBatch<'_> {
+    // Kept trivial (two stores) so it inlines everywhere, unwinding paths included: an
+    // out-of-line drop would take the handle's address and force its state out of registers on
+    // every push.
     #[inline]
     fn drop(&mut self) {
-        self.sq.prod = self.prod;
+        self.sq.prod.end_run(&self.run);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::op;
+
+    /// A submission queue over plain memory laid out like the kernel's mapping, and a view of
+    /// it for checking what the kernel would read.
+    struct FakeSq {
+        ring: Vec<AtomicU32>,
+        sqes: Vec<[u64; 16]>,
+        sq: SubmissionQueue,
+    }
+
+    const HEAD: usize = 0;
+    const TAIL: usize = 1;
+
+    impl FakeSq {
+        fn new(entries: u32, flags: u32) -> Self {
+            let ring: Vec<AtomicU32> = (0..16 + entries).map(|_| AtomicU32::new(0)).collect();
+            // Stale bytes everywhere: what earlier 128-byte entries may have left in the slots.
+            let mut sqes = vec![[0xaaaa_aaaa_aaaa_aaaa_u64; 16]; entries as usize];
+            let mut p = io_uring_params { sq_entries: entries, cq_entries: entries * 2, flags, ..Default::default() };
+            p.sq_off = io_sqring_offsets {
+                head: 0,
+                tail: 4,
+                ring_mask: 8,
+                ring_entries: 12,
+                flags: 16,
+                dropped: 20,
+                array: 64,
+                ..Default::default()
+            };
+            // SAFETY: `ring` holds the counters and the index array at those offsets, `sqes`
+            // holds `entries` 128-byte slots; both outlive the queue (fields of the same value,
+            // heap memory that does not move).
+            let sq = unsafe { SubmissionQueue::new(ring.as_ptr() as *mut u8, sqes.as_mut_ptr().cast(), &p) };
+            FakeSq { ring, sqes, sq }
+        }
+        /// The first and second 64 bytes of the `i`th 64-byte unit of the SQE array.
+        fn unit(&self, i: usize) -> [u64; 8] {
+            assert!(i < self.sqes.len() * 2);
+            // SAFETY: in bounds (checked); read through the same pointer the queue writes with.
+            unsafe { (self.sqes.as_ptr() as *const [u64; 8]).add(i).read() }
+        }
+        fn tail(&self) -> u32 {
+            self.ring[TAIL].load(core::sync::atomic::Ordering::Acquire)
+        }
+        fn consume_to(&self, head: u32) {
+            self.ring[HEAD].store(head, core::sync::atomic::Ordering::Release);
+        }
+    }
+
+    fn words(sqe: &Sqe) -> [u64; 8] {
+        // SAFETY: an `Sqe` is 64 plain bytes.
+        unsafe { core::mem::transmute::<io_uring_sqe, [u64; 8]>(sqe.0) }
+    }
+
+    const STALE: [u64; 8] = [0xaaaa_aaaa_aaaa_aaaa; 8];
+
+    /// On an SQE128 ring the batch handle writes 64 bytes per entry; the second halves of its
+    /// slots are zero by the time the kernel can see them, while the extension of a 128-byte
+    /// entry pushed around them is kept.
+    #[test]
+    fn sqe128_batch_zeroes_second_halves() {
+        let mut f = FakeSq::new(4, IORING_SETUP_SQE128);
+        let ext = |b: u8| Sqe128::from_parts(op::Nop::new().build().into_sqe(), [b; 64]);
+        // SAFETY: NOPs point at no memory.
+        unsafe { f.sq.push128_raw(&ext(0x11).user_data(100)) }.unwrap();
+        {
+            let mut b = f.sq.batch();
+            b.push(&op::Nop::new().build().user_data(1)).unwrap();
+            b.push(&op::Nop::new().build().user_data(2)).unwrap();
+            // Nothing is shown to the kernel while the handle lives.
+        }
+        assert_eq!(f.tail(), 0);
+        // A 128-byte push after the batch keeps its own extension.
+        // SAFETY: as above.
+        unsafe { f.sq.push128_raw(&ext(0x22).user_data(101)) }.unwrap();
+        assert_eq!(f.sq.flush(), 4);
+        assert_eq!(f.tail(), 4);
+        assert_eq!(f.unit(1), [0x1111_1111_1111_1111; 8]);
+        for (slot, ud) in [(1, 1), (2, 2)] {
+            assert_eq!(f.unit(slot * 2), words(op::Nop::new().build().user_data(ud).sqe()));
+            assert_eq!(f.unit(slot * 2 + 1), [0; 8], "slot {slot}: stale second half");
+        }
+        assert_eq!(f.unit(7), [0x2222_2222_2222_2222; 8]);
+
+        // The kernel consumed everything; a batch across the wrap, then a 64-byte push.
+        f.consume_to(4);
+        {
+            let mut b = f.sq.batch();
+            for ud in 10..13 {
+                b.push(&op::Nop::new().build().user_data(ud)).unwrap();
+            }
+        }
+        f.sq.push(&op::Nop::new().build().user_data(13)).unwrap();
+        assert_eq!(f.sq.flush(), 4);
+        for slot in 0..4 {
+            assert_eq!(f.unit(slot * 2), words(op::Nop::new().build().user_data(10 + slot as u64).sqe()));
+            assert_eq!(f.unit(slot * 2 + 1), [0; 8], "slot {slot}: stale second half");
+        }
+    }
+
+    /// Two batch handles in a row, a handle that pushes nothing, and `unpush` after a batch.
+    #[test]
+    fn sqe128_batches_back_to_back_and_unpush() {
+        let mut f = FakeSq::new(8, IORING_SETUP_SQE128);
+        f.sq.batch().push(&op::Nop::new().build().user_data(1)).unwrap();
+        drop(f.sq.batch());
+        f.sq.batch().push(&op::Nop::new().build().user_data(2)).unwrap();
+        {
+            let mut b = f.sq.batch();
+            b.push(&op::Nop::new().build().user_data(3)).unwrap();
+            b.push(&op::Nop::new().build().user_data(4)).unwrap();
+        }
+        f.sq.unpush(1);
+        assert_eq!(f.sq.flush(), 3);
+        for slot in 0..3 {
+            assert_eq!(f.unit(slot * 2 + 1), [0; 8], "slot {slot}: stale second half");
+        }
+        // The dropped entry's slot is not published and is overwritten by the next push.
+        assert_eq!(f.unit(7), [0; 8]);
+        assert_eq!(f.unit(8), STALE);
+    }
+
+    /// On a 64-byte ring the handle fills consecutive 64-byte slots and touches nothing else;
+    /// it stops at a full ring and picks up slots the kernel frees while it is open.
+    #[test]
+    fn batch_fills_64_byte_slots_and_refreshes_head() {
+        let mut f = FakeSq::new(4, 0);
+        {
+            let mut b = f.sq.batch();
+            for ud in 0..4 {
+                b.push(&op::Nop::new().build().user_data(ud)).unwrap();
+            }
+            assert_eq!(b.space_left(), 0);
+            assert!(b.push(&op::Nop::new().build()).is_err());
+        }
+        assert_eq!(f.sq.flush(), 4);
+        for slot in 0..4 {
+            assert_eq!(f.unit(slot), words(op::Nop::new().build().user_data(slot as u64).sqe()));
+        }
+        for unit in 4..8 {
+            assert_eq!(f.unit(unit), STALE);
+        }
+        let mut b = f.sq.batch();
+        assert!(b.push(&op::Nop::new().build()).is_err());
+        f.ring[HEAD].store(3, core::sync::atomic::Ordering::Release);
+        assert_eq!(b.space_left(), 3);
+        for ud in 4..7 {
+            b.push(&op::Nop::new().build().user_data(ud)).unwrap();
+        }
+        assert!(b.push(&op::Nop::new().build()).is_err());
+        drop(b);
+        assert_eq!(f.sq.unflushed(), 3);
+        assert_eq!(f.sq.flush(), 4);
+        assert_eq!(f.tail(), 7);
+        assert_eq!(f.unit(2), words(op::Nop::new().build().user_data(6).sqe()));
     }
 }

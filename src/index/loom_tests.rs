@@ -91,6 +91,71 @@ fn sq_publish_consume_wraps() {
     }
 }
 
+/// SQ through runs (the batch handle's producer state, [`SqRun`]): the application reserves up
+/// to two slots per run, which re-reads the kernel's head only when the ring looks full against
+/// the head cached at the start of the run, hands the state back and publishes; the simulated
+/// kernel consumes as above. Covers the cached limit going stale while the kernel frees slots,
+/// the full ring inside a run, and the counters' wraparound.
+#[test]
+fn sq_run_publish_consume_wraps() {
+    loom::model(|| {
+        const TOTAL: u64 = 4;
+        let start = u32::MAX - 1;
+        let shared = Arc::new(Shared::<2>::new(start));
+
+        let kernel = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let mut head = start;
+                let mut seen = 0u64;
+                while seen < TOTAL {
+                    let tail = shared.tail.load(Ordering::Acquire);
+                    if tail == head {
+                        thread::yield_now();
+                        continue;
+                    }
+                    while head != tail {
+                        let v = shared.read(head & 1);
+                        assert_eq!(v, seen + 1, "kernel saw a stale or torn SQE");
+                        seen += 1;
+                        head = head.wrapping_add(1);
+                        shared.head.store(head, Ordering::Release);
+                    }
+                }
+            })
+        };
+
+        let mut sq = SqProducer::new(start, 2);
+        let mut next = 1u64;
+        while next <= TOTAL {
+            let mut run = sq.begin_run();
+            let mut full = false;
+            for _ in 0..2 {
+                if next > TOTAL {
+                    break;
+                }
+                match run.reserve(&shared.head) {
+                    Some(slot) => {
+                        shared.write(slot, next);
+                        next += 1;
+                    }
+                    None => {
+                        full = true;
+                        break;
+                    }
+                }
+            }
+            sq.end_run(&run);
+            sq.publish(&shared.tail, &shared.head);
+            if full {
+                thread::yield_now();
+            }
+        }
+        kernel.join().unwrap();
+        assert_eq!(sq.used(&shared.head), 0);
+    });
+}
+
 /// SQ with 128-byte entries on a mixed ring (4 slots): a two-slot reservation at the last slot
 /// takes a pad slot first; the kernel consumes pad (1 slot) and big entries (2 slots, marked by
 /// their payload) and never sees a big entry split across the wrap.
@@ -212,6 +277,56 @@ fn cq_post_reap_wraps() {
             kernel.join().unwrap();
         });
     }
+}
+
+/// CQ reaped the way the completion iterator does it: the tail is read once, the ready slots
+/// are walked as the (at most two) contiguous runs `ready_runs` gives, and released with one
+/// store. Across the ring's end and the counters' wraparound.
+#[test]
+fn cq_runs_reap_wraps() {
+    loom::model(|| {
+        const TOTAL: u64 = 5;
+        let start = u32::MAX - 1;
+        let shared = Arc::new(Shared::<2>::new(start));
+
+        let kernel = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let mut tail = start;
+                let mut v = 1u64;
+                while v <= TOTAL {
+                    let head = shared.head.load(Ordering::Acquire);
+                    if tail.wrapping_sub(head) == 2 {
+                        thread::yield_now();
+                        continue;
+                    }
+                    shared.write(tail & 1, v);
+                    v += 1;
+                    tail = tail.wrapping_add(1);
+                    shared.tail.store(tail, Ordering::Release);
+                }
+            })
+        };
+
+        let mut cq = CqConsumer::new(start, 2);
+        let mut expect = 1u64;
+        while expect <= TOTAL {
+            let ready = cq.ready(&shared.tail);
+            if ready == 0 {
+                thread::yield_now();
+                continue;
+            }
+            let (first_slot, first, second) = cq.ready_runs(ready);
+            assert_eq!(first + second, ready);
+            for slot in (first_slot..first_slot + first).chain(0..second) {
+                assert_eq!(shared.read(slot), expect, "application saw a stale or torn CQE");
+                expect += 1;
+            }
+            cq.consume(ready);
+            cq.release(&shared.head);
+        }
+        kernel.join().unwrap();
+    });
 }
 
 /// CQ with mixed 16/32-byte entries (4 slots): a 32-byte completion that would straddle the wrap

@@ -155,6 +155,65 @@ impl SqProducer {
     pub(crate) fn entries(&self) -> u32 {
         self.entries
     }
+
+    /// The local tail (the counter of the next slot to reserve).
+    #[inline]
+    pub(crate) fn tail(&self) -> u32 {
+        self.tail
+    }
+
+    /// The state for a run of reservations ([`SqRun`]), started at the current local tail.
+    #[inline]
+    pub(crate) fn begin_run(&self) -> SqRun {
+        debug_assert!(self.tail.wrapping_sub(self.head) <= self.entries);
+        SqRun { tail: self.tail, limit: self.head.wrapping_add(self.entries), mask: self.mask, entries: self.entries }
+    }
+
+    /// Takes back the state of a run started with [`begin_run`](Self::begin_run): its tail and
+    /// the kernel head it last read.
+    #[inline]
+    pub(crate) fn end_run(&mut self, run: &SqRun) {
+        self.tail = run.tail;
+        self.head = run.limit.wrapping_sub(self.entries);
+    }
+}
+
+/// Producer state for a run of single-slot reservations (the SQ batch handle): the cached
+/// kernel head is kept as `limit = head + entries`, the tail at which the ring looks full, so a
+/// reservation is one equality test until the ring looks full.
+///
+/// Invariant (inherited from [`SqProducer`]): `tail - (limit - entries)` is at most `entries`
+/// in wrapping arithmetic, so `tail == limit` exactly when the ring looks full.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqRun {
+    tail: u32,
+    limit: u32,
+    mask: u32,
+    entries: u32,
+}
+
+impl SqRun {
+    /// Reserves one slot and returns its index, or `None` when the ring is full.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, khead: &AtomicU32) -> Option<u32> {
+        if self.tail == self.limit {
+            // Looks full against the cached head: refresh it (acquire: the kernel is done with
+            // the slots it moved past).
+            self.limit = khead.load(Ordering::Acquire).wrapping_add(self.entries);
+            if self.tail == self.limit {
+                return None;
+            }
+        }
+        let index = self.tail & self.mask;
+        self.tail = self.tail.wrapping_add(1);
+        Some(index)
+    }
+
+    /// Free slots, as seen from `khead`.
+    #[inline]
+    pub(crate) fn space_left(&self, khead: &AtomicU32) -> u32 {
+        self.entries - self.tail.wrapping_sub(khead.load(Ordering::Acquire))
+    }
 }
 
 /// Consumer state of the completion queue (the kernel posts, the application reaps).
@@ -206,10 +265,14 @@ impl CqConsumer {
         self.head.wrapping_add(n) & self.mask
     }
 
-    /// The local head (next unread slot counter).
+    /// The `ready` slots from the local head as at most two contiguous runs of the slot array:
+    /// `(start, first, second)` means slots `start..start + first`, then (past the wrap)
+    /// `0..second`.
     #[inline]
-    pub(crate) fn head(&self) -> u32 {
-        self.head
+    pub(crate) fn ready_runs(&self, ready: u32) -> (u32, u32, u32) {
+        let start = self.head & self.mask;
+        let first = ready.min(self.entries - start);
+        (start, first, ready - first)
     }
 
     /// Marks `n` slots read without telling the kernel yet.

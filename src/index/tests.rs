@@ -49,6 +49,68 @@ fn sq_rewind() {
 }
 
 #[test]
+fn sq_run_full_refresh_and_wrap() {
+    let head = AtomicU32::new(u32::MAX - 1);
+    let tail = AtomicU32::new(u32::MAX - 1);
+    let mut sq = SqProducer::new(u32::MAX - 1, 4);
+    let mut run = sq.begin_run();
+    let idx: Vec<u32> = (0..4).map(|_| run.reserve(&head).unwrap()).collect();
+    assert_eq!(idx, vec![2, 3, 0, 1]);
+    assert_eq!(run.reserve(&head), None);
+    assert_eq!(run.space_left(&head), 0);
+    // The kernel frees two slots while the run is open: the next reservation sees them.
+    head.store(0, Ordering::Relaxed);
+    assert_eq!(run.space_left(&head), 2);
+    assert_eq!(run.reserve(&head), Some(2));
+    sq.end_run(&run);
+    assert_eq!(sq.unpublished(), 5);
+    assert_eq!(sq.space_left(&head), 1);
+    assert_eq!(sq.publish(&tail, &head), 3);
+    assert_eq!(tail.load(Ordering::Relaxed), 3);
+    // The refreshed head was handed back: a new run has room for the one free slot only.
+    let mut run = sq.begin_run();
+    assert_eq!(run.reserve(&head), Some(3));
+    assert_eq!(run.reserve(&head), None);
+    sq.end_run(&run);
+    assert_eq!(sq.reserve(&head), None);
+    assert_eq!(sq.tail(), 4);
+}
+
+#[test]
+fn sq_run_after_rewind() {
+    let head = AtomicU32::new(0);
+    let mut sq = SqProducer::new(0, 4);
+    let mut run = sq.begin_run();
+    for i in 0..4 {
+        assert_eq!(run.reserve(&head), Some(i));
+    }
+    assert_eq!(run.reserve(&head), None);
+    sq.end_run(&run);
+    assert_eq!(sq.rewind_take(), 4);
+    let mut run = sq.begin_run();
+    assert_eq!(run.reserve(&head), Some(0));
+    sq.end_run(&run);
+    sq.rewind_keep(3);
+    let mut run = sq.begin_run();
+    assert_eq!(run.reserve(&head), Some(3));
+    assert_eq!(run.reserve(&head), None);
+}
+
+#[test]
+fn cq_ready_runs() {
+    let mut cq = CqConsumer::new(u32::MAX - 1, 8); // slot 6
+    assert_eq!(cq.ready_runs(0), (6, 0, 0));
+    assert_eq!(cq.ready_runs(2), (6, 2, 0));
+    assert_eq!(cq.ready_runs(5), (6, 2, 3));
+    assert_eq!(cq.ready_runs(8), (6, 2, 6));
+    cq.consume(2); // slot 0, counter wrapped
+    assert_eq!(cq.ready_runs(8), (0, 8, 0));
+    cq.consume(3);
+    assert_eq!(cq.ready_runs(4), (3, 4, 0));
+    assert_eq!(cq.ready_runs(7), (3, 5, 2));
+}
+
+#[test]
 fn cq_batch_release() {
     let head = AtomicU32::new(u32::MAX);
     let tail = AtomicU32::new(u32::MAX);
