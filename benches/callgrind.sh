@@ -14,7 +14,7 @@ count() { # crate rounds -> total instructions
 }
 lo=1000
 hi=11000
-for crate in uring owned io-uring; do
+for crate in uring owned owned-single io-uring; do
     a=$(count "$crate" $lo)
     b=$(count "$crate" $hi)
     ops=$(( (hi - lo) * batch ))

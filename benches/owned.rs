@@ -32,6 +32,20 @@ fn benches(c: &mut Criterion) {
     let mut ow = OwnedRing::new(64).unwrap();
     g.bench_function("owned", |b| {
         b.iter(|| {
+            {
+                let mut sq = ow.batch();
+                for _ in 0..BATCH {
+                    sq.push(owned::Nop).unwrap();
+                }
+            }
+            ow.submit_and_wait(BATCH).unwrap();
+            ow.for_each_completion(|c| {
+                black_box(c.into_op::<owned::Nop>().unwrap());
+            });
+        })
+    });
+    g.bench_function("owned_single", |b| {
+        b.iter(|| {
             for _ in 0..BATCH {
                 ow.push(owned::Nop).unwrap();
             }
@@ -65,14 +79,17 @@ fn benches(c: &mut Criterion) {
     let mut pool = BufPool::new(BATCH as usize, 4096);
     g.bench_function("owned", |b| {
         b.iter(|| {
-            for _ in 0..BATCH {
-                ow.push(owned::Read::new(Target::raw(fd), pool.get(), 0)).unwrap();
+            {
+                let mut sq = ow.batch();
+                for _ in 0..BATCH {
+                    sq.push(owned::Read::new(Target::raw(fd), pool.get(), 0)).unwrap();
+                }
             }
             ow.submit_and_wait(BATCH).unwrap();
-            while let Some(c) = ow.next() {
+            ow.for_each_completion(|c| {
                 black_box(c.result().unwrap());
                 pool.put(c.into_op::<owned::Read>().unwrap().buf);
-            }
+            });
         })
     });
     g.finish();

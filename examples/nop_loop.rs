@@ -1,5 +1,5 @@
 //! NOP round trips in batches, for instruction counting (`benches/callgrind.sh`):
-//! `nop_loop <uring|owned|io-uring> <rounds> [batch]`.
+//! `nop_loop <uring|owned|owned-single|io-uring> <rounds> [batch]`.
 
 use std::hint::black_box;
 
@@ -25,6 +25,21 @@ fn main() {
             }
         }
         "owned" => {
+            let mut ring = uring::owned::OwnedRing::new(256).expect("ring");
+            for _ in 0..rounds {
+                {
+                    let mut sq = ring.batch();
+                    for _ in 0..batch {
+                        sq.push(uring::owned::Nop).expect("push");
+                    }
+                }
+                ring.submit_and_wait(batch).expect("submit");
+                ring.for_each_completion(|c| {
+                    black_box(c.into_op::<uring::owned::Nop>().is_ok());
+                });
+            }
+        }
+        "owned-single" => {
             let mut ring = uring::owned::OwnedRing::new(256).expect("ring");
             for _ in 0..rounds {
                 for _ in 0..batch {
@@ -54,7 +69,7 @@ fn main() {
             }
         }
         other => {
-            eprintln!("unknown crate {other}: use uring or io-uring");
+            eprintln!("unknown variant {other}: use uring, owned, owned-single or io-uring");
             std::process::exit(2);
         }
     }

@@ -178,6 +178,28 @@ impl SubmissionQueue {
         Ok(())
     }
 
+    /// Reserves the next slot for an entry written in place (crate-internal: the owned layer
+    /// encodes into it); on an `SQE128` ring its second half is zeroed.
+    #[inline]
+    pub(crate) fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe> {
+        // SAFETY: points into the live ring (constructor contract).
+        let khead = unsafe { &*self.khead };
+        let index = self.prod.reserve(khead)?;
+        let dst = self.slot(index);
+        if self.shift == 1 {
+            // SAFETY: a reserved 128-byte slot; the kernel reads it only after the tail is
+            // published.
+            unsafe { dst.add(1).write(ZERO_SQE) };
+        }
+        Some(dst)
+    }
+
+    /// Gives back the slot [`reserve_slot`](Self::reserve_slot) returned last (crate-internal).
+    #[inline]
+    pub(crate) fn unreserve_last(&mut self) {
+        self.prod.unreserve(1);
+    }
+
     /// Copies several entries, all or none.
     ///
     /// # Safety
@@ -443,6 +465,23 @@ impl SqBatch<'_> {
         // The second half of a 128-byte slot is zeroed by the queue before the next flush.
         unsafe { (self.sqes.add((index as usize) << self.slot_shift) as *mut io_uring_sqe).write(sqe.0) };
         Ok(())
+    }
+
+    /// Reserves the next slot for an entry written in place (crate-internal, as
+    /// [`SubmissionQueue::reserve_slot`]; an `SQE128` second half is zeroed before the flush).
+    #[inline]
+    pub(crate) fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe> {
+        // SAFETY: as in `push_raw`.
+        let khead = unsafe { &*self.khead };
+        let index = self.run.reserve(khead)?;
+        // SAFETY: as in `push_raw`: a reserved slot inside the SQE array.
+        Some(unsafe { self.sqes.add((index as usize) << self.slot_shift) } as *mut io_uring_sqe)
+    }
+
+    /// Gives back the slot [`reserve_slot`](Self::reserve_slot) returned last (crate-internal).
+    #[inline]
+    pub(crate) fn unreserve_last(&mut self) {
+        self.run.unreserve_last();
     }
 
     /// Free slots.

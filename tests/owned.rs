@@ -112,10 +112,76 @@ fn chain_with_skip_success() {
     assert_eq!(c.id(), Some(ids[1]), "the skipped link posts nothing on success");
     assert_eq!(c.result(), Ok(7));
     let r: Read = c.into_op().unwrap();
-    assert_eq!(ring.in_flight(), 0, "the skipped link's slot came back with the chain's end");
     assert_eq!(&r.buf, b"chained");
+    assert_eq!(ring.in_flight(), 1, "the skipped link is handed back next");
+    let c = ring.next().expect("the skipped link comes back after the chain's end");
+    assert_eq!(c.id(), Some(ids[0]));
+    assert_eq!(c.result(), Ok(0));
+    let w: Write = c.into_op().unwrap();
+    assert_eq!(&w.buf, b"chained");
+    assert_eq!(ring.in_flight(), 0);
     assert!(ring.next().is_none());
     std::fs::remove_file(&path).unwrap();
+}
+
+/// A skipped link that fails posts the chain's only completion: the links before it come back
+/// with 0, the links after it (cancelled by the kernel without completions) with ECANCELED, and
+/// their slots are free for reuse.
+#[test]
+fn failed_skip_link_hands_back_the_whole_chain() {
+    let path = std::env::temp_dir().join(format!("uring-owned-chain-fail-{}", std::process::id()));
+    let f = std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
+    let mut ring = OwnedRing::new(8).unwrap();
+    let chain = vec![
+        OwnedOp::Write(Write::new(&f, b"ok".to_vec(), 0)),
+        // Not an open file: fails with EBADF.
+        OwnedOp::Read(Read::new(uring::op::Target::raw(9999), vec![0; 4], 0)),
+        OwnedOp::Write(Write::new(&f, b"never".to_vec(), 0)),
+        OwnedOp::Nop(uring::owned::Nop),
+    ];
+    let ids = ring.push_chain(chain, true).unwrap();
+    let c = ring.wait().unwrap();
+    assert_eq!(c.id(), Some(ids[1]));
+    assert_eq!(c.result(), Err(uring::Errno::BADF));
+    let _: Read = c.into_op().unwrap();
+    let c = ring.next().unwrap();
+    assert_eq!((c.id(), c.result()), (Some(ids[0]), Ok(0)), "the link before the failure succeeded");
+    assert_eq!(c.into_op::<Write>().unwrap().buf, b"ok");
+    let c = ring.next().unwrap();
+    assert_eq!((c.id(), c.result()), (Some(ids[2]), Err(uring::Errno::CANCELED)));
+    assert_eq!(c.into_op::<Write>().unwrap().buf, b"never");
+    let c = ring.next().unwrap();
+    assert_eq!((c.id(), c.result()), (Some(ids[3]), Err(uring::Errno::CANCELED)));
+    drop(c);
+    assert_eq!(ring.in_flight(), 0);
+    assert!(ring.next().is_none());
+    // The kernel posts nothing more for the chain; the freed slots serve new operations.
+    for _ in 0..4 {
+        ring.push(uring::owned::Nop).unwrap();
+    }
+    ring.submit_and_wait(4).unwrap();
+    let mut n = 0;
+    while let Some(c) = ring.next() {
+        assert_eq!(c.result(), Ok(0));
+        assert!(c.into_op::<uring::owned::Nop>().is_ok());
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    assert_eq!(std::fs::read(&path).unwrap(), b"ok");
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// A linked timeout cannot be part of a chain that skips success completions.
+#[test]
+fn skip_chain_refuses_linked_timeouts() {
+    let mut ring = OwnedRing::new(4).unwrap();
+    let chain = vec![
+        OwnedOp::Nop(uring::owned::Nop),
+        OwnedOp::LinkTimeout(uring::owned::LinkTimeout::new(Duration::from_secs(1))),
+    ];
+    let r = ring.push_chain(chain, true).unwrap_err();
+    assert_eq!(r.op.len(), 2);
+    assert_eq!(ring.in_flight(), 0);
 }
 
 /// Owned and raw entries share the ring; a lone skip-success owned op is refused.
@@ -148,6 +214,151 @@ fn raw_and_owned_side_by_side() {
 /// One or more tests per operation family of the owned layer. Each moves its operations into
 /// the ring and keeps no handle to their memory, then checks that the kernel's writes landed in
 /// the memory that comes back with the final completion.
+/// The batch handle and `for_each_completion`: reads pushed in one batch come back with their
+/// buffers filled, the in-flight count follows, and the freed slots serve the next batch.
+#[test]
+fn batch_push_and_for_each_completion() {
+    let path = std::env::temp_dir().join(format!("uring-owned-batch-{}", std::process::id()));
+    std::fs::write(&path, (0..64u8).collect::<Vec<_>>()).unwrap();
+    let f = std::fs::File::open(&path).unwrap();
+    let mut ring = OwnedRing::new(16).unwrap();
+    for round in 0..3 {
+        {
+            let mut sq = ring.batch();
+            for i in 0..8u64 {
+                sq.push(Read::new(&f, vec![0; 8], i * 8)).unwrap();
+            }
+        }
+        assert_eq!(ring.in_flight(), 8, "round {round}");
+        ring.submit_and_wait(8).unwrap();
+        let mut seen = Vec::new();
+        let n = ring.for_each_completion(|c| {
+            assert_eq!(c.result(), Ok(8));
+            assert!(!c.more());
+            let r: Read = c.into_op().unwrap();
+            seen.push(r.buf[0]);
+            assert_eq!(r.buf, (r.buf[0]..r.buf[0] + 8).collect::<Vec<_>>());
+        });
+        assert_eq!(n, 8);
+        seen.sort();
+        assert_eq!(seen, vec![0, 8, 16, 24, 32, 40, 48, 56]);
+        assert_eq!(ring.in_flight(), 0);
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// A batch handle stops at a full SQ and hands the operation back; what it pushed stays.
+#[test]
+fn batch_push_on_a_full_queue_hands_the_operation_back() {
+    let mut ring = OwnedRing::new(4).unwrap();
+    {
+        let mut sq = ring.batch();
+        for _ in 0..4 {
+            sq.push(Timeout::new(Duration::from_millis(1))).unwrap();
+        }
+        let r = sq.push(Timeout::new(Duration::from_secs(7))).unwrap_err();
+        assert!(matches!(r.error, uring::Error::SubmissionQueueFull), "{:?}", r.error);
+        assert_eq!(r.op.ts.as_raw().tv_sec, 7);
+        let r = sq.push_with(uring::owned::Nop, uring::sqe::SqeFlags::CQE_SKIP_SUCCESS).unwrap_err();
+        assert!(matches!(r.error, uring::Error::InvalidArgument { .. }));
+    }
+    assert_eq!(ring.in_flight(), 4);
+    let mut back = 0;
+    while back < 4 {
+        ring.submit_and_wait(1).unwrap();
+        back += ring.for_each_completion(|c| {
+            assert_eq!(c.result(), Err(uring::Errno::TIME));
+            assert!(c.into_op::<Timeout>().is_ok());
+        });
+    }
+    assert_eq!(ring.in_flight(), 0);
+}
+
+/// Raw entries, cancel requests (internal, never surfaced), a skip-success chain and operations
+/// not taken back, through both `completions()` and `for_each_completion`.
+#[test]
+fn completion_handles_sort_raw_internal_and_chain_entries() {
+    let path = std::env::temp_dir().join(format!("uring-owned-handles-{}", std::process::id()));
+    let f = std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
+    for use_for_each in [false, true] {
+        let mut ring = OwnedRing::new(16).unwrap();
+        ring.push_safe(&uring::op::Nop::new().build().user_data(77)).unwrap();
+        let t = ring.push(Timeout::new(Duration::from_secs(30))).unwrap();
+        ring.submit().unwrap();
+        ring.cancel(t).unwrap();
+        let chain =
+            vec![OwnedOp::Write(Write::new(&f, b"ab".to_vec(), 0)), OwnedOp::Read(Read::new(&f, vec![0; 2], 0))];
+        let ids = ring.push_chain(chain, true).unwrap();
+        // Dropped without being taken: its memory goes with the completion.
+        ring.push(Write::new(&f, b"x".to_vec(), 8)).unwrap();
+        let mut got: Vec<(Option<uring::owned::OpId>, i32, Option<&'static str>)> = Vec::new();
+        while got.len() < 5 {
+            ring.submit_and_wait(1).unwrap();
+            let mut take = |c: uring::owned::Completion<'_>| {
+                let kind = match c.op() {
+                    Some(OwnedOp::Read(_)) => Some("read"),
+                    Some(OwnedOp::Write(_)) => Some("write"),
+                    Some(OwnedOp::Timeout(_)) => Some("timeout"),
+                    _ => None,
+                };
+                got.push((c.id(), c.cqe().raw_result(), kind));
+            };
+            if use_for_each {
+                ring.for_each_completion(&mut take);
+            } else {
+                let mut done = ring.completions();
+                while let Some(c) = done.next() {
+                    take(c);
+                }
+            }
+        }
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert!(got.contains(&(None, 0, None)), "the raw NOP: {got:?}");
+        assert!(got.contains(&(Some(t), -libc::ECANCELED, Some("timeout"))), "{got:?}");
+        let r = got.iter().position(|g| g.0 == Some(ids[1])).unwrap();
+        assert_eq!(got[r], (Some(ids[1]), 2, Some("read")));
+        assert_eq!(got[r + 1], (Some(ids[0]), 0, Some("write")), "the skipped link follows the chain's end");
+        assert_eq!(ring.in_flight(), 0, "{got:?}");
+        assert!(ring.next().is_none());
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// Leaking a batch handle or a completion handle with `mem::forget` loses entries or slots,
+/// never hands out a slot still in use (so nothing is freed under the kernel).
+#[test]
+fn forgotten_handles_leak_but_stay_sound() {
+    let mut ring = OwnedRing::new(8).unwrap();
+    let mut sq = ring.batch();
+    let a = sq.push(uring::owned::Nop).unwrap();
+    let b = sq.push(uring::owned::Nop).unwrap();
+    std::mem::forget(sq);
+    // The table knows both slots are taken even though the handle never ran its drop.
+    assert_eq!(ring.in_flight(), 2);
+    let c = ring.push(uring::owned::Nop).unwrap();
+    assert_ne!(c, a);
+    assert_ne!(c, b);
+    let d = ring.push(uring::owned::Nop).unwrap();
+    ring.submit_and_wait(2).unwrap();
+    let mut done = ring.completions();
+    let first = done.next().unwrap();
+    let first_id = first.id().unwrap();
+    assert!(first.into_op::<uring::owned::Nop>().is_ok());
+    std::mem::forget(done);
+    // The CQ head was not released: the entry shows up again, now stale (its slot's generation
+    // moved on), so it is surfaced raw instead of handing anything back twice.
+    let mut owned = Vec::new();
+    let mut stale = 0;
+    ring.for_each_completion(|c| match c.id() {
+        Some(id) => owned.push((id, c.into_op::<uring::owned::Nop>().is_ok())),
+        None => stale += 1,
+    });
+    assert_eq!(stale, 1);
+    let other = if first_id == c { d } else { c };
+    assert_eq!(owned, vec![(other, true)]);
+    // Dropping the ring now waits briefly for the never-submitted entries, then leaks them.
+}
+
 mod families {
     use std::fs::File;
     use std::io::{Read as _, Write as _};
@@ -533,7 +744,7 @@ mod families {
     #[test]
     fn multishot_recv_with_a_buf_ring() {
         let mut ring = OwnedRing::new(8).unwrap();
-        let br = BufRing::builder(5, 8, 64).build(ring.ring()).unwrap();
+        let br = ring.buf_ring(BufRing::builder(5, 8, 64)).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
         let id = ring.push(RecvMultishot::new(&r, &br)).unwrap();
         ring.submit().unwrap();
@@ -566,7 +777,7 @@ mod families {
     fn buf_ring_receive_select_recvmsg_multishot_and_bundle_send() {
         let test = "buf_ring_receive_select_recvmsg_multishot_and_bundle_send";
         let mut ring = OwnedRing::new(8).unwrap();
-        let br = BufRing::builder(6, 4, 32).build(ring.ring()).unwrap();
+        let br = ring.buf_ring(BufRing::builder(6, 4, 32)).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
         ring.push(RecvSelect::new(&r, &br)).unwrap();
         ring.submit().unwrap();
@@ -580,7 +791,7 @@ mod families {
         assert_eq!(op.bgid(), 6);
 
         // Multishot recvmsg: each buffer carries header, source address and payload.
-        let br2 = BufRing::builder(7, 4, 256).build(ring.ring()).unwrap();
+        let br2 = ring.buf_ring(BufRing::builder(7, 4, 256)).unwrap();
         let (a, b) = (udp(), udp());
         let m = RecvMsgMultishot::new(&b, &br2);
         let (name_len, control_len) = (m.name_len, m.control_len);
@@ -606,7 +817,7 @@ mod families {
 
         if has(&mut ring, test, IORING_OP_SEND, "IORING_OP_SEND") {
             // A bundle send of every queued buffer of a fresh ring (2 x 16 zero bytes).
-            let br3 = BufRing::builder(8, 2, 16).build(ring.ring()).unwrap();
+            let br3 = ring.buf_ring(BufRing::builder(8, 2, 16)).unwrap();
             let (x, mut y) = UnixStream::pair().unwrap();
             ring.push(SendBundle::new(&x, &br3)).unwrap();
             let c = ring.wait().unwrap();
@@ -839,7 +1050,7 @@ mod families {
         let sqe = uring::op::Read::selected(Target::raw(r.as_raw_fd()), 0, &BufGroupId(9)).unwrap().build();
         // SAFETY: the entry points at no caller memory: the buffer comes from group 9, whose
         // memory the ring keeps until it is dropped.
-        unsafe { ring.ring().sq().push_raw(&sqe.user_data(1)) }.unwrap();
+        unsafe { ring.ring_mut().sq().push_raw(&sqe.user_data(1)) }.unwrap();
         let c = ring.wait().unwrap();
         assert_eq!((c.id(), c.result()), (None, Ok(4)));
         assert!(c.cqe().buffer_id().is_some());
@@ -889,7 +1100,7 @@ mod families {
         let word = Arc::new(AtomicU32::new(0));
         {
             let mut ring = OwnedRing::new(16).unwrap();
-            let br = BufRing::builder(3, 4, 64).build(ring.ring()).unwrap();
+            let br = ring.buf_ring(BufRing::builder(3, 4, 64)).unwrap();
             let fixed = ring.register_fixed_buffers(vec![vec![0u8; 128]]).unwrap().pop().unwrap();
             ring.push(Recv::new(&y, vec![0; 64])).unwrap();
             ring.push(RecvMsg::new(&b, vec![vec![0; 64]], 32)).unwrap();

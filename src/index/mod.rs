@@ -214,6 +214,12 @@ impl SqRun {
     pub(crate) fn space_left(&self, khead: &AtomicU32) -> u32 {
         self.entries - self.tail.wrapping_sub(khead.load(Ordering::Acquire))
     }
+
+    /// Gives back the slot reserved last (not yet filled or published).
+    #[inline]
+    pub(crate) fn unreserve_last(&mut self) {
+        self.tail = self.tail.wrapping_sub(1);
+    }
 }
 
 /// Consumer state of the completion queue (the kernel posts, the application reaps).

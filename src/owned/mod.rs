@@ -19,19 +19,43 @@
 //! ```
 //!
 //! ## In-flight table and `user_data`
-//! The table has one slot per CQ entry, allocated once: pushing and completing allocate nothing.
-//! Owned operations use `user_data` values with bit 63 set ([`OWNED_TAG`]: a slot index and a
-//! generation). The raw layer may share the ring ([`OwnedRing::ring`]) with `user_data` values
-//! below 2^63; their completions come back as [`Completion`]s without an id.
+//! The table has one slot per CQ entry, allocated once, with a free list through the slots:
+//! pushing and completing allocate nothing. Owned operations use `user_data` values with bit 63
+//! set ([`OWNED_TAG`]), a generation (bits 32-62, bumped each time the slot is freed, so a
+//! stale [`OpId`] or completion never matches a later operation) and the slot index.
+//!
+//! Raw-layer entries may share the ring, with `user_data` values below 2^63: push them with
+//! [`OwnedRing::push_safe`] (entries that point at no memory), or through
+//! [`OwnedRing::ring_mut`], which is `unsafe` because a raw entry carrying an owned operation's
+//! `user_data` would hand that operation's memory back early. Their completions come back as
+//! [`Completion`]s without an id. [`OwnedRing::ring`] gives shared access (settings, probes,
+//! register calls) and [`OwnedRing::buf_ring`] registers buffer rings.
+//!
+//! The layer trusts that completions carrying bit 63 come from its own entries. Another ring
+//! posting into this one (`IORING_OP_MSG_RING` or `IORING_REGISTER_SEND_MSG_RING` naming this
+//! ring's file descriptor) with such `user_data` breaks that, like writing into the process's
+//! memory through `/proc/self/mem`: Rust's I/O-safety rules make the ring's file descriptor
+//! this value's own, and code that does not own it must not use it.
+//!
+//! ## Fast paths
+//! [`OwnedRing::push`] and [`OwnedRing::next`] work one operation at a time. For many at once,
+//! [`OwnedRing::batch`] pushes with the submission queue's state held locally and
+//! [`OwnedRing::for_each_completion`] hands every ready completion to a closure with the
+//! completion queue's and the table's state in registers ([`OwnedRing::completions`] is the
+//! same as a lending iterator). Measured beside the raw layer's `SubmissionQueue::batch` and
+//! `CompletionQueue::iter` in `benches/owned.rs`: see `benches/README.md`.
 //!
 //! ## Multishot, zero-copy sends, chains, skip-on-success
 //! An operation stays in its slot until a completion without `IORING_CQE_F_MORE`: multishot
 //! receives yield each completion (with [`Completion::cqe`] naming the provided buffer) and the
 //! operation on the last; a zero-copy send's memory comes back with its notification. In a chain
-//! pushed with [`OwnedRing::push_chain`], earlier links may carry `IOSQE_CQE_SKIP_SUCCESS`: their
-//! slots are released by the chain's last completion, which the kernel posts only after they
-//! finished. A single operation with `IOSQE_CQE_SKIP_SUCCESS` outside a chain is refused (its
-//! memory could never be handed back safely).
+//! pushed with [`OwnedRing::push_chain`], the links before the last may carry
+//! `IOSQE_CQE_SKIP_SUCCESS`; then the kernel posts a single completion for the chain (the last
+//! link's, or the failing link's, after which it cancels the rest without completions), and the
+//! layer hands every other link back right after it, as a completion of its own (result 0 for
+//! the links that ran, `ECANCELED` for the ones cancelled). A single operation with
+//! `IOSQE_CQE_SKIP_SUCCESS` outside a chain is refused (its memory could never be handed back
+//! safely).
 //!
 //! ## Cancellation and drop
 //! [`OwnedRing::cancel`] asks the kernel to cancel; the memory comes back with the operation's
@@ -91,9 +115,13 @@
 use std::io;
 use std::time::Duration;
 
+use crate::buf::{BufRing, BufRingBuilder};
 use crate::cqe::Cqe;
 use crate::op::AsyncCancel;
+use crate::cq::Drain;
+use crate::sq::SqBatch;
 use crate::sqe::{SafeSqe, SqeFlags};
+use uring_uapi::io_uring_sqe;
 use crate::{Error, Result, Ring};
 
 pub mod ops;
@@ -107,6 +135,16 @@ pub const OWNED_TAG: u64 = 1 << 63;
 /// `user_data` of the owned layer's own internal entries (cancel requests); never surfaced.
 const INTERNAL: u64 = OWNED_TAG | ((GEN_MASK as u64) << 32) | u32::MAX as u64;
 const GEN_MASK: u32 = 0x7fff_ffff;
+/// The `user_data` of a slot's next operation: the generation (bits 32-62) bumped, wrapping.
+#[inline]
+fn next_gen(ud: u64) -> u64 {
+    // A carry out of the generation lands in bit 63 (already set) and falls off; the tag is
+    // set again.
+    ud.wrapping_add(1 << 32) | OWNED_TAG
+}
+
+/// End of a slot list (the free list, the pending list).
+const NIL: u32 = u32::MAX;
 
 /// Identifies an operation in flight (a slot and a generation, so a stale id never matches a
 /// later operation in the same slot).
@@ -117,8 +155,15 @@ pub struct OpId {
 }
 
 impl OpId {
+    #[inline]
     fn user_data(self) -> u64 {
         OWNED_TAG | ((self.gen as u64) << 32) | self.index as u64
+    }
+
+    /// The id of a slot's `user_data`.
+    #[inline]
+    fn of(ud: u64) -> OpId {
+        OpId { index: ud as u32, gen: (ud >> 32) as u32 & GEN_MASK }
     }
 
     fn from_user_data(ud: u64) -> Option<OpId> {
@@ -129,32 +174,50 @@ impl OpId {
     }
 }
 
+/// One entry of the in-flight table.
 #[derive(Debug)]
 struct Slot {
-    gen: u32,
+    /// The operation in flight (`None` while the slot is free).
     op: Option<OwnedOp>,
-    /// Slots of earlier chain links with `IOSQE_CQE_SKIP_SUCCESS`, released with this one.
-    chain_prev: Option<u32>,
+    /// The `user_data` of the slot's current (or next) operation: [`OWNED_TAG`], a generation
+    /// bumped each time the slot is freed (so stale ids and `user_data` never match) and the
+    /// slot's index.
+    ud: u64,
+    /// While free: the next free slot. While on the pending list (a chain link that skipped
+    /// its success completion and is finished): the next pending slot.
+    next: u32,
+    /// In a chain pushed with `skip_success`: the `user_data` of the link before this one (0:
+    /// none). Free slots always hold 0.
+    prev: u64,
+    /// In such a chain: the `user_data` of the link after this one (0: none; free slots: 0).
+    next_link: u64,
+    /// The result handed back for a chain link on the pending list.
+    res: i32,
 }
 
 /// A completion from an [`OwnedRing`]: the result, and (on the final completion of an owned
 /// operation) the operation with all its memory, taken with [`into_op`](Completion::into_op).
 ///
-/// It borrows the ring: the operation is moved out of its slot only when taken, and the slot is
-/// released when the completion is dropped.
+/// It borrows the ring: the operation is moved out of its slot only when taken, and dropped
+/// with the completion if it is not taken. (The slot is already free for the next push, which
+/// the borrow holds off until then.)
 #[derive(Debug)]
 pub struct Completion<'a> {
-    ring: &'a mut OwnedRing,
-    id: Option<OpId>,
+    /// The slot's operation, on the final completion of an owned operation.
+    op: Option<&'a mut Option<OwnedOp>>,
     cqe: Cqe,
-    last: bool,
+    /// Whether this is an owned operation's completion.
+    owned: bool,
 }
 
 impl Completion<'_> {
     /// The operation this completes (`None` for a raw-layer entry).
     #[inline]
     pub fn id(&self) -> Option<OpId> {
-        self.id
+        if !self.owned {
+            return None;
+        }
+        OpId::from_user_data(self.cqe.user_data())
     }
 
     /// The kernel's completion.
@@ -172,37 +235,34 @@ impl Completion<'_> {
     /// Whether more completions follow for this operation (multishot, zero-copy send).
     #[inline]
     pub fn more(&self) -> bool {
-        self.id.is_some() && !self.last
+        self.owned && self.op.is_none()
     }
 
     /// The operation, on its final completion.
     pub fn op(&self) -> Option<&OwnedOp> {
-        let id = self.id.filter(|_| self.last)?;
-        self.ring.slots[id.index as usize].op.as_ref()
+        self.op.as_deref()?.as_ref()
     }
 
     /// Takes the operation back as its type `O` (on the final completion), or returns the
     /// completion unchanged (not final, a raw entry, or another type).
     #[inline]
-    pub fn into_op<O: Operation>(self) -> core::result::Result<O, Self> {
-        let Some(id) = self.id.filter(|_| self.last) else { return Err(self) };
-        let slot = &mut self.ring.slots[id.index as usize];
-        let Some(op) = slot.op.take() else { return Err(self) };
-        match O::from_op(op) {
-            Ok(o) => Ok(o),
-            Err(other) => {
-                slot.op = Some(other);
-                Err(self)
+    pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
+        if let Some(op) = self.op.as_deref_mut() {
+            if let Some(o) = O::take_stored(op) {
+                return Ok(o);
             }
         }
+        Err(self)
     }
 }
 
 impl Drop for Completion<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let (Some(id), true) = (self.id, self.last) {
-            self.ring.release(id.index);
+        if let Some(op) = self.op.as_deref_mut() {
+            if op.is_some() {
+                *op = None;
+            }
         }
     }
 }
@@ -216,13 +276,23 @@ pub struct Rejected<O> {
     pub error: Error,
 }
 
+#[cold]
+fn rejected<O>(op: O, error: Error) -> Rejected<O> {
+    Rejected { op, error }
+}
+
+const SKIP_REFUSED: Error = Error::InvalidArgument {
+    what: "IOSQE_CQE_SKIP_SUCCESS",
+    reason: "an owned operation must complete to hand its memory back; use push_chain",
+};
+
+const NO_FREE_SLOT: Error = Error::InvalidArgument { what: "owned ring", reason: "every in-flight slot is in use" };
+
 /// A ring whose operations own their memory (see the [module docs](self)).
 #[derive(Debug)]
 pub struct OwnedRing {
     ring: Ring,
-    slots: Box<[Slot]>,
-    free: Vec<u32>,
-    in_flight: usize,
+    t: Table,
 }
 
 impl OwnedRing {
@@ -234,19 +304,51 @@ impl OwnedRing {
     /// Wraps a ring; the in-flight table gets one slot per CQ entry.
     pub fn with_ring(ring: Ring) -> OwnedRing {
         let n = ring.params().cq_entries;
-        let slots = (0..n).map(|_| Slot { gen: 0, op: None, chain_prev: None }).collect();
-        let free = (0..n).rev().collect();
-        OwnedRing { ring, slots, free, in_flight: 0 }
+        let slots = (0..n)
+            .map(|i| Slot {
+                op: None,
+                ud: OpId { index: i, gen: 0 }.user_data(),
+                next: if i + 1 < n { i + 1 } else { NIL },
+                prev: 0,
+                next_link: 0,
+                res: 0,
+            })
+            .collect();
+        OwnedRing { ring, t: Table { slots, free_head: if n > 0 { 0 } else { NIL }, pending: NIL, in_flight: 0 } }
     }
 
-    /// The raw ring, for raw-layer entries (use `user_data` below 2^63) and settings.
-    pub fn ring(&mut self) -> &mut Ring {
+    /// The raw ring, for its settings, [`Probe::of`](crate::probe::Probe::of) and register
+    /// calls ([`Ring::submitter`]).
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    /// The raw ring, to push raw-layer entries or reap completions directly.
+    ///
+    /// # Safety
+    /// Entries pushed through it must not set bit 63 of `user_data` ([`OWNED_TAG`]): a
+    /// completion carrying an owned operation's `user_data` would hand that operation's memory
+    /// back while the kernel may still use it. ([`push_safe`](Self::push_safe) checks this for
+    /// safe entries.) Completions of owned operations reaped through it are lost to this
+    /// layer: their memory stays in the table until the ring is dropped.
+    pub unsafe fn ring_mut(&mut self) -> &mut Ring {
         &mut self.ring
+    }
+
+    /// Registers a buffer ring on this ring (for [`RecvSelect`], [`RecvMultishot`],
+    /// [`RecvMsgMultishot`], [`SendBundle`]).
+    pub fn buf_ring(&mut self, builder: BufRingBuilder) -> Result<BufRing> {
+        builder.build(&mut self.ring)
     }
 
     /// Operations in flight.
     pub fn in_flight(&self) -> usize {
-        self.in_flight
+        self.t.in_flight as usize
+    }
+
+    /// Whether a slot of the in-flight table is free.
+    pub(crate) fn has_free_slot(&self) -> bool {
+        self.t.free_head != NIL
     }
 
     /// Places `op` in a free slot and pushes its entry. On failure (no free slot, a full SQ,
@@ -261,115 +363,177 @@ impl OwnedRing {
     #[inline]
     pub fn push_with<O: Operation>(&mut self, op: O, flags: SqeFlags) -> core::result::Result<OpId, Rejected<O>> {
         if flags.contains(SqeFlags::CQE_SKIP_SUCCESS) {
-            return Err(Rejected {
-                op,
-                error: Error::InvalidArgument {
-                    what: "IOSQE_CQE_SKIP_SUCCESS",
-                    reason: "an owned operation must complete to hand its memory back; use push_chain",
-                },
-            });
+            return Err(rejected(op, SKIP_REFUSED));
         }
-        let Some(&index) = self.free.last() else {
-            return Err(Rejected {
-                op,
-                error: Error::InvalidArgument { what: "owned ring", reason: "every in-flight slot is in use" },
-            });
-        };
-        let slot = &mut self.slots[index as usize];
-        let id = OpId { index, gen: slot.gen };
-        // A free slot holds no operation, so nothing is dropped here.
-        debug_assert!(slot.op.is_none());
-        let stored = slot.op.get_or_insert(op.into_op());
-        // The entry points into the slot, whose address is stable until the slot is freed.
-        let mut sqe = match stored.sqe() {
-            Ok(sqe) => sqe,
-            Err(error) => return Err(Rejected { op: Self::take_back(slot), error }),
-        };
-        let raw = sqe.as_raw_mut();
-        raw.user_data = id.user_data();
-        raw.flags |= flags.bits();
-        // SAFETY: everything the entry points at is owned by the operation in its slot, which
-        // stays there, unmoved, until the final completion (or is leaked at drop).
-        if unsafe { self.ring.sq().push_raw(&sqe) }.is_err() {
-            let slot = &mut self.slots[index as usize];
-            return Err(Rejected { op: Self::take_back(slot), error: Error::SubmissionQueueFull });
-        }
-        self.free.pop();
-        self.in_flight += 1;
-        Ok(id)
+        let t = &mut self.t;
+        push_into(&mut t.slots, &mut t.free_head, &mut t.in_flight, op, flags, self.ring.sq())
     }
 
-    /// Takes back an operation just stored in `slot` (its entry was never published).
-    #[cold]
-    fn take_back<O: Operation>(slot: &mut Slot) -> O {
-        match slot.op.take().map(O::from_op) {
-            Some(Ok(op)) => op,
-            _ => unreachable!("the slot holds the operation just stored"),
+    /// Hands every completion ready now to `f`, in order, and returns how many it handed out:
+    /// the fastest way to reap (the completion queue's and the table's state stay in registers,
+    /// and the CQ slots are released in one store at the end).
+    #[inline]
+    pub fn for_each_completion(&mut self, mut f: impl FnMut(Completion<'_>)) -> u32 {
+        let t = &mut self.t;
+        let mut free_head = t.free_head;
+        let mut freed = 0;
+        let mut n = 0;
+        for cqe in self.ring.cq().iter() {
+            let ud = cqe.user_data();
+            if ud & OWNED_TAG == 0 {
+                f(Completion { op: None, cqe, owned: false });
+                n += 1;
+                continue;
+            }
+            let index = ud as u32;
+            let Some(slot) = t.slots.get_mut(index as usize).filter(|s| s.ud == ud) else {
+                if ud != INTERNAL {
+                    // Not ours (a stale tag): surface it raw rather than guess.
+                    f(Completion { op: None, cqe, owned: false });
+                    n += 1;
+                }
+                continue;
+            };
+            n += 1;
+            if cqe.more() {
+                f(Completion { op: None, cqe, owned: true });
+                continue;
+            }
+            if slot.prev | slot.next_link != 0 {
+                // A chain's end: hand back its links that posted nothing right after it.
+                t.free_head = free_head;
+                t.in_flight -= freed;
+                freed = 0;
+                t.finish_chain(index);
+                t.free(index);
+                f(Completion { op: Some(&mut t.slots[index as usize].op), cqe, owned: true });
+                while t.pending != NIL {
+                    let (i, c) = t.pop_pending();
+                    f(Completion { op: Some(&mut t.slots[i as usize].op), cqe: c, owned: true });
+                    n += 1;
+                }
+                free_head = t.free_head;
+                continue;
+            }
+            slot.ud = next_gen(ud);
+            slot.next = free_head;
+            free_head = index;
+            freed += 1;
+            f(Completion { op: Some(&mut slot.op), cqe, owned: true });
         }
+        t.free_head = free_head;
+        t.in_flight -= freed;
+        n
     }
 
-    /// Pushes a chain: every operation but the last is linked to the next (`IOSQE_IO_LINK`);
-    /// earlier links may skip their completion on success (`skip_success`), in which case
-    /// their memory comes back with the last link's completion (as [`Completion`]s of their
-    /// own, result 0). All or nothing: on failure every operation comes back.
+    /// A handle that pushes several operations with the submission queue's state held locally
+    /// (as [`SubmissionQueue::batch`](crate::SubmissionQueue::batch) does for raw entries): the
+    /// fastest way to push many. The entries are submitted with the next submit call.
+    #[inline]
+    pub fn batch(&mut self) -> OwnedBatch<'_> {
+        OwnedBatch { sq: self.ring.sq().batch(), t: &mut self.t }
+    }
+
+    /// The completions ready now, handed out one by one with the completion queue's state held
+    /// locally (as [`CompletionQueue::iter`](crate::CompletionQueue::iter) does for raw
+    /// entries); the CQ slots are released in one store when the handle is dropped.
+    #[inline]
+    pub fn completions(&mut self) -> Completions<'_> {
+        let free_head = self.t.free_head;
+        Completions { drain: self.ring.cq().iter(), t: &mut self.t, free_head, freed: 0 }
+    }
+
+    /// Pushes a chain: every operation but the last is linked to the next (`IOSQE_IO_LINK`).
+    ///
+    /// With `skip_success`, the links before the last carry `IOSQE_CQE_SKIP_SUCCESS`: the
+    /// kernel posts one completion for the whole chain, the last link's, or on failure the
+    /// failing link's (the links after it are cancelled without completions, see
+    /// `io_uring_enter(2)`). Every link still comes back as a [`Completion`] of its own: the
+    /// links before the one that posted, with result 0 (they succeeded), and the links after a
+    /// failed one with `ECANCELED`, in chain order, right after the posted completion. A
+    /// [`LinkTimeout`] cannot be part of such a chain (its own completion does not end the
+    /// chain, so the links after it could not be accounted for).
+    ///
+    /// All or nothing: on failure every operation comes back, in order.
     pub fn push_chain(
         &mut self,
         ops: Vec<OwnedOp>,
         skip_success: bool,
     ) -> core::result::Result<Vec<OpId>, Rejected<Vec<OwnedOp>>> {
         let n = ops.len();
-        if n == 0 || n > self.free.len() || n as u32 > self.ring.sq().space_left() {
+        if skip_success && ops.iter().any(|o| matches!(o, OwnedOp::LinkTimeout(_))) {
             return Err(Rejected {
                 op: ops,
-                error: Error::InvalidArgument { what: "chain", reason: "empty, or more links than free slots" },
+                error: Error::InvalidArgument {
+                    what: "chain",
+                    reason: "a linked timeout cannot be part of a chain that skips success completions",
+                },
+            });
+        }
+        let free = self.t.slots.len() - self.t.in_flight as usize;
+        if n == 0 || n > free || n as u32 > self.ring.sq().space_left() {
+            return Err(Rejected {
+                op: ops,
+                error: Error::InvalidArgument {
+                    what: "chain",
+                    reason: "empty, or more links than free slots or free submission entries",
+                },
             });
         }
         let mut ids = Vec::with_capacity(n);
-        let mut prev_skipped: Option<u32> = None;
-        for (k, op) in ops.into_iter().enumerate() {
-            let last = k + 1 == n;
+        let mut prev_skipped = 0u64;
+        let mut ops = ops.into_iter();
+        let mut k = 0;
+        while let Some(op) = ops.next() {
+            k += 1;
+            let last = k == n;
             let mut flags = if last { SqeFlags::empty() } else { SqeFlags::IO_LINK };
             if skip_success && !last {
                 flags |= SqeFlags::CQE_SKIP_SUCCESS;
             }
-            let index = *self.free.last().expect("counted above");
-            let slot = &mut self.slots[index as usize];
-            let id = OpId { index, gen: slot.gen };
+            let index = self.t.free_head;
+            let slot = &mut self.t.slots[index as usize];
+            let id = OpId::of(slot.ud);
             let stored = slot.op.insert(op);
             let sqe = match stored.sqe() {
                 Ok(s) => s.user_data(id.user_data()).flags(flags),
                 Err(error) => {
                     // Nothing of this chain was published yet: pull the earlier links back.
+                    let this = slot.op.take().expect("just stored");
                     let mut back = Vec::with_capacity(n);
                     for pid in &ids {
                         back.push(self.release_unsubmitted(*pid));
                     }
-                    back.push(self.slots[index as usize].op.take().expect("just stored"));
+                    back.push(this);
+                    back.extend(ops);
                     self.ring.sq().rewind_unflushed(ids.len() as u32);
                     return Err(Rejected { op: back, error });
                 }
             };
-            if last {
-                self.slots[index as usize].chain_prev = prev_skipped;
-            } else if skip_success {
-                self.slots[index as usize].chain_prev = prev_skipped;
-                prev_skipped = Some(index);
+            let next_free = slot.next;
+            if skip_success {
+                // Each link knows its neighbours, to account for the links that post nothing.
+                slot.prev = prev_skipped;
+                if prev_skipped != 0 {
+                    self.t.slots[prev_skipped as u32 as usize].next_link = id.user_data();
+                }
+                prev_skipped = id.user_data();
             }
             // SAFETY: as in `push_with`.
             unsafe { self.ring.sq().push_raw(&sqe) }.expect("space was checked");
-            self.free.pop();
-            self.in_flight += 1;
+            self.t.free_head = next_free;
+            self.t.in_flight += 1;
             ids.push(id);
         }
         Ok(ids)
     }
 
     fn release_unsubmitted(&mut self, id: OpId) -> OwnedOp {
-        let slot = &mut self.slots[id.index as usize];
+        let slot = &mut self.t.slots[id.index as usize];
         let op = slot.op.take().expect("in flight");
-        slot.chain_prev = None;
-        self.free.push(id.index);
-        self.in_flight -= 1;
+        slot.prev = 0;
+        slot.next_link = 0;
+        self.t.free(id.index);
         op
     }
 
@@ -388,7 +552,7 @@ impl OwnedRing {
 
     /// Asks the kernel to cancel `id`. Its memory comes back with its final completion.
     pub fn cancel(&mut self, id: OpId) -> Result<()> {
-        let slot = self.slots.get(id.index as usize).filter(|s| s.gen == id.gen && s.op.is_some());
+        let slot = self.t.slots.get(id.index as usize).filter(|s| s.ud == id.user_data() && s.op.is_some());
         if slot.is_none() {
             return Err(Error::InvalidArgument { what: "operation id", reason: "not in flight" });
         }
@@ -412,6 +576,9 @@ impl OwnedRing {
     #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> Option<Completion<'_>> {
+        if self.t.pending != NIL {
+            return Some(self.t.next_pending());
+        }
         loop {
             let Some(cqe) = self.ring.cq().peek() else {
                 // Release the slots consumed so far in one store.
@@ -419,102 +586,379 @@ impl OwnedRing {
                 return None;
             };
             self.ring.cq().consume_peeked(&cqe);
-            match self.classify(&cqe) {
+            match self.t.classify(&cqe) {
                 Kind::Internal => continue,
-                Kind::Raw => return Some(Completion { ring: self, id: None, cqe, last: false }),
-                Kind::Owned(id, last) => {
-                    if last {
-                        self.release_chain(id.index);
-                    }
-                    return Some(Completion { ring: self, id: Some(id), cqe, last });
+                Kind::Raw => return Some(Completion { op: None, cqe, owned: false }),
+                Kind::More => return Some(Completion { op: None, cqe, owned: true }),
+                Kind::Last(index) => return Some(self.t.last(index, cqe)),
+            }
+        }
+    }
+
+
+    /// Waits for the next completion (submitting what is pending).
+    pub fn wait(&mut self) -> io::Result<Completion<'_>> {
+        loop {
+            // Internal entries (cancel requests) are never surfaced.
+            while matches!(self.ring.cq().peek(), Some(c) if c.user_data() == INTERNAL) {
+                self.ring.cq().pop();
+            }
+            if self.t.pending != NIL || !self.ring.cq().is_empty() {
+                break;
+            }
+            self.ring.submit_and_wait(1)?;
+        }
+        Ok(self.next().expect("a completion is ready"))
+    }
+
+}
+
+/// What a completion is to the owned layer.
+enum Kind {
+    /// The layer's own entry (a cancel request): never surfaced.
+    Internal,
+    /// A raw-layer entry (`user_data` below 2^63).
+    Raw,
+    /// An owned operation that will complete again (`IORING_CQE_F_MORE`).
+    More,
+    /// The final completion of the owned operation in this slot.
+    Last(u32),
+}
+
+/// Pushes owned operations with the submission queue's state held locally; from
+/// [`OwnedRing::batch`].
+#[derive(Debug)]
+pub struct OwnedBatch<'a> {
+    sq: SqBatch<'a>,
+    // The table is updated on every push, not when the handle is dropped: a handle leaked with
+    // `mem::forget` must not leave a free list naming slots in use.
+    t: &'a mut Table,
+}
+
+impl OwnedBatch<'_> {
+    /// As [`OwnedRing::push`].
+    #[inline]
+    pub fn push<O: Operation>(&mut self, op: O) -> core::result::Result<OpId, Rejected<O>> {
+        self.push_with(op, SqeFlags::empty())
+    }
+
+    /// As [`OwnedRing::push_with`].
+    #[inline]
+    pub fn push_with<O: Operation>(&mut self, op: O, flags: SqeFlags) -> core::result::Result<OpId, Rejected<O>> {
+        if flags.contains(SqeFlags::CQE_SKIP_SUCCESS) {
+            return Err(rejected(op, SKIP_REFUSED));
+        }
+        let t = &mut *self.t;
+        push_into(&mut t.slots, &mut t.free_head, &mut t.in_flight, op, flags, &mut self.sq)
+    }
+}
+
+/// The completions that were ready when it was created; from [`OwnedRing::completions`].
+/// A lending iterator: each [`Completion`] borrows it. The slots it frees go back to the
+/// table when it is dropped (it keeps the free list locally meanwhile; a handle leaked with
+/// `mem::forget` leaks those slots, never hands out one in use).
+#[derive(Debug)]
+pub struct Completions<'a> {
+    drain: Drain<'a>,
+    t: &'a mut Table,
+    /// The table's free list head, held here while the handle lives.
+    free_head: u32,
+    /// Slots freed through this handle, not yet subtracted from the table's in-flight count.
+    freed: u32,
+}
+
+impl Completions<'_> {
+    /// The next completion (internal entries are skipped; finished links of a chain that
+    /// skipped their completions come right after the chain's posted completion).
+    // Not `Iterator::next`: each completion borrows the handle.
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<Completion<'_>> {
+        if self.t.pending != NIL {
+            self.sync();
+            let (index, cqe) = self.t.pop_pending();
+            self.free_head = self.t.free_head;
+            return Some(Completion { op: Some(&mut self.t.slots[index as usize].op), cqe, owned: true });
+        }
+        loop {
+            let cqe = self.drain.next()?;
+            match self.t.classify(&cqe) {
+                Kind::Internal => continue,
+                Kind::Raw => return Some(Completion { op: None, cqe, owned: false }),
+                Kind::More => return Some(Completion { op: None, cqe, owned: true }),
+                Kind::Last(index) => {
+                    let slot = &mut self.t.slots[index as usize];
+                    slot.ud = next_gen(slot.ud);
+                    slot.next = self.free_head;
+                    self.free_head = index;
+                    self.freed += 1;
+                    return Some(Completion { op: Some(&mut slot.op), cqe, owned: true });
                 }
             }
         }
     }
 
-    /// Waits for the next completion (submitting what is pending).
-    pub fn wait(&mut self) -> io::Result<Completion<'_>> {
-        while self.ring.cq().is_empty() {
-            self.ring.submit_and_wait(1)?;
-        }
-        // Internal entries (cancels) are skipped by `next`; wait again if that was all.
-        if self.peek_is_internal_only() {
-            self.ring.cq().pop();
-            return self.wait();
-        }
-        Ok(self.next().expect("a completion is ready"))
-    }
-
-    fn peek_is_internal_only(&mut self) -> bool {
-        matches!(self.ring.cq().peek(), Some(c) if c.user_data() == INTERNAL) && self.ring.cq().ready() == 1
-    }
-
+    /// Hands the locally held free list back to the table.
     #[inline]
-    fn classify(&self, cqe: &Cqe) -> Kind {
+    fn sync(&mut self) {
+        self.t.free_head = self.free_head;
+        self.t.in_flight -= self.freed;
+        self.freed = 0;
+    }
+}
+
+impl Drop for Completions<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.sync();
+    }
+}
+
+/// Places `op` in a free slot and builds its entry in the next slot of `sq`.
+#[inline(always)]
+fn push_into<O: Operation, S: SlotSource>(
+    slots: &mut [Slot],
+    free_head: &mut u32,
+    in_flight: &mut u32,
+    op: O,
+    flags: SqeFlags,
+    sq: &mut S,
+) -> core::result::Result<OpId, Rejected<O>> {
+    let index = *free_head;
+    // `NIL` is out of range: one check covers "no free slot".
+    let Some(slot) = slots.get_mut(index as usize) else {
+        return Err(rejected(op, NO_FREE_SLOT));
+    };
+    let Some(dst) = sq.reserve_slot() else {
+        return Err(rejected(op, Error::SubmissionQueueFull));
+    };
+    let ud = slot.ud;
+    debug_assert!(slot.prev == 0 && slot.next_link == 0);
+    // SAFETY: `slot.op` is a valid, aligned place. A free slot holds `None` (the completion
+    // that freed it took or dropped the operation; had it been leaked with
+    // `mem::forget`, overwriting leaks that operation, which is safe).
+    unsafe { core::ptr::write(&mut slot.op, Some(op.into_op())) };
+    // The entry points into the slot, whose address is stable until the slot is freed.
+    match O::encode_stored(&mut slot.op) {
+        // SAFETY: `dst` is a reserved SQ slot, which the kernel reads only once the tail is
+        // published.
+        Ok(sqe) => unsafe {
+            dst.write(sqe.0);
+            (*dst).user_data = ud;
+            (*dst).flags |= flags.bits();
+        },
+        Err(error) => {
+            sq.unreserve_last();
+            return Err(rejected(take_back(&mut slot.op), error));
+        }
+    }
+    *free_head = slot.next;
+    *in_flight += 1;
+    Ok(OpId::of(ud))
+}
+
+/// Where `push_into` writes entries: the submission queue or a batch handle. Every entry
+/// written points only into an operation in a slot of the table, which keeps it there,
+/// unmoved, until its final completion (or leaks it): that is what makes writing it sound.
+trait SlotSource {
+    fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe>;
+    fn unreserve_last(&mut self);
+}
+
+impl SlotSource for crate::SubmissionQueue {
+    #[inline(always)]
+    fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe> {
+        crate::SubmissionQueue::reserve_slot(self)
+    }
+    #[inline(always)]
+    fn unreserve_last(&mut self) {
+        crate::SubmissionQueue::unreserve_last(self)
+    }
+}
+
+impl SlotSource for SqBatch<'_> {
+    #[inline(always)]
+    fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe> {
+        SqBatch::reserve_slot(self)
+    }
+    #[inline(always)]
+    fn unreserve_last(&mut self) {
+        SqBatch::unreserve_last(self)
+    }
+}
+
+/// The in-flight table: one slot per CQ entry, a free list and the pending list.
+#[derive(Debug)]
+struct Table {
+    slots: Box<[Slot]>,
+    /// First free slot (`NIL`: none).
+    free_head: u32,
+    /// First finished chain link waiting to be handed back (`NIL`: none).
+    pending: u32,
+    in_flight: u32,
+}
+
+impl Table {
+    /// The final completion of the operation in slot `index`. The slot is free for the next
+    /// push once the completion is gone (it borrows the table until then).
+    #[inline]
+    fn last(&mut self, index: u32, cqe: Cqe) -> Completion<'_> {
+        self.free(index);
+        Completion { op: Some(&mut self.slots[index as usize].op), cqe, owned: true }
+    }
+
+
+    /// A chain link that posted no completion of its own, handed back with its result.
+    #[inline]
+    fn next_pending(&mut self) -> Completion<'_> {
+        let (index, cqe) = self.pop_pending();
+        Completion { op: Some(&mut self.slots[index as usize].op), cqe, owned: true }
+    }
+
+    /// Takes the first pending chain link off the list, frees its slot and returns it with its
+    /// synthesized completion.
+    #[cold]
+    fn pop_pending(&mut self) -> (u32, Cqe) {
+        let index = self.pending;
+        let slot = &mut self.slots[index as usize];
+        self.pending = slot.next;
+        let cqe = Cqe::new(slot.ud, slot.res, 0);
+        self.free(index);
+        (index, cqe)
+    }
+
+    /// What `cqe` is to this layer. For the final completion of an owned operation that ended
+    /// a chain, queues the chain's links that posted nothing.
+    #[inline]
+    fn classify(&mut self, cqe: &Cqe) -> Kind {
         let ud = cqe.user_data();
+        if ud & OWNED_TAG == 0 {
+            return Kind::Raw;
+        }
         if ud == INTERNAL {
             return Kind::Internal;
         }
-        let Some(id) = OpId::from_user_data(ud) else { return Kind::Raw };
-        match self.slots.get(id.index as usize) {
-            Some(slot) if slot.gen == id.gen && slot.op.is_some() => Kind::Owned(id, !cqe.more()),
-            // Not ours (a stale or forged tag): surface it raw rather than guess.
+        let index = ud as u32;
+        match self.slots.get(index as usize) {
+            Some(slot) if slot.ud == ud && slot.op.is_some() => {
+                if cqe.more() {
+                    return Kind::More;
+                }
+                if slot.prev | slot.next_link != 0 {
+                    self.finish_chain(index);
+                }
+                Kind::Last(index)
+            }
+            // Not ours (a stale tag): surface it raw rather than guess.
             _ => Kind::Raw,
         }
     }
 
-    /// Releases the slots of earlier chain links that skipped their success completion (the
-    /// final completion of `index` shows they finished).
-    #[inline]
-    fn release_chain(&mut self, index: u32) {
-        if self.slots[index as usize].chain_prev.is_none() {
-            return;
-        }
-        self.release_chain_slow(index);
-    }
-
+    /// The final completion of `index`, a link of a chain that skips success completions:
+    /// the links before it finished successfully, and (if it is not the last link, so it
+    /// failed) the links after it were cancelled without completions. Queue them all to be
+    /// handed back, in chain order.
     #[cold]
-    fn release_chain_slow(&mut self, index: u32) {
-        let mut p = self.slots[index as usize].chain_prev.take();
-        while let Some(i) = p {
-            p = self.slots[i as usize].chain_prev.take();
-            if self.slots[i as usize].op.is_some() {
-                self.release(i);
+    fn finish_chain(&mut self, index: u32) {
+        // The last link still in flight after `index`.
+        let mut last = index;
+        loop {
+            let n = self.slots[last as usize].next_link;
+            if n == 0 || !self.live(n) {
+                break;
             }
+            last = n as u32;
+        }
+        // From that one back to the link after `index`, onto the pending stack (so the stack
+        // yields them in chain order).
+        let mut j = last;
+        while j != index {
+            let slot = &mut self.slots[j as usize];
+            let p = core::mem::take(&mut slot.prev);
+            slot.next_link = 0;
+            self.push_pending(j, -libc::ECANCELED);
+            if p == 0 {
+                break;
+            }
+            j = p as u32;
+        }
+        // The links before `index`. A link that failed earlier posted its own completion and
+        // was handed back (its slot maybe reused): the generation no longer matches, and the
+        // walk stops there.
+        let slot = &mut self.slots[index as usize];
+        slot.next_link = 0;
+        let mut p = core::mem::take(&mut slot.prev);
+        while p != 0 && self.live(p) {
+            let i = p as u32;
+            let slot = &mut self.slots[i as usize];
+            p = core::mem::take(&mut slot.prev);
+            slot.next_link = 0;
+            self.push_pending(i, 0);
         }
     }
 
-    /// Frees slot `index` (dropping any operation left in it).
-    #[inline]
-    fn release(&mut self, index: u32) {
+    /// Whether `ud` names an operation in flight.
+    fn live(&self, ud: u64) -> bool {
+        let index = ud as u32;
+        self.slots
+            .get(index as usize)
+            .is_some_and(|s| s.ud == ud && s.op.is_some())
+    }
+
+    fn push_pending(&mut self, index: u32, res: i32) {
         let slot = &mut self.slots[index as usize];
-        // Usually already taken by `into_op`: skip the drop glue then.
-        if slot.op.is_some() {
-            slot.op = None;
-        }
-        slot.gen = (slot.gen + 1) & GEN_MASK;
-        self.free.push(index);
+        slot.res = res;
+        slot.next = self.pending;
+        self.pending = index;
+    }
+
+    /// Puts slot `index` back on the free list (its operation, if still there, is taken or
+    /// dropped by the completion that borrows the ring, or overwritten by the next push).
+    #[inline]
+    fn free(&mut self, index: u32) {
+        let slot = &mut self.slots[index as usize];
+        debug_assert!(slot.prev == 0 && slot.next_link == 0);
+        slot.ud = next_gen(slot.ud);
+        slot.next = self.free_head;
+        self.free_head = index;
         self.in_flight -= 1;
+    }
+
+    /// Drops the operation in slot `index` and frees the slot.
+    #[inline]
+    fn drop_op(&mut self, index: u32) {
+        self.slots[index as usize].op = None;
+        self.free(index);
     }
 
     /// Reaps one completion for drop-time cleanup.
     fn reap_one(&mut self, cqe: Cqe) {
-        if let Kind::Owned(id, true) = self.classify(&cqe) {
-            self.release_chain(id.index);
-            self.release(id.index);
+        if let Kind::Last(index) = self.classify(&cqe) {
+            self.drop_op(index);
+        }
+        self.drop_pending();
+    }
+
+    /// Drops the finished chain links waiting to be handed back.
+    fn drop_pending(&mut self) {
+        while self.pending != NIL {
+            let i = self.pending;
+            self.pending = self.slots[i as usize].next;
+            self.drop_op(i);
         }
     }
 }
 
-enum Kind {
-    Internal,
-    Raw,
-    Owned(OpId, bool),
+/// Takes back an operation just stored in a slot (its entry was never published).
+#[cold]
+fn take_back<O: Operation>(op: &mut Option<OwnedOp>) -> O {
+    O::take_stored(op).expect("the slot holds the operation just stored")
 }
 
 impl Drop for OwnedRing {
     fn drop(&mut self) {
-        if self.in_flight == 0 {
+        self.t.drop_pending();
+        if self.t.in_flight == 0 {
             return;
         }
         // Cancel everything and wait for the final completions, so no slot memory is freed while
@@ -522,22 +966,22 @@ impl Drop for OwnedRing {
         let cancelled = self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_secs(2)));
         if cancelled.is_ok() || cancelled.as_ref().err().and_then(|e| e.raw_os_error()) == Some(libc::ENOENT) {
             let mut rounds = 0;
-            while self.in_flight > 0 && rounds < 200 {
+            while self.t.in_flight > 0 && rounds < 200 {
                 rounds += 1;
                 while let Some(c) = self.ring.cq().pop() {
-                    self.reap_one(c);
+                    self.t.reap_one(c);
                 }
-                if self.in_flight == 0 {
+                if self.t.in_flight == 0 {
                     break;
                 }
                 if let Ok(c) = self.ring.wait_cqe_timeout(Duration::from_millis(10)) {
-                    self.reap_one(c);
+                    self.t.reap_one(c);
                 }
             }
         }
-        if self.in_flight > 0 {
+        if self.t.in_flight > 0 {
             // Could not confirm the kernel is done: leak the in-flight memory.
-            let slots = std::mem::take(&mut self.slots);
+            let slots = std::mem::take(&mut self.t.slots);
             std::mem::forget(slots);
         }
     }

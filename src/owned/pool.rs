@@ -15,11 +15,13 @@ impl BufPool {
     }
 
     /// A buffer of the pool's size (its bytes are whatever the last user left).
+    #[inline]
     pub fn get(&mut self) -> Vec<u8> {
         self.free.pop().unwrap_or_else(|| vec![0u8; self.size])
     }
 
     /// Returns a buffer; it is resized to the pool's size (no allocation if it came from here).
+    #[inline]
     pub fn put(&mut self, mut buf: Vec<u8>) {
         buf.resize(self.size, 0);
         self.free.push(buf);

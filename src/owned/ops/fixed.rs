@@ -36,6 +36,7 @@ impl Readv {
 }
 
 impl Encode for Readv {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over_mut(self.bufs.iter_mut().map(|b| &mut b[..]));
         let mut none: [IoSliceMut<'_>; 0] = [];
@@ -68,6 +69,7 @@ impl Writev {
 }
 
 impl Encode for Writev {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over(self.bufs.iter().map(|b| &b[..]));
         let none: [IoSlice<'_>; 0] = [];
@@ -245,6 +247,7 @@ impl ReadFixed {
 }
 
 impl Encode for ReadFixed {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let index = self.buf.index;
         let part = self.buf.part(&self.range)?;
@@ -274,6 +277,7 @@ impl WriteFixed {
 }
 
 impl Encode for WriteFixed {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let index = self.buf.index;
         let part = self.buf.part(&self.range)?;
@@ -317,6 +321,7 @@ impl ReadvFixed {
 }
 
 impl Encode for ReadvFixed {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         fixed_iovecs(&mut self.iov, &mut self.buf, &self.ranges)?;
         let mut none: [IoSliceMut<'_>; 0] = [];
@@ -350,6 +355,7 @@ impl WritevFixed {
 }
 
 impl Encode for WritevFixed {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         fixed_iovecs(&mut self.iov, &mut self.buf, &self.ranges)?;
         let none: [IoSlice<'_>; 0] = [];

@@ -42,6 +42,7 @@ impl OpenAt {
 }
 
 impl Encode for OpenAt {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::OpenAt::new(&self.path).flags(self.flags).mode(self.mode).dest(self.dest);
         if let Some(d) = &self.dir {
@@ -73,6 +74,7 @@ impl OpenAt2 {
 }
 
 impl Encode for OpenAt2 {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::OpenAt2::new(&self.path, &self.how).dest(self.dest);
         if let Some(d) = &self.dir {
@@ -121,6 +123,7 @@ impl Statx {
 }
 
 impl Encode for Statx {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::Statx::new(&self.path, &mut self.statx).flags(self.flags).mask(self.mask);
         if let Some(d) = &self.dir {
@@ -153,6 +156,7 @@ impl RenameAt {
 }
 
 impl Encode for RenameAt {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::RenameAt::new(&self.old, &self.new).flags(self.flags);
         if let Some(d) = &self.old_dir {
@@ -184,6 +188,7 @@ impl UnlinkAt {
 }
 
 impl Encode for UnlinkAt {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::UnlinkAt::new(&self.path).flags(self.flags);
         if let Some(d) = &self.dir {
@@ -212,6 +217,7 @@ impl MkdirAt {
 }
 
 impl Encode for MkdirAt {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::MkdirAt::new(&self.path, self.mode);
         if let Some(d) = &self.dir {
@@ -240,6 +246,7 @@ impl SymlinkAt {
 }
 
 impl Encode for SymlinkAt {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::SymlinkAt::new(&self.target, &self.link);
         if let Some(d) = &self.dir {
@@ -272,6 +279,7 @@ impl LinkAt {
 }
 
 impl Encode for LinkAt {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::LinkAt::new(&self.old, &self.new).flags(self.flags);
         if let Some(d) = &self.old_dir {
@@ -305,6 +313,7 @@ impl FsetXattr {
 }
 
 impl Encode for FsetXattr {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::FsetXattr::new(self.fd, &self.name, &self.value)?.flags(self.flags).build())
     }
@@ -331,6 +340,7 @@ impl SetXattr {
 }
 
 impl Encode for SetXattr {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::SetXattr::new(&self.path, &self.name, &self.value)?.flags(self.flags).build())
     }
@@ -356,6 +366,7 @@ impl FgetXattr {
 }
 
 impl Encode for FgetXattr {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::FgetXattr::new(self.fd, &self.name, &mut self.value).build())
     }
@@ -382,6 +393,7 @@ impl GetXattr {
 }
 
 impl Encode for GetXattr {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::GetXattr::new(&self.path, &self.name, &mut self.value).build())
     }

@@ -56,6 +56,7 @@ impl EpollCtl {
 }
 
 impl Encode for EpollCtl {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(match self.op {
             EpollCtlOp::Add => op::EpollCtl::add(self.epfd, self.fd, &self.event),
@@ -89,6 +90,7 @@ impl EpollWait {
 }
 
 impl Encode for EpollWait {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::EpollWait::new(self.epfd, &mut self.events).build())
     }
@@ -158,6 +160,7 @@ impl Waitid {
 }
 
 impl Encode for Waitid {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Waitid::new(self.which, &mut self.info.0, self.options).build())
     }
@@ -186,6 +189,7 @@ impl FutexWait {
 }
 
 impl Encode for FutexWait {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::FutexWait::new(&self.futex, self.val).mask(self.mask);
         if self.private {
@@ -216,6 +220,7 @@ impl FutexWake {
 }
 
 impl Encode for FutexWake {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::FutexWake::new(&self.futex, self.nr).mask(self.mask);
         if self.private {
@@ -247,6 +252,7 @@ impl FutexWaitv {
 }
 
 impl Encode for FutexWaitv {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let private = self.private;
         self.entries.clear();
@@ -283,6 +289,7 @@ impl Pipe {
 }
 
 impl Encode for Pipe {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Pipe::new(&mut self.fds).flags(self.flags).dest(self.dest).build())
     }
@@ -312,6 +319,7 @@ impl FilesUpdate {
 }
 
 impl Encode for FilesUpdate {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(match self.offset {
             Some(off) => op::FilesUpdate::new(&self.fds, off)?,
@@ -375,6 +383,7 @@ impl ProvideBuffers {
 }
 
 impl Encode for ProvideBuffers {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         self.prepared.take().map(|s| *s).ok_or(Error::InvalidArgument {
             what: "ProvideBuffers",
@@ -393,7 +402,7 @@ impl OwnedRing {
         if self.ring.sq().space_left() == 0 {
             return Err(Rejected { op, error: Error::SubmissionQueueFull });
         }
-        if self.free.is_empty() {
+        if !self.has_free_slot() {
             return Err(Rejected {
                 op,
                 error: Error::InvalidArgument { what: "owned ring", reason: "every in-flight slot is in use" },

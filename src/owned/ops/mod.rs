@@ -48,7 +48,19 @@ pub use net::*;
 pub use time::*;
 
 mod private {
-    pub trait Sealed {}
+    use super::OwnedOp;
+    use crate::sqe::Sqe;
+    use crate::Result;
+
+    /// The in-flight table's access to a stored operation of a known type (not nameable
+    /// outside the crate).
+    pub trait Sealed: Sized {
+        /// Builds the entry of the operation stored in `op` (which the caller just stored as
+        /// this type, so the match folds away).
+        fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe>;
+        /// Takes the stored operation out if it is of this type.
+        fn take_stored(op: &mut Option<OwnedOp>) -> Option<Self>;
+    }
 }
 
 /// An operation the owned layer can carry: converts to and from [`OwnedOp`].
@@ -90,7 +102,28 @@ macro_rules! owned_ops {
         }
 
         $(
-            impl private::Sealed for $name {}
+            impl private::Sealed for $name {
+                #[inline(always)]
+                fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
+                    match op {
+                        Some(OwnedOp::$name(o)) => o.sqe(),
+                        #[allow(unreachable_patterns)]
+                        Some(other) => other.sqe(),
+                        None => Err(Error::InvalidArgument { what: "owned ring", reason: "empty slot" }),
+                    }
+                }
+                #[inline(always)]
+                fn take_stored(op: &mut Option<OwnedOp>) -> Option<Self> {
+                    let Some(OwnedOp::$name(o)) = op else { return None };
+                    // SAFETY: the value is read out exactly once, and its place is then
+                    // overwritten with `None` without being dropped, so it is neither dropped
+                    // twice nor used again (this also spares the drop glue of the other types).
+                    let v = unsafe { core::ptr::read(o) };
+                    // SAFETY: `op` is a valid place; its old value was moved out just above.
+                    unsafe { core::ptr::write(op, None) };
+                    Some(v)
+                }
+            }
             impl Operation for $name {
                 #[inline]
                 fn into_op(self) -> OwnedOp {
@@ -107,7 +140,28 @@ macro_rules! owned_ops {
             }
         )*
         $(
-            impl private::Sealed for $bname {}
+            impl private::Sealed for $bname {
+                #[inline(always)]
+                fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
+                    match op {
+                        Some(OwnedOp::$bname(o)) => o.sqe(),
+                        #[allow(unreachable_patterns)]
+                        Some(other) => other.sqe(),
+                        None => Err(Error::InvalidArgument { what: "owned ring", reason: "empty slot" }),
+                    }
+                }
+                #[inline(always)]
+                fn take_stored(op: &mut Option<OwnedOp>) -> Option<Self> {
+                    let Some(OwnedOp::$bname(o)) = op else { return None };
+                    // SAFETY: the value is read out exactly once, and its place is then
+                    // overwritten with `None` without being dropped, so it is neither dropped
+                    // twice nor used again (this also spares the drop glue of the other types).
+                    let v = unsafe { core::ptr::read(o) };
+                    // SAFETY: `op` is a valid place; its old value was moved out just above.
+                    unsafe { core::ptr::write(op, None) };
+                    Some(*v)
+                }
+            }
             impl Operation for $bname {
                 #[inline]
                 fn into_op(self) -> OwnedOp {
@@ -304,6 +358,7 @@ impl Iovecs {
 pub struct Nop;
 
 impl Encode for Nop {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Nop::new().build().into_sqe())
     }
@@ -329,6 +384,7 @@ impl Read {
 }
 
 impl Encode for Read {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Read::new(self.fd, &mut self.buf[..]).offset(self.offset).build())
     }
@@ -353,6 +409,7 @@ impl Write {
 }
 
 impl Encode for Write {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Write::new(self.fd, &self.buf[..]).offset(self.offset).build())
     }
@@ -379,6 +436,7 @@ impl Timeout {
 }
 
 impl Encode for Timeout {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Timeout::new(&self.ts).count(self.count).flags(self.flags).build())
     }

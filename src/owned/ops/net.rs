@@ -33,6 +33,7 @@ impl Connect {
 }
 
 impl Encode for Connect {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Connect::new(self.fd, &self.addr).build())
     }
@@ -55,6 +56,7 @@ impl Bind {
 }
 
 impl Encode for Bind {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Bind::new(self.fd, &self.addr).build())
     }
@@ -83,6 +85,7 @@ impl Accept {
 }
 
 impl Encode for Accept {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Accept::new(self.fd).sock_flags(self.flags).dest(self.dest).peer_addr(&mut self.peer).build())
     }
@@ -116,6 +119,7 @@ impl Send {
 }
 
 impl Encode for Send {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::Send::new(self.fd, &self.buf)?.msg_flags(self.flags);
         if let Some(a) = &self.to {
@@ -160,6 +164,7 @@ impl SendZc {
 }
 
 impl Encode for SendZc {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::SendZc::new(self.fd, &self.buf)?.msg_flags(self.flags);
         if let Some(a) = &self.to {
@@ -297,6 +302,7 @@ impl Recv {
 }
 
 impl Encode for Recv {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Recv::new(self.fd, &mut self.buf)?.msg_flags(self.flags).build())
     }
@@ -373,6 +379,7 @@ impl RecvMsg {
 }
 
 impl Encode for RecvMsg {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over_mut(self.bufs.iter_mut().map(|b| &mut b[..]));
         self.name = NameBuf::new();
@@ -412,6 +419,7 @@ impl RecvSelect {
 }
 
 impl Encode for RecvSelect {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::RecvSelect::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
         if self.bundle {
@@ -451,6 +459,7 @@ impl RecvMultishot {
 }
 
 impl Encode for RecvMultishot {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::RecvMultishot::new(self.fd, &op::BufGroupId(self.bgid))?
             .len(self.len)
@@ -499,6 +508,7 @@ impl RecvMsgMultishot {
 }
 
 impl Encode for RecvMsgMultishot {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         // Only the lengths matter: the kernel lays out each buffer from them.
         let h = &mut self.hdr.0;
@@ -535,6 +545,7 @@ impl SendBundle {
 }
 
 impl Encode for SendBundle {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::SendBundle::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags).build())
     }

@@ -30,6 +30,7 @@ impl LinkTimeout {
 }
 
 impl Encode for LinkTimeout {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::LinkTimeout::new(&self.ts).clock(self.clock);
         if self.absolute {
@@ -68,6 +69,7 @@ impl TimeoutUpdate {
 }
 
 impl Encode for TimeoutUpdate {
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::TimeoutUpdate::new(&self.ts, self.user_data);
         if self.absolute {
