@@ -24,5 +24,7 @@ export CARGO_TARGET_DIR
 RUSTFLAGS="-Zsanitizer=address"
 RUSTDOCFLAGS="-Zsanitizer=address"
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
-export RUSTFLAGS RUSTDOCFLAGS ASAN_OPTIONS
+# One test leaks on purpose (tests/lsan.supp says which and why).
+LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp}"
+export RUSTFLAGS RUSTDOCFLAGS ASAN_OPTIONS LSAN_OPTIONS
 exec cargo +nightly test --test owned --target x86_64-unknown-linux-gnu "$@"
