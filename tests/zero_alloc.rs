@@ -87,3 +87,46 @@ fn hot_path_allocates_nothing() {
     let after = ALLOCS.load(Ordering::Relaxed);
     assert_eq!(after - before, 0, "allocations on the hot path");
 }
+
+/// The owned layer's hot path allocates nothing either: owned NOPs and pool-buffer reads,
+/// pushed one by one and in batches, reaped one by one and with `for_each_completion`.
+#[test]
+fn owned_hot_path_allocates_nothing() {
+    use uring::owned::{BufPool, Nop, OwnedRing, Read};
+    let mut ring = OwnedRing::new(64).unwrap();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let mut pool = BufPool::new(16, 512);
+    ring.push(Nop).unwrap();
+    ring.submit_and_wait(1).unwrap();
+    while ring.next().is_some() {}
+
+    let before = ALLOCS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    for _ in 0..500 {
+        {
+            let mut sq = ring.batch();
+            for _ in 0..32 {
+                sq.push(Nop).unwrap();
+            }
+        }
+        ring.submit_and_wait(32).unwrap();
+        let n = ring.for_each_completion(|c| {
+            assert!(c.into_op::<Nop>().is_ok());
+        });
+        assert_eq!(n, 32);
+        for _ in 0..16 {
+            ring.push(Read::new(&zero, pool.get(), 0)).unwrap();
+        }
+        ring.submit_and_wait(16).unwrap();
+        let mut n = 0;
+        while let Some(c) = ring.next() {
+            assert_eq!(c.result(), Ok(512));
+            pool.put(c.into_op::<Read>().unwrap().buf);
+            n += 1;
+        }
+        assert_eq!(n, 16);
+    }
+    COUNTING.with(|c| c.set(false));
+    let after = ALLOCS.load(Ordering::Relaxed);
+    assert_eq!(after - before, 0, "allocations on the owned hot path");
+}
