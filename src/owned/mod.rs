@@ -822,7 +822,7 @@ impl Table {
         let index = self.pending;
         let slot = &mut self.slots[index as usize];
         self.pending = slot.next;
-        let cqe = Cqe::new(slot.ud, slot.res, 0);
+        let cqe = Cqe::new(core::mem::take(&mut slot.prev), slot.res, 0);
         self.free(index);
         (index, cqe)
     }
@@ -835,12 +835,11 @@ impl Table {
         if ud & OWNED_TAG == 0 {
             return Kind::Raw;
         }
-        if ud == INTERNAL {
-            return Kind::Internal;
-        }
         let index = ud as u32;
+        // A slot's `user_data` matches only while its operation is in flight: it moves on when
+        // the slot is freed or its link is queued as pending.
         match self.slots.get(index as usize) {
-            Some(slot) if slot.ud == ud && slot.op.is_some() => {
+            Some(slot) if slot.ud == ud => {
                 if cqe.more() {
                     return Kind::More;
                 }
@@ -849,6 +848,8 @@ impl Table {
                 }
                 Kind::Last(index)
             }
+            // The layer's own cancel requests (index u32::MAX, never a slot).
+            _ if ud == INTERNAL => Kind::Internal,
             // Not ours (a stale tag): surface it raw rather than guess.
             _ => Kind::Raw,
         }
@@ -902,12 +903,16 @@ impl Table {
         let index = ud as u32;
         self.slots
             .get(index as usize)
-            .is_some_and(|s| s.ud == ud && s.op.is_some())
+            .is_some_and(|s| s.ud == ud)
     }
 
     fn push_pending(&mut self, index: u32, res: i32) {
         let slot = &mut self.slots[index as usize];
         slot.res = res;
+        // The operation's `user_data` moves to `prev` (free while pending) and the slot's moves
+        // on: a completion the kernel should never post for this link could not match it.
+        slot.prev = slot.ud;
+        slot.ud = next_gen(slot.ud);
         slot.next = self.pending;
         self.pending = index;
     }
@@ -943,7 +948,9 @@ impl Table {
     fn drop_pending(&mut self) {
         while self.pending != NIL {
             let i = self.pending;
-            self.pending = self.slots[i as usize].next;
+            let slot = &mut self.slots[i as usize];
+            self.pending = slot.next;
+            slot.prev = 0;
             self.drop_op(i);
         }
     }
