@@ -9,9 +9,10 @@
 use std::hint::black_box;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use uring::buf::{BufRing, Selection};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use uring::buf::{BufRing, HeldBuf, Selection};
 use uring::uapi::*;
 use uring::{Cqe, Ring};
 
@@ -28,7 +29,11 @@ struct RawBufRing {
 
 impl RawBufRing {
     fn new(uring: &io_uring::IoUring, bgid: u16) -> Self {
-        let bytes = ENTRIES as usize * 16;
+        Self::with_entries(uring, bgid, ENTRIES)
+    }
+
+    fn with_entries(uring: &io_uring::IoUring, bgid: u16, entries: u32) -> Self {
+        let bytes = entries as usize * 16;
         // SAFETY: a fresh anonymous mapping.
         let ring = unsafe {
             libc::mmap(
@@ -42,17 +47,17 @@ impl RawBufRing {
         };
         assert_ne!(ring, libc::MAP_FAILED);
         // SAFETY: the ring memory lives for the whole benchmark process.
-        unsafe { uring.submitter().register_buf_ring_with_flags(ring as u64, ENTRIES as u16, bgid, 0) }.unwrap();
+        unsafe { uring.submitter().register_buf_ring_with_flags(ring as u64, entries as u16, bgid, 0) }.unwrap();
         let mut r = RawBufRing {
             ring: ring.cast(),
             tail: 0,
-            mask: (ENTRIES - 1) as u16,
-            pool: vec![0; (ENTRIES * SIZE) as usize],
+            mask: (entries - 1) as u16,
+            pool: vec![0; entries as usize * SIZE as usize],
         };
-        for bid in 0..ENTRIES as u16 {
+        for bid in 0..entries as u16 {
             r.add(bid, bid);
         }
-        r.advance(ENTRIES as u16);
+        r.advance(entries as u16);
         r
     }
 
@@ -83,9 +88,56 @@ fn cqe_for(bid: u16, res: i32) -> Cqe {
     Cqe::new(0, res, IORING_CQE_F_BUFFER | (bid as u32) << IORING_CQE_BUFFER_SHIFT)
 }
 
+/// `recycle_batch32`: buffers per batch, and batches acquired before each timed stretch (the
+/// whole ring of `RECYCLE_ENTRIES` buffers, so one clock read covers 1024 recycled buffers).
+const BATCH: usize = 32;
+const BATCHES: usize = 32;
+const RECYCLE_ENTRIES: u32 = (BATCH * BATCHES) as u32;
+
+/// Times `recycle` over `iters` batches of 32: each round first acquires up to 32 batches with
+/// `acquire` (not timed), then times recycling them. Both sides use this, so the clock overhead
+/// (two reads per 1024 buffers) and the call structure are the same.
+fn time_rounds<S>(
+    iters: u64,
+    s: &mut S,
+    mut acquire: impl FnMut(&mut S, usize),
+    mut recycle: impl FnMut(&mut S, usize),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let k = left.min(BATCHES as u64) as usize;
+        for j in 0..k {
+            acquire(s, j);
+        }
+        let t = Instant::now();
+        for j in 0..k {
+            recycle(s, j);
+        }
+        total += t.elapsed();
+        left -= k as u64;
+    }
+    total
+}
+
+/// The io-uring crate's recycle of one batch: `io_uring_buf_ring_add` per buffer (address from
+/// the bid, length, bid), one release store of the tail. Not inlined, like `recycle_held_batch`
+/// (a non-generic function of another crate), so both sides pay one call per batch.
+#[inline(never)]
+fn raw_recycle_batch(raw: &mut RawBufRing, bids: &mut Vec<u16>) -> usize {
+    for (k, &bid) in bids.iter().enumerate() {
+        raw.add(bid, k as u16);
+    }
+    let n = bids.len();
+    raw.advance(n as u16);
+    bids.clear();
+    n
+}
+
 fn benches(c: &mut Criterion) {
     let mut ring = Ring::new(64).unwrap();
     let br = BufRing::builder(1, ENTRIES, SIZE).build(&mut ring).unwrap();
+    let br6 = BufRing::builder(6, RECYCLE_ENTRIES, SIZE).build(&mut ring).unwrap();
     let io = io_uring::IoUring::new(64).unwrap();
     let mut raw = RawBufRing::new(&io, 1);
 
@@ -140,6 +192,72 @@ fn benches(c: &mut Criterion) {
             }
             raw.advance(32);
             base = (base + 32) % ENTRIES as u16;
+        })
+    });
+    g.finish();
+
+    // Recycling held buffers: 32 per batch, one tail store per batch. Acquiring them (select a
+    // completion, keep the buffer) is needed every time and is not timed: see `time_rounds`.
+    let mut g = c.benchmark_group("recycle_batch32");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    let mut next = 0u16;
+    let mut held: Vec<Vec<HeldBuf>> = (0..BATCHES).map(|_| Vec::with_capacity(BATCH)).collect();
+    g.bench_function("uring", |b| {
+        b.iter_custom(|iters| {
+            time_rounds(
+                iters,
+                &mut held,
+                |held, j| {
+                    for _ in 0..BATCH {
+                        let Selection::Buffer(buf) = br6.select(&cqe_for(next, 64)).unwrap() else { unreachable!() };
+                        held[j].push(buf.keep());
+                        next = (next + 1) % RECYCLE_ENTRIES as u16;
+                    }
+                },
+                |held, j| {
+                    let n = br6.recycle_held_batch(black_box(&mut held[j]));
+                    debug_assert_eq!(n, BATCH);
+                    black_box(n);
+                },
+            )
+        })
+    });
+    // The guard path for comparison: `Buf` selections returned with `recycle_and_advance`.
+    let mut guards: Vec<Vec<Selection<'_>>> = (0..BATCHES).map(|_| Vec::with_capacity(BATCH)).collect();
+    g.bench_function("uring_guards", |b| {
+        b.iter_custom(|iters| {
+            time_rounds(
+                iters,
+                &mut guards,
+                |guards, j| {
+                    for _ in 0..BATCH {
+                        guards[j].push(br6.select(&cqe_for(next, 64)).unwrap());
+                        next = (next + 1) % RECYCLE_ENTRIES as u16;
+                    }
+                },
+                |guards, j| br6.recycle_and_advance(black_box(&mut guards[j]).drain(..), cq, 0),
+            )
+        })
+    });
+    let io6 = io_uring::IoUring::new(8).unwrap();
+    let mut raw6 = RawBufRing::with_entries(&io6, 6, RECYCLE_ENTRIES);
+    let mut bids: Vec<Vec<u16>> = (0..BATCHES).map(|_| Vec::with_capacity(BATCH)).collect();
+    g.bench_function("io-uring", |b| {
+        b.iter_custom(|iters| {
+            time_rounds(
+                iters,
+                &mut (&mut bids, &mut raw6),
+                |(bids, _), j| {
+                    for _ in 0..BATCH {
+                        let cqe = cqe_for(next, 64);
+                        bids[j].push(io_uring::cqueue::buffer_select(black_box(&cqe).raw_flags()).unwrap());
+                        next = (next + 1) % RECYCLE_ENTRIES as u16;
+                    }
+                },
+                |(bids, raw6), j| {
+                    black_box(raw_recycle_batch(raw6, black_box(&mut bids[j])));
+                },
+            )
         })
     });
     g.finish();

@@ -4,7 +4,9 @@
 //! which stays there with `IORING_CQE_F_BUF_MORE` until used up; bundle: several contiguous
 //! slots), writes a data pattern into them as the kernel would, and posts synthetic completions
 //! (`Cqe::new`) that the crate turns into `Selection` guards. Guards are kept, dropped in any
-//! order, kept past the ring borrow and recycled with `recycle_held`, or recycled in batches.
+//! order, kept past the ring borrow and recycled with `recycle_held` (a refused one comes back
+//! and goes to its own ring) or `recycle_held_batch` (mixing both rings' buffers), or recycled
+//! in batches.
 //! Completions the kernel could not produce (bids out of range or already held, lengths past the
 //! buffer, bundles on incremental rings) must get a typed error and change nothing.
 //!
@@ -62,6 +64,9 @@ enum Action {
     Keep { pick: u8 },
     /// Return a kept buffer (`recycle_held`), possibly to the wrong ring.
     RecycleHeld { pick: u8, wrong_ring: bool },
+    /// Return up to 8 kept buffers of either ring to ring `g` in one batch
+    /// (`recycle_held_batch`): the other ring's stay with the caller.
+    RecycleHeldBatch { g: u8, picks: [u8; 8], n: u8 },
     /// Recycle several guards with one tail store (`recycle_and_advance`).
     Batch { picks: [u8; 4], n: u8 },
     /// Overwrite a whole buffer through `Buf::whole_mut`.
@@ -89,7 +94,7 @@ struct Model {
     inc_off: u32,
     /// Buffers the application holds (selected and not recycled).
     held: Vec<bool>,
-    /// Buffers lost for good (a kept buffer refused by the wrong ring).
+    /// Buffers lost for good (a kept buffer refused by the wrong ring and then dropped).
     leaked: Vec<bool>,
     /// Incremental: live pieces of each buffer, and whether its last piece has arrived.
     views: Vec<u32>,
@@ -455,16 +460,54 @@ fuzz_target!(|input: Input| {
                 if wrong_ring && n == 2 {
                     let other = 1 - g;
                     assert!(rings[other].held_data(&h).is_err());
-                    match rings[other].recycle_held(h) {
-                        Err(uring::Error::InvalidArgument { .. }) => {}
+                    let r = match rings[other].recycle_held(h) {
+                        Err(r) if matches!(r.error(), uring::Error::InvalidArgument { .. }) => r,
                         r => panic!("recycle_held on the wrong ring: {r:?}"),
+                    };
+                    assert_eq!((r.buf().bgid(), r.buf().bid()), (g as u16, bid), "the refused buffer comes back");
+                    if pick & 1 == 0 {
+                        // Handed back: its own ring takes it.
+                        rings[g].recycle_held(r.into_buf()).expect("recycling a refused buffer to its ring");
+                        models[g].recycle(bid);
+                    } else {
+                        // Turned into the crate's error: the buffer is dropped, lost to its ring.
+                        let _: uring::Error = r.into();
+                        models[g].held[bid as usize] = false;
+                        models[g].leaked[bid as usize] = true;
                     }
-                    // The refused handle was consumed: its buffer is lost to its ring.
-                    models[g].held[bid as usize] = false;
-                    models[g].leaked[bid as usize] = true;
                 } else {
                     rings[g].recycle_held(h).expect("recycling a kept buffer");
                     models[g].recycle(bid);
+                }
+            }
+            Action::RecycleHeldBatch { g, picks, n: k } => {
+                let g = g as usize % n;
+                let mut batch = Vec::new();
+                let mut tags = Vec::new();
+                for &p in picks.iter().take(1 + k as usize % 8) {
+                    if kept.is_empty() {
+                        break;
+                    }
+                    let (kg, h, t) = kept.remove(p as usize % kept.len());
+                    batch.push(h);
+                    tags.push((kg, t));
+                }
+                let mine: Vec<u16> = batch.iter().filter(|h| h.bgid() == g as u16).map(|h| h.bid()).collect();
+                let theirs: Vec<(u16, u16)> =
+                    batch.iter().filter(|h| h.bgid() != g as u16).map(|h| (h.bgid(), h.bid())).collect();
+                let tags: Vec<(usize, u8)> = tags.into_iter().filter(|&(kg, _)| kg != g).collect();
+                assert_eq!(rings[g].recycle_held_batch(&mut batch), mine.len(), "buffers of this ring recycled");
+                assert_eq!(
+                    batch.iter().map(|h| (h.bgid(), h.bid())).collect::<Vec<_>>(),
+                    theirs,
+                    "the rest stay, in order"
+                );
+                // The crate adds them in the batch's order.
+                for bid in mine {
+                    models[g].recycle(bid);
+                }
+                for (h, (kg, t)) in batch.into_iter().zip(tags) {
+                    kept.push((kg, h, t));
                 }
             }
             Action::Batch { picks, n: k } => {

@@ -32,4 +32,4 @@ mod ring;
 mod select;
 
 pub use ring::{BufRing, BufRingBuilder, CallerBuffers, MAX_BUF_RING_ENTRIES};
-pub use select::{Buf, Bundle, HeldBuf, IncSlice, Selection};
+pub use select::{Buf, Bundle, HeldBuf, IncSlice, Rejected, Selection};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use uring_uapi::*;
 
-use crate::buf::select::{Buf, Bundle, IncSlice, Selection};
+use crate::buf::select::{Buf, Bundle, HeldBuf, IncSlice, Selection};
 use crate::cq::CompletionQueue;
 use crate::cqe::Cqe;
 use crate::index::BufRingProducer;
@@ -70,6 +70,9 @@ pub struct BufRingBuilder {
 /// yet returned). Clear: it is in the ring, or selected by the kernel and not yet reported.
 const HELD: u32 = 1 << 31;
 
+/// `bid_info` bits: the bid added to the ring right after this one (its ring-order successor).
+const SUCC: u32 = 0xffff;
+
 /// A provided-buffer ring whose buffers the crate owns: the kernel picks a buffer for each
 /// operation that selects from the group, the completion names it, and [`BufRing::select`]
 /// turns the completion into a typed [`Selection`] that gives the bytes and returns the buffer
@@ -90,14 +93,16 @@ pub struct BufRing {
     /// Slot 0 of the shared ring; the tail overlays `bufs[0].resv` (offset 14).
     slots: *mut io_uring_buf,
     prod: Cell<BufRingProducer>,
-    /// Per bid: the slot it was last added to (low 16 bits) and [`HELD`].
+    /// Per bid: [`HELD`], and in [`SUCC`] the bid added to the ring right after it (the next
+    /// slot). A bundle's buffers are contiguous in ring order, so they are found by following
+    /// these links from the completion's bid; the link of a buffer is written when its successor
+    /// is added and never changes while the buffer is held, except for the most recently added
+    /// buffer, whose link no bundle follows (a bundle cannot extend past the tail). One word per
+    /// buffer, so returning a buffer in a batch costs one bookkeeping store. One more word at
+    /// index `entries`, never held, is scratch for [`Refill`].
     bid_info: Box<[Cell<u32>]>,
-    /// Per bid: the bid added to the ring right after it (the next slot). A bundle's buffers
-    /// are contiguous in ring order, so they are found by following these links from the
-    /// completion's bid; the links of held buffers never change.
-    succ: Box<[Cell<u16>]>,
-    /// The bid added most recently (the one in the slot before the tail), if any.
-    last_added: Cell<Option<u16>>,
+    /// The bid added most recently (the one in the slot before the tail; 0 before the first).
+    last_added: Cell<u16>,
     /// Per bid, incremental rings only: bytes already consumed.
     inc_off: Box<[Cell<u32>]>,
     /// Per bid, incremental rings only: live `IncSlice` views of the buffer, and whether its last
@@ -284,9 +289,8 @@ impl BufRingBuilder {
             incremental: self.incremental,
             slots: ring_mem.as_ptr().cast(),
             prod: Cell::new(BufRingProducer::new(0, entries)),
-            bid_info: (0..entries).map(|_| Cell::new(HELD)).collect(),
-            succ: (0..entries).map(|_| Cell::new(0)).collect(),
-            last_added: Cell::new(None),
+            bid_info: (0..=entries).map(|bid| Cell::new(if bid < entries { HELD } else { 0 })).collect(),
+            last_added: Cell::new(0),
             inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_views: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_done: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(false)).collect(),
@@ -294,10 +298,11 @@ impl BufRingBuilder {
             ring_fd,
             _ring_mem: ring_mem,
         };
+        let mut refill = Refill::new(&br);
         for bid in 0..entries as u16 {
-            br.add(bid, bid);
+            refill.push(bid);
         }
-        br.publish(entries as u16);
+        drop(refill);
         Ok(br)
     }
 }
@@ -326,11 +331,6 @@ impl BufRing {
     /// The ring's unique id (kept buffers name it).
     pub(crate) fn id(&self) -> u64 {
         self.id
-    }
-
-    /// Whether `bid` (below `entries`) is held by the application.
-    pub(crate) fn is_held(&self, bid: u16) -> bool {
-        (bid as u32) < self.entries && self.info(bid).get() & HELD != 0
     }
 
     /// The number of buffers (and ring slots).
@@ -372,41 +372,8 @@ impl BufRing {
     fn info(&self, bid: u16) -> &Cell<u32> {
         debug_assert!((bid as u32) < self.entries);
         // SAFETY: every caller passes a bid below `entries` (checked at selection, or a bid
-        // the ring handed out), and `bid_info` has `entries` cells.
+        // the ring handed out), and `bid_info` has `entries + 1` cells.
         unsafe { self.bid_info.get_unchecked(bid as usize) }
-    }
-
-    /// Writes buffer `bid` into the slot `offset` places past the tail (not yet published).
-    /// Never writes `resv`, which for slot 0 is the shared tail.
-    #[inline]
-    fn add(&self, bid: u16, offset: u16) {
-        let slot = self.prod.get().slot(offset);
-        let e = self.slots.wrapping_add(slot as usize);
-        // SAFETY: `slot < entries`; the slot is free (the kernel consumed it: every buffer not
-        // held by the application is in the ring, and there are exactly `entries` buffers), and
-        // the kernel does not read it before the tail store that publishes it.
-        unsafe {
-            core::ptr::addr_of_mut!((*e).addr).write(self.buf_ptr(bid) as u64);
-            core::ptr::addr_of_mut!((*e).len).write(self.buf_size);
-            core::ptr::addr_of_mut!((*e).bid).write(bid);
-        }
-        self.info(bid).set(slot as u32);
-        if let Some(prev) = self.last_added.get() {
-            // SAFETY: `prev` is a bid below `entries` (it was added before).
-            unsafe { self.succ.get_unchecked(prev as usize) }.set(bid);
-        }
-        self.last_added.set(Some(bid));
-        if self.incremental {
-            self.inc_off[bid as usize].set(0);
-        }
-    }
-
-    /// Publishes `n` added buffers with one release store of the tail.
-    #[inline]
-    fn publish(&self, n: u16) {
-        let mut prod = self.prod.get();
-        prod.advance(self.tail_atomic(), n);
-        self.prod.set(prod);
     }
 
     /// Records a new live view of incremental buffer `bid`.
@@ -438,22 +405,98 @@ impl BufRing {
     /// Returns buffer `bid` to the kernel (one slot write and one tail store).
     #[inline]
     pub(crate) fn recycle_bid(&self, bid: u16) {
-        debug_assert!(self.info(bid).get() & HELD != 0);
-        self.add(bid, 0);
-        self.publish(1);
+        let mut refill = Refill::new(self);
+        refill.push(bid);
     }
 
     /// Returns several buffers with a single tail store.
+    #[inline]
     pub(crate) fn recycle_bids(&self, bids: impl Iterator<Item = u16>) {
-        let mut n = 0u16;
+        let mut refill = Refill::new(self);
         for bid in bids {
-            debug_assert!(self.info(bid).get() & HELD != 0);
-            self.add(bid, n);
-            n += 1;
+            refill.push(bid);
         }
-        if n > 0 {
-            self.publish(n);
+    }
+
+    /// Whether `held` is a buffer of this ring held by the application: the check that lets a
+    /// kept buffer go back to the ring. A few instructions: the ring id, then the [`HELD`] bit.
+    #[inline(always)]
+    pub(crate) fn owns(&self, held: &HeldBuf) -> bool {
+        // A `HeldBuf` is made only by `Buf::keep` from a buffer this ring handed out, so with a
+        // matching ring id its bid is below `entries` (checked at selection) and `info` is in
+        // bounds; `&&` skips the lookup for another ring's buffers.
+        held.ring_id() == self.id && self.info(held.bid()).get() & HELD != 0
+    }
+
+    /// Returns every kept buffer of `held` that belongs to this ring, with one tail store for
+    /// the whole batch (`io_uring_buf_ring_add(3)` per buffer, then
+    /// `io_uring_buf_ring_advance(3)`), and removes them from `held`. Buffers of other rings stay
+    /// in `held`, in their order, for the caller to return to their own rings. Returns how many
+    /// were recycled.
+    ///
+    /// Safe because a [`HeldBuf`] is the proof that the application holds its buffer (it is
+    /// made once per selection, cannot be copied, and is consumed here), so the per-buffer check
+    /// is that the token names this ring: one compare. Then the slot write (address computed
+    /// from the pool geometry, length, bid) and one bookkeeping store (the held bit and the
+    /// ring-order link share a word). No allocation: `held` only shrinks, and keeps its capacity
+    /// for the next batch.
+    ///
+    /// ```no_run
+    /// # use uring::{buf::{BufRing, Selection}, Ring};
+    /// # let mut ring = Ring::new(8)?;
+    /// # let br = BufRing::builder(1, 64, 4096).build(&mut ring)?;
+    /// let mut done = Vec::with_capacity(32); // reused: recycling allocates nothing
+    /// for cqe in ring.cq().iter() {
+    ///     if let Selection::Buffer(buf) = br.select(&cqe)? {
+    ///         done.push(buf.keep()); // processed later, past the borrow of `br`
+    ///     }
+    /// }
+    /// let n = br.recycle_held_batch(&mut done);
+    /// assert!(done.is_empty(), "{n} recycled, none of another ring");
+    /// # Ok::<(), uring::Error>(())
+    /// ```
+    pub fn recycle_held_batch(&self, held: &mut Vec<HeldBuf>) -> usize {
+        let id = self.id;
+        let Some(first) = held.first() else { return 0 };
+        let mut refill = Refill::new(self);
+        // Kept buffers come from whole-buffer selections, which incremental rings never make.
+        if first.ring_id() != id || self.incremental {
+            return self.recycle_held_mixed(held, 0, refill);
         }
+        // A token of this ring is proof that the application holds the buffer (see `HeldBuf`),
+        // so the fast path checks the ring id only; the held bit agrees (checked in debug).
+        refill.link_last(first.bid());
+        let pushed = refill.push_held(held, id);
+        if pushed < held.len() {
+            return self.recycle_held_mixed(held, pushed, refill);
+        }
+        drop(refill);
+        let n = held.len();
+        // `HeldBuf` has no drop glue: the recycled tokens are consumed without a trace.
+        held.clear();
+        n
+    }
+
+    /// [`recycle_held_batch`](Self::recycle_held_batch) from `held[start]` on, which belongs to
+    /// another ring (the tokens before it went into `refill`): the buffers of other rings move
+    /// to the front of `held`, in order, and stay.
+    #[cold]
+    #[inline(never)]
+    fn recycle_held_mixed(&self, held: &mut Vec<HeldBuf>, start: usize, mut refill: Refill<'_>) -> usize {
+        let mut kept = 0;
+        for i in start..held.len() {
+            if self.owns(&held[i]) {
+                refill.push(held[i].bid());
+            } else {
+                held.swap(kept, i);
+                kept += 1;
+            }
+        }
+        drop(refill);
+        let n = held.len() - kept;
+        // The first `kept` are the refused tokens; the rest were recycled (no drop glue).
+        held.truncate(kept);
+        n
     }
 
     /// Marks `bid` (below `entries`) as handed to the application by a completion.
@@ -540,8 +583,9 @@ impl BufRing {
         }
         let mut b = bid;
         for _ in 0..count {
+            let next = self.succ_of(b);
             self.info(b).set(self.info(b).get() | HELD);
-            b = self.succ_of(b);
+            b = next;
         }
         Ok(Selection::Bundle(Bundle::new(self, bid, count as u16, res as u32)))
     }
@@ -549,9 +593,7 @@ impl BufRing {
     /// The bid added right after `bid`.
     #[inline]
     pub(crate) fn succ_of(&self, bid: u16) -> u16 {
-        debug_assert!((bid as u32) < self.entries);
-        // SAFETY: `bid` is below `entries`, and `succ` has `entries` cells.
-        unsafe { self.succ.get_unchecked(bid as usize) }.get()
+        (self.info(bid).get() & SUCC) as u16
     }
 
     /// The kernel's head (`IORING_REGISTER_PBUF_STATUS`, Linux 6.8; `io_uring_buf_ring_head(3)`).
@@ -580,30 +622,287 @@ impl BufRing {
         self.bid_info.iter().filter(|s| s.get() & HELD != 0).count() as u32
     }
 
-    /// Recycles every buffer of `sels` with one tail store, then releases `cq_slots` CQ slots
-    /// (`io_uring_buf_ring_cq_advance(3)`): the batch path for bundles and 32-byte CQEs.
+    /// Recycles every buffer of `sels` with one tail store (one per 64 buffers), then releases
+    /// `cq_slots` CQ slots (`io_uring_buf_ring_cq_advance(3)`): the batch path for bundles and
+    /// 32-byte CQEs.
     pub fn recycle_and_advance<'a>(
         &'a self,
         sels: impl IntoIterator<Item = Selection<'a>>,
         cq: &mut CompletionQueue,
         cq_slots: u32,
     ) {
-        let mut n = 0u16;
+        // The bids are gathered first and written to the ring after the caller's iterator is
+        // done: its `next` is caller code, which may itself return buffers of this ring, and
+        // that must not happen while a batch is open (both would write the same slots).
+        let mut gather = Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 };
         for sel in sels {
-            sel.release_into(|bid| {
-                self.add(bid, n);
-                n += 1;
-            });
+            sel.release_into(|bid| gather.push(bid));
         }
-        if n > 0 {
-            self.publish(n);
-        }
+        drop(gather); // one tail store, before the CQ slots are released
         cq.advance(cq_slots);
     }
 
     /// A raw pointer to the pool and its length (for code that builds iovecs over it).
     pub fn pool(&self) -> (*const u8, usize) {
         (self.pool.base, self.pool.len)
+    }
+}
+
+/// Buffers [`BufRing::recycle_and_advance`] gathers before one tail store.
+const RECYCLE_CHUNK: usize = 64;
+
+/// Bids gathered for one batch while caller code may run; written to the ring when full and
+/// when dropped (also when the caller's iterator panics: the buffers are not lost).
+struct Gather<'r> {
+    ring: &'r BufRing,
+    bids: [u16; RECYCLE_CHUNK],
+    n: usize,
+}
+
+impl Gather<'_> {
+    #[inline]
+    fn push(&mut self, bid: u16) {
+        if self.n == RECYCLE_CHUNK {
+            self.flush();
+        }
+        self.bids[self.n] = bid;
+        self.n += 1;
+    }
+
+    #[inline]
+    fn flush(&mut self) {
+        self.ring.recycle_bids(self.bids[..self.n].iter().copied());
+        self.n = 0;
+    }
+}
+
+impl Drop for Gather<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// A batch of buffers going back to a ring: each [`push`](Refill::push) writes one slot past the
+/// tail (`io_uring_buf_ring_add(3)`), and dropping the batch publishes them all with one release
+/// store of the tail (`io_uring_buf_ring_advance(3)`), also if a caller's iterator panics midway.
+///
+/// Per buffer: three stores for the slot (address, length, bid; never `resv`, which for slot 0
+/// is the shared tail) and one for the bookkeeping, which writes the word of the buffer pushed
+/// before (its link to this one, with [`HELD`] clear); the last buffer's word is written when
+/// the batch ends. Until then a pushed buffer still reads as held, which no one can observe:
+/// no other code runs while the batch is open (below), and the kernel sees none of the buffers
+/// before the tail store.
+///
+/// No code outside this module may run while a batch is open: a buffer returned meanwhile
+/// (a guard dropped by caller code) would be written into a slot of this batch and published
+/// before it. Every user of `Refill` pushes from crate code only.
+struct Refill<'r> {
+    ring: &'r BufRing,
+    /// The ring's fields the loop needs, copied out: the slot writes go through a raw pointer
+    /// and the bookkeeping through `Cell`s, either of which could alias the ring's fields as far
+    /// as the compiler knows, so reading them through `ring` would reload them per buffer.
+    info: &'r [Cell<u32>],
+    /// Slot 0, one past the last slot, and the slot the next push writes.
+    slots: *mut io_uring_buf,
+    end: *mut io_uring_buf,
+    next: *mut io_uring_buf,
+    base: u64,
+    buf_size: u32,
+    incremental: bool,
+    /// Buffers pushed so far.
+    n: u16,
+    /// The bid pushed last; before the first push, the scratch word (index `entries`), so that
+    /// the first push needs no branch.
+    prev: u32,
+}
+
+impl<'r> Refill<'r> {
+    #[inline(always)]
+    fn new(ring: &'r BufRing) -> Self {
+        let slots = ring.slots;
+        Refill {
+            ring,
+            info: &ring.bid_info,
+            slots,
+            end: slots.wrapping_add(ring.entries as usize),
+            next: slots.wrapping_add(ring.prod.get().slot(0) as usize),
+            base: ring.pool.base as u64,
+            buf_size: ring.buf_size,
+            incremental: ring.incremental,
+            n: 0,
+            prev: ring.entries,
+        }
+    }
+
+    /// Bookkeeping word of `bid` (or the scratch word, `entries`).
+    #[inline(always)]
+    fn info(&self, bid: u32) -> &'r Cell<u32> {
+        debug_assert!((bid as usize) < self.info.len());
+        // SAFETY: callers pass bids below `entries` (a bid of a buffer the ring handed out,
+        // checked at selection, or the ring's last added bid) or the scratch index `entries`;
+        // `bid_info` has `entries + 1` words.
+        unsafe { self.info.get_unchecked(bid as usize) }
+    }
+
+    /// Whether the application holds `bid` (below `entries`).
+    #[inline(always)]
+    fn is_held(&self, bid: u16) -> bool {
+        self.info(bid as u32).get() & HELD != 0
+    }
+
+    /// Writes buffer `bid`, held by the application until now, into the next slot past the
+    /// tail (not yet published).
+    #[inline(always)]
+    fn write_slot(&mut self, bid: u16) {
+        debug_assert!(self.is_held(bid), "recycling buffer {bid}, which is not held");
+        let e = self.next;
+        // The pool holds `entries * buf_size` bytes and `bid < entries`: in bounds, no overflow.
+        let addr = self.base + bid as u64 * self.buf_size as u64;
+        // SAFETY: `e` is a slot of the live ring mapping (`slots <= e < end`). The slot is free:
+        // every buffer not held by the application is in the ring (published or earlier in this
+        // batch), there are exactly `entries` buffers and `bid` is held, so at most
+        // `entries - 1` slots are in use; and the kernel does not read the slot before the tail
+        // store that publishes it.
+        unsafe { Self::write(e, addr, self.buf_size, bid) };
+        let next = e.wrapping_add(1);
+        self.next = if next == self.end { self.slots } else { next };
+        if self.incremental {
+            self.ring.inc_off[bid as usize].set(0);
+        }
+    }
+
+    /// Links the ring's last added buffer (which may be held: its bit stays) to `bid`, the first
+    /// buffer of the batch. Once per batch, before the first push.
+    #[inline(always)]
+    fn link_last(&self, bid: u16) {
+        debug_assert_eq!(self.n, 0);
+        let last = self.info(self.ring.last_added.get() as u32);
+        last.set((last.get() & !SUCC) | bid as u32);
+    }
+
+    /// Writes one ring entry: address, length and bid, never `resv` (in slot 0, the shared
+    /// tail).
+    ///
+    /// # Safety
+    /// `e` must be a slot of the ring mapping that the kernel does not read (past the tail).
+    #[inline(always)]
+    unsafe fn write(e: *mut io_uring_buf, addr: u64, len: u32, bid: u16) {
+        // SAFETY: the caller's promise; the three fields are plain data.
+        unsafe {
+            core::ptr::addr_of_mut!((*e).addr).write(addr);
+            core::ptr::addr_of_mut!((*e).len).write(len);
+            core::ptr::addr_of_mut!((*e).bid).write(bid);
+        }
+    }
+
+    /// Pushes the buffers of `toks` in order up to the first whose ring id is not `id`; returns
+    /// how many it pushed. The caller has linked the ring's last buffer to the first
+    /// ([`link_last`](Self::link_last)). The fast path of [`BufRing::recycle_held_batch`]: the
+    /// slots up to the end of the ring are filled in one run, then the rest from slot 0, so the
+    /// loop has no wrap check. Not for incremental rings (no offsets are reset).
+    #[inline(always)]
+    fn push_held(&mut self, toks: &[HeldBuf], id: u64) -> usize {
+        debug_assert!(!self.incremental);
+        // `slots <= next < end`: at least one slot before the end of the ring.
+        let room = (self.end as usize - self.next as usize) / core::mem::size_of::<io_uring_buf>();
+        let (first, rest) = toks.split_at(room.min(toks.len()));
+        let k = self.push_run(first, id);
+        if k < first.len() || rest.is_empty() {
+            return k;
+        }
+        // Wrapped to slot 0. This ring's tokens fit in the free slots, so a longer rest would
+        // hold another ring's token: the caller's slow path sorts that out.
+        let room = self.ring.entries as usize - first.len();
+        k + self.push_run(&rest[..rest.len().min(room)], id)
+    }
+
+    /// Pushes the buffers of `run` (at most the slots left before the end of the ring) from
+    /// `next` on, up to the first whose ring id is not `id`; returns how many.
+    #[inline(always)]
+    fn push_run(&mut self, run: &[HeldBuf], id: u64) -> usize {
+        let (e, info, base, size) = (self.next, self.info, self.base, self.buf_size);
+        // One buffer's slot at `slot`; returns its bid.
+        let put = |slot: *mut io_uring_buf, h: &HeldBuf| -> usize {
+            let bid = h.bid();
+            debug_assert!(info[bid as usize].get() & HELD != 0, "recycling buffer {bid}, which is not held");
+            // A token of this ring has `bid < entries`: the address is in the pool.
+            let addr = base + bid as u64 * size as u64;
+            // SAFETY: the caller passes at most as many tokens as there are slots from `next` to
+            // the end of the ring, so `slot` is inside it; the slot is free and unread by the
+            // kernel, as in `write_slot`.
+            unsafe { Self::write(slot, addr, size, bid) };
+            bid as usize
+        };
+        // The word of `prev`: back in the ring, followed by `bid`.
+        let link = |prev: usize, bid: usize| {
+            // SAFETY: `prev` is a bid below `entries` (pushed before) or the scratch index
+            // `entries`; `info` has `entries + 1` words.
+            unsafe { info.get_unchecked(prev) }.set(bid as u32);
+        };
+        let mut prev = self.prev as usize;
+        let mut slot = e;
+        // Two at a time (fewer loop instructions per buffer, and the stores to the ring and to
+        // the bookkeeping each come in pairs), then one at a time for the rest and from a token
+        // of another ring on.
+        let mut pairs = run.chunks_exact(2);
+        for pair in &mut pairs {
+            if pair[0].ring_id() != id || pair[1].ring_id() != id {
+                break;
+            }
+            let b0 = put(slot, &pair[0]);
+            let b1 = put(slot.wrapping_add(1), &pair[1]);
+            link(prev, b0);
+            link(b0, b1);
+            prev = b1;
+            slot = slot.wrapping_add(2);
+        }
+        // SAFETY: both in the ring mapping, `slot` derived from `e` by whole slots.
+        let done = unsafe { slot.offset_from(e) } as usize;
+        for h in &run[done..] {
+            if h.ring_id() != id {
+                break;
+            }
+            let bid = put(slot, h);
+            link(prev, bid);
+            prev = bid;
+            slot = slot.wrapping_add(1);
+        }
+        // SAFETY: as above.
+        let k = unsafe { slot.offset_from(e) } as usize;
+        self.prev = prev as u32;
+        // At most `entries` (<= 32768) buffers are held, so the count fits.
+        self.n += k as u16;
+        self.next = if slot == self.end { self.slots } else { slot };
+        k
+    }
+
+    /// Adds `bid` to the batch (see [`write_slot`](Self::write_slot)).
+    #[inline(always)]
+    fn push(&mut self, bid: u16) {
+        if self.n == 0 {
+            self.link_last(bid);
+        }
+        self.write_slot(bid);
+        // The previous buffer of this batch (or the scratch word): back in the ring, followed
+        // by `bid`.
+        self.info(self.prev).set(bid as u32);
+        self.prev = bid as u32;
+        self.n += 1;
+    }
+}
+
+impl Drop for Refill<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.n == 0 {
+            return;
+        }
+        // The last buffer: back in the ring, its successor not yet known.
+        self.info(self.prev).set(0);
+        self.ring.last_added.set(self.prev as u16);
+        let mut prod = self.ring.prod.get();
+        prod.advance(self.ring.tail_atomic(), self.n);
+        self.ring.prod.set(prod);
     }
 }
 

@@ -59,6 +59,7 @@ impl<'a> Selection<'a> {
 
     /// Hands every buffer this selection owns to `f` instead of recycling them one by one
     /// (for batch recycling), consuming the selection.
+    #[inline]
     pub(crate) fn release_into(self, mut f: impl FnMut(u16)) {
         match self {
             Selection::None => {}
@@ -134,8 +135,9 @@ impl<'a> Buf<'a> {
     pub fn recycle(self) {}
 
     /// Keeps the buffer past the borrow of the ring; return it later with
-    /// [`BufRing::recycle_held`]. A [`HeldBuf`] that is dropped leaks its buffer (the ring has
-    /// one fewer), it never frees memory the kernel could use.
+    /// [`BufRing::recycle_held`] or, many at once, [`BufRing::recycle_held_batch`]. A
+    /// [`HeldBuf`] that is dropped leaks its buffer (the ring has one fewer), it never frees
+    /// memory the kernel could use.
     pub fn keep(self) -> HeldBuf {
         let me = ManuallyDrop::new(self);
         HeldBuf { ring: me.ring.id(), bgid: me.ring.bgid(), bid: me.bid, len: me.len }
@@ -149,6 +151,10 @@ impl Drop for Buf<'_> {
 }
 
 /// A buffer kept by the application without borrowing its ring ([`Buf::keep`]).
+///
+/// It is the proof that the application holds the buffer: it is made only from a [`Buf`], is
+/// neither `Clone` nor `Copy`, and is consumed when the buffer goes back to its ring, so a ring
+/// takes back only buffers it handed out, each once.
 #[derive(Debug, PartialEq, Eq)]
 pub struct HeldBuf {
     ring: u64,
@@ -158,6 +164,12 @@ pub struct HeldBuf {
 }
 
 impl HeldBuf {
+    /// The id of the ring that handed the buffer out.
+    #[inline(always)]
+    pub(crate) fn ring_id(&self) -> u64 {
+        self.ring
+    }
+
     /// The buffer id.
     pub fn bid(&self) -> u16 {
         self.bid
@@ -187,21 +199,72 @@ impl BufRing {
         Ok(unsafe { core::slice::from_raw_parts(self.buf_ptr(held.bid), held.len as usize) })
     }
 
-    /// Returns a kept buffer to the ring.
-    pub fn recycle_held(&self, held: HeldBuf) -> crate::Result<()> {
-        self.check_held(&held)?;
+    /// Returns a kept buffer to the ring (one slot write and one tail store). A buffer of
+    /// another ring is refused and handed back in the error, to be returned to its own ring.
+    pub fn recycle_held(&self, held: HeldBuf) -> Result<(), Rejected> {
+        if let Err(error) = self.check_held(&held) {
+            return Err(Rejected { buf: held, error });
+        }
         self.recycle_bid(held.bid);
         Ok(())
     }
 
     fn check_held(&self, held: &HeldBuf) -> crate::Result<()> {
-        if held.ring != self.id() || !self.is_held(held.bid) {
+        if !self.owns(held) {
             return Err(crate::Error::InvalidArgument {
                 what: "held buffer",
                 reason: "belongs to another buffer ring",
             });
         }
         Ok(())
+    }
+}
+
+/// A kept buffer a ring refused to take back ([`BufRing::recycle_held`]: it belongs to another
+/// ring), handed back with the reason so that it can still be returned to its own ring.
+///
+/// Converting it into an [`Error`](crate::Error) (for example with `?`) drops the buffer,
+/// which is then lost to its ring (never freed while the kernel could use it).
+#[derive(Debug)]
+pub struct Rejected {
+    buf: HeldBuf,
+    error: crate::Error,
+}
+
+impl Rejected {
+    /// The refused buffer.
+    pub fn buf(&self) -> &HeldBuf {
+        &self.buf
+    }
+
+    /// Why it was refused.
+    pub fn error(&self) -> &crate::Error {
+        &self.error
+    }
+
+    /// Takes the refused buffer back (to return it to its own ring).
+    pub fn into_buf(self) -> HeldBuf {
+        self.buf
+    }
+
+    /// The refused buffer and the reason.
+    pub fn into_parts(self) -> (HeldBuf, crate::Error) {
+        (self.buf, self.error)
+    }
+}
+
+impl core::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "buffer {} of group {} refused: {}", self.buf.bid, self.buf.bgid, self.error)
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+impl From<Rejected> for crate::Error {
+    /// The reason; the refused buffer is dropped (lost to its ring).
+    fn from(r: Rejected) -> Self {
+        r.error
     }
 }
 
