@@ -133,8 +133,8 @@ impl Model {
         for &b in &self.queue {
             seen[b as usize] += 1;
         }
-        for b in 0..self.entries as usize {
-            seen[b] += self.held[b] as u8 + self.leaked[b] as u8;
+        for (b, n) in seen.iter_mut().enumerate() {
+            *n += self.held[b] as u8 + self.leaked[b] as u8;
         }
         assert!(seen.iter().all(|&n| n == 1), "a buffer lost or duplicated: {seen:?}");
         let held = self.held.iter().chain(&self.leaked).filter(|&&h| h).count() as u32;

@@ -573,7 +573,8 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
 thread_local! {
     static HOW: core::cell::Cell<op::OpenHow> = const { core::cell::Cell::new(op::OpenHow::new()) };
     // SAFETY (of the zeroed value): `statx` is plain integers.
-    static STATX: core::cell::UnsafeCell<libc::statx> = core::cell::UnsafeCell::new(unsafe { core::mem::zeroed() });
+    static STATX: core::cell::UnsafeCell<libc::statx> =
+        const { core::cell::UnsafeCell::new(unsafe { core::mem::zeroed() }) };
 }
 
 fn rw(code: u8, t: Tgt, addr: u64, len: u32, o: &RwOpts, pi: u64) -> Rw {

@@ -268,49 +268,17 @@ enum Op {
 
 /// Calls `f` with `bytes` as a `[u8; N]` payload for a size picked by `sel`.
 macro_rules! with_payload {
-    ($sel:expr, $bytes:expr, |$p:ident| $body:expr) => {{
+    ($sel:expr, $bytes:expr, |$p:ident| $body:expr) => {
+        with_payload!(@sizes $sel, $bytes, $p, $body; 0 => 0, 1 => 1, 2 => 8, 3 => 16, 4 => 17, 5 => 40, 6 => 79,
+                      7 => 80, 8 => 81, _ => 96)
+    };
+    (@sizes $sel:expr, $bytes:expr, $p:ident, $body:expr; $($i:pat => $n:literal),*) => {{
         let b: &[u8; 96] = $bytes;
         match $sel % 10 {
-            0 => {
-                let $p: [u8; 0] = [0; 0];
+            $($i => {
+                let $p: [u8; $n] = b[..$n].try_into().unwrap();
                 $body
-            }
-            1 => {
-                let $p: [u8; 1] = b[..1].try_into().unwrap();
-                $body
-            }
-            2 => {
-                let $p: [u8; 8] = b[..8].try_into().unwrap();
-                $body
-            }
-            3 => {
-                let $p: [u8; 16] = b[..16].try_into().unwrap();
-                $body
-            }
-            4 => {
-                let $p: [u8; 17] = b[..17].try_into().unwrap();
-                $body
-            }
-            5 => {
-                let $p: [u8; 40] = b[..40].try_into().unwrap();
-                $body
-            }
-            6 => {
-                let $p: [u8; 79] = b[..79].try_into().unwrap();
-                $body
-            }
-            7 => {
-                let $p: [u8; 80] = b[..80].try_into().unwrap();
-                $body
-            }
-            8 => {
-                let $p: [u8; 81] = b[..81].try_into().unwrap();
-                $body
-            }
-            _ => {
-                let $p: [u8; 96] = *b;
-                $body
-            }
+            })*
         }
     }};
 }
@@ -329,6 +297,13 @@ struct Keep {
 
 fn ts_pair(t: Time) -> (i64, i64) {
     (t.secs as i64, i64::from(t.nanos % 1_000_000_000))
+}
+
+/// An `*Immediate` timeout builder made from `ts`, and the nanoseconds its entry must carry; `None`
+/// (after checking the refusal) for a time past `i64::MAX` nanoseconds.
+fn immediate_time<T: core::fmt::Debug>(r: uring::Result<T>, ts: Time) -> Option<(T, u64)> {
+    let ns = ts.ns();
+    Some((accepted(r, ns.is_none(), "a time of at most i64::MAX ns is accepted")?, ns?))
 }
 
 /// Encodes `input`; returns the entry (and, for 128-byte entries, the second half) and the
@@ -373,8 +348,8 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 b = b.off_out(*o);
             }
             let f = flags.map_or(0, splice_flags);
-            if flags.is_some() {
-                b = b.flags(SpliceFlags::from_bits_retain(f));
+            if let Some(raw) = flags {
+                b = b.flags(SpliceFlags::from_bits_retain(*raw));
             }
             let want = Op::Splice {
                 fd_in: *fd_in,
@@ -389,8 +364,8 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
         Input::Tee { fd_in, fd_out, len, flags } => {
             let mut b = op::Tee::new(fd_in.target(), fd_out.target(), *len);
             let f = flags.map_or(0, splice_flags);
-            if flags.is_some() {
-                b = b.flags(SpliceFlags::from_bits_retain(f));
+            if let Some(raw) = flags {
+                b = b.flags(SpliceFlags::from_bits_retain(*raw));
             }
             one(b.build().into_sqe(), Op::Tee { fd_in: *fd_in, fd_out: *fd_out, len: *len, flags: f })
         }
@@ -426,11 +401,7 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 Some(o) => op::FilesUpdate::new(list, *o),
                 None => op::FilesUpdate::alloc(list),
             };
-            if len > u32::MAX as usize {
-                assert_invalid(r);
-                return None;
-            }
-            let b = r.expect("at most u32::MAX descriptors are accepted");
+            let b = accepted(r, len > u32::MAX as usize, "at most u32::MAX descriptors are accepted")?;
             let offset = u64::from(offset.unwrap_or(IORING_FILE_INDEX_ALLOC));
             one(b.build(), Op::FilesUpdate { fds: addr, nr: len as u32, offset })
         }
@@ -558,12 +529,8 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 }};
             }
             if immediate {
-                let r = op::TimeoutImmediate::new(ts.duration());
-                let Some(ns) = ts.ns() else {
-                    assert_invalid(r);
-                    return None;
-                };
-                let b = timeout_opts!(r.expect("a time of at most i64::MAX ns is accepted"));
+                let (b, ns) = immediate_time(op::TimeoutImmediate::new(ts.duration()), *ts)?;
+                let b = timeout_opts!(b);
                 let want = Op::Timeout {
                     ts: None,
                     ns: Some(ns),
@@ -598,12 +565,8 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 }};
             }
             if *immediate {
-                let r = op::TimeoutUpdateImmediate::new(ts.duration(), *user_data);
-                let Some(ns) = ts.ns() else {
-                    assert_invalid(r);
-                    return None;
-                };
-                let b = update_opts!(r.expect("a time of at most i64::MAX ns is accepted"));
+                let (b, ns) = immediate_time(op::TimeoutUpdateImmediate::new(ts.duration(), *user_data), *ts)?;
+                let b = update_opts!(b);
                 let want = Op::TimeoutRemove {
                     user_data: *user_data,
                     flags: flags | IORING_TIMEOUT_IMMEDIATE_ARG,
@@ -633,12 +596,8 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 }};
             }
             if *immediate {
-                let r = op::LinkTimeoutImmediate::new(ts.duration());
-                let Some(ns) = ts.ns() else {
-                    assert_invalid(r);
-                    return None;
-                };
-                let b = link_opts!(r.expect("a time of at most i64::MAX ns is accepted"));
+                let (b, ns) = immediate_time(op::LinkTimeoutImmediate::new(ts.duration()), *ts)?;
+                let b = link_opts!(b);
                 let want = Op::LinkTimeout { ts: None, ns: Some(ns), flags: flags | IORING_TIMEOUT_IMMEDIATE_ARG };
                 one(b.build().into_sqe(), want)
             } else {
@@ -724,11 +683,7 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
         }
         Input::MsgRingFd { ring, source, dest, user_data, skip } => {
             let r = op::MsgRingFd::new(ring.target(), Fixed(*source), dest.slot(), *user_data);
-            if *dest == Dest::Fd {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = r.expect("a fixed or allocated destination is accepted");
+            let mut b = accepted(r, *dest == Dest::Fd, "a fixed or allocated destination is accepted")?;
             if *skip {
                 b = b.skip_cqe();
             }
@@ -798,11 +753,7 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 .collect();
             let n = k.futexes.len();
             let r = op::FutexWaitv::new(&k.futexes);
-            if n == 0 || n > op::FUTEX_WAITV_MAX {
-                assert_invalid(r);
-                return None;
-            }
-            let b = r.expect("1 to 128 futexes are accepted");
+            let b = accepted(r, n == 0 || n > op::FUTEX_WAITV_MAX, "1 to 128 futexes are accepted")?;
             let want = entries
                 .iter()
                 .take(n)
@@ -886,15 +837,11 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
     }
 }
 
-/// Known encoder ambiguity (reported): `SpliceFlags::from_bits_retain` keeps bit 31, which is
-/// `SPLICE_F_FD_IN_FIXED`, so a caller's raw flags can turn a plain `fd_in` into a fixed slot.
-/// Outside strict mode the target does not ask for that bit.
+/// The `SPLICE_F_*` flags a splice or tee entry carries for raw flags `f`: the encoder owns
+/// `SPLICE_F_FD_IN_FIXED` (set from the input target, decoded separately), so a caller's bit 31
+/// never reaches the entry.
 fn splice_flags(f: u32) -> u32 {
-    if strict() {
-        f
-    } else {
-        f & !SPLICE_F_FD_IN_FIXED
-    }
+    f & !SPLICE_F_FD_IN_FIXED
 }
 
 fn read_ts(p: u64) -> (i64, i64) {
@@ -902,6 +849,16 @@ fn read_ts(p: u64) -> (i64, i64) {
     // SAFETY: the decoder only sees entries pointing at the input's live `Timespec`.
     let ts = unsafe { core::ptr::read(p as usize as *const __kernel_timespec) };
     (ts.tv_sec, ts.tv_nsec)
+}
+
+/// The time a timeout entry carries in `v`: nanoseconds with `IORING_TIMEOUT_IMMEDIATE_ARG` in
+/// `flags`, otherwise the address of a timespec (read back through it).
+fn time_arg(flags: u32, v: u64) -> (Option<(i64, i64)>, Option<u64>) {
+    if flags & IORING_TIMEOUT_IMMEDIATE_ARG != 0 {
+        (None, Some(v))
+    } else {
+        (Some(read_ts(v)), None)
+    }
 }
 
 fn decode(r: &mut RawSqe, ext: Option<[u8; 64]>) -> Op {
@@ -959,35 +916,22 @@ fn decode(r: &mut RawSqe, ext: Option<[u8; 64]>) -> Op {
             assert_eq!(r.fd(), -1);
             assert_eq!(r.len(), 1, "timeout takes one timespec");
             let flags = r.op_flags();
-            let (ts, ns) = if flags & IORING_TIMEOUT_IMMEDIATE_ARG != 0 {
-                (None, Some(r.addr()))
-            } else {
-                (Some(read_ts(r.addr())), None)
-            };
+            let (ts, ns) = time_arg(flags, r.addr());
             Op::Timeout { ts, ns, count: r.off(), flags }
         }
         IORING_OP_TIMEOUT_REMOVE => {
             assert_eq!(r.fd(), -1);
             let flags = r.op_flags();
             let user_data = r.addr();
-            let (ts, ns) = if flags & IORING_TIMEOUT_UPDATE_MASK == 0 {
-                (None, None)
-            } else if flags & IORING_TIMEOUT_IMMEDIATE_ARG != 0 {
-                (None, Some(r.off()))
-            } else {
-                (Some(read_ts(r.off())), None)
-            };
+            let (ts, ns) =
+                if flags & IORING_TIMEOUT_UPDATE_MASK == 0 { (None, None) } else { time_arg(flags, r.off()) };
             Op::TimeoutRemove { user_data, flags, ts, ns }
         }
         IORING_OP_LINK_TIMEOUT => {
             assert_eq!(r.fd(), -1);
             assert_eq!(r.len(), 1, "link timeout takes one timespec");
             let flags = r.op_flags();
-            let (ts, ns) = if flags & IORING_TIMEOUT_IMMEDIATE_ARG != 0 {
-                (None, Some(r.addr()))
-            } else {
-                (Some(read_ts(r.addr())), None)
-            };
+            let (ts, ns) = time_arg(flags, r.addr());
             Op::LinkTimeout { ts, ns, flags }
         }
         IORING_OP_ASYNC_CANCEL => {

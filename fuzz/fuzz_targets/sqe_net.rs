@@ -278,7 +278,9 @@ fn prio(o: &Opts, extra: u16) -> u16 {
     extra | if o.poll_first { IORING_RECVSEND_POLL_FIRST } else { 0 }
 }
 
-/// Applies `Opts` to a builder with `msg_flags` and `poll_first`.
+/// Applies `Opts` to a builder with `msg_flags` and `poll_first`; after `$want`, also the optional
+/// setters named (those the builder has: `to`, `report_usage`, `fixed_buf`, `bundle`), recording
+/// in `$want` what the entry must then hold.
 macro_rules! opts {
     ($b:expr, $o:expr) => {{
         let o: Opts = $o;
@@ -291,7 +293,42 @@ macro_rules! opts {
         }
         b
     }};
+    ($b:expr, $o:expr, $want:ident $(, to: $to:expr)? $(, report: $report:expr)? $(, fixed: $fixed:expr)?
+     $(, bundle: $bundle:expr)?) => {{
+        let mut b = opts!($b, $o);
+        $(if let Some(a) = $to {
+            b = b.to(a);
+            $want.sockaddr = Some(a.as_bytes().to_vec());
+        })?
+        $(if $report {
+            b = b.report_usage();
+            $want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+        })?
+        $(if let Some(i) = $fixed {
+            b = b.fixed_buf(i);
+            $want.ioprio |= IORING_RECVSEND_FIXED_BUF;
+            $want.buf_index = Some(i);
+        })?
+        $(if $bundle {
+            b = b.bundle();
+            $want.ioprio |= IORING_RECVSEND_BUNDLE;
+        })?
+        b
+    }};
 }
+
+/// The destination of a send, kept in `keep` while the entry points at it: `Some(None)` without
+/// one, `None` when the address constructor (correctly) refused it.
+fn send_to<'k>(keep: &'k mut Option<SockAddr>, to: Option<&Addr>) -> Option<Option<&'k SockAddr>> {
+    Some(match to {
+        Some(a) => Some(&*keep.insert(sockaddr(a)?)),
+        None => None,
+    })
+}
+
+const ONE_BUF: &str = "a buffer of at most u32::MAX bytes is accepted";
+const IOVECS: &str = "at most u32::MAX iovecs are accepted";
+const USER_GROUP: &str = "a user group is accepted";
 
 fn sends(code: u8, t: Tgt, addr: u64, len: u32, o: &Opts, ioprio: u16) -> Net {
     Net { code, t: Some(t), addr, len, op_flags: o.msg_flags.unwrap_or(0), ioprio, ..Net::default() }
@@ -386,187 +423,77 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
             )
         }
         Input::Send { t, buf, o, to, fixed } => {
-            let to = match to {
-                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
-                None => None,
-            };
+            let to = send_to(&mut keep.to, to.as_ref())?;
             let v = span_mut(pool, *buf);
             let (addr, n) = (v.as_ptr() as u64, v.len());
-            let r = op::Send::new(t.target(), v);
-            if n > u32::MAX as usize {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("a buffer of at most u32::MAX bytes is accepted"), *o);
             let mut want = sends(IORING_OP_SEND, *t, addr, n as u32, o, prio(o, 0));
-            if let Some(a) = to {
-                b = b.to(a);
-                want.sockaddr = Some(a.as_bytes().to_vec());
-            }
-            if let Some(i) = fixed {
-                b = b.fixed_buf(*i);
-                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
-                want.buf_index = Some(*i);
-            }
-            (b.build(), want)
+            let b = accepted(op::Send::new(t.target(), v), n > u32::MAX as usize, ONE_BUF)?;
+            (opts!(b, *o, want, to: to, fixed: *fixed).build(), want)
         }
         Input::SendVectored { t, iovs, o, to } => {
-            let to = match to {
-                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
-                None => None,
-            };
+            let to = send_to(&mut keep.to, to.as_ref())?;
             let mut store = Vec::new();
             let list = iovecs(pool, *iovs, &mut store);
             let (addr, n) = (list.as_ptr() as u64, list.len());
-            let r = op::SendVectored::new(t.target(), list);
-            if n > u32::MAX as usize {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("at most u32::MAX iovecs are accepted"), *o);
             let mut want = sends(IORING_OP_SEND, *t, addr, n as u32, o, prio(o, IORING_SEND_VECTORIZED));
-            if let Some(a) = to {
-                b = b.to(a);
-                want.sockaddr = Some(a.as_bytes().to_vec());
-            }
-            (b.build(), want)
+            let b = accepted(op::SendVectored::new(t.target(), list), n > u32::MAX as usize, IOVECS)?;
+            (opts!(b, *o, want, to: to).build(), want)
         }
         Input::SendBundle { t, group, len, o } => {
-            let r = op::SendBundle::new(t.target(), group);
-            if group.kernel_managed {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("a user group is accepted"), *o);
+            let mut b = accepted(op::SendBundle::new(t.target(), group), group.kernel_managed, USER_GROUP)?;
             if let Some(l) = len {
                 b = b.len(*l);
             }
             let mut want = sends(IORING_OP_SEND, *t, 0, len.unwrap_or(0), o, prio(o, IORING_RECVSEND_BUNDLE));
             want.group = Some(group.bgid);
-            (b.build(), want)
+            (opts!(b, *o).build(), want)
         }
         Input::SendZc { t, buf, o, to, report, fixed } => {
-            let to = match to {
-                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
-                None => None,
-            };
+            let to = send_to(&mut keep.to, to.as_ref())?;
             let v = span_mut(pool, *buf);
             let (addr, n) = (v.as_ptr() as u64, v.len());
-            let r = op::SendZc::new(t.target(), v);
-            if n > u32::MAX as usize {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("a buffer of at most u32::MAX bytes is accepted"), *o);
             let mut want = sends(IORING_OP_SEND_ZC, *t, addr, n as u32, o, prio(o, 0));
-            if let Some(a) = to {
-                b = b.to(a);
-                want.sockaddr = Some(a.as_bytes().to_vec());
-            }
-            if *report {
-                b = b.report_usage();
-                want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-            }
-            if let Some(i) = fixed {
-                b = b.fixed_buf(*i);
-                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
-                want.buf_index = Some(*i);
-            }
-            (b.build(), want)
+            let b = accepted(op::SendZc::new(t.target(), v), n > u32::MAX as usize, ONE_BUF)?;
+            (opts!(b, *o, want, to: to, report: *report, fixed: *fixed).build(), want)
         }
         Input::SendZcVectored { t, iovs, o, to, report, fixed } => {
-            let to = match to {
-                Some(a) => Some(&*keep.to.insert(sockaddr(a)?)),
-                None => None,
-            };
+            let to = send_to(&mut keep.to, to.as_ref())?;
             let mut store = Vec::new();
             let list = iovecs(pool, *iovs, &mut store);
             let (addr, n) = (list.as_ptr() as u64, list.len());
-            let r = op::SendZcVectored::new(t.target(), list);
-            if n > u32::MAX as usize {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("at most u32::MAX iovecs are accepted"), *o);
             let mut want = sends(IORING_OP_SEND_ZC, *t, addr, n as u32, o, prio(o, IORING_SEND_VECTORIZED));
-            if let Some(a) = to {
-                b = b.to(a);
-                want.sockaddr = Some(a.as_bytes().to_vec());
-            }
-            if *report {
-                b = b.report_usage();
-                want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-            }
-            if let Some(i) = fixed {
-                b = b.fixed_buf(*i);
-                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
-                want.buf_index = Some(*i);
-            }
-            (b.build(), want)
+            let b = accepted(op::SendZcVectored::new(t.target(), list), n > u32::MAX as usize, IOVECS)?;
+            (opts!(b, *o, want, to: to, report: *report, fixed: *fixed).build(), want)
         }
         Input::SendMsg { t, o } => {
             let msg = &keep.msg;
-            let b = opts!(op::SendMsg::new(t.target(), msg), *o);
             let want = sends(IORING_OP_SENDMSG, *t, msg as *const libc::msghdr as u64, 1, o, prio(o, 0));
-            (b.build(), want)
+            (opts!(op::SendMsg::new(t.target(), msg), *o).build(), want)
         }
         Input::SendMsgZc { t, o, report, fixed } => {
             let msg = &keep.msg;
-            let mut b = opts!(op::SendMsgZc::new(t.target(), msg), *o);
             let mut want = sends(IORING_OP_SENDMSG_ZC, *t, msg as *const libc::msghdr as u64, 1, o, prio(o, 0));
-            if *report {
-                b = b.report_usage();
-                want.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-            }
-            if let Some(i) = fixed {
-                b = b.fixed_buf(*i);
-                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
-                want.buf_index = Some(*i);
-            }
-            (b.build(), want)
+            let b = op::SendMsgZc::new(t.target(), msg);
+            (opts!(b, *o, want, report: *report, fixed: *fixed).build(), want)
         }
         Input::Recv { t, buf, o, fixed } => {
             let v = span_mut(pool, *buf);
             let (addr, n) = (v.as_mut_ptr() as u64, v.len());
-            let r = op::Recv::new(t.target(), v);
-            if n > u32::MAX as usize {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("a buffer of at most u32::MAX bytes is accepted"), *o);
             let mut want = sends(IORING_OP_RECV, *t, addr, n as u32, o, prio(o, 0));
-            if let Some(i) = fixed {
-                b = b.fixed_buf(*i);
-                want.ioprio |= IORING_RECVSEND_FIXED_BUF;
-                want.buf_index = Some(*i);
-            }
-            (b.build(), want)
+            let b = accepted(op::Recv::new(t.target(), v), n > u32::MAX as usize, ONE_BUF)?;
+            (opts!(b, *o, want, fixed: *fixed).build(), want)
         }
         Input::RecvSelect { t, group, len, o, bundle } => {
-            let r = op::RecvSelect::new(t.target(), group);
-            if group.kernel_managed {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("a user group is accepted"), *o);
+            let mut b = accepted(op::RecvSelect::new(t.target(), group), group.kernel_managed, USER_GROUP)?;
             if let Some(l) = len {
                 b = b.len(*l);
             }
             let mut want = sends(IORING_OP_RECV, *t, 0, len.unwrap_or(0), o, prio(o, 0));
-            if *bundle {
-                b = b.bundle();
-                want.ioprio |= IORING_RECVSEND_BUNDLE;
-            }
             want.group = Some(group.bgid);
-            (b.build(), want)
+            (opts!(b, *o, want, bundle: *bundle).build(), want)
         }
         Input::RecvMultishot { t, group, len, limit, o, bundle } => {
-            let r = op::RecvMultishot::new(t.target(), group);
-            if group.kernel_managed {
-                assert_invalid(r);
-                return None;
-            }
-            let mut b = opts!(r.expect("a user group is accepted"), *o);
+            let mut b = accepted(op::RecvMultishot::new(t.target(), group), group.kernel_managed, USER_GROUP)?;
             if let Some(l) = len {
                 b = b.len(*l);
             }
@@ -574,13 +501,9 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
                 b = b.limit(*l);
             }
             let mut want = sends(IORING_OP_RECV, *t, 0, len.unwrap_or(0), o, prio(o, IORING_RECV_MULTISHOT));
-            if *bundle {
-                b = b.bundle();
-                want.ioprio |= IORING_RECVSEND_BUNDLE;
-            }
             want.group = Some(group.bgid);
             want.limit = limit.unwrap_or(0);
-            (b.build(), want)
+            (opts!(b, *o, want, bundle: *bundle).build(), want)
         }
         Input::RecvMsg { t, o, group } => {
             let msg = &mut keep.msg;
@@ -588,28 +511,18 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
             let mut b = opts!(op::RecvMsg::new(t.target(), msg), *o);
             let mut want = sends(IORING_OP_RECVMSG, *t, addr, 1, o, prio(o, 0));
             if let Some(g) = group {
-                let r = b.buf_group(g);
-                if g.kernel_managed {
-                    assert_invalid(r);
-                    return None;
-                }
-                b = r.expect("a user group is accepted");
+                b = accepted(b.buf_group(g), g.kernel_managed, USER_GROUP)?;
                 want.group = Some(g.bgid);
             }
             (b.build(), want)
         }
         Input::RecvMsgMultishot { t, group, o } => {
             let msg = &keep.msg;
-            let r = op::RecvMsgMultishot::new(t.target(), msg, group);
-            if group.kernel_managed {
-                assert_invalid(r);
-                return None;
-            }
-            let b = opts!(r.expect("a user group is accepted"), *o);
+            let b = accepted(op::RecvMsgMultishot::new(t.target(), msg, group), group.kernel_managed, USER_GROUP)?;
             let mut want =
                 sends(IORING_OP_RECVMSG, *t, msg as *const libc::msghdr as u64, 1, o, prio(o, IORING_RECV_MULTISHOT));
             want.group = Some(group.bgid);
-            (b.build(), want)
+            (opts!(b, *o).build(), want)
         }
         Input::RecvZc { t, ifq, len, poll_first } => {
             let mut b = op::RecvZc::new(t.target(), *ifq);

@@ -333,6 +333,38 @@ impl OpenHow {
     }
 }
 
+/// The setters of the path and extended-attribute builders: one per entry listed, each with the
+/// doc comment written before it (the builders word them for their own arguments).
+/// - `dir;`, `old_dir;`, `new_dir;`: resolve a relative path against a directory (the fields
+///   `dfd`, `old_dfd`, `new_dfd`);
+/// - `name: Type;`: set field `name` as given (`flags`, `mode`, `mask`, `dest`).
+macro_rules! fs_setters {
+    () => {};
+    ($(#[$doc:meta])* dir; $($rest:tt)*) => { fs_setters!(@dir $(#[$doc])* dir dfd; $($rest)*); };
+    ($(#[$doc:meta])* old_dir; $($rest:tt)*) => { fs_setters!(@dir $(#[$doc])* old_dir old_dfd; $($rest)*); };
+    ($(#[$doc:meta])* new_dir; $($rest:tt)*) => { fs_setters!(@dir $(#[$doc])* new_dir new_dfd; $($rest)*); };
+    (@dir $(#[$doc:meta])* $name:ident $field:ident; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        #[must_use]
+        pub fn $name(mut self, dir: impl AsFd) -> Self {
+            self.$field = dir_fd(dir);
+            self
+        }
+        fs_setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* $name:ident: $ty:ty; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        #[must_use]
+        pub const fn $name(mut self, $name: $ty) -> Self {
+            self.$name = $name;
+            self
+        }
+        fs_setters!($($rest)*);
+    };
+}
+
 /// `IORING_OP_OPENAT`: opens a file, like `openat(2)` (`io_uring_prep_openat(3)`, and
 /// `io_uring_prep_open(3)` without a directory; Linux 5.6). The result is the new fd, or with a
 /// direct destination ([`OpenAt::dest`]) 0 for a given slot and the chosen slot for
@@ -366,38 +398,17 @@ impl<'a> OpenAt<'a> {
         }
     }
 
-    /// Resolves a relative `path` against directory `dir` instead.
-    #[inline]
-    #[must_use]
-    pub fn dir(mut self, dir: impl AsFd) -> Self {
-        self.dfd = dir_fd(dir);
-        self
-    }
-
-    /// The `O_*` flags (default `O_RDONLY`).
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: OFlags) -> Self {
-        self.flags = flags;
-        self
-    }
-
-    /// The mode of a created file (with `O_CREAT` or `O_TMPFILE`).
-    #[inline]
-    #[must_use]
-    pub const fn mode(mut self, mode: Mode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Where the file goes: a normal fd (default), or a direct descriptor in the registered
-    /// file table (`io_uring_prep_openat_direct(3)`, Linux 5.15; [`DestSlot::Alloc`], Linux
-    /// 5.19). The kernel refuses `O_CLOEXEC` with a direct destination.
-    #[inline]
-    #[must_use]
-    pub const fn dest(mut self, dest: DestSlot) -> Self {
-        self.dest = dest;
-        self
+    fs_setters! {
+        /// Resolves a relative `path` against directory `dir` instead.
+        dir;
+        /// The `O_*` flags (default `O_RDONLY`).
+        flags: OFlags;
+        /// The mode of a created file (with `O_CREAT` or `O_TMPFILE`).
+        mode: Mode;
+        /// Where the file goes: a normal fd (default), or a direct descriptor in the registered
+        /// file table (`io_uring_prep_openat_direct(3)`, Linux 5.15; [`DestSlot::Alloc`], Linux
+        /// 5.19). The kernel refuses `O_CLOEXEC` with a direct destination.
+        dest: DestSlot;
     }
 
     /// The entry.
@@ -440,22 +451,13 @@ impl<'a> OpenAt2<'a> {
         }
     }
 
-    /// Resolves a relative `path` against directory `dir` instead.
-    #[inline]
-    #[must_use]
-    pub fn dir(mut self, dir: impl AsFd) -> Self {
-        self.dfd = dir_fd(dir);
-        self
-    }
-
-    /// Where the file goes: a normal fd (default), or a direct descriptor
-    /// (`io_uring_prep_openat2_direct(3)`, Linux 5.15; [`DestSlot::Alloc`], Linux 5.19). The
-    /// kernel refuses `O_CLOEXEC` with a direct destination.
-    #[inline]
-    #[must_use]
-    pub const fn dest(mut self, dest: DestSlot) -> Self {
-        self.dest = dest;
-        self
+    fs_setters! {
+        /// Resolves a relative `path` against directory `dir` instead.
+        dir;
+        /// Where the file goes: a normal fd (default), or a direct descriptor
+        /// (`io_uring_prep_openat2_direct(3)`, Linux 5.15; [`DestSlot::Alloc`], Linux 5.19). The
+        /// kernel refuses `O_CLOEXEC` with a direct destination.
+        dest: DestSlot;
     }
 
     /// The entry (`sqe.len` = `size_of::<OpenHow>()`, `sqe.off` = its address).
@@ -539,29 +541,14 @@ impl<'a> Statx<'a> {
         }
     }
 
-    /// Resolves a relative `path` against directory `dir` instead (with an empty path and
-    /// `AT_EMPTY_PATH`, queries `dir` itself).
-    #[inline]
-    #[must_use]
-    pub fn dir(mut self, dir: impl AsFd) -> Self {
-        self.dfd = dir_fd(dir);
-        self
-    }
-
-    /// The `AT_*` flags (`AT_SYMLINK_NOFOLLOW`, `AT_EMPTY_PATH`, `AT_STATX_*` sync modes...).
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: AtFlags) -> Self {
-        self.flags = flags;
-        self
-    }
-
-    /// The `STATX_*` fields wanted (replacing the default `STATX_BASIC_STATS`).
-    #[inline]
-    #[must_use]
-    pub const fn mask(mut self, mask: StatxFlags) -> Self {
-        self.mask = mask;
-        self
+    fs_setters! {
+        /// Resolves a relative `path` against directory `dir` instead (with an empty path and
+        /// `AT_EMPTY_PATH`, queries `dir` itself).
+        dir;
+        /// The `AT_*` flags (`AT_SYMLINK_NOFOLLOW`, `AT_EMPTY_PATH`, `AT_STATX_*` sync modes...).
+        flags: AtFlags;
+        /// The `STATX_*` fields wanted (replacing the default `STATX_BASIC_STATS`).
+        mask: StatxFlags;
     }
 
     /// The entry (`sqe.len` = mask, `sqe.off` = the `statx` buffer).
@@ -605,28 +592,13 @@ impl<'a> RenameAt<'a> {
         }
     }
 
-    /// Resolves a relative `old` against directory `dir`.
-    #[inline]
-    #[must_use]
-    pub fn old_dir(mut self, dir: impl AsFd) -> Self {
-        self.old_dfd = dir_fd(dir);
-        self
-    }
-
-    /// Resolves a relative `new` against directory `dir`.
-    #[inline]
-    #[must_use]
-    pub fn new_dir(mut self, dir: impl AsFd) -> Self {
-        self.new_dfd = dir_fd(dir);
-        self
-    }
-
-    /// The `RENAME_*` flags (`NOREPLACE`, `EXCHANGE`, `WHITEOUT`).
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: RenameFlags) -> Self {
-        self.flags = flags;
-        self
+    fs_setters! {
+        /// Resolves a relative `old` against directory `dir`.
+        old_dir;
+        /// Resolves a relative `new` against directory `dir`.
+        new_dir;
+        /// The `RENAME_*` flags (`NOREPLACE`, `EXCHANGE`, `WHITEOUT`).
+        flags: RenameFlags;
     }
 
     /// The entry (`sqe.fd`/`sqe.addr`: old dir and path, `sqe.len`/`sqe.off`: new ones).
@@ -661,20 +633,11 @@ impl<'a> UnlinkAt<'a> {
         UnlinkAt { dfd: AT_FDCWD, path: cstr_addr(path), flags: AtFlags::empty(), _path: PhantomData }
     }
 
-    /// Resolves a relative `path` against directory `dir` instead.
-    #[inline]
-    #[must_use]
-    pub fn dir(mut self, dir: impl AsFd) -> Self {
-        self.dfd = dir_fd(dir);
-        self
-    }
-
-    /// The `AT_*` flags: `AT_REMOVEDIR` removes a directory.
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: AtFlags) -> Self {
-        self.flags = flags;
-        self
+    fs_setters! {
+        /// Resolves a relative `path` against directory `dir` instead.
+        dir;
+        /// The `AT_*` flags: `AT_REMOVEDIR` removes a directory.
+        flags: AtFlags;
     }
 
     /// The entry.
@@ -709,12 +672,9 @@ impl<'a> MkdirAt<'a> {
         MkdirAt { dfd: AT_FDCWD, path: cstr_addr(path), mode, _path: PhantomData }
     }
 
-    /// Resolves a relative `path` against directory `dir` instead.
-    #[inline]
-    #[must_use]
-    pub fn dir(mut self, dir: impl AsFd) -> Self {
-        self.dfd = dir_fd(dir);
-        self
+    fs_setters! {
+        /// Resolves a relative `path` against directory `dir` instead.
+        dir;
     }
 
     /// The entry.
@@ -748,12 +708,9 @@ impl<'a> SymlinkAt<'a> {
         SymlinkAt { target: cstr_addr(target), dfd: AT_FDCWD, link: cstr_addr(link), _paths: PhantomData }
     }
 
-    /// Resolves a relative `link` against directory `dir` instead.
-    #[inline]
-    #[must_use]
-    pub fn dir(mut self, dir: impl AsFd) -> Self {
-        self.dfd = dir_fd(dir);
-        self
+    fs_setters! {
+        /// Resolves a relative `link` against directory `dir` instead.
+        dir;
     }
 
     /// The entry (`sqe.addr` = target, `sqe.fd`/`sqe.off` = the link's directory and path).
@@ -795,28 +752,13 @@ impl<'a> LinkAt<'a> {
         }
     }
 
-    /// Resolves a relative `old` against directory `dir`.
-    #[inline]
-    #[must_use]
-    pub fn old_dir(mut self, dir: impl AsFd) -> Self {
-        self.old_dfd = dir_fd(dir);
-        self
-    }
-
-    /// Resolves a relative `new` against directory `dir`.
-    #[inline]
-    #[must_use]
-    pub fn new_dir(mut self, dir: impl AsFd) -> Self {
-        self.new_dfd = dir_fd(dir);
-        self
-    }
-
-    /// The `AT_*` flags (`AT_SYMLINK_FOLLOW`, `AT_EMPTY_PATH`).
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: AtFlags) -> Self {
-        self.flags = flags;
-        self
+    fs_setters! {
+        /// Resolves a relative `old` against directory `dir`.
+        old_dir;
+        /// Resolves a relative `new` against directory `dir`.
+        new_dir;
+        /// The `AT_*` flags (`AT_SYMLINK_FOLLOW`, `AT_EMPTY_PATH`).
+        flags: AtFlags;
     }
 
     /// The entry (`sqe.fd`/`sqe.addr`: old dir and path, `sqe.len`/`sqe.off`: new ones).
@@ -872,12 +814,9 @@ impl<'a> FsetXattr<'a> {
         })
     }
 
-    /// `XATTR_CREATE` (fail if it exists) or `XATTR_REPLACE` (fail unless it exists).
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: XattrFlags) -> Self {
-        self.flags = flags;
-        self
+    fs_setters! {
+        /// `XATTR_CREATE` (fail if it exists) or `XATTR_REPLACE` (fail unless it exists).
+        flags: XattrFlags;
     }
 
     /// The entry (`sqe.addr` = name, `sqe.off` = value, `sqe.len` = its length).
@@ -925,12 +864,9 @@ impl<'a> SetXattr<'a> {
         })
     }
 
-    /// `XATTR_CREATE` (fail if it exists) or `XATTR_REPLACE` (fail unless it exists).
-    #[inline]
-    #[must_use]
-    pub const fn flags(mut self, flags: XattrFlags) -> Self {
-        self.flags = flags;
-        self
+    fs_setters! {
+        /// `XATTR_CREATE` (fail if it exists) or `XATTR_REPLACE` (fail unless it exists).
+        flags: XattrFlags;
     }
 
     /// The entry (`sqe.addr` = name, `sqe.off` = value, `sqe.len` = its length,

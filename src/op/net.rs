@@ -653,6 +653,93 @@ fn set_dest_addr(sqe: &mut Sqe, to: Option<&SockAddr>) {
     }
 }
 
+/// The entry of a send or receive: `prep_rw` at `addr` and `len`, then the target, `sqe.ioprio`
+/// and the `MSG_*` flags.
+#[inline]
+const fn msg_sqe(opcode: u8, fd: Target, addr: u64, len: u32, msg_flags: MsgFlags, ioprio: u16) -> Sqe {
+    let mut sqe = prep_rw(opcode, 0, addr, len, 0);
+    set_target(&mut sqe, fd);
+    sqe.0.ioprio = ioprio;
+    sqe.0.op_flags.msg_flags = msg_flags.bits();
+    sqe
+}
+
+/// Selects the buffer from group `bgid` (`IOSQE_BUFFER_SELECT` and `sqe.buf_group`), a group the
+/// builder validated with `set_buffer_select` when it was made.
+#[inline]
+const fn select_group(sqe: &mut Sqe, bgid: u16) {
+    sqe.0.flags |= IOSQE_BUFFER_SELECT;
+    sqe.0.buf.buf_group = bgid;
+}
+
+/// The setters the send and receive builders share: one per name listed, each with the doc
+/// comment written before its name (the builders word them for their own operation). A builder
+/// has the fields its setters write: `msg_flags: MsgFlags`, `ioprio: u16`, `len: u32`,
+/// `to: Option<&'a SockAddr>`, `buf_index: u16`.
+macro_rules! msg_setters {
+    () => {};
+    ($(#[$doc:meta])* msg_flags; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
+            self.msg_flags = flags;
+            self
+        }
+        msg_setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* len; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn len(mut self, len: u32) -> Self {
+            self.len = len;
+            self
+        }
+        msg_setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* to; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn to(mut self, addr: &'a SockAddr) -> Self {
+            self.to = Some(addr);
+            self
+        }
+        msg_setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* fixed_buf; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
+            self.ioprio |= IORING_RECVSEND_FIXED_BUF;
+            self.buf_index = buf_index;
+            self
+        }
+        msg_setters!($($rest)*);
+    };
+    // The others each add one `sqe.ioprio` flag: `poll_first`, `report_usage`, `bundle`.
+    ($(#[$doc:meta])* $name:ident; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn $name(mut self) -> Self {
+            self.ioprio |= ioprio_flag!($name);
+            self
+        }
+        msg_setters!($($rest)*);
+    };
+}
+
+/// The `sqe.ioprio` flag each flag setter of `msg_setters!` adds.
+macro_rules! ioprio_flag {
+    (poll_first) => {
+        IORING_RECVSEND_POLL_FIRST
+    };
+    (report_usage) => {
+        IORING_SEND_ZC_REPORT_USAGE
+    };
+    (bundle) => {
+        IORING_RECVSEND_BUNDLE
+    };
+}
+
 /// `IORING_OP_SEND`: sends a buffer on a socket, as `send(2)` (`io_uring_prep_send(3)`, Linux
 /// 5.6); with [`Send::to`], as `sendto(2)` (`io_uring_prep_sendto(3)`, Linux 6.1).
 ///
@@ -682,46 +769,25 @@ impl<'a> Send<'a> {
         Ok(Send { fd: fd.into(), buf, len, msg_flags: MsgFlags::empty(), ioprio: 0, buf_index: 0, to: None })
     }
 
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// Sends to `addr` (an unconnected datagram socket's destination), as `sendto(2)`
-    /// (Linux 6.1).
-    #[inline]
-    pub const fn to(mut self, addr: &'a SockAddr) -> Self {
-        self.to = Some(addr);
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
-    /// attempt (Linux 5.19).
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`
-    /// (`sqe.buf_index`). No liburing helper. Plain `SEND` accepts registered buffers only on
-    /// kernels newer than 6.18 (which answers `EINVAL`); [`SendZc::fixed_buf`] works since 6.0.
-    #[inline]
-    pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
-        self.ioprio |= IORING_RECVSEND_FIXED_BUF;
-        self.buf_index = buf_index;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// Sends to `addr` (an unconnected datagram socket's destination), as `sendto(2)`
+        /// (Linux 6.1).
+        to;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
+        /// attempt (Linux 5.19).
+        poll_first;
+        /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`
+        /// (`sqe.buf_index`). No liburing helper. Plain `SEND` accepts registered buffers only on
+        /// kernels newer than 6.18 (which answers `EINVAL`); [`SendZc::fixed_buf`] works since 6.0.
+        fixed_buf;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.buf.as_ptr() as u64, self.len, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.buf.as_ptr() as u64, self.len, self.msg_flags, self.ioprio);
         sqe.0.buf.buf_index = self.buf_index;
         set_dest_addr(&mut sqe, self.to);
         sqe
@@ -763,35 +829,20 @@ impl<'a> SendVectored<'a> {
         })
     }
 
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// Sends to `addr`, as `sendto(2)`.
-    #[inline]
-    pub const fn to(mut self, addr: &'a SockAddr) -> Self {
-        self.to = Some(addr);
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
-    /// attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// Sends to `addr`, as `sendto(2)`.
+        to;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
+        /// attempt.
+        poll_first;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.bufs.as_ptr() as u64, self.nr, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.bufs.as_ptr() as u64, self.nr, self.msg_flags, self.ioprio);
         set_dest_addr(&mut sqe, self.to);
         sqe
     }
@@ -833,37 +884,21 @@ impl SendBundle {
         })
     }
 
-    /// Sends at most `len` bytes (0, the default: as much as the queued buffers hold).
-    #[inline]
-    pub const fn len(mut self, len: u32) -> Self {
-        self.len = len;
-        self
-    }
-
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
-    /// attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
+    msg_setters! {
+        /// Sends at most `len` bytes (0, the default: as much as the queued buffers hold).
+        len;
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
+        /// attempt.
+        poll_first;
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
-        sqe.0.flags |= IOSQE_BUFFER_SELECT;
-        sqe.0.buf.buf_group = self.bgid;
+        let mut sqe = msg_sqe(Self::CODE, self.fd, 0, self.len, self.msg_flags, self.ioprio);
+        select_group(&mut sqe, self.bgid);
         sqe
     }
 }
@@ -900,53 +935,27 @@ impl<'a> SendZc<'a> {
         Ok(SendZc { fd: fd.into(), buf, len, msg_flags: MsgFlags::empty(), ioprio: 0, buf_index: 0, to: None })
     }
 
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// Sends to `addr`, as `sendto(2)`.
-    #[inline]
-    pub const fn to(mut self, addr: &'a SockAddr) -> Self {
-        self.to = Some(addr);
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
-    /// attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_SEND_ZC_REPORT_USAGE`: the notification's result tells whether the data was
-    /// copied after all (`IORING_NOTIF_USAGE_ZC_COPIED`) or sent without copying (0) (Linux
-    /// 6.2).
-    #[inline]
-    pub const fn report_usage(mut self) -> Self {
-        self.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-        self
-    }
-
-    /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`
-    /// (`io_uring_prep_send_zc_fixed(3)`).
-    #[inline]
-    pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
-        self.ioprio |= IORING_RECVSEND_FIXED_BUF;
-        self.buf_index = buf_index;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// Sends to `addr`, as `sendto(2)`.
+        to;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
+        /// attempt.
+        poll_first;
+        /// `IORING_SEND_ZC_REPORT_USAGE`: the notification's result tells whether the data was
+        /// copied after all (`IORING_NOTIF_USAGE_ZC_COPIED`) or sent without copying (0) (Linux
+        /// 6.2).
+        report_usage;
+        /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`
+        /// (`io_uring_prep_send_zc_fixed(3)`).
+        fixed_buf;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.buf.as_ptr() as u64, self.len, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.buf.as_ptr() as u64, self.len, self.msg_flags, self.ioprio);
         sqe.0.buf.buf_index = self.buf_index;
         set_dest_addr(&mut sqe, self.to);
         sqe
@@ -991,49 +1000,23 @@ impl<'a> SendZcVectored<'a> {
         })
     }
 
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// Sends to `addr`, as `sendto(2)`.
-    #[inline]
-    pub const fn to(mut self, addr: &'a SockAddr) -> Self {
-        self.to = Some(addr);
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_SEND_ZC_REPORT_USAGE`: the notification reports whether the data was copied.
-    #[inline]
-    pub const fn report_usage(mut self) -> Self {
-        self.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-        self
-    }
-
-    /// `IORING_RECVSEND_FIXED_BUF`: every iovec lies within registered buffer `buf_index`.
-    #[inline]
-    pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
-        self.ioprio |= IORING_RECVSEND_FIXED_BUF;
-        self.buf_index = buf_index;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// Sends to `addr`, as `sendto(2)`.
+        to;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
+        poll_first;
+        /// `IORING_SEND_ZC_REPORT_USAGE`: the notification reports whether the data was copied.
+        report_usage;
+        /// `IORING_RECVSEND_FIXED_BUF`: every iovec lies within registered buffer `buf_index`.
+        fixed_buf;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.bufs.as_ptr() as u64, self.nr, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.bufs.as_ptr() as u64, self.nr, self.msg_flags, self.ioprio);
         sqe.0.buf.buf_index = self.buf_index;
         set_dest_addr(&mut sqe, self.to);
         sqe
@@ -1071,28 +1054,17 @@ impl<'a> SendMsg<'a> {
         }
     }
 
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
+        poll_first;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.msg, 1, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
-        sqe
+        msg_sqe(Self::CODE, self.fd, self.msg, 1, self.msg_flags, self.ioprio)
     }
 }
 
@@ -1131,43 +1103,22 @@ impl<'a> SendMsgZc<'a> {
         }
     }
 
-    /// `MSG_*` flags of the send.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_SEND_ZC_REPORT_USAGE`: the notification reports whether the data was copied.
-    #[inline]
-    pub const fn report_usage(mut self) -> Self {
-        self.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-        self
-    }
-
-    /// `IORING_RECVSEND_FIXED_BUF`: the message's iovecs lie within registered buffer
-    /// `buf_index`.
-    #[inline]
-    pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
-        self.ioprio |= IORING_RECVSEND_FIXED_BUF;
-        self.buf_index = buf_index;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the send.
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
+        poll_first;
+        /// `IORING_SEND_ZC_REPORT_USAGE`: the notification reports whether the data was copied.
+        report_usage;
+        /// `IORING_RECVSEND_FIXED_BUF`: the message's iovecs lie within registered buffer
+        /// `buf_index`.
+        fixed_buf;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.msg, 1, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.msg, 1, self.msg_flags, self.ioprio);
         sqe.0.buf.buf_index = self.buf_index;
         sqe
     }
@@ -1214,37 +1165,21 @@ impl<'a> Recv<'a> {
         })
     }
 
-    /// `MSG_*` flags of the receive.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt (Linux 5.19).
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`. No liburing
-    /// helper; plain `RECV` accepts registered buffers only on kernels newer than 6.18 (which
-    /// answers `EINVAL`).
-    #[inline]
-    pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
-        self.ioprio |= IORING_RECVSEND_FIXED_BUF;
-        self.buf_index = buf_index;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the receive.
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt (Linux 5.19).
+        poll_first;
+        /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`. No liburing
+        /// helper; plain `RECV` accepts registered buffers only on kernels newer than 6.18 (which
+        /// answers `EINVAL`).
+        fixed_buf;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.addr, self.len, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.addr, self.len, self.msg_flags, self.ioprio);
         sqe.0.buf.buf_index = self.buf_index;
         sqe
     }
@@ -1278,44 +1213,23 @@ impl RecvSelect {
         Ok(RecvSelect { fd: fd.into(), bgid: group.bgid(), len: 0, msg_flags: MsgFlags::empty(), ioprio: 0 })
     }
 
-    /// Receives at most `len` bytes (0, the default: up to the selected buffer's size).
-    #[inline]
-    pub const fn len(mut self, len: u32) -> Self {
-        self.len = len;
-        self
-    }
-
-    /// `MSG_*` flags of the receive.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_RECVSEND_BUNDLE`: fill several contiguous buffers of the group in one receive
-    /// (Linux 6.10; no liburing helper).
-    #[inline]
-    pub const fn bundle(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_BUNDLE;
-        self
+    msg_setters! {
+        /// Receives at most `len` bytes (0, the default: up to the selected buffer's size).
+        len;
+        /// `MSG_*` flags of the receive.
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
+        poll_first;
+        /// `IORING_RECVSEND_BUNDLE`: fill several contiguous buffers of the group in one receive
+        /// (Linux 6.10; no liburing helper).
+        bundle;
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
-        sqe.0.flags |= IOSQE_BUFFER_SELECT;
-        sqe.0.buf.buf_group = self.bgid;
+        let mut sqe = msg_sqe(Self::CODE, self.fd, 0, self.len, self.msg_flags, self.ioprio);
+        select_group(&mut sqe, self.bgid);
         sqe
     }
 }
@@ -1357,12 +1271,10 @@ impl RecvMultishot {
         })
     }
 
-    /// Receives at most `len` bytes per completion (`sqe.len`; 0, the default: up to each
-    /// selected buffer's size).
-    #[inline]
-    pub const fn len(mut self, len: u32) -> Self {
-        self.len = len;
-        self
+    msg_setters! {
+        /// Receives at most `len` bytes per completion (`sqe.len`; 0, the default: up to each
+        /// selected buffer's size).
+        len;
     }
 
     /// Stops after `total` bytes have been received in all (`sqe.optlen`; 0, the default: no
@@ -1374,37 +1286,21 @@ impl RecvMultishot {
         self
     }
 
-    /// `MSG_*` flags of the receives (`MSG_WAITALL` is refused for multishot receives).
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
-    }
-
-    /// `IORING_RECVSEND_BUNDLE`: each completion may fill several contiguous buffers (Linux
-    /// 6.10; no liburing helper).
-    #[inline]
-    pub const fn bundle(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_BUNDLE;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the receives (`MSG_WAITALL` is refused for multishot receives).
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
+        poll_first;
+        /// `IORING_RECVSEND_BUNDLE`: each completion may fill several contiguous buffers (Linux
+        /// 6.10; no liburing helper).
+        bundle;
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
-        sqe.0.flags |= IOSQE_BUFFER_SELECT;
-        sqe.0.buf.buf_group = self.bgid;
+        let mut sqe = msg_sqe(Self::CODE, self.fd, 0, self.len, self.msg_flags, self.ioprio);
+        select_group(&mut sqe, self.bgid);
         sqe.0.file.optlen = self.limit;
         sqe
     }
@@ -1448,18 +1344,11 @@ impl<'a> RecvMsg<'a> {
         }
     }
 
-    /// `MSG_*` flags of the receive.
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the receive.
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
+        poll_first;
     }
 
     /// Takes the data buffer from `group` (`IOSQE_BUFFER_SELECT`). Refuses kernel-managed
@@ -1473,13 +1362,9 @@ impl<'a> RecvMsg<'a> {
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.msg, 1, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.msg, 1, self.msg_flags, self.ioprio);
         if let Some(bgid) = self.bgid {
-            sqe.0.flags |= IOSQE_BUFFER_SELECT;
-            sqe.0.buf.buf_group = bgid;
+            select_group(&mut sqe, bgid);
         }
         sqe
     }
@@ -1525,30 +1410,19 @@ impl<'a> RecvMsgMultishot<'a> {
         })
     }
 
-    /// `MSG_*` flags of the receives (`MSG_TRUNC` makes each header's `payloadlen` the full
-    /// datagram length; `MSG_WAITALL` is refused).
-    #[inline]
-    pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-        self.msg_flags = flags;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
+    msg_setters! {
+        /// `MSG_*` flags of the receives (`MSG_TRUNC` makes each header's `payloadlen` the full
+        /// datagram length; `MSG_WAITALL` is refused).
+        msg_flags;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
+        poll_first;
     }
 
     /// The entry. See the type's docs for the memory it points at.
     #[inline]
     pub const fn build(self) -> Sqe {
-        let mut sqe = prep_rw(Self::CODE, 0, self.msg, 1, 0);
-        set_target(&mut sqe, self.fd);
-        sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
-        sqe.0.flags |= IOSQE_BUFFER_SELECT;
-        sqe.0.buf.buf_group = self.bgid;
+        let mut sqe = msg_sqe(Self::CODE, self.fd, self.msg, 1, self.msg_flags, self.ioprio);
+        select_group(&mut sqe, self.bgid);
         sqe
     }
 }
@@ -1582,18 +1456,11 @@ impl RecvZc {
         RecvZc { fd: fd.into(), ifq_idx, len: 0, ioprio: IORING_RECV_MULTISHOT }
     }
 
-    /// Stops after `len` bytes in all (0, the default: no limit).
-    #[inline]
-    pub const fn len(mut self, len: u32) -> Self {
-        self.len = len;
-        self
-    }
-
-    /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
-    #[inline]
-    pub const fn poll_first(mut self) -> Self {
-        self.ioprio |= IORING_RECVSEND_POLL_FIRST;
-        self
+    msg_setters! {
+        /// Stops after `len` bytes in all (0, the default: no limit).
+        len;
+        /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
+        poll_first;
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.

@@ -66,6 +66,91 @@ fn immediate_ns(d: Duration) -> crate::Result<u64> {
     }
 }
 
+/// The setters [`Timeout`] and [`TimeoutImmediate`] share (fields `count`, `flags` and `clock`).
+/// `timeout_setters!()` documents them in full (for `Timeout`); `timeout_setters!(as Timeout)`
+/// points four of them back to `Timeout`'s docs.
+macro_rules! timeout_setters {
+    () => {
+        timeout_setters!(@docs
+            [
+                /// Also complete (with 0) once `count` other completions have been posted. 0, the default,
+                /// means time only.
+            ]
+            [
+                /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time on the clock.
+            ]
+            [
+                /// `IORING_TIMEOUT_ETIME_SUCCESS`: expiry (still `-ETIME`) does not fail the entry, so a link
+                /// chain continues past it.
+            ]
+            [
+                /// `IORING_TIMEOUT_MULTISHOT` (Linux 6.4): fire every `ts` (a relative time), posting a
+                /// completion with `IORING_CQE_F_MORE` each time, `repeats` times (0: until removed). This
+                /// replaces [`count`](Timeout::count), which shares the field.
+            ]
+        );
+    };
+    (as Timeout) => {
+        timeout_setters!(@docs
+            [
+                /// As [`Timeout::count`].
+            ]
+            [
+                /// As [`Timeout::absolute`].
+            ]
+            [
+                /// As [`Timeout::etime_success`].
+            ]
+            [
+                /// As [`Timeout::multishot`].
+            ]
+        );
+    };
+    (@docs [$(#[$count:meta])*] [$(#[$absolute:meta])*] [$(#[$etime:meta])*] [$(#[$multishot:meta])*]) => {
+        $(#[$count])*
+        #[inline]
+        pub const fn count(mut self, count: u32) -> Self {
+            self.count = count;
+            self
+        }
+
+        /// Adds `IORING_TIMEOUT_*` options.
+        #[inline]
+        pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
+            // Only the named options: the clock, update and immediate-argument bits belong to the
+            // encoder and would change what the entry means.
+            self.flags = self.flags.union(TimeoutFlags::from_bits_truncate(flags.bits()));
+            self
+        }
+
+        $(#[$absolute])*
+        #[inline]
+        pub const fn absolute(self) -> Self {
+            self.flags(TimeoutFlags::ABS)
+        }
+
+        $(#[$etime])*
+        #[inline]
+        pub const fn etime_success(self) -> Self {
+            self.flags(TimeoutFlags::ETIME_SUCCESS)
+        }
+
+        $(#[$multishot])*
+        #[inline]
+        pub const fn multishot(mut self, repeats: u32) -> Self {
+            self.count = repeats;
+            self.flags(TimeoutFlags::MULTISHOT)
+        }
+
+        /// Measures against `clock`.
+        #[inline]
+        pub const fn clock(mut self, clock: TimeoutClock) -> Self {
+            self.clock = clock;
+            self
+        }
+    };
+}
+
 /// `IORING_OP_TIMEOUT`: completes after a time has passed, or once `count` other completions
 /// have been posted, whichever comes first (`io_uring_prep_timeout(3)`, Linux 5.4).
 ///
@@ -92,51 +177,7 @@ impl<'a> Timeout<'a> {
         Timeout { ts, count: 0, flags: TimeoutFlags::empty(), clock: TimeoutClock::Monotonic }
     }
 
-    /// Also complete (with 0) once `count` other completions have been posted. 0, the default,
-    /// means time only.
-    #[inline]
-    pub const fn count(mut self, count: u32) -> Self {
-        self.count = count;
-        self
-    }
-
-    /// Adds `IORING_TIMEOUT_*` options.
-    #[inline]
-    pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
-        // Only the named options: the clock, update and immediate-argument bits belong to the
-        // encoder and would change what the entry means.
-        self.flags = self.flags.union(TimeoutFlags::from_bits_truncate(flags.bits()));
-        self
-    }
-
-    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time on the clock.
-    #[inline]
-    pub const fn absolute(self) -> Self {
-        self.flags(TimeoutFlags::ABS)
-    }
-
-    /// `IORING_TIMEOUT_ETIME_SUCCESS`: expiry (still `-ETIME`) does not fail the entry, so a link
-    /// chain continues past it.
-    #[inline]
-    pub const fn etime_success(self) -> Self {
-        self.flags(TimeoutFlags::ETIME_SUCCESS)
-    }
-
-    /// `IORING_TIMEOUT_MULTISHOT` (Linux 6.4): fire every `ts` (a relative time), posting a
-    /// completion with `IORING_CQE_F_MORE` each time, `repeats` times (0: until removed). This
-    /// replaces [`count`](Timeout::count), which shares the field.
-    #[inline]
-    pub const fn multishot(mut self, repeats: u32) -> Self {
-        self.count = repeats;
-        self.flags(TimeoutFlags::MULTISHOT)
-    }
-
-    /// Measures against `clock`.
-    #[inline]
-    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
-        self.clock = clock;
-        self
-    }
+    timeout_setters!();
 
     /// The entry. See the type's docs for the memory that must outlive it.
     #[inline]
@@ -176,47 +217,7 @@ impl TimeoutImmediate {
         })
     }
 
-    /// As [`Timeout::count`].
-    #[inline]
-    pub const fn count(mut self, count: u32) -> Self {
-        self.count = count;
-        self
-    }
-
-    /// Adds `IORING_TIMEOUT_*` options.
-    #[inline]
-    pub const fn flags(mut self, flags: TimeoutFlags) -> Self {
-        // Only the named options: the clock, update and immediate-argument bits belong to the
-        // encoder and would change what the entry means.
-        self.flags = self.flags.union(TimeoutFlags::from_bits_truncate(flags.bits()));
-        self
-    }
-
-    /// As [`Timeout::absolute`].
-    #[inline]
-    pub const fn absolute(self) -> Self {
-        self.flags(TimeoutFlags::ABS)
-    }
-
-    /// As [`Timeout::etime_success`].
-    #[inline]
-    pub const fn etime_success(self) -> Self {
-        self.flags(TimeoutFlags::ETIME_SUCCESS)
-    }
-
-    /// As [`Timeout::multishot`].
-    #[inline]
-    pub const fn multishot(mut self, repeats: u32) -> Self {
-        self.count = repeats;
-        self.flags(TimeoutFlags::MULTISHOT)
-    }
-
-    /// Measures against `clock`.
-    #[inline]
-    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
-        self.clock = clock;
-        self
-    }
+    timeout_setters!(as Timeout);
 
     /// The entry.
     #[inline]
@@ -225,6 +226,41 @@ impl TimeoutImmediate {
         sqe.0.op_flags.timeout_flags = self.flags.bits() | self.clock.bits() | IORING_TIMEOUT_IMMEDIATE_ARG;
         SafeSqe::new(sqe)
     }
+}
+
+/// The setters of the builders that keep raw `IORING_TIMEOUT_*` bits in `flags: u32` (timeout
+/// updates and link timeouts): one per name listed, each with the doc comment written before it.
+macro_rules! flag_setters {
+    () => {};
+    ($(#[$doc:meta])* clock; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn clock(mut self, clock: TimeoutClock) -> Self {
+            self.flags = (self.flags & !IORING_TIMEOUT_CLOCK_MASK) | clock.bits();
+            self
+        }
+        flag_setters!($($rest)*);
+    };
+    // The others each add one flag: `absolute`, `link`.
+    ($(#[$doc:meta])* $name:ident; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        pub const fn $name(mut self) -> Self {
+            self.flags |= timeout_flag!($name);
+            self
+        }
+        flag_setters!($($rest)*);
+    };
+}
+
+/// The flag each flag setter of `flag_setters!` adds.
+macro_rules! timeout_flag {
+    (absolute) => {
+        IORING_TIMEOUT_ABS
+    };
+    (link) => {
+        IORING_LINK_TIMEOUT_UPDATE
+    };
 }
 
 /// `IORING_OP_TIMEOUT_REMOVE`: cancels the timeout submitted with `user_data`
@@ -279,19 +315,12 @@ impl<'a> TimeoutUpdate<'a> {
         TimeoutUpdate { ts, user_data, flags: IORING_TIMEOUT_UPDATE }
     }
 
-    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
-    #[inline]
-    pub const fn absolute(mut self) -> Self {
-        self.flags |= IORING_TIMEOUT_ABS;
-        self
-    }
-
-    /// `IORING_LINK_TIMEOUT_UPDATE`: update a [`LinkTimeout`] (as liburing does, the flag is
-    /// added to `IORING_TIMEOUT_UPDATE`).
-    #[inline]
-    pub const fn link(mut self) -> Self {
-        self.flags |= IORING_LINK_TIMEOUT_UPDATE;
-        self
+    flag_setters! {
+        /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
+        absolute;
+        /// `IORING_LINK_TIMEOUT_UPDATE`: update a [`LinkTimeout`] (as liburing does, the flag is
+        /// added to `IORING_TIMEOUT_UPDATE`).
+        link;
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
@@ -325,18 +354,11 @@ impl TimeoutUpdateImmediate {
         Ok(TimeoutUpdateImmediate { ns: immediate_ns(time)?, user_data, flags: IORING_TIMEOUT_UPDATE })
     }
 
-    /// As [`TimeoutUpdate::absolute`].
-    #[inline]
-    pub const fn absolute(mut self) -> Self {
-        self.flags |= IORING_TIMEOUT_ABS;
-        self
-    }
-
-    /// As [`TimeoutUpdate::link`].
-    #[inline]
-    pub const fn link(mut self) -> Self {
-        self.flags |= IORING_LINK_TIMEOUT_UPDATE;
-        self
+    flag_setters! {
+        /// As [`TimeoutUpdate::absolute`].
+        absolute;
+        /// As [`TimeoutUpdate::link`].
+        link;
     }
 
     /// The entry.
@@ -372,18 +394,11 @@ impl<'a> LinkTimeout<'a> {
         LinkTimeout { ts, flags: 0 }
     }
 
-    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
-    #[inline]
-    pub const fn absolute(mut self) -> Self {
-        self.flags |= IORING_TIMEOUT_ABS;
-        self
-    }
-
-    /// Measures against `clock`.
-    #[inline]
-    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
-        self.flags = (self.flags & !IORING_TIMEOUT_CLOCK_MASK) | clock.bits();
-        self
+    flag_setters! {
+        /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
+        absolute;
+        /// Measures against `clock`.
+        clock;
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
@@ -415,18 +430,11 @@ impl LinkTimeoutImmediate {
         Ok(LinkTimeoutImmediate { ns: immediate_ns(time)?, flags: 0 })
     }
 
-    /// As [`LinkTimeout::absolute`].
-    #[inline]
-    pub const fn absolute(mut self) -> Self {
-        self.flags |= IORING_TIMEOUT_ABS;
-        self
-    }
-
-    /// Measures against `clock`.
-    #[inline]
-    pub const fn clock(mut self, clock: TimeoutClock) -> Self {
-        self.flags = (self.flags & !IORING_TIMEOUT_CLOCK_MASK) | clock.bits();
-        self
+    flag_setters! {
+        /// As [`LinkTimeout::absolute`].
+        absolute;
+        /// Measures against `clock`.
+        clock;
     }
 
     /// The entry.

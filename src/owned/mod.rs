@@ -85,7 +85,7 @@
 //! [`Bind`], [`Accept`]), SEND (send, sendto, and [`SendBundle`]), SEND_ZC, SENDMSG,
 //! SENDMSG_ZC ([`Send`], [`SendZc`], [`SendMsg`], [`SendMsgZc`]: zero-copy memory comes back
 //! with the notification), RECV ([`Recv`], and [`RecvSelect`], [`RecvMultishot`] over a
-//! crate-owned [`BufRing`](crate::buf::BufRing)), RECVMSG ([`RecvMsg`], [`RecvMsgMultishot`]),
+//! crate-owned [`BufRing`]), RECVMSG ([`RecvMsg`], [`RecvMsgMultishot`]),
 //! TIMEOUT, LINK_TIMEOUT, TIMEOUT_REMOVE's update form ([`Timeout`], [`LinkTimeout`],
 //! [`TimeoutUpdate`]), EPOLL_CTL, EPOLL_WAIT ([`EpollCtl`], [`EpollWait`]), WAITID
 //! ([`Waitid`]), FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAITV (futex words as `Arc<AtomicU32>`:

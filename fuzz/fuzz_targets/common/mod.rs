@@ -211,13 +211,6 @@ impl Dest {
     }
 }
 
-/// Whether known, reported encoder issues are checked strictly (`URING_FUZZ_STRICT` set) rather
-/// than mapped to what the encoder writes.
-pub fn strict() -> bool {
-    static STRICT: OnceLock<bool> = OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("URING_FUZZ_STRICT").is_some())
-}
-
 /// A buffer group given to an encoder: an arbitrary id, and whether it claims to be
 /// kernel-managed (which every user-space encoder must refuse).
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +235,18 @@ pub fn assert_invalid<T: core::fmt::Debug>(r: uring::Result<T>) {
         Err(uring::Error::InvalidArgument { .. }) => {}
         other => panic!("expected Error::InvalidArgument, got {other:?}"),
     }
+}
+
+/// What an encoder that may refuse its arguments gave: `None` when the arguments must be
+/// `refused` (after checking that they were, with a typed error), otherwise the result, which
+/// must be `Ok` (`what` says what is accepted).
+#[track_caller]
+pub fn accepted<T: core::fmt::Debug>(r: uring::Result<T>, refused: bool, what: &str) -> Option<T> {
+    if refused {
+        assert_invalid(r);
+        return None;
+    }
+    Some(r.expect(what))
 }
 
 /// The size of the small byte pool pointer arguments are cut from.

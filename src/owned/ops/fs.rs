@@ -17,6 +17,21 @@ use crate::op::{self, DestSlot, OpenHow, Target};
 use crate::sqe::Sqe;
 use crate::Result;
 
+/// `b` with `set` applied to the directory in `dir`, if there is one: how every owned path
+/// operation hands its optional directory to the builder.
+#[inline]
+fn with_dir<B>(b: B, dir: Option<&OwnedFd>, set: impl FnOnce(B, &OwnedFd) -> B) -> B {
+    match dir {
+        Some(d) => set(b, d),
+        None => b,
+    }
+}
+
+/// An extended attribute's name as a C string, refusing interior NUL bytes.
+fn xattr_name(name: impl Into<Vec<u8>>) -> Result<CString> {
+    c_string(name, "xattr name")
+}
+
 /// `IORING_OP_OPENAT`: `openat(2)`. The result is the new fd (or, with a direct `dest`, 0 or
 /// the slot chosen).
 #[derive(Debug)]
@@ -44,11 +59,8 @@ impl OpenAt {
 impl Encode for OpenAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::OpenAt::new(&self.path).flags(self.flags).mode(self.mode).dest(self.dest);
-        if let Some(d) = &self.dir {
-            b = b.dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::OpenAt::new(&self.path).flags(self.flags).mode(self.mode).dest(self.dest);
+        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
     }
 }
 
@@ -76,11 +88,8 @@ impl OpenAt2 {
 impl Encode for OpenAt2 {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::OpenAt2::new(&self.path, &self.how).dest(self.dest);
-        if let Some(d) = &self.dir {
-            b = b.dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::OpenAt2::new(&self.path, &self.how).dest(self.dest);
+        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
     }
 }
 
@@ -125,11 +134,8 @@ impl Statx {
 impl Encode for Statx {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::Statx::new(&self.path, &mut self.statx).flags(self.flags).mask(self.mask);
-        if let Some(d) = &self.dir {
-            b = b.dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::Statx::new(&self.path, &mut self.statx).flags(self.flags).mask(self.mask);
+        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
     }
 }
 
@@ -158,14 +164,9 @@ impl RenameAt {
 impl Encode for RenameAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::RenameAt::new(&self.old, &self.new).flags(self.flags);
-        if let Some(d) = &self.old_dir {
-            b = b.old_dir(&**d);
-        }
-        if let Some(d) = &self.new_dir {
-            b = b.new_dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::RenameAt::new(&self.old, &self.new).flags(self.flags);
+        let b = with_dir(b, self.old_dir.as_deref(), |b, d| b.old_dir(d));
+        Ok(with_dir(b, self.new_dir.as_deref(), |b, d| b.new_dir(d)).build())
     }
 }
 
@@ -190,11 +191,8 @@ impl UnlinkAt {
 impl Encode for UnlinkAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::UnlinkAt::new(&self.path).flags(self.flags);
-        if let Some(d) = &self.dir {
-            b = b.dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::UnlinkAt::new(&self.path).flags(self.flags);
+        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
     }
 }
 
@@ -219,11 +217,8 @@ impl MkdirAt {
 impl Encode for MkdirAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::MkdirAt::new(&self.path, self.mode);
-        if let Some(d) = &self.dir {
-            b = b.dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::MkdirAt::new(&self.path, self.mode);
+        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
     }
 }
 
@@ -248,11 +243,8 @@ impl SymlinkAt {
 impl Encode for SymlinkAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::SymlinkAt::new(&self.target, &self.link);
-        if let Some(d) = &self.dir {
-            b = b.dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::SymlinkAt::new(&self.target, &self.link);
+        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
     }
 }
 
@@ -281,14 +273,9 @@ impl LinkAt {
 impl Encode for LinkAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::LinkAt::new(&self.old, &self.new).flags(self.flags);
-        if let Some(d) = &self.old_dir {
-            b = b.old_dir(&**d);
-        }
-        if let Some(d) = &self.new_dir {
-            b = b.new_dir(&**d);
-        }
-        Ok(b.build())
+        let b = op::LinkAt::new(&self.old, &self.new).flags(self.flags);
+        let b = with_dir(b, self.old_dir.as_deref(), |b, d| b.old_dir(d));
+        Ok(with_dir(b, self.new_dir.as_deref(), |b, d| b.new_dir(d)).build())
     }
 }
 
@@ -308,7 +295,7 @@ pub struct FsetXattr {
 impl FsetXattr {
     /// Sets `name` of `fd` to `value`. Refuses a name with a NUL byte.
     pub fn new(fd: impl Into<Target>, name: impl Into<Vec<u8>>, value: Vec<u8>) -> Result<Self> {
-        Ok(FsetXattr { fd: fd.into(), name: c_string(name, "xattr name")?, value, flags: XattrFlags::empty() })
+        Ok(FsetXattr { fd: fd.into(), name: xattr_name(name)?, value, flags: XattrFlags::empty() })
     }
 }
 
@@ -335,7 +322,7 @@ pub struct SetXattr {
 impl SetXattr {
     /// Sets `name` of the file at `path` to `value`. Refuses strings with a NUL byte.
     pub fn new(path: impl AsRef<Path>, name: impl Into<Vec<u8>>, value: Vec<u8>) -> Result<Self> {
-        Ok(SetXattr { path: c_path(path)?, name: c_string(name, "xattr name")?, value, flags: XattrFlags::empty() })
+        Ok(SetXattr { path: c_path(path)?, name: xattr_name(name)?, value, flags: XattrFlags::empty() })
     }
 }
 
@@ -361,7 +348,7 @@ pub struct FgetXattr {
 impl FgetXattr {
     /// Reads `name` of `fd` into a buffer of `room` bytes. Refuses a name with a NUL byte.
     pub fn new(fd: impl Into<Target>, name: impl Into<Vec<u8>>, room: usize) -> Result<Self> {
-        Ok(FgetXattr { fd: fd.into(), name: c_string(name, "xattr name")?, value: vec![0; room] })
+        Ok(FgetXattr { fd: fd.into(), name: xattr_name(name)?, value: vec![0; room] })
     }
 }
 
@@ -388,7 +375,7 @@ impl GetXattr {
     /// Reads `name` of the file at `path` into a buffer of `room` bytes. Refuses strings with
     /// a NUL byte.
     pub fn new(path: impl AsRef<Path>, name: impl Into<Vec<u8>>, room: usize) -> Result<Self> {
-        Ok(GetXattr { path: c_path(path)?, name: c_string(name, "xattr name")?, value: vec![0; room] })
+        Ok(GetXattr { path: c_path(path)?, name: xattr_name(name)?, value: vec![0; room] })
     }
 }
 
