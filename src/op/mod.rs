@@ -7,7 +7,7 @@
 //!
 //! Entries that point at no caller memory are returned as [`SafeSqe`] and push without `unsafe`.
 
-use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, ZERO_SQE};
+use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128};
 use uring_uapi::*;
 
 mod types;
@@ -43,22 +43,43 @@ pub use uring_cmd::*;
 /// else is zero (liburing's `io_uring_prep_rw`).
 #[inline]
 pub const fn prep_rw(opcode: u8, fd: i32, addr: u64, len: u32, off: u64) -> Sqe {
-    let mut sqe = ZERO_SQE;
-    sqe.opcode = opcode;
-    sqe.fd = fd;
-    sqe.addr.addr = addr;
-    sqe.len = len;
-    sqe.off.off = off;
-    Sqe(sqe)
+    // Every field spelled out (as `Nop::build` does) instead of a copy of `ZERO_SQE` patched
+    // afterwards: the compiler then stores the entry as a few wide stores, and the encoders'
+    // patches replace stores rather than landing on a split-up copy of the zero constant. The last
+    // 16 bytes are zeroed through `cmd`, the byte-array member the uring_cmd payload is copied
+    // into: through any other member, that encoder built the entry on the stack first.
+    Sqe(io_uring_sqe {
+        opcode,
+        flags: 0,
+        ioprio: 0,
+        fd,
+        off: io_uring_sqe_off { off },
+        addr: io_uring_sqe_addr { addr },
+        len,
+        op_flags: io_uring_sqe_op_flags { rw_flags: 0 },
+        user_data: 0,
+        buf: io_uring_sqe_buf { buf_index: 0 },
+        personality: 0,
+        file: io_uring_sqe_file { file_index: 0 },
+        addr3: io_uring_sqe_addr3 { cmd: [0; 16] },
+    })
+}
+
+/// The `IOSQE_*` flag `target` needs: `IOSQE_FIXED_FILE` for a registered slot, else none.
+#[inline]
+pub(crate) const fn target_flags(target: Target) -> u8 {
+    if target.is_fixed() {
+        IOSQE_FIXED_FILE
+    } else {
+        0
+    }
 }
 
 /// Points `sqe` at `target`: `sqe.fd`, plus `IOSQE_FIXED_FILE` for a registered slot.
 #[inline]
 pub(crate) const fn set_target(sqe: &mut Sqe, target: Target) {
     sqe.0.fd = target.sqe_fd();
-    if target.is_fixed() {
-        sqe.0.flags |= IOSQE_FIXED_FILE;
-    }
+    sqe.0.flags |= target_flags(target);
 }
 
 /// Selects a buffer from `group` (`IOSQE_BUFFER_SELECT` + `sqe.buf_group`), refusing
@@ -186,5 +207,31 @@ mod nop_tests {
             bytes(Nop::new().build().user_data(7).sqe()),
             bytes(&prep_rw(IORING_OP_NOP, -1, 0, 0, 0).user_data(7))
         );
+    }
+}
+
+#[cfg(test)]
+mod prep_rw_tests {
+    use super::*;
+    use crate::op::test_util::fields;
+
+    /// The field-by-field `prep_rw` entry is the zero entry with its five fields set (`fields`
+    /// reads all 64 bytes).
+    #[test]
+    fn prep_rw_matches_patched_zero_entry() {
+        let cases = [
+            (0, 0, 0, 0, 0),
+            (IORING_OP_READ, -1, u64::MAX, u32::MAX, u64::MAX),
+            (IORING_OP_URING_CMD, 7, 0x1000, 3, 1 << 40),
+        ];
+        for (opcode, fd, addr, len, off) in cases {
+            let mut want = Sqe::zeroed();
+            want.0.opcode = opcode;
+            want.0.fd = fd;
+            want.0.addr.addr = addr;
+            want.0.len = len;
+            want.0.off.off = off;
+            assert_eq!(fields(&prep_rw(opcode, fd, addr, len, off)), fields(&want));
+        }
     }
 }

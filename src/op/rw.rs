@@ -21,7 +21,7 @@ use std::io::{IoSlice, IoSliceMut};
 use bitflags::bitflags;
 use uring_uapi::*;
 
-use crate::op::{prep_rw, set_buffer_select, set_target, BufferGroup, Target};
+use crate::op::{prep_rw, set_buffer_select, target_flags, BufferGroup, Target};
 use crate::sqe::{SafeSqe, Sqe};
 
 bitflags! {
@@ -75,15 +75,6 @@ fn selectable(group: &impl BufferGroup) -> crate::Result<u16> {
     Ok(unsafe { scratch.0.buf.buf_group })
 }
 
-/// Sets `IOSQE_BUFFER_SELECT` and `sqe.buf_group` for a group validated by [`selectable`].
-#[inline]
-fn apply_group(sqe: &mut Sqe, bgid: Option<u16>) {
-    if let Some(bgid) = bgid {
-        sqe.0.flags |= IOSQE_BUFFER_SELECT;
-        sqe.0.buf.buf_group = bgid;
-    }
-}
-
 /// The arguments every read/write opcode shares.
 #[derive(Debug, Clone, Copy)]
 struct RwArgs {
@@ -109,16 +100,34 @@ impl RwArgs {
     /// attributes and write stream.
     #[inline]
     fn sqe(&self, opcode: u8) -> Sqe {
-        let mut sqe = prep_rw(opcode, 0, self.addr, self.len, self.off);
-        set_target(&mut sqe, self.target);
+        self.sqe_selecting(opcode, None)
+    }
+
+    /// As [`RwArgs::sqe`], selecting from `group` (validated by [`selectable`]) if one is given:
+    /// `IOSQE_BUFFER_SELECT`, with `sqe.buf_group` in place of the buffer index.
+    ///
+    /// The fd goes straight into `prep_rw` and every field is written with its full width, so
+    /// the compiler stores the entry as a few wide stores (see `prep_rw`).
+    #[inline]
+    fn sqe_selecting(&self, opcode: u8, group: Option<u16>) -> Sqe {
+        let mut sqe = prep_rw(opcode, self.target.sqe_fd(), self.addr, self.len, self.off);
+        sqe.0.flags = target_flags(self.target);
         sqe.0.ioprio = self.ioprio;
         sqe.0.op_flags.rw_flags = self.rw_flags;
-        sqe.0.buf.buf_index = self.buf_index;
+        match group {
+            Some(bgid) => {
+                sqe.0.flags |= IOSQE_BUFFER_SELECT;
+                sqe.0.buf.buf_group = bgid;
+            }
+            None => sqe.0.buf.buf_index = self.buf_index,
+        }
         if self.attr_pi != 0 {
             sqe.0.addr3.attr = io_uring_sqe_attr { attr_ptr: self.attr_pi, attr_type_mask: IORING_RW_ATTR_FLAG_PI };
         }
         if self.write_stream != 0 {
-            sqe.0.file.write_stream = io_uring_sqe_write_stream { write_stream: self.write_stream, __pad4: [0; 3] };
+            // `write_stream` is byte 0 of the union, padding the rest. Written as the 32-bit
+            // member: the 1+3-byte struct made the compiler split the zero stores around it.
+            sqe.0.file.file_index = u32::from_ne_bytes([self.write_stream, 0, 0, 0]);
         }
         sqe
     }
@@ -245,9 +254,7 @@ impl<'a> Read<'a> {
     /// The entry.
     #[inline]
     pub fn build(self) -> Sqe {
-        let mut sqe = self.rw.sqe(Self::CODE);
-        apply_group(&mut sqe, self.group);
-        sqe
+        self.rw.sqe_selecting(Self::CODE, self.group)
     }
 }
 
@@ -348,9 +355,7 @@ impl<'a> Readv<'a> {
     /// The entry.
     #[inline]
     pub fn build(self) -> Sqe {
-        let mut sqe = self.rw.sqe(Self::CODE);
-        apply_group(&mut sqe, self.group);
-        sqe
+        self.rw.sqe_selecting(Self::CODE, self.group)
     }
 }
 
@@ -575,9 +580,7 @@ impl ReadMultishot {
     /// The entry.
     #[inline]
     pub fn build(self) -> SafeSqe {
-        let mut sqe = self.rw.sqe(Self::CODE);
-        apply_group(&mut sqe, Some(self.bgid));
-        SafeSqe::new(sqe)
+        SafeSqe::new(self.rw.sqe_selecting(Self::CODE, Some(self.bgid)))
     }
 }
 
