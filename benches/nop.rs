@@ -48,6 +48,17 @@ fn benches(c: &mut Criterion) {
             g.throughput(Throughput::Elements(batch as u64));
             let mut ring = if defer { Ring::builder().defer_taskrun().build(256) } else { Ring::new(256) }.unwrap();
             g.bench_with_input(BenchmarkId::new("uring", batch), &batch, |b, &n| b.iter(|| uring_round(&mut ring, n)));
+            // The same with the SQ index array kept (no `IORING_SETUP_NO_SQARRAY`), as the
+            // io-uring crate sets rings up: shows what that flag is worth.
+            let mut with_array = if defer {
+                Ring::builder().defer_taskrun().sq_array().build(256)
+            } else {
+                Ring::builder().sq_array().build(256)
+            }
+            .unwrap();
+            g.bench_with_input(BenchmarkId::new("uring-sqarray", batch), &batch, |b, &n| {
+                b.iter(|| uring_round(&mut with_array, n))
+            });
             let mut io = if defer {
                 io_uring::IoUring::builder().setup_single_issuer().setup_defer_taskrun().build(256)
             } else {

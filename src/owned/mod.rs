@@ -116,13 +116,13 @@ use std::io;
 use std::time::Duration;
 
 use crate::buf::{BufRing, BufRingBuilder};
+use crate::cq::Drain;
 use crate::cqe::Cqe;
 use crate::op::AsyncCancel;
-use crate::cq::Drain;
 use crate::sq::SqBatch;
 use crate::sqe::{SafeSqe, SqeFlags};
-use uring_uapi::io_uring_sqe;
 use crate::{Error, Result, Ring};
+use uring_uapi::io_uring_sqe;
 
 pub mod ops;
 mod pool;
@@ -143,39 +143,46 @@ fn next_gen(ud: u64) -> u64 {
     ud.wrapping_add(1 << 32) | OWNED_TAG
 }
 
+/// `Slot::next` of an operation in flight that is a link of a chain skipping its success
+/// completions (the field is unused while a slot is in flight; a list link is never this).
+const CHAINED: u32 = u32::MAX - 1;
+
 /// End of a slot list (the free list, the pending list).
 const NIL: u32 = u32::MAX;
 
 /// Identifies an operation in flight (a slot and a generation, so a stale id never matches a
-/// later operation in the same slot).
+/// later operation in the same slot). It is the operation's `user_data`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OpId {
-    index: u32,
-    gen: u32,
-}
+pub struct OpId(u64);
 
 impl OpId {
     #[inline]
-    fn user_data(self) -> u64 {
-        OWNED_TAG | ((self.gen as u64) << 32) | self.index as u64
+    fn new(index: u32, gen: u32) -> OpId {
+        OpId(OWNED_TAG | (((gen & GEN_MASK) as u64) << 32) | index as u64)
     }
 
-    /// The id of a slot's `user_data`.
     #[inline]
-    fn of(ud: u64) -> OpId {
-        OpId { index: ud as u32, gen: (ud >> 32) as u32 & GEN_MASK }
+    fn user_data(self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn index(self) -> u32 {
+        self.0 as u32
     }
 
     fn from_user_data(ud: u64) -> Option<OpId> {
         if ud & OWNED_TAG == 0 || ud == INTERNAL {
             return None;
         }
-        Some(OpId { index: ud as u32, gen: (ud >> 32) as u32 & GEN_MASK })
+        Some(OpId(ud))
     }
 }
 
-/// One entry of the in-flight table.
+/// One entry of the in-flight table. Aligned to two cache lines: a slot never straddles a
+/// third, and finding one is a shift.
 #[derive(Debug)]
+#[repr(align(128))]
 struct Slot {
     /// The operation in flight (`None` while the slot is free).
     op: Option<OwnedOp>,
@@ -184,7 +191,8 @@ struct Slot {
     /// slot's index.
     ud: u64,
     /// While free: the next free slot. While on the pending list (a chain link that skipped
-    /// its success completion and is finished): the next pending slot.
+    /// its success completion and is finished): the next pending slot. While in flight:
+    /// [`CHAINED`] for a link of a chain that skips success completions, else unused.
     next: u32,
     /// In a chain pushed with `skip_success`: the `user_data` of the link before this one (0:
     /// none). Free slots always hold 0.
@@ -247,10 +255,12 @@ impl Completion<'_> {
     /// completion unchanged (not final, a raw entry, or another type).
     #[inline]
     pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
-        if let Some(op) = self.op.as_deref_mut() {
+        if let Some(op) = self.op.take() {
             if let Some(o) = O::take_stored(op) {
+                // The slot is empty now and `self.op` is `None`: dropping `self` does nothing.
                 return Ok(o);
             }
+            self.op = Some(op);
         }
         Err(self)
     }
@@ -307,7 +317,7 @@ impl OwnedRing {
         let slots = (0..n)
             .map(|i| Slot {
                 op: None,
-                ud: OpId { index: i, gen: 0 }.user_data(),
+                ud: OpId::new(i, 0).user_data(),
                 next: if i + 1 < n { i + 1 } else { NIL },
                 prev: 0,
                 next_link: 0,
@@ -374,56 +384,13 @@ impl OwnedRing {
     /// and the CQ slots are released in one store at the end).
     #[inline]
     pub fn for_each_completion(&mut self, mut f: impl FnMut(Completion<'_>)) -> u32 {
-        let t = &mut self.t;
-        let mut free_head = t.free_head;
-        let mut freed = 0;
-        let mut n = 0;
-        for cqe in self.ring.cq().iter() {
-            let ud = cqe.user_data();
-            if ud & OWNED_TAG == 0 {
-                f(Completion { op: None, cqe, owned: false });
-                n += 1;
-                continue;
-            }
-            let index = ud as u32;
-            let Some(slot) = t.slots.get_mut(index as usize).filter(|s| s.ud == ud) else {
-                if ud != INTERNAL {
-                    // Not ours (a stale tag): surface it raw rather than guess.
-                    f(Completion { op: None, cqe, owned: false });
-                    n += 1;
-                }
-                continue;
-            };
-            n += 1;
-            if cqe.more() {
-                f(Completion { op: None, cqe, owned: true });
-                continue;
-            }
-            if slot.prev | slot.next_link != 0 {
-                // A chain's end: hand back its links that posted nothing right after it.
-                t.free_head = free_head;
-                t.in_flight -= freed;
-                freed = 0;
-                t.finish_chain(index);
-                t.free(index);
-                f(Completion { op: Some(&mut t.slots[index as usize].op), cqe, owned: true });
-                while t.pending != NIL {
-                    let (i, c) = t.pop_pending();
-                    f(Completion { op: Some(&mut t.slots[i as usize].op), cqe: c, owned: true });
-                    n += 1;
-                }
-                free_head = t.free_head;
-                continue;
-            }
-            slot.ud = next_gen(ud);
-            slot.next = free_head;
-            free_head = index;
-            freed += 1;
-            f(Completion { op: Some(&mut slot.op), cqe, owned: true });
+        let mut drain = self.ring.cq().iter();
+        // Two copies of the loop, so the common one has no per-entry check for mixed CQE sizes.
+        if drain.is_mixed() {
+            reap(&mut self.t, &mut drain, &mut f, |d| d.next())
+        } else {
+            reap(&mut self.t, &mut drain, &mut f, |d| d.next_unmixed())
         }
-        t.free_head = free_head;
-        t.in_flight -= freed;
-        n
     }
 
     /// A handle that pushes several operations with the submission queue's state held locally
@@ -431,7 +398,8 @@ impl OwnedRing {
     /// fastest way to push many. The entries are submitted with the next submit call.
     #[inline]
     pub fn batch(&mut self) -> OwnedBatch<'_> {
-        OwnedBatch { sq: self.ring.sq().batch(), t: &mut self.t }
+        let Table { slots, free_head, in_flight, .. } = &mut self.t;
+        OwnedBatch { sq: self.ring.sq().batch(), slots, free_head, in_flight }
     }
 
     /// The completions ready now, handed out one by one with the completion queue's state held
@@ -493,7 +461,7 @@ impl OwnedRing {
             }
             let index = self.t.free_head;
             let slot = &mut self.t.slots[index as usize];
-            let id = OpId::of(slot.ud);
+            let id = OpId(slot.ud);
             let stored = slot.op.insert(op);
             let sqe = match stored.sqe() {
                 Ok(s) => s.user_data(id.user_data()).flags(flags),
@@ -513,6 +481,7 @@ impl OwnedRing {
             let next_free = slot.next;
             if skip_success {
                 // Each link knows its neighbours, to account for the links that post nothing.
+                slot.next = CHAINED;
                 slot.prev = prev_skipped;
                 if prev_skipped != 0 {
                     self.t.slots[prev_skipped as u32 as usize].next_link = id.user_data();
@@ -529,11 +498,11 @@ impl OwnedRing {
     }
 
     fn release_unsubmitted(&mut self, id: OpId) -> OwnedOp {
-        let slot = &mut self.t.slots[id.index as usize];
+        let slot = &mut self.t.slots[id.index() as usize];
         let op = slot.op.take().expect("in flight");
         slot.prev = 0;
         slot.next_link = 0;
-        self.t.free(id.index);
+        self.t.free(id.index());
         op
     }
 
@@ -552,7 +521,7 @@ impl OwnedRing {
 
     /// Asks the kernel to cancel `id`. Its memory comes back with its final completion.
     pub fn cancel(&mut self, id: OpId) -> Result<()> {
-        let slot = self.t.slots.get(id.index as usize).filter(|s| s.ud == id.user_data() && s.op.is_some());
+        let slot = self.t.slots.get(id.index() as usize).filter(|s| s.ud == id.user_data() && s.op.is_some());
         if slot.is_none() {
             return Err(Error::InvalidArgument { what: "operation id", reason: "not in flight" });
         }
@@ -595,7 +564,6 @@ impl OwnedRing {
         }
     }
 
-
     /// Waits for the next completion (submitting what is pending).
     pub fn wait(&mut self) -> io::Result<Completion<'_>> {
         loop {
@@ -610,7 +578,6 @@ impl OwnedRing {
         }
         Ok(self.next().expect("a completion is ready"))
     }
-
 }
 
 /// What a completion is to the owned layer.
@@ -632,7 +599,9 @@ pub struct OwnedBatch<'a> {
     sq: SqBatch<'a>,
     // The table is updated on every push, not when the handle is dropped: a handle leaked with
     // `mem::forget` must not leave a free list naming slots in use.
-    t: &'a mut Table,
+    slots: &'a mut [Slot],
+    free_head: &'a mut u32,
+    in_flight: &'a mut u32,
 }
 
 impl OwnedBatch<'_> {
@@ -648,8 +617,7 @@ impl OwnedBatch<'_> {
         if flags.contains(SqeFlags::CQE_SKIP_SUCCESS) {
             return Err(rejected(op, SKIP_REFUSED));
         }
-        let t = &mut *self.t;
-        push_into(&mut t.slots, &mut t.free_head, &mut t.in_flight, op, flags, &mut self.sq)
+        push_into(self.slots, self.free_head, self.in_flight, op, flags, &mut self.sq)
     }
 }
 
@@ -714,6 +682,67 @@ impl Drop for Completions<'_> {
     }
 }
 
+/// The loop of [`OwnedRing::for_each_completion`], over the entries `next` reads from `drain`.
+#[inline(always)]
+fn reap(
+    t: &mut Table,
+    drain: &mut Drain<'_>,
+    f: &mut impl FnMut(Completion<'_>),
+    next: impl Fn(&mut Drain<'_>) -> Option<Cqe>,
+) -> u32 {
+    let mut free_head = t.free_head;
+    let mut freed = 0;
+    let mut n = 0;
+    let mut slots: &mut [Slot] = &mut t.slots;
+    while let Some(cqe) = next(drain) {
+        let ud = cqe.user_data();
+        n += 1;
+        if ud & OWNED_TAG == 0 {
+            f(Completion { op: None, cqe, owned: false });
+            continue;
+        }
+        let index = ud as u32;
+        let Some(slot) = slots.get_mut(index as usize).filter(|s| s.ud == ud) else {
+            if ud == INTERNAL {
+                n -= 1;
+            } else {
+                // Not ours (a stale tag): surface it raw rather than guess.
+                f(Completion { op: None, cqe, owned: false });
+            }
+            continue;
+        };
+        if cqe.more() {
+            f(Completion { op: None, cqe, owned: true });
+            continue;
+        }
+        if slot.next == CHAINED {
+            // A chain's end: hand back its links that posted nothing right after it.
+            t.free_head = free_head;
+            t.in_flight -= freed;
+            freed = 0;
+            t.finish_chain(index);
+            t.free(index);
+            f(Completion { op: Some(&mut t.slots[index as usize].op), cqe, owned: true });
+            while t.pending != NIL {
+                let (i, c) = t.pop_pending();
+                f(Completion { op: Some(&mut t.slots[i as usize].op), cqe: c, owned: true });
+                n += 1;
+            }
+            free_head = t.free_head;
+            slots = &mut t.slots;
+            continue;
+        }
+        slot.ud = next_gen(ud);
+        slot.next = free_head;
+        free_head = index;
+        freed += 1;
+        f(Completion { op: Some(&mut slot.op), cqe, owned: true });
+    }
+    t.free_head = free_head;
+    t.in_flight -= freed;
+    n
+}
+
 /// Places `op` in a free slot and builds its entry in the next slot of `sq`.
 #[inline(always)]
 fn push_into<O: Operation, S: SlotSource>(
@@ -754,7 +783,7 @@ fn push_into<O: Operation, S: SlotSource>(
     }
     *free_head = slot.next;
     *in_flight += 1;
-    Ok(OpId::of(ud))
+    Ok(OpId(ud))
 }
 
 /// Where `push_into` writes entries: the submission queue or a batch handle. Every entry
@@ -807,7 +836,6 @@ impl Table {
         Completion { op: Some(&mut self.slots[index as usize].op), cqe, owned: true }
     }
 
-
     /// A chain link that posted no completion of its own, handed back with its result.
     #[inline]
     fn next_pending(&mut self) -> Completion<'_> {
@@ -843,7 +871,7 @@ impl Table {
                 if cqe.more() {
                     return Kind::More;
                 }
-                if slot.prev | slot.next_link != 0 {
+                if slot.next == CHAINED {
                     self.finish_chain(index);
                 }
                 Kind::Last(index)
@@ -901,9 +929,7 @@ impl Table {
     /// Whether `ud` names an operation in flight.
     fn live(&self, ud: u64) -> bool {
         let index = ud as u32;
-        self.slots
-            .get(index as usize)
-            .is_some_and(|s| s.ud == ud)
+        self.slots.get(index as usize).is_some_and(|s| s.ud == ud)
     }
 
     fn push_pending(&mut self, index: u32, res: i32) {
@@ -1013,8 +1039,9 @@ mod tests {
 
     #[test]
     fn user_data_round_trip() {
-        let id = OpId { index: 7, gen: 0x1234 };
+        let id = OpId::new(7, 0x1234);
         let ud = id.user_data();
+        assert_eq!((id.index(), (ud >> 32) as u32 & GEN_MASK), (7, 0x1234));
         assert_eq!(ud & OWNED_TAG, OWNED_TAG);
         assert_eq!(OpId::from_user_data(ud), Some(id));
         assert_eq!(OpId::from_user_data(42), None);
