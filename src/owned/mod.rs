@@ -203,6 +203,9 @@ struct Slot {
     res: i32,
 }
 
+// One slot is two cache lines: the operation (at most 96 bytes) and the bookkeeping.
+const _: () = assert!(core::mem::size_of::<Slot>() == 128);
+
 /// A completion from an [`OwnedRing`]: the result, and (on the final completion of an owned
 /// operation) the operation with all its memory, taken with [`into_op`](Completion::into_op).
 ///
