@@ -153,6 +153,25 @@ impl CompletionQueue {
         Some(cqe)
     }
 
+    /// Takes the next completion without releasing its slot yet (crate-internal: [`sync`]
+    /// (Self::sync) or the next release does): [`peek`](Self::peek) +
+    /// [`consume_peeked`](Self::consume_peeked), with one check for mixed CQE sizes.
+    #[inline]
+    pub(crate) fn next_unreleased(&mut self) -> Option<Cqe> {
+        if self.mixed {
+            let cqe = self.peek()?;
+            self.consume_peeked(&cqe);
+            return Some(cqe);
+        }
+        // SAFETY: points into the live CQ ring mapping.
+        if self.cons.ready(unsafe { &*self.ktail }) == 0 {
+            return None;
+        }
+        let cqe = Cqe::from_raw(self.entry(self.cons.next_slot()));
+        self.cons.consume(1);
+        Some(cqe)
+    }
+
     /// Consumes the completion last returned by [`peek`](Self::peek) without releasing the slot
     /// yet (release happens with [`sync`](Self::sync) or the next `pop`/`advance`).
     #[inline]

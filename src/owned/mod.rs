@@ -552,12 +552,11 @@ impl OwnedRing {
             return Some(self.t.next_pending());
         }
         loop {
-            let Some(cqe) = self.ring.cq().peek() else {
+            let Some(cqe) = self.ring.cq().next_unreleased() else {
                 // Release the slots consumed so far in one store.
                 self.ring.cq().sync();
                 return None;
             };
-            self.ring.cq().consume_peeked(&cqe);
             match self.t.classify(&cqe) {
                 Kind::Internal => continue,
                 Kind::Raw => return Some(Completion { op: None, cqe, owned: false }),
