@@ -289,6 +289,25 @@ pub struct Rejected<O> {
     pub error: Error,
 }
 
+impl<O> core::fmt::Display for Rejected<O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "operation refused: {}", self.error)
+    }
+}
+
+impl<O: core::fmt::Debug> std::error::Error for Rejected<O> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// `?` on a refused push: the error, with the operation (never submitted) dropped.
+impl<O> From<Rejected<O>> for Error {
+    fn from(r: Rejected<O>) -> Error {
+        r.error
+    }
+}
+
 #[cold]
 fn rejected<O>(op: O, error: Error) -> Rejected<O> {
     Rejected { op, error }
