@@ -534,3 +534,38 @@ fn bundle_survives_recycling_into_its_old_slots() {
     }
     assert_eq!(br.held(), 4);
 }
+
+/// A bundle completion that would walk past the buffer added last (into links that are not yet
+/// known, here back to a buffer of the same bundle) or into a buffer already handed out is
+/// refused with a typed error, and the ring is left as it was. Synthetic completions.
+#[test]
+fn bad_bundle_is_refused_and_leaves_the_ring_untouched() {
+    let mut ring = Ring::new(4).unwrap();
+    let br = BufRing::builder(17, 4, 64).build(&mut ring).unwrap();
+    let cqe = |bid: u16, res: i32| uring::Cqe::new(0, res, IORING_CQE_F_BUFFER | (bid as u32) << 16);
+    // Ring order 0, 1, 2, 3; take 0 and 1, return 1 then 0: the order is 2, 3, 1, 0, and 0 is
+    // the buffer added last.
+    let (s0, s1) = (br.select(&cqe(0, 1)).unwrap(), br.select(&cqe(1, 1)).unwrap());
+    drop(s1);
+    drop(s0);
+    // Three buffers from 1 would run past 0 (the tail).
+    let e = br.select_bundle(&cqe(1, 3 * 64)).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { what: "bundle", .. }), "{e}");
+    assert_eq!(br.held(), 0, "nothing taken");
+    // Two buffers from 1 end at the tail: fine.
+    let Selection::Bundle(b) = br.select_bundle(&cqe(1, 2 * 64)).unwrap() else { panic!("bundle") };
+    assert_eq!(b.bids().collect::<Vec<_>>(), vec![1, 0]);
+    // A bundle from 3 (followed by 1, held by `b`) is refused; 3 is not left taken.
+    let e = br.select_bundle(&cqe(3, 2 * 64)).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { what: "bundle", .. }), "{e}");
+    assert_eq!(br.held(), 2, "only the bundle's buffers");
+    drop(b);
+    assert_eq!(br.held(), 0);
+    // Every buffer is handed out exactly once more.
+    for bid in [2u16, 3, 1, 0] {
+        let s = br.select(&cqe(bid, 1)).unwrap();
+        std::mem::forget(s);
+    }
+    assert!(br.select(&cqe(2, 1)).is_err(), "held: a second selection is an error");
+    assert_eq!(br.held(), 4);
+}

@@ -20,6 +20,26 @@ use crate::{Error, Result, Ring};
 /// Most entries a buffer ring may have.
 pub const MAX_BUF_RING_ENTRIES: u32 = 32768;
 
+/// Marks the path that calls it as unlikely (the error paths), without moving the error
+/// values out of line: built inline, a `Result` stays in registers.
+#[cold]
+#[inline(never)]
+pub(crate) fn cold() {}
+
+/// A completion names a buffer id the ring does not have.
+#[inline(always)]
+fn bid_out_of_range() -> Error {
+    cold();
+    Error::InvalidArgument { what: "buffer id", reason: "larger than the ring" }
+}
+
+/// A completion names a buffer the application already holds.
+#[inline(always)]
+fn already_held() -> Error {
+    cold();
+    Error::InvalidArgument { what: "buffer id", reason: "already handed out (a completion was selected twice)" }
+}
+
 /// Buffer memory shared with the ring's keep-alive list: freed only once no request can still
 /// write into it.
 pub(crate) struct PoolMem {
@@ -90,6 +110,12 @@ pub struct BufRing {
     entries: u32,
     buf_size: u32,
     incremental: bool,
+    /// `log2(buf_size)` when `buf_size` is a power of two (a bundle's buffer count is then a
+    /// shift, not a division), else `u32::MAX`.
+    size_shift: u32,
+    /// The pool's first byte (`pool.base`, copied here so that a buffer's address is one load
+    /// and a multiply-add from the ring, not a load through the `Arc`).
+    base: *mut u8,
     /// Slot 0 of the shared ring; the tail overlays `bufs[0].resv` (offset 14).
     slots: *mut io_uring_buf,
     prod: Cell<BufRingProducer>,
@@ -287,6 +313,8 @@ impl BufRingBuilder {
             entries,
             buf_size: self.buf_size,
             incremental: self.incremental,
+            size_shift: if self.buf_size.is_power_of_two() { self.buf_size.trailing_zeros() } else { u32::MAX },
+            base: pool.base,
             slots: ring_mem.as_ptr().cast(),
             prod: Cell::new(BufRingProducer::new(0, entries)),
             bid_info: (0..=entries).map(|bid| Cell::new(if bid < entries { HELD } else { 0 })).collect(),
@@ -324,11 +352,13 @@ pub(crate) fn unregister_fd(fd: &OwnedFd, bgid: u16) -> io::Result<()> {
 
 impl BufRing {
     /// The buffer group id.
+    #[inline]
     pub fn bgid(&self) -> u16 {
         self.bgid
     }
 
     /// The ring's unique id (kept buffers name it).
+    #[inline]
     pub(crate) fn id(&self) -> u64 {
         self.id
     }
@@ -339,6 +369,7 @@ impl BufRing {
     }
 
     /// The size of each buffer.
+    #[inline]
     pub fn buf_size(&self) -> u32 {
         self.buf_size
     }
@@ -360,11 +391,17 @@ impl BufRing {
         unsafe { &*((self.slots as *mut u8).add(14) as *const AtomicU16) }
     }
 
+    /// The pool's first byte.
+    #[inline(always)]
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.base
+    }
+
     /// The address and length of buffer `bid` in the pool.
     #[inline]
     pub(crate) fn buf_ptr(&self, bid: u16) -> *mut u8 {
         // SAFETY: `bid < entries`, and the pool holds `entries * buf_size` bytes.
-        unsafe { self.pool.base.add(bid as usize * self.buf_size as usize) }
+        unsafe { self.base.add(bid as usize * self.buf_size as usize) }
     }
 
     /// Per-bid bookkeeping cell.
@@ -402,20 +439,40 @@ impl BufRing {
         }
     }
 
-    /// Returns buffer `bid` to the kernel (one slot write and one tail store).
+    /// Returns buffer `bid`, held by the application, to the kernel: one slot write, two
+    /// bookkeeping stores and one tail store (`io_uring_buf_ring_add(3)` then
+    /// `io_uring_buf_ring_advance(3)` by one). What a [`Refill`] of one buffer does, without its
+    /// batch state, for the drop of a single guard.
     #[inline]
     pub(crate) fn recycle_bid(&self, bid: u16) {
-        let mut refill = Refill::new(self);
-        refill.push(bid);
+        debug_assert!(self.info(bid).get() & HELD != 0, "recycling buffer {bid}, which is not held");
+        let mut prod = self.prod.get();
+        let size = self.buf_size;
+        // The pool holds `entries * buf_size` bytes and `bid < entries`: no overflow.
+        let addr = self.base as u64 + bid as u64 * size as u64;
+        // SAFETY: `slot(0) < entries`, so the entry is in the live ring mapping; it is free and
+        // unread by the kernel until the tail store below, as in `Refill::write_slot`.
+        unsafe { Refill::write(self.slots.add(prod.slot(0) as usize), addr, size, bid) };
+        if self.incremental {
+            self.inc_off[bid as usize].set(0);
+        }
+        // The previous last buffer (which may be held: its bit stays) is now followed by `bid`;
+        // then `bid` itself: back in the ring, its successor not yet known. In this order, so
+        // that `bid` ends up clear when it was the last added buffer itself.
+        let last = self.info(self.last_added.get());
+        last.set((last.get() & !SUCC) | bid as u32);
+        self.info(bid).set(0);
+        self.last_added.set(bid);
+        prod.advance(self.tail_atomic(), 1);
+        self.prod.set(prod);
     }
 
-    /// Returns several buffers with a single tail store.
+    /// Returns the `count` buffers of a bundle, from `first` along the ring-order links, with
+    /// a single tail store.
     #[inline]
-    pub(crate) fn recycle_bids(&self, bids: impl Iterator<Item = u16>) {
+    pub(crate) fn recycle_chain(&self, first: u16, count: u16) {
         let mut refill = Refill::new(self);
-        for bid in bids {
-            refill.push(bid);
-        }
+        refill.push_chain(first, count);
     }
 
     /// Whether `held` is a buffer of this ring held by the application: the check that lets a
@@ -499,95 +556,143 @@ impl BufRing {
         n
     }
 
-    /// Marks `bid` (below `entries`) as handed to the application by a completion.
-    #[inline]
-    fn take(&self, bid: u16) -> Result<()> {
-        let cell = self.info(bid);
-        let v = cell.get();
-        if v & HELD != 0 {
-            return Err(Error::InvalidArgument {
-                what: "buffer id",
-                reason: "already handed out (a completion was selected twice)",
-            });
-        }
-        cell.set(v | HELD);
-        Ok(())
-    }
-
     /// Turns a completion into a typed buffer selection: no buffer, one buffer, or an
     /// incremental slice. Use [`select_bundle`](Self::select_bundle) for completions of bundle
     /// operations. Every completion that names a buffer must be selected exactly once, or its
     /// buffer is lost to the ring.
+    ///
+    /// For a whole buffer: one compare of the buffer id with the ring size, one of the length
+    /// with the buffer size (both on one branch), then the held bit checked and set in one
+    /// word. The error paths are marked cold.
     #[inline]
     pub fn select(&self, cqe: &Cqe) -> Result<Selection<'_>> {
         let Some(bid) = cqe.buffer_id() else {
             return Ok(Selection::None);
         };
-        if bid as u32 >= self.entries {
-            return Err(Error::InvalidArgument { what: "buffer id", reason: "larger than the ring" });
+        if self.incremental {
+            return self.select_incremental(cqe, bid);
         }
         let len = cqe.raw_result().max(0) as u32;
-        if self.incremental {
-            let off = self.inc_off[bid as usize].get();
-            if off.checked_add(len).is_none_or(|end| end > self.buf_size) {
-                return Err(Error::InvalidArgument { what: "completion length", reason: "past the end of the buffer" });
-            }
-            let more = cqe.raw_flags() & IORING_CQE_F_BUF_MORE != 0;
-            if more {
-                if self.info(bid).get() & HELD != 0 {
-                    return Err(Error::InvalidArgument {
-                        what: "buffer id",
-                        reason: "already handed out (a completion was selected twice)",
-                    });
-                }
-                self.inc_off[bid as usize].set(off + len);
-            } else {
-                self.take(bid)?;
-            }
-            return Ok(Selection::Incremental(IncSlice::new(self, bid, off, len, more)));
+        // `|`, not `||`: one branch for both checks on the hot path.
+        if (bid as u32 >= self.entries) | (len > self.buf_size) {
+            return Err(self.select_error(bid));
         }
-        if len > self.buf_size {
-            return Err(Error::InvalidArgument { what: "completion length", reason: "larger than a buffer" });
+        let cell = self.info(bid);
+        let v = cell.get();
+        if v & HELD != 0 {
+            return Err(already_held());
         }
-        self.take(bid)?;
+        cell.set(v | HELD);
         Ok(Selection::Buffer(Buf::new(self, bid, len)))
+    }
+
+    /// Why a whole-buffer completion was refused: the buffer id or the length.
+    #[inline(always)]
+    fn select_error(&self, bid: u16) -> Error {
+        cold();
+        if bid as u32 >= self.entries {
+            bid_out_of_range()
+        } else {
+            Error::InvalidArgument { what: "completion length", reason: "larger than a buffer" }
+        }
+    }
+
+    /// [`select`](Self::select) on an incremental ring (out of line: the whole-buffer path stays
+    /// small).
+    #[inline(never)]
+    fn select_incremental(&self, cqe: &Cqe, bid: u16) -> Result<Selection<'_>> {
+        if bid as u32 >= self.entries {
+            return Err(bid_out_of_range());
+        }
+        let len = cqe.raw_result().max(0) as u32;
+        let off = self.inc_off[bid as usize].get();
+        if off.checked_add(len).is_none_or(|end| end > self.buf_size) {
+            return Err(Error::InvalidArgument { what: "completion length", reason: "past the end of the buffer" });
+        }
+        let more = cqe.raw_flags() & IORING_CQE_F_BUF_MORE != 0;
+        let cell = self.info(bid);
+        let v = cell.get();
+        if v & HELD != 0 {
+            return Err(already_held());
+        }
+        if more {
+            self.inc_off[bid as usize].set(off + len);
+        } else {
+            cell.set(v | HELD);
+        }
+        self.inc_view_opened(bid);
+        Ok(Selection::Incremental(IncSlice::opened(self, bid, off, len, more)))
     }
 
     /// Turns the completion of a bundle operation (`IORING_RECVSEND_BUNDLE`) into its buffers:
     /// contiguous in ring order from the completion's buffer id, their lengths adding up to the
     /// result.
+    ///
+    /// The buffers are taken in one walk along the ring-order links. If one of them is already
+    /// held (also: reached twice by this walk), or the walk would go past the buffer added last
+    /// (beyond the tail, where no link is known yet), the ones taken so far are given back, the
+    /// ring is as before, and the completion is refused with a typed error.
+    #[inline]
     pub fn select_bundle(&self, cqe: &Cqe) -> Result<Selection<'_>> {
         let Some(bid) = cqe.buffer_id() else {
             return Ok(Selection::None);
         };
-        if self.incremental {
-            return Err(Error::Unsupported { what: "bundles on incremental buffer rings (not yet in this crate)" });
+        let res = cqe.raw_result().max(0) as u32;
+        // `res <= i32::MAX`, `buf_size != 0`: no overflow, and in u64 no overflow of the sum.
+        let count = if self.size_shift != u32::MAX {
+            ((res as u64 + self.buf_size as u64 - 1) >> self.size_shift) as u32
+        } else {
+            res.div_ceil(self.buf_size)
         }
-        if bid as u32 >= self.entries {
-            return Err(Error::InvalidArgument { what: "buffer id", reason: "larger than the ring" });
+        .max(1);
+        if self.incremental | (bid as u32 >= self.entries) | (count > self.entries) {
+            return Err(self.bundle_error(bid));
         }
-        let res = cqe.raw_result().max(0) as u64;
-        let count = res.div_ceil(self.buf_size as u64).max(1);
-        if count > self.entries as u64 {
-            return Err(Error::InvalidArgument { what: "bundle length", reason: "more than the ring holds" });
-        }
-        // Check, then take, so a bad completion leaves the ring untouched.
+        // The buffer in the slot before the tail: a bundle may end there, never pass it (its
+        // link is not yet known, and changes when a buffer is added).
+        let last = self.last_added.get();
         let mut b = bid;
         for k in 0..count {
-            if self.info(b).get() & HELD != 0 {
-                return Err(Error::InvalidArgument { what: "bundle", reason: "names a buffer already handed out" });
+            let cell = self.info(b);
+            let v = cell.get();
+            if (v & HELD != 0) | ((b == last) & (k + 1 < count)) {
+                self.untake(bid, k);
+                return Err(Error::InvalidArgument {
+                    what: "bundle",
+                    reason: "names a buffer already handed out or not in the ring",
+                });
             }
-            if k + 1 < count {
-                b = self.succ_of(b);
-            }
+            cell.set(v | HELD);
+            // Every link holds a bid below `entries` (links are only ever set to added bids).
+            b = (v & SUCC) as u16;
         }
+        Ok(Selection::Bundle(Bundle::new(self, bid, count as u16, res)))
+    }
+
+    /// Why a bundle completion was refused before any buffer was looked at.
+    #[inline(always)]
+    fn bundle_error(&self, bid: u16) -> Error {
+        cold();
+        if self.incremental {
+            Error::Unsupported { what: "bundles on incremental buffer rings (not yet in this crate)" }
+        } else if bid as u32 >= self.entries {
+            bid_out_of_range()
+        } else {
+            Error::InvalidArgument { what: "bundle length", reason: "more than the ring holds" }
+        }
+    }
+
+    /// Gives back the first `k` buffers a refused bundle walk took from `bid` on (they are
+    /// distinct: the walk stops at the first buffer already held).
+    #[cold]
+    #[inline(never)]
+    fn untake(&self, bid: u16, k: u32) {
         let mut b = bid;
-        for _ in 0..count {
-            let next = self.succ_of(b);
-            self.info(b).set(self.info(b).get() | HELD);
-            b = next;
+        for _ in 0..k {
+            let cell = self.info(b);
+            cell.set(cell.get() & !HELD);
+            b = (cell.get() & SUCC) as u16;
         }
-        Ok(Selection::Bundle(Bundle::new(self, bid, count as u16, res as u32)))
     }
 
     /// The bid added right after `bid`.
@@ -660,19 +765,30 @@ struct Gather<'r> {
 }
 
 impl Gather<'_> {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, bid: u16) {
         if self.n == RECYCLE_CHUNK {
             self.flush();
         }
+        // `n < RECYCLE_CHUNK` here: the compiler drops the bounds check.
         self.bids[self.n] = bid;
         self.n += 1;
     }
 
-    #[inline]
+    /// Inline, so that `n` stays in a register (only the array's address reaches the call).
+    #[inline(always)]
     fn flush(&mut self) {
-        self.ring.recycle_bids(self.bids[..self.n].iter().copied());
+        write_bids(self.ring, &self.bids[..self.n.min(RECYCLE_CHUNK)]);
         self.n = 0;
+    }
+}
+
+/// Returns the held buffers `bids` with one tail store.
+#[inline(never)]
+fn write_bids(ring: &BufRing, bids: &[u16]) {
+    let mut refill = Refill::new(ring);
+    for &bid in bids {
+        refill.push(bid);
     }
 }
 
@@ -726,7 +842,7 @@ impl<'r> Refill<'r> {
             slots,
             end: slots.wrapping_add(ring.entries as usize),
             next: slots.wrapping_add(ring.prod.get().slot(0) as usize),
-            base: ring.pool.base as u64,
+            base: ring.base as u64,
             buf_size: ring.buf_size,
             incremental: ring.incremental,
             n: 0,
@@ -874,6 +990,19 @@ impl<'r> Refill<'r> {
         self.n += k as u16;
         self.next = if slot == self.end { self.slots } else { slot };
         k
+    }
+
+    /// Adds `count` buffers following the ring-order links from `first` (a bundle's, all
+    /// held). Each link is read before its buffer is added (adding rewrites links), the first
+    /// also before the ring's last buffer is linked to it.
+    #[inline(always)]
+    fn push_chain(&mut self, first: u16, count: u16) {
+        let mut bid = first;
+        for _ in 0..count {
+            let next = (self.info(bid as u32).get() & SUCC) as u16;
+            self.push(bid);
+            bid = next;
+        }
     }
 
     /// Adds `bid` to the batch (see [`write_slot`](Self::write_slot)).

@@ -10,7 +10,10 @@ use crate::buf::ring::BufRing;
 ///
 /// Dropping a selection returns its buffers to the ring (a partially consumed incremental buffer
 /// stays with the kernel). Buffers can be returned in any order.
+// An explicit tag byte: matching (in `data`, in the drop glue) is one compare instead of
+// decoding a niche in `IncSlice::more`.
 #[derive(Debug)]
+#[repr(u8)]
 pub enum Selection<'a> {
     /// The completion used no provided buffer (`IORING_CQE_F_BUFFER` clear).
     None,
@@ -24,6 +27,7 @@ pub enum Selection<'a> {
 
 impl<'a> Selection<'a> {
     /// The bytes the kernel wrote, when they are in one piece (a buffer or incremental slice).
+    #[inline]
     pub fn data(&self) -> Option<&[u8]> {
         match self {
             Selection::None | Selection::Bundle(_) => None,
@@ -33,6 +37,7 @@ impl<'a> Selection<'a> {
     }
 
     /// Total bytes the kernel wrote.
+    #[inline]
     pub fn len(&self) -> usize {
         match self {
             Selection::None => 0,
@@ -43,11 +48,13 @@ impl<'a> Selection<'a> {
     }
 
     /// Whether no bytes were written.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The first buffer id, if a buffer was used.
+    #[inline]
     pub fn bid(&self) -> Option<u16> {
         match self {
             Selection::None => None,
@@ -93,26 +100,31 @@ pub struct Buf<'a> {
 }
 
 impl<'a> Buf<'a> {
+    #[inline]
     pub(crate) fn new(ring: &'a BufRing, bid: u16, len: u32) -> Self {
         Buf { ring, bid, len }
     }
 
     /// The buffer id.
+    #[inline]
     pub fn bid(&self) -> u16 {
         self.bid
     }
 
     /// Bytes the kernel wrote.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether the kernel wrote nothing.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The bytes the kernel wrote.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         // SAFETY: the buffer is out of the ring (held by this guard, the only one for `bid`),
         // so the kernel does not write it; `len <= buf_size` was checked at selection.
@@ -120,24 +132,28 @@ impl<'a> Buf<'a> {
     }
 
     /// The bytes the kernel wrote, mutably.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data`, and `&mut self` makes this the only view.
         unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid), self.len as usize) }
     }
 
     /// The whole buffer (`buf_size` bytes), for reuse as scratch space before recycling.
+    #[inline]
     pub fn whole_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data_mut`; the pool holds `buf_size` bytes for this bid.
         unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid), self.ring.buf_size() as usize) }
     }
 
     /// Returns the buffer to the ring now (the same as dropping it).
+    #[inline]
     pub fn recycle(self) {}
 
     /// Keeps the buffer past the borrow of the ring; return it later with
     /// [`BufRing::recycle_held`] or, many at once, [`BufRing::recycle_held_batch`]. A
     /// [`HeldBuf`] that is dropped leaks its buffer (the ring has one fewer), it never frees
     /// memory the kernel could use.
+    #[inline]
     pub fn keep(self) -> HeldBuf {
         let me = ManuallyDrop::new(self);
         HeldBuf { ring: me.ring.id(), bgid: me.ring.bgid(), bid: me.bid, len: me.len }
@@ -145,6 +161,7 @@ impl<'a> Buf<'a> {
 }
 
 impl Drop for Buf<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.ring.recycle_bid(self.bid);
     }
@@ -171,21 +188,25 @@ impl HeldBuf {
     }
 
     /// The buffer id.
+    #[inline]
     pub fn bid(&self) -> u16 {
         self.bid
     }
 
     /// The group it belongs to.
+    #[inline]
     pub fn bgid(&self) -> u16 {
         self.bgid
     }
 
     /// Bytes the kernel wrote.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether the kernel wrote nothing.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -193,9 +214,19 @@ impl HeldBuf {
 
 impl BufRing {
     /// The bytes of a kept buffer.
+    #[inline]
+    ///
+    /// One compare: a [`HeldBuf`] of this ring is the proof that the application holds the
+    /// buffer (as in [`recycle_held_batch`](Self::recycle_held_batch)), so only its ring id is
+    /// checked; a buffer of another ring is an error.
     pub fn held_data(&self, held: &HeldBuf) -> crate::Result<&[u8]> {
-        self.check_held(held)?;
-        // SAFETY: the buffer is held (out of the ring), checked above.
+        if held.ring_id() != self.id() {
+            return Err(foreign_held());
+        }
+        debug_assert!(self.owns(held));
+        // SAFETY: a `HeldBuf` naming this ring was made by `Buf::keep` from a buffer this ring
+        // handed out (`bid < entries`, `len <= buf_size`, checked at selection) and is consumed
+        // when the buffer goes back, so the buffer is out of the ring while `held` exists.
         Ok(unsafe { core::slice::from_raw_parts(self.buf_ptr(held.bid), held.len as usize) })
     }
 
@@ -209,15 +240,20 @@ impl BufRing {
         Ok(())
     }
 
+    #[inline]
     fn check_held(&self, held: &HeldBuf) -> crate::Result<()> {
         if !self.owns(held) {
-            return Err(crate::Error::InvalidArgument {
-                what: "held buffer",
-                reason: "belongs to another buffer ring",
-            });
+            return Err(foreign_held());
         }
         Ok(())
     }
+}
+
+/// A kept buffer was given to a ring that did not hand it out.
+#[inline(always)]
+fn foreign_held() -> crate::Error {
+    crate::buf::ring::cold();
+    crate::Error::InvalidArgument { what: "held buffer", reason: "belongs to another buffer ring" }
 }
 
 /// A kept buffer a ring refused to take back ([`BufRing::recycle_held`]: it belongs to another
@@ -284,37 +320,44 @@ pub struct IncSlice<'a> {
 }
 
 impl<'a> IncSlice<'a> {
-    pub(crate) fn new(ring: &'a BufRing, bid: u16, offset: u32, len: u32, more: bool) -> Self {
-        ring.inc_view_opened(bid);
+    #[inline]
+    pub(crate) fn opened(ring: &'a BufRing, bid: u16, offset: u32, len: u32, more: bool) -> Self {
+        // The ring counted this view (`inc_view_opened`) when it selected the piece.
         IncSlice { ring, bid, offset, len, more }
     }
 
     /// The buffer id.
+    #[inline]
     pub fn bid(&self) -> u16 {
         self.bid
     }
 
     /// Where this piece starts in the buffer.
+    #[inline]
     pub fn offset(&self) -> u32 {
         self.offset
     }
 
     /// Bytes in this piece.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether the piece is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// `IORING_CQE_F_BUF_MORE`: the buffer stays with the kernel for more completions.
+    #[inline]
     pub fn more(&self) -> bool {
         self.more
     }
 
     /// The bytes of this piece.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         // SAFETY: the kernel finished writing these bytes before posting the completion and
         // never writes this range again (it continues past it); `offset + len <= buf_size`
@@ -323,6 +366,7 @@ impl<'a> IncSlice<'a> {
     }
 
     /// The bytes of this piece, mutably.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data`; `&mut self` makes this the only view of the range.
         unsafe {
@@ -332,6 +376,8 @@ impl<'a> IncSlice<'a> {
 }
 
 impl Drop for IncSlice<'_> {
+    // Out of line: keeps the drop of a `Selection` small enough to inline for whole buffers.
+    #[inline(never)]
     fn drop(&mut self) {
         // The buffer goes back only once its last piece has arrived and no piece is still
         // viewed: earlier pieces may outlive the last one.
@@ -352,31 +398,37 @@ pub struct Bundle<'a> {
 }
 
 impl<'a> Bundle<'a> {
+    #[inline]
     pub(crate) fn new(ring: &'a BufRing, first: u16, count: u16, res: u32) -> Self {
         Bundle { ring, first, count, res }
     }
 
     /// The first buffer's id (the completion's).
+    #[inline]
     pub fn first_bid(&self) -> u16 {
         self.first
     }
 
     /// How many buffers.
+    #[inline]
     pub fn count(&self) -> usize {
         self.count as usize
     }
 
     /// Total bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.res as usize
     }
 
     /// Whether no bytes were written.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.res == 0
     }
 
     /// The buffer ids, in order.
+    #[inline]
     pub fn bids(&self) -> impl Iterator<Item = u16> + '_ {
         let ring = self.ring;
         let mut next = self.first;
@@ -388,15 +440,21 @@ impl<'a> Bundle<'a> {
     }
 
     /// The written bytes, buffer by buffer, in order.
+    #[inline]
     pub fn slices(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        let size = self.ring.buf_size();
+        // The geometry copied out, so the walk does not reload it from the ring per buffer.
+        let (base, size) = (self.ring.base(), self.ring.buf_size());
+        let ring = self.ring;
         let mut left = self.res;
-        self.bids().map(move |bid| {
+        let mut next = self.first;
+        (0..self.count).map(move |_| {
+            let bid = next;
+            next = ring.succ_of(bid);
             let n = left.min(size);
             left -= n;
-            // SAFETY: every buffer of the bundle is held by this guard (out of the ring) and
-            // `n <= buf_size`.
-            unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(bid), n as usize) }
+            // SAFETY: every buffer of the bundle is held by this guard (out of the ring), so
+            // `bid < entries` and the pool holds `buf_size >= n` bytes at `base + bid * size`.
+            unsafe { core::slice::from_raw_parts(base.add(bid as usize * size as usize), n as usize) }
         })
     }
 
@@ -411,14 +469,9 @@ impl<'a> Bundle<'a> {
 }
 
 impl Drop for Bundle<'_> {
+    // Out of line, as for `IncSlice`.
+    #[inline(never)]
     fn drop(&mut self) {
-        let (ring, count) = (self.ring, self.count);
-        let mut next = self.first;
-        // Each link is read before its buffer is re-added (adding rewrites links).
-        ring.recycle_bids((0..count).map(move |_| {
-            let bid = next;
-            next = ring.succ_of(bid);
-            bid
-        }));
+        self.ring.recycle_chain(self.first, self.count);
     }
 }
