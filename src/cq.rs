@@ -311,20 +311,28 @@ impl Drain<'_> {
     #[inline(always)]
     pub(crate) fn next_unmixed(&mut self) -> Option<Cqe> {
         debug_assert!(!self.mixed);
-        if self.ptr == self.end {
-            if self.wrapped == 0 {
-                return None;
-            }
-            self.ptr = self.cqes;
-            // SAFETY: `wrapped` slots from the array's start are ready (`ready_runs`).
-            self.end = unsafe { self.cqes.add((self.wrapped as usize) << self.slot_shift) };
-            self.wrapped = 0;
+        if self.ptr == self.end && !self.next_run() {
+            return None;
         }
         // SAFETY: as in `next`: below `end`, in a run of posted slots.
         let raw = unsafe { &*(self.ptr as *const io_uring_cqe) };
         // SAFETY: at most `end`, one slot further in the same run.
         self.ptr = unsafe { self.ptr.add(1 << self.slot_shift) };
         Some(Cqe::from_raw(raw))
+    }
+
+    /// At the end of the current run: moves to the ready slots past the wrap, at the start of
+    /// the array; `false` when there are none (the walk is over).
+    #[inline(always)]
+    fn next_run(&mut self) -> bool {
+        if self.wrapped == 0 {
+            return false;
+        }
+        self.ptr = self.cqes;
+        // SAFETY: `wrapped` slots from the array's start are ready (`ready_runs`).
+        self.end = unsafe { self.cqes.add((self.wrapped as usize) << self.slot_shift) };
+        self.wrapped = 0;
+        true
     }
 
     /// Slots not walked yet.
@@ -340,14 +348,8 @@ impl Iterator for Drain<'_> {
     #[inline]
     fn next(&mut self) -> Option<Cqe> {
         loop {
-            if self.ptr == self.end {
-                if self.wrapped == 0 {
-                    return None;
-                }
-                self.ptr = self.cqes;
-                // SAFETY: `wrapped` slots from the array's start are ready (`ready_runs`).
-                self.end = unsafe { self.cqes.add((self.wrapped as usize) << self.slot_shift) };
-                self.wrapped = 0;
+            if self.ptr == self.end && !self.next_run() {
+                return None;
             }
             // SAFETY: `ptr` is below `end`, inside a run of slots the kernel posted before the tail
             // read at creation; it will not reuse them before the head store on drop.
