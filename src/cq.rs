@@ -10,9 +10,18 @@
 use crate::cqe::{Cqe, Cqe32};
 use crate::index::{mixed_cqe_slots, CqConsumer};
 use crate::sync::{AtomicU32, Ordering};
+use crate::{Error, Result};
 use uring_uapi::*;
 
 /// The completion side of a ring.
+///
+/// Reading completions needs no system call, except to see completions that wait inside the
+/// kernel: those that overflowed a full CQ (`IORING_SQ_CQ_OVERFLOW`) and those that task work
+/// still has to post (`IORING_SQ_TASKRUN`). Like liburing, [`pop_batch`](Self::pop_batch)
+/// enters the kernel once to flush them when it finds the CQ empty while either flag is set;
+/// [`pop`](Self::pop), [`peek`](Self::peek) and [`iter`](Self::iter) never enter (as
+/// `io_uring_for_each_cqe`); [`Ring::peek_cqe`](crate::Ring::peek_cqe), every wait and every
+/// submit do.
 #[derive(Debug)]
 pub struct CompletionQueue {
     khead: *const AtomicU32,
@@ -24,13 +33,19 @@ pub struct CompletionQueue {
     /// 1 on `CQE32` rings (each entry spans two 16-byte units).
     shift: u32,
     mixed: bool,
+    /// The SQ ring's flags word (`IORING_SQ_CQ_OVERFLOW`, `IORING_SQ_TASKRUN`).
+    sq_kflags: *const AtomicU32,
+    /// How to enter the kernel to flush completions: the fd (or registered index) and the
+    /// enter flags the ring uses; kept current by the ring.
+    enter_fd: i32,
+    enter_flags: u32,
 }
 
 impl CompletionQueue {
     /// # Safety
     /// `ring` must point to the live CQ ring mapping laid out by `p`, valid for as long as the
     /// returned queue is used.
-    pub(crate) unsafe fn new(ring: *mut u8, p: &io_uring_params) -> Self {
+    pub(crate) unsafe fn new(ring: *mut u8, sq_kflags: *const AtomicU32, p: &io_uring_params) -> Self {
         let off = &p.cq_off;
         // SAFETY: offsets given by the kernel for this mapping.
         unsafe {
@@ -46,8 +61,44 @@ impl CompletionQueue {
                 cons: CqConsumer::new((*khead).load(Ordering::Acquire), p.cq_entries),
                 shift: (p.flags & IORING_SETUP_CQE32 != 0) as u32,
                 mixed: p.flags & IORING_SETUP_CQE_MIXED != 0,
+                sq_kflags,
+                enter_fd: -1,
+                enter_flags: 0,
             }
         }
+    }
+
+    /// Sets how [`flush`](Self::flush) enters the kernel (crate-internal: the ring calls this
+    /// whenever its enter fd or flags change).
+    pub(crate) fn set_enter(&mut self, fd: i32, flags: u32) {
+        self.enter_fd = fd;
+        self.enter_flags = flags;
+    }
+
+    /// Whether completions wait inside the kernel, so only `io_uring_enter(2)` with
+    /// `IORING_ENTER_GETEVENTS` makes them visible: overflowed completions
+    /// (`IORING_SQ_CQ_OVERFLOW`) or pending task work (`IORING_SQ_TASKRUN`, with
+    /// `IORING_SETUP_TASKRUN_FLAG`). liburing's `cq_ring_needs_flush`.
+    #[inline]
+    pub fn needs_flush(&self) -> bool {
+        if self.sq_kflags.is_null() {
+            return false;
+        }
+        // SAFETY: points into the live SQ ring mapping, owned by the same ring.
+        let flags = unsafe { (*self.sq_kflags).load(Ordering::Relaxed) };
+        flags & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN) != 0
+    }
+
+    /// Releases the consumed slots, then enters the kernel with `IORING_ENTER_GETEVENTS` and
+    /// nothing to submit, so overflowed completions move into the CQ and pending task work
+    /// runs (`io_uring_get_events(3)`).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.release();
+        // SAFETY: no argument; nothing is submitted.
+        unsafe {
+            crate::sys::enter(self.enter_fd, 0, 0, IORING_ENTER_GETEVENTS | self.enter_flags, core::ptr::null(), 0)
+        }?;
+        Ok(())
     }
 
     #[inline]
@@ -153,39 +204,30 @@ impl CompletionQueue {
         Some(cqe)
     }
 
-    /// Takes the next completion without releasing its slot yet (crate-internal: [`sync`]
-    /// (Self::sync) or the next release does): [`peek`](Self::peek) +
-    /// [`consume_peeked`](Self::consume_peeked), with one check for mixed CQE sizes.
-    #[inline]
-    pub(crate) fn next_unreleased(&mut self) -> Option<Cqe> {
-        if self.mixed {
-            let cqe = self.peek()?;
-            self.consume_peeked(&cqe);
-            return Some(cqe);
-        }
-        // SAFETY: points into the live CQ ring mapping.
-        if self.cons.ready(unsafe { &*self.ktail }) == 0 {
-            return None;
-        }
-        let cqe = Cqe::from_raw(self.entry(self.cons.next_slot()));
-        self.cons.consume(1);
-        Some(cqe)
-    }
-
     /// Consumes the completion last returned by [`peek`](Self::peek) without releasing the slot
-    /// yet (release happens with [`sync`](Self::sync) or the next `pop`/`advance`).
+    /// yet (release happens with [`sync`](Self::sync) or the next `pop`/`advance`). Refused
+    /// with [`Error::InvalidArgument`] when no completion is ready (nothing was peeked).
     #[inline]
-    pub fn consume_peeked(&mut self, cqe: &Cqe) {
+    pub fn consume_peeked(&mut self, cqe: &Cqe) -> Result<()> {
         let n = self.slots_of(cqe);
+        if n > self.ready() {
+            return Err(past_tail());
+        }
         self.cons.consume(n);
+        Ok(())
     }
 
-    /// Releases `n` slots (`io_uring_cq_advance(3)`): counts slots, so a 32-byte entry of a
-    /// mixed ring counts 2.
+    /// Consumes and releases `n` slots (`io_uring_cq_advance(3)`): counts slots, so a 32-byte
+    /// entry of a mixed ring counts 2. Refused with [`Error::InvalidArgument`] (and nothing
+    /// consumed) when fewer than `n` slots are ready: the head never passes the kernel's tail.
     #[inline]
-    pub fn advance(&mut self, n: u32) {
+    pub fn advance(&mut self, n: u32) -> Result<()> {
+        if n > self.ready() {
+            return Err(past_tail());
+        }
         self.cons.consume(n);
         self.release();
+        Ok(())
     }
 
     /// Tells the kernel about every slot consumed so far.
@@ -202,17 +244,30 @@ impl CompletionQueue {
     }
 
     /// Copies up to `out.len()` ready completions into `out`, consuming and releasing them;
-    /// returns how many (`io_uring_peek_batch_cqe(3)` + `io_uring_cq_advance(3)`).
+    /// returns how many (`io_uring_peek_batch_cqe(3)` + `io_uring_cq_advance(3)`). As liburing
+    /// does, when the CQ is empty while completions wait in the kernel ([`needs_flush`]
+    /// (Self::needs_flush)), it enters the kernel once to flush them and reads again. (An error
+    /// of that `io_uring_enter(2)`, such as `EINTR`, leaves the result at 0, as in liburing;
+    /// [`flush`](Self::flush) reports it.)
     pub fn pop_batch(&mut self, out: &mut [Cqe]) -> usize {
-        let mut n = 0;
-        while n < out.len() {
-            let Some(cqe) = self.peek() else { break };
-            out[n] = cqe;
-            n += 1;
-            self.consume_peeked(&cqe);
+        let mut flushed = false;
+        loop {
+            let mut n = 0;
+            while n < out.len() {
+                let Some(cqe) = self.peek() else { break };
+                out[n] = cqe;
+                n += 1;
+                self.cons.consume(self.slots_of(&cqe));
+            }
+            self.release();
+            if n > 0 || out.is_empty() || flushed || !self.needs_flush() {
+                return n;
+            }
+            flushed = true;
+            if self.flush().is_err() {
+                return 0;
+            }
         }
-        self.release();
-        n
     }
 
     /// An iterator over the ready completions; the slots are released in one store when it is
@@ -269,6 +324,12 @@ impl CompletionQueue {
     pub fn is_cqe32(&self) -> bool {
         self.shift == 1
     }
+}
+
+/// The error for a consume or advance past the kernel's tail.
+#[cold]
+fn past_tail() -> Error {
+    Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" }
 }
 
 // SAFETY: the queue holds pointers into mappings owned by its ring; moving it moves exclusive use
@@ -425,7 +486,7 @@ mod tests {
             };
             // SAFETY: `ring` holds the counters and `entries` CQE slots at those offsets and
             // outlives the queue (heap memory of the same value, never moved or resized).
-            let cq = unsafe { CompletionQueue::new(ring.as_ptr() as *mut u8, &p) };
+            let cq = unsafe { CompletionQueue::new(ring.as_ptr() as *mut u8, core::ptr::null(), &p) };
             FakeCq { ring, cq, unit, tail: start }
         }
         /// Writes a 16-byte completion (plus `big` on a CQE32 ring) at 16-byte unit `unit16`.

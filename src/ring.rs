@@ -92,7 +92,10 @@ impl Memory {
         };
         // SAFETY: the pointers are live mappings laid out by `p`, owned by the `Ring` that will
         // own the queues together with this memory.
-        unsafe { (SubmissionQueue::new(ring_ptr, sqes_ptr.cast(), p), CompletionQueue::new(cq_ptr, p)) }
+        let sq = unsafe { SubmissionQueue::new(ring_ptr, sqes_ptr.cast(), p) };
+        // SAFETY: as above; the SQ flags word lives in the same mappings.
+        let cq = unsafe { CompletionQueue::new(cq_ptr, sq.kflags_ptr(), p) };
+        (sq, cq)
     }
 }
 
@@ -107,6 +110,8 @@ pub struct Ring {
     sq: SubmissionQueue,
     cq: CompletionQueue,
     sub: Submitter,
+    /// Unique in the process: buffer rings and owned operations name the ring they belong to.
+    id: u64,
     /// Memory the kernel may write through requests of this ring (provided-buffer pools):
     /// released only after in-flight requests are cancelled at drop.
     keep_alive: Vec<std::sync::Arc<dyn core::any::Any + Send + Sync>>,
@@ -131,6 +136,10 @@ pub struct Submitter {
     enter_flags: u32,
     /// Whether register calls may use the registered index (`IORING_FEAT_REG_REG_RING`).
     reg_reg_ring: bool,
+    /// Whether the fd is kept from safe code ([`Submitter::fd`] returns `None`): set for rings
+    /// whose completions the crate trusts (the owned layer's), so that no safe code can name
+    /// the ring as the target of `IORING_OP_MSG_RING` and post made-up completions into it.
+    sealed: bool,
     flags: SetupFlags,
     features: Features,
     params: io_uring_params,
@@ -191,6 +200,7 @@ impl Ring {
             enter_fd: fd,
             enter_flags: if registered_only { IORING_ENTER_REGISTERED_RING } else { 0 },
             reg_reg_ring: registered_only,
+            sealed: false,
             flags,
             features,
             params: p,
@@ -202,11 +212,14 @@ impl Ring {
         if dontfork {
             memory.dontfork()?;
         }
-        let (sq, cq) = memory.queues(&p);
+        let (sq, mut cq) = memory.queues(&p);
         if registered_only {
             sub.reg_reg_ring = true;
         }
-        Ok(Ring { sq, cq, sub, keep_alive: Vec::new(), dontfork, wait_region: None, _mem: memory })
+        cq.set_enter(sub.enter_fd, sub.enter_flags);
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Ring { sq, cq, sub, id, keep_alive: Vec::new(), dontfork, wait_region: None, _mem: memory })
     }
 
     /// The submission queue.
@@ -303,7 +316,8 @@ impl Ring {
         if self.dontfork {
             memory.dontfork()?;
         }
-        let (sq, cq) = memory.queues(&p);
+        let (sq, mut cq) = memory.queues(&p);
+        cq.set_enter(self.sub.enter_fd, self.sub.enter_flags);
         // The new queues replace the old before the old memory is unmapped.
         self.sq = sq;
         self.cq = cq;
@@ -329,9 +343,73 @@ impl Ring {
     }
 
     // ---- submission ----
+    //
+    // Every call below that may enter the kernel goes through `enter_flags` (whether to enter,
+    // and with which flags) and `enter` (which releases consumed CQ slots before a wait). The
+    // rule is liburing's (`sq_ring_needs_enter` + `cq_ring_needs_enter`):
+    // - entries to submit need an enter, except under SQPOLL, where they need one only when the
+    //   thread sleeps (`IORING_SQ_NEED_WAKEUP`, read after a full fence that orders it after the
+    //   tail store), and then with `IORING_ENTER_SQ_WAKEUP`;
+    // - `IORING_ENTER_GETEVENTS` whenever the caller waits or asks for events, on IOPOLL rings
+    //   always, and whenever completions wait in the kernel (`IORING_SQ_CQ_OVERFLOW`,
+    //   `IORING_SQ_TASKRUN`), so a plain submit also flushes them.
 
-    /// Flushes pushed entries and tells the kernel to consume them (`io_uring_submit(3)`).
-    /// Returns how many entries were submitted.
+    /// Whether to enter the kernel to submit `to_submit` entries (and get events if
+    /// `getevents`), and with which flags (`None`: no system call is needed).
+    #[inline]
+    fn enter_flags(&self, to_submit: u32, getevents: bool) -> Option<u32> {
+        let mut flags = self.sub.enter_flags;
+        let mut enter = false;
+        if to_submit > 0 {
+            if self.sub.flags.contains(SetupFlags::SQPOLL) {
+                // Order the tail store before reading NEED_WAKEUP; the kernel has the other fence.
+                full_fence();
+                if self.sq.need_wakeup() {
+                    flags |= IORING_ENTER_SQ_WAKEUP;
+                    enter = true;
+                }
+            } else {
+                enter = true;
+            }
+        }
+        if getevents || self.cq_needs_enter() {
+            flags |= IORING_ENTER_GETEVENTS;
+            enter = true;
+        }
+        enter.then_some(flags)
+    }
+
+    /// `io_uring_enter(2)` for the submit and wait calls: releases the CQ slots consumed so far
+    /// first when it gets events (a wait must never see its own consumed entries as a full CQ),
+    /// and does the `IORING_SETUP_SQ_REWIND` bookkeeping after.
+    ///
+    /// # Safety
+    /// `arg` and `size` as for [`sys::enter`].
+    #[inline]
+    unsafe fn enter(
+        &mut self,
+        to_submit: u32,
+        want: u32,
+        flags: u32,
+        arg: *const c_void,
+        size: usize,
+    ) -> io::Result<u32> {
+        if flags & IORING_ENTER_GETEVENTS != 0 {
+            self.cq.sync();
+        }
+        // SAFETY: the caller's contract for `arg`; the entries' memory is the pushers' contract.
+        let submitted = unsafe { sys::enter(self.sub.enter_fd, to_submit, want, flags, arg, size) }?;
+        if self.sq.is_rewind() {
+            self.sq.rewind_after_submit(to_submit, submitted);
+        }
+        Ok(submitted)
+    }
+
+    /// Flushes pushed entries and tells the kernel to consume them (`io_uring_submit(3)`), and
+    /// flushes completions that wait in the kernel (overflow, task work) into the CQ. Returns
+    /// how many entries were submitted. Makes no system call when nothing needs one (nothing
+    /// to submit, or an awake SQPOLL thread takes the entries, and no completion waits in the
+    /// kernel).
     #[inline]
     pub fn submit(&mut self) -> io::Result<u32> {
         self.submit_and_wait(0)
@@ -342,55 +420,27 @@ impl Ring {
     #[inline]
     pub fn submit_and_wait(&mut self, want: u32) -> io::Result<u32> {
         let pending = self.sq.flush();
-        let mut flags = self.sub.enter_flags;
-        let mut enter = want > 0;
-        if self.sub.flags.contains(SetupFlags::SQPOLL) {
-            // Order the tail store before reading NEED_WAKEUP; the kernel has the other fence.
-            full_fence();
-            if self.sq.need_wakeup() {
-                flags |= IORING_ENTER_SQ_WAKEUP;
-                enter = true;
-            }
-        } else {
-            enter = true;
+        match self.enter_flags(pending, want > 0) {
+            // SAFETY: no extended argument.
+            Some(flags) => unsafe { self.enter(pending, want, flags, core::ptr::null(), 0) },
+            None => Ok(pending),
         }
-        if want > 0 || self.sub.flags.contains(SetupFlags::IOPOLL) {
-            flags |= IORING_ENTER_GETEVENTS;
-        }
-        if !enter {
-            return Ok(pending);
-        }
-        // SAFETY: no extended argument; the entries' memory is the pushers' contract.
-        let submitted = unsafe { sys::enter(self.sub.enter_fd, pending, want, flags, core::ptr::null(), 0) }?;
-        if self.sq.is_rewind() {
-            self.sq.rewind_after_submit(pending, submitted);
-        }
-        Ok(submitted)
     }
 
     /// Submits and runs pending task work so completions become visible, without waiting
     /// (`io_uring_submit_and_get_events(3)`).
     pub fn submit_and_get_events(&mut self) -> io::Result<u32> {
         let pending = self.sq.flush();
-        let mut flags = self.sub.enter_flags | IORING_ENTER_GETEVENTS;
-        if self.sub.flags.contains(SetupFlags::SQPOLL) {
-            full_fence();
-            if self.sq.need_wakeup() {
-                flags |= IORING_ENTER_SQ_WAKEUP;
-            }
-        }
+        let flags = self.enter_flags(pending, true).expect("getevents always enters");
         // SAFETY: no extended argument.
-        let submitted = unsafe { sys::enter(self.sub.enter_fd, pending, 0, flags, core::ptr::null(), 0) }?;
-        self.sq.rewind_after_submit(pending, submitted);
-        Ok(submitted)
+        unsafe { self.enter(pending, 0, flags, core::ptr::null(), 0) }
     }
 
     /// Runs pending task work and flushes overflowed completions into the CQ, without
     /// submitting or waiting (`io_uring_get_events(3)`): on `IORING_SETUP_DEFER_TASKRUN` rings
     /// nothing completes until this or a wait is called.
     pub fn get_events(&mut self) -> io::Result<()> {
-        self.sub.enter(0, 0, IORING_ENTER_GETEVENTS)?;
-        Ok(())
+        self.cq.flush()
     }
 
     /// Submits, then waits for `want` completions or until `args.timeout` expires
@@ -419,98 +469,102 @@ impl Ring {
     }
 
     // ---- completion ----
+    //
+    // The waits below submit what is pushed and not yet submitted, through the same rule as
+    // `submit` (waking a sleeping SQPOLL thread). liburing's wait calls do not submit; here a
+    // wait never leaves pushed entries behind, so "push, then wait" cannot hang.
 
     /// Whether completions wait inside the kernel (overflow or pending task work), so an
     /// `io_uring_enter(2)` with `GETEVENTS` is needed to see them.
     #[inline]
     fn cq_needs_flush(&self) -> bool {
-        self.sq.kernel_flags() & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN) != 0
+        self.cq.needs_flush()
     }
 
+    /// Whether reading completions needs `io_uring_enter(2)` (IOPOLL, or completions waiting in
+    /// the kernel).
     #[inline]
-    fn cq_needs_enter(&self) -> bool {
+    pub(crate) fn cq_needs_enter(&self) -> bool {
         self.sub.flags.contains(SetupFlags::IOPOLL) || self.cq_needs_flush()
     }
 
     /// The next completion, consumed, if one is ready; enters the kernel once to flush
     /// overflowed completions or run task work if the CQ looks empty
-    /// (`io_uring_peek_cqe(3)` + `io_uring_cqe_seen(3)`).
+    /// (`io_uring_peek_cqe(3)` + `io_uring_cqe_seen(3)`). Submits nothing.
     #[inline]
     pub fn peek_cqe(&mut self) -> io::Result<Option<Cqe>> {
         if let Some(cqe) = self.cq.pop() {
             return Ok(Some(cqe));
         }
         if self.cq_needs_enter() {
-            self.sub.enter(0, 0, IORING_ENTER_GETEVENTS)?;
+            self.cq.flush()?;
             return Ok(self.cq.pop());
         }
         Ok(None)
     }
 
-    /// Waits for a completion and consumes it (`io_uring_wait_cqe(3)` + `io_uring_cqe_seen(3)`).
+    /// Waits for a completion and consumes it (`io_uring_wait_cqe(3)` + `io_uring_cqe_seen(3)`),
+    /// submitting what is pushed first.
     pub fn wait_cqe(&mut self) -> io::Result<Cqe> {
         loop {
             if let Some(cqe) = self.cq.pop() {
                 return Ok(cqe);
             }
-            let pending = self.sq.flush();
-            let submitted = self.sub.enter(pending, 1, IORING_ENTER_GETEVENTS)?;
-            self.sq.rewind_after_submit(pending, submitted);
+            self.submit_and_wait(1)?;
         }
     }
 
-    /// Waits for a completion and consumes it with its 32-byte extension.
+    /// Waits for a completion and consumes it with its 32-byte extension, submitting what is
+    /// pushed first.
     pub fn wait_cqe32(&mut self) -> io::Result<Cqe32> {
         loop {
             if let Some(cqe) = self.cq.pop32() {
                 return Ok(cqe);
             }
-            let pending = self.sq.flush();
-            let submitted = self.sub.enter(pending, 1, IORING_ENTER_GETEVENTS)?;
-            self.sq.rewind_after_submit(pending, submitted);
+            self.submit_and_wait(1)?;
         }
     }
 
     /// Waits until at least `want` completions are ready, without consuming them
-    /// (`io_uring_wait_cqe_nr(3)`). Entries pushed but not submitted are submitted.
+    /// (`io_uring_wait_cqe_nr(3)`), submitting what is pushed first.
     pub fn wait_cqes(&mut self, want: u32) -> io::Result<()> {
         loop {
-            if self.cq.ready() >= want && !self.cq_needs_flush() {
+            if self.cq.ready() >= want && !self.cq_needs_flush() && self.sq.unflushed() == 0 {
                 return Ok(());
             }
-            let pending = self.sq.flush();
-            let submitted = self.sub.enter(pending, want, IORING_ENTER_GETEVENTS)?;
-            self.sq.rewind_after_submit(pending, submitted);
+            self.submit_and_wait(want)?;
             if self.cq.ready() >= want {
                 return Ok(());
             }
         }
     }
 
-    /// Waits up to `timeout` for a completion and consumes it (`io_uring_wait_cqe_timeout(3)`):
-    /// `ETIME` when none arrives in time. Does not submit (as liburing on kernels with
-    /// `IORING_FEAT_EXT_ARG`).
+    /// Waits up to `timeout` for a completion and consumes it (`io_uring_wait_cqe_timeout(3)`),
+    /// submitting what is pushed first: `ETIME` when none arrives in time.
     pub fn wait_cqe_timeout(&mut self, timeout: Duration) -> Result<Cqe> {
         self.wait_cqe_with(&WaitArgs { timeout: Some(timeout), ..Default::default() })
     }
 
-    /// Waits for a completion with extended arguments and consumes it.
+    /// Waits for a completion with extended arguments and consumes it, submitting what is
+    /// pushed first.
     pub fn wait_cqe_with(&mut self, args: &WaitArgs<'_>) -> Result<Cqe> {
         if let Some(cqe) = self.cq.pop() {
             return Ok(cqe);
         }
-        self.wait_ext(0, 1, args)?;
+        let pending = self.sq.flush();
+        self.wait_ext(pending, 1, args)?;
         self.cq.pop().ok_or_else(|| Error::Os(io::Error::from_raw_os_error(libc::ETIME)))
     }
 
     /// Waits up to `args.timeout` until `want` completions are ready, without consuming them
-    /// (`io_uring_wait_cqes(3)`, `io_uring_wait_cqes_min_timeout(3)`). `ETIME` if the time ran
-    /// out before any completion.
+    /// (`io_uring_wait_cqes(3)`, `io_uring_wait_cqes_min_timeout(3)`), submitting what is
+    /// pushed first. `ETIME` if the time ran out before any completion.
     pub fn wait_cqes_with(&mut self, want: u32, args: &WaitArgs<'_>) -> Result<()> {
-        if self.cq.ready() >= want && !self.cq_needs_flush() {
+        let pending = self.sq.flush();
+        if pending == 0 && self.cq.ready() >= want && !self.cq_needs_flush() {
             return Ok(());
         }
-        self.wait_ext(0, want, args)?;
+        self.wait_ext(pending, want, args)?;
         Ok(())
     }
 
@@ -538,48 +592,29 @@ impl Ring {
             min_wait_usec: min_usec,
             ts: ts.as_ref().map_or(0, |t| t as *const __kernel_timespec as u64),
         };
-        let mut flags = self.sub.enter_flags | IORING_ENTER_EXT_ARG;
+        let mut ext = IORING_ENTER_EXT_ARG;
         if args.absolute {
-            flags |= IORING_ENTER_ABS_TIMER;
+            ext |= IORING_ENTER_ABS_TIMER;
         }
         let mut submitted = 0;
         let mut flushed = false;
         loop {
             let ready = self.cq.ready();
-            let mut f = flags;
-            let mut need_enter = false;
-            if want > ready || (ready == 0 && want == 0 && pending == 0 && !flushed && self.cq_needs_enter()) {
-                f |= IORING_ENTER_GETEVENTS;
-                need_enter = true;
-            }
-            if pending > 0 {
-                if self.sub.flags.contains(SetupFlags::SQPOLL) {
-                    full_fence();
-                    if self.sq.need_wakeup() {
-                        f |= IORING_ENTER_SQ_WAKEUP;
-                        need_enter = true;
-                    }
-                } else {
-                    need_enter = true;
-                }
-            }
-            if !need_enter {
+            let Some(flags) = self.enter_flags(pending, want > ready) else {
                 return Ok((submitted, ready));
-            }
+            };
             // SAFETY: `arg` and the timespec it points at live on this stack frame for the call.
             let ret = unsafe {
-                sys::enter(
-                    self.sub.enter_fd,
+                self.enter(
                     pending,
                     want,
-                    f,
+                    flags | ext,
                     &arg as *const io_uring_getevents_arg as *const c_void,
                     core::mem::size_of::<io_uring_getevents_arg>(),
                 )
             };
             match ret {
                 Ok(n) => {
-                    self.sq.rewind_after_submit(pending, n);
                     submitted += n;
                     pending = pending.saturating_sub(n);
                 }
@@ -591,7 +626,7 @@ impl Ring {
             }
             // One wait per call: the kernel returned because enough completions arrived or the
             // time ran out. Only an overflow flush is worth a second pass.
-            if f & IORING_ENTER_GETEVENTS == 0 || flushed || !self.cq_needs_flush() {
+            if flags & IORING_ENTER_GETEVENTS == 0 || flushed || !self.cq_needs_flush() {
                 return Ok((submitted, self.cq.ready()));
             }
             flushed = true;
@@ -625,6 +660,7 @@ impl Ring {
         self.sub.enter_fd = up.offset as i32;
         self.sub.enter_flags |= IORING_ENTER_REGISTERED_RING;
         self.sub.reg_reg_ring = self.sub.features.contains(Features::REG_REG_RING);
+        self.cq.set_enter(self.sub.enter_fd, self.sub.enter_flags);
         Ok(up.offset)
     }
 
@@ -648,6 +684,7 @@ impl Ring {
         self.sub.enter_fd = fd;
         self.sub.enter_flags &= !IORING_ENTER_REGISTERED_RING;
         self.sub.reg_reg_ring = false;
+        self.cq.set_enter(self.sub.enter_fd, self.sub.enter_flags);
         Ok(())
     }
 
@@ -678,6 +715,7 @@ impl Ring {
         } else {
             self.sub.enter_flags |= IORING_ENTER_NO_IOWAIT;
         }
+        self.cq.set_enter(self.sub.enter_fd, self.sub.enter_flags);
         Ok(())
     }
 
@@ -762,9 +800,23 @@ impl Submitter {
         }
     }
 
-    /// The ring's fd, unless it has none (`REGISTERED_FD_ONLY`) or it was closed.
+    /// The ring's fd, unless it has none (`REGISTERED_FD_ONLY`), it was closed, or the ring
+    /// belongs to an [`OwnedRing`](crate::owned::OwnedRing), which keeps its fd to itself: any
+    /// holder of a ring's fd can post completions into it (`IORING_OP_MSG_RING`), and the owned
+    /// layer's completions must come from the kernel alone (see the crate's safety model).
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
+        if self.sealed {
+            return None;
+        }
         self.fd.as_ref().map(|f| f.as_fd())
+    }
+
+    /// The ring's fd as a number (also for a ring of the owned layer), for readiness polling:
+    /// the fd is readable when completions are ready. Using the number for anything else (such
+    /// as a `BorrowedFd` made with `unsafe`, to post messages into the ring) breaks Rust's
+    /// I/O-safety rules: the ring owns its fd. `None` for a ring without an fd.
+    pub fn raw_fd(&self) -> Option<RawFd> {
+        self.fd.as_ref().map(|f| f.as_raw_fd())
     }
 
     /// The value `io_uring_enter(2)` is called with: the fd, or the registered ring index.
@@ -789,6 +841,17 @@ impl Submitter {
 }
 
 impl Ring {
+    /// The ring's process-unique id.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Keeps the ring's fd from safe code from now on ([`Submitter::fd`] returns `None`).
+    pub(crate) fn seal(&mut self) {
+        self.sub.sealed = true;
+    }
+
     /// Keeps `obj` (memory that requests of this ring may write to) alive until the ring is
     /// dropped and its in-flight requests are cancelled.
     pub(crate) fn keep_alive(&mut self, obj: std::sync::Arc<dyn core::any::Any + Send + Sync>) {

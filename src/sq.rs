@@ -128,6 +128,11 @@ impl SubmissionQueue {
         unsafe { &*self.khead }
     }
 
+    /// The flags word in the ring mapping (for the completion queue, which reads it too).
+    pub(crate) fn kflags_ptr(&self) -> *const AtomicU32 {
+        self.kflags
+    }
+
     /// The `IORING_SQ_*` flags word the kernel maintains (`NEED_WAKEUP`, `CQ_OVERFLOW`,
     /// `TASKRUN`).
     #[inline]

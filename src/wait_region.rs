@@ -8,7 +8,6 @@
 //! entries through [`Ring::wait_args_mut`], and wait with [`Ring::submit_and_wait_reg`].
 
 use core::ffi::c_void;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use uring_uapi::*;
@@ -82,9 +81,9 @@ impl Ring {
             None => {
                 let fd = self
                     .submitter()
-                    .fd()
+                    .raw_fd()
                     .ok_or(Error::Unsupported { what: "mapping a kernel region without a ring fd" })?;
-                Mmap::ring(fd.as_raw_fd(), desc.mmap_offset, size)?
+                Mmap::ring(fd, desc.mmap_offset, size)?
             }
         };
         let entries = size / core::mem::size_of::<io_uring_reg_wait>();

@@ -90,7 +90,9 @@ fn exhaust_and_recycle(entries: u32, kernel_mapped: bool) {
         let cqes: Vec<_> = ring.cq().iter().collect();
         for cqe in cqes {
             assert_eq!(cqe.result(), Ok(16), "read into a selected buffer");
-            let sel = br.select(&cqe).unwrap();
+            // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+            // buffer ring; it is selected once.
+            let sel = unsafe { br.select(&cqe) }.unwrap();
             let Selection::Buffer(buf) = sel else { panic!("expected one buffer") };
             assert!(!std::mem::replace(&mut seen[buf.bid() as usize], true), "bid handed out twice");
             assert_eq!(buf.data(), &[0u8; 16]);
@@ -102,7 +104,9 @@ fn exhaust_and_recycle(entries: u32, kernel_mapped: bool) {
     push(&mut ring, read_select(zero.as_raw_fd(), 1, 0, 0));
     let cqe = ring.wait_cqe().unwrap();
     assert_eq!(cqe.result(), Err(uring::Errno::NOBUFS), "empty group");
-    assert!(matches!(br.select(&cqe).unwrap(), Selection::None));
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    assert!(matches!(unsafe { br.select(&cqe) }.unwrap(), Selection::None));
     // Recycle in reverse order: out-of-order return works.
     for h in held.into_iter().rev() {
         br.recycle_held(h).unwrap();
@@ -111,7 +115,9 @@ fn exhaust_and_recycle(entries: u32, kernel_mapped: bool) {
     push(&mut ring, read_select(zero.as_raw_fd(), 1, 4, 0));
     let cqe = ring.wait_cqe().unwrap();
     assert_eq!(cqe.result(), Ok(4));
-    assert_eq!(br.select(&cqe).unwrap().len(), 4);
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    assert_eq!(unsafe { br.select(&cqe) }.unwrap().len(), 4);
 }
 
 #[test]
@@ -141,10 +147,16 @@ fn status_available_and_double_select() {
     let cqes: Vec<_> = ring.cq().iter().collect();
     assert_eq!(br.head().unwrap(), 3);
     assert_eq!(br.available().unwrap(), 5);
-    let first = br.select(&cqes[0]).unwrap();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let first = unsafe { br.select(&cqes[0]) }.unwrap();
     // The same completion cannot be selected twice: no second guard over the same bytes.
-    assert!(matches!(br.select(&cqes[0]), Err(Error::InvalidArgument { what: "buffer id", .. })));
-    let mut rest: Vec<_> = cqes[1..].iter().map(|c| br.select(c).unwrap()).collect();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    assert!(matches!(unsafe { br.select(&cqes[0]) }, Err(Error::InvalidArgument { what: "buffer id", .. })));
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let mut rest: Vec<_> = cqes[1..].iter().map(|c| unsafe { br.select(c) }.unwrap()).collect();
     assert_eq!(br.held(), 3);
     drop(first);
     assert_eq!(br.available().unwrap(), 6);
@@ -154,9 +166,11 @@ fn status_available_and_double_select() {
     push(&mut ring, read_select(zero.as_raw_fd(), 2, 0, 0));
     ring.submit_and_wait(1).unwrap();
     let cqe = ring.cq().peek().unwrap();
-    let sel = br.select(&cqe).unwrap();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let sel = unsafe { br.select(&cqe) }.unwrap();
     let (_sub, _sq, cq) = ring.split();
-    br.recycle_and_advance(rest.into_iter().chain([sel]), cq, 1);
+    br.recycle_and_advance(rest.into_iter().chain([sel]), cq, 1).unwrap();
     assert_eq!(br.held(), 0);
     assert!(ring.cq().peek().is_none());
     assert_eq!(br.available().unwrap(), 8);
@@ -188,11 +202,15 @@ fn incremental_reads_from_a_file() {
         let n = cqe.result().unwrap();
         if n == 0 {
             // EOF: nothing consumed.
-            drop(br.select(&cqe).unwrap());
+            // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+            // buffer ring; it is selected once.
+            drop(unsafe { br.select(&cqe) }.unwrap());
             break;
         }
         off += n as u64;
-        match br.select(&cqe).unwrap() {
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        match unsafe { br.select(&cqe) }.unwrap() {
             Selection::Incremental(s) => {
                 pieces.push((s.bid(), s.offset(), s.len(), s.more()));
                 got.extend_from_slice(s.data());
@@ -228,7 +246,9 @@ fn multishot_recv_tcp_until_enobufs() {
         match cqe.result() {
             Ok(n) => {
                 assert!(cqe.more(), "multishot continues");
-                let sel = br.select(&cqe).unwrap();
+                // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+                // buffer ring; it is selected once.
+                let sel = unsafe { br.select(&cqe) }.unwrap();
                 assert_eq!(sel.len(), n as usize);
                 seen.extend_from_slice(sel.data().unwrap());
                 held.push(sel); // keep: the group drains
@@ -259,7 +279,9 @@ fn multishot_recv_udp() {
         tx.send(&[i; 33]).unwrap();
         let cqe = ring.wait_cqe().unwrap();
         assert!(cqe.more());
-        let sel = br.select(&cqe).unwrap();
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let sel = unsafe { br.select(&cqe) }.unwrap();
         assert_eq!(sel.data().unwrap(), &[i; 33]); // one datagram per buffer, recycled on drop
     }
 }
@@ -282,7 +304,9 @@ fn read_multishot_on_a_pipe() {
         rustix::io::write(&w, &[i; 5]).unwrap();
         let cqe = ring.wait_cqe().unwrap();
         assert!(cqe.more());
-        assert_eq!(br.select(&cqe).unwrap().data().unwrap(), &[i; 5]);
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        assert_eq!(unsafe { br.select(&cqe) }.unwrap().data().unwrap(), &[i; 5]);
     }
 }
 
@@ -311,7 +335,9 @@ fn recv_bundle_tcp() {
             push(&mut ring, recv_select(server.as_raw_fd(), 8, IORING_RECVSEND_BUNDLE));
             let cqe = ring.wait_cqe().unwrap();
             let n = cqe.result().unwrap() as usize;
-            let Selection::Bundle(b) = br.select_bundle(&cqe).unwrap() else { panic!("expected a bundle") };
+            // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+            // buffer ring; it is selected once.
+            let Selection::Bundle(b) = unsafe { br.select_bundle(&cqe) }.unwrap() else { panic!("expected a bundle") };
             assert_eq!(b.count(), n.div_ceil(100), "round {round}: buffers for {n} bytes");
             assert_eq!(b.slices().map(|s| s.len()).sum::<usize>(), n);
             multi_buffer |= b.count() > 1;
@@ -352,7 +378,9 @@ fn legacy_groups_beside_rings() {
     assert!(legacy.buffer_id().unwrap() < 4);
     push(&mut ring, read_select(zero.as_raw_fd(), 10, 8, 0));
     let c = ring.wait_cqe().unwrap();
-    assert_eq!(br.select(&c).unwrap().len(), 8);
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    assert_eq!(unsafe { br.select(&c) }.unwrap().len(), 8);
     drop(br);
     drop(ring);
     drop(pool);
@@ -386,7 +414,9 @@ fn incremental_recv_from_a_socket() {
             push(&mut ring, recv_select(server.as_raw_fd(), 11, 0));
             let cqe = ring.wait_cqe().unwrap();
             let n = cqe.result().unwrap() as usize;
-            let Selection::Incremental(s) = br.select(&cqe).unwrap() else { panic!("incremental") };
+            // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+            // buffer ring; it is selected once.
+            let Selection::Incremental(s) = unsafe { br.select(&cqe) }.unwrap() else { panic!("incremental") };
             assert_eq!(s.len(), n);
             offsets.push((s.bid(), s.offset(), s.more()));
             got.extend_from_slice(s.data());
@@ -423,7 +453,9 @@ fn huge_page_pool() {
             let zero = std::fs::File::open("/dev/zero").unwrap();
             push(&mut ring, read_select(zero.as_raw_fd(), 13, 0, 0));
             let cqe = ring.wait_cqe().unwrap();
-            assert_eq!(br.select(&cqe).unwrap().len(), 4096);
+            // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+            // buffer ring; it is selected once.
+            assert_eq!(unsafe { br.select(&cqe) }.unwrap().len(), 4096);
         }
         Err(e) if e.is_errno(libc::ENOMEM) => {
             common::skip("huge_page_pool", "no free 2 MiB huge page (vm.nr_hugepages is 0)");
@@ -461,7 +493,9 @@ fn recvmsg_multishot_incremental() {
         tx.send_to(&[i; 50], rx.local_addr().unwrap()).unwrap();
         let cqe = ring.wait_cqe().unwrap();
         assert!(cqe.more(), "multishot continues");
-        let Selection::Incremental(s) = br.select(&cqe).unwrap() else { panic!("incremental piece") };
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let Selection::Incremental(s) = unsafe { br.select(&cqe) }.unwrap() else { panic!("incremental piece") };
         let out = op::RecvMsgOut::parse(s.data(), msg.msg_namelen, 0).unwrap();
         assert_eq!(out.payload(), &[i; 50]);
         assert_eq!(out.source_addr().unwrap(), tx.local_addr().unwrap());
@@ -496,9 +530,13 @@ fn incremental_pieces_keep_the_buffer_until_all_are_dropped() {
     let c1 = ring.wait_cqe().unwrap();
     push(&mut ring, read_select(f.as_raw_fd(), 15, 3000, 3000));
     let c2 = ring.wait_cqe().unwrap();
-    let Selection::Incremental(a) = br.select(&c1).unwrap() else { panic!("piece") };
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let Selection::Incremental(a) = unsafe { br.select(&c1) }.unwrap() else { panic!("piece") };
     assert!(a.more());
-    let Selection::Incremental(b) = br.select(&c2).unwrap() else { panic!("piece") };
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let Selection::Incremental(b) = unsafe { br.select(&c2) }.unwrap() else { panic!("piece") };
     assert_eq!((a.bid(), b.bid()), (a.bid(), a.bid()), "both pieces of one buffer");
     assert!(!b.more(), "the second read used the buffer up");
     drop(b);
@@ -518,8 +556,12 @@ fn bundle_survives_recycling_into_its_old_slots() {
     let br = BufRing::builder(16, 4, 64).build(&mut ring).unwrap();
     let cqe = |bid: u16, res: i32| uring::Cqe::new(0, res, IORING_CQE_F_BUFFER | (bid as u32) << 16);
     // The kernel took slots 0-1 (bids 0, 1) as one bundle, then slot 2 (bid 2) alone.
-    let bundle = br.select_bundle(&cqe(0, 128)).unwrap();
-    let single = br.select(&cqe(2, 10)).unwrap();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let bundle = unsafe { br.select_bundle(&cqe(0, 128)) }.unwrap();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let single = unsafe { br.select(&cqe(2, 10)) }.unwrap();
     // Recycling bid 2 writes it into the next tail slot, which is slot 0 again.
     drop(single);
     let Selection::Bundle(b) = &bundle else { panic!("bundle") };
@@ -528,7 +570,9 @@ fn bundle_survives_recycling_into_its_old_slots() {
     assert_eq!(br.held(), 0);
     // Every buffer is handed out exactly once more.
     for bid in [3u16, 2, 0, 1] {
-        let s = br.select(&cqe(bid, 1)).unwrap();
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let s = unsafe { br.select(&cqe(bid, 1)) }.unwrap();
         assert_eq!(s.bid(), Some(bid));
         std::mem::forget(s);
     }
@@ -545,27 +589,39 @@ fn bad_bundle_is_refused_and_leaves_the_ring_untouched() {
     let cqe = |bid: u16, res: i32| uring::Cqe::new(0, res, IORING_CQE_F_BUFFER | (bid as u32) << 16);
     // Ring order 0, 1, 2, 3; take 0 and 1, return 1 then 0: the order is 2, 3, 1, 0, and 0 is
     // the buffer added last.
-    let (s0, s1) = (br.select(&cqe(0, 1)).unwrap(), br.select(&cqe(1, 1)).unwrap());
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let (s0, s1) = (unsafe { br.select(&cqe(0, 1)) }.unwrap(), unsafe { br.select(&cqe(1, 1)) }.unwrap());
     drop(s1);
     drop(s0);
     // Three buffers from 1 would run past 0 (the tail).
-    let e = br.select_bundle(&cqe(1, 3 * 64)).unwrap_err();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let e = unsafe { br.select_bundle(&cqe(1, 3 * 64)) }.unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { what: "bundle", .. }), "{e}");
     assert_eq!(br.held(), 0, "nothing taken");
     // Two buffers from 1 end at the tail: fine.
-    let Selection::Bundle(b) = br.select_bundle(&cqe(1, 2 * 64)).unwrap() else { panic!("bundle") };
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let Selection::Bundle(b) = unsafe { br.select_bundle(&cqe(1, 2 * 64)) }.unwrap() else { panic!("bundle") };
     assert_eq!(b.bids().collect::<Vec<_>>(), vec![1, 0]);
     // A bundle from 3 (followed by 1, held by `b`) is refused; 3 is not left taken.
-    let e = br.select_bundle(&cqe(3, 2 * 64)).unwrap_err();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let e = unsafe { br.select_bundle(&cqe(3, 2 * 64)) }.unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { what: "bundle", .. }), "{e}");
     assert_eq!(br.held(), 2, "only the bundle's buffers");
     drop(b);
     assert_eq!(br.held(), 0);
     // Every buffer is handed out exactly once more.
     for bid in [2u16, 3, 1, 0] {
-        let s = br.select(&cqe(bid, 1)).unwrap();
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let s = unsafe { br.select(&cqe(bid, 1)) }.unwrap();
         std::mem::forget(s);
     }
-    assert!(br.select(&cqe(2, 1)).is_err(), "held: a second selection is an error");
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    assert!(unsafe { br.select(&cqe(2, 1)) }.is_err(), "held: a second selection is an error");
     assert_eq!(br.held(), 4);
 }

@@ -40,7 +40,9 @@ fn read_and_keep(ring: &mut Ring, br: &BufRing, fd: RawFd, n: u32, len: u32, off
         ring.submit_and_wait(1).unwrap();
         let cqe = ring.cq().pop().unwrap();
         assert_eq!(cqe.result(), Ok(len), "read {i} into a selected buffer");
-        let Selection::Buffer(buf) = br.select(&cqe).unwrap() else { panic!("one buffer") };
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let Selection::Buffer(buf) = unsafe { br.select(&cqe) }.unwrap() else { panic!("one buffer") };
         let bytes = buf.data().to_vec();
         out.push((buf.keep(), bytes));
     }
@@ -205,7 +207,9 @@ fn bundle_follows_batch_order() {
         sqe.as_raw_mut().ioprio = IORING_RECVSEND_BUNDLE;
         push(&mut ring, sqe);
         let cqe = ring.wait_cqe().unwrap();
-        let Selection::Bundle(b) = br.select_bundle(&cqe).unwrap() else { panic!("expected a bundle") };
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let Selection::Bundle(b) = unsafe { br.select_bundle(&cqe) }.unwrap() else { panic!("expected a bundle") };
         bids.extend(b.bids());
         got.extend_from_slice(&b.to_vec());
     }
@@ -222,7 +226,9 @@ fn recycling_allocates_nothing() {
     let a = BufRing::builder(28, 64, 64).build(&mut ring).unwrap();
     let b = BufRing::builder(29, 64, 64).build(&mut ring).unwrap();
     let cqe = |bid: u16| Cqe::new(0, 64, IORING_CQE_F_BUFFER | (bid as u32) << IORING_CQE_BUFFER_SHIFT);
-    let keep = |br: &BufRing, bid: u16| match br.select(&cqe(bid)).unwrap() {
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let keep = |br: &BufRing, bid: u16| match unsafe { br.select(&cqe(bid)) }.unwrap() {
         Selection::Buffer(buf) => buf.keep(),
         _ => unreachable!(),
     };
@@ -244,10 +250,12 @@ fn recycling_allocates_nothing() {
             let r = a.recycle_held(h).unwrap_err();
             b.recycle_held(r.into_buf()).unwrap();
         }
-        let sels = [a.select(&cqe(next)).unwrap(), a.select(&cqe((next + 1) % 64)).unwrap()];
+        // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+        // buffer ring; it is selected once.
+        let sels = [unsafe { a.select(&cqe(next)) }.unwrap(), unsafe { a.select(&cqe((next + 1) % 64)) }.unwrap()];
         next = (next + 2) % 64;
         let (_, _, cq) = ring.split();
-        a.recycle_and_advance(sels, cq, 0);
+        a.recycle_and_advance(sels, cq, 0).unwrap();
     }
     COUNTING.with(|c| c.set(false));
     assert_eq!(ALLOCS.load(Ordering::Relaxed) - before, 0, "allocations while recycling");

@@ -241,7 +241,9 @@ fn contiguous_ring_fallback() {
     let cqe = ring.wait_cqe().unwrap();
     assert_eq!(cqe.result(), Ok(512));
     let bid = cqe.buffer_id().unwrap();
-    let sel = cr.ring().select(&cqe).unwrap();
+    // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
+    // buffer ring; it is selected once.
+    let sel = unsafe { cr.ring().select(&cqe) }.unwrap();
     let Selection::Buffer(b) = &sel else { panic!() };
     assert_eq!(b.data(), cr.buffer(bid).unwrap());
     assert_eq!(cr.buffer(bid).unwrap().as_ptr() as usize, base as usize + bid as usize * 512);

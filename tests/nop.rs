@@ -136,7 +136,7 @@ fn submit_and_wait_timeout_returns_submitted() {
     assert_eq!(n, 3);
     assert_eq!(ring.cq().ready(), 3);
     // Enough completions: returns at once.
-    ring.cq().advance(3);
+    ring.cq().advance(3).unwrap();
     ring.sq().push(&op::Nop::new().build()).unwrap();
     let start = Instant::now();
     assert_eq!(ring.submit_and_wait_timeout(1, Duration::from_secs(5)).unwrap(), 1);

@@ -751,17 +751,17 @@ mod families {
         let mut got = Vec::new();
         for chunk in [b"one", b"two", b"six"] {
             w.write_all(chunk).unwrap();
-            let cqe = {
-                let c = ring.wait().unwrap();
-                assert_eq!(c.id(), Some(id));
-                assert!(c.more(), "a multishot receive keeps its slot");
-                *c.cqe()
-            };
-            assert_eq!(ring.in_flight(), 1);
-            match br.select(&cqe).unwrap() {
+            let mut c = ring.wait().unwrap();
+            assert_eq!(c.id(), Some(id));
+            assert!(c.more(), "a multishot receive keeps its slot");
+            match c.select(&br).unwrap() {
                 Selection::Buffer(b) => got.extend_from_slice(b.data()),
                 other => panic!("expected one buffer, got {other:?}"),
             }
+            // A completion selects once.
+            assert!(matches!(c.select(&br), Err(uring::Error::InvalidArgument { .. })));
+            drop(c);
+            assert_eq!(ring.in_flight(), 1);
         }
         drop(w);
         let c = ring.wait().unwrap();
@@ -782,9 +782,9 @@ mod families {
         ring.push(RecvSelect::new(&r, &br)).unwrap();
         ring.submit().unwrap();
         w.write_all(b"selected").unwrap();
-        let c = ring.wait().unwrap();
+        let mut c = ring.wait().unwrap();
         assert_eq!(c.result(), Ok(8));
-        let sel = br.select(c.cqe()).unwrap();
+        let sel = c.select(&br).unwrap();
         assert_eq!(sel.data(), Some(&b"selected"[..]));
         drop(sel);
         let op: RecvSelect = c.into_op().unwrap();
@@ -798,13 +798,12 @@ mod families {
         let id = ring.push(m).unwrap();
         ring.submit().unwrap();
         a.send_to(b"datagram", b.local_addr().unwrap()).unwrap();
-        let cqe = {
-            let c = ring.wait().unwrap();
-            assert!(c.more());
-            *c.cqe()
-        };
         {
-            let sel = br2.select(&cqe).unwrap();
+            let mut c = ring.wait().unwrap();
+            assert!(c.more());
+            // Another buffer ring than the operation's is refused.
+            assert!(matches!(c.select(&br), Err(uring::Error::InvalidArgument { what: "buffer ring", .. })));
+            let sel = c.select(&br2).unwrap();
             let out = RecvMsgOut::parse(sel.data().unwrap(), name_len, control_len).unwrap();
             assert_eq!(out.payload(), b"datagram");
             assert_eq!(out.source_addr(), Some(a.local_addr().unwrap()));
@@ -820,13 +819,13 @@ mod families {
             let br3 = ring.buf_ring(BufRing::builder(8, 2, 16)).unwrap();
             let (x, mut y) = UnixStream::pair().unwrap();
             ring.push(SendBundle::new(&x, &br3)).unwrap();
-            let c = ring.wait().unwrap();
+            let mut c = ring.wait().unwrap();
             if c.result() == Err(Errno::INVAL) {
                 common::skip(test, "kernel lacks send bundles (6.10)");
                 return;
             }
             assert_eq!(c.result(), Ok(32));
-            drop(br3.select_bundle(c.cqe()).unwrap());
+            drop(c.select(&br3).unwrap());
             let _: SendBundle = c.into_op().unwrap();
             let mut got = [1u8; 32];
             y.read_exact(&mut got).unwrap();

@@ -299,7 +299,10 @@ fuzz_target!(|input: Input| {
                 let (ring, m) = (&rings[g], &mut models[g]);
                 let Some(&bid) = m.queue.front() else {
                     // No buffer: the kernel fails the request with ENOBUFS.
-                    let sel = ring.select(&Cqe::new(0, -libc::ENOBUFS, 0)).expect("a completion without a buffer");
+                    // SAFETY: the model plays the kernel and is the only writer of the buffers (no
+                    // request on the ring selects from them); completions it could not post test
+                    // the defensive checks, which must refuse them.
+                    let sel = unsafe { ring.select(&Cqe::new(0, -libc::ENOBUFS, 0)) }.expect("a completion without a buffer");
                     assert!(matches!(sel, Selection::None));
                     continue;
                 };
@@ -308,7 +311,10 @@ fuzz_target!(|input: Input| {
                     let n = (len as u32 % left) + 1;
                     let more = n < left;
                     kernel_write(ring, bid, m.inc_off, n, tag);
-                    let sel = ring.select(&cqe(bid, n as i32, more)).expect("a completion the kernel posts");
+                    // SAFETY: the model plays the kernel and is the only writer of the buffers (no
+                    // request on the ring selects from them); completions it could not post test
+                    // the defensive checks, which must refuse them.
+                    let sel = unsafe { ring.select(&cqe(bid, n as i32, more)) }.expect("a completion the kernel posts");
                     match &sel {
                         Selection::Incremental(s) => {
                             assert_eq!((s.bid(), s.offset(), s.len(), s.more()), (bid, m.inc_off, n as usize, more));
@@ -328,7 +334,10 @@ fuzz_target!(|input: Input| {
                 } else {
                     let n = (len as u32).min(m.size);
                     kernel_write(ring, bid, 0, n, tag);
-                    let sel = ring.select(&cqe(bid, n as i32, false)).expect("a completion the kernel posts");
+                    // SAFETY: the model plays the kernel and is the only writer of the buffers (no
+                    // request on the ring selects from them); completions it could not post test
+                    // the defensive checks, which must refuse them.
+                    let sel = unsafe { ring.select(&cqe(bid, n as i32, false)) }.expect("a completion the kernel posts");
                     match &sel {
                         Selection::Buffer(b) => assert_eq!((b.bid(), b.len()), (bid, n as usize)),
                         other => panic!("expected a buffer, got {other:?}"),
@@ -357,7 +366,10 @@ fuzz_target!(|input: Input| {
                     kernel_write(ring, b, 0, k, tag);
                     left -= k;
                 }
-                let sel = ring.select_bundle(&cqe(bids[0], res as i32, false)).expect("a bundle the kernel posts");
+                // SAFETY: the model plays the kernel and is the only writer of the buffers (no
+                // request on the ring selects from them); completions it could not post test the
+                // defensive checks, which must refuse them.
+                let sel = unsafe { ring.select_bundle(&cqe(bids[0], res as i32, false)) }.expect("a bundle the kernel posts");
                 match &sel {
                     Selection::Bundle(b) => {
                         assert_eq!(b.bids().collect::<Vec<_>>(), bids, "bundle buffers");
@@ -376,7 +388,10 @@ fuzz_target!(|input: Input| {
             Action::NoBuffer { g, bundle } => {
                 let ring = &rings[g as usize % n];
                 let c = Cqe::new(1, if bundle { 0 } else { -libc::ENOBUFS }, 0);
-                let sel = if bundle { ring.select_bundle(&c) } else { ring.select(&c) };
+                // SAFETY: the model plays the kernel and is the only writer of the buffers (no
+                // request on the ring selects from them); completions it could not post test the
+                // defensive checks, which must refuse them.
+                let sel = if bundle { unsafe { ring.select_bundle(&c) } } else { unsafe { ring.select(&c) } };
                 assert!(matches!(sel, Ok(Selection::None)));
             }
             Action::Bad { g, bad } => {
@@ -386,8 +401,14 @@ fuzz_target!(|input: Input| {
                     Bad::OutOfRange(b) => {
                         let room = (u16::MAX as u32 - m.entries) as u16;
                         let bid = m.entries as u16 + b % room;
-                        invalid(ring.select(&cqe(bid, 0, false)));
-                        let r = ring.select_bundle(&cqe(bid, 1, false));
+                        // SAFETY: the model plays the kernel and is the only writer of the buffers
+                        // (no request on the ring selects from them); completions it could not post
+                        // test the defensive checks, which must refuse them.
+                        invalid(unsafe { ring.select(&cqe(bid, 0, false)) });
+                        // SAFETY: the model plays the kernel and is the only writer of the buffers
+                        // (no request on the ring selects from them); completions it could not post
+                        // test the defensive checks, which must refuse them.
+                        let r = unsafe { ring.select_bundle(&cqe(bid, 1, false)) };
                         if m.incremental {
                             unsupported(r);
                         } else {
@@ -402,23 +423,35 @@ fuzz_target!(|input: Input| {
                         }
                         let bid = held[pick as usize % held.len()];
                         let more = m.incremental && pick & 1 != 0;
-                        invalid(ring.select(&cqe(bid, 1, more)));
+                        // SAFETY: the model plays the kernel and is the only writer of the buffers
+                        // (no request on the ring selects from them); completions it could not post
+                        // test the defensive checks, which must refuse them.
+                        invalid(unsafe { ring.select(&cqe(bid, 1, more)) });
                     }
                     Bad::TooLong(extra) => {
                         let Some(&bid) = m.queue.front() else { continue };
                         let len = m.size - if m.incremental { m.inc_off } else { 0 } + 1 + u32::from(extra);
-                        invalid(ring.select(&cqe(bid, len as i32, m.incremental)));
+                        // SAFETY: the model plays the kernel and is the only writer of the buffers
+                        // (no request on the ring selects from them); completions it could not post
+                        // test the defensive checks, which must refuse them.
+                        invalid(unsafe { ring.select(&cqe(bid, len as i32, m.incremental)) });
                     }
                     Bad::IncBundle => {
                         let Some(&bid) = m.queue.front() else { continue };
                         if m.incremental {
-                            unsupported(ring.select_bundle(&cqe(bid, 1, false)));
+                            // SAFETY: the model plays the kernel and is the only writer of the
+                            // buffers (no request on the ring selects from them); completions it
+                            // could not post test the defensive checks, which must refuse them.
+                            unsupported(unsafe { ring.select_bundle(&cqe(bid, 1, false)) });
                         }
                     }
                     Bad::HugeBundle => {
                         let Some(&bid) = m.queue.front() else { continue };
                         if !m.incremental {
-                            invalid(ring.select_bundle(&cqe(bid, (m.entries * m.size + 1) as i32, false)));
+                            // SAFETY: the model plays the kernel and is the only writer of the
+                            // buffers (no request on the ring selects from them); completions it
+                            // could not post test the defensive checks, which must refuse them.
+                            invalid(unsafe { ring.select_bundle(&cqe(bid, (m.entries * m.size + 1) as i32, false)) });
                         }
                     }
                 }
@@ -526,7 +559,7 @@ fuzz_target!(|input: Input| {
                     release(&mut models[g], &gd);
                     batch.push(gd.sel);
                 }
-                rings[g].recycle_and_advance(batch, ring.cq(), 0);
+                rings[g].recycle_and_advance(batch, ring.cq(), 0).expect("advancing 0 slots");
             }
             Action::Scribble { pick, byte } => {
                 if guards.is_empty() {

@@ -104,8 +104,11 @@ const SUCC: u32 = 0xffff;
 ///
 /// Not `Sync`: the ring is driven from one thread (guards recycle through shared `Cell`s).
 pub struct BufRing {
-    /// Unique per buffer ring (kept buffers are checked against it).
+    /// Unique per buffer ring (kept buffers are checked against it, and so are owned
+    /// completions: [`Completion::select`](crate::owned::Completion::select)).
     id: u64,
+    /// The id of the [`Ring`] it is registered on.
+    ring_id: u64,
     bgid: u16,
     entries: u32,
     buf_size: u32,
@@ -309,6 +312,7 @@ impl BufRingBuilder {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let br = BufRing {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            ring_id: ring.id(),
             bgid: self.bgid,
             entries,
             buf_size: self.buf_size,
@@ -361,6 +365,19 @@ impl BufRing {
     #[inline]
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The id of the [`Ring`] this buffer ring is registered on.
+    #[inline]
+    pub(crate) fn ring_id(&self) -> u64 {
+        self.ring_id
+    }
+
+    /// The word that names this buffer ring in an owned operation's slot (its unique id, and
+    /// whether completions of that operation name bundles), never 0.
+    #[inline]
+    pub(crate) fn sel_word(&self, bundle: bool) -> u64 {
+        (self.id << 1) | bundle as u64
     }
 
     /// The number of buffers (and ring slots).
@@ -504,7 +521,9 @@ impl BufRing {
     /// # let br = BufRing::builder(1, 64, 4096).build(&mut ring)?;
     /// let mut done = Vec::with_capacity(32); // reused: recycling allocates nothing
     /// for cqe in ring.cq().iter() {
-    ///     if let Selection::Buffer(buf) = br.select(&cqe)? {
+    ///     // SAFETY: completions of this ring's CQ, each of a read that selected from `br`
+    ///     // (the only requests this ring runs), selected once.
+    ///     if let Selection::Buffer(buf) = unsafe { br.select(&cqe) }? {
     ///         done.push(buf.keep()); // processed later, past the borrow of `br`
     ///     }
     /// }
@@ -561,11 +580,28 @@ impl BufRing {
     /// operations. Every completion that names a buffer must be selected exactly once, or its
     /// buffer is lost to the ring.
     ///
+    /// The safe way is [`Completion::select`](crate::owned::Completion::select) on a completion
+    /// of the owned layer, which knows the completion is the kernel's own and that it selects
+    /// once. A [`Cqe`] is a plain, copyable value that anyone can make ([`Cqe::new`]), replay,
+    /// or have posted into a ring (`IORING_OP_MSG_RING` chooses `user_data`, result and flags),
+    /// so this function cannot tell a genuine buffer selection from a forged one, and a forged
+    /// one would hand out a buffer the kernel may be writing.
+    ///
     /// For a whole buffer: one compare of the buffer id with the ring size, one of the length
     /// with the buffer size (both on one branch), then the held bit checked and set in one
     /// word. The error paths are marked cold.
+    ///
+    /// # Safety
+    /// `cqe` must be a completion the kernel posted for a request that selected a buffer from
+    /// this buffer ring's group (`IOSQE_BUFFER_SELECT` with this group id, on the ring this
+    /// buffer ring is registered on, while it was registered), read from that ring's CQ, and
+    /// this must be the only time that completion is selected (through this function or
+    /// [`select_bundle`](Self::select_bundle)). Completions posted by `IORING_OP_MSG_RING`, by
+    /// a poll update that relabels a request, or made up with [`Cqe::new`] do not qualify.
+    /// Then the kernel has taken the buffer out of the ring and will not write it until it is
+    /// returned, which the returned guard does.
     #[inline]
-    pub fn select(&self, cqe: &Cqe) -> Result<Selection<'_>> {
+    pub unsafe fn select(&self, cqe: &Cqe) -> Result<Selection<'_>> {
         let Some(bid) = cqe.buffer_id() else {
             return Ok(Selection::None);
         };
@@ -632,8 +668,15 @@ impl BufRing {
     /// held (also: reached twice by this walk), or the walk would go past the buffer added last
     /// (beyond the tail, where no link is known yet), the ones taken so far are given back, the
     /// ring is as before, and the completion is refused with a typed error.
+    ///
+    /// The safe way is [`Completion::select`](crate::owned::Completion::select).
+    ///
+    /// # Safety
+    /// As for [`select`](Self::select): `cqe` is the kernel's completion of a bundle request
+    /// that selected from this buffer ring, read from the CQ of the ring it is registered on,
+    /// selected this once.
     #[inline]
-    pub fn select_bundle(&self, cqe: &Cqe) -> Result<Selection<'_>> {
+    pub unsafe fn select_bundle(&self, cqe: &Cqe) -> Result<Selection<'_>> {
         let Some(bid) = cqe.buffer_id() else {
             return Ok(Selection::None);
         };
@@ -735,7 +778,7 @@ impl BufRing {
         sels: impl IntoIterator<Item = Selection<'a>>,
         cq: &mut CompletionQueue,
         cq_slots: u32,
-    ) {
+    ) -> Result<()> {
         // The bids are gathered first and written to the ring after the caller's iterator is
         // done: its `next` is caller code, which may itself return buffers of this ring, and
         // that must not happen while a batch is open (both would write the same slots).
@@ -744,7 +787,7 @@ impl BufRing {
             sel.release_into(|bid| gather.push(bid));
         }
         drop(gather); // one tail store, before the CQ slots are released
-        cq.advance(cq_slots);
+        cq.advance(cq_slots)
     }
 
     /// A raw pointer to the pool and its length (for code that builds iovecs over it).

@@ -118,8 +118,12 @@ impl<'a> CloneBuffers<'a> {
     /// Clones from the ring `src` belongs to, named by its fd when it has one (valid on any
     /// thread), else by its registered index (`IORING_REGISTER_SRC_REGISTERED`).
     pub fn from_submitter(src: &'a Submitter) -> Self {
-        match src.fd() {
-            Some(fd) => Self::from_fd(fd),
+        match src.raw_fd() {
+            // The fd is used for the clone call only, while `src` is borrowed.
+            Some(fd) => CloneBuffers {
+                arg: io_uring_clone_buffers { src_fd: fd as u32, ..Default::default() },
+                _src: PhantomData,
+            },
             None => Self::from_registered_index(src.enter_fd() as u32),
         }
     }

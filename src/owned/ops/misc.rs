@@ -2,12 +2,9 @@
 //! events, `siginfo_t`, futex words, fd arrays and buffer memory.
 
 use std::os::fd::RawFd;
-use std::sync::atomic::AtomicU32;
-use std::sync::Arc;
 
 use super::Encode;
-use crate::op::{self, DestSlot, FutexWaitvEntry, PipeFlags, Target, WaitId, WaitidOptions, FUTEX_BITSET_MATCH_ANY};
-use crate::owned::{OpId, OwnedRing, Rejected};
+use crate::op::{self, DestSlot, PipeFlags, Target, WaitId, WaitidOptions};
 use crate::sqe::Sqe;
 use crate::{Error, Result};
 
@@ -166,108 +163,6 @@ impl Encode for Waitid {
     }
 }
 
-/// `IORING_OP_FUTEX_WAIT` on a shared futex word (Linux 6.7): the operation holds a clone of
-/// the `Arc`, so the word outlives the wait. The result is 0 when woken, `EAGAIN` if the word
-/// did not hold `val`.
-#[derive(Debug)]
-pub struct FutexWait {
-    /// The futex word.
-    pub futex: Arc<AtomicU32>,
-    /// The value to wait on.
-    pub val: u32,
-    /// Wakers must share a bit of this mask (must not be 0).
-    pub mask: u32,
-    /// `FUTEX2_PRIVATE` (wakers must agree).
-    pub private: bool,
-}
-
-impl FutexWait {
-    /// Waits on `futex` while it holds `val`.
-    pub fn new(futex: Arc<AtomicU32>, val: u32) -> Self {
-        FutexWait { futex, val, mask: FUTEX_BITSET_MATCH_ANY, private: false }
-    }
-}
-
-impl Encode for FutexWait {
-    #[inline]
-    fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::FutexWait::new(&self.futex, self.val).mask(self.mask);
-        if self.private {
-            b = b.private();
-        }
-        Ok(b.build())
-    }
-}
-
-/// `IORING_OP_FUTEX_WAKE` on a shared futex word (Linux 6.7). The result is the number woken.
-#[derive(Debug)]
-pub struct FutexWake {
-    /// The futex word.
-    pub futex: Arc<AtomicU32>,
-    /// How many waiters to wake at most.
-    pub nr: u32,
-    /// Wake only waiters sharing a bit of this mask.
-    pub mask: u32,
-    /// `FUTEX2_PRIVATE`.
-    pub private: bool,
-}
-
-impl FutexWake {
-    /// Wakes up to `nr` waiters of `futex`.
-    pub fn new(futex: Arc<AtomicU32>, nr: u32) -> Self {
-        FutexWake { futex, nr, mask: FUTEX_BITSET_MATCH_ANY, private: false }
-    }
-}
-
-impl Encode for FutexWake {
-    #[inline]
-    fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::FutexWake::new(&self.futex, self.nr).mask(self.mask);
-        if self.private {
-            b = b.private();
-        }
-        Ok(b.build())
-    }
-}
-
-/// `IORING_OP_FUTEX_WAITV`: waits until any of several shared futex words is woken (Linux
-/// 6.7). The result is the index of the woken futex.
-#[derive(Debug)]
-pub struct FutexWaitv {
-    /// The words and the value each must hold (1 to 128).
-    pub futexes: Vec<(Arc<AtomicU32>, u32)>,
-    /// `FUTEX2_PRIVATE` for every word.
-    pub private: bool,
-    entries: Vec<FutexWaitvEntry>,
-}
-
-impl FutexWaitv {
-    /// Waits on `futexes`. Refuses an empty list or more than 128 words.
-    pub fn new(futexes: Vec<(Arc<AtomicU32>, u32)>) -> Result<Self> {
-        if futexes.is_empty() || futexes.len() > op::FUTEX_WAITV_MAX {
-            return Err(Error::InvalidArgument { what: "futexes", reason: "a waitv takes 1 to 128 futexes" });
-        }
-        Ok(FutexWaitv { futexes, private: false, entries: Vec::new() })
-    }
-}
-
-impl Encode for FutexWaitv {
-    #[inline]
-    fn sqe(&mut self) -> Result<Sqe> {
-        let private = self.private;
-        self.entries.clear();
-        self.entries.extend(self.futexes.iter().map(|(w, v)| {
-            let e = FutexWaitvEntry::new(w, *v);
-            if private {
-                e.private()
-            } else {
-                e
-            }
-        }));
-        Ok(op::FutexWaitv::new(&self.entries)?.build())
-    }
-}
-
 /// `IORING_OP_PIPE`: creates a pipe, the kernel writing both ends into the owned `fds` (read
 /// end, write end; Linux 6.16). The result is 0. With a direct `dest`, `fds` receives the two
 /// registered slots. The fds are the caller's to close (e.g. `OwnedFd::from_raw_fd`).
@@ -331,15 +226,15 @@ impl Encode for FilesUpdate {
 
 /// Memory handed to a legacy provided-buffer group: only the ring's keep-alive list holds it,
 /// and it is freed when the ring is dropped (after its requests are cancelled).
-struct ProvidedMem(#[allow(dead_code)] Vec<u8>);
+pub(crate) struct ProvidedMem(#[allow(dead_code)] pub(crate) Vec<u8>);
 
 /// `IORING_OP_PROVIDE_BUFFERS`: hands `nr` buffers of `buf_len` bytes, carved from owned memory,
 /// to the legacy buffer group `bgid` as ids `bid..bid + nr`. The result is 0.
 ///
 /// The kernel keeps writing provided buffers after this completes (whenever an operation
 /// selects one), so the memory cannot come back with the completion: push with
-/// [`OwnedRing::provide_buffers`], which moves it into the ring's keep-alive list (freed when
-/// the ring is dropped); the returned operation no longer holds it. [`OwnedRing::push`] refuses
+/// [`OwnedRing::provide_buffers`](crate::owned::OwnedRing::provide_buffers), which moves it into the ring's keep-alive list (freed when
+/// the ring is dropped); the returned operation no longer holds it. [`OwnedRing::push`](crate::owned::OwnedRing::push) refuses
 /// it. Operations that select from a legacy group are raw-layer (`unsafe`) ones; prefer a
 /// [`BufRing`](crate::buf::BufRing), which the safe receives take.
 pub struct ProvideBuffers {
@@ -380,6 +275,31 @@ impl ProvideBuffers {
     pub fn holds_memory(&self) -> bool {
         self.mem.is_some()
     }
+
+    /// Builds the entry over the operation's memory and hands the memory over, for the ring to
+    /// keep (crate-internal: [`OwnedRing::provide_buffers`](crate::owned::OwnedRing::provide_buffers)).
+    /// On failure the operation is unchanged.
+    pub(crate) fn prepare(&mut self) -> Result<Vec<u8>> {
+        let Some(mut mem) = self.mem.take() else {
+            return Err(Error::InvalidArgument { what: "ProvideBuffers", reason: "its memory was already provided" });
+        };
+        match op::ProvideBuffers::new(&mut mem, self.buf_len, self.nr, self.bgid, self.bid) {
+            Ok(b) => {
+                self.prepared = Some(Box::new(b.build()));
+                Ok(mem)
+            }
+            Err(error) => {
+                self.mem = Some(mem);
+                Err(error)
+            }
+        }
+    }
+
+    /// Forgets the entry [`prepare`](Self::prepare) built (its push failed; the memory stays
+    /// with the ring).
+    pub(crate) fn unprepare(&mut self) {
+        self.prepared = None;
+    }
 }
 
 impl Encode for ProvideBuffers {
@@ -388,46 +308,6 @@ impl Encode for ProvideBuffers {
         self.prepared.take().map(|s| *s).ok_or(Error::InvalidArgument {
             what: "ProvideBuffers",
             reason: "push it with OwnedRing::provide_buffers (its memory must move to the ring)",
-        })
-    }
-}
-
-impl OwnedRing {
-    /// Pushes a [`ProvideBuffers`]: its memory moves into the ring's keep-alive list (freed when
-    /// the ring is dropped, after its requests are cancelled), since the kernel writes provided
-    /// buffers after the completion. The operation comes back, without the memory, with its
-    /// completion. On failure (no free slot, a full SQ, already provided) the operation comes
-    /// back unchanged.
-    pub fn provide_buffers(&mut self, mut op: ProvideBuffers) -> core::result::Result<OpId, Rejected<ProvideBuffers>> {
-        if self.ring.sq().space_left() == 0 {
-            return Err(Rejected { op, error: Error::SubmissionQueueFull });
-        }
-        if !self.has_free_slot() {
-            return Err(Rejected {
-                op,
-                error: Error::InvalidArgument { what: "owned ring", reason: "every in-flight slot is in use" },
-            });
-        }
-        let Some(mut mem) = op.mem.take() else {
-            return Err(Rejected {
-                op,
-                error: Error::InvalidArgument { what: "ProvideBuffers", reason: "its memory was already provided" },
-            });
-        };
-        let sqe = match op::ProvideBuffers::new(&mut mem, op.buf_len, op.nr, op.bgid, op.bid) {
-            Ok(b) => b.build(),
-            Err(error) => {
-                op.mem = Some(mem);
-                return Err(Rejected { op, error });
-            }
-        };
-        // The entry points at the heap memory, which does not move with the `Vec`; from here
-        // on only the ring holds it.
-        self.ring.keep_alive(Arc::new(ProvidedMem(mem)));
-        op.prepared = Some(Box::new(sqe));
-        self.push(op).map_err(|mut r| {
-            r.op.prepared = None;
-            r
         })
     }
 }

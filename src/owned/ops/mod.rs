@@ -8,7 +8,8 @@
 //! arrays, `msghdr`s) are rebuilt then, so moving the operation before the push is harmless.
 //!
 //! Families:
-//! - read/write: [`Read`], [`Write`], [`Readv`], [`Writev`]; registered buffers
+//! - read/write: [`Read`], [`Write`], [`Readv`], [`Writev`]; with a crate-owned
+//!   [`BufRing`](crate::buf::BufRing): [`ReadSelect`], [`ReadMultishot`]; registered buffers
 //!   ([`FixedBuf`], from [`OwnedRing::register_fixed_buffers`](super::OwnedRing::register_fixed_buffers)):
 //!   [`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`];
 //! - files and paths: [`OpenAt`], [`OpenAt2`], [`Statx`], [`RenameAt`], [`UnlinkAt`],
@@ -32,32 +33,58 @@
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Duration;
 
-use crate::op::{self, Target, TimeoutFlags, Timespec};
+use crate::op;
 use crate::sqe::Sqe;
 use crate::{Error, Result};
 
-mod fixed;
 mod fs;
+mod futex;
 mod misc;
 mod net;
+mod rw;
 mod time;
 
-pub use fixed::*;
 pub use fs::*;
+pub use futex::*;
 pub use misc::*;
 pub use net::*;
+pub use rw::*;
 pub use time::*;
 
-mod private {
+pub(crate) use misc::ProvidedMem;
+pub(crate) use private::SelectsFrom;
+pub(crate) use rw::FixedMem;
+
+pub(crate) mod private {
     use super::OwnedOp;
     use crate::sqe::Sqe;
     use crate::Result;
 
+    /// The buffer ring an owned operation selects provided buffers from (crate-internal): the
+    /// [`Ring`](crate::Ring) it is registered on, and its selection word
+    /// ([`BufRing::sel_word`](crate::buf::BufRing)), which [`Completion::select`]
+    /// (super::Completion::select) checks.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct SelectsFrom {
+        /// The id of the ring the buffer ring is registered on.
+        pub(crate) ring: u64,
+        /// The buffer ring's selection word (its id, and whether completions name bundles).
+        pub(crate) sel: u64,
+    }
+
+    impl SelectsFrom {
+        /// Selections from `ring`, as bundles or single buffers.
+        pub(crate) fn new(ring: &crate::buf::BufRing, bundle: bool) -> Self {
+            SelectsFrom { ring: ring.ring_id(), sel: ring.sel_word(bundle) }
+        }
+    }
+
     /// The in-flight table's access to a stored operation of a known type (not nameable
     /// outside the crate).
     pub trait Sealed: Sized {
+        /// The buffer ring the operation selects provided buffers from, if any.
+        fn selects(&self) -> Option<SelectsFrom>;
         /// Builds the entry of the operation stored in `op` (which the caller just stored as
         /// this type, so the match folds away).
         fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe>;
@@ -78,6 +105,12 @@ pub trait Operation: Sized + private::Sealed {
 pub(crate) trait Encode {
     /// The entry, pointing into `self`.
     fn sqe(&mut self) -> Result<Sqe>;
+
+    /// The buffer ring the operation selects provided buffers from, if any.
+    #[inline(always)]
+    fn selects(&self) -> Option<SelectsFrom> {
+        None
+    }
 }
 
 macro_rules! owned_ops {
@@ -102,10 +135,53 @@ macro_rules! owned_ops {
                     $(OwnedOp::$bname(o) => o.sqe(),)*
                 }
             }
+
+            /// The buffer ring the operation selects provided buffers from, if any.
+            #[inline]
+            pub(crate) fn selects(&self) -> Option<SelectsFrom> {
+                match self {
+                    $(OwnedOp::$name(o) => Encode::selects(o),)*
+                    $(OwnedOp::$bname(o) => Encode::selects(&**o),)*
+                }
+            }
+        }
+
+        impl private::Sealed for OwnedOp {
+            #[inline]
+            fn selects(&self) -> Option<SelectsFrom> {
+                OwnedOp::selects(self)
+            }
+            #[inline]
+            fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
+                match op {
+                    Some(o) => o.sqe(),
+                    None => Err(Error::InvalidArgument { what: "owned ring", reason: "empty slot" }),
+                }
+            }
+            #[inline]
+            fn take_stored(op: &mut Option<OwnedOp>) -> Option<Self> {
+                op.take()
+            }
+        }
+
+        /// Any operation, as stored.
+        impl Operation for OwnedOp {
+            #[inline]
+            fn into_op(self) -> OwnedOp {
+                self
+            }
+            #[inline]
+            fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
+                Ok(op)
+            }
         }
 
         $(
             impl private::Sealed for $name {
+                #[inline(always)]
+                fn selects(&self) -> Option<SelectsFrom> {
+                    Encode::selects(self)
+                }
                 #[inline(always)]
                 fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
                     match op {
@@ -144,6 +220,10 @@ macro_rules! owned_ops {
         )*
         $(
             impl private::Sealed for $bname {
+                #[inline(always)]
+                fn selects(&self) -> Option<SelectsFrom> {
+                    Encode::selects(self)
+                }
                 #[inline(always)]
                 fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
                     match op {
@@ -259,6 +339,10 @@ owned_ops! {
         SetXattr,
         /// A multishot `recvmsg(2)` into a crate-owned buffer ring.
         RecvMsgMultishot,
+        /// A read into a buffer of a crate-owned buffer ring.
+        ReadSelect,
+        /// A multishot read into buffers of a crate-owned buffer ring.
+        ReadMultishot,
         /// Buffers handed to a legacy provided-buffer group (memory kept by the ring).
         ProvideBuffers,
     }
@@ -364,84 +448,6 @@ impl Encode for Nop {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::Nop::new().build().into_sqe())
-    }
-}
-
-/// `IORING_OP_READ` into `buf[..buf.len()]` at `offset` (`u64::MAX`: the file position).
-/// The result is the number of bytes read into the front of `buf`.
-#[derive(Debug)]
-pub struct Read {
-    /// The file.
-    pub fd: Target,
-    /// The buffer (its length is the most that is read).
-    pub buf: Vec<u8>,
-    /// The file offset.
-    pub offset: u64,
-}
-
-impl Read {
-    /// A read of up to `buf.len()` bytes from `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
-        Read { fd: fd.into(), buf, offset }
-    }
-}
-
-impl Encode for Read {
-    #[inline]
-    fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Read::new(self.fd, &mut self.buf[..]).offset(self.offset).build())
-    }
-}
-
-/// `IORING_OP_WRITE` of `buf` at `offset` (`u64::MAX`: the file position).
-#[derive(Debug)]
-pub struct Write {
-    /// The file.
-    pub fd: Target,
-    /// The bytes to write.
-    pub buf: Vec<u8>,
-    /// The file offset.
-    pub offset: u64,
-}
-
-impl Write {
-    /// A write of `buf` to `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
-        Write { fd: fd.into(), buf, offset }
-    }
-}
-
-impl Encode for Write {
-    #[inline]
-    fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Write::new(self.fd, &self.buf[..]).offset(self.offset).build())
-    }
-}
-
-/// `IORING_OP_TIMEOUT` with an owned timespec: completes with `ETIME` when the time passes, or
-/// with 0 after `count` other completions. [`TimeoutUpdate`] changes it, given its
-/// [`OpId`](super::OpId).
-#[derive(Debug)]
-pub struct Timeout {
-    /// The time.
-    pub ts: Timespec,
-    /// Completions to wait for (0: time only).
-    pub count: u32,
-    /// `IORING_TIMEOUT_*` options.
-    pub flags: TimeoutFlags,
-}
-
-impl Timeout {
-    /// A relative timeout of `d`.
-    pub fn new(d: Duration) -> Self {
-        Timeout { ts: d.into(), count: 0, flags: TimeoutFlags::empty() }
-    }
-}
-
-impl Encode for Timeout {
-    #[inline]
-    fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Timeout::new(&self.ts).count(self.count).flags(self.flags).build())
     }
 }
 

@@ -3,14 +3,15 @@
 //!
 //! Buffer groups: [`RecvSelect`], [`RecvMultishot`], [`RecvMsgMultishot`] and [`SendBundle`]
 //! take a [`BufRing`], whose buffer memory belongs to the crate and is kept alive by the ring it
-//! was built on until that ring is dropped (its in-flight requests cancelled first). The
-//! operation holds only the group id; the completion names the buffer, which
-//! [`BufRing::select`] turns into the bytes. A bare [`BufGroupId`](crate::op::BufGroupId) (a
-//! legacy group of caller memory) is not accepted here: nothing would keep that memory alive.
+//! was built on. The operation names the buffer ring (it must be registered on the ring the
+//! operation is pushed to); each completion names the buffer it filled, which
+//! [`Completion::select`](crate::owned::Completion::select) turns into the bytes, once. A bare
+//! [`BufGroupId`](crate::op::BufGroupId) (a legacy group of caller memory) is not accepted
+//! here: nothing would keep that memory alive.
 
 use std::ptr;
 
-use super::{Encode, Iovecs};
+use super::{Encode, Iovecs, SelectsFrom};
 use crate::buf::BufRing;
 use crate::op::{self, DestSlot, MsgFlags, SockAddr, SockFlags, Target};
 use crate::sqe::Sqe;
@@ -391,8 +392,8 @@ impl Encode for RecvMsg {
 }
 
 /// `IORING_OP_RECV` into a buffer of a crate-owned [`BufRing`] (`IOSQE_BUFFER_SELECT`). The
-/// result is the number of bytes received; [`BufRing::select`] on the completion's
-/// [`cqe`](crate::owned::Completion::cqe) gives them.
+/// result is the number of bytes received; [`Completion::select`](crate::owned::Completion::select)
+/// gives them.
 #[derive(Debug)]
 pub struct RecvSelect {
     /// The socket.
@@ -401,15 +402,31 @@ pub struct RecvSelect {
     pub len: u32,
     /// `MSG_*` flags.
     pub flags: MsgFlags,
-    /// `IORING_RECVSEND_BUNDLE`: fill several buffers ([`BufRing::select_bundle`]).
-    pub bundle: bool,
+    bundle: bool,
     bgid: u16,
+    from: SelectsFrom,
 }
 
 impl RecvSelect {
     /// Receives from `fd` into a buffer of `group`.
     pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
-        RecvSelect { fd: fd.into(), len: 0, flags: MsgFlags::empty(), bundle: false, bgid: group.bgid() }
+        RecvSelect {
+            fd: fd.into(),
+            len: 0,
+            flags: MsgFlags::empty(),
+            bundle: false,
+            bgid: group.bgid(),
+            from: SelectsFrom::new(group, false),
+        }
+    }
+
+    /// `IORING_RECVSEND_BUNDLE` (Linux 6.10): fill several buffers in one receive; the
+    /// completion's [`select`](crate::owned::Completion::select) gives a
+    /// [`Bundle`](crate::buf::Bundle).
+    pub fn bundle(mut self) -> Self {
+        self.bundle = true;
+        self.from.sel |= 1;
+        self
     }
 
     /// The buffer group.
@@ -419,6 +436,11 @@ impl RecvSelect {
 }
 
 impl Encode for RecvSelect {
+    #[inline]
+    fn selects(&self) -> Option<SelectsFrom> {
+        Some(self.from)
+    }
+
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let mut b = op::RecvSelect::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
@@ -430,7 +452,8 @@ impl Encode for RecvSelect {
 }
 
 /// `IORING_OP_RECV` multishot into buffers of a crate-owned [`BufRing`]: one completion per
-/// receive, each with `IORING_CQE_F_MORE` and a buffer ([`BufRing::select`]); the operation
+/// receive, each with `IORING_CQE_F_MORE` and a buffer
+/// ([`Completion::select`](crate::owned::Completion::select)); the operation
 /// comes back with the final completion (end of stream, an error such as `ENOBUFS`, the
 /// `limit`, or cancellation).
 #[derive(Debug)]
@@ -444,12 +467,20 @@ pub struct RecvMultishot {
     /// `MSG_*` flags (`MSG_WAITALL` is refused by the kernel).
     pub flags: MsgFlags,
     bgid: u16,
+    from: SelectsFrom,
 }
 
 impl RecvMultishot {
     /// Receives repeatedly from `fd` into buffers of `group`.
     pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
-        RecvMultishot { fd: fd.into(), len: 0, limit: 0, flags: MsgFlags::empty(), bgid: group.bgid() }
+        RecvMultishot {
+            fd: fd.into(),
+            len: 0,
+            limit: 0,
+            flags: MsgFlags::empty(),
+            bgid: group.bgid(),
+            from: SelectsFrom::new(group, false),
+        }
     }
 
     /// The buffer group.
@@ -459,6 +490,11 @@ impl RecvMultishot {
 }
 
 impl Encode for RecvMultishot {
+    #[inline]
+    fn selects(&self) -> Option<SelectsFrom> {
+        Some(self.from)
+    }
+
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::RecvMultishot::new(self.fd, &op::BufGroupId(self.bgid))?
@@ -484,6 +520,7 @@ pub struct RecvMsgMultishot {
     /// `MSG_*` flags.
     pub flags: MsgFlags,
     bgid: u16,
+    from: SelectsFrom,
     hdr: MsgHdr,
 }
 
@@ -497,6 +534,7 @@ impl RecvMsgMultishot {
             control_len: 0,
             flags: MsgFlags::empty(),
             bgid: group.bgid(),
+            from: SelectsFrom::new(group, false),
             hdr: MsgHdr::new(),
         }
     }
@@ -508,6 +546,11 @@ impl RecvMsgMultishot {
 }
 
 impl Encode for RecvMsgMultishot {
+    #[inline]
+    fn selects(&self) -> Option<SelectsFrom> {
+        Some(self.from)
+    }
+
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         // Only the lengths matter: the kernel lays out each buffer from them.
@@ -530,12 +573,19 @@ pub struct SendBundle {
     /// `MSG_*` flags.
     pub flags: MsgFlags,
     bgid: u16,
+    from: SelectsFrom,
 }
 
 impl SendBundle {
     /// Sends the buffers queued in `group` on `fd`.
     pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
-        SendBundle { fd: fd.into(), len: 0, flags: MsgFlags::empty(), bgid: group.bgid() }
+        SendBundle {
+            fd: fd.into(),
+            len: 0,
+            flags: MsgFlags::empty(),
+            bgid: group.bgid(),
+            from: SelectsFrom::new(group, true),
+        }
     }
 
     /// The buffer group.
@@ -545,6 +595,11 @@ impl SendBundle {
 }
 
 impl Encode for SendBundle {
+    #[inline]
+    fn selects(&self) -> Option<SelectsFrom> {
+        Some(self.from)
+    }
+
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(op::SendBundle::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags).build())

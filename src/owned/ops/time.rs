@@ -1,12 +1,39 @@
-//! Linked timeouts and timeout updates with owned timespecs.
+//! Timeouts, linked timeouts and timeout updates with owned timespecs.
 
 use std::time::Duration;
 
 use super::Encode;
-use crate::op::{self, TimeoutClock, Timespec};
+use crate::op::{self, TimeoutClock, TimeoutFlags, Timespec};
 use crate::owned::OpId;
 use crate::sqe::Sqe;
 use crate::Result;
+
+/// `IORING_OP_TIMEOUT` with an owned timespec: completes with `ETIME` when the time passes, or
+/// with 0 after `count` other completions. [`TimeoutUpdate`] changes it, given its
+/// [`OpId`].
+#[derive(Debug)]
+pub struct Timeout {
+    /// The time.
+    pub ts: Timespec,
+    /// Completions to wait for (0: time only).
+    pub count: u32,
+    /// `IORING_TIMEOUT_*` options.
+    pub flags: TimeoutFlags,
+}
+
+impl Timeout {
+    /// A relative timeout of `d`.
+    pub fn new(d: Duration) -> Self {
+        Timeout { ts: d.into(), count: 0, flags: TimeoutFlags::empty() }
+    }
+}
+
+impl Encode for Timeout {
+    #[inline]
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Timeout::new(&self.ts).count(self.count).flags(self.flags).build())
+    }
+}
 
 /// `IORING_OP_LINK_TIMEOUT`: bounds the time of the operation linked before it. Push it as the
 /// last link of a chain ([`OwnedRing::push_chain`](crate::owned::OwnedRing::push_chain)). If

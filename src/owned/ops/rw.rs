@@ -1,17 +1,147 @@
-//! Vectored reads and writes over owned buffers, and registered (fixed) buffers owned by the
-//! ring: [`FixedBuf`] handles and the operations that use them.
+//! Reads and writes: into and from owned buffers ([`Read`], [`Write`], [`Readv`], [`Writev`]),
+//! into buffers of a crate-owned [`BufRing`](crate::buf::BufRing) ([`ReadSelect`],
+//! [`ReadMultishot`]), and over registered (fixed) buffers owned by the ring ([`FixedBuf`]
+//! handles and [`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`]).
 
 use core::ops::Range;
 use std::io::{IoSlice, IoSliceMut};
 use std::sync::Arc;
 
-use uring_uapi::IORING_REGISTER_BUFFERS;
-
-use super::{Encode, Iovecs};
+use super::{Encode, Iovecs, SelectsFrom};
+use crate::buf::BufRing;
 use crate::op::{self, RwFlags, Target};
-use crate::owned::OwnedRing;
 use crate::sqe::Sqe;
 use crate::{Error, Result};
+
+/// `IORING_OP_READ` into `buf[..buf.len()]` at `offset` (`u64::MAX`: the file position).
+/// The result is the number of bytes read into the front of `buf`.
+#[derive(Debug)]
+pub struct Read {
+    /// The file.
+    pub fd: Target,
+    /// The buffer (its length is the most that is read).
+    pub buf: Vec<u8>,
+    /// The file offset.
+    pub offset: u64,
+}
+
+impl Read {
+    /// A read of up to `buf.len()` bytes from `fd` at `offset`.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
+        Read { fd: fd.into(), buf, offset }
+    }
+}
+
+impl Encode for Read {
+    #[inline]
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Read::new(self.fd, &mut self.buf[..]).offset(self.offset).build())
+    }
+}
+
+/// `IORING_OP_WRITE` of `buf` at `offset` (`u64::MAX`: the file position).
+#[derive(Debug)]
+pub struct Write {
+    /// The file.
+    pub fd: Target,
+    /// The bytes to write.
+    pub buf: Vec<u8>,
+    /// The file offset.
+    pub offset: u64,
+}
+
+impl Write {
+    /// A write of `buf` to `fd` at `offset`.
+    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
+        Write { fd: fd.into(), buf, offset }
+    }
+}
+
+impl Encode for Write {
+    #[inline]
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Write::new(self.fd, &self.buf[..]).offset(self.offset).build())
+    }
+}
+
+/// `IORING_OP_READ` into a buffer of a crate-owned [`BufRing`] (`IOSQE_BUFFER_SELECT`,
+/// `io_uring_prep_read(3)` with a `NULL` buffer, Linux 5.7): reads up to `len` bytes (0: the
+/// selected buffer's size) at `offset` (`u64::MAX`: the file position). The result is the
+/// number of bytes read; [`Completion::select`](crate::owned::Completion::select) gives them.
+#[derive(Debug)]
+pub struct ReadSelect {
+    /// The file.
+    pub fd: Target,
+    /// At most this many bytes (0: up to the selected buffer's size).
+    pub len: u32,
+    /// The file offset.
+    pub offset: u64,
+    bgid: u16,
+    from: SelectsFrom,
+}
+
+impl ReadSelect {
+    /// A read from `fd` at `offset` into a buffer of `group`.
+    pub fn new(fd: impl Into<Target>, group: &BufRing, offset: u64) -> Self {
+        ReadSelect { fd: fd.into(), len: 0, offset, bgid: group.bgid(), from: SelectsFrom::new(group, false) }
+    }
+
+    /// The buffer group.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+}
+
+impl Encode for ReadSelect {
+    #[inline]
+    fn selects(&self) -> Option<SelectsFrom> {
+        Some(self.from)
+    }
+
+    #[inline]
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::Read::selected(self.fd, self.len, &op::BufGroupId(self.bgid))?.offset(self.offset).build())
+    }
+}
+
+/// `IORING_OP_READ_MULTISHOT` into buffers of a crate-owned [`BufRing`]
+/// (`io_uring_prep_read_multishot(3)`, Linux 6.7): reads repeatedly while data is available
+/// (pipes, sockets, eventfds: files that can be polled), one completion per read, each with
+/// `IORING_CQE_F_MORE` and a buffer ([`Completion::select`](crate::owned::Completion::select));
+/// the operation comes back with the final completion.
+#[derive(Debug)]
+pub struct ReadMultishot {
+    /// The file.
+    pub fd: Target,
+    /// At most this many bytes per read (0: each buffer's size).
+    pub len: u32,
+    bgid: u16,
+    from: SelectsFrom,
+}
+
+impl ReadMultishot {
+    /// Reads repeatedly from `fd` into buffers of `group`.
+    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+        ReadMultishot { fd: fd.into(), len: 0, bgid: group.bgid(), from: SelectsFrom::new(group, false) }
+    }
+
+    /// The buffer group.
+    pub fn bgid(&self) -> u16 {
+        self.bgid
+    }
+}
+
+impl Encode for ReadMultishot {
+    #[inline]
+    fn selects(&self) -> Option<SelectsFrom> {
+        Some(self.from)
+    }
+
+    #[inline]
+    fn sqe(&mut self) -> Result<Sqe> {
+        Ok(op::ReadMultishot::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).build().into_sqe())
+    }
+}
 
 /// `IORING_OP_READV`: reads into `bufs` in order (`preadv2(2)`), at `offset` (`u64::MAX`: the
 /// file position). The result is the number of bytes read, filling the buffers front to back.
@@ -85,9 +215,38 @@ const MAX_FIXED_BUFS: usize = 1 << 14;
 
 /// The memory of one registered buffer. The ring's keep-alive list holds a reference, so the
 /// memory outlives every request of the ring even if the [`FixedBuf`] is dropped.
-struct FixedMem {
+pub(crate) struct FixedMem {
     ptr: *mut u8,
     len: usize,
+}
+
+impl FixedMem {
+    /// Checks buffers for registration as a fixed-buffer table (1 to 16384 buffers of 1 byte
+    /// to 1 GiB each) and takes their memory.
+    pub(crate) fn check_and_take(bufs: Vec<Vec<u8>>) -> Result<Vec<Arc<FixedMem>>> {
+        if bufs.is_empty() || bufs.len() > MAX_FIXED_BUFS {
+            return Err(Error::InvalidArgument { what: "fixed buffers", reason: "between 1 and 16384 buffers" });
+        }
+        if bufs.iter().any(|b| b.is_empty() || b.len() > MAX_FIXED_LEN) {
+            return Err(Error::InvalidArgument {
+                what: "fixed buffer",
+                reason: "each buffer must hold 1 byte to 1 GiB",
+            });
+        }
+        Ok(bufs
+            .into_iter()
+            .map(|b| {
+                let len = b.len();
+                let ptr = Box::into_raw(b.into_boxed_slice()).cast::<u8>();
+                Arc::new(FixedMem { ptr, len })
+            })
+            .collect())
+    }
+
+    /// The iovec that registers this memory.
+    pub(crate) fn iovec(&self) -> libc::iovec {
+        libc::iovec { iov_base: self.ptr.cast(), iov_len: self.len }
+    }
 }
 
 // SAFETY: plain heap memory; Rust code reaches it only through the unique `FixedBuf` handle
@@ -105,7 +264,7 @@ impl Drop for FixedMem {
 }
 
 /// One buffer of the ring's registered buffer table (`IORING_REGISTER_BUFFERS`), created by
-/// [`OwnedRing::register_fixed_buffers`]: the only handle to that memory.
+/// [`OwnedRing::register_fixed_buffers`](crate::owned::OwnedRing::register_fixed_buffers): the only handle to that memory.
 ///
 /// The fixed-buffer operations ([`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`])
 /// take the handle by value and give it back with their completion, so the buffer cannot be
@@ -138,6 +297,11 @@ impl core::fmt::Debug for FixedBuf {
 }
 
 impl FixedBuf {
+    /// The handle of registered memory `mem` at table slot `index`.
+    pub(crate) fn new(mem: Arc<FixedMem>, index: u16) -> Self {
+        FixedBuf { mem, index }
+    }
+
     /// The slot of the registered buffer table (`sqe.buf_index`).
     pub fn index(&self) -> u16 {
         self.index
@@ -172,54 +336,6 @@ impl FixedBuf {
         self.as_mut_slice()
             .get_mut(range.clone())
             .ok_or(Error::InvalidArgument { what: "fixed buffer range", reason: "outside the registered buffer" })
-    }
-}
-
-impl OwnedRing {
-    /// Registers `bufs` as the ring's fixed-buffer table (`IORING_REGISTER_BUFFERS`,
-    /// `io_uring_register_buffers(3)`): buffer `i` goes to slot `i`, and comes back as the
-    /// [`FixedBuf`] with index `i`.
-    ///
-    /// The memory moves into the ring (its keep-alive list), so it stays allocated while the
-    /// kernel may use it; the handles give exclusive access to it between operations.
-    ///
-    /// Refused before the system call: no buffers, more than 16384, an empty buffer or one over
-    /// 1 GiB. The kernel refuses a ring that already has a table (`EBUSY`) and pinning beyond
-    /// `RLIMIT_MEMLOCK` (`ENOMEM`).
-    pub fn register_fixed_buffers(&mut self, bufs: Vec<Vec<u8>>) -> Result<Vec<FixedBuf>> {
-        if bufs.is_empty() || bufs.len() > MAX_FIXED_BUFS {
-            return Err(Error::InvalidArgument { what: "fixed buffers", reason: "between 1 and 16384 buffers" });
-        }
-        if bufs.iter().any(|b| b.is_empty() || b.len() > MAX_FIXED_LEN) {
-            return Err(Error::InvalidArgument {
-                what: "fixed buffer",
-                reason: "each buffer must hold 1 byte to 1 GiB",
-            });
-        }
-        let mems: Vec<Arc<FixedMem>> = bufs
-            .into_iter()
-            .map(|b| {
-                let len = b.len();
-                let ptr = Box::into_raw(b.into_boxed_slice()).cast::<u8>();
-                Arc::new(FixedMem { ptr, len })
-            })
-            .collect();
-        let iovecs: Vec<libc::iovec> =
-            mems.iter().map(|m| libc::iovec { iov_base: m.ptr.cast(), iov_len: m.len }).collect();
-        // SAFETY: `iovecs` is an array of `iovecs.len()` (at most 16384) valid iovecs, live for
-        // the call. The memory they describe moves into the ring's keep-alive list below, so it
-        // stays allocated until the ring is dropped (after its requests are cancelled), as the
-        // registration requires; only the `FixedBuf` handles reach it from Rust.
-        unsafe {
-            self.ring.submitter().register_raw(IORING_REGISTER_BUFFERS, iovecs.as_ptr().cast(), iovecs.len() as u32)
-        }
-        .map_err(Error::Os)?;
-        let mut out = Vec::with_capacity(mems.len());
-        for (i, mem) in mems.into_iter().enumerate() {
-            self.ring.keep_alive(mem.clone());
-            out.push(FixedBuf { mem, index: i as u16 });
-        }
-        Ok(out)
     }
 }
 

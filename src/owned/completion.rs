@@ -1,0 +1,245 @@
+//! What the owned layer hands out for each completion: [`Completion`], and the batch reader
+//! [`Completions`].
+
+use crate::buf::{BufRing, Selection};
+use crate::cq::Drain;
+use crate::cqe::Cqe;
+use crate::owned::ops::{Operation, OwnedOp};
+use crate::owned::table::{OpId, Step, Table, NIL};
+use crate::{Error, Result};
+
+/// Whether a completion belongs to a raw-layer entry, or to an owned operation that will
+/// complete again, or is its last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Raw,
+    More,
+    Last,
+}
+
+/// A completion from an [`OwnedRing`](super::OwnedRing): the result, and (on the final
+/// completion of an owned operation) the operation with all its memory, taken with
+/// [`into_op`](Completion::into_op).
+///
+/// It borrows the ring: the operation is moved out of its slot only when taken, and dropped
+/// with the completion if it is not taken. (The slot is already free for the next push, which
+/// the borrow holds off until then.)
+///
+/// A `Completion` is made only from a completion the kernel posted into the ring's CQ, for an
+/// operation the ring knows is in flight (see the [safety model](super#safety-model)); it is
+/// not `Clone`, so what it vouches for — the operation's memory, a provided buffer — is
+/// handed out once.
+#[derive(Debug)]
+pub struct Completion<'a> {
+    cqe: Cqe,
+    /// The slot's operation, on the final completion of an owned operation.
+    op: Option<&'a mut Option<OwnedOp>>,
+    kind: Kind,
+    /// For an operation that selects provided buffers, the buffer ring it selects from, as
+    /// [`BufRing::sel_word`] encodes it (0: none, or already selected).
+    sel: u64,
+}
+
+impl<'a> Completion<'a> {
+    /// A completion of a raw-layer entry.
+    #[inline]
+    fn raw(cqe: Cqe) -> Self {
+        Completion { cqe, op: None, kind: Kind::Raw, sel: 0 }
+    }
+
+    /// What [`Table::step`] made of `cqe` (anything but [`Step::Internal`]), as a completion.
+    #[inline(always)]
+    pub(crate) fn from_step(t: &'a mut Table, cqe: Cqe, step: Step) -> Self {
+        match step {
+            Step::Raw | Step::Internal => Completion::raw(cqe),
+            Step::More(i) => Completion { cqe, op: None, kind: Kind::More, sel: t.slots[i as usize].sel },
+            Step::Last(i) => {
+                let slot = &mut t.slots[i as usize];
+                Completion { cqe, sel: slot.sel, op: Some(&mut slot.op), kind: Kind::Last }
+            }
+        }
+    }
+
+    /// The next finished link of a chain that skipped its success completions (the table's
+    /// pending list must not be empty).
+    #[cold]
+    pub(crate) fn pending(t: &'a mut Table) -> Self {
+        let (i, cqe) = t.pop_pending();
+        // Chains that skip success completions carry no buffer-selecting links.
+        Completion { cqe, op: Some(&mut t.slots[i as usize].op), kind: Kind::Last, sel: 0 }
+    }
+
+    /// The operation this completes (`None` for a raw-layer entry).
+    #[inline]
+    pub fn id(&self) -> Option<OpId> {
+        if self.kind == Kind::Raw {
+            return None;
+        }
+        OpId::from_user_data(self.cqe.user_data())
+    }
+
+    /// The kernel's completion.
+    #[inline]
+    pub fn cqe(&self) -> &Cqe {
+        &self.cqe
+    }
+
+    /// The result (bytes, an fd, ...) or the errno.
+    #[inline]
+    pub fn result(&self) -> core::result::Result<u32, crate::Errno> {
+        self.cqe.result()
+    }
+
+    /// Whether more completions follow for this operation (multishot, zero-copy send).
+    #[inline]
+    pub fn more(&self) -> bool {
+        self.kind == Kind::More
+    }
+
+    /// The operation, on its final completion.
+    pub fn op(&self) -> Option<&OwnedOp> {
+        self.op.as_deref()?.as_ref()
+    }
+
+    /// Takes the operation back as its type `O` (on the final completion), or returns the
+    /// completion unchanged (not final, a raw entry, or another type).
+    #[inline]
+    pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
+        if let Some(op) = self.op.take() {
+            if let Some(o) = O::take_stored(op) {
+                // The slot is empty now and `self.op` is `None`: dropping `self` does nothing.
+                return Ok(o);
+            }
+            self.op = Some(op);
+        }
+        Err(self)
+    }
+
+    /// The provided buffer(s) this completion filled, from `ring`, the buffer ring its
+    /// operation ([`RecvSelect`](super::RecvSelect), [`RecvMultishot`](super::RecvMultishot),
+    /// [`RecvMsgMultishot`](super::RecvMsgMultishot), [`SendBundle`](super::SendBundle),
+    /// [`ReadSelect`](super::ReadSelect), [`ReadMultishot`](super::ReadMultishot)) selects
+    /// from: [`Selection::None`] when the kernel used no buffer, else a guard that gives the
+    /// bytes and returns the buffer(s) to `ring` when dropped (see [`BufRing::select`]).
+    ///
+    /// Safe, because the owned layer vouches that this is the kernel's own completion of that
+    /// operation, and a completion selects once: a second call fails with
+    /// [`Error::InvalidArgument`], as does a completion of another operation or a buffer ring
+    /// the operation does not select from.
+    ///
+    /// ```no_run
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use uring::buf::BufRing;
+    /// use uring::owned::{OwnedRing, RecvMultishot};
+    ///
+    /// let mut ring = OwnedRing::new(8)?;
+    /// let br = ring.buf_ring(BufRing::builder(1, 16, 256))?;
+    /// let (mut a, b) = UnixStream::pair()?;
+    /// ring.push(RecvMultishot::new(&b, &br))?;
+    /// a.write_all(b"hello")?;
+    /// let mut c = ring.wait()?;
+    /// let sel = c.select(&br)?;
+    /// assert_eq!(sel.data(), Some(&b"hello"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn select<'b>(&mut self, ring: &'b BufRing) -> Result<Selection<'b>> {
+        let sel = self.sel;
+        if sel == 0 {
+            if self.cqe.buffer_id().is_none() {
+                return Ok(Selection::None);
+            }
+            return Err(Error::InvalidArgument {
+                what: "completion",
+                reason: "not of an owned operation selecting from a buffer ring, or already selected",
+            });
+        }
+        let bundle = sel & 1 != 0;
+        if ring.sel_word(bundle) != sel {
+            return Err(Error::InvalidArgument {
+                what: "buffer ring",
+                reason: "not the buffer ring this completion's operation selects from",
+            });
+        }
+        self.sel = 0;
+        // SAFETY: the owned layer made this completion from a CQE the kernel posted into the
+        // ring's CQ for an operation in flight (no safe code can post completions with owned
+        // `user_data` into a ring the owned layer manages: see the safety model); that
+        // operation selects from `ring` (its `sel` word names `ring`, which is registered on
+        // this ring: checked at push); and `sel` was cleared above, so the completion selects
+        // once.
+        unsafe {
+            if bundle {
+                ring.select_bundle(&self.cqe)
+            } else {
+                ring.select(&self.cqe)
+            }
+        }
+    }
+}
+
+impl Drop for Completion<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(op) = self.op.as_deref_mut() {
+            if op.is_some() {
+                *op = None;
+            }
+        }
+    }
+}
+
+/// The completions that were ready when it was created; from
+/// [`OwnedRing::completions`](super::OwnedRing::completions). A lending iterator: each
+/// [`Completion`] borrows it. The CQ slots it read are released in one store when it is
+/// dropped.
+#[derive(Debug)]
+pub struct Completions<'a> {
+    pub(crate) drain: Drain<'a>,
+    pub(crate) t: &'a mut Table,
+}
+
+impl Completions<'_> {
+    /// The next completion (internal entries are skipped; finished links of a chain that
+    /// skipped their completions come right after the chain's posted completion).
+    // Not `Iterator::next`: each completion borrows the handle.
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<Completion<'_>> {
+        if self.t.pending != NIL {
+            return Some(Completion::pending(self.t));
+        }
+        loop {
+            let cqe = self.drain.next()?;
+            let step = self.t.step(&cqe);
+            if step != Step::Internal {
+                return Some(Completion::from_step(self.t, cqe, step));
+            }
+        }
+    }
+}
+
+/// The loop of [`OwnedRing::for_each_completion`](super::OwnedRing::for_each_completion), over
+/// the entries `next` reads from `drain`. Returns how many completions it handed out.
+#[inline(always)]
+pub(crate) fn for_each(
+    t: &mut Table,
+    drain: &mut Drain<'_>,
+    f: &mut impl FnMut(Completion<'_>),
+    next: impl Fn(&mut Drain<'_>) -> Option<Cqe>,
+) -> u32 {
+    let mut n = 0;
+    while let Some(cqe) = next(drain) {
+        let step = t.step(&cqe);
+        if step == Step::Internal {
+            continue;
+        }
+        f(Completion::from_step(t, cqe, step));
+        n += 1;
+        while t.pending != NIL {
+            f(Completion::pending(t));
+            n += 1;
+        }
+    }
+    n
+}

@@ -1,0 +1,620 @@
+//! [`OwnedRing`]: pushing owned operations (one by one, in batches, in chains), submitting,
+//! waiting and reaping; and [`Rejected`], the refused operation handed back.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use uring_uapi::{io_uring_sqe, IORING_OP_POLL_REMOVE, IORING_POLL_UPDATE_USER_DATA, IORING_REGISTER_BUFFERS};
+
+use crate::buf::{BufRing, BufRingBuilder};
+use crate::cqe::Cqe;
+use crate::op::AsyncCancel;
+use crate::owned::completion::{self, Completion, Completions};
+use crate::owned::ops::{FixedBuf, FixedMem, Operation, OwnedOp, ProvideBuffers, ProvidedMem};
+use crate::owned::table::{OpId, Step, Table, INTERNAL, NIL, OWNED_TAG};
+use crate::sq::SqBatch;
+use crate::sqe::{SafeSqe, SqeFlags};
+use crate::{Builder, Error, Result, Ring};
+
+/// A ring whose operations own their memory (see the [module docs](super)).
+#[derive(Debug)]
+pub struct OwnedRing {
+    ring: Ring,
+    t: Table,
+}
+
+/// An operation the ring refused, handed back with the reason.
+#[derive(Debug)]
+pub struct Rejected<O> {
+    /// The operation, with its memory.
+    pub op: O,
+    /// Why.
+    pub error: Error,
+}
+
+impl<O> core::fmt::Display for Rejected<O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "operation refused: {}", self.error)
+    }
+}
+
+impl<O: core::fmt::Debug> std::error::Error for Rejected<O> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// `?` on a refused push: the error, with the operation (never submitted) dropped.
+impl<O> From<Rejected<O>> for Error {
+    fn from(r: Rejected<O>) -> Error {
+        r.error
+    }
+}
+
+#[cold]
+fn rejected<O>(op: O, error: Error) -> Rejected<O> {
+    Rejected { op, error }
+}
+
+const NO_FREE_SLOT: Error = Error::InvalidArgument { what: "owned ring", reason: "every in-flight slot is in use" };
+
+const WRONG_RING: Error =
+    Error::InvalidArgument { what: "buffer ring", reason: "the operation's buffer ring is registered on another ring" };
+
+/// The `IOSQE_*` flags an owned operation may be pushed with: the others would change what
+/// the kernel does with the entry's memory or its completion (`CQE_SKIP_SUCCESS`: see
+/// [`OwnedRing::push_chain`]; `BUFFER_SELECT`, `FIXED_FILE`: the operation sets them itself).
+const PUSH_FLAGS: SqeFlags =
+    SqeFlags::IO_DRAIN.union(SqeFlags::IO_LINK).union(SqeFlags::IO_HARDLINK).union(SqeFlags::ASYNC);
+
+#[cold]
+fn flags_refused(flags: SqeFlags) -> Error {
+    if flags.contains(SqeFlags::CQE_SKIP_SUCCESS) {
+        Error::InvalidArgument {
+            what: "IOSQE_CQE_SKIP_SUCCESS",
+            reason: "an owned operation must complete to hand its memory back; use push_chain",
+        }
+    } else {
+        Error::InvalidArgument {
+            what: "IOSQE flags",
+            reason: "only IO_DRAIN, IO_LINK, IO_HARDLINK and ASYNC may be added to an owned operation",
+        }
+    }
+}
+
+impl OwnedRing {
+    /// A ring with room for `entries` submissions and up to twice as many operations in flight
+    /// (`io_uring_queue_init(3)`).
+    pub fn new(entries: u32) -> Result<OwnedRing> {
+        Self::with_builder(Builder::new(), entries)
+    }
+
+    /// A ring built by `builder` (any setup flags: SQPOLL, DEFER_TASKRUN, ...) with room for
+    /// `entries` submissions; the in-flight table gets one slot per CQ entry.
+    pub fn with_builder(builder: Builder, entries: u32) -> Result<OwnedRing> {
+        let ring = builder.build(entries)?;
+        // SAFETY: the ring was created just now; nothing has been submitted on it and no fd
+        // of it has been handed out.
+        Ok(unsafe { Self::with_ring(ring) })
+    }
+
+    /// Wraps an existing ring; the in-flight table gets one slot per CQ entry. From here on the
+    /// ring's fd is kept from safe code ([`Submitter::fd`](crate::Submitter::fd) returns
+    /// `None`).
+    ///
+    /// # Safety
+    /// The layer hands an operation's memory back on the completion that carries its
+    /// `user_data`, so no completion with an owned `user_data` (bit 63 set) may reach this ring
+    /// except the kernel's completions of the layer's own entries:
+    /// - no request already submitted on `ring` has a `user_data` with bit 63 set;
+    /// - no duplicate of the ring's fd (and no registration of it in another ring's file table,
+    ///   no copy sent to another process) outlives this call, since whoever holds one can post
+    ///   completions into the ring with `IORING_OP_MSG_RING`.
+    ///
+    /// [`new`](Self::new) and [`with_builder`](Self::with_builder) meet this by construction.
+    pub unsafe fn with_ring(mut ring: Ring) -> OwnedRing {
+        ring.seal();
+        let n = ring.params().cq_entries;
+        OwnedRing { ring, t: Table::new(n) }
+    }
+
+    /// The raw ring, for its settings, [`Probe::of`](crate::probe::Probe::of) and register
+    /// calls ([`Ring::submitter`]). Its fd is not reachable from safe code (see
+    /// [`with_ring`](Self::with_ring)).
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    /// The raw ring, to push raw-layer entries or reap completions directly.
+    ///
+    /// # Safety
+    /// Entries pushed through it must not carry, nor make the kernel post, a `user_data` with
+    /// bit 63 set (an owned `user_data`): a completion carrying an owned operation's
+    /// `user_data` would hand that operation's memory back while the kernel may still use it.
+    /// ([`push_safe`](Self::push_safe) checks this for safe entries.) Completions of owned
+    /// operations reaped through it are lost to this layer: their memory stays in the table
+    /// until the ring is dropped.
+    pub unsafe fn ring_mut(&mut self) -> &mut Ring {
+        &mut self.ring
+    }
+
+    /// Registers a buffer ring on this ring (for [`RecvSelect`](super::RecvSelect),
+    /// [`RecvMultishot`](super::RecvMultishot), [`RecvMsgMultishot`](super::RecvMsgMultishot),
+    /// [`SendBundle`](super::SendBundle), [`ReadSelect`](super::ReadSelect),
+    /// [`ReadMultishot`](super::ReadMultishot)); their completions give the buffers with
+    /// [`Completion::select`].
+    pub fn buf_ring(&mut self, builder: BufRingBuilder) -> Result<BufRing> {
+        builder.build(&mut self.ring)
+    }
+
+    /// Operations in flight.
+    pub fn in_flight(&self) -> usize {
+        self.t.in_flight as usize
+    }
+
+    /// Places `op` in a free slot and pushes its entry. On failure (no free slot, a full SQ,
+    /// an operation that cannot be encoded) the operation comes back unchanged.
+    #[inline]
+    pub fn push<O: Operation>(&mut self, op: O) -> core::result::Result<OpId, Rejected<O>> {
+        let id = self.ring.id();
+        push_into(&mut self.t, id, op, SqeFlags::empty(), self.ring.sq())
+    }
+
+    /// As [`push`](Self::push), with `IOSQE_*` flags on the entry: `IO_LINK`, `IO_HARDLINK`,
+    /// `IO_DRAIN`, `ASYNC`. Others are refused (`CQE_SKIP_SUCCESS`: use
+    /// [`push_chain`](Self::push_chain)).
+    #[inline]
+    pub fn push_with<O: Operation>(&mut self, op: O, flags: SqeFlags) -> core::result::Result<OpId, Rejected<O>> {
+        if !PUSH_FLAGS.contains(flags) {
+            return Err(rejected(op, flags_refused(flags)));
+        }
+        let id = self.ring.id();
+        push_into(&mut self.t, id, op, flags, self.ring.sq())
+    }
+
+    /// A handle that pushes several operations with the submission queue's state held locally
+    /// (as [`SubmissionQueue::batch`](crate::SubmissionQueue::batch) does for raw entries): the
+    /// fastest way to push many. The entries are submitted with the next submit call.
+    #[inline]
+    pub fn batch(&mut self) -> OwnedBatch<'_> {
+        OwnedBatch { ring_id: self.ring.id(), sq: self.ring.sq().batch(), t: &mut self.t }
+    }
+
+    /// Pushes a chain: every operation but the last is linked to the next (`IOSQE_IO_LINK`).
+    ///
+    /// With `skip_success`, the links before the last carry `IOSQE_CQE_SKIP_SUCCESS`: the
+    /// kernel posts one completion for the whole chain, the last link's, or on failure the
+    /// failing link's (the links after it are cancelled without completions, see
+    /// `io_uring_enter(2)`). Every link still comes back as a [`Completion`] of its own: the
+    /// links before the one that posted, with result 0 (they succeeded), and the links after a
+    /// failed one with `ECANCELED`, in chain order, right after the posted completion. A
+    /// [`LinkTimeout`](super::LinkTimeout) cannot be part of such a chain (its own completion
+    /// does not end the chain, so the links after it could not be accounted for), nor can an
+    /// operation that selects provided buffers (the buffer a silent link used would never be
+    /// named).
+    ///
+    /// All or nothing: on failure every operation comes back, in order.
+    pub fn push_chain(
+        &mut self,
+        ops: Vec<OwnedOp>,
+        skip_success: bool,
+    ) -> core::result::Result<Vec<OpId>, Rejected<Vec<OwnedOp>>> {
+        let n = ops.len();
+        if skip_success && ops.iter().any(|o| matches!(o, OwnedOp::LinkTimeout(_)) || o.selects().is_some()) {
+            return Err(Rejected {
+                op: ops,
+                error: Error::InvalidArgument {
+                    what: "chain",
+                    reason: "a linked timeout or a buffer-selecting operation cannot be part of a chain that skips success completions",
+                },
+            });
+        }
+        if n == 0 || n > self.t.free_slots() || n as u32 > self.ring.sq().space_left() {
+            return Err(Rejected {
+                op: ops,
+                error: Error::InvalidArgument {
+                    what: "chain",
+                    reason: "empty, or more links than free slots or free submission entries",
+                },
+            });
+        }
+        let ring_id = self.ring.id();
+        let mut ids: Vec<OpId> = Vec::with_capacity(n);
+        let mut prev_skipped = 0u64;
+        let mut ops = ops.into_iter();
+        let mut k = 0;
+        while let Some(op) = ops.next() {
+            k += 1;
+            let last = k == n;
+            let mut flags = if last { SqeFlags::empty() } else { SqeFlags::IO_LINK };
+            if skip_success && !last {
+                flags |= SqeFlags::CQE_SKIP_SUCCESS;
+            }
+            match push_into(&mut self.t, ring_id, op, flags, self.ring.sq()) {
+                Ok(id) => {
+                    if skip_success {
+                        // Each link knows its neighbours, to account for the links that post
+                        // nothing.
+                        self.t.link(id.index(), prev_skipped);
+                        prev_skipped = id.user_data();
+                    }
+                    ids.push(id);
+                }
+                Err(Rejected { op, error }) => {
+                    // Nothing of this chain was published yet: pull the earlier links back.
+                    self.ring.sq().unpush(ids.len() as u32);
+                    let mut back = Vec::with_capacity(n);
+                    for id in &ids {
+                        let slot = &mut self.t.slots[id.index() as usize];
+                        back.push(slot.op.take().expect("an unpublished link is in its slot"));
+                        self.t.unclaim(id.index());
+                    }
+                    back.push(op);
+                    back.extend(ops);
+                    return Err(Rejected { op: back, error });
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Pushes an entry that points at no caller memory (a raw-layer [`SafeSqe`]) with the
+    /// caller's `user_data`, which must be below 2^63, as must any `user_data` the entry makes
+    /// the kernel post (a poll update that relabels a poll: `IORING_POLL_UPDATE_USER_DATA`).
+    /// Its completion comes back as a [`Completion`] without an id.
+    pub fn push_safe(&mut self, sqe: &SafeSqe) -> Result<()> {
+        check_safe(sqe.sqe().as_raw())?;
+        self.ring.sq().push(sqe)?;
+        Ok(())
+    }
+
+    /// Asks the kernel to cancel `id`. Its memory comes back with its final completion.
+    pub fn cancel(&mut self, id: OpId) -> Result<()> {
+        if !self.t.is_in_flight(id) {
+            return Err(Error::InvalidArgument { what: "operation id", reason: "not in flight" });
+        }
+        let sqe = AsyncCancel::user_data(id.user_data()).build().user_data(INTERNAL);
+        self.ring.sq().push(&sqe)?;
+        Ok(())
+    }
+
+    /// Submits pushed entries, and flushes completions that wait in the kernel into the CQ
+    /// ([`Ring::submit`]).
+    pub fn submit(&mut self) -> io::Result<u32> {
+        self.ring.submit()
+    }
+
+    /// Submits and waits until `want` completions are ready ([`Ring::submit_and_wait`]).
+    pub fn submit_and_wait(&mut self, want: u32) -> io::Result<u32> {
+        self.ring.submit_and_wait(want)
+    }
+
+    /// Submits and waits until `want` completions are ready or `timeout` has passed
+    /// ([`Ring::submit_and_wait_timeout`]; `ETIME` when nothing was submitted and nothing
+    /// arrived in time).
+    pub fn submit_and_wait_timeout(&mut self, want: u32, timeout: Duration) -> Result<u32> {
+        self.ring.submit_and_wait_timeout(want, timeout)
+    }
+
+    /// Runs pending task work and flushes overflowed completions into the CQ, without
+    /// submitting or waiting ([`Ring::get_events`], `io_uring_get_events(3)`).
+    pub fn get_events(&mut self) -> io::Result<()> {
+        self.ring.get_events()
+    }
+
+    /// The next completion the CQ holds, stepped through the table; internal ones skipped.
+    #[inline]
+    fn pop_step(&mut self) -> Option<(Cqe, Step)> {
+        loop {
+            let cqe = self.ring.cq().pop()?;
+            let step = self.t.step(&cqe);
+            if step != Step::Internal {
+                return Some((cqe, step));
+            }
+        }
+    }
+
+    /// The next completion, if one is ready (`io_uring_peek_cqe(3)` + `io_uring_cqe_seen(3)`):
+    /// no system call unless the CQ is empty while completions wait in the kernel (overflow,
+    /// task work) or the ring polls (IOPOLL), as liburing's peek.
+    // Not `Iterator::next`: each completion borrows the ring (a lending iterator).
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<Completion<'_>> {
+        if self.t.pending != NIL {
+            return Some(Completion::pending(&mut self.t));
+        }
+        if let Some((cqe, step)) = self.pop_step() {
+            return Some(Completion::from_step(&mut self.t, cqe, step));
+        }
+        self.next_after_flush()
+    }
+
+    /// [`next`](Self::next) when the CQ was empty: flush what waits in the kernel, read again.
+    #[cold]
+    fn next_after_flush(&mut self) -> Option<Completion<'_>> {
+        if !self.ring.cq_needs_enter() || self.ring.cq().flush().is_err() {
+            return None;
+        }
+        let (cqe, step) = self.pop_step()?;
+        Some(Completion::from_step(&mut self.t, cqe, step))
+    }
+
+    /// Waits for the next completion, submitting what is pushed first. Blocks in the kernel
+    /// (no spinning) until a completion arrives; see [`wait_timeout`](Self::wait_timeout) for
+    /// a bounded wait.
+    pub fn wait(&mut self) -> io::Result<Completion<'_>> {
+        loop {
+            if self.t.pending != NIL {
+                return Ok(Completion::pending(&mut self.t));
+            }
+            if let Some((cqe, step)) = self.pop_step() {
+                return Ok(Completion::from_step(&mut self.t, cqe, step));
+            }
+            self.ring.submit_and_wait(1)?;
+        }
+    }
+
+    /// Waits up to `timeout` for the next completion, submitting what is pushed first; fails
+    /// with `ETIME` ([`Error::is_errno`]) when none arrives in time. Needs
+    /// `IORING_FEAT_EXT_ARG` (Linux 5.11).
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Completion<'_>> {
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            if self.t.pending != NIL {
+                return Ok(Completion::pending(&mut self.t));
+            }
+            if let Some((cqe, step)) = self.pop_step() {
+                return Ok(Completion::from_step(&mut self.t, cqe, step));
+            }
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => timeout,
+            };
+            if left.is_zero() && self.ring.sq().unflushed() == 0 {
+                return Err(Error::Os(io::Error::from_raw_os_error(libc::ETIME)));
+            }
+            match self.ring.submit_and_wait_timeout(1, left) {
+                Ok(_) => {}
+                // Time is up: one more look at the CQ, then `ETIME` above.
+                Err(e) if e.is_errno(libc::ETIME) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Hands every completion ready now to `f`, in order, and returns how many it handed out:
+    /// the fastest way to reap (the CQ slots are released in one store at the end). Like
+    /// `io_uring_for_each_cqe`, it reads only what the CQ holds: completions that overflowed
+    /// or wait for task work appear after a submit or wait call.
+    #[inline]
+    pub fn for_each_completion(&mut self, mut f: impl FnMut(Completion<'_>)) -> u32 {
+        let mut drain = self.ring.cq().iter();
+        // Two copies of the loop, so the common one has no per-entry check for mixed CQE sizes.
+        if drain.is_mixed() {
+            completion::for_each(&mut self.t, &mut drain, &mut f, |d| d.next())
+        } else {
+            completion::for_each(&mut self.t, &mut drain, &mut f, |d| d.next_unmixed())
+        }
+    }
+
+    /// The completions ready now, handed out one by one with the completion queue's state held
+    /// locally (as [`CompletionQueue::iter`](crate::CompletionQueue::iter) does for raw
+    /// entries); the CQ slots are released in one store when the handle is dropped. Reads only
+    /// what the CQ holds, as [`for_each_completion`](Self::for_each_completion).
+    #[inline]
+    pub fn completions(&mut self) -> Completions<'_> {
+        Completions { drain: self.ring.cq().iter(), t: &mut self.t }
+    }
+
+    /// Registers `bufs` as the ring's fixed-buffer table (`IORING_REGISTER_BUFFERS`,
+    /// `io_uring_register_buffers(3)`, Linux 5.1): buffer `i` goes to slot `i`, and comes back
+    /// as the [`FixedBuf`] with index `i`.
+    ///
+    /// The memory moves into the ring (its keep-alive list), so it stays allocated while the
+    /// kernel may use it; the handles give exclusive access to it between operations.
+    ///
+    /// Refused before the system call: no buffers, more than 16384, an empty buffer or one over
+    /// 1 GiB. The kernel refuses a ring that already has a table (`EBUSY`) and pinning beyond
+    /// `RLIMIT_MEMLOCK` (`ENOMEM`).
+    pub fn register_fixed_buffers(&mut self, bufs: Vec<Vec<u8>>) -> Result<Vec<FixedBuf>> {
+        let mems = FixedMem::check_and_take(bufs)?;
+        let iovecs: Vec<libc::iovec> = mems.iter().map(|m| m.iovec()).collect();
+        // SAFETY: `iovecs` is an array of `iovecs.len()` (at most 16384) valid iovecs, live for
+        // the call. The memory they describe moves into the ring's keep-alive list below, so it
+        // stays allocated until the ring is dropped (after its requests are done), as the
+        // registration requires; only the `FixedBuf` handles reach it from Rust.
+        unsafe {
+            self.ring.submitter().register_raw(IORING_REGISTER_BUFFERS, iovecs.as_ptr().cast(), iovecs.len() as u32)
+        }
+        .map_err(Error::Os)?;
+        let mut out = Vec::with_capacity(mems.len());
+        for (i, mem) in mems.into_iter().enumerate() {
+            self.ring.keep_alive(mem.clone());
+            out.push(FixedBuf::new(mem, i as u16));
+        }
+        Ok(out)
+    }
+
+    /// Pushes a [`ProvideBuffers`]: its memory moves into the ring's keep-alive list (freed when
+    /// the ring is dropped, after its requests are done), since the kernel writes provided
+    /// buffers after the completion. The operation comes back, without the memory, with its
+    /// completion. On failure (no free slot, a full SQ, already provided) the operation comes
+    /// back unchanged.
+    pub fn provide_buffers(&mut self, mut op: ProvideBuffers) -> core::result::Result<OpId, Rejected<ProvideBuffers>> {
+        if self.ring.sq().space_left() == 0 {
+            return Err(Rejected { op, error: Error::SubmissionQueueFull });
+        }
+        if !self.t.has_free_slot() {
+            return Err(Rejected { op, error: NO_FREE_SLOT });
+        }
+        let mem = match op.prepare() {
+            Ok(mem) => mem,
+            Err(error) => return Err(Rejected { op, error }),
+        };
+        // The entry points at the heap memory, which does not move with the `Vec`; from here
+        // on only the ring holds it.
+        self.ring.keep_alive(Arc::new(ProvidedMem(mem)));
+        self.push(op).map_err(|mut r| {
+            r.op.unprepare();
+            r
+        })
+    }
+}
+
+/// The checks of [`OwnedRing::push_safe`]: no owned `user_data` on the entry, nor one it makes
+/// the kernel post.
+fn check_safe(raw: &io_uring_sqe) -> Result<()> {
+    if raw.user_data & OWNED_TAG != 0 {
+        return Err(Error::InvalidArgument { what: "user_data", reason: "bit 63 is reserved for owned operations" });
+    }
+    // SAFETY: plain integers in unions written by the encoders.
+    let (len, new_ud) = (raw.len, unsafe { raw.off.off });
+    if raw.opcode == IORING_OP_POLL_REMOVE && len & IORING_POLL_UPDATE_USER_DATA != 0 && new_ud & OWNED_TAG != 0 {
+        return Err(Error::InvalidArgument {
+            what: "poll update user_data",
+            reason: "bit 63 is reserved for owned operations",
+        });
+    }
+    Ok(())
+}
+
+/// Places `op` in a free slot and builds its entry in the next slot of `sq`.
+#[inline(always)]
+fn push_into<O: Operation, S: SlotSource>(
+    t: &mut Table,
+    ring_id: u64,
+    op: O,
+    flags: SqeFlags,
+    sq: &mut S,
+) -> core::result::Result<OpId, Rejected<O>> {
+    let sel = match op.selects() {
+        None => 0,
+        Some(s) if s.ring == ring_id => s.sel,
+        Some(_) => return Err(rejected(op, WRONG_RING)),
+    };
+    if !t.has_free_slot() {
+        return Err(rejected(op, NO_FREE_SLOT));
+    }
+    let Some(dst) = sq.reserve_slot() else {
+        return Err(rejected(op, Error::SubmissionQueueFull));
+    };
+    let (index, ud) = t.claim().expect("a free slot was checked");
+    let slot = &mut t.slots[index as usize];
+    // SAFETY: `slot.op` is a valid, aligned place. A free slot holds `None` (the completion
+    // that freed it took or dropped the operation; had it been leaked with `mem::forget`,
+    // overwriting leaks that operation, which is safe).
+    unsafe { core::ptr::write(&mut slot.op, Some(op.into_op())) };
+    slot.sel = sel;
+    // The entry points into the slot, whose address is stable until the slot is freed.
+    match O::encode_stored(&mut slot.op) {
+        // SAFETY: `dst` is a reserved SQ slot, which the kernel reads only once the tail is
+        // published.
+        Ok(sqe) => unsafe {
+            dst.write(sqe.0);
+            (*dst).user_data = ud;
+            (*dst).flags |= flags.bits();
+        },
+        Err(error) => {
+            sq.unreserve_last();
+            let op = O::take_stored(&mut slot.op).expect("the slot holds the operation just stored");
+            t.unclaim(index);
+            return Err(rejected(op, error));
+        }
+    }
+    Ok(OpId::of_slot(ud))
+}
+
+/// Where `push_into` writes entries: the submission queue or a batch handle. Every entry
+/// written points only into an operation in a slot of the table, which keeps it there,
+/// unmoved, until its final completion (or leaks it): that is what makes writing it sound.
+trait SlotSource {
+    fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe>;
+    fn unreserve_last(&mut self);
+}
+
+impl SlotSource for crate::SubmissionQueue {
+    #[inline(always)]
+    fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe> {
+        crate::SubmissionQueue::reserve_slot(self)
+    }
+    #[inline(always)]
+    fn unreserve_last(&mut self) {
+        crate::SubmissionQueue::unreserve_last(self)
+    }
+}
+
+impl SlotSource for SqBatch<'_> {
+    #[inline(always)]
+    fn reserve_slot(&mut self) -> Option<*mut io_uring_sqe> {
+        SqBatch::reserve_slot(self)
+    }
+    #[inline(always)]
+    fn unreserve_last(&mut self) {
+        SqBatch::unreserve_last(self)
+    }
+}
+
+/// Pushes owned operations with the submission queue's state held locally; from
+/// [`OwnedRing::batch`].
+#[derive(Debug)]
+pub struct OwnedBatch<'a> {
+    ring_id: u64,
+    sq: SqBatch<'a>,
+    // The table is updated on every push, not when the handle is dropped: a handle leaked with
+    // `mem::forget` must not leave a free list naming slots in use.
+    t: &'a mut Table,
+}
+
+impl OwnedBatch<'_> {
+    /// As [`OwnedRing::push`].
+    #[inline]
+    pub fn push<O: Operation>(&mut self, op: O) -> core::result::Result<OpId, Rejected<O>> {
+        push_into(self.t, self.ring_id, op, SqeFlags::empty(), &mut self.sq)
+    }
+
+    /// As [`OwnedRing::push_with`].
+    #[inline]
+    pub fn push_with<O: Operation>(&mut self, op: O, flags: SqeFlags) -> core::result::Result<OpId, Rejected<O>> {
+        if !PUSH_FLAGS.contains(flags) {
+            return Err(rejected(op, flags_refused(flags)));
+        }
+        push_into(self.t, self.ring_id, op, flags, &mut self.sq)
+    }
+}
+
+impl Drop for OwnedRing {
+    fn drop(&mut self) {
+        self.t.drop_pending();
+        if self.t.in_flight == 0 {
+            return;
+        }
+        // Cancel everything and reap until every operation's final completion arrived: that
+        // completion is the only proof that the kernel is done with the operation's memory.
+        let _ = self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_secs(1)));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while self.t.in_flight > 0 {
+            while let Some(c) = self.ring.cq().pop() {
+                self.t.reap_and_drop(&c);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.t.in_flight == 0 || left.is_zero() {
+                break;
+            }
+            match self.ring.wait_cqe_timeout(left.min(Duration::from_millis(50))) {
+                Ok(c) => self.t.reap_and_drop(&c),
+                Err(e) if e.is_errno(libc::ETIME) || e.is_errno(libc::EINTR) => {
+                    // Still in flight: ask again (cancel requests may have raced with
+                    // submission).
+                    let _ = self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::ZERO));
+                }
+                Err(_) => break,
+            }
+        }
+        if self.t.in_flight > 0 {
+            // Could not confirm the kernel is done: leak the in-flight memory.
+            self.t.leak();
+        }
+    }
+}
