@@ -600,6 +600,15 @@ impl BufRing {
     /// a poll update that relabels a request, or made up with [`Cqe::new`] do not qualify.
     /// Then the kernel has taken the buffer out of the ring and will not write it until it is
     /// returned, which the returned guard does.
+    ///
+    /// Safe code cannot hand it a replayed or made-up completion (issue #14):
+    ///
+    /// ```compile_fail,E0133
+    /// # let mut ring = uring::Ring::new(8).unwrap();
+    /// let br = uring::buf::BufRing::builder(1, 8, 64).build(&mut ring).unwrap();
+    /// let forged = uring::Cqe::new(0, 4, uring::uapi::IORING_CQE_F_BUFFER);
+    /// let sel = br.select(&forged); // error: unsafe
+    /// ```
     #[inline]
     pub unsafe fn select(&self, cqe: &Cqe) -> Result<Selection<'_>> {
         let Some(bid) = cqe.buffer_id() else {

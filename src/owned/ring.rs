@@ -113,6 +113,13 @@ impl OwnedRing {
     ///   completions into the ring with `IORING_OP_MSG_RING`.
     ///
     /// [`new`](Self::new) and [`with_builder`](Self::with_builder) meet this by construction.
+    /// Safe code cannot wrap a ring it may have shared (issue #14, forged completions):
+    ///
+    /// ```compile_fail,E0133
+    /// let ring = uring::Ring::new(8).unwrap();
+    /// let _dup = ring.submitter().fd().unwrap().try_clone_to_owned().unwrap();
+    /// let owned = uring::owned::OwnedRing::with_ring(ring); // error: unsafe
+    /// ```
     pub unsafe fn with_ring(mut ring: Ring) -> OwnedRing {
         ring.seal();
         let n = ring.params().cq_entries;

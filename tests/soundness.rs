@@ -1,0 +1,201 @@
+//! Regression tests for the soundness holes of issue #14: forged or replayed completions must not
+//! hand memory or buffers to safe code while the kernel may still write them.
+//!
+//! Routes that the fix makes impossible to write in safe code are shown by `compile_fail`
+//! doctests instead (src/owned/ring.rs: `OwnedRing::with_ring`; src/buf/ring.rs:
+//! `BufRing::select`).
+
+mod common;
+
+use std::io::Write as _;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use uring::buf::{BufRing, Selection};
+use uring::op::{PollAdd, PollEvents, PollUpdate};
+use uring::owned::{OwnedRing, Read, RecvMultishot, RecvSelect};
+use uring::{Cqe, Error};
+
+/// Runs `body` on a thread; if it has not finished after `secs`, the process aborts naming the
+/// test (a hang must fail fast, not stall the run).
+fn watchdog(test: &'static str, secs: u64, body: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    let h = std::thread::spawn(move || {
+        body();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(()) => h.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // The body panicked: re-raise its panic here.
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            eprintln!("HANG in {test}: no progress after {secs} s");
+            std::process::abort();
+        }
+    }
+}
+
+/// Route 1a: a poll update that relabels a live poll with an owned operation's `user_data`
+/// (the first owned push gets `1 << 63`) would make the kernel post a completion the layer
+/// takes for the read's final one, handing its buffer back while the read is pending. The
+/// layer refuses the update; the read stays in flight and completes into its own buffer.
+#[test]
+fn poll_update_cannot_forge_an_owned_completion() {
+    watchdog("poll_update_cannot_forge_an_owned_completion", 10, || {
+        let mut ring = OwnedRing::new(8).unwrap();
+        let (mut victim_w, victim_r) = UnixStream::pair().unwrap();
+        let (mut decoy_w, decoy_r) = UnixStream::pair().unwrap();
+        let id = ring.push(Read::new(&victim_r, vec![0u8; 4096], 0)).unwrap();
+        ring.submit().unwrap();
+        ring.push_safe(&PollAdd::new(&decoy_r, PollEvents::IN).build().user_data(1)).unwrap();
+        ring.submit().unwrap();
+        for guess in [1u64 << 63, (1 << 63) | 1, u64::MAX] {
+            let e = ring.push_safe(&PollUpdate::new(1).new_user_data(guess).build().user_data(2)).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { what: "poll update user_data", .. }), "{e:?}");
+        }
+        // An entry with an owned `user_data` of its own is refused too.
+        let e = ring.push_safe(&uring::op::Nop::new().build().user_data(1 << 63)).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "user_data", .. }), "{e:?}");
+        decoy_w.write_all(b"x").unwrap();
+        let c = ring.wait().unwrap();
+        assert_eq!((c.id(), c.cqe().user_data()), (None, 1), "the poll's own completion, raw");
+        drop(c);
+        assert_eq!(ring.in_flight(), 1, "the read is still in flight");
+        victim_w.write_all(&[0x41; 64]).unwrap();
+        let c = ring.wait().unwrap();
+        assert_eq!((c.id(), c.result()), (Some(id), Ok(64)));
+        let read: Read = c.into_op().unwrap();
+        assert!(read.buf[..64].iter().all(|&b| b == 0x41));
+    });
+}
+
+/// Route 1b: the ring of the owned layer lends no fd to safe code, so no `MsgRing` (or
+/// `register::send_msg_ring`) can name it as a target.
+#[test]
+fn owned_ring_fd_is_not_lent() {
+    let ring = OwnedRing::new(4).unwrap();
+    assert!(ring.ring().submitter().fd().is_none());
+    // The number is there for readiness polling only.
+    assert!(ring.ring().submitter().raw_fd().is_some());
+}
+
+/// Route 2: a completion selects its provided buffer once; a second call, a call with another
+/// buffer ring, and a completion of an operation that selects nothing are refused.
+#[test]
+fn a_completion_selects_once() {
+    watchdog("a_completion_selects_once", 10, || {
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = ring.buf_ring(BufRing::builder(3, 4, 64)).unwrap();
+        let other = ring.buf_ring(BufRing::builder(4, 4, 64)).unwrap();
+        let (mut w, r) = UnixStream::pair().unwrap();
+        ring.push(RecvMultishot::new(&r, &br)).unwrap();
+        ring.submit().unwrap();
+        for round in 0..12u8 {
+            // Past the ring's 4 buffers: each is returned before the next arrives.
+            w.write_all(&[round; 8]).unwrap();
+            let mut c = ring.wait().unwrap();
+            assert!(c.more());
+            assert!(matches!(c.select(&other), Err(Error::InvalidArgument { what: "buffer ring", .. })));
+            let sel = c.select(&br).unwrap();
+            assert_eq!(sel.data(), Some(&[round; 8][..]));
+            assert_eq!(br.held(), 1);
+            assert!(matches!(c.select(&br), Err(Error::InvalidArgument { what: "completion", .. })));
+            drop(sel);
+            assert_eq!(br.held(), 0);
+        }
+        drop(w);
+        let mut c = ring.wait().unwrap();
+        assert!(!c.more());
+        assert!(matches!(c.select(&br), Ok(Selection::None)), "end of stream names no buffer");
+        drop(c);
+
+        // A NOP's completion has nothing to select; a raw completion neither.
+        ring.push(uring::owned::Nop).unwrap();
+        let mut c = ring.wait().unwrap();
+        assert!(matches!(c.select(&br), Ok(Selection::None)));
+    });
+}
+
+/// Route 2 with bundles: a bundle completion gives its buffers once.
+#[test]
+fn a_bundle_completion_selects_once() {
+    watchdog("a_bundle_completion_selects_once", 10, || {
+        let test = "a_bundle_completion_selects_once";
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = ring.buf_ring(BufRing::builder(5, 8, 16)).unwrap();
+        let (mut w, r) = UnixStream::pair().unwrap();
+        w.write_all(&[7u8; 40]).unwrap();
+        ring.push(RecvSelect::new(&r, &br).bundle()).unwrap();
+        let mut c = ring.wait().unwrap();
+        if c.result() == Err(uring::Errno::INVAL) {
+            common::skip(test, "kernel lacks receive bundles (6.10)");
+            return;
+        }
+        let n = c.result().unwrap() as usize;
+        let sel = c.select(&br).unwrap();
+        assert_eq!(sel.len(), n);
+        let Selection::Bundle(b) = &sel else { panic!("a bundle, got {sel:?}") };
+        assert_eq!(b.slices().map(|s| s.len()).sum::<usize>(), n);
+        assert!(matches!(c.select(&br), Err(Error::InvalidArgument { .. })));
+        drop(sel);
+        assert_eq!(br.held(), 0);
+    });
+}
+
+/// Route 2 with incremental buffer rings: each piece is handed out once, at its own offset.
+#[test]
+fn incremental_pieces_select_once() {
+    watchdog("incremental_pieces_select_once", 10, || {
+        let test = "incremental_pieces_select_once";
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = match ring.buf_ring(BufRing::builder(6, 2, 64).incremental()) {
+            Ok(br) => br,
+            Err(e) => {
+                common::skip(test, format!("incremental buffer rings (6.12): {e}"));
+                return;
+            }
+        };
+        let (mut w, r) = UnixStream::pair().unwrap();
+        ring.push(RecvMultishot::new(&r, &br)).unwrap();
+        ring.submit().unwrap();
+        let mut offsets = Vec::new();
+        for round in 0..6u8 {
+            w.write_all(&[round; 10]).unwrap();
+            let mut c = ring.wait().unwrap();
+            let sel = c.select(&br).unwrap();
+            let Selection::Incremental(s) = &sel else { panic!("a piece, got {sel:?}") };
+            assert_eq!(s.data(), &[round; 10][..]);
+            offsets.push((s.bid(), s.offset()));
+            assert!(matches!(c.select(&br), Err(Error::InvalidArgument { .. })));
+        }
+        // No two pieces of one buffer overlap.
+        for (i, a) in offsets.iter().enumerate() {
+            for b in &offsets[i + 1..] {
+                assert!(a.0 != b.0 || a.1.abs_diff(b.1) >= 10, "{offsets:?}");
+            }
+        }
+    });
+}
+
+/// The CQ cannot be advanced past the kernel's tail: an empty queue refuses `advance(100)` and
+/// stays empty (before the fix, `ready()` became 4294967196 and stale completions came back).
+#[test]
+fn advance_past_the_tail_is_refused() {
+    let mut ring = uring::Ring::new(4).unwrap();
+    let e = ring.cq().advance(100).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { what: "completion queue advance", .. }), "{e:?}");
+    assert_eq!(ring.cq().ready(), 0);
+    assert!(ring.cq().consume_peeked(&Cqe::new(0, 0, 0)).is_err());
+    ring.sq().push(&uring::op::Nop::new().build().user_data(9)).unwrap();
+    ring.submit_and_wait(1).unwrap();
+    assert!(ring.cq().advance(2).is_err());
+    assert_eq!(ring.cq().ready(), 1);
+    ring.cq().advance(1).unwrap();
+    assert_eq!(ring.cq().ready(), 0);
+    assert!(ring.cq().pop().is_none(), "nothing stale comes back");
+}
