@@ -37,6 +37,11 @@
 
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+// The README's examples run as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use uring_uapi as uapi;
 
 pub(crate) mod index;
