@@ -660,3 +660,158 @@ fn sqpoll_sleep_wake_rounds() {
 fn sqpoll_sleep_wake_rounds_fails_without_app_fence() {
     sqpoll_rounds_model(needs_wakeup_unfenced);
 }
+
+// ---- CQ release before waiting ----
+
+/// The kernel's private CQ state (under its `completion_lock`): its tail and the completions
+/// waiting in the overflow list, oldest first.
+struct KernelCq {
+    tail: u32,
+    overflow: std::collections::VecDeque<u64>,
+}
+
+/// A 2-slot CQ, the kernel's side of it, and the CQ wait queue.
+struct CqWaitShared {
+    ring: Shared<2>,
+    kernel: Mutex<KernelCq>,
+    posted: Condvar,
+}
+
+impl CqWaitShared {
+    /// Room in the CQ as the kernel sees it: against the head the consumer *released*.
+    fn has_room(&self, k: &KernelCq) -> bool {
+        k.tail.wrapping_sub(self.ring.head.load(Ordering::Acquire)) < 2
+    }
+
+    fn post_to_cq(&self, k: &mut KernelCq, v: u64) {
+        self.ring.write(k.tail & 1, v);
+        k.tail = k.tail.wrapping_add(1);
+        self.ring.tail.store(k.tail, Ordering::Release);
+    }
+
+    /// A completion (`io_cqring_event_overflow()` when it does not fit): into the CQ when there
+    /// is room and nothing is overflowed already (the kernel keeps completions in order), else
+    /// onto the overflow list. Wakes the waiter either way.
+    fn complete(&self, v: u64) {
+        let mut k = self.kernel.lock().unwrap();
+        if k.overflow.is_empty() && self.has_room(&k) {
+            self.post_to_cq(&mut k, v);
+        } else {
+            k.overflow.push_back(v);
+        }
+        drop(k);
+        self.posted.notify_one();
+    }
+
+    /// `io_uring_enter(2)` with `IORING_ENTER_GETEVENTS` and `min_complete` 1, as the kernel
+    /// runs it (`io_cqring_wait()`): flush the overflow list into the room the consumer has
+    /// released, return at once when the CQ holds a completion *by the kernel's count* (its
+    /// tail minus the released head), else sleep until a completion is posted. A consumer
+    /// holding read-but-unreleased slots therefore gets an immediate return while it sees
+    /// nothing to reap, and the overflow is never flushed: the bug this model guards against.
+    fn wait(&self) {
+        let mut k = self.kernel.lock().unwrap();
+        loop {
+            while !k.overflow.is_empty() && self.has_room(&k) {
+                let v = k.overflow.pop_front().unwrap();
+                self.post_to_cq(&mut k, v);
+            }
+            if k.tail != self.ring.head.load(Ordering::Acquire) {
+                return;
+            }
+            k = self.posted.wait(k).unwrap();
+        }
+    }
+}
+
+/// A consumer that waits in the kernel ([`CqConsumer`] as the owned layer drives it): it takes
+/// one completion at a time (or, with `reap_all`, every ready one as the completion iterator
+/// does, through [`CqConsumer::ready_runs`]) and releases the slots only when it runs dry, just
+/// before it waits (`release_before_wait`; false is the bug). The kernel completes `TOTAL` > 2 entries,
+/// faster than they are reaped, so the CQ fills and completions overflow. Properties: every
+/// completion is delivered exactly once and in order; the consumer never waits holding
+/// consumed-but-unreleased slots (checked when `assert_released`); a wait never returns with
+/// nothing to reap (the field symptom: the wait returned at once, forever); nobody blocks
+/// forever (loom's deadlock check).
+fn cq_wait_model(release_before_wait: bool, assert_released: bool, reap_all: bool) {
+    loom::model(move || {
+        const TOTAL: u64 = 5;
+        let start = u32::MAX - 1;
+        let shared = Arc::new(CqWaitShared {
+            ring: Shared::new(start),
+            kernel: Mutex::new(KernelCq { tail: start, overflow: Default::default() }),
+            posted: Condvar::new(),
+        });
+
+        let kernel = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                for v in 1..=TOTAL {
+                    shared.complete(v);
+                }
+            })
+        };
+
+        let mut cq = CqConsumer::new(start, 2);
+        let mut expect = 1u64;
+        while expect <= TOTAL {
+            if cq.ready(&shared.ring.tail) == 0 {
+                if release_before_wait {
+                    cq.release(&shared.ring.head);
+                }
+                if assert_released {
+                    assert_eq!(cq.released, cq.head, "the consumer waits holding consumed-but-unreleased CQ slots");
+                }
+                shared.wait();
+                assert!(
+                    cq.ready(&shared.ring.tail) > 0,
+                    "the wait returned at once with nothing to reap (the CQ looked full to the kernel)"
+                );
+                continue;
+            }
+            if reap_all {
+                let ready = cq.ready(&shared.ring.tail);
+                let (first_slot, first, second) = cq.ready_runs(ready);
+                for slot in (first_slot..first_slot + first).chain(0..second) {
+                    assert_eq!(shared.ring.read(slot), expect, "completion lost, repeated, reordered or torn");
+                    expect += 1;
+                }
+                cq.consume(ready);
+            } else {
+                let v = shared.ring.read(cq.next_slot());
+                assert_eq!(v, expect, "completion lost, repeated, reordered or torn");
+                expect += 1;
+                cq.consume(1);
+            }
+        }
+        cq.release(&shared.ring.head);
+        kernel.join().unwrap();
+        let k = shared.kernel.lock().unwrap();
+        assert!(k.overflow.is_empty(), "completions left on the overflow list");
+        assert_eq!(k.tail, start.wrapping_add(TOTAL as u32));
+        assert_eq!(cq.ready(&shared.ring.tail), 0, "completions left in the CQ");
+    });
+}
+
+/// The fix: release before waiting. Every completion arrives once, in order, through the
+/// overflow list and across the counters' wraparound, reaped one at a time or in runs.
+#[test]
+fn cq_release_before_wait() {
+    for reap_all in [false, true] {
+        cq_wait_model(true, true, reap_all);
+    }
+}
+
+/// Negative check: a consumer that waits without releasing trips the model's invariant.
+#[test]
+#[should_panic(expected = "waits holding consumed-but-unreleased")]
+fn cq_wait_holding_slots_trips_invariant() {
+    cq_wait_model(false, true, false);
+}
+
+/// Negative check with the invariant off: the model still catches the bug by its symptom.
+#[test]
+#[should_panic(expected = "the wait returned at once")]
+fn cq_wait_holding_slots_returns_at_once() {
+    cq_wait_model(false, false, false);
+}
