@@ -7,7 +7,7 @@
 
 use super::*;
 use loom::cell::UnsafeCell;
-use loom::sync::Arc;
+use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
 /// Shared memory of a ring with `N` slots: the two counters and the slot payloads.
@@ -26,9 +26,12 @@ impl<const N: usize> Shared<N> {
         }
     }
     fn write(&self, slot: u32, v: u64) {
+        // SAFETY: `p` points at the cell's live `u64`; loom itself reports a write that races
+        // with another access, which is what the models check.
         self.slots[slot as usize].with_mut(|p| unsafe { *p = v });
     }
     fn read(&self, slot: u32) -> u64 {
+        // SAFETY: as in `write`: loom reports a read not ordered after the slot's last write.
         self.slots[slot as usize].with(|p| unsafe { *p })
     }
 }
@@ -439,8 +442,9 @@ fn buf_ring_publish_consume() {
                             thread::yield_now();
                             continue;
                         }
+                        // SAFETY: as in `Shared::read`.
                         let v = slots[(h & 1) as usize].with(|p| unsafe { *p });
-                        assert!(v >= 1 && v <= 3, "torn buffer entry");
+                        assert!((1..=3).contains(&v), "torn buffer entry");
                         if incremental && left_in_buf > 1 {
                             left_in_buf -= 1; // partial use: the buffer stays at head
                             continue;
@@ -468,6 +472,7 @@ fn buf_ring_publish_consume() {
                 for off in 0..n {
                     let slot = br.slot(off);
                     let id = next + off as u64;
+                    // SAFETY: as in `Shared::write`.
                     slots[slot as usize].with_mut(|p| unsafe { *p = id });
                 }
                 next += n as u64;
@@ -477,4 +482,336 @@ fn buf_ring_publish_consume() {
             assert_eq!(br.tail(), start.wrapping_add(3));
         });
     }
+}
+
+// ---- SQPOLL wake-up ----
+
+const NEED_WAKEUP: u32 = uring_uapi::IORING_SQ_NEED_WAKEUP;
+
+/// The kernel's check before the SQ poll thread sleeps (`io_sq_thread()` in io_uring/sqpoll.c):
+/// set `IORING_SQ_NEED_WAKEUP` (an `atomic_or`, no ordering of its own), a full barrier
+/// (`smp_mb__after_atomic()`, dropped when `kernel_fence` is false), then re-read the SQ tail
+/// (acquire). Returns true when the thread goes to sleep (no entries past `head`); when it sees
+/// entries it clears the flag and keeps running.
+fn sqpoll_idle_check(flags: &AtomicU32, tail: &AtomicU32, head: u32, kernel_fence: bool) -> bool {
+    flags.fetch_or(NEED_WAKEUP, Ordering::Relaxed);
+    if kernel_fence {
+        full_fence();
+    }
+    if tail.load(Ordering::Acquire) != head {
+        flags.fetch_and(!NEED_WAKEUP, Ordering::Relaxed);
+        return false;
+    }
+    true
+}
+
+/// The application's check with its fence removed: what the negative models run to show the
+/// SQPOLL models notice a missing fence.
+fn needs_wakeup_unfenced(kflags: &AtomicU32) -> bool {
+    kflags.load(Ordering::Relaxed) & NEED_WAKEUP != 0
+}
+
+/// One SQPOLL decision, both sides racing: the thread finds the ring empty and runs its idle
+/// check while the application pushes an entry, publishes it ([`SqProducer::publish`]) and asks
+/// `app_check` whether to wake the thread. Property: never "the thread sleeps although an entry
+/// is published, and the application decided not to wake it" (a lost wake-up).
+fn sqpoll_decision_model(app_check: fn(&AtomicU32) -> bool, kernel_fence: bool) {
+    loom::model(move || {
+        let start = u32::MAX; // the publish wraps the tail
+        let shared = Arc::new(Shared::<2>::new(start));
+        let flags = Arc::new(AtomicU32::new(0));
+
+        let kernel = {
+            let (shared, flags) = (shared.clone(), flags.clone());
+            thread::spawn(move || {
+                let sleeps = sqpoll_idle_check(&flags, &shared.tail, start, kernel_fence);
+                if !sleeps {
+                    assert_eq!(shared.read(start & 1), 1, "SQPOLL thread saw a stale SQE");
+                }
+                sleeps
+            })
+        };
+
+        let mut sq = SqProducer::new(start, 2);
+        let slot = sq.reserve(&shared.head).unwrap();
+        shared.write(slot, 1);
+        sq.publish(&shared.tail, &shared.head);
+        let wakes = app_check(&flags);
+
+        let sleeps = kernel.join().unwrap();
+        assert!(
+            !sleeps || wakes,
+            "lost wake-up: the SQPOLL thread sleeps with an entry published and the application did not wake it"
+        );
+    });
+}
+
+/// The shipped check ([`sqpoll_needs_wakeup`]) against the kernel's idle check: no lost wake-up.
+#[test]
+fn sqpoll_wakeup_decision() {
+    sqpoll_decision_model(sqpoll_needs_wakeup, true);
+}
+
+/// Negative check: without the application's full fence the decision model finds a lost
+/// wake-up (both loads read the old values: store buffering).
+#[test]
+#[should_panic(expected = "lost wake-up")]
+fn sqpoll_wakeup_decision_fails_without_app_fence() {
+    sqpoll_decision_model(needs_wakeup_unfenced, true);
+}
+
+/// Negative check: the kernel's barrier is needed too (the pair is symmetric).
+#[test]
+#[should_panic(expected = "lost wake-up")]
+fn sqpoll_wakeup_decision_fails_without_kernel_fence() {
+    sqpoll_decision_model(sqpoll_needs_wakeup, false);
+}
+
+/// The SQ poll thread's wait queue in the rounds model: `woken` is a wake-up given after the
+/// thread's `prepare_to_wait()`; `closed` is the ring's teardown, which wakes the thread for good.
+struct SqWaitQueue {
+    woken: bool,
+    closed: bool,
+}
+
+/// SQPOLL over several rounds with a thread that really sleeps: it consumes what is published,
+/// runs its idle check when the ring is empty and then blocks on its wait queue until the
+/// application wakes it (`io_uring_enter(2)` with `IORING_ENTER_SQ_WAKEUP`), then clears the
+/// flag. The application publishes `TOTAL` entries one at a time, checking after each publish,
+/// then tears the ring down (which wakes the thread too). The wait queue keeps a wake-up given
+/// after the thread's `prepare_to_wait()` and drops one given before, as the kernel's does.
+/// Property: a thread woken only by the teardown finds the ring empty; entries left in it were
+/// published while it slept and nobody woke it (a lost wake-up).
+fn sqpoll_rounds_model(app_check: fn(&AtomicU32) -> bool) {
+    loom::model(move || {
+        const TOTAL: u64 = 2;
+        let start = u32::MAX;
+        let shared = Arc::new(Shared::<2>::new(start));
+        let flags = Arc::new(AtomicU32::new(0));
+        let wq = Arc::new((Mutex::new(SqWaitQueue { woken: false, closed: false }), Condvar::new()));
+
+        let kernel = {
+            let (shared, flags, wq) = (shared.clone(), flags.clone(), wq.clone());
+            thread::spawn(move || {
+                let mut head = start;
+                let mut seen = 0u64;
+                while seen < TOTAL {
+                    let tail = shared.tail.load(Ordering::Acquire);
+                    if tail != head {
+                        while head != tail {
+                            seen += 1;
+                            assert_eq!(shared.read(head & 1), seen, "SQPOLL thread saw a stale SQE");
+                            head = head.wrapping_add(1);
+                            shared.head.store(head, Ordering::Release);
+                        }
+                        continue;
+                    }
+                    // prepare_to_wait(): from here on a wake-up is kept.
+                    wq.0.lock().unwrap().woken = false;
+                    if !sqpoll_idle_check(&flags, &shared.tail, head, true) {
+                        continue;
+                    }
+                    let mut w = wq.0.lock().unwrap();
+                    while !w.woken && !w.closed {
+                        w = wq.1.wait(w).unwrap();
+                    }
+                    let by_wakeup = w.woken;
+                    drop(w);
+                    if !by_wakeup {
+                        assert_eq!(
+                            shared.tail.load(Ordering::Acquire),
+                            head,
+                            "lost wake-up: the SQPOLL thread slept with entries published and the application did \
+                             not wake it"
+                        );
+                    }
+                    flags.fetch_and(!NEED_WAKEUP, Ordering::Relaxed);
+                }
+            })
+        };
+
+        let mut sq = SqProducer::new(start, 2);
+        for v in 1..=TOTAL {
+            let slot = sq.reserve(&shared.head).expect("TOTAL entries fit the ring");
+            shared.write(slot, v);
+            sq.publish(&shared.tail, &shared.head);
+            if app_check(&flags) {
+                wq.0.lock().unwrap().woken = true;
+                wq.1.notify_one();
+            }
+        }
+        wq.0.lock().unwrap().closed = true;
+        wq.1.notify_one();
+        kernel.join().unwrap();
+        assert_eq!(sq.used(&shared.head), 0);
+    });
+}
+
+/// The shipped check ([`sqpoll_needs_wakeup`]) against a sleeping SQPOLL thread: every entry is
+/// consumed without relying on the teardown.
+#[test]
+fn sqpoll_sleep_wake_rounds() {
+    sqpoll_rounds_model(sqpoll_needs_wakeup);
+}
+
+/// Negative check: without the application's fence the thread can sleep through a publish.
+#[test]
+#[should_panic(expected = "lost wake-up")]
+fn sqpoll_sleep_wake_rounds_fails_without_app_fence() {
+    sqpoll_rounds_model(needs_wakeup_unfenced);
+}
+
+// ---- CQ release before waiting ----
+
+/// The kernel's private CQ state (under its `completion_lock`): its tail and the completions
+/// waiting in the overflow list, oldest first.
+struct KernelCq {
+    tail: u32,
+    overflow: std::collections::VecDeque<u64>,
+}
+
+/// A 2-slot CQ, the kernel's side of it, and the CQ wait queue.
+struct CqWaitShared {
+    ring: Shared<2>,
+    kernel: Mutex<KernelCq>,
+    posted: Condvar,
+}
+
+impl CqWaitShared {
+    /// Room in the CQ as the kernel sees it: against the head the consumer *released*.
+    fn has_room(&self, k: &KernelCq) -> bool {
+        k.tail.wrapping_sub(self.ring.head.load(Ordering::Acquire)) < 2
+    }
+
+    fn post_to_cq(&self, k: &mut KernelCq, v: u64) {
+        self.ring.write(k.tail & 1, v);
+        k.tail = k.tail.wrapping_add(1);
+        self.ring.tail.store(k.tail, Ordering::Release);
+    }
+
+    /// A completion (`io_cqring_event_overflow()` when it does not fit): into the CQ when there
+    /// is room and nothing is overflowed already (the kernel keeps completions in order), else
+    /// onto the overflow list. Wakes the waiter either way.
+    fn complete(&self, v: u64) {
+        let mut k = self.kernel.lock().unwrap();
+        if k.overflow.is_empty() && self.has_room(&k) {
+            self.post_to_cq(&mut k, v);
+        } else {
+            k.overflow.push_back(v);
+        }
+        drop(k);
+        self.posted.notify_one();
+    }
+
+    /// `io_uring_enter(2)` with `IORING_ENTER_GETEVENTS` and `min_complete` 1, as the kernel
+    /// runs it (`io_cqring_wait()`): flush the overflow list into the room the consumer has
+    /// released, return at once when the CQ holds a completion *by the kernel's count* (its
+    /// tail minus the released head), else sleep until a completion is posted. A consumer
+    /// holding read-but-unreleased slots therefore gets an immediate return while it sees
+    /// nothing to reap, and the overflow is never flushed: the bug this model guards against.
+    fn wait(&self) {
+        let mut k = self.kernel.lock().unwrap();
+        loop {
+            while !k.overflow.is_empty() && self.has_room(&k) {
+                let v = k.overflow.pop_front().unwrap();
+                self.post_to_cq(&mut k, v);
+            }
+            if k.tail != self.ring.head.load(Ordering::Acquire) {
+                return;
+            }
+            k = self.posted.wait(k).unwrap();
+        }
+    }
+}
+
+/// A consumer that waits in the kernel ([`CqConsumer`] as the owned layer drives it): it takes
+/// one completion at a time (or, with `reap_all`, every ready one as the completion iterator
+/// does, through [`CqConsumer::ready_runs`]) and releases the slots only when it runs dry, just
+/// before it waits (`release_before_wait`; false is the bug). The kernel completes `TOTAL` > 2 entries,
+/// faster than they are reaped, so the CQ fills and completions overflow. Properties: every
+/// completion is delivered exactly once and in order; the consumer never waits holding
+/// consumed-but-unreleased slots (checked when `assert_released`); a wait never returns with
+/// nothing to reap (the field symptom: the wait returned at once, forever); nobody blocks
+/// forever (loom's deadlock check).
+fn cq_wait_model(release_before_wait: bool, assert_released: bool, reap_all: bool) {
+    loom::model(move || {
+        const TOTAL: u64 = 5;
+        let start = u32::MAX - 1;
+        let shared = Arc::new(CqWaitShared {
+            ring: Shared::new(start),
+            kernel: Mutex::new(KernelCq { tail: start, overflow: Default::default() }),
+            posted: Condvar::new(),
+        });
+
+        let kernel = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                for v in 1..=TOTAL {
+                    shared.complete(v);
+                }
+            })
+        };
+
+        let mut cq = CqConsumer::new(start, 2);
+        let mut expect = 1u64;
+        while expect <= TOTAL {
+            if cq.ready(&shared.ring.tail) == 0 {
+                if release_before_wait {
+                    cq.release(&shared.ring.head);
+                }
+                if assert_released {
+                    assert_eq!(cq.released, cq.head, "the consumer waits holding consumed-but-unreleased CQ slots");
+                }
+                shared.wait();
+                assert!(
+                    cq.ready(&shared.ring.tail) > 0,
+                    "the wait returned at once with nothing to reap (the CQ looked full to the kernel)"
+                );
+                continue;
+            }
+            if reap_all {
+                let ready = cq.ready(&shared.ring.tail);
+                let (first_slot, first, second) = cq.ready_runs(ready);
+                for slot in (first_slot..first_slot + first).chain(0..second) {
+                    assert_eq!(shared.ring.read(slot), expect, "completion lost, repeated, reordered or torn");
+                    expect += 1;
+                }
+                cq.consume(ready);
+            } else {
+                let v = shared.ring.read(cq.next_slot());
+                assert_eq!(v, expect, "completion lost, repeated, reordered or torn");
+                expect += 1;
+                cq.consume(1);
+            }
+        }
+        cq.release(&shared.ring.head);
+        kernel.join().unwrap();
+        let k = shared.kernel.lock().unwrap();
+        assert!(k.overflow.is_empty(), "completions left on the overflow list");
+        assert_eq!(k.tail, start.wrapping_add(TOTAL as u32));
+        assert_eq!(cq.ready(&shared.ring.tail), 0, "completions left in the CQ");
+    });
+}
+
+/// The fix: release before waiting. Every completion arrives once, in order, through the
+/// overflow list and across the counters' wraparound, reaped one at a time or in runs.
+#[test]
+fn cq_release_before_wait() {
+    for reap_all in [false, true] {
+        cq_wait_model(true, true, reap_all);
+    }
+}
+
+/// Negative check: a consumer that waits without releasing trips the model's invariant.
+#[test]
+#[should_panic(expected = "waits holding consumed-but-unreleased")]
+fn cq_wait_holding_slots_trips_invariant() {
+    cq_wait_model(false, true, false);
+}
+
+/// Negative check with the invariant off: the model still catches the bug by its symptom.
+#[test]
+#[should_panic(expected = "the wait returned at once")]
+fn cq_wait_holding_slots_returns_at_once() {
+    cq_wait_model(false, false, false);
 }
