@@ -19,7 +19,6 @@ use uring_uapi::*;
 
 use crate::cq::CompletionQueue;
 use crate::cqe::{Cqe, Cqe32};
-use crate::index::full_fence;
 use crate::setup::{Builder, SetupFlags};
 use crate::sq::SubmissionQueue;
 use crate::sys::{self, Mmap};
@@ -357,14 +356,12 @@ impl Ring {
     /// Whether to enter the kernel to submit `to_submit` entries (and get events if
     /// `getevents`), and with which flags (`None`: no system call is needed).
     #[inline]
-    fn enter_flags(&self, to_submit: u32, getevents: bool) -> Option<u32> {
+    pub(crate) fn enter_flags(&self, to_submit: u32, getevents: bool) -> Option<u32> {
         let mut flags = self.sub.enter_flags;
         let mut enter = false;
         if to_submit > 0 {
             if self.sub.flags.contains(SetupFlags::SQPOLL) {
-                // Order the tail store before reading NEED_WAKEUP; the kernel has the other fence.
-                full_fence();
-                if self.sq.need_wakeup() {
+                if self.sq.sqpoll_needs_wakeup() {
                     flags |= IORING_ENTER_SQ_WAKEUP;
                     enter = true;
                 }
@@ -386,7 +383,7 @@ impl Ring {
     /// # Safety
     /// `arg` and `size` as for [`sys::enter`].
     #[inline]
-    unsafe fn enter(
+    pub(crate) unsafe fn enter(
         &mut self,
         to_submit: u32,
         want: u32,

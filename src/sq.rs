@@ -370,6 +370,15 @@ impl SubmissionQueue {
         unsafe { (*self.kdropped).load(core::sync::atomic::Ordering::Relaxed) }
     }
 
+    /// `IORING_SETUP_SQPOLL`, after a flush: whether the SQ poll thread sleeps and needs
+    /// `IORING_ENTER_SQ_WAKEUP` (a full fence orders the tail store before the flags load; the
+    /// kernel has the other fence; model-checked in `index::loom_tests`).
+    #[inline]
+    pub(crate) fn sqpoll_needs_wakeup(&self) -> bool {
+        // SAFETY: `kflags` points into the live SQ ring mapping.
+        crate::index::sqpoll_needs_wakeup(unsafe { &*self.kflags })
+    }
+
     /// Whether the SQPOLL thread is asleep and needs `IORING_ENTER_SQ_WAKEUP`.
     pub fn need_wakeup(&self) -> bool {
         self.kernel_flags() & IORING_SQ_NEED_WAKEUP != 0

@@ -135,17 +135,14 @@ impl Ring {
         }
         let offset = index * core::mem::size_of::<io_uring_reg_wait>();
         let pending = self.sq().flush();
-        let flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG;
+        // The ring's one enter rule (SQPOLL wake-up, GETEVENTS), plus the region argument.
+        let flags = self.enter_flags(pending, true).expect("getevents always enters")
+            | IORING_ENTER_EXT_ARG
+            | IORING_ENTER_EXT_ARG_REG;
         // SAFETY: with EXT_ARG_REG the argument is an offset into the registered region, not a
         // pointer; the kernel bounds-checks it.
         let r = unsafe {
-            self.submitter().enter_with_arg(
-                pending,
-                want,
-                flags,
-                offset as *const c_void,
-                core::mem::size_of::<io_uring_reg_wait>(),
-            )
+            self.enter(pending, want, flags, offset as *const c_void, core::mem::size_of::<io_uring_reg_wait>())
         };
         match r {
             Ok(n) => Ok(n),

@@ -370,10 +370,6 @@ pub(crate) fn full_fence() {
 ///
 /// Model-checked in `loom_tests` (`sqpoll_*`), including that dropping the fence loses a
 /// wake-up.
-#[cfg_attr(
-    not(loom),
-    expect(dead_code, reason = "the ring's submit paths switch to this helper in place of full_fence + need_wakeup")
-)]
 #[inline]
 pub(crate) fn sqpoll_needs_wakeup(kflags: &AtomicU32) -> bool {
     full_fence();
