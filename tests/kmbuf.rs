@@ -142,9 +142,10 @@ fn model_region_layout_selection_and_status() {
     let size = 2 * PAGE as usize;
     assert_eq!(km.region().len(), 4 * size);
     // The region starts zeroed; buffer bid sits at bid * buf_size.
-    // SAFETY (every `buffer`/`buffer_mut` call of this test): the backend is the model, which
-    // never reads or writes a buffer, and the test never dereferences the pointers the model
-    // hands out; each slice is dropped before the next call.
+    // Every `buffer`/`buffer_mut` call of this test is sound for one reason: the backend is
+    // the model, which never reads or writes a buffer, and the test never dereferences the
+    // pointers the model hands out; each slice is dropped before the next call.
+    // SAFETY: as just said.
     assert!(unsafe { km.buffer(0) }.unwrap().iter().all(|&b| b == 0));
     for bid in 0..4u16 {
         // SAFETY: as above.

@@ -446,7 +446,7 @@ fuzz_target!(|input: Input| {
                 // SAFETY: no live `BufRing` has group `bgid` (just dropped), and this input
                 // registers pbuf groups only through `BufRing`: no crate-owned ring loses its
                 // group; no request ever selects buffers here.
-                drop(check(unsafe { sub.unregister_pbuf_ring(*bgid) }, Want::Kernel))
+                let _ = check(unsafe { sub.unregister_pbuf_ring(*bgid) }, Want::Kernel);
             }
             Call::WaitRegion { entries, kernel_memory } => {
                 let n = match *entries {
