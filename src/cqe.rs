@@ -281,7 +281,11 @@ mod tests {
             d(buf | IORING_CQE_F_SOCK_NONEMPTY | IORING_CQE_F_BUF_MORE | (3 << IORING_CQE_BUFFER_SHIFT)),
             "CqeFlags(BUFFER | SOCK_NONEMPTY | BUF_MORE, bid=3)"
         );
-        assert_eq!(d(buf | 0x4000 | (2 << IORING_CQE_BUFFER_SHIFT)), "CqeFlags(BUFFER | 0x4000, bid=2)", "unnamed low bit");
+        assert_eq!(
+            d(buf | 0x4000 | (2 << IORING_CQE_BUFFER_SHIFT)),
+            "CqeFlags(BUFFER | 0x4000, bid=2)",
+            "unnamed low bit"
+        );
         // Without BUFFER, bit 16 is TSTAMP_HW and higher bits (a timestamp type) print in hex.
         assert_eq!(d(IORING_CQE_F_TSTAMP_HW), "CqeFlags(TSTAMP_HW)");
         assert_eq!(

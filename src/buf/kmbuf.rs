@@ -288,10 +288,11 @@ impl<B: KmbufBackend> KmBufRing<B> {
     ///   FUSE over io_uring, the `COMMIT_AND_FETCH` command of that request; in general what
     ///   the driver defines, including ending or cancelling the command) is not submitted
     ///   before the slice is dropped.
-    /// - **No consumer can select at all.** No command that can select from this group is in
-    ///   flight on the ring, and none is submitted while the slice lives (for example right
-    ///   after [`register`](Self::register), before any command); buffers that earlier
-    ///   completions gave you are not written either.
+    /// - **No consumer can touch a buffer at all.** No command that can select from this
+    ///   group is in flight on the ring (a multishot command whose last completion carried
+    ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives, for
+    ///   example right after [`register`](Self::register): kernel consumers touch buffers only
+    ///   on behalf of such commands.
     ///
     /// With [`model::ModelBackend`] no kernel exists: the model never writes a buffer, so only
     /// writes of the caller's own code count.
@@ -486,7 +487,8 @@ impl ContiguousRing {
     ///   [`recycle_held_batch`](crate::buf::BufRing::recycle_held_batch)): none of this may
     ///   happen before the slice is dropped.
     /// - **No request can select at all.** No request that selects from this group is in
-    ///   flight on the ring, and none is submitted while the slice lives.
+    ///   flight on the ring (a multishot request whose last completion carried
+    ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives.
     ///
     /// ```
     /// fn f(cr: &uring::buf::kmbuf::ContiguousRing) {

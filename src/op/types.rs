@@ -283,7 +283,8 @@ mod tests {
         assert_eq!(raw(Timespec::new(i64::MAX as u64 + 1, 0)), (i64::MAX, 999_999_999));
         assert_eq!(raw(Timespec::new(u64::MAX, u32::MAX)), (i64::MAX, 999_999_999));
         // Whatever the input, the kernel's validity rule holds.
-        for (s, n) in [(0, 0), (u64::MAX, 0), (u64::MAX - 3, u32::MAX), (12, u32::MAX), (i64::MAX as u64 - 4, u32::MAX)] {
+        for (s, n) in [(0, 0), (u64::MAX, 0), (u64::MAX - 3, u32::MAX), (12, u32::MAX), (i64::MAX as u64 - 4, u32::MAX)]
+        {
             let (sec, nsec) = raw(Timespec::new(s, n));
             assert!(sec >= 0 && (0..1_000_000_000).contains(&nsec), "{s} {n}: {sec} {nsec}");
         }
