@@ -213,8 +213,15 @@ impl From<QueueFull> for io::Error {
     }
 }
 
-/// An errno value carried by a failed completion ([`Cqe::result`](crate::Cqe::result)): any
-/// `i32`, so every value a completion can hold is representable.
+/// An errno value carried by a failed completion ([`Cqe::result`](crate::Cqe::result)).
+///
+/// The kernel fails an operation with a `res` of `-errno`, the errno in
+/// `1..=`[`MAX_ERRNO`](Errno::MAX_ERRNO) (4095, the kernel's `MAX_ERRNO`). A negative `res`
+/// below `-4095` is no errno: the kernel never fails an operation with one, but a completion
+/// whose result someone else chose can carry it (an `IORING_OP_MSG_RING` data message posts any
+/// `res` its sender picked, and [`Cqe::new`](crate::Cqe::new) builds any completion). Such a
+/// result reads as [`Errno::NOT_AN_ERRNO`], which names no errno, so it is never mistaken for
+/// a kernel error (see that constant).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Errno(i32);
 
@@ -244,35 +251,73 @@ errnos! {
 }
 
 impl Errno {
+    /// The largest errno the kernel reports (`MAX_ERRNO` in `include/linux/err.h`): a failed
+    /// operation's `res` lies in `-MAX_ERRNO..=-1`.
+    pub const MAX_ERRNO: i32 = 4095;
+
+    /// Not an errno: what [`Cqe::result`](crate::Cqe::result) returns for a negative `res`
+    /// below `-`[`MAX_ERRNO`](Self::MAX_ERRNO) (such as `-4096` or `i32::MIN`).
+    ///
+    /// The kernel never posts such a result for a failed operation, so it can only come from a
+    /// completion whose result was chosen by someone else (an `IORING_OP_MSG_RING` data message,
+    /// a made-up [`Cqe`](crate::Cqe)). Mapping it to a real errno such as `EINVAL` would pretend
+    /// the kernel reported an error it did not; this value names none: its number is 0 ("no
+    /// errno"), it prints as "not an errno", and it converts into an [`io::Error`] of kind
+    /// [`InvalidData`](io::ErrorKind::InvalidData) with no OS error code. The completion's
+    /// exact value stays readable with [`Cqe::raw_result`](crate::Cqe::raw_result).
+    /// ([`from_raw(0)`](Self::from_raw) is this value too: 0 is not an errno either.)
+    pub const NOT_AN_ERRNO: Errno = Errno(0);
+
     /// The errno with this number.
     #[inline]
     pub const fn from_raw(errno: i32) -> Self {
         Errno(errno)
     }
 
-    /// The errno number.
+    /// The errno number (0 for [`NOT_AN_ERRNO`](Self::NOT_AN_ERRNO)).
     #[inline]
     pub const fn raw_os_error(self) -> i32 {
         self.0
     }
+
+    /// Whether this is an errno the kernel can report: `1..=`[`MAX_ERRNO`](Self::MAX_ERRNO).
+    /// `false` for [`NOT_AN_ERRNO`](Self::NOT_AN_ERRNO).
+    #[inline]
+    pub const fn is_kernel_errno(self) -> bool {
+        self.0 >= 1 && self.0 <= Self::MAX_ERRNO
+    }
 }
+
+/// What [`Errno::NOT_AN_ERRNO`] prints.
+const NOT_AN_ERRNO_TEXT: &str = "not an errno (a completion result below -4095, which the kernel never reports)";
 
 impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Errno::NOT_AN_ERRNO {
+            return f.write_str("Errno(NOT_AN_ERRNO)");
+        }
         write!(f, "Errno({}: {})", self.0, io::Error::from_raw_os_error(self.0))
     }
 }
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Errno::NOT_AN_ERRNO {
+            return f.write_str(NOT_AN_ERRNO_TEXT);
+        }
         io::Error::from_raw_os_error(self.0).fmt(f)
     }
 }
 
 impl std::error::Error for Errno {}
 
+/// An errno becomes the OS error with that code; [`Errno::NOT_AN_ERRNO`] becomes an error of
+/// kind [`InvalidData`](io::ErrorKind::InvalidData) without an OS error code.
 impl From<Errno> for io::Error {
     fn from(e: Errno) -> Self {
+        if e == Errno::NOT_AN_ERRNO {
+            return io::Error::new(io::ErrorKind::InvalidData, NOT_AN_ERRNO_TEXT);
+        }
         io::Error::from_raw_os_error(e.0)
     }
 }

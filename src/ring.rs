@@ -158,8 +158,9 @@ pub struct WaitArgs<'a> {
     pub sigmask: Option<&'a libc::sigset_t>,
 }
 
+/// `d` for the kernel, saturating at `i64::MAX` seconds (see [`crate::op::Timespec`]).
 fn timespec(d: Duration) -> __kernel_timespec {
-    __kernel_timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
+    crate::op::duration_timespec(d)
 }
 
 impl Ring {

@@ -108,7 +108,7 @@ impl Ring {
             .ok_or(Error::InvalidArgument { what: "wait region index", reason: "past the end of the region" })?;
         let mut w = io_uring_reg_wait::default();
         if let Some(t) = arg.timeout {
-            w.ts = __kernel_timespec { tv_sec: t.as_secs() as i64, tv_nsec: t.subsec_nanos() as i64 };
+            w.ts = crate::op::duration_timespec(t);
             w.flags = IORING_REG_WAIT_TS;
         }
         if let Some(m) = arg.min_wait {

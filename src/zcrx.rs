@@ -186,16 +186,57 @@ impl Zcrx {
         &mut self.refill
     }
 
-    /// The bytes a `RECV_ZC` completion names: `res` bytes at the area offset in its big CQE.
-    /// `None` if the range is outside the area.
-    pub fn data(&self, cqe: &Cqe32) -> Option<&[u8]> {
+    /// The bytes a `RECV_ZC` completion names: `res` bytes at the area offset in its big CQE
+    /// (`struct io_uring_zcrx_cqe`, Linux 6.15). `None` if the range is outside the area
+    /// (checked before anything is read); a completion with `res <= 0` names no bytes.
+    ///
+    /// `unsafe` because the crate does not track which pieces of the area are the
+    /// application's: a `Cqe32` can be made up, and a range stays readable only until it is
+    /// handed back. A safe form, readable only through a token a genuine completion produced,
+    /// is planned.
+    ///
+    /// # Safety
+    /// Nothing may write the named range while the returned slice lives. The device (or, with
+    /// `ZCRX_REG_NODEV`, the kernel's copy) writes only area memory the kernel owns; a
+    /// `RECV_ZC` completion hands a range to the application, and the kernel may write it
+    /// again once the application returns it through the refill ring. So:
+    /// - The [`Ring`] this queue is registered with is still alive, and stays so while the
+    ///   slice lives: it keeps the area mapped, and a `Zcrx` does not borrow it (dropping the
+    ///   ring unmaps the area).
+    /// - `cqe` is a genuine completion, posted by the kernel on the ring this queue is
+    ///   registered with, of an `IORING_OP_RECV_ZC` request that reads from this queue
+    ///   (`zcrx_ifq_idx` = [`id`](Self::id)). A completion built with
+    ///   [`Cqe32::new`](crate::Cqe32::new) or posted by an `IORING_OP_MSG_RING` message proves
+    ///   nothing: its sender chose the offset.
+    /// - Since that completion, no part of the range has been handed back to the kernel, and
+    ///   none is while the slice lives: no refill entry covering any of it was pushed
+    ///   ([`RefillRing::push`]) and published ([`RefillRing::publish`]), on this queue or
+    ///   through any other ring or process that shares it ([`export`](Self::export)).
+    ///   (`refill` takes `&mut self`, so this `Zcrx` cannot return pieces while the slice
+    ///   borrows it; once the slice is gone, a returned range must not be read again with the
+    ///   same completion.)
+    ///
+    /// ```
+    /// fn f(z: &uring::zcrx::Zcrx, cqe: &uring::Cqe32) {
+    ///     // SAFETY: `cqe` is a RECV_ZC completion of this queue; its range was not returned.
+    ///     let _ = unsafe { z.data(cqe) };
+    /// }
+    /// ```
+    /// Without `unsafe` the call does not compile:
+    /// ```compile_fail,E0133
+    /// fn f(z: &uring::zcrx::Zcrx, cqe: &uring::Cqe32) {
+    ///     let _ = z.data(cqe);
+    /// }
+    /// ```
+    pub unsafe fn data(&self, cqe: &Cqe32) -> Option<&[u8]> {
         let off = cqe.big_cqe()[0] & !IORING_ZCRX_AREA_MASK;
         let len = cqe.raw_result().max(0) as u64;
         if off.checked_add(len)? > self.area_len as u64 {
             return None;
         }
-        // SAFETY: in bounds of the area; the kernel finished writing it before the completion,
-        // and does not reuse it until the application returns it through the refill ring.
+        // SAFETY: `len` bytes in bounds of the area (checked above), which stays mapped while
+        // the ring lives; that the ring lives and nothing writes the bytes while the slice
+        // lives is the caller's contract.
         Some(unsafe { core::slice::from_raw_parts(self.area_base.add(off as usize), len as usize) })
     }
 

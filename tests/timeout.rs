@@ -274,3 +274,39 @@ fn timeout_immediate_arg() {
     assert_eq!(got[0].result(), Err(Errno::TIME));
     assert!(start.elapsed() >= Duration::from_millis(25));
 }
+
+/// `Duration::MAX` used to become `tv_sec = -1` (`as_secs() as i64`), which the kernel refuses
+/// with `EINVAL` (timeouts) or treats as already expired (waits). It now saturates at
+/// `i64::MAX` seconds: a timeout that lasts "forever" and a wait that waits.
+#[test]
+fn duration_max_saturates_instead_of_going_negative() {
+    let Some(mut ring) = ring_for("duration_max_saturates_instead_of_going_negative", &[TIMEOUT]) else { return };
+    let forever = Timespec::from(Duration::MAX);
+    assert_eq!((forever.as_raw().tv_sec, forever.as_raw().tv_nsec), (i64::MAX, 999_999_999));
+    // A count timeout of "forever" is accepted and ends by its count.
+    // SAFETY: `forever` lives until the timeout's completion is reaped below.
+    unsafe { ring.sq().push_raw(&Timeout::new(&forever).count(1).build().user_data(1)) }.unwrap();
+    ring.sq().push(&op::Nop::new().build().user_data(2)).unwrap();
+    let got = reap(&mut ring, 2);
+    assert_eq!(got[0].result(), Ok(0), "a saturated timeout is valid and ended by its count: {:?}", got[0]);
+    // The ring's own wait: `Duration::MAX` waits for the 30 ms timeout instead of returning at
+    // once. A watchdog fails the test if the wait never returns.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            eprintln!("watchdog: stuck in Ring::submit_and_wait_timeout(1, Duration::MAX) for 20 s");
+            std::process::abort();
+        }
+    });
+    let short = Timespec::from(Duration::from_millis(30));
+    // SAFETY: `short` lives until the timeout's completion is reaped below.
+    unsafe { ring.sq().push_raw(&Timeout::new(&short).build().user_data(3)) }.unwrap();
+    let start = Instant::now();
+    ring.submit_and_wait_timeout(1, Duration::MAX).unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(start.elapsed() >= Duration::from_millis(20), "waited for the timeout: {:?}", start.elapsed());
+    let c = ring.cq().pop().expect("the timeout's completion");
+    assert_eq!((c.user_data(), c.result()), (3, Err(Errno::TIME)));
+}

@@ -1,9 +1,10 @@
 //! Decoding arbitrary completions: flags, buffer id, result and the 32-byte extension never
-//! panic and agree with the raw fields.
+//! panic and agree with the raw fields; results below -4095 are no errno; `Debug` of the flags
+//! names a buffer id as `bid=`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uring::{Cqe, Cqe32, CqeFlags};
+use uring::{Cqe, Cqe32, CqeFlags, Errno};
 
 fuzz_target!(|input: (u64, i32, u32, [u64; 2])| {
     let (user_data, res, flags, big) = input;
@@ -13,7 +14,23 @@ fuzz_target!(|input: (u64, i32, u32, [u64; 2])| {
     assert_eq!(cqe.flags().bits(), flags);
     match cqe.result() {
         Ok(v) => assert_eq!(v as i64, res as i64),
-        Err(e) => assert_eq!(e.raw_os_error(), res.wrapping_neg()),
+        // Only -4095..=-1 are errnos; below that, no errno is made up.
+        Err(e) if res >= -Errno::MAX_ERRNO => {
+            assert!(res < 0 && e.is_kernel_errno());
+            assert_eq!(e.raw_os_error(), -res);
+        }
+        Err(e) => {
+            assert!(res < -Errno::MAX_ERRNO);
+            assert_eq!(e, Errno::NOT_AN_ERRNO);
+            let io: std::io::Error = e.into();
+            assert_eq!(io.raw_os_error(), None);
+        }
+    }
+    // Debug never shows a buffer id's bit 16 as TSTAMP_HW, and names the id.
+    let dbg = format!("{:?}", cqe.flags());
+    if let Some(bid) = cqe.buffer_id() {
+        assert!(!dbg.contains("TSTAMP_HW"), "{dbg}");
+        assert!(dbg.ends_with(&format!(", bid={bid})")), "{dbg}");
     }
     assert_eq!(cqe.buffer_id().is_some(), cqe.flags().contains(CqeFlags::BUFFER));
     if let Some(bid) = cqe.buffer_id() {

@@ -439,7 +439,15 @@ fuzz_target!(|input: Input| {
                 }
             }
             Call::PbufStatus(bgid) => drop(check(sub.pbuf_status(*bgid), Want::Kernel)),
-            Call::UnregisterPbuf(bgid) => drop(check(sub.unregister_pbuf_ring(*bgid), Want::Kernel)),
+            Call::UnregisterPbuf(bgid) => {
+                // A live `BufRing`'s group may not be unregistered behind its back: drop that
+                // ring instead (its `Drop` unregisters), then the raw call finds nothing.
+                bufrings.retain(|r| r.bgid() != *bgid);
+                // SAFETY: no live `BufRing` has group `bgid` (just dropped), and this input
+                // registers pbuf groups only through `BufRing`: no crate-owned ring loses its
+                // group; no request ever selects buffers here.
+                let _ = check(unsafe { sub.unregister_pbuf_ring(*bgid) }, Want::Kernel);
+            }
             Call::WaitRegion { entries, kernel_memory } => {
                 let n = match *entries {
                     Entries::Small(v) => v as usize,

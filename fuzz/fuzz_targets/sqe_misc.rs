@@ -295,8 +295,13 @@ struct Keep {
     futexes: Vec<FutexWaitvEntry>,
 }
 
+/// The `__kernel_timespec` a [`Timespec`] of `t` must hold: past `i64::MAX` seconds it
+/// saturates at `i64::MAX` s and 999 999 999 ns (never a negative time).
 fn ts_pair(t: Time) -> (i64, i64) {
-    (t.secs as i64, i64::from(t.nanos % 1_000_000_000))
+    match i64::try_from(t.secs) {
+        Ok(secs) => (secs, i64::from(t.nanos % 1_000_000_000)),
+        Err(_) => (i64::MAX, 999_999_999),
+    }
 }
 
 /// An `*Immediate` timeout builder made from `ts`, and the nanoseconds its entry must carry; `None`

@@ -14,6 +14,11 @@
 //! names. Ordinary reads and receives cannot select from such a group, and the encoders refuse to
 //! try (each attempt would burn a buffer only the kernel can return).
 //!
+//! Reading a buffer ([`KmBufRing::buffer`], [`KmBufRing::buffer_mut`],
+//! [`ContiguousRing::buffer`]) is `unsafe` for now: the caller vouches that the buffer is its
+//! own (a genuine completion named it and it has not been handed back). A safe form, where a
+//! token from a genuine completion is what makes a buffer readable, is planned.
+//!
 //! [`KmBufRing`] runs over a [`KmbufBackend`]: [`KernelBackend`] for the real kernel, or
 //! [`model::ModelBackend`], a model of the kernel side written from the proposal, which tests and
 //! fuzz targets use on kernels without kmbuf. [`ContiguousRing`] gives the same read API on every
@@ -259,22 +264,86 @@ impl<B: KmbufBackend> KmBufRing<B> {
         Some((unsafe { r.as_ptr().add(bid as usize * self.buf_size as usize) }, self.buf_size as usize))
     }
 
-    /// Buffer `bid` (`None` if out of range). O(1).
+    /// Buffer `bid` (`None` if out of range, checked before anything is read). O(1).
     ///
-    /// The kernel consumer writes a buffer between selecting it and completing the command that
-    /// names it; read a buffer only while it is yours (after such a completion, before it is
-    /// recycled), as with any memory shared with the kernel.
-    pub fn buffer(&self, bid: u16) -> Option<&[u8]> {
+    /// This is `unsafe` because the crate cannot tell whether the kernel is using the buffer:
+    /// it does not see which buffers the kernel consumers hold. A safe path, where a buffer is
+    /// readable only through a token that a genuine completion produced and stops being
+    /// readable once handed back, is planned.
+    ///
+    /// # Safety
+    /// Nothing may write buffer `bid` while the returned slice lives: no kernel consumer and no
+    /// other code of this process (through [`region`](Self::region)'s pointer or pointers a
+    /// backend handed out). A kernel consumer writes a buffer from the moment a command selects
+    /// it until that command's completion hands it to the application, and again once the
+    /// application hands it back. So for the whole life of the slice the buffer must be
+    /// *yours*, which holds in either of these cases:
+    /// - **A completion gave it to you.** A genuine completion, posted by the kernel on the
+    ///   ring this group is registered with for a command that selects from this group, named
+    ///   `bid` (`IORING_CQE_F_BUFFER` with `bid << 16`; or, for a driver that reports a held
+    ///   buffer only once, an earlier completion of the same still-running command named it, as
+    ///   [`CmdBufTracker`] records). A completion built with [`Cqe::new`] or posted by an
+    ///   `IORING_OP_MSG_RING` message proves nothing: those carry any flags their sender chose.
+    ///   And you have not handed it back: the call that returns the buffer to its consumer (for
+    ///   FUSE over io_uring, the `COMMIT_AND_FETCH` command of that request; in general what
+    ///   the driver defines, including ending or cancelling the command) is not submitted
+    ///   before the slice is dropped.
+    /// - **No consumer can touch a buffer at all.** No command that can select from this
+    ///   group is in flight on the ring (a multishot command whose last completion carried
+    ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives, for
+    ///   example right after [`register`](Self::register): kernel consumers touch buffers only
+    ///   on behalf of such commands.
+    ///
+    /// With [`model::ModelBackend`] no kernel exists: the model never writes a buffer, so only
+    /// writes of the caller's own code count.
+    ///
+    /// ```
+    /// fn f(km: &uring::buf::kmbuf::KmBufRing) {
+    ///     // SAFETY: no command that selects from the group was ever submitted.
+    ///     let _ = unsafe { km.buffer(0) };
+    /// }
+    /// ```
+    /// Without `unsafe` the call does not compile:
+    /// ```compile_fail,E0133
+    /// fn f(km: &uring::buf::kmbuf::KmBufRing) {
+    ///     let _ = km.buffer(0);
+    /// }
+    /// ```
+    pub unsafe fn buffer(&self, bid: u16) -> Option<&[u8]> {
         let (p, n) = self.range(bid)?;
-        // SAFETY: in bounds of the live mapping; see the contract above about kernel writes.
+        // SAFETY: `n` bytes in bounds of the live mapping (`range`), which lives as long as
+        // `self`; that nothing writes them while the slice lives is the caller's contract.
         Some(unsafe { core::slice::from_raw_parts(p, n) })
     }
 
-    /// Buffer `bid`, mutably (`None` if out of range). O(1).
-    pub fn buffer_mut(&mut self, bid: u16) -> Option<&mut [u8]> {
+    /// Buffer `bid`, mutably (`None` if out of range, checked before anything is touched).
+    /// O(1). `unsafe` for the reason [`buffer`](Self::buffer) is; a token-based safe path is
+    /// planned.
+    ///
+    /// # Safety
+    /// Nothing else may read or write buffer `bid` while the returned slice lives: no kernel
+    /// consumer and no other code of this process through raw pointers (the region's, or a
+    /// backend's). `&mut self` already rules out other slices from this ring. The buffer must
+    /// be *yours* for the slice's whole life, in the sense of [`buffer`](Self::buffer)'s first
+    /// or second case: a consumer reads what the application wrote into a buffer (a reply) only
+    /// after the application hands the buffer back, and writes a buffer only while it holds it.
+    ///
+    /// ```
+    /// fn f(km: &mut uring::buf::kmbuf::KmBufRing) {
+    ///     // SAFETY: no command that selects from the group was ever submitted.
+    ///     let _ = unsafe { km.buffer_mut(0) };
+    /// }
+    /// ```
+    /// Without `unsafe` the call does not compile:
+    /// ```compile_fail,E0133
+    /// fn f(km: &mut uring::buf::kmbuf::KmBufRing) {
+    ///     let _ = km.buffer_mut(0);
+    /// }
+    /// ```
+    pub unsafe fn buffer_mut(&mut self, bid: u16) -> Option<&mut [u8]> {
         let (p, n) = self.range(bid)?;
-        // SAFETY: in bounds of the live mapping; `&mut self` makes this the only view from this
-        // process. The kernel contract is as for `buffer`.
+        // SAFETY: `n` bytes in bounds of the live mapping; `&mut self` makes this the only slice
+        // from this ring; that nothing else touches them is the caller's contract.
         Some(unsafe { core::slice::from_raw_parts_mut(p, n) })
     }
 
@@ -393,13 +462,52 @@ impl ContiguousRing {
         self.inner.entries()
     }
 
-    /// Buffer `bid` at byte `bid * buf_size` of the region (`None` if out of range). Same
-    /// contract as [`KmBufRing::buffer`].
-    pub fn buffer(&self, bid: u16) -> Option<&[u8]> {
+    /// Buffer `bid` at byte `bid * buf_size` of the region (`None` if out of range, checked
+    /// before anything is read). O(1).
+    ///
+    /// `unsafe` because the buffer may be the kernel's: a buffer in the ring can be selected
+    /// and written by a request at any time. The safe way to read a buffer a completion named
+    /// is the guard [`ring().select`](crate::buf::BufRing::select) returns; a token-based safe
+    /// form of this call is planned.
+    ///
+    /// # Safety
+    /// Nothing may write buffer `bid` while the returned slice lives, and no `&mut` to it may
+    /// exist then (such as one from a selection guard's `data_mut`). The kernel writes a buffer
+    /// of this app-managed ring from the moment a request selects it from the ring until the
+    /// completion that names it. So for the whole life of the slice the buffer must be *yours*,
+    /// which holds in either of these cases:
+    /// - **A completion gave it to you and it has not gone back into the ring.** A genuine
+    ///   completion, posted by the kernel on the ring this group is registered with for a
+    ///   request that selected from this group, named `bid` (`IORING_CQE_F_BUFFER` with
+    ///   `bid << 16`); a completion built with [`Cqe::new`] or posted by an
+    ///   `IORING_OP_MSG_RING` message proves nothing. The buffer goes back into the ring when
+    ///   the [`Buf`](crate::buf::Buf) guard `ring().select` returned for it is dropped or
+    ///   recycled, or when its [`HeldBuf`](crate::buf::HeldBuf) is recycled
+    ///   ([`recycle_held`](crate::buf::BufRing::recycle_held),
+    ///   [`recycle_held_batch`](crate::buf::BufRing::recycle_held_batch)): none of this may
+    ///   happen before the slice is dropped.
+    /// - **No request can select at all.** No request that selects from this group is in
+    ///   flight on the ring (a multishot request whose last completion carried
+    ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives.
+    ///
+    /// ```
+    /// fn f(cr: &uring::buf::kmbuf::ContiguousRing) {
+    ///     // SAFETY: no request that selects from the group was ever submitted.
+    ///     let _ = unsafe { cr.buffer(0) };
+    /// }
+    /// ```
+    /// Without `unsafe` the call does not compile:
+    /// ```compile_fail,E0133
+    /// fn f(cr: &uring::buf::kmbuf::ContiguousRing) {
+    ///     let _ = cr.buffer(0);
+    /// }
+    /// ```
+    pub unsafe fn buffer(&self, bid: u16) -> Option<&[u8]> {
         if bid as u32 >= self.inner.entries() {
             return None;
         }
-        // SAFETY: in bounds of the pool, which lives as long as the ring.
+        // SAFETY: `buf_size` bytes in bounds of the pool (`bid < entries`), which lives as long
+        // as the ring; that nothing writes them while the slice lives is the caller's contract.
         Some(unsafe { core::slice::from_raw_parts(self.inner.buf_ptr(bid), self.inner.buf_size() as usize) })
     }
 

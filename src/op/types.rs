@@ -171,15 +171,60 @@ impl BufferGroup for BufGroupId {
 
 /// A kernel time value (`struct __kernel_timespec`) an operation points at: timeouts, link
 /// timeouts, waits. Keep it alive until the operation completes.
+///
+/// Every constructor gives a value the kernel accepts: `tv_sec` in `0..=i64::MAX` and
+/// `tv_nsec` in `0..1_000_000_000` (the kernel refuses anything else with `EINVAL`).
+/// Nanoseconds past a second carry into the seconds, and times the kernel's signed 64-bit
+/// seconds cannot hold *saturate* at the longest time it can: `i64::MAX` seconds and
+/// 999 999 999 nanoseconds (about 292 billion years; the kernel itself clamps a relative
+/// timeout to its own limit of about 292 years, so this waits "forever").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(transparent)]
 pub struct Timespec(pub(crate) __kernel_timespec);
 
+/// Nanoseconds in a second: the kernel's `NSEC_PER_SEC`.
+const NSEC_PER_SEC: u32 = 1_000_000_000;
+
+/// The longest time a `__kernel_timespec` holds with a valid `tv_nsec`.
+const TIMESPEC_MAX: __kernel_timespec = __kernel_timespec { tv_sec: i64::MAX, tv_nsec: NSEC_PER_SEC as i64 - 1 };
+
+/// `secs` seconds plus `nsecs` nanoseconds as a valid `__kernel_timespec`: nanoseconds past a
+/// second carry into the seconds, and anything longer than `i64::MAX` seconds saturates at
+/// [`TIMESPEC_MAX`].
+#[inline]
+pub(crate) const fn kernel_timespec(secs: u64, nsecs: u32) -> __kernel_timespec {
+    // Both fit: `nsecs / NSEC_PER_SEC` is at most 4.
+    let secs = secs.saturating_add((nsecs / NSEC_PER_SEC) as u64);
+    let nsecs = nsecs % NSEC_PER_SEC;
+    if secs > i64::MAX as u64 {
+        return TIMESPEC_MAX;
+    }
+    __kernel_timespec { tv_sec: secs as i64, tv_nsec: nsecs as i64 }
+}
+
+/// `d` as a valid `__kernel_timespec`, saturating as [`kernel_timespec`] does
+/// (`Duration::MAX` gives `i64::MAX` seconds, never a negative time). The one conversion of a
+/// [`Duration`] used by the encoders ([`Timespec::from`]) and the ring's waits.
+#[inline]
+pub(crate) const fn duration_timespec(d: Duration) -> __kernel_timespec {
+    kernel_timespec(d.as_secs(), d.subsec_nanos())
+}
+
 impl Timespec {
     /// A time of `secs` seconds and `nsecs` nanoseconds.
+    ///
+    /// `nsecs` may exceed a second: the whole seconds in it are added to `secs`, so the kernel
+    /// never sees a `tv_nsec` of 10^9 or more (which it refuses with `EINVAL`). A total beyond
+    /// `i64::MAX` seconds saturates at `i64::MAX` seconds and 999 999 999 nanoseconds.
+    ///
+    /// ```
+    /// use uring::op::Timespec;
+    /// assert_eq!(Timespec::new(1, 2_500_000_000), Timespec::new(3, 500_000_000));
+    /// assert_eq!(Timespec::new(u64::MAX, 0).as_raw().tv_sec, i64::MAX);
+    /// ```
     #[inline]
     pub const fn new(secs: u64, nsecs: u32) -> Self {
-        Timespec(__kernel_timespec { tv_sec: secs as i64, tv_nsec: nsecs as i64 })
+        Timespec(kernel_timespec(secs, nsecs))
     }
 
     /// The kernel struct.
@@ -195,9 +240,53 @@ impl Timespec {
     }
 }
 
+/// Saturating: a duration longer than `i64::MAX` seconds (such as [`Duration::MAX`]) becomes
+/// `i64::MAX` seconds and 999 999 999 nanoseconds, the longest time the kernel accepts, never
+/// a negative time (which the kernel would refuse with `EINVAL`).
 impl From<Duration> for Timespec {
     #[inline]
     fn from(d: Duration) -> Self {
-        Timespec::new(d.as_secs(), d.subsec_nanos())
+        Timespec(duration_timespec(d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(t: Timespec) -> (i64, i64) {
+        (t.as_raw().tv_sec, t.as_raw().tv_nsec)
+    }
+
+    #[test]
+    fn timespec_from_duration_saturates() {
+        assert_eq!(raw(Timespec::from(Duration::MAX)), (i64::MAX, 999_999_999));
+        assert_eq!(raw(Timespec::from(Duration::from_secs(u64::MAX))), (i64::MAX, 999_999_999));
+        assert_eq!(raw(Timespec::from(Duration::from_secs(i64::MAX as u64 + 1))), (i64::MAX, 999_999_999));
+        assert_eq!(raw(Timespec::from(Duration::new(i64::MAX as u64, 999_999_999))), (i64::MAX, 999_999_999));
+        assert_eq!(raw(Timespec::from(Duration::new(i64::MAX as u64, 7))), (i64::MAX, 7), "exact fit kept");
+        assert_eq!(raw(Timespec::from(Duration::new(5, 123))), (5, 123));
+        assert_eq!(raw(Timespec::from(Duration::ZERO)), (0, 0));
+        let d = duration_timespec(Duration::MAX);
+        assert_eq!((d.tv_sec, d.tv_nsec), (i64::MAX, 999_999_999), "the ring's conversion too");
+    }
+
+    #[test]
+    fn timespec_new_normalises_and_saturates() {
+        assert_eq!(raw(Timespec::new(1, 5)), (1, 5));
+        assert_eq!(raw(Timespec::new(0, 999_999_999)), (0, 999_999_999));
+        assert_eq!(raw(Timespec::new(0, 1_000_000_000)), (1, 0));
+        assert_eq!(raw(Timespec::new(1, 2_500_000_000)), (3, 500_000_000));
+        assert_eq!(raw(Timespec::new(0, u32::MAX)), (4, 294_967_295));
+        assert_eq!(raw(Timespec::new(i64::MAX as u64, 0)), (i64::MAX, 0));
+        assert_eq!(raw(Timespec::new(i64::MAX as u64, 1_000_000_000)), (i64::MAX, 999_999_999), "carry saturates");
+        assert_eq!(raw(Timespec::new(i64::MAX as u64 + 1, 0)), (i64::MAX, 999_999_999));
+        assert_eq!(raw(Timespec::new(u64::MAX, u32::MAX)), (i64::MAX, 999_999_999));
+        // Whatever the input, the kernel's validity rule holds.
+        for (s, n) in [(0, 0), (u64::MAX, 0), (u64::MAX - 3, u32::MAX), (12, u32::MAX), (i64::MAX as u64 - 4, u32::MAX)]
+        {
+            let (sec, nsec) = raw(Timespec::new(s, n));
+            assert!(sec >= 0 && (0..1_000_000_000).contains(&nsec), "{s} {n}: {sec} {nsec}");
+        }
     }
 }

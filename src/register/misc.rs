@@ -236,7 +236,9 @@ impl Submitter {
     /// Unless `reg.flags` has `IOU_PBUF_RING_MMAP`, `reg.ring_addr` must point to
     /// `reg.ring_entries` page-aligned `io_uring_buf` entries that stay valid until the ring is
     /// unregistered. Every buffer published in the ring must stay valid for kernel writes until
-    /// the kernel hands it back in a completion or the ring is unregistered.
+    /// the kernel hands it back in a completion, or until the ring is unregistered if no request
+    /// selected it; a buffer a request has selected stays in the kernel's use until that
+    /// request's completion, even if the ring is unregistered first.
     pub unsafe fn register_pbuf_ring_raw(&self, reg: &io_uring_buf_reg) -> Result<()> {
         // SAFETY: one `io_uring_buf_reg` living for the call; the ring memory is the caller's
         // contract.
@@ -249,10 +251,46 @@ impl Submitter {
 
     /// Unregisters the provided-buffer ring of group `bgid` (`io_uring_unregister_buf_ring(3)`,
     /// `IORING_UNREGISTER_PBUF_RING`, Linux 5.19). `ENOENT` if there is none (`EINVAL` on
-    /// some kernels).
-    pub fn unregister_pbuf_ring(&self, bgid: u16) -> Result<()> {
+    /// some kernels). This is the raw counterpart of
+    /// [`register_pbuf_ring_raw`](Self::register_pbuf_ring_raw); the typed buffer rings of
+    /// [`crate::buf`] unregister their group themselves when dropped.
+    ///
+    /// # Safety
+    /// `bgid` must not be the group of a buffer ring this crate registered on this ring that is
+    /// still alive: a [`BufRing`](crate::buf::BufRing) (also the one inside a
+    /// `buf::kmbuf::ContiguousRing`) or a `buf::kmbuf::KmBufRing` (feature `kmbuf`). Such a
+    /// ring relies, for as long as it lives, on the group id naming *its* ring in the kernel:
+    /// - it hands the buffer a completion names (`IORING_CQE_F_BUFFER`, the id in the upper
+    ///   16 bits; a completion names no group) to safe code as `&[u8]`/`&mut [u8]`, which is
+    ///   sound only because the kernel selects that id from its ring and nothing else's. Once the
+    ///   group is unregistered behind its back the id is free, another ring can be registered
+    ///   under it, and that ring's completions name ids the first ring takes for its own
+    ///   buffers, while a request that selected one of those before the unregistration may still
+    ///   be writing it;
+    /// - its `Drop` (or `close`) unregisters `bgid`, which by then may name the other ring,
+    ///   so that ring in turn loses its group under the same reliance.
+    ///
+    /// Unregister only groups registered through [`register_pbuf_ring_raw`](Self::register_pbuf_ring_raw)
+    /// (or another raw route), after which the buffers of requests still in flight stay in the
+    /// kernel's use until those complete (see its contract). Wrong ids otherwise only fail
+    /// (`ENOENT`/`EINVAL`).
+    ///
+    /// ```
+    /// fn f(ring: &uring::Ring) {
+    ///     // SAFETY: group 7 was registered with `register_pbuf_ring_raw`; no crate ring owns it.
+    ///     let _ = unsafe { ring.submitter().unregister_pbuf_ring(7) };
+    /// }
+    /// ```
+    /// The same call without `unsafe` does not compile:
+    /// ```compile_fail,E0133
+    /// fn f(ring: &uring::Ring) {
+    ///     let _ = ring.submitter().unregister_pbuf_ring(7);
+    /// }
+    /// ```
+    pub unsafe fn unregister_pbuf_ring(&self, bgid: u16) -> Result<()> {
         let reg = io_uring_buf_reg { bgid, ..Default::default() };
-        // SAFETY: one `io_uring_buf_reg` living for the call.
+        // SAFETY: one `io_uring_buf_reg` living for the call; that no crate-owned ring loses its
+        // group is the caller's contract.
         unsafe { self.register_checked(IORING_UNREGISTER_PBUF_RING, (&reg as *const io_uring_buf_reg).cast(), 1) }?;
         Ok(())
     }
