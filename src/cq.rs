@@ -245,8 +245,8 @@ impl CompletionQueue {
 
     /// Copies up to `out.len()` ready completions into `out`, consuming and releasing them;
     /// returns how many (`io_uring_peek_batch_cqe(3)` + `io_uring_cq_advance(3)`). As liburing
-    /// does, when the CQ is empty while completions wait in the kernel ([`needs_flush`]
-    /// (Self::needs_flush)), it enters the kernel once to flush them and reads again. (An error
+    /// does, when the CQ is empty while completions wait in the kernel
+    /// ([`needs_flush`](Self::needs_flush)), it enters the kernel once to flush them and reads again. (An error
     /// of that `io_uring_enter(2)`, such as `EINTR`, leaves the result at 0, as in liburing;
     /// [`flush`](Self::flush) reports it.)
     pub fn pop_batch(&mut self, out: &mut [Cqe]) -> usize {

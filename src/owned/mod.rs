@@ -65,7 +65,7 @@
 //!      with `unsafe` ([`OwnedRing::with_ring`]: no earlier duplicate of the fd, no request in
 //!      flight with an owned `user_data`).
 //!    - *A `Cqe` value made up or replayed*: the layer reads completions only from its own CQ,
-//!      never from a [`Cqe`] the caller hands in; [`Completion`] is not `Clone` and cannot be
+//!      never from a [`Cqe`](crate::Cqe) the caller hands in; [`Completion`] is not `Clone` and cannot be
 //!      built outside the crate.
 //!
 //!    Other processes are out of scope (as for Rust's memory safety in general: `ptrace`,
@@ -115,7 +115,7 @@
 //! Of the 65 operations (`IORING_OP_NOP` = 0 to `IORING_OP_URING_CMD128` = 64), **61** are
 //! usable from safe code (93.8%); 4 are not.
 //!
-//! Safe in the raw layer ([`SafeSqe`]), because they point at no caller memory;
+//! Safe in the raw layer ([`SafeSqe`](crate::SafeSqe)), because they point at no caller memory;
 //! [`OwnedRing::push_safe`] takes them (21): NOP, FSYNC, POLL_ADD, POLL_REMOVE (and poll
 //! update), SYNC_FILE_RANGE, TIMEOUT_REMOVE, ASYNC_CANCEL, FALLOCATE, CLOSE, FADVISE, SPLICE,
 //! REMOVE_BUFFERS, TEE, SHUTDOWN, MSG_RING (data and registered-file passing), SOCKET,
@@ -132,7 +132,7 @@
 //! [`Bind`], [`Accept`]), SEND (send, sendto, and [`SendBundle`]), SEND_ZC, SENDMSG,
 //! SENDMSG_ZC ([`Send`], [`SendZc`], [`SendMsg`], [`SendMsgZc`]: zero-copy memory comes back
 //! with the notification), RECV ([`Recv`], and [`RecvSelect`], [`RecvMultishot`] over a
-//! crate-owned [`BufRing`]), RECVMSG ([`RecvMsg`], [`RecvMsgMultishot`]),
+//! crate-owned [`BufRing`](crate::buf::BufRing)), RECVMSG ([`RecvMsg`], [`RecvMsgMultishot`]),
 //! TIMEOUT, LINK_TIMEOUT, TIMEOUT_REMOVE's update form ([`Timeout`], [`LinkTimeout`],
 //! [`TimeoutUpdate`]), EPOLL_CTL, EPOLL_WAIT ([`EpollCtl`], [`EpollWait`]), WAITID
 //! ([`Waitid`]), FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAITV (futex words as `Arc<AtomicU32>`:
@@ -151,7 +151,7 @@
 //!   driver.
 //! - RECV_ZC: the entry points at no caller memory and the ring keeps the zero-copy area
 //!   alive, but its completions are 32-byte CQEs whose second half locates the data, and a
-//!   [`Completion`] carries the 16-byte [`Cqe`]. Until it carries the extension, RECV_ZC
+//!   [`Completion`] carries the 16-byte [`Cqe`](crate::Cqe). Until it carries the extension, RECV_ZC
 //!   needs the raw layer's `unsafe` push and [`Zcrx::data`](crate::zcrx::Zcrx::data).
 //!
 //! Some variants stay raw-only: buffer groups given as a bare
