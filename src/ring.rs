@@ -912,9 +912,17 @@ impl Ring {
 
     /// Registers `fd` as the ring's one-file table (`IORING_REGISTER_FILES`): the probe of the
     /// teardown proof. `EBUSY` when the application registered a table.
+    ///
+    /// Through the ring's own fd when it has one, never a registered index then: an index is
+    /// per thread, and on another thread the same index may name another ring.
     fn register_probe(sub: &Submitter, fd: RawFd) -> io::Result<u32> {
-        // SAFETY: one fd, living for the call; the kernel takes its own reference to the file.
-        unsafe { sub.register_raw(IORING_REGISTER_FILES, (&fd as *const RawFd).cast(), 1) }
+        let arg = (&fd as *const RawFd).cast();
+        match &sub.fd {
+            // SAFETY: one fd, living for the call; the kernel takes its own reference to the file.
+            Some(ring) => unsafe { sys::register(ring.as_raw_fd(), IORING_REGISTER_FILES, arg, 1) },
+            // SAFETY: as above.
+            None => unsafe { sub.register_raw(IORING_REGISTER_FILES, arg, 1) },
+        }
     }
 
     /// Drops the ring and waits up to `limit` for the kernel to free it, then reports whether it
@@ -953,19 +961,16 @@ impl Drop for Ring {
         // reachable. Nothing happens here for a ring without such memory.
         let sub = &self.sub;
         self.keep_alive.prepare(|fd| Ring::register_probe(sub, fd));
-        // A ring without an fd (REGISTERED_FD_ONLY, or fd closed) lives until its registered
-        // index is released.
-        if self.sub.fd.is_none() && self.sub.enter_flags & IORING_ENTER_REGISTERED_RING != 0 {
+        // A registered index holds a reference to the ring (in the registering thread's table):
+        // the ring lives until it is released, also when the ring still has its fd.
+        if self.sub.enter_flags & IORING_ENTER_REGISTERED_RING != 0 {
             let mut up = io_uring_rsrc_update { offset: self.sub.enter_fd as u32, resv: 0, data: 0 };
-            // SAFETY: one valid `io_uring_rsrc_update`.
-            let _ = unsafe {
-                sys::register(
-                    self.sub.enter_fd,
-                    IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING,
-                    &mut up as *mut io_uring_rsrc_update as *const c_void,
-                    1,
-                )
+            let (fd, op) = match &self.sub.fd {
+                Some(fd) => (fd.as_raw_fd(), IORING_UNREGISTER_RING_FDS),
+                None => (self.sub.enter_fd, IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING),
             };
+            // SAFETY: one valid `io_uring_rsrc_update`.
+            let _ = unsafe { sys::register(fd, op, &mut up as *mut io_uring_rsrc_update as *const c_void, 1) };
         }
         // Then the fields drop in order: the fd closes (`sub`), the wait region and the queues
         // are unmapped (`wait_region`, `_mem`; a mapping of the ring fd holds the ring open),
