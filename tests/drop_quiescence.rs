@@ -658,3 +658,57 @@ fn registered_ring_fd_is_released_at_drop() {
     note(test, format!("{outcome:?}"));
     assert!(outcome.is_finished(), "{test}: {outcome:?}");
 }
+
+/// The kernel facts the proof rests on, checked by hand with the public API: the ring's file
+/// table is released only when the kernel frees the ring, and a mapping of the ring fd keeps
+/// the ring from being freed (so the crate unmaps every mapping before it waits).
+#[test]
+fn ring_mapping_delays_teardown() {
+    let test = "ring_mapping_delays_teardown";
+    let wd = Watchdog::new(test, Duration::from_secs(30));
+    let ring = Ring::new(4).unwrap();
+    let (r, w) = pipe();
+    ring.submitter().register_files(&[w.as_raw_fd()]).unwrap();
+    drop(w);
+    let Some(fd) = ring.submitter().fd().map(|f| f.as_raw_fd()) else {
+        skip(test, "the ring has no fd to map");
+        return;
+    };
+    // SAFETY: a fresh shared mapping of the SQ ring (offset 0), which nothing else uses.
+    let map = unsafe { libc::mmap(core::ptr::null_mut(), 4096, libc::PROT_READ, libc::MAP_SHARED, fd, 0) };
+    assert_ne!(map, libc::MAP_FAILED, "mmap of the ring fd: {}", std::io::Error::last_os_error());
+    drop(ring);
+    wd.step("polling while the mapping lives");
+    assert!(!hangs_up(&r, Duration::from_millis(500)), "{test}: the ring was freed while a mapping of it lived");
+    // SAFETY: our mapping.
+    unsafe { libc::munmap(map, 4096) };
+    wd.step("polling after munmap");
+    let t = Instant::now();
+    assert!(hangs_up(&r, Duration::from_secs(5)), "{test}: the ring was not freed after the last mapping went");
+    note(test, format!("freed {:?} after the last mapping went", t.elapsed()));
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut p = [0i32; 2];
+    // SAFETY: `p` has room for the two fds.
+    assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both were just returned to us.
+    unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) }
+}
+
+/// Whether `read`'s pipe reports `POLLHUP` within `limit`.
+fn hangs_up(read: &OwnedFd, limit: Duration) -> bool {
+    let t = Instant::now();
+    loop {
+        let left = limit.saturating_sub(t.elapsed());
+        let mut pfd = libc::pollfd { fd: read.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, left.as_millis() as i32) };
+        if n > 0 && pfd.revents & libc::POLLHUP != 0 {
+            return true;
+        }
+        if n == 0 || left.is_zero() {
+            return false;
+        }
+    }
+}
