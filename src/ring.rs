@@ -116,7 +116,8 @@ impl Memory {
 /// [`owned`](crate::owned) layer, zcrx areas), the drop waits up to [`DROP_WAIT`] (250 ms) for
 /// that teardown to finish, observed through a pipe registered as the ring's file table
 /// (see [`Ring::shutdown`]). If it finishes, the memory is freed. If not (the wait ran out, the
-/// application registered a file table of its own, or another fd of the ring is still open),
+/// application registered a file table of its own, a single-issuer ring is dropped on another
+/// thread than its submitter, or another fd of the ring is still open),
 /// the memory is never given back: the crate's mappings are replaced by inaccessible
 /// `PROT_NONE` reservations of the same range (a late kernel write fails with `EFAULT`; the
 /// pages are freed, the address range stays reserved) and heap memory is leaked. A ring that
@@ -940,7 +941,9 @@ impl Ring {
     /// (`IORING_REGISTER_FILES`, Linux 5.1), the ring's fd is closed and its mappings are
     /// unmapped, and the pipe's read end reports `POLLHUP` once the kernel's teardown has
     /// unregistered the table. No proof is possible when the application registered a file
-    /// table of its own ([`Teardown::Unprovable`] with `EBUSY`, without waiting); the teardown
+    /// table of its own ([`Teardown::Unprovable`] with `EBUSY`, without waiting) or for an
+    /// `IORING_SETUP_SINGLE_ISSUER` ring shut down on another thread than its submitter
+    /// (`EEXIST`: the kernel takes register calls only from that thread); the teardown
     /// cannot finish while buffer rings of this ring are alive ([`Teardown::Held`], without
     /// waiting: drop them first), nor while another fd or mapping of the ring is open or a ring
     /// index registered by another thread holds it ([`Teardown::TimedOut`] after `limit`). An

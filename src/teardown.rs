@@ -27,13 +27,15 @@
 //! jiffy; with the RCU grace period of the reference kill before it, an idle ring's teardown
 //! took 16 to 30 ms on the quiet 6.18 test host, and up to 210 ms when it was loaded.)
 //!
-//! The proof is impossible when the application registered a file table of its own (`EBUSY`),
-//! and it does not arrive in time while something else keeps the ring alive: another fd of the
-//! ring (a `dup`, a forked child, a buffer ring that is not part of this scheme), a ring index
-//! registered by another thread, or a request that runs longer than the wait. It assumes that
-//! nothing replaces the table's slot 0 during the wait: only an `IORING_OP_MSG_RING` that sends
-//! a file into this ring's table (`IORING_MSG_SEND_FD`) or a file-table update through another
-//! fd of the ring could, and both need this ring's fd.
+//! The proof is impossible when the application registered a file table of its own (`EBUSY`)
+//! or when a single-issuer ring is let go on another thread than its submitter (`EEXIST`: the
+//! kernel refuses register calls from other threads). It does not arrive in time while
+//! something else keeps the ring alive: another fd of the ring (a `dup`, a forked child, a
+//! kernel-managed buffer ring, which is not part of this scheme), a ring index registered by
+//! another thread, or a request that runs longer than the wait. It assumes that nothing
+//! replaces the table's slot 0 during the wait: only an `IORING_OP_MSG_RING` that sends a file
+//! into this ring's table (`IORING_MSG_SEND_FD`) or a file-table update through another fd of
+//! the ring could, and both need this ring's fd.
 //!
 //! # Without the proof
 //!
@@ -89,8 +91,10 @@ pub enum Teardown {
     /// thread).
     TimedOut,
     /// No proof was possible, and nothing was waited for: the registration of the probe failed
-    /// with this errno (`EBUSY`: the application registered a file table of its own), or the
-    /// pipe could not be created.
+    /// with this errno (`EBUSY`: the application registered a file table of its own; `EEXIST`:
+    /// an `IORING_SETUP_SINGLE_ISSUER` ring let go on another thread than the one that submits,
+    /// as the kernel takes register calls only from that thread), or the pipe could not be
+    /// created.
     Unprovable(Option<Errno>),
     /// Buffer rings registered with this ring are still alive: they hold the ring open, and the
     /// last of them to be dropped waits for the teardown (up to [`DROP_WAIT`]) and releases the
@@ -114,8 +118,9 @@ pub(crate) enum KeepAlive {
     /// reference is dropped after the proof, otherwise leaked (heap pages cannot be fenced off;
     /// the allocator would hand them out again).
     Heap(Arc<dyn Any + Send + Sync>),
-    /// Caller memory: nothing to release, but the drop still waits for the teardown, so that a
-    /// finished teardown (see [`Ring::shutdown`](crate::Ring::shutdown)) covers it.
+    /// Caller memory: nothing to release, but the drop waits for the teardown all the same
+    /// (up to [`DROP_WAIT`]), so that a drop returns after the kernel's last write in the usual
+    /// case. Only the caller's contract makes it sound: the drop cannot report the outcome.
     Caller,
 }
 

@@ -614,6 +614,18 @@ fn idle_teardown_is_observed() {
     let outcome = std::thread::spawn(move || ring.shutdown(Duration::from_secs(5))).join().unwrap();
     note(test, format!("other thread: {outcome:?}"));
     assert!(outcome.is_finished(), "other thread: {outcome:?}");
+    // A single-issuer ring takes register calls only from its submitter: no proof elsewhere.
+    match Ring::builder().single_issuer().build(4) {
+        Ok(mut ring) => {
+            ring.sq().push(&uring::op::Nop::new().build().user_data(1)).unwrap();
+            ring.submit_and_wait(1).unwrap();
+            wd.step("shutting a single-issuer ring down on another thread");
+            let outcome = std::thread::spawn(move || ring.shutdown(Duration::from_secs(5))).join().unwrap();
+            note(test, format!("SINGLE_ISSUER, other thread: {outcome:?}"));
+            assert_eq!(outcome, Teardown::Unprovable(Some(uring::Errno::EXIST)));
+        }
+        Err(e) => skip(&format!("{test} (SINGLE_ISSUER)"), e),
+    }
 }
 
 /// `CallerBuffers` that no kernel accepts are refused with a typed error.

@@ -430,8 +430,8 @@ impl OwnedRing {
         let iovecs: Vec<libc::iovec> = mems.iter().map(|m| m.iovec()).collect();
         // SAFETY: `iovecs` is an array of `iovecs.len()` (at most 16384) valid iovecs, live for
         // the call. The memory they describe moves into the ring's keep-alive list below, so it
-        // stays allocated until the kernel's teardown of the ring has finished (or forever), as the
-        // registration requires; only the `FixedBuf` handles reach it from Rust.
+        // stays allocated until the kernel's teardown of the ring has finished (or forever), as
+        // the registration requires; only the `FixedBuf` handles reach it from Rust.
         unsafe {
             self.ring.submitter().register_raw(IORING_REGISTER_BUFFERS, iovecs.as_ptr().cast(), iovecs.len() as u32)
         }
@@ -445,8 +445,8 @@ impl OwnedRing {
     }
 
     /// Pushes a [`ProvideBuffers`]: its memory moves into the ring's keep-alive list (freed once
-    /// the kernel's teardown of the ring has finished, leaked if that cannot be confirmed), since the kernel writes provided
-    /// buffers after the completion. The operation comes back, without the memory, with its
+    /// the kernel's teardown of the ring has finished, leaked if that cannot be confirmed),
+    /// since the kernel writes provided buffers after the completion. The operation comes back, without the memory, with its
     /// completion. On failure (no free slot, a full SQ, already provided) the operation comes
     /// back unchanged.
     pub fn provide_buffers(&mut self, mut op: ProvideBuffers) -> core::result::Result<OpId, Rejected<ProvideBuffers>> {
