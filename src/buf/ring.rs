@@ -49,9 +49,10 @@ pub struct CallerBuffers {
 
 impl CallerBuffers {
     /// Describes `len` bytes at `ptr`, to be split into the ring's equal buffers. Checked when
-    /// the ring is built ([`BufRingBuilder::validate`]): a null `ptr`, a zero `len`, a range
-    /// that wraps around the address space, or one smaller than `entries * buf_size` is refused
-    /// with a typed [`Error`]. The kernel needs no alignment for buffer addresses.
+    /// the ring is built ([`BufRingBuilder::validate`]): a null `ptr` is refused with
+    /// [`Error::InvalidArgument`], a `len` smaller than `entries * buf_size` (zero among them)
+    /// with [`Error::MemoryTooSmall`], a range that wraps around the address space with
+    /// [`Error::InvalidArgument`]. The kernel needs no alignment for buffer addresses.
     ///
     /// # Safety
     ///
@@ -75,22 +76,20 @@ impl CallerBuffers {
         CallerBuffers { ptr, len }
     }
 
-    /// Refuses what no kernel accepts and what would make buffer addresses wrap.
+    /// Refuses a null pointer, memory smaller than the `need >= 1` bytes the ring's buffers
+    /// take (a zero length among them), and a range that wraps around the address space.
     fn check(&self, need: usize) -> Result<()> {
         if self.ptr.is_null() {
             return Err(Error::InvalidArgument { what: "caller buffer memory", reason: "null pointer" });
         }
-        if self.len == 0 {
-            return Err(Error::InvalidArgument { what: "caller buffer memory", reason: "zero length" });
+        if self.len < need {
+            return Err(Error::MemoryTooSmall { needed: need, provided: self.len });
         }
         if (self.ptr as usize).checked_add(self.len).is_none() {
             return Err(Error::InvalidArgument {
                 what: "caller buffer memory",
                 reason: "the range wraps around the address space",
             });
-        }
-        if self.len < need {
-            return Err(Error::MemoryTooSmall { needed: need, provided: self.len });
         }
         Ok(())
     }
