@@ -82,6 +82,8 @@ pub mod sqe;
 #[cfg(not(loom))]
 mod sys;
 #[cfg(not(loom))]
+mod teardown;
+#[cfg(not(loom))]
 mod util;
 #[cfg(not(loom))]
 pub mod wait_region;
@@ -94,7 +96,7 @@ pub use {
     cqe::{Cqe, Cqe32, CqeFlags},
     error::{Errno, Error, QueueFull, Result},
     probe::{Features, Probe},
-    ring::{Ring, Submitter, WaitArgs},
+    ring::{Ring, Submitter, Teardown, WaitArgs},
     setup::{Builder, RingMemory, RingSizes, SetupFlags},
     sq::{PushError128, SqBatch, SubmissionQueue},
     sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, SqeFlags},

@@ -119,11 +119,17 @@ impl Mmap {
         Ok(Self { ptr: NonNull::new(ptr).expect("mmap returned null"), len })
     }
 
-    /// Maps `len` bytes of zeroed anonymous memory, on 2 MiB huge pages if `huge`.
+    /// Maps `len` bytes of zeroed anonymous memory, on 2 MiB huge pages if `huge` (the length
+    /// then rounded up to whole huge pages, as the kernel maps them: unmapping or
+    /// [retiring](Self::retire) part of a huge page fails with `EINVAL`).
     pub(crate) fn anonymous(len: usize, huge: bool) -> io::Result<Self> {
         let mut flags = MapFlags::PRIVATE | MapFlags::POPULATE;
+        let mut len = len;
         if huge {
             flags |= MapFlags::HUGETLB | MapFlags::HUGE_2MB;
+            len = len
+                .checked_next_multiple_of(crate::setup::HUGE_PAGE_SIZE)
+                .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
         }
         // SAFETY: a fresh anonymous mapping aliases no Rust object.
         let ptr = unsafe {
@@ -149,6 +155,33 @@ impl Mmap {
         // SAFETY: the range is exactly this mapping.
         unsafe { rustix::mm::madvise(self.ptr.as_ptr(), self.len, rustix::mm::Advice::LinuxDontFork) }?;
         Ok(())
+    }
+
+    /// Gives the memory up without giving the address range back: replaces the mapping with an
+    /// inaccessible reservation of exactly the same range (`mmap(2)` with `PROT_NONE` and
+    /// `MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE`) that is never unmapped.
+    ///
+    /// For memory the kernel may still write after the crate is done with it (a request of a
+    /// ring whose teardown could not be confirmed): a late write faults (the request fails with
+    /// `EFAULT`) instead of landing in whatever a later `mmap(2)` or allocator would have put at
+    /// the freed address. The pages themselves are freed (the replacement discards them); only
+    /// the address range and one mapping entry stay in use. If the reservation cannot be made
+    /// (`ENOMEM`: the process's mapping count limit), the mapping is leaked as it is, which is
+    /// just as safe.
+    pub(crate) fn retire(self) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: the range is exactly this mapping, which the crate owns and which no Rust
+        // reference points into any more (the caller gives it up by value). `MAP_FIXED` replaces
+        // it atomically: at no moment is the range unmapped, so no other mapping can take it.
+        // Whether this succeeds or not, the range is never unmapped (`this` is not dropped).
+        let _ = unsafe {
+            rustix::mm::mmap_anonymous(
+                this.ptr.as_ptr(),
+                this.len,
+                ProtFlags::empty(),
+                MapFlags::PRIVATE | MapFlags::FIXED | MapFlags::NORESERVE,
+            )
+        };
     }
 }
 

@@ -11,7 +11,6 @@
 
 use core::ffi::c_void;
 use std::io;
-use std::sync::Arc;
 
 use uring_uapi::*;
 
@@ -30,15 +29,6 @@ pub struct ZcrxBuilder {
     flags: u32,
     rx_buf_len: u32,
 }
-
-struct AreaMem {
-    _map: Mmap,
-}
-// SAFETY: plain memory written by the device/kernel; the crate never reads it without a
-// completion naming the range.
-unsafe impl Send for AreaMem {}
-// SAFETY: as above.
-unsafe impl Sync for AreaMem {}
 
 /// A registered zero-copy receive queue: its id, area and refill ring.
 #[derive(Debug)]
@@ -126,7 +116,7 @@ impl ZcrxBuilder {
         let area_base = area.as_ptr();
         let area_len = area.len();
         // The device may write into the area until the ring is gone.
-        ring.keep_alive(Arc::new(AreaMem { _map: area }));
+        ring.keep_alive_map(area);
         let base = region.as_ptr();
         let entries = reg.rq_entries;
         // SAFETY: the kernel wrote the offsets of the head, tail and entries inside the region.

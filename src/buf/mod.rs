@@ -22,9 +22,20 @@
 //! `io_uring_buf_ring_add(3)`, `io_uring_buf_ring_advance(3)`, `io_uring_buf_ring_cq_advance(3)`,
 //! `io_uring_buf_ring_head(3)`, `io_uring_buf_ring_available(3)`, `io_uring_prep_provide_buffers(3)`.
 //!
-//! The buffer memory is kept alive by the [`Ring`](crate::Ring) the buffer ring is registered
-//! with until that ring is dropped (after it cancels its in-flight requests), so the kernel never
-//! writes into freed memory even if the buffer ring is dropped first.
+//! ## Buffer memory and dropping
+//!
+//! A request that selected a buffer writes into it until the request finishes, and neither
+//! dropping the buffer ring nor dropping the [`Ring`](crate::Ring) stops a request already
+//! running in an io-wq worker (a blocking file read, say): the kernel only signals it.
+//!
+//! - A pool the crate allocates belongs to the ring's keep-alive list, shared by the `Ring` and
+//!   its buffer rings. It is freed only after the kernel has freed the ring, which happens after
+//!   the ring's last request: the last of the `Ring` and its buffer rings to be dropped waits
+//!   for that up to [`DROP_WAIT`](crate::ring::DROP_WAIT) (250 ms). If it cannot be confirmed,
+//!   the pool is never given back: its range becomes an inaccessible `PROT_NONE` reservation, so
+//!   a late write by the kernel fails with `EFAULT` and never lands in other memory.
+//! - Caller memory ([`CallerBuffers`]) is the caller's to keep valid until the kernel is done
+//!   with it: [`CallerBuffers::new`] says when that is.
 
 #[cfg(feature = "kmbuf")]
 pub mod kmbuf;

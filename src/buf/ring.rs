@@ -4,7 +4,6 @@ use core::cell::Cell;
 use core::ffi::c_void;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::Arc;
 
 use uring_uapi::*;
 
@@ -15,6 +14,7 @@ use crate::index::BufRingProducer;
 use crate::op::BufferGroup;
 use crate::sync::AtomicU16;
 use crate::sys::{self, Mmap};
+use crate::teardown::Share;
 use crate::{Error, Result, Ring};
 
 /// Most entries a buffer ring may have.
@@ -40,20 +40,7 @@ fn already_held() -> Error {
     Error::InvalidArgument { what: "buffer id", reason: "already handed out (a completion was selected twice)" }
 }
 
-/// Buffer memory shared with the ring's keep-alive list: freed only once no request can still
-/// write into it.
-pub(crate) struct PoolMem {
-    _map: Option<Mmap>,
-    base: *mut u8,
-    len: usize,
-}
-
-// SAFETY: plain memory; access is governed by the buffer ring's ownership tracking.
-unsafe impl Send for PoolMem {}
-// SAFETY: as above.
-unsafe impl Sync for PoolMem {}
-
-/// Buffer memory the caller provides for a [`BufRing`].
+/// Buffer memory the caller provides for a [`BufRing`] ([`BufRingBuilder::memory`]).
 #[derive(Debug)]
 pub struct CallerBuffers {
     ptr: *mut u8,
@@ -61,14 +48,50 @@ pub struct CallerBuffers {
 }
 
 impl CallerBuffers {
-    /// Describes `len` bytes at `ptr`, to be split into `entries` equal buffers.
+    /// Describes `len` bytes at `ptr`, to be split into the ring's equal buffers. Checked when
+    /// the ring is built ([`BufRingBuilder::validate`]): a null `ptr` is refused with
+    /// [`Error::InvalidArgument`], a `len` smaller than `entries * buf_size` (zero among them)
+    /// with [`Error::MemoryTooSmall`], a range that wraps around the address space with
+    /// [`Error::InvalidArgument`]. The kernel needs no alignment for buffer addresses.
     ///
     /// # Safety
-    /// The memory must be writable, stay valid until the [`Ring`] the buffer ring is registered
-    /// with has been dropped (the kernel may write into it until then), and not be accessed
-    /// through any other path meanwhile.
+    ///
+    /// Once the buffer ring is built, the kernel may write into any byte of the range whenever a
+    /// request selects a buffer of the group. Until the kernel is done with the memory, it must
+    /// stay allocated, writable and unmoved, and must not be read or written other than through
+    /// the buffers the [`BufRing`] hands out. The kernel is done with it once either:
+    ///
+    /// - every request that may select from the group (pushed with `IOSQE_BUFFER_SELECT` and
+    ///   this group id) has posted its final completion (for a multishot request, the one
+    ///   without `IORING_CQE_F_MORE`), that completion has been reaped, and no such request is
+    ///   pushed afterwards; or
+    /// - [`Ring::shutdown`] returned [`Teardown::Finished`](crate::ring::Teardown::Finished):
+    ///   the kernel freed the ring, which it does only after the ring's last request.
+    ///
+    /// Dropping the [`BufRing`] or the [`Ring`] is not enough by itself: neither stops a request
+    /// that already runs in an io-wq worker (a blocking file read goes on writing until it has
+    /// finished). Dropping the ring waits up to [`DROP_WAIT`](crate::ring::DROP_WAIT) (250 ms)
+    /// for the kernel to free it, but does not report whether it did.
     pub unsafe fn new(ptr: *mut u8, len: usize) -> Self {
         CallerBuffers { ptr, len }
+    }
+
+    /// Refuses a null pointer, memory smaller than the `need >= 1` bytes the ring's buffers
+    /// take (a zero length among them), and a range that wraps around the address space.
+    fn check(&self, need: usize) -> Result<()> {
+        if self.ptr.is_null() {
+            return Err(Error::InvalidArgument { what: "caller buffer memory", reason: "null pointer" });
+        }
+        if self.len < need {
+            return Err(Error::MemoryTooSmall { needed: need, provided: self.len });
+        }
+        if (self.ptr as usize).checked_add(self.len).is_none() {
+            return Err(Error::InvalidArgument {
+                what: "caller buffer memory",
+                reason: "the range wraps around the address space",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -116,9 +139,10 @@ pub struct BufRing {
     /// `log2(buf_size)` when `buf_size` is a power of two (a bundle's buffer count is then a
     /// shift, not a division), else `u32::MAX`.
     size_shift: u32,
-    /// The pool's first byte (`pool.base`, copied here so that a buffer's address is one load
-    /// and a multiply-add from the ring, not a load through the `Arc`).
+    /// The pool's first byte.
     base: *mut u8,
+    /// The pool's length in bytes.
+    pool_len: usize,
     /// Slot 0 of the shared ring; the tail overlays `bufs[0].resv` (offset 14).
     slots: *mut io_uring_buf,
     prod: Cell<BufRingProducer>,
@@ -138,9 +162,13 @@ pub struct BufRing {
     /// piece has arrived (so the buffer returns to the ring once no view remains).
     inc_views: Box<[Cell<u32>]>,
     inc_done: Box<[Cell<bool>]>,
-    pool: Arc<PoolMem>,
     ring_fd: OwnedFd,
     _ring_mem: Mmap,
+    /// The ring's keep-alive list, which holds the pool (see [`crate::Ring`]'s drop). Declared
+    /// after the fd and the ring mapping: if this buffer ring outlives the ring, it is the last
+    /// holder of the list, and dropping this share waits for the kernel's teardown (which needs
+    /// the fd closed and the mapping gone) before releasing the pool.
+    keep_alive: Share,
 }
 
 impl core::fmt::Debug for BufRing {
@@ -234,9 +262,7 @@ impl BufRingBuilder {
         }
         let need = self.entries as usize * self.buf_size as usize;
         if let Some(m) = &self.memory {
-            if m.len < need {
-                return Err(Error::MemoryTooSmall { needed: need, provided: m.len });
-            }
+            m.check(need)?;
         }
         if self.min_left != 0 && !self.incremental {
             return Err(Error::InvalidArgument { what: "min_left", reason: "only applies to incremental rings" });
@@ -297,18 +323,26 @@ impl BufRingBuilder {
             }
         };
         let need = entries as usize * self.buf_size as usize;
-        let pool = match self.memory {
-            Some(m) => PoolMem { _map: None, base: m.ptr, len: m.len },
+        // The pool goes to the ring's keep-alive list: requests may write into it until the
+        // kernel is done with the ring, whatever happens to this buffer ring.
+        let (base, pool_len) = match self.memory {
+            Some(m) => {
+                ring.keep_alive_caller();
+                (m.ptr, m.len)
+            }
             None => match Mmap::anonymous(need, self.huge_pages) {
-                Ok(m) => PoolMem { base: m.as_ptr(), len: m.len(), _map: Some(m) },
+                Ok(m) => {
+                    let base = (m.as_ptr(), m.len());
+                    ring.keep_alive_map(m);
+                    base
+                }
                 Err(e) => {
                     unregister(&ring_fd);
                     return Err(e.into());
                 }
             },
         };
-        let pool = Arc::new(pool);
-        ring.keep_alive(pool.clone());
+        let keep_alive = ring.keep_alive_share();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let br = BufRing {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -318,7 +352,8 @@ impl BufRingBuilder {
             buf_size: self.buf_size,
             incremental: self.incremental,
             size_shift: if self.buf_size.is_power_of_two() { self.buf_size.trailing_zeros() } else { u32::MAX },
-            base: pool.base,
+            base,
+            pool_len,
             slots: ring_mem.as_ptr().cast(),
             prod: Cell::new(BufRingProducer::new(0, entries)),
             bid_info: (0..=entries).map(|bid| Cell::new(if bid < entries { HELD } else { 0 })).collect(),
@@ -326,9 +361,9 @@ impl BufRingBuilder {
             inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_views: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_done: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(false)).collect(),
-            pool,
             ring_fd,
             _ring_mem: ring_mem,
+            keep_alive,
         };
         let mut refill = Refill::new(&br);
         for bid in 0..entries as u16 {
@@ -801,7 +836,7 @@ impl BufRing {
 
     /// A raw pointer to the pool and its length (for code that builds iovecs over it).
     pub fn pool(&self) -> (*const u8, usize) {
-        (self.pool.base, self.pool.len)
+        (self.base, self.pool_len)
     }
 }
 
@@ -1095,8 +1130,16 @@ impl BufferGroup for BufRing {
 
 impl Drop for BufRing {
     fn drop(&mut self) {
-        // Unregister before the ring memory is unmapped. The buffer pool itself stays alive in
-        // the ring's keep-alive list until the ring is dropped (requests may still write to it).
+        // Unregister before the ring memory is unmapped. The buffer pool itself stays in the
+        // ring's keep-alive list (requests may still write into it).
         let _ = unregister_fd(&self.ring_fd, self.bgid);
+        // If the ring is gone already, this is the last holder of its keep-alive list: arm the
+        // teardown proof through this fd, which closes right after (then the ring mapping goes,
+        // then `keep_alive` waits and settles).
+        let fd = self.ring_fd.as_raw_fd();
+        self.keep_alive.prepare(|probe| {
+            // SAFETY: one fd, living for the call; the kernel takes its own reference.
+            unsafe { sys::register(fd, IORING_REGISTER_FILES, (&probe as *const i32).cast(), 1) }
+        });
     }
 }

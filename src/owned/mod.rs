@@ -139,7 +139,8 @@
 //! [`FutexWait`], [`FutexWake`], [`FutexWaitv`]), PIPE ([`Pipe`]), FILES_UPDATE
 //! ([`FilesUpdate`]), PROVIDE_BUFFERS ([`ProvideBuffers`] through
 //! [`OwnedRing::provide_buffers`]: the kernel writes provided buffers after the completion, so
-//! the memory moves to the ring's keep-alive list and is freed only when the ring is dropped).
+//! the memory moves to the ring's keep-alive list and is freed only once the kernel's teardown
+//! of the ring has finished).
 //!
 //! Not usable from safe code (4):
 //! - MADVISE: advises on any range of the address space, and some advice (`MADV_DONTNEED`,

@@ -430,23 +430,23 @@ impl OwnedRing {
         let iovecs: Vec<libc::iovec> = mems.iter().map(|m| m.iovec()).collect();
         // SAFETY: `iovecs` is an array of `iovecs.len()` (at most 16384) valid iovecs, live for
         // the call. The memory they describe moves into the ring's keep-alive list below, so it
-        // stays allocated until the ring is dropped (after its requests are done), as the
-        // registration requires; only the `FixedBuf` handles reach it from Rust.
+        // stays allocated until the kernel's teardown of the ring has finished (or forever), as
+        // the registration requires; only the `FixedBuf` handles reach it from Rust.
         unsafe {
             self.ring.submitter().register_raw(IORING_REGISTER_BUFFERS, iovecs.as_ptr().cast(), iovecs.len() as u32)
         }
         .map_err(Error::Os)?;
         let mut out = Vec::with_capacity(mems.len());
         for (i, mem) in mems.into_iter().enumerate() {
-            self.ring.keep_alive(mem.clone());
+            self.ring.keep_alive_heap(mem.clone());
             out.push(FixedBuf::new(mem, i as u16));
         }
         Ok(out)
     }
 
-    /// Pushes a [`ProvideBuffers`]: its memory moves into the ring's keep-alive list (freed when
-    /// the ring is dropped, after its requests are done), since the kernel writes provided
-    /// buffers after the completion. The operation comes back, without the memory, with its
+    /// Pushes a [`ProvideBuffers`]: its memory moves into the ring's keep-alive list (freed once
+    /// the kernel's teardown of the ring has finished, leaked if that cannot be confirmed),
+    /// since the kernel writes provided buffers after the completion. The operation comes back, without the memory, with its
     /// completion. On failure (no free slot, a full SQ, already provided) the operation comes
     /// back unchanged.
     pub fn provide_buffers(&mut self, mut op: ProvideBuffers) -> core::result::Result<OpId, Rejected<ProvideBuffers>> {
@@ -462,7 +462,7 @@ impl OwnedRing {
         };
         // The entry points at the heap memory, which does not move with the `Vec`; from here
         // on only the ring holds it.
-        self.ring.keep_alive(Arc::new(ProvidedMem(mem)));
+        self.ring.keep_alive_heap(Arc::new(ProvidedMem(mem)));
         self.push(op).map_err(|mut r| {
             r.op.unprepare();
             r

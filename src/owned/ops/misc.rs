@@ -225,7 +225,8 @@ impl Encode for FilesUpdate {
 }
 
 /// Memory handed to a legacy provided-buffer group: only the ring's keep-alive list holds it,
-/// and it is freed when the ring is dropped (after its requests are cancelled).
+/// and it is freed once the kernel's teardown of the ring has finished (leaked if that cannot be
+/// confirmed: see [`Ring`](crate::Ring)'s drop).
 pub(crate) struct ProvidedMem(#[allow(dead_code)] pub(crate) Vec<u8>);
 
 /// `IORING_OP_PROVIDE_BUFFERS`: hands `nr` buffers of `buf_len` bytes, carved from owned memory,
@@ -233,8 +234,8 @@ pub(crate) struct ProvidedMem(#[allow(dead_code)] pub(crate) Vec<u8>);
 ///
 /// The kernel keeps writing provided buffers after this completes (whenever an operation
 /// selects one), so the memory cannot come back with the completion: push with
-/// [`OwnedRing::provide_buffers`](crate::owned::OwnedRing::provide_buffers), which moves it into the ring's keep-alive list (freed when
-/// the ring is dropped); the returned operation no longer holds it. [`OwnedRing::push`](crate::owned::OwnedRing::push) refuses
+/// [`OwnedRing::provide_buffers`](crate::owned::OwnedRing::provide_buffers), which moves it into the ring's keep-alive list (freed once
+/// the kernel is done with the ring); the returned operation no longer holds it. [`OwnedRing::push`](crate::owned::OwnedRing::push) refuses
 /// it. Operations that select from a legacy group are raw-layer (`unsafe`) ones; prefer a
 /// [`BufRing`](crate::buf::BufRing), which the safe receives take.
 pub struct ProvideBuffers {
