@@ -167,6 +167,9 @@ pub struct Submitter {
     /// whose completions the crate trusts (the owned layer's), so that no safe code can name
     /// the ring as the target of `IORING_OP_MSG_RING` and post made-up completions into it.
     sealed: bool,
+    /// Whether [`fd`](Submitter::fd) lent the fd to code outside the crate (shared with the
+    /// keep-alive list: the teardown proof is not attempted then).
+    fd_lent: std::sync::Arc<std::sync::atomic::AtomicBool>,
     flags: SetupFlags,
     features: Features,
     params: io_uring_params,
@@ -229,6 +232,7 @@ impl Ring {
             enter_flags: if registered_only { IORING_ENTER_REGISTERED_RING } else { 0 },
             reg_reg_ring: registered_only,
             sealed: false,
+            fd_lent: Default::default(),
             flags,
             features,
             params: p,
@@ -247,7 +251,8 @@ impl Ring {
         cq.set_enter(sub.enter_fd, sub.enter_flags);
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Ring { sq, cq, sub, id, dontfork, wait_region: None, _mem: memory, keep_alive: Share::default() })
+        let keep_alive = Share::new(sub.fd_lent.clone());
+        Ok(Ring { sq, cq, sub, id, dontfork, wait_region: None, _mem: memory, keep_alive })
     }
 
     /// The submission queue.
@@ -830,11 +835,17 @@ impl Submitter {
     /// belongs to an [`OwnedRing`](crate::owned::OwnedRing), which keeps its fd to itself: any
     /// holder of a ring's fd can post completions into it (`IORING_OP_MSG_RING`), and the owned
     /// layer's completions must come from the kernel alone (see the crate's safety model).
+    ///
+    /// Lending the fd has a cost at drop: its holder could tamper with the proof that the
+    /// kernel is done with the ring's memory, so a ring whose fd was lent does not wait for
+    /// that proof and retires its buffer memory instead (see [`Ring`]'s drop).
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         if self.sealed {
             return None;
         }
-        self.fd.as_ref().map(|f| f.as_fd())
+        let fd = self.fd.as_ref()?;
+        self.fd_lent.store(true, std::sync::atomic::Ordering::Release);
+        Some(fd.as_fd())
     }
 
     /// The ring's fd as a number (also for a ring of the owned layer), for readiness polling:

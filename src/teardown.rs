@@ -57,6 +57,7 @@
 use std::any::Any;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -90,8 +91,9 @@ pub enum Teardown {
     /// keeps the ring alive (another fd or mapping of it, a ring index registered by another
     /// thread).
     TimedOut,
-    /// No proof was possible, and nothing was waited for: the registration of the probe failed
-    /// with this errno (`EBUSY`: the application registered a file table of its own; `EEXIST`:
+    /// No proof was possible, and nothing was waited for: the ring's fd was lent out
+    /// ([`Submitter::fd`](crate::Submitter::fd): its holder could tamper with the probe; no
+    /// errno), or the registration of the probe failed with this errno (`EBUSY`: the application registered a file table of its own; `EEXIST`:
     /// an `IORING_SETUP_SINGLE_ISSUER` ring let go on another thread than the one that submits,
     /// as the kernel takes register calls only from that thread), or the pipe could not be
     /// created.
@@ -175,16 +177,23 @@ impl Drop for List {
 
 /// One holder's share of a ring's keep-alive list (the ring's, or a buffer ring's).
 ///
+/// The proof rests on slot 0 of the ring's file table holding the probe until the kernel
+/// frees the ring. Whoever holds an fd of the ring could replace that slot (an
+/// `IORING_OP_MSG_RING` that sends a file into the ring's table) and fake the proof; so once
+/// the ring's fd was lent to code outside the crate ([`Submitter::fd`](crate::Submitter::fd)
+/// sets `lent`), no proof is attempted and the memory is retired.
+///
 /// A holder declares its share after every fd and mapping of the ring it owns, and calls
 /// [`prepare`](Share::prepare) from its `Drop` while its fd is still open: if it is the last
 /// holder, that arms the proof; the fd and mappings are then dropped (the ring can go), and
 /// dropping the share waits for the teardown and settles the memory.
-#[derive(Default)]
 pub(crate) struct Share {
     list: Option<Arc<List>>,
     /// Set by `prepare` in the last holder: the whole list, and the probe's read end (or why
     /// there is none).
     last: Option<(List, ProbeEnd)>,
+    /// Whether the ring's fd was lent outside the crate (shared with the ring's `Submitter`).
+    lent: Arc<AtomicBool>,
 }
 
 impl core::fmt::Debug for Share {
@@ -194,6 +203,11 @@ impl core::fmt::Debug for Share {
 }
 
 impl Share {
+    /// An empty share of a ring whose `Submitter` records in `lent` whether it lent the fd.
+    pub(crate) fn new(lent: Arc<AtomicBool>) -> Share {
+        Share { list: None, last: None, lent }
+    }
+
     /// The list, created on first use.
     fn list(&mut self) -> &Arc<List> {
         self.list.get_or_insert_with(|| Arc::new(List::new()))
@@ -206,7 +220,7 @@ impl Share {
 
     /// A share for another holder of the ring (a buffer ring).
     pub(crate) fn another(&mut self) -> Share {
-        Share { list: Some(self.list().clone()), last: None }
+        Share { list: Some(self.list().clone()), last: None, lent: self.lent.clone() }
     }
 
     /// Called from the holder's `Drop` while its fd of the ring is still open (see the type).
@@ -215,7 +229,7 @@ impl Share {
     /// the ring. No system call unless this is the last holder of a list.
     pub(crate) fn prepare(&mut self, register: impl FnOnce(RawFd) -> io::Result<u32>) {
         if let Some(list) = self.list.take().and_then(Arc::into_inner) {
-            self.last = Some((list, arm(register)));
+            self.last = Some((list, arm(&self.lent, register)));
         }
     }
 
@@ -223,8 +237,8 @@ impl Share {
     /// even without memory to release, unless other holders remain.
     pub(crate) fn prepare_shutdown(&mut self, register: impl FnOnce(RawFd) -> io::Result<u32>) -> Pending {
         match self.list.take().map(Arc::into_inner) {
-            None => Pending::Armed(List::new(), arm(register)),
-            Some(Some(list)) => Pending::Armed(list, arm(register)),
+            None => Pending::Armed(List::new(), arm(&self.lent, register)),
+            Some(Some(list)) => Pending::Armed(list, arm(&self.lent, register)),
             Some(None) => Pending::Held,
         }
     }
@@ -265,8 +279,12 @@ impl Pending {
 type ProbeEnd = core::result::Result<OwnedFd, Option<Errno>>;
 
 /// Creates the probe pipe and registers its write end as the ring's file table; returns the
-/// read end. The write end is closed here: from then on only the ring's table holds it.
-fn arm(register: impl FnOnce(RawFd) -> io::Result<u32>) -> ProbeEnd {
+/// read end. The write end is closed here: from then on only the ring's table holds it. No
+/// proof (`Err(None)`) when the ring's fd was lent (see [`Share`]).
+fn arm(lent: &AtomicBool, register: impl FnOnce(RawFd) -> io::Result<u32>) -> ProbeEnd {
+    if lent.load(Ordering::Acquire) {
+        return Err(None);
+    }
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| Some(Errno::from_raw(e.raw_os_error())))?;
     register(write.as_raw_fd()).map_err(|e| e.raw_os_error().map(Errno::from_raw))?;

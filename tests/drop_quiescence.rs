@@ -545,6 +545,26 @@ fn user_file_table_means_no_proof() {
     assert_eq!(pool_fate(base, len), PoolFate::Reserved);
 }
 
+/// A ring whose fd was lent out (`Submitter::fd`) does not trust the proof: the fd's holder
+/// could replace the probe in the ring's file table (`IORING_OP_MSG_RING` sending a file) and
+/// fake the teardown. The pool is reserved instead, and `shutdown` says so without waiting.
+#[test]
+fn lent_fd_means_no_proof() {
+    let test = "lent_fd_means_no_proof";
+    let _wd = Watchdog::new(test, Duration::from_secs(30));
+    let mut ring = Ring::new(4).unwrap();
+    let br = BufRing::builder(1, 1, 4096).build(&mut ring).unwrap();
+    let (base, len) = (br.pool().0 as usize, br.pool().1);
+    let dup = ring.submitter().fd().unwrap().try_clone_to_owned().unwrap();
+    drop(dup);
+    drop(br);
+    let t = Instant::now();
+    let outcome = ring.shutdown(Duration::from_secs(1));
+    assert_eq!(outcome, Teardown::Unprovable(None));
+    assert!(t.elapsed() < DROP_WAIT / 2, "{test}: shutdown waited ({:?}) without a proof", t.elapsed());
+    assert_eq!(pool_fate(base, len), PoolFate::Reserved);
+}
+
 /// Buffer rings still alive hold the ring open: `shutdown` reports it without waiting, and
 /// the last buffer ring dropped settles the pool after the proof.
 #[test]
