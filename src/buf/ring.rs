@@ -107,6 +107,7 @@ pub struct BufRingBuilder {
     min_left: u32,
     huge_pages: bool,
     memory: Option<CallerBuffers>,
+    send: bool,
 }
 
 /// `bid_info` bit: the buffer is held by the application (handed out by a completion and not
@@ -162,6 +163,14 @@ pub struct BufRing {
     /// piece has arrived (so the buffer returns to the ring once no view remains).
     inc_views: Box<[Cell<u32>]>,
     inc_done: Box<[Cell<bool>]>,
+    /// Whether this is a ring the application fills for sends ([`BufRingBuilder::send`]).
+    send: bool,
+    /// Send rings only, per bid: the length it was queued with ([`BufRing::queue`]).
+    lens: Box<[Cell<u32>]>,
+    /// Send rings only: the buffers with the application and not in use (a stack of bids), and
+    /// how many.
+    free: Box<[Cell<u16>]>,
+    free_n: Cell<u32>,
     ring_fd: OwnedFd,
     _ring_mem: Mmap,
     /// The ring's keep-alive list, which holds the pool (see [`crate::Ring`]'s drop). Declared
@@ -195,6 +204,7 @@ impl BufRing {
             min_left: 0,
             huge_pages: false,
             memory: None,
+            send: false,
         }
     }
 }
@@ -248,6 +258,19 @@ impl BufRingBuilder {
         self
     }
 
+    /// A ring for sends (`IORING_RECVSEND_BUNDLE` on `IORING_OP_SEND`, Linux 6.10): it starts
+    /// empty, with every buffer on the application's side. Take a buffer with
+    /// [`BufRing::take_free`], fill it ([`BufRing::held_data_mut`]), and queue it with the
+    /// length to send ([`BufRing::queue`]); a send bundle
+    /// ([`SendBundle`](crate::owned::SendBundle)) sends the queued buffers in order, and its
+    /// completion ([`Completion::select`](crate::owned::Completion::select)) hands the sent
+    /// buffers back as a [`Bundle`] whose drop returns them to the free list (never to the
+    /// ring: a sent buffer is not resent). Not with [`incremental`](Self::incremental).
+    pub fn send(mut self) -> Self {
+        self.send = true;
+        self
+    }
+
     /// Uses caller memory for the buffers instead of a crate-allocated pool.
     pub fn memory(mut self, mem: CallerBuffers) -> Self {
         self.memory = Some(mem);
@@ -267,10 +290,14 @@ impl BufRingBuilder {
         if self.min_left != 0 && !self.incremental {
             return Err(Error::InvalidArgument { what: "min_left", reason: "only applies to incremental rings" });
         }
+        if self.send && self.incremental {
+            return Err(Error::InvalidArgument { what: "send", reason: "a send ring cannot be incremental" });
+        }
         Ok(())
     }
 
-    /// Registers the ring with `ring` and fills it with every buffer.
+    /// Registers the ring with `ring` and fills it with every buffer (a [`send`](Self::send)
+    /// ring starts empty, its buffers on the free list).
     pub fn build(self, ring: &mut Ring) -> Result<BufRing> {
         self.validate()?;
         // The buffer ring keeps a duplicate of the ring fd to unregister itself when dropped.
@@ -361,15 +388,21 @@ impl BufRingBuilder {
             inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_views: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_done: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(false)).collect(),
+            send: self.send,
+            lens: (0..if self.send { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
+            // Reversed, so that `take_free` hands out bid 0 first.
+            free: (0..if self.send { entries } else { 0 }).rev().map(|b| Cell::new(b as u16)).collect(),
+            free_n: Cell::new(if self.send { entries } else { 0 }),
             ring_fd,
             _ring_mem: ring_mem,
             keep_alive,
         };
-        let mut refill = Refill::new(&br);
-        for bid in 0..entries as u16 {
-            refill.push(bid);
+        if !br.send {
+            let mut refill = Refill::new(&br);
+            for bid in 0..entries as u16 {
+                refill.push(bid);
+            }
         }
-        drop(refill);
         Ok(br)
     }
 }
@@ -497,11 +530,21 @@ impl BufRing {
     /// batch state, for the drop of a single guard.
     #[inline]
     pub(crate) fn recycle_bid(&self, bid: u16) {
+        if self.send {
+            return self.release_free(bid);
+        }
+        self.add_one(bid, self.buf_size);
+    }
+
+    /// Adds buffer `bid`, held by the application, to the ring with length `size` (at most
+    /// `buf_size`), with one tail store.
+    #[inline]
+    fn add_one(&self, bid: u16, size: u32) {
         debug_assert!(self.info(bid).get() & HELD != 0, "recycling buffer {bid}, which is not held");
+        debug_assert!(size <= self.buf_size);
         let mut prod = self.prod.get();
-        let size = self.buf_size;
         // The pool holds `entries * buf_size` bytes and `bid < entries`: no overflow.
-        let addr = self.base as u64 + bid as u64 * size as u64;
+        let addr = self.base as u64 + bid as u64 * self.buf_size as u64;
         // SAFETY: `slot(0) < entries`, so the entry is in the live ring mapping; it is free and
         // unread by the kernel until the tail store below, as in `Refill::write_slot`.
         unsafe { Refill::write(self.slots.add(prod.slot(0) as usize), addr, size, bid) };
@@ -523,8 +566,82 @@ impl BufRing {
     /// a single tail store.
     #[inline]
     pub(crate) fn recycle_chain(&self, first: u16, count: u16) {
+        if self.send {
+            let mut bid = first;
+            for _ in 0..count {
+                let next = self.succ_of(bid);
+                self.release_free(bid);
+                bid = next;
+            }
+            return;
+        }
         let mut refill = Refill::new(self);
         refill.push_chain(first, count);
+    }
+
+    /// Send rings: buffer `bid` (held) goes back on the free list, not into the ring.
+    #[cold]
+    fn release_free(&self, bid: u16) {
+        debug_assert!(self.send && self.info(bid).get() & HELD != 0);
+        let n = self.free_n.get();
+        // At most `entries` buffers are held, and each is on the free list at most once (a
+        // held buffer has one owner, which gives it back once).
+        self.free[n as usize].set(bid);
+        self.free_n.set(n + 1);
+    }
+
+    /// Send rings ([`BufRingBuilder::send`]): a free buffer, to fill and
+    /// [`queue`](Self::queue); `None` when every buffer is queued or in use (or on a receive
+    /// ring). The token is the application's proof that it holds the buffer, as the ones
+    /// [`Buf::keep`] makes.
+    pub fn take_free(&self) -> Option<HeldBuf> {
+        let n = self.free_n.get().checked_sub(1)?;
+        self.free_n.set(n);
+        let bid = self.free[n as usize].get();
+        Some(HeldBuf::new(self.id, self.bgid, bid, 0))
+    }
+
+    /// The whole buffer of a held token (`buf_size` bytes), writable: to fill a buffer of a
+    /// send ring before [`queue`](Self::queue), or to reuse a received one. A token of another
+    /// ring is refused.
+    pub fn held_data_mut(&self, held: &mut HeldBuf) -> Result<&mut [u8]> {
+        if !self.owns(held) {
+            return Err(Error::InvalidArgument { what: "held buffer", reason: "a buffer of another ring" });
+        }
+        // SAFETY: a token of this ring whose buffer is held (checked) names a buffer that is
+        // out of the ring, `bid < entries`; the token is unique and borrowed mutably for the
+        // slice's life, so no other reference to the buffer exists.
+        Ok(unsafe { core::slice::from_raw_parts_mut(self.buf_ptr(held.bid()), self.buf_size as usize) })
+    }
+
+    /// Send rings: queues a held buffer, to be sent with its first `len` bytes (1 to
+    /// `buf_size`), by the next send bundles on this group (`io_uring_buf_ring_add(3)` with the
+    /// length, then `io_uring_buf_ring_advance(3)`). Refused (the token handed back): another
+    /// ring's token, a receive ring, a length out of range.
+    pub fn queue(&self, held: HeldBuf, len: u32) -> core::result::Result<(), crate::buf::Rejected> {
+        let error = if !self.send {
+            Error::InvalidArgument { what: "queue", reason: "only for send rings (BufRingBuilder::send)" }
+        } else if !self.owns(&held) {
+            Error::InvalidArgument { what: "held buffer", reason: "a buffer of another ring" }
+        } else if len == 0 || len > self.buf_size {
+            Error::InvalidArgument { what: "queue length", reason: "must be 1 to buf_size bytes" }
+        } else {
+            self.lens[held.bid() as usize].set(len);
+            self.add_one(held.bid(), len);
+            return Ok(());
+        };
+        Err(crate::buf::Rejected::new(held, error))
+    }
+
+    /// The bytes buffer `bid` holds when full: its queued length on a send ring, else the
+    /// buffer size.
+    #[inline]
+    pub(crate) fn len_of(&self, bid: u16) -> u32 {
+        if self.send {
+            self.lens[bid as usize].get()
+        } else {
+            self.buf_size
+        }
     }
 
     /// Whether `held` is a buffer of this ring held by the application: the check that lets a
@@ -570,8 +687,9 @@ impl BufRing {
         let id = self.id;
         let Some(first) = held.first() else { return 0 };
         let mut refill = Refill::new(self);
-        // Kept buffers come from whole-buffer selections, which incremental rings never make.
-        if first.ring_id() != id || self.incremental {
+        // Kept buffers come from whole-buffer selections, which incremental rings never make;
+        // a send ring's buffers go to its free list.
+        if first.ring_id() != id || self.incremental || self.send {
             return self.recycle_held_mixed(held, 0, refill);
         }
         // A token of this ring is proof that the application holds the buffer (see `HeldBuf`),
@@ -597,7 +715,11 @@ impl BufRing {
         let mut kept = 0;
         for i in start..held.len() {
             if self.owns(&held[i]) {
-                refill.push(held[i].bid());
+                if self.send {
+                    self.release_free(held[i].bid());
+                } else {
+                    refill.push(held[i].bid());
+                }
             } else {
                 held.swap(kept, i);
                 kept += 1;
@@ -725,6 +847,9 @@ impl BufRing {
             return Ok(Selection::None);
         };
         let res = cqe.raw_result().max(0) as u32;
+        if self.send {
+            return self.select_sent(bid, res);
+        }
         // `res <= i32::MAX`, `buf_size != 0`: no overflow, and in u64 no overflow of the sum.
         let count = if self.size_shift != u32::MAX {
             ((res as u64 + self.buf_size as u64 - 1) >> self.size_shift) as u32
@@ -735,6 +860,13 @@ impl BufRing {
         if self.incremental | (bid as u32 >= self.entries) | (count > self.entries) {
             return Err(self.bundle_error(bid));
         }
+        self.take_bundle(bid, count, res)
+    }
+
+    /// Takes the `count` buffers of a bundle from `bid` along the ring-order links (all must
+    /// be in the ring, and the walk may end at, never pass, the buffer added last).
+    #[inline]
+    fn take_bundle(&self, bid: u16, count: u32, res: u32) -> Result<Selection<'_>> {
         // The buffer in the slot before the tail: a bundle may end there, never pass it (its
         // link is not yet known, and changes when a buffer is added).
         let last = self.last_added.get();
@@ -754,6 +886,29 @@ impl BufRing {
             b = (v & SUCC) as u16;
         }
         Ok(Selection::Bundle(Bundle::new(self, bid, count as u16, res)))
+    }
+
+    /// [`select_bundle`](Self::select_bundle) on a send ring: the buffers the kernel took for
+    /// `res` bytes, counted by their queued lengths (the last may have gone out in part).
+    #[cold]
+    fn select_sent(&self, bid: u16, res: u32) -> Result<Selection<'_>> {
+        if bid as u32 >= self.entries {
+            return Err(bid_out_of_range());
+        }
+        let last = self.last_added.get();
+        let (mut b, mut sum, mut count) = (bid, 0u64, 0u32);
+        loop {
+            count += 1;
+            sum += self.lens[b as usize].get() as u64;
+            if sum >= res as u64 || b == last || count >= self.entries {
+                break;
+            }
+            b = self.succ_of(b);
+        }
+        if sum < res as u64 {
+            return Err(Error::InvalidArgument { what: "bundle length", reason: "more than the queued buffers hold" });
+        }
+        self.take_bundle(bid, count, res)
     }
 
     /// Why a bundle completion was refused before any buffer was looked at.

@@ -181,6 +181,12 @@ pub struct HeldBuf {
 }
 
 impl HeldBuf {
+    /// A token for buffer `bid` of ring `ring` (crate-internal: made once per hand-out).
+    #[inline]
+    pub(crate) fn new(ring: u64, bgid: u16, bid: u16, len: u32) -> Self {
+        HeldBuf { ring, bgid, bid, len }
+    }
+
     /// The id of the ring that handed the buffer out.
     #[inline(always)]
     pub(crate) fn ring_id(&self) -> u64 {
@@ -268,6 +274,11 @@ pub struct Rejected {
 }
 
 impl Rejected {
+    /// A refusal of `buf` for `error`.
+    pub(crate) fn new(buf: HeldBuf, error: crate::Error) -> Self {
+        Rejected { buf, error }
+    }
+
     /// The refused buffer.
     pub fn buf(&self) -> &HeldBuf {
         &self.buf
@@ -450,7 +461,7 @@ impl<'a> Bundle<'a> {
         (0..self.count).map(move |_| {
             let bid = next;
             next = ring.succ_of(bid);
-            let n = left.min(size);
+            let n = left.min(ring.len_of(bid));
             left -= n;
             // SAFETY: every buffer of the bundle is held by this guard (out of the ring), so
             // `bid < entries` and the pool holds `buf_size >= n` bytes at `base + bid * size`.

@@ -1,0 +1,101 @@
+//! Send rings: buffers the application fills and queues with their own lengths, sent by send
+//! bundles, and handed back to the application (never resent) by the send's completion.
+
+mod common;
+
+use std::io::Read as _;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use uring::buf::{BufRing, Selection};
+use uring::owned::{OwnedRing, SendBundle};
+use uring::{Errno, Error};
+
+fn watchdog(test: &'static str, secs: u64, body: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    let h = std::thread::spawn(move || {
+        body();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(()) => h.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            eprintln!("HANG in {test}: no progress after {secs} s");
+            std::process::abort();
+        }
+    }
+}
+
+/// Rounds of "take free buffers, fill them with different lengths, queue, send as a bundle":
+/// the peer gets exactly the queued bytes, the completion hands the sent buffers back with
+/// their lengths, and they return to the free list (20 rounds over a ring of 4 buffers).
+#[test]
+fn send_bundles_with_chosen_lengths() {
+    watchdog("send_bundles_with_chosen_lengths", 20, || {
+        let test = "send_bundles_with_chosen_lengths";
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = ring.buf_ring(BufRing::builder(9, 4, 16).send()).unwrap();
+        let (x, mut y) = UnixStream::pair().unwrap();
+        y.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        for round in 0..20u8 {
+            let lens = [1 + round as usize % 16, 7, 16, 2 + round as usize % 5];
+            let mut want = Vec::new();
+            for (k, &len) in lens.iter().enumerate() {
+                let mut held = br.take_free().expect("a free buffer");
+                let fill = round.wrapping_mul(4).wrapping_add(k as u8);
+                br.held_data_mut(&mut held).unwrap()[..len].fill(fill);
+                want.extend(std::iter::repeat_n(fill, len));
+                br.queue(held, len as u32).unwrap();
+            }
+            assert!(br.take_free().is_none(), "all four queued");
+            ring.push(SendBundle::new(&x, &br)).unwrap();
+            let mut c = ring.wait().unwrap();
+            if round == 0 && c.result() == Err(Errno::INVAL) {
+                common::skip(test, "kernel lacks send bundles (6.10)");
+                return;
+            }
+            assert_eq!(c.result(), Ok(want.len() as u32), "round {round}");
+            let sel = c.select(&br).unwrap();
+            let Selection::Bundle(b) = &sel else { panic!("a bundle, got {sel:?}") };
+            assert_eq!(b.count(), 4);
+            assert_eq!(b.slices().map(<[u8]>::len).collect::<Vec<_>>(), lens);
+            assert_eq!(b.to_vec(), want);
+            drop(sel);
+            let mut got = vec![0u8; want.len()];
+            y.read_exact(&mut got).unwrap();
+            assert_eq!(got, want, "round {round}");
+            // Back on the free list, not in the ring: a send with nothing queued fails.
+            assert_eq!(br.held(), 4);
+        }
+        ring.push(SendBundle::new(&x, &br)).unwrap();
+        let c = ring.wait().unwrap();
+        assert_eq!(c.result(), Err(Errno::NOBUFS), "nothing queued: nothing sent");
+    });
+}
+
+/// What a send ring refuses: lengths out of range, another ring's token; and a receive ring
+/// refuses `queue`.
+#[test]
+fn queue_refuses_bad_input() {
+    let mut ring = OwnedRing::new(4).unwrap();
+    let send = ring.buf_ring(BufRing::builder(1, 2, 8).send()).unwrap();
+    let recv = ring.buf_ring(BufRing::builder(2, 2, 8)).unwrap();
+    let held = send.take_free().unwrap();
+    let r = send.queue(held, 0).unwrap_err();
+    assert!(matches!(r.error(), Error::InvalidArgument { what: "queue length", .. }));
+    let r = send.queue(r.into_buf(), 9).unwrap_err();
+    assert!(matches!(r.error(), Error::InvalidArgument { what: "queue length", .. }));
+    let r = recv.queue(r.into_buf(), 4).unwrap_err();
+    assert!(matches!(r.error(), Error::InvalidArgument { what: "queue", .. }));
+    let mut held = r.into_buf();
+    assert!(recv.held_data_mut(&mut held).is_err(), "another ring's token");
+    send.queue(held, 8).unwrap();
+    assert!(recv.take_free().is_none(), "a receive ring has no free list");
+    assert!(BufRing::builder(3, 2, 8).send().incremental().validate().is_err());
+}
