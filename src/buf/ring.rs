@@ -603,8 +603,17 @@ impl BufRing {
 
     /// The whole buffer of a held token (`buf_size` bytes), writable: to fill a buffer of a
     /// send ring before [`queue`](Self::queue), or to reuse a received one. A token of another
-    /// ring is refused.
-    pub fn held_data_mut(&self, held: &mut HeldBuf) -> Result<&mut [u8]> {
+    /// ring is refused. The slice borrows the token mutably, so there is one at a time:
+    ///
+    /// ```compile_fail,E0499
+    /// # let mut ring = uring::Ring::new(8).unwrap();
+    /// let br = uring::buf::BufRing::builder(1, 2, 64).send().build(&mut ring).unwrap();
+    /// let mut held = br.take_free().unwrap();
+    /// let a = br.held_data_mut(&mut held).unwrap();
+    /// let b = br.held_data_mut(&mut held).unwrap(); // error: `held` is borrowed by `a`
+    /// a[0] = b[0];
+    /// ```
+    pub fn held_data_mut<'a>(&'a self, held: &'a mut HeldBuf) -> Result<&'a mut [u8]> {
         if !self.owns(held) {
             return Err(Error::InvalidArgument { what: "held buffer", reason: "a buffer of another ring" });
         }
