@@ -39,6 +39,7 @@
 
 #[cfg(feature = "kmbuf")]
 pub mod kmbuf;
+mod recycle;
 mod ring;
 mod select;
 

@@ -3,7 +3,11 @@
 
 use core::mem::ManuallyDrop;
 
-use crate::buf::ring::BufRing;
+use uring_uapi::IORING_CQE_F_BUF_MORE;
+
+use crate::buf::ring::{already_held, bid_out_of_range, cold, BufRing, HELD, SUCC};
+use crate::cqe::Cqe;
+use crate::{Error, Result};
 
 /// The provided buffer(s) a completion used, from [`BufRing::select`] or
 /// [`BufRing::select_bundle`].
@@ -484,5 +488,213 @@ impl Drop for Bundle<'_> {
     #[inline(never)]
     fn drop(&mut self) {
         self.ring.recycle_chain(self.first, self.count);
+    }
+}
+
+/// Turning completions into selections.
+impl BufRing {
+    /// Turns a completion into a typed buffer selection: no buffer, one buffer, or an
+    /// incremental slice. Use [`select_bundle`](Self::select_bundle) for completions of bundle
+    /// operations. Every completion that names a buffer must be selected exactly once, or its
+    /// buffer is lost to the ring.
+    ///
+    /// The safe way is [`Completion::select`](crate::owned::Completion::select) on a completion
+    /// of the owned layer, which knows the completion is the kernel's own and that it selects
+    /// once. A [`Cqe`] is a plain, copyable value that anyone can make ([`Cqe::new`]), replay,
+    /// or have posted into a ring (`IORING_OP_MSG_RING` chooses `user_data`, result and flags),
+    /// so this function cannot tell a genuine buffer selection from a forged one, and a forged
+    /// one would hand out a buffer the kernel may be writing.
+    ///
+    /// For a whole buffer: one compare of the buffer id with the ring size, one of the length
+    /// with the buffer size (both on one branch), then the held bit checked and set in one
+    /// word. The error paths are marked cold.
+    ///
+    /// # Safety
+    /// `cqe` must be a completion the kernel posted for a request that selected a buffer from
+    /// this buffer ring's group (`IOSQE_BUFFER_SELECT` with this group id, on the ring this
+    /// buffer ring is registered on, while it was registered), read from that ring's CQ, and
+    /// this must be the only time that completion is selected (through this function or
+    /// [`select_bundle`](Self::select_bundle)). Completions posted by `IORING_OP_MSG_RING`, by
+    /// a poll update that relabels a request, or made up with [`Cqe::new`] do not qualify.
+    /// Then the kernel has taken the buffer out of the ring and will not write it until it is
+    /// returned, which the returned guard does.
+    ///
+    /// Safe code cannot hand it a replayed or made-up completion (issue #14):
+    ///
+    /// ```compile_fail,E0133
+    /// # let mut ring = uring::Ring::new(8).unwrap();
+    /// let br = uring::buf::BufRing::builder(1, 8, 64).build(&mut ring).unwrap();
+    /// let forged = uring::Cqe::new(0, 4, uring::uapi::IORING_CQE_F_BUFFER);
+    /// let sel = br.select(&forged); // error: unsafe
+    /// ```
+    #[inline]
+    pub unsafe fn select(&self, cqe: &Cqe) -> Result<Selection<'_>> {
+        let Some(bid) = cqe.buffer_id() else {
+            return Ok(Selection::None);
+        };
+        if self.incremental {
+            return self.select_incremental(cqe, bid);
+        }
+        let len = cqe.raw_result().max(0) as u32;
+        // `|`, not `||`: one branch for both checks on the hot path.
+        if (bid as u32 >= self.entries) | (len > self.buf_size) {
+            return Err(self.select_error(bid));
+        }
+        let cell = self.info(bid);
+        let v = cell.get();
+        if v & HELD != 0 {
+            return Err(already_held());
+        }
+        cell.set(v | HELD);
+        Ok(Selection::Buffer(Buf::new(self, bid, len)))
+    }
+
+    /// Why a whole-buffer completion was refused: the buffer id or the length.
+    #[inline(always)]
+    fn select_error(&self, bid: u16) -> Error {
+        cold();
+        if bid as u32 >= self.entries {
+            bid_out_of_range()
+        } else {
+            Error::InvalidArgument { what: "completion length", reason: "larger than a buffer" }
+        }
+    }
+
+    /// [`select`](Self::select) on an incremental ring (out of line: the whole-buffer path stays
+    /// small).
+    #[inline(never)]
+    fn select_incremental(&self, cqe: &Cqe, bid: u16) -> Result<Selection<'_>> {
+        if bid as u32 >= self.entries {
+            return Err(bid_out_of_range());
+        }
+        let len = cqe.raw_result().max(0) as u32;
+        let off = self.inc_off[bid as usize].get();
+        if off.checked_add(len).is_none_or(|end| end > self.buf_size) {
+            return Err(Error::InvalidArgument { what: "completion length", reason: "past the end of the buffer" });
+        }
+        let more = cqe.raw_flags() & IORING_CQE_F_BUF_MORE != 0;
+        let cell = self.info(bid);
+        let v = cell.get();
+        if v & HELD != 0 {
+            return Err(already_held());
+        }
+        if more {
+            self.inc_off[bid as usize].set(off + len);
+        } else {
+            cell.set(v | HELD);
+        }
+        self.inc_view_opened(bid);
+        Ok(Selection::Incremental(IncSlice::opened(self, bid, off, len, more)))
+    }
+
+    /// Turns the completion of a bundle operation (`IORING_RECVSEND_BUNDLE`) into its buffers:
+    /// contiguous in ring order from the completion's buffer id, their lengths adding up to the
+    /// result.
+    ///
+    /// The buffers are taken in one walk along the ring-order links. If one of them is already
+    /// held (also: reached twice by this walk), or the walk would go past the buffer added last
+    /// (beyond the tail, where no link is known yet), the ones taken so far are given back, the
+    /// ring is as before, and the completion is refused with a typed error.
+    ///
+    /// The safe way is [`Completion::select`](crate::owned::Completion::select).
+    ///
+    /// # Safety
+    /// As for [`select`](Self::select): `cqe` is the kernel's completion of a bundle request
+    /// that selected from this buffer ring, read from the CQ of the ring it is registered on,
+    /// selected this once.
+    #[inline]
+    pub unsafe fn select_bundle(&self, cqe: &Cqe) -> Result<Selection<'_>> {
+        let Some(bid) = cqe.buffer_id() else {
+            return Ok(Selection::None);
+        };
+        let res = cqe.raw_result().max(0) as u32;
+        if self.send {
+            return self.select_sent(bid, res);
+        }
+        // `res <= i32::MAX`, `buf_size != 0`: no overflow, and in u64 no overflow of the sum.
+        let count = if self.size_shift != u32::MAX {
+            ((res as u64 + self.buf_size as u64 - 1) >> self.size_shift) as u32
+        } else {
+            res.div_ceil(self.buf_size)
+        }
+        .max(1);
+        if self.incremental | (bid as u32 >= self.entries) | (count > self.entries) {
+            return Err(self.bundle_error(bid));
+        }
+        self.take_bundle(bid, count, res)
+    }
+
+    /// Takes the `count` buffers of a bundle from `bid` along the ring-order links (all must
+    /// be in the ring, and the walk may end at, never pass, the buffer added last).
+    #[inline]
+    fn take_bundle(&self, bid: u16, count: u32, res: u32) -> Result<Selection<'_>> {
+        // The buffer in the slot before the tail: a bundle may end there, never pass it (its
+        // link is not yet known, and changes when a buffer is added).
+        let last = self.last_added.get();
+        let mut b = bid;
+        for k in 0..count {
+            let cell = self.info(b);
+            let v = cell.get();
+            if (v & HELD != 0) | ((b == last) & (k + 1 < count)) {
+                self.untake(bid, k);
+                return Err(Error::InvalidArgument {
+                    what: "bundle",
+                    reason: "names a buffer already handed out or not in the ring",
+                });
+            }
+            cell.set(v | HELD);
+            // Every link holds a bid below `entries` (links are only ever set to added bids).
+            b = (v & SUCC) as u16;
+        }
+        Ok(Selection::Bundle(Bundle::new(self, bid, count as u16, res)))
+    }
+
+    /// [`select_bundle`](Self::select_bundle) on a send ring: the buffers the kernel took for
+    /// `res` bytes, counted by their queued lengths (the last may have gone out in part).
+    #[cold]
+    fn select_sent(&self, bid: u16, res: u32) -> Result<Selection<'_>> {
+        if bid as u32 >= self.entries {
+            return Err(bid_out_of_range());
+        }
+        let last = self.last_added.get();
+        let (mut b, mut sum, mut count) = (bid, 0u64, 0u32);
+        loop {
+            count += 1;
+            sum += self.lens[b as usize].get() as u64;
+            if sum >= res as u64 || b == last || count >= self.entries {
+                break;
+            }
+            b = self.succ_of(b);
+        }
+        if sum < res as u64 {
+            return Err(Error::InvalidArgument { what: "bundle length", reason: "more than the queued buffers hold" });
+        }
+        self.take_bundle(bid, count, res)
+    }
+
+    /// Why a bundle completion was refused before any buffer was looked at.
+    #[inline(always)]
+    fn bundle_error(&self, bid: u16) -> Error {
+        cold();
+        if self.incremental {
+            Error::Unsupported { what: "bundles on incremental buffer rings (not yet in this crate)" }
+        } else if bid as u32 >= self.entries {
+            bid_out_of_range()
+        } else {
+            Error::InvalidArgument { what: "bundle length", reason: "more than the ring holds" }
+        }
+    }
+
+    /// Gives back the first `k` buffers a refused bundle walk took from `bid` on (they are
+    /// distinct: the walk stops at the first buffer already held).
+    #[cold]
+    #[inline(never)]
+    fn untake(&self, bid: u16, k: u32) {
+        let mut b = bid;
+        for _ in 0..k {
+            let cell = self.info(b);
+            cell.set(cell.get() & !HELD);
+            b = (cell.get() & SUCC) as u16;
+        }
     }
 }
