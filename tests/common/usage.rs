@@ -474,6 +474,7 @@ pub struct Book {
     /// Buffers of raw reads (one per pipe), each its own allocation, so that a reference to one
     /// never covers another the kernel may be writing; leaked, not freed, if the book is
     /// dropped with reads in flight (a failed test).
+    #[allow(clippy::vec_box)] // one allocation per buffer, on purpose
     bufs: Vec<Box<[u8; READ_LEN]>>,
 }
 
