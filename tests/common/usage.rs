@@ -929,6 +929,7 @@ pub fn run(
 /// `#[test] fn <name>()` per entry, running `body` (a closure of the mode, the test's name
 /// `"<mode>::<name>"` and the [`Watch`], e.g. [`raw`]`(reap::pop)`) through [`run`]. The bodies
 /// are resolved in the including file's root (`use super::*`).
+#[allow(unused_macros)] // not every including file has a matrix
 macro_rules! usage_matrix {
     ([$($name:ident => $body:expr),* $(,)?]) => {
         usage_matrix!(@modes [$($name => $body),*]; default, sqpoll_asleep, sqpoll_awake, defer_taskrun,
