@@ -274,7 +274,9 @@ impl CompletionQueue {
     /// dropped (the `io_uring_for_each_cqe` + `io_uring_cq_advance` pattern).
     #[inline]
     pub fn iter(&mut self) -> Drain<'_> {
-        let ready = self.ready();
+        // Never more than the array holds, whatever the tail says (a kernel bug must not make
+        // the walk leave the CQE array).
+        let ready = self.ready().min(self.capacity());
         let (start, first, second) = self.cons.ready_runs(ready);
         let slot_shift = 4 + self.shift;
         let cqes = self.cqes as *const u8;
