@@ -21,7 +21,8 @@
 //!
 //! ## Layout
 //! - [`Builder`] / [`Ring`]: setup and the submit/wait calls ([`setup`], [`ring`]).
-//! - [`SubmissionQueue`], [`Sqe`], [`SafeSqe`]: entries and how they are pushed ([`sq`], [`sqe`]).
+//! - [`SubmissionQueue`], [`Sqe`], [`SafeSqe`], [`FdSqe`]: entries and how they are pushed ([`sq`],
+//!   [`sqe`]).
 //! - [`CompletionQueue`], [`Cqe`], [`Cqe32`]: completions ([`cq`], [`cqe`]).
 //! - [`op`]: encoders, one per operation.
 //! - [`probe`]: [`Features`] and [`Probe`].
@@ -31,6 +32,13 @@
 //! Encoding an entry is safe. Pushing an entry that points at caller memory is `unsafe`
 //! ([`SubmissionQueue::push_raw`]): the memory must outlive the operation. Entries that point at
 //! nothing the caller owns are [`SafeSqe`]s and push safely ([`SubmissionQueue::push`]).
+//! Entries that point at no memory but name file descriptors are [`FdSqe`]s: the kernel looks
+//! an fd up when it issues the request, which can be long after the push, so their push
+//! ([`SubmissionQueue::push_fd`]) is `unsafe`, with the contract that every fd named stays open
+//! until the request's final completion (Rust's I/O-safety rules: raw fd numbers enter only
+//! through `unsafe`, [`op::Target::from_raw_fd`]). Entries that name only registered files
+//! become [`SafeSqe`]s ([`FdSqe::into_safe`]). The [`owned`] layer's operations own or share
+//! the files they use, so they push safely.
 //!
 //! ## Minimum supported Rust version
 //! 1.85.
@@ -99,6 +107,6 @@ pub use {
     ring::{Ring, Submitter, Teardown, WaitArgs},
     setup::{Builder, RingMemory, RingSizes, SetupFlags},
     sq::{PushError128, SqBatch, SubmissionQueue},
-    sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, SqeFlags},
+    sqe::{FdSqe, SafeSqe, SafeSqe128, Sqe, Sqe128, SqeFlags},
     util::Pod,
 };

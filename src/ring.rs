@@ -808,9 +808,9 @@ impl Submitter {
     /// Linux 6.0). Unlike an `IORING_OP_ASYNC_CANCEL` entry, this returns only once the matched
     /// requests have completed. Returns the number cancelled (with `all`/`any`; otherwise 0 for
     /// the one match); `ENOENT` when nothing matched, `ETIME` when the wait timed out.
-    pub fn sync_cancel(&self, key: crate::op::AsyncCancel, timeout: Option<Duration>) -> io::Result<u32> {
-        let sqe = key.build();
-        let raw = sqe.sqe().as_raw();
+    pub fn sync_cancel(&self, key: impl crate::op::CancelKey, timeout: Option<Duration>) -> io::Result<u32> {
+        let sqe = crate::op::key_sqe(&key);
+        let raw = sqe.as_raw();
         // SAFETY: plain-integer unions written by the cancel encoder.
         let (addr, flags) = unsafe { (raw.addr.addr, raw.op_flags.cancel_flags) };
         let mut reg = io_uring_sync_cancel_reg {

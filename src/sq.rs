@@ -7,7 +7,7 @@
 
 use crate::error::QueueFull;
 use crate::index::{SqProducer, SqRun};
-use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128, ZERO_SQE};
+use crate::sqe::{FdSqe, SafeSqe, SafeSqe128, Sqe, Sqe128, ZERO_SQE};
 use crate::sync::AtomicU32;
 use crate::{Error, Result};
 use uring_uapi::*;
@@ -155,14 +155,32 @@ impl SubmissionQueue {
         unsafe { self.push_raw(&sqe.0) }
     }
 
+    /// Copies an entry that names file descriptors but points at no memory (an [`FdSqe`]:
+    /// fsync, poll, splice, close, `MSG_RING`...) into the next free slot.
+    ///
+    /// # Safety
+    /// Every file descriptor the entry names must stay open, referring to the same open file,
+    /// until the request's final completion (for multishot requests, the one without
+    /// `IORING_CQE_F_MORE`) has been reaped: the kernel looks the number up when it issues the
+    /// request, which for linked requests, `IOSQE_ASYNC` and poll-driven retries can be long
+    /// after the submission. For a close, the fd must be one the caller owns and gives up (the
+    /// number is released even when the close fails).
+    #[inline]
+    pub unsafe fn push_fd(&mut self, sqe: &FdSqe) -> Result<(), QueueFull> {
+        // SAFETY: an `FdSqe` points at no memory; the caller keeps the fds it names open.
+        unsafe { self.push_raw(&sqe.0) }
+    }
+
     /// Copies `sqe` into the next free slot.
     ///
     /// # Safety
     /// Every memory region the entry points at (buffers, iovec arrays and the buffers they
     /// name, paths, timespecs, msghdrs, sockaddrs, ...) must stay valid, and unmoved, for as long
     /// as the kernel may access it: until the operation's completion (for multishot operations,
-    /// its final completion) has been reaped. File descriptors it names must stay open until it
-    /// is submitted. See each encoder's documentation for what it points at.
+    /// its final completion) has been reaped. Every file descriptor it names (the target, a
+    /// directory, a pidfd, an epoll fd, files in an update...) must stay open, referring to the
+    /// same open file, until then too (see [`push_fd`](Self::push_fd)). See each encoder's
+    /// documentation for what it points at.
     #[inline]
     pub unsafe fn push_raw(&mut self, sqe: &Sqe) -> Result<(), QueueFull> {
         // SAFETY: `khead` points into the live ring (constructor contract); the deref is inlined
@@ -460,6 +478,16 @@ impl SqBatch<'_> {
     #[inline]
     pub fn push(&mut self, sqe: &SafeSqe) -> Result<(), QueueFull> {
         // SAFETY: a `SafeSqe` references no memory the caller must keep alive.
+        unsafe { self.push_raw(&sqe.0) }
+    }
+
+    /// Copies an entry that names file descriptors into the next free slot.
+    ///
+    /// # Safety
+    /// As [`SubmissionQueue::push_fd`].
+    #[inline]
+    pub unsafe fn push_fd(&mut self, sqe: &FdSqe) -> Result<(), QueueFull> {
+        // SAFETY: the caller's contract, as for `SubmissionQueue::push_fd`.
         unsafe { self.push_raw(&sqe.0) }
     }
 

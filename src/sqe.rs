@@ -1,12 +1,18 @@
-//! Submission queue entries as values: [`Sqe`] (64 bytes), [`Sqe128`] (128 bytes) and
-//! [`SafeSqe`], the entries that can be pushed without `unsafe`.
+//! Submission queue entries as values: [`Sqe`] (64 bytes), [`Sqe128`] (128 bytes),
+//! [`SafeSqe`], the entries that can be pushed without `unsafe`, and [`FdSqe`], the entries that
+//! point at no memory but name file descriptors.
 //!
 //! An entry is built by an encoder in [`crate::op`] and copied into the ring by
 //! [`SubmissionQueue::push`](crate::SubmissionQueue::push). Building is always safe. Pushing is
 //! the `unsafe` boundary when the entry points at memory the kernel will read or write after the
 //! call returns (a buffer, an iovec array, a path, a timespec): the caller must keep it alive and
 //! unmoved until the completion arrives. Encoders whose entry points at no caller memory return a
-//! [`SafeSqe`], which pushes safely. See `io_uring_enter(2)` for the fields.
+//! [`SafeSqe`], which pushes safely, or, when the entry names a file descriptor, an [`FdSqe`]:
+//! the kernel looks the number up when it issues the request (for linked requests,
+//! `IOSQE_ASYNC` and poll-driven retries, long after the push), so the file must stay open until
+//! the request's final completion, which the type system cannot see for a number; its push
+//! ([`SubmissionQueue::push_fd`](crate::SubmissionQueue::push_fd)) is `unsafe` with that
+//! contract. See `io_uring_enter(2)` for the fields.
 
 use bitflags::bitflags;
 use uring_uapi::io_uring_sqe;
@@ -55,6 +61,26 @@ pub struct Sqe128 {
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct SafeSqe(pub(crate) Sqe);
+
+/// An entry that points at no memory, but names file descriptors (the file an fsync, poll,
+/// splice, close... works on; the ring a `MSG_RING` posts to): pushing it is `unsafe`
+/// ([`SubmissionQueue::push_fd`](crate::SubmissionQueue::push_fd)), whose contract is that every
+/// fd it names stays open, naming the same file, until the request's final completion has been
+/// reaped. Only the crate's encoders create these. An entry whose files are all registered
+/// slots ([`Target::fixed`](crate::op::Target::fixed)) becomes a [`SafeSqe`] with
+/// [`into_safe`](FdSqe::into_safe).
+///
+/// Pushing one without `unsafe` does not compile:
+///
+/// ```compile_fail,E0308
+/// # use uring::{op, Ring};
+/// let mut ring = Ring::new(8).unwrap();
+/// let file = std::fs::File::open("/dev/null").unwrap();
+/// ring.sq().push(&op::Fsync::new(&file).build()).unwrap();
+/// ```
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct FdSqe(pub(crate) Sqe);
 
 /// A 128-byte entry that is safe to push (see [`SafeSqe`]).
 #[derive(Clone, Copy)]
@@ -123,7 +149,8 @@ impl Sqe {
 }
 
 /// The options every entry has, as chained setters. Implemented by [`Sqe`], [`SafeSqe`],
-/// [`Sqe128`] and [`SafeSqe128`]; none of them can make an entry point at memory.
+/// [`FdSqe`], [`Sqe128`] and [`SafeSqe128`]; none of them can make an entry point at memory or
+/// name an fd (`IOSQE_FIXED_FILE` turns `sqe.fd` into a registered slot, never the reverse).
 macro_rules! common_setters {
     ($t:ty, $($field:tt).+) => {
         impl $t {
@@ -157,6 +184,7 @@ macro_rules! common_setters {
 
 common_setters!(Sqe, 0);
 common_setters!(SafeSqe, 0.0);
+common_setters!(FdSqe, 0.0);
 common_setters!(Sqe128, sqe);
 common_setters!(SafeSqe128, 0.sqe);
 
@@ -223,6 +251,87 @@ impl SafeSqe {
     #[inline]
     pub const fn into_sqe(self) -> Sqe {
         self.0
+    }
+}
+
+impl FdSqe {
+    /// Declares an entry that points at no caller memory but names fds (crate-internal: only
+    /// encoders use it).
+    #[inline]
+    pub(crate) const fn new(sqe: Sqe) -> Self {
+        FdSqe(sqe)
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn sqe(&self) -> &Sqe {
+        &self.0
+    }
+
+    /// The entry, as an [`Sqe`] (for [`push_raw`](crate::SubmissionQueue::push_raw), whose
+    /// contract covers fds too).
+    #[inline]
+    pub const fn into_sqe(self) -> Sqe {
+        self.0
+    }
+
+    /// Whether every file the entry names is a registered slot: `IOSQE_FIXED_FILE` for
+    /// `sqe.fd`, and for `SPLICE`/`TEE` also `SPLICE_F_FD_IN_FIXED` for the input; a close of a
+    /// slot (`sqe.file_index`) and a cancel keyed by a slot (`IORING_ASYNC_CANCEL_FD_FIXED`)
+    /// name none.
+    #[inline]
+    pub const fn names_only_registered_files(&self) -> bool {
+        let s = &self.0 .0;
+        let fixed = s.flags & uring_uapi::IOSQE_FIXED_FILE != 0;
+        match s.opcode {
+            uring_uapi::IORING_OP_SPLICE | uring_uapi::IORING_OP_TEE => {
+                // SAFETY: `splice_flags` is a `u32` member of a union of plain integers.
+                let in_fixed = unsafe { s.op_flags.splice_flags } & uring_uapi::SPLICE_F_FD_IN_FIXED != 0;
+                fixed && in_fixed
+            }
+            // A close of a registered slot (`file_index`) names no fd.
+            // SAFETY: `file_index` is a `u32` member of a union of plain integers.
+            uring_uapi::IORING_OP_CLOSE => (unsafe { s.file.file_index }) != 0,
+            uring_uapi::IORING_OP_ASYNC_CANCEL => {
+                // SAFETY: `cancel_flags` is a `u32` member of a union of plain integers.
+                let f = unsafe { s.op_flags.cancel_flags };
+                f & uring_uapi::IORING_ASYNC_CANCEL_FD == 0 || f & uring_uapi::IORING_ASYNC_CANCEL_FD_FIXED != 0
+            }
+            _ => fixed,
+        }
+    }
+
+    /// The entry as a [`SafeSqe`] when every file it names is a registered slot
+    /// ([`names_only_registered_files`](Self::names_only_registered_files)): a slot holds the
+    /// kernel's own reference to its file, so nothing the caller closes can change what it
+    /// names. Otherwise the entry comes back unchanged.
+    #[inline]
+    pub const fn into_safe(self) -> Result<SafeSqe, FdSqe> {
+        if self.names_only_registered_files() {
+            Ok(SafeSqe(self.0))
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl From<SafeSqe> for FdSqe {
+    /// A safe entry is also an fd entry (it names no fd), for pushing mixed runs with
+    /// [`push_fd`](crate::SubmissionQueue::push_fd).
+    fn from(s: SafeSqe) -> FdSqe {
+        FdSqe(s.0)
+    }
+}
+
+impl From<FdSqe> for Sqe {
+    fn from(s: FdSqe) -> Sqe {
+        s.0
+    }
+}
+
+impl core::fmt::Debug for FdSqe {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
     }
 }
 

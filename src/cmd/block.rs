@@ -12,8 +12,8 @@
 //!
 //! The kernel reads the byte range from `sqe.addr` (start) and `sqe.addr3` (length, the first 8
 //! bytes of the command area) and requires `ioprio`, `__pad1`, `len`, `rw_flags` and
-//! `file_index` to be zero (`EINVAL` otherwise). Both commands point at no memory: the entries
-//! are [`SafeSqe`]s, 64 bytes, for every ring layout.
+//! `file_index` to be zero (`EINVAL` otherwise). Both commands point at no memory but name the
+//! device: the entries are [`FdSqe`]s, 64 bytes, for every ring layout.
 //!
 //! Discard errors: `EOPNOTSUPP` if the device cannot discard; `EBADF` if the file is not open
 //! for writing; `EPERM` on a read-only device; `EINVAL` if start or length is not a multiple of
@@ -29,9 +29,9 @@
 
 use uring_uapi::*;
 
-use super::{io_none, safe, UringCmd};
+use super::{fd_entry, io_none, UringCmd};
 use crate::op::Target;
-use crate::sqe::SafeSqe;
+use crate::sqe::FdSqe;
 
 /// `BLOCK_URING_CMD_DISCARD` = `_IO(0x12, 0)`: discard a byte range (Linux 6.12).
 pub const BLOCK_URING_CMD_DISCARD: u32 = io_none(0x12, 0);
@@ -61,12 +61,12 @@ impl Discard {
         Discard { fd: fd.into(), start, len }
     }
 
-    /// The entry (points at nothing: safe to push).
-    pub fn build(self) -> SafeSqe {
+    /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    pub fn build(self) -> FdSqe {
         let mut sqe = UringCmd::new(self.fd, Self::CMD_OP).build();
         sqe.0.addr.addr = self.start;
         sqe.0.addr3.addr3 = io_uring_sqe_addr3_pad { addr3: self.len, __pad2: [0] };
-        safe(sqe)
+        fd_entry(sqe)
     }
 }
 
@@ -87,9 +87,9 @@ impl ZoneResetAll {
         ZoneResetAll { fd: fd.into() }
     }
 
-    /// The entry (points at nothing: safe to push).
-    pub fn build(self) -> SafeSqe {
-        safe(UringCmd::new(self.fd, Self::CMD_OP).build())
+    /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    pub fn build(self) -> FdSqe {
+        fd_entry(UringCmd::new(self.fd, Self::CMD_OP).build())
     }
 }
 
@@ -123,7 +123,7 @@ mod tests {
             }
         );
         assert_eq!(super::super::cmd_area(sqe.sqe())[..8], 8192u64.to_ne_bytes(), "the length is the payload");
-        let sqe = Discard::new(Target::Fixed(1), u64::MAX - 511, 1024).build();
+        let sqe = Discard::new(Target::fixed(1), u64::MAX - 511, 1024).build();
         let f = fields(sqe.sqe());
         assert_eq!((f.flags, f.fd, f.addr, f.addr3), (IOSQE_FIXED_FILE, 1, u64::MAX - 511, 1024));
     }

@@ -486,7 +486,7 @@ mod tests {
         assert_eq!(head, fuse_uring_cmd_req_v1 { qid: 3, ..Default::default() });
         assert_eq!(tail, [0; 16]);
         // Linux 7.3 zero-copy index at byte 24.
-        let sqe = Register::new(Target::Fixed(0), 1, &iov).zero_copy_buf_index(0x1234).build();
+        let sqe = Register::new(Target::fixed(0), 1, &iov).zero_copy_buf_index(0x1234).build();
         let area = cmd_area128(&sqe);
         assert_eq!(area[24..26], 0x1234u16.to_ne_bytes());
         assert_eq!(fields(sqe.head()).flags, IOSQE_FIXED_FILE);

@@ -34,7 +34,10 @@
 //!   [`Sqe128`]s only, so they cannot be pushed onto a 64-byte ring.
 //!
 //! ## Safety
-//! A 64-byte command that points at no caller memory is a [`SafeSqe`]. Commands whose payload or
+//! A 64-byte command that points at no caller memory still names its file: it is an
+//! [`FdSqe`](crate::FdSqe), pushed with `unsafe` [`push_fd`](crate::SubmissionQueue::push_fd)
+//! (the file stays open until the completion), or safely on a registered file
+//! ([`FdSqe::into_safe`](crate::FdSqe::into_safe)). Commands whose payload or
 //! fields hold addresses (socket option values, NVMe data buffers, FUSE ring buffers) are plain
 //! entries: pushing them is `unsafe`, and each encoder documents what must stay alive. 128-byte
 //! commands are plain [`Sqe128`]s even when they point at nothing, because pushing one onto a
@@ -53,7 +56,7 @@ use uring_uapi::*;
 use crate::op::Target;
 use crate::setup::SetupFlags;
 use crate::sq::SubmissionQueue;
-use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128};
+use crate::sqe::{FdSqe, SafeSqe128, Sqe, Sqe128};
 use crate::util::Pod;
 use crate::{Error, Result, Ring};
 
@@ -428,10 +431,11 @@ pub fn require_cqe32(ring: &Ring) -> Result<()> {
     }
 }
 
-/// Marks a 64-byte command that points at no caller memory as safe to push.
+/// Marks a 64-byte command that points at no caller memory, but names its file, as an
+/// [`FdSqe`] (safe to push once its file is a registered slot: [`FdSqe::into_safe`]).
 #[inline]
-pub(crate) fn safe(sqe: Sqe) -> SafeSqe {
-    SafeSqe::new(sqe)
+pub(crate) fn fd_entry(sqe: Sqe) -> FdSqe {
+    FdSqe::new(sqe)
 }
 
 /// Test support: the SQE field reader shared with the `op` tests.
@@ -501,7 +505,7 @@ mod tests {
         for (i, w) in words.iter_mut().enumerate() {
             *w = 0x100 + i as u64;
         }
-        let sqe = uring_cmd128(Target::Fixed(4), 0x77, &Eighty { words });
+        let sqe = uring_cmd128(Target::fixed(4), 0x77, &Eighty { words });
         assert_eq!(sqe.opcode(), IORING_OP_URING_CMD);
         let area = cmd_area128(&sqe);
         for i in 0..10 {

@@ -375,7 +375,7 @@ mod tests {
         expect[64..68].copy_from_slice(&1000u32.to_ne_bytes());
         assert_eq!(cmd_area128(&sqe), expect, "72 command bytes, then zeros");
 
-        let sqe = NvmeCmd::admin_vec(Target::Fixed(2), &c).fixed_buf(3).build();
+        let sqe = NvmeCmd::admin_vec(Target::fixed(2), &c).fixed_buf(3).build();
         let f = fields(sqe.head());
         assert_eq!(f.off, NVME_URING_CMD_ADMIN_VEC as u64);
         assert_eq!(f.flags, IOSQE_FIXED_FILE);

@@ -27,10 +27,10 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use uring_uapi::*;
 
-use super::{pod_bytes, safe, UringCmd};
+use super::{fd_entry, pod_bytes, UringCmd};
 use crate::cqe::Cqe32;
 use crate::op::Target;
-use crate::sqe::{SafeSqe, Sqe};
+use crate::sqe::{FdSqe, Sqe};
 use crate::util::Pod;
 
 /// A socket option and the type of its value: `level`, `optname` and `T`.
@@ -162,9 +162,9 @@ impl SiocInq {
         SiocInq { fd: fd.into() }
     }
 
-    /// The entry (points at nothing: safe to push).
-    pub fn build(self) -> SafeSqe {
-        safe(cmd_sock(Self::CMD_OP, self.fd, 0, 0, 0, 0))
+    /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    pub fn build(self) -> FdSqe {
+        fd_entry(cmd_sock(Self::CMD_OP, self.fd, 0, 0, 0, 0))
     }
 }
 
@@ -185,9 +185,9 @@ impl SiocOutq {
         SiocOutq { fd: fd.into() }
     }
 
-    /// The entry (points at nothing: safe to push).
-    pub fn build(self) -> SafeSqe {
-        safe(cmd_sock(Self::CMD_OP, self.fd, 0, 0, 0, 0))
+    /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    pub fn build(self) -> FdSqe {
+        fd_entry(cmd_sock(Self::CMD_OP, self.fd, 0, 0, 0, 0))
     }
 }
 
@@ -310,9 +310,9 @@ impl TxTimestamp {
         TxTimestamp { fd: fd.into() }
     }
 
-    /// The entry (points at nothing: safe to push).
-    pub fn build(self) -> SafeSqe {
-        safe(UringCmd::new(self.fd, Self::CMD_OP).build())
+    /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    pub fn build(self) -> FdSqe {
+        fd_entry(UringCmd::new(self.fd, Self::CMD_OP).build())
     }
 
     /// Reads a timestamp completion; `None` for the command's final completion (no
@@ -487,7 +487,7 @@ mod tests {
         for (sqe, op) in [(SiocInq::new(Target::raw(5)).build(), 0), (SiocOutq::new(Target::raw(5)).build(), 1)] {
             assert_eq!(fields(sqe.sqe()), Fields { opcode: IORING_OP_URING_CMD, fd: 5, off: op, ..Default::default() });
         }
-        let sqe = SiocInq::new(Target::Fixed(2)).build();
+        let sqe = SiocInq::new(Target::fixed(2)).build();
         assert_eq!(fields(sqe.sqe()).flags, IOSQE_FIXED_FILE);
     }
 

@@ -1,18 +1,21 @@
 //! Encoder of `IORING_OP_ASYNC_CANCEL`: cancel in-flight requests by `user_data`, file, opcode,
 //! or all of them.
 
+use core::marker::PhantomData;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
 use uring_uapi::*;
 
-use crate::op::{prep_rw, Target};
-use crate::sqe::SafeSqe;
+use crate::op::{prep_rw, Fixed};
+use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
 /// `IORING_OP_ASYNC_CANCEL`: cancels in-flight requests matching a key
 /// (`io_uring_prep_cancel64(3)` and `io_uring_prep_cancel_fd(3)`; Linux 5.5, with the fd, any and
 /// all keys from Linux 5.19 and the opcode key from Linux 6.6).
 ///
-/// Start from a key ([`user_data`](AsyncCancel::user_data), [`fd`](AsyncCancel::fd),
-/// [`opcode`](AsyncCancel::opcode), or [`any`](AsyncCancel::any)); the `and_*` setters add
-/// keys a request must also match, and [`all`](AsyncCancel::all) cancels every match rather than
+/// Start from a key ([`user_data`](AsyncCancel::user_data), [`fixed`](AsyncCancel::fixed),
+/// [`fd`](AsyncCancel::fd), [`opcode`](AsyncCancel::opcode), or [`any`](AsyncCancel::any)); the
+/// `and_*` setters add keys a request must also match, and [`all`](AsyncCancel::all) cancels every match rather than
 /// the first. liburing's `io_uring_prep_cancel(3)`, which takes the `user_data` as a pointer, is
 /// `AsyncCancel::user_data(ptr as u64)`.
 ///
@@ -21,7 +24,10 @@ use crate::sqe::SafeSqe;
 /// was already running and could not be interrupted. Cancelled requests complete with
 /// `-ECANCELED` (or `-EINTR`).
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory: safe to push. A key naming an ordinary fd ([`fd`](AsyncCancel::fd),
+/// [`and_fd`](AsyncCancel::and_fd)) makes an [`AsyncCancelFd`] instead, whose entry is an
+/// [`FdSqe`]: the kernel looks the fd up when it issues the cancel, and a number closed and
+/// reused by then would cancel requests on another file.
 #[derive(Debug, Clone, Copy)]
 pub struct AsyncCancel {
     flags: u32,
@@ -42,12 +48,21 @@ impl AsyncCancel {
         AsyncCancel { user_data, ..Self::NONE }
     }
 
-    /// Cancels requests on the file `fd` (`IORING_ASYNC_CANCEL_FD`; a registered slot adds
-    /// `IORING_ASYNC_CANCEL_FD_FIXED`). Requests match by the file itself: a request made through
-    /// a registered slot matches an fd of the same file, and the other way round.
+    /// Cancels requests on the file `fd` (`IORING_ASYNC_CANCEL_FD`). Requests match by the file
+    /// itself: a request made through a registered slot matches an fd of the same file, and the
+    /// other way round. The borrow is for [`Submitter::sync_cancel`](crate::Submitter::sync_cancel),
+    /// which uses the fd during the call only; the entry's push is `unsafe`
+    /// ([`push_fd`](crate::SubmissionQueue::push_fd)).
     #[inline]
-    pub fn fd(fd: impl Into<Target>) -> Self {
+    pub fn fd<F: AsFd + ?Sized>(fd: &F) -> AsyncCancelFd<'_> {
         Self::NONE.and_fd(fd)
+    }
+
+    /// Cancels requests on the file in registered slot `slot` (`IORING_ASYNC_CANCEL_FD` with
+    /// `IORING_ASYNC_CANCEL_FD_FIXED`).
+    #[inline]
+    pub const fn fixed(slot: Fixed) -> Self {
+        Self::NONE.and_fixed(slot)
     }
 
     /// Cancels requests of the operation `opcode` (`IORING_ASYNC_CANCEL_OP`, Linux 6.6).
@@ -80,19 +95,22 @@ impl AsyncCancel {
         self
     }
 
-    /// Also requires the request to work on `fd` (`IORING_ASYNC_CANCEL_FD`, plus
-    /// `IORING_ASYNC_CANCEL_FD_FIXED` for a registered slot; the entry itself never takes
-    /// `IOSQE_FIXED_FILE`).
+    /// Also requires the request to work on the file `fd` (`IORING_ASYNC_CANCEL_FD`).
     #[inline]
-    pub fn and_fd(mut self, fd: impl Into<Target>) -> Self {
-        let fd = fd.into();
-        self.flags |= IORING_ASYNC_CANCEL_FD;
-        if fd.is_fixed() {
-            self.flags |= IORING_ASYNC_CANCEL_FD_FIXED;
-        } else {
-            self.flags &= !IORING_ASYNC_CANCEL_FD_FIXED;
-        }
-        self.fd = fd.sqe_fd();
+    pub fn and_fd<F: AsFd + ?Sized>(mut self, fd: &F) -> AsyncCancelFd<'_> {
+        let fd = fd.as_fd();
+        self.flags = (self.flags | IORING_ASYNC_CANCEL_FD) & !IORING_ASYNC_CANCEL_FD_FIXED;
+        self.fd = fd.as_raw_fd();
+        AsyncCancelFd { key: self, _fd: PhantomData }
+    }
+
+    /// Also requires the request to work on the file in registered slot `slot`
+    /// (`IORING_ASYNC_CANCEL_FD` with `IORING_ASYNC_CANCEL_FD_FIXED`; the entry itself never
+    /// takes `IOSQE_FIXED_FILE`).
+    #[inline]
+    pub const fn and_fixed(mut self, slot: Fixed) -> Self {
+        self.flags |= IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_FD_FIXED;
+        self.fd = slot.0 as i32;
         self
     }
 
@@ -105,13 +123,88 @@ impl AsyncCancel {
         self
     }
 
+    #[inline]
+    const fn sqe(self) -> Sqe {
+        let mut sqe = prep_rw(Self::CODE, self.fd, self.user_data, self.opcode as u32, 0);
+        sqe.0.op_flags.cancel_flags = self.flags;
+        sqe
+    }
+
     /// The entry.
     #[inline]
     pub const fn build(self) -> SafeSqe {
-        let mut sqe = prep_rw(Self::CODE, self.fd, self.user_data, self.opcode as u32, 0);
-        sqe.0.op_flags.cancel_flags = self.flags;
-        SafeSqe::new(sqe)
+        SafeSqe::new(self.sqe())
     }
+}
+
+/// An [`AsyncCancel`] whose key includes an ordinary fd ([`AsyncCancel::fd`],
+/// [`AsyncCancel::and_fd`]). It borrows the fd, for
+/// [`Submitter::sync_cancel`](crate::Submitter::sync_cancel); its entry is an [`FdSqe`], whose
+/// push is `unsafe`: the fd must stay open until the cancel request completes.
+#[derive(Debug, Clone, Copy)]
+pub struct AsyncCancelFd<'fd> {
+    key: AsyncCancel,
+    _fd: PhantomData<BorrowedFd<'fd>>,
+}
+
+impl AsyncCancelFd<'_> {
+    /// `IORING_ASYNC_CANCEL_ALL`: cancel every match, not only the first.
+    #[inline]
+    pub const fn all(mut self) -> Self {
+        self.key = self.key.all();
+        self
+    }
+
+    /// Also requires the request's `user_data` to be `user_data` (Linux 6.6).
+    #[inline]
+    pub const fn and_user_data(mut self, user_data: u64) -> Self {
+        self.key = self.key.and_user_data(user_data);
+        self
+    }
+
+    /// Also requires the request to be of operation `opcode` (Linux 6.6).
+    #[inline]
+    pub const fn and_opcode(mut self, opcode: u8) -> Self {
+        self.key = self.key.and_opcode(opcode);
+        self
+    }
+
+    /// The entry.
+    #[inline]
+    pub const fn build(self) -> FdSqe {
+        FdSqe::new(self.key.sqe())
+    }
+}
+
+/// A key for [`Submitter::sync_cancel`](crate::Submitter::sync_cancel): an [`AsyncCancel`], or
+/// an [`AsyncCancelFd`] (whose fd is borrowed for the call). Sealed.
+pub trait CancelKey: private::Sealed {}
+
+mod private {
+    /// The entry a cancel key encodes to (crate-internal).
+    pub trait Sealed {
+        fn key_sqe(&self) -> crate::sqe::Sqe;
+    }
+}
+
+impl private::Sealed for AsyncCancel {
+    fn key_sqe(&self) -> Sqe {
+        self.sqe()
+    }
+}
+impl CancelKey for AsyncCancel {}
+
+impl private::Sealed for AsyncCancelFd<'_> {
+    fn key_sqe(&self) -> Sqe {
+        self.key.sqe()
+    }
+}
+impl CancelKey for AsyncCancelFd<'_> {}
+
+/// The entry of a cancel key (crate-internal, for the synchronous cancel).
+#[inline]
+pub(crate) fn key_sqe(key: &impl CancelKey) -> Sqe {
+    key.key_sqe()
 }
 
 #[cfg(test)]
@@ -141,12 +234,15 @@ mod tests {
 
     #[test]
     fn cancel_fd() {
-        let sqe = AsyncCancel::fd(Target::Fd(9)).build();
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let fdn = f.as_raw_fd();
+        let sqe = AsyncCancel::fd(&f).build();
+        assert!(sqe.into_safe().is_err(), "names an fd");
         assert_eq!(
             fields(sqe.sqe()),
-            Fields { opcode: IORING_OP_ASYNC_CANCEL, fd: 9, op_flags: IORING_ASYNC_CANCEL_FD, ..Default::default() }
+            Fields { opcode: IORING_OP_ASYNC_CANCEL, fd: fdn, op_flags: IORING_ASYNC_CANCEL_FD, ..Default::default() }
         );
-        let sqe = AsyncCancel::fd(crate::op::Fixed(2)).all().build();
+        let sqe = AsyncCancel::fixed(Fixed(2)).all().build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
@@ -189,12 +285,13 @@ mod tests {
 
     #[test]
     fn cancel_combined_keys() {
-        let sqe = AsyncCancel::fd(Target::Fd(4)).and_opcode(IORING_OP_READ).and_user_data(77).build();
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let sqe = AsyncCancel::fd(&f).and_opcode(IORING_OP_READ).and_user_data(77).build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
                 opcode: IORING_OP_ASYNC_CANCEL,
-                fd: 4,
+                fd: f.as_raw_fd(),
                 addr: 77,
                 len: IORING_OP_READ as u32,
                 op_flags: IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP | IORING_ASYNC_CANCEL_USERDATA,

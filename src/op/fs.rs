@@ -25,8 +25,8 @@ use bitflags::bitflags;
 use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, RenameFlags, ResolveFlags, StatxFlags, XattrFlags};
 use uring_uapi::*;
 
-use crate::op::{prep_rw, set_target, DestSlot, Target};
-use crate::sqe::{SafeSqe, Sqe};
+use crate::op::{prep_rw, set_target, DestSlot, Fixed, Target};
+use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
 /// `AT_FDCWD`: resolve relative paths against the current directory.
 const AT_FDCWD: RawFd = libc::AT_FDCWD;
@@ -74,10 +74,12 @@ bitflags! {
 /// [`Fsync::range`] only part of the file is synced (`vfs_fsync_range`; no liburing helper
 /// sets the range). The result is 0.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Fsync {
-    target: Target,
+    pub(crate) target: Target,
     flags: u32,
     off: u64,
     len: u32,
@@ -114,21 +116,23 @@ impl Fsync {
 
     /// The entry.
     #[inline]
-    pub fn build(self) -> SafeSqe {
+    pub fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off);
         set_target(&mut sqe, self.target);
         sqe.0.op_flags.fsync_flags = self.flags;
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
 /// `IORING_OP_SYNC_FILE_RANGE`: `sync_file_range(2)` on part of a file
 /// (`io_uring_prep_sync_file_range(3)`, Linux 5.2). The result is 0.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct SyncFileRange {
-    target: Target,
+    pub(crate) target: Target,
     off: u64,
     len: u32,
     flags: SyncFileRangeFlags,
@@ -155,21 +159,23 @@ impl SyncFileRange {
 
     /// The entry.
     #[inline]
-    pub fn build(self) -> SafeSqe {
+    pub fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off);
         set_target(&mut sqe, self.target);
         sqe.0.op_flags.sync_range_flags = self.flags.bits();
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
 /// `IORING_OP_FALLOCATE`: allocates (or, by mode, punches, zeroes, collapses...) file space,
 /// like `fallocate(2)` (`io_uring_prep_fallocate(3)`, Linux 5.6). The result is 0.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Fallocate {
-    target: Target,
+    pub(crate) target: Target,
     off: u64,
     len: u64,
     mode: FallocateFlags,
@@ -196,20 +202,22 @@ impl Fallocate {
 
     /// The entry (`sqe.len` = mode, `sqe.off` = offset, `sqe.addr` = length).
     #[inline]
-    pub fn build(self) -> SafeSqe {
+    pub fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.len, self.mode.bits(), self.off);
         set_target(&mut sqe, self.target);
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
 /// `IORING_OP_FADVISE`: `posix_fadvise(2)` on part of a file (`io_uring_prep_fadvise(3)`,
 /// Linux 5.6; with a 64-bit length, `io_uring_prep_fadvise64(3)`, Linux 6.12). The result is 0.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Fadvise {
-    target: Target,
+    pub(crate) target: Target,
     off: u64,
     /// `sqe.len` (32-bit form) or 0.
     len32: u32,
@@ -238,11 +246,11 @@ impl Fadvise {
 
     /// The entry.
     #[inline]
-    pub fn build(self) -> SafeSqe {
+    pub fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.len64, self.len32, self.off);
         set_target(&mut sqe, self.target);
         sqe.0.op_flags.fadvise_advice = self.advice as u32;
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -473,11 +481,14 @@ impl<'a> OpenAt2<'a> {
 /// descriptor from the registered file table (`io_uring_prep_close(3)`,
 /// `io_uring_prep_close_direct(3)`; Linux 5.6, direct descriptors 5.15). The result is 0.
 ///
-/// A [`Target::Fixed`] slot is encoded as the kernel wants for closing slots (`sqe.fd` 0 and
-/// `sqe.file_index = slot + 1`, without `IOSQE_FIXED_FILE`).
+/// A registered slot ([`Target::fixed`]) is encoded as the kernel wants for closing slots
+/// (`sqe.fd` 0 and `sqe.file_index = slot + 1`, without `IOSQE_FIXED_FILE`); [`Close::fixed`]
+/// builds that entry as a [`SafeSqe`].
 ///
-/// Points at no memory: safe to push (closing a descriptor something else still uses is an
-/// I/O-safety matter, as with `close(2)`, not a memory-safety one).
+/// Points at no memory, but closes an fd: an [`FdSqe`], whose `unsafe` push
+/// ([`push_fd`](crate::SubmissionQueue::push_fd)) requires the fd to be the caller's to give
+/// up (`close(2)` releases the number even when it fails, so nothing may use or close it
+/// afterwards). The owned layer's [`owned::Close`](crate::owned::Close) takes an `OwnedFd`.
 #[derive(Debug, Clone, Copy)]
 pub struct Close {
     target: Target,
@@ -493,17 +504,36 @@ impl Close {
         Close { target: fd.into() }
     }
 
+    /// Empties registered slot `slot` (`io_uring_prep_close_direct(3)`, Linux 5.15).
+    #[inline]
+    pub const fn fixed(slot: Fixed) -> CloseFixed {
+        CloseFixed { slot: slot.0 }
+    }
+
     /// The entry.
     #[inline]
-    pub fn build(self) -> SafeSqe {
-        let sqe = match self.target {
-            Target::Fd(fd) => prep_rw(Self::CODE, fd, 0, 0, 0),
-            Target::Fixed(slot) => {
-                let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
-                sqe.0.file.file_index = DestSlot::Fixed(slot).file_index();
-                sqe
-            }
-        };
+    pub fn build(self) -> FdSqe {
+        match self.target.fixed_slot() {
+            Some(slot) => FdSqe::from(Close::fixed(Fixed(slot)).build()),
+            None => FdSqe::new(prep_rw(Self::CODE, self.target.sqe_fd(), 0, 0, 0)),
+        }
+    }
+}
+
+/// `IORING_OP_CLOSE` of a registered slot (`io_uring_prep_close_direct(3)`, Linux 5.15), from
+/// [`Close::fixed`]: names no fd, so it pushes safely. The result is 0, or `-EBADF` for an
+/// empty slot.
+#[derive(Debug, Clone, Copy)]
+pub struct CloseFixed {
+    slot: u32,
+}
+
+impl CloseFixed {
+    /// The entry (`sqe.fd` 0, `sqe.file_index = slot + 1`).
+    #[inline]
+    pub const fn build(self) -> SafeSqe {
+        let mut sqe = prep_rw(Close::CODE, 0, 0, 0, 0);
+        sqe.0.file.file_index = DestSlot::Fixed(self.slot).file_index();
         SafeSqe::new(sqe)
     }
 }
@@ -965,10 +995,12 @@ impl<'a> GetXattr<'a> {
 /// `IORING_OP_FTRUNCATE`: sets a file's size, like `ftruncate(2)`
 /// (`io_uring_prep_ftruncate(3)`, Linux 6.9). The result is 0.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Ftruncate {
-    target: Target,
+    pub(crate) target: Target,
     len: u64,
 }
 
@@ -984,10 +1016,10 @@ impl Ftruncate {
 
     /// The entry (`sqe.off` = the new length).
     #[inline]
-    pub fn build(self) -> SafeSqe {
+    pub fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, 0, self.len);
         set_target(&mut sqe, self.target);
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 

@@ -2,13 +2,13 @@
 //! table updates, fixed-fd install, epoll, waitid.
 
 use core::marker::PhantomData;
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use bitflags::bitflags;
 use uring_uapi::*;
 
 use crate::op::{prep_rw, set_target, DestSlot, Fixed, Target};
-use crate::sqe::{SafeSqe, Sqe};
+use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
 /// The most buffers one legacy group can hold, and the bound on `bid + nr` (`MAX_BIDS_PER_BGID`).
 const MAX_BIDS_PER_BGID: u32 = 1 << 16;
@@ -123,16 +123,18 @@ bitflags! {
 /// without copying through user space (`io_uring_prep_splice(3)`, `splice(2)`, Linux 5.7).
 /// The result is the number of bytes moved.
 ///
-/// A registered input file ([`Target::Fixed`]) sets `SPLICE_F_FD_IN_FIXED`; a registered output
+/// A registered input file ([`Target::fixed`]) sets `SPLICE_F_FD_IN_FIXED`; a registered output
 /// file sets `IOSQE_FIXED_FILE`. Offsets default to "none" (-1): the file position is used and
 /// advanced, as pipes require.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Splice {
-    fd_in: Target,
+    pub(crate) fd_in: Target,
     off_in: u64,
-    fd_out: Target,
+    pub(crate) fd_out: Target,
     off_out: u64,
     len: u32,
     flags: SpliceFlags,
@@ -179,14 +181,14 @@ impl Splice {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off_out);
         set_target(&mut sqe, self.fd_out);
         sqe.0.addr.splice_off_in = self.off_in;
         sqe.0.file.splice_fd_in = self.fd_in.sqe_fd();
         let fixed_in = if self.fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 };
         sqe.0.op_flags.splice_flags = self.flags.bits() | fixed_in;
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -197,11 +199,13 @@ impl Splice {
 /// A registered input pipe sets `SPLICE_F_FD_IN_FIXED`; a registered output pipe sets
 /// `IOSQE_FIXED_FILE`.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Tee {
-    fd_in: Target,
-    fd_out: Target,
+    pub(crate) fd_in: Target,
+    pub(crate) fd_out: Target,
     len: u32,
     flags: SpliceFlags,
 }
@@ -226,13 +230,13 @@ impl Tee {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
         set_target(&mut sqe, self.fd_out);
         sqe.0.file.splice_fd_in = self.fd_in.sqe_fd();
         let fixed_in = if self.fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 };
         sqe.0.op_flags.splice_flags = self.flags.bits() | fixed_in;
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -380,7 +384,7 @@ impl FixedFdInstall {
     #[inline]
     pub const fn build(self) -> SafeSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
-        set_target(&mut sqe, Target::Fixed(self.slot));
+        set_target(&mut sqe, Target::fixed(self.slot));
         sqe.0.op_flags.install_fd_flags = self.flags;
         SafeSqe::new(sqe)
     }
@@ -389,7 +393,9 @@ impl FixedFdInstall {
 /// `IORING_OP_EPOLL_CTL`: adds, changes or removes a file of an epoll instance
 /// (`io_uring_prep_epoll_ctl(3)`, `epoll_ctl(2)`, Linux 5.6). The result is 0.
 ///
-/// Both fds are plain descriptors: the operation takes no registered files.
+/// Both fds are plain descriptors (the operation takes no registered files), borrowed here
+/// and named by the entry: they must stay open until the completion (the push is `unsafe`
+/// anyway, for the event).
 ///
 /// Memory: the event (for add and modify) must stay alive until the operation completes (the
 /// kernel copies it when it consumes the entry).
@@ -407,20 +413,20 @@ impl<'a> EpollCtl<'a> {
 
     /// `EPOLL_CTL_ADD`: watches `fd` in `epfd` for `event`.
     #[inline]
-    pub const fn add(epfd: RawFd, fd: RawFd, event: &'a libc::epoll_event) -> Self {
-        EpollCtl { epfd, fd, op: libc::EPOLL_CTL_ADD, event: Some(event) }
+    pub fn add(epfd: impl AsFd, fd: impl AsFd, event: &'a libc::epoll_event) -> Self {
+        EpollCtl { epfd: raw(epfd), fd: raw(fd), op: libc::EPOLL_CTL_ADD, event: Some(event) }
     }
 
     /// `EPOLL_CTL_MOD`: changes what `epfd` watches `fd` for.
     #[inline]
-    pub const fn modify(epfd: RawFd, fd: RawFd, event: &'a libc::epoll_event) -> Self {
-        EpollCtl { epfd, fd, op: libc::EPOLL_CTL_MOD, event: Some(event) }
+    pub fn modify(epfd: impl AsFd, fd: impl AsFd, event: &'a libc::epoll_event) -> Self {
+        EpollCtl { epfd: raw(epfd), fd: raw(fd), op: libc::EPOLL_CTL_MOD, event: Some(event) }
     }
 
     /// `EPOLL_CTL_DEL`: stops watching `fd` in `epfd`.
     #[inline]
-    pub const fn delete(epfd: RawFd, fd: RawFd) -> Self {
-        EpollCtl { epfd, fd, op: libc::EPOLL_CTL_DEL, event: None }
+    pub fn delete(epfd: impl AsFd, fd: impl AsFd) -> Self {
+        EpollCtl { epfd: raw(epfd), fd: raw(fd), op: libc::EPOLL_CTL_DEL, event: None }
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
@@ -432,6 +438,12 @@ impl<'a> EpollCtl<'a> {
         };
         prep_rw(Self::CODE, self.epfd, ev, self.op as u32, self.fd as u32 as u64)
     }
+}
+
+/// The number of a borrowed fd, for an entry.
+#[inline]
+fn raw(fd: impl AsFd) -> RawFd {
+    fd.as_fd().as_raw_fd()
 }
 
 /// The most events one epoll wait can return (the kernel's `EP_MAX_EVENTS`).
@@ -478,8 +490,9 @@ pub enum WaitId {
     Pid(libc::pid_t),
     /// `P_PGID`: any child in this process group (0: the caller's group).
     Pgid(libc::pid_t),
-    /// `P_PIDFD`: the child this pidfd refers to.
-    PidFd(RawFd),
+    /// `P_PIDFD`: the child this pidfd refers to (Linux 5.4 for `waitid(2)`). The kernel takes
+    /// ordinary fds only: a registered slot is encoded as fd -1, which it refuses (`EBADF`).
+    PidFd(Target),
 }
 
 impl WaitId {
@@ -488,7 +501,7 @@ impl WaitId {
             WaitId::All => (libc::P_ALL, 0),
             WaitId::Pid(pid) => (libc::P_PID, pid),
             WaitId::Pgid(pgid) => (libc::P_PGID, pgid),
-            WaitId::PidFd(fd) => (libc::P_PIDFD, fd),
+            WaitId::PidFd(fd) => (libc::P_PIDFD, if fd.is_fixed() { -1 } else { fd.sqe_fd() }),
         }
     }
 }
@@ -554,6 +567,13 @@ mod tests {
     use super::*;
     use crate::op::test_util::{fields, Fields};
 
+    /// A borrowed fd number, for encodings that are only inspected.
+    fn fd(n: RawFd) -> std::os::fd::BorrowedFd<'static> {
+        // SAFETY: the entries built from it are compared field by field, never submitted, so
+        // the number is never used as a file.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(n) }
+    }
+
     #[test]
     fn provide_buffers() {
         let mut mem = vec![0u8; 4096];
@@ -587,7 +607,7 @@ mod tests {
 
     #[test]
     fn splice() {
-        let sqe = Splice::new(Target::Fd(3), Target::Fd(4), 100).build();
+        let sqe = Splice::new(Target::raw(3), Target::raw(4), 100).build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
@@ -619,7 +639,7 @@ mod tests {
 
     #[test]
     fn tee() {
-        let sqe = Tee::new(Target::Fd(3), Target::Fd(4), 9).flags(SpliceFlags::NONBLOCK).build();
+        let sqe = Tee::new(Target::raw(3), Target::raw(4), 9).flags(SpliceFlags::NONBLOCK).build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
@@ -631,7 +651,7 @@ mod tests {
                 ..Default::default()
             }
         );
-        let sqe = Tee::new(Fixed(5), Target::Fd(4), 9).build();
+        let sqe = Tee::new(Fixed(5), Target::raw(4), 9).build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
@@ -723,7 +743,7 @@ mod tests {
     fn epoll_ctl() {
         let ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 5 };
         let addr = &ev as *const libc::epoll_event as u64;
-        let sqe = EpollCtl::add(10, 11, &ev).build();
+        let sqe = EpollCtl::add(fd(10), fd(11), &ev).build();
         assert_eq!(
             fields(&sqe),
             Fields {
@@ -735,7 +755,7 @@ mod tests {
                 ..Default::default()
             }
         );
-        let sqe = EpollCtl::modify(10, 11, &ev).build();
+        let sqe = EpollCtl::modify(fd(10), fd(11), &ev).build();
         assert_eq!(
             fields(&sqe),
             Fields {
@@ -747,7 +767,7 @@ mod tests {
                 ..Default::default()
             }
         );
-        let sqe = EpollCtl::delete(10, 11).build();
+        let sqe = EpollCtl::delete(fd(10), fd(11)).build();
         assert_eq!(
             fields(&sqe),
             Fields {
@@ -764,7 +784,7 @@ mod tests {
     fn epoll_wait() {
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
         let addr = evs.as_ptr() as u64;
-        let sqe = EpollWait::new(Target::Fd(12), &mut evs).build();
+        let sqe = EpollWait::new(Target::raw(12), &mut evs).build();
         assert_eq!(fields(&sqe), Fields { opcode: IORING_OP_EPOLL_WAIT, fd: 12, addr, len: 4, ..Default::default() });
         let sqe = EpollWait::new(Fixed(1), &mut evs).build();
         assert_eq!(
@@ -802,7 +822,7 @@ mod tests {
                 ..Default::default()
             }
         );
-        let sqe = Waitid::new(WaitId::PidFd(9), &mut info, WaitidOptions::EXITED).build();
+        let sqe = Waitid::new(WaitId::PidFd(Target::raw(9)), &mut info, WaitidOptions::EXITED).build();
         assert_eq!((fields(&sqe).fd, fields(&sqe).len), (9, libc::P_PIDFD));
     }
 }

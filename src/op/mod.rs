@@ -5,7 +5,11 @@
 //! liburing's `io_uring_prep_rw` does; each encoder's doc names the liburing helper and man page
 //! it mirrors (`io_uring_prep_*(3)`) and the first kernel that supports the operation.
 //!
-//! Entries that point at no caller memory are returned as [`SafeSqe`] and push without `unsafe`.
+//! Entries that point at no caller memory are returned as [`SafeSqe`] and push without `unsafe`;
+//! those that point at no memory but name a file descriptor are [`FdSqe`](crate::FdSqe)s, whose
+//! push is `unsafe` ([`push_fd`](crate::SubmissionQueue::push_fd): the fd stays open until the
+//! completion). Files are named by [`Target`]: a borrowed file, a registered slot, or (with
+//! `unsafe`) a raw number.
 
 use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128};
 use uring_uapi::*;

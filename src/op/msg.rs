@@ -4,7 +4,7 @@
 use uring_uapi::*;
 
 use crate::op::{prep_rw, set_target, DestSlot, Fixed, Target};
-use crate::sqe::SafeSqe;
+use crate::sqe::FdSqe;
 
 /// `IORING_OP_MSG_RING` (`IORING_MSG_DATA`): posts a completion carrying `res` and `user_data`
 /// to another ring (`io_uring_prep_msg_ring(3)`, Linux 5.18), and with
@@ -16,10 +16,12 @@ use crate::sqe::SafeSqe;
 /// registered file table, so in practice the target is the ring's fd). This entry's own result
 /// is 0, or `-EOVERFLOW` when the target CQ is full, or `-EBADFD` when the target is not a ring.
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct MsgRing {
-    ring: Target,
+    pub(crate) ring: Target,
     res: i32,
     user_data: u64,
     flags: u32,
@@ -46,12 +48,12 @@ impl MsgRing {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, IORING_MSG_DATA, self.res as u32, self.user_data);
         set_target(&mut sqe, self.ring);
         sqe.0.op_flags.msg_ring_flags = self.flags;
         sqe.0.file.file_index = self.cqe_flags;
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -64,10 +66,12 @@ impl MsgRing {
 /// slot, or the slot the kernel chose for [`DestSlot::Alloc`]; this entry fails with a negative
 /// errno (e.g. `-EBADF` for an empty source slot, `-ENFILE` when the target table is full).
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct MsgRingFd {
-    ring: Target,
+    pub(crate) ring: Target,
     source: u32,
     dest: u32,
     user_data: u64,
@@ -101,13 +105,13 @@ impl MsgRingFd {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, IORING_MSG_SEND_FD, 0, self.user_data);
         set_target(&mut sqe, self.ring);
         sqe.0.addr3.addr3.addr3 = self.source as u64;
         sqe.0.file.file_index = self.dest;
         sqe.0.op_flags.msg_ring_flags = self.flags;
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -118,7 +122,7 @@ mod tests {
 
     #[test]
     fn msg_ring() {
-        let sqe = MsgRing::new(Target::Fd(8), 17, 0xabc).build();
+        let sqe = MsgRing::new(Target::raw(8), 17, 0xabc).build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
@@ -152,7 +156,7 @@ mod tests {
 
     #[test]
     fn msg_ring_fd() {
-        let sqe = MsgRingFd::new(Target::Fd(8), Fixed(3), DestSlot::Fixed(5), 99).unwrap().build();
+        let sqe = MsgRingFd::new(Target::raw(8), Fixed(3), DestSlot::Fixed(5), 99).unwrap().build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {
@@ -184,6 +188,6 @@ mod tests {
                 ..Default::default()
             }
         );
-        assert!(MsgRingFd::new(Target::Fd(8), Fixed(3), DestSlot::Fd, 1).is_err());
+        assert!(MsgRingFd::new(Target::raw(8), Fixed(3), DestSlot::Fd, 1).is_err());
     }
 }

@@ -17,7 +17,7 @@ use bitflags::bitflags;
 use uring_uapi::*;
 
 use crate::op::{prep_rw, set_buffer_select, set_target, BufferGroup, DestSlot, Target};
-use crate::sqe::{SafeSqe, Sqe};
+use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
 bitflags! {
     /// The `MSG_*` flags of a send or receive (`sqe.msg_flags`), as for `send(2)`/`recv(2)`;
@@ -359,7 +359,7 @@ pub struct Socket {
     domain: i32,
     ty: i32,
     protocol: i32,
-    dest: DestSlot,
+    pub(crate) dest: DestSlot,
 }
 
 impl Socket {
@@ -430,10 +430,12 @@ impl<'a> Bind<'a> {
 /// `IORING_OP_LISTEN`: marks a bound socket as accepting connections, as `listen(2)`
 /// (`io_uring_prep_listen(3)`, Linux 6.11).
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Listen {
-    fd: Target,
+    pub(crate) fd: Target,
     backlog: u32,
 }
 
@@ -450,10 +452,10 @@ impl Listen {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.backlog, 0);
         set_target(&mut sqe, self.fd);
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -469,14 +471,15 @@ impl Listen {
 /// - both, with [`DestSlot::Alloc`]: `io_uring_prep_multishot_accept_direct(3)` (multishot
 ///   accepts into a fixed slot are refused by the kernel with `EINVAL`).
 ///
-/// Without an address this entry points at no memory and is safe to push; to learn the peer's
-/// address, use [`Accept::peer_addr`].
+/// Without an address this entry points at no memory but names the listening socket: an
+/// [`FdSqe`](crate::FdSqe) (see [`push_fd`](crate::SubmissionQueue::push_fd)); to learn the
+/// peer's address, use [`Accept::peer_addr`].
 #[derive(Debug, Clone, Copy)]
 pub struct Accept {
-    fd: Target,
+    pub(crate) fd: Target,
     flags: SockFlags,
     ioprio: u16,
-    dest: DestSlot,
+    pub(crate) dest: DestSlot,
 }
 
 impl Accept {
@@ -545,8 +548,8 @@ impl Accept {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
-        SafeSqe::new(self.encode(0, 0))
+    pub const fn build(self) -> FdSqe {
+        FdSqe::new(self.encode(0, 0))
     }
 }
 
@@ -607,10 +610,12 @@ impl<'a> Connect<'a> {
 /// `IORING_OP_SHUTDOWN`: shuts down part of a full-duplex connection, as `shutdown(2)`
 /// (`io_uring_prep_shutdown(3)`, Linux 5.11).
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct Shutdown {
-    fd: Target,
+    pub(crate) fd: Target,
     how: u32,
 }
 
@@ -632,10 +637,10 @@ impl Shutdown {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.how, 0);
         set_target(&mut sqe, self.fd);
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -1533,20 +1538,20 @@ mod tests {
     #[test]
     fn bind_connect() {
         let a = v4(80);
-        let f = fields(&Bind::new(Target::Fd(3), &a).build());
+        let f = fields(&Bind::new(Target::raw(3), &a).build());
         assert_eq!(f, Fields { opcode: IORING_OP_BIND, fd: 3, addr: a.addr(), off: 16, ..Default::default() });
-        let f = fields(&Connect::new(Target::Fixed(7), &a).build());
+        let f = fields(&Connect::new(Target::fixed(7), &a).build());
         assert_eq!(
             f,
             Fields { opcode: IORING_OP_CONNECT, fd: 7, flags: FIXED, addr: a.addr(), off: 16, ..Default::default() }
         );
         let a6 = SockAddr::from(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 1, 0, 0));
-        assert_eq!(fields(&Connect::new(Target::Fd(1), &a6).build()).off, 28);
+        assert_eq!(fields(&Connect::new(Target::raw(1), &a6).build()).off, 28);
     }
 
     #[test]
     fn listen() {
-        let f = fields(Listen::new(Target::Fd(4), 128).build().sqe());
+        let f = fields(Listen::new(Target::raw(4), 128).build().sqe());
         assert_eq!(f, Fields { opcode: IORING_OP_LISTEN, fd: 4, len: 128, ..Default::default() });
         let f = fields(Listen::new(Fixed(2), 1).build().sqe());
         assert_eq!(f, Fields { opcode: IORING_OP_LISTEN, fd: 2, flags: FIXED, len: 1, ..Default::default() });
@@ -1554,16 +1559,16 @@ mod tests {
 
     #[test]
     fn accept() {
-        let f = fields(Accept::new(Target::Fd(5)).build().sqe());
+        let f = fields(Accept::new(Target::raw(5)).build().sqe());
         assert_eq!(f, Fields { opcode: IORING_OP_ACCEPT, fd: 5, ..Default::default() });
         let cloexec = libc::SOCK_CLOEXEC as u32;
-        let f = fields(Accept::new(Target::Fd(5)).sock_flags(SockFlags::CLOEXEC).build().sqe());
+        let f = fields(Accept::new(Target::raw(5)).sock_flags(SockFlags::CLOEXEC).build().sqe());
         assert_eq!(f, Fields { opcode: IORING_OP_ACCEPT, fd: 5, op_flags: cloexec, ..Default::default() });
         // accept_direct
-        let f = fields(Accept::new(Target::Fd(5)).dest(DestSlot::Fixed(0)).build().sqe());
+        let f = fields(Accept::new(Target::raw(5)).dest(DestSlot::Fixed(0)).build().sqe());
         assert_eq!(f, Fields { opcode: IORING_OP_ACCEPT, fd: 5, file: 1, ..Default::default() });
         // multishot_accept
-        let f = fields(Accept::new(Target::Fd(5)).multishot().build().sqe());
+        let f = fields(Accept::new(Target::raw(5)).multishot().build().sqe());
         assert_eq!(
             f,
             Fields { opcode: IORING_OP_ACCEPT, fd: 5, ioprio: IORING_ACCEPT_MULTISHOT, ..Default::default() }
@@ -1592,7 +1597,7 @@ mod tests {
         );
         // With the peer address: addr and the addrlen pointer (off), length preset to capacity.
         let mut out = SockAddr::from_bytes(&[1, 2]).unwrap();
-        let sqe = Accept::new(Target::Fd(5)).peer_addr(&mut out).build();
+        let sqe = Accept::new(Target::raw(5)).peer_addr(&mut out).build();
         let f = fields(&sqe);
         assert_eq!(out.len(), 128);
         let addr = out.as_storage() as *const libc::sockaddr_storage as u64;
@@ -1602,10 +1607,10 @@ mod tests {
 
     #[test]
     fn shutdown() {
-        let f = fields(Shutdown::new(Target::Fd(6), std::net::Shutdown::Write).build().sqe());
+        let f = fields(Shutdown::new(Target::raw(6), std::net::Shutdown::Write).build().sqe());
         assert_eq!(f, Fields { opcode: IORING_OP_SHUTDOWN, fd: 6, len: libc::SHUT_WR as u32, ..Default::default() });
         assert_eq!(
-            fields(Shutdown::new(Target::Fd(6), std::net::Shutdown::Read).build().sqe()).len,
+            fields(Shutdown::new(Target::raw(6), std::net::Shutdown::Read).build().sqe()).len,
             libc::SHUT_RD as u32
         );
         let f = fields(Shutdown::new(Fixed(3), std::net::Shutdown::Both).build().sqe());
@@ -1625,7 +1630,7 @@ mod tests {
     fn send() {
         let buf = [0u8; 10];
         let addr = buf.as_ptr() as u64;
-        let f = fields(&Send::new(Target::Fd(3), &buf).unwrap().build());
+        let f = fields(&Send::new(Target::raw(3), &buf).unwrap().build());
         assert_eq!(f, Fields { opcode: IORING_OP_SEND, fd: 3, addr, len: 10, ..Default::default() });
         let nosig = MsgFlags::NOSIGNAL | MsgFlags::MORE;
         let f = fields(&Send::new(Fixed(2), &buf).unwrap().msg_flags(nosig).poll_first().build().user_data(1));
@@ -1645,13 +1650,13 @@ mod tests {
         );
         // sendto: addr2 and the 16-bit addr_len.
         let to = v4(9);
-        let f = fields(&Send::new(Target::Fd(3), &buf).unwrap().to(&to).build());
+        let f = fields(&Send::new(Target::raw(3), &buf).unwrap().to(&to).build());
         assert_eq!(
             f,
             Fields { opcode: IORING_OP_SEND, fd: 3, addr, len: 10, off: to.addr(), file: 16, ..Default::default() }
         );
         // Registered buffer.
-        let f = fields(&Send::new(Target::Fd(3), &buf).unwrap().fixed_buf(4).build());
+        let f = fields(&Send::new(Target::raw(3), &buf).unwrap().fixed_buf(4).build());
         assert_eq!(
             f,
             Fields {
@@ -1672,7 +1677,7 @@ mod tests {
         let iov = [IoSlice::new(&a), IoSlice::new(&b)];
         let to = v4(1);
         let f = fields(
-            &SendVectored::new(Target::Fd(3), &iov).unwrap().to(&to).poll_first().msg_flags(MsgFlags::DONTWAIT).build(),
+            &SendVectored::new(Target::raw(3), &iov).unwrap().to(&to).poll_first().msg_flags(MsgFlags::DONTWAIT).build(),
         );
         let ioprio = IORING_SEND_VECTORIZED | IORING_RECVSEND_POLL_FIRST;
         assert_eq!(
@@ -1696,7 +1701,7 @@ mod tests {
     #[test]
     fn send_bundle() {
         let f = fields(
-            &SendBundle::new(Target::Fd(3), &BufGroupId(7)).unwrap().len(100).msg_flags(MsgFlags::WAITALL).build(),
+            &SendBundle::new(Target::raw(3), &BufGroupId(7)).unwrap().len(100).msg_flags(MsgFlags::WAITALL).build(),
         );
         assert_eq!(
             f,
@@ -1729,12 +1734,12 @@ mod tests {
     fn send_zc() {
         let buf = [0u8; 64];
         let addr = buf.as_ptr() as u64;
-        let f = fields(&SendZc::new(Target::Fd(3), &buf).unwrap().build());
+        let f = fields(&SendZc::new(Target::raw(3), &buf).unwrap().build());
         assert_eq!(f, Fields { opcode: IORING_OP_SEND_ZC, fd: 3, addr, len: 64, ..Default::default() });
         // send_zc_fixed with REPORT_USAGE and a destination.
         let to = v4(2);
         let z =
-            SendZc::new(Target::Fd(3), &buf).unwrap().report_usage().fixed_buf(9).to(&to).msg_flags(MsgFlags::NOSIGNAL);
+            SendZc::new(Target::raw(3), &buf).unwrap().report_usage().fixed_buf(9).to(&to).msg_flags(MsgFlags::NOSIGNAL);
         let ioprio = IORING_SEND_ZC_REPORT_USAGE | IORING_RECVSEND_FIXED_BUF;
         assert_eq!(
             fields(&z.build()),
@@ -1752,7 +1757,7 @@ mod tests {
             }
         );
         assert_eq!(
-            fields(&SendZc::new(Target::Fd(3), &buf).unwrap().poll_first().build()).ioprio,
+            fields(&SendZc::new(Target::raw(3), &buf).unwrap().poll_first().build()).ioprio,
             IORING_RECVSEND_POLL_FIRST
         );
     }
@@ -1780,7 +1785,7 @@ mod tests {
             }
         );
         let to = v4(3);
-        let z = SendZcVectored::new(Target::Fd(1), &iov).unwrap().to(&to).msg_flags(MsgFlags::MORE);
+        let z = SendZcVectored::new(Target::raw(1), &iov).unwrap().to(&to).msg_flags(MsgFlags::MORE);
         assert_eq!(
             fields(&z.build()),
             Fields {
@@ -1807,7 +1812,7 @@ mod tests {
         let msg = zeroed_msghdr();
         let addr = &msg as *const libc::msghdr as u64;
         assert_eq!(
-            fields(&SendMsg::new(Target::Fd(3), &msg).build()),
+            fields(&SendMsg::new(Target::raw(3), &msg).build()),
             Fields { opcode: IORING_OP_SENDMSG, fd: 3, addr, len: 1, ..Default::default() }
         );
         let f = fields(&SendMsg::new(Fixed(1), &msg).msg_flags(MsgFlags::EOR).poll_first().build());
@@ -1831,12 +1836,12 @@ mod tests {
         let msg = zeroed_msghdr();
         let addr = &msg as *const libc::msghdr as u64;
         assert_eq!(
-            fields(&SendMsgZc::new(Target::Fd(3), &msg).build()),
+            fields(&SendMsgZc::new(Target::raw(3), &msg).build()),
             Fields { opcode: IORING_OP_SENDMSG_ZC, fd: 3, addr, len: 1, ..Default::default() }
         );
         // sendmsg_zc_fixed
         let f = fields(
-            &SendMsgZc::new(Target::Fd(3), &msg)
+            &SendMsgZc::new(Target::raw(3), &msg)
                 .fixed_buf(5)
                 .report_usage()
                 .poll_first()
@@ -1864,7 +1869,7 @@ mod tests {
         let mut buf = [0u8; 32];
         let addr = buf.as_mut_ptr() as u64;
         assert_eq!(
-            fields(&Recv::new(Target::Fd(3), &mut buf).unwrap().build()),
+            fields(&Recv::new(Target::raw(3), &mut buf).unwrap().build()),
             Fields { opcode: IORING_OP_RECV, fd: 3, addr, len: 32, ..Default::default() }
         );
         let f = fields(&Recv::new(Fixed(2), &mut buf).unwrap().msg_flags(MsgFlags::WAITALL).poll_first().build());
@@ -1881,7 +1886,7 @@ mod tests {
                 ..Default::default()
             }
         );
-        let f = fields(&Recv::new(Target::Fd(3), &mut buf).unwrap().fixed_buf(3).build());
+        let f = fields(&Recv::new(Target::raw(3), &mut buf).unwrap().fixed_buf(3).build());
         assert_eq!(
             f,
             Fields {
@@ -1898,11 +1903,11 @@ mod tests {
 
     #[test]
     fn recv_select() {
-        let f = fields(&RecvSelect::new(Target::Fd(3), &BufGroupId(4)).unwrap().build());
+        let f = fields(&RecvSelect::new(Target::raw(3), &BufGroupId(4)).unwrap().build());
         assert_eq!(f, Fields { opcode: IORING_OP_RECV, fd: 3, flags: SELECT, buf: 4, ..Default::default() });
         // recv bundle
         let f = fields(
-            &RecvSelect::new(Target::Fd(3), &BufGroupId(4))
+            &RecvSelect::new(Target::raw(3), &BufGroupId(4))
                 .unwrap()
                 .len(512)
                 .bundle()
@@ -1928,7 +1933,7 @@ mod tests {
 
     #[test]
     fn recv_multishot() {
-        let f = fields(&RecvMultishot::new(Target::Fd(3), &BufGroupId(2)).unwrap().build());
+        let f = fields(&RecvMultishot::new(Target::raw(3), &BufGroupId(2)).unwrap().build());
         assert_eq!(
             f,
             Fields {
@@ -1970,7 +1975,7 @@ mod tests {
         let mut msg = zeroed_msghdr();
         let addr = &mut msg as *mut libc::msghdr as u64;
         assert_eq!(
-            fields(&RecvMsg::new(Target::Fd(3), &mut msg).build()),
+            fields(&RecvMsg::new(Target::raw(3), &mut msg).build()),
             Fields { opcode: IORING_OP_RECVMSG, fd: 3, addr, len: 1, ..Default::default() }
         );
         let r = RecvMsg::new(Fixed(0), &mut msg)
@@ -1998,7 +2003,7 @@ mod tests {
     fn recvmsg_multishot() {
         let msg = zeroed_msghdr();
         let addr = &msg as *const libc::msghdr as u64;
-        let f = fields(&RecvMsgMultishot::new(Target::Fd(3), &msg, &BufGroupId(8)).unwrap().build());
+        let f = fields(&RecvMsgMultishot::new(Target::raw(3), &msg, &BufGroupId(8)).unwrap().build());
         assert_eq!(
             f,
             Fields {
@@ -2013,7 +2018,7 @@ mod tests {
             }
         );
         let f = fields(
-            &RecvMsgMultishot::new(Target::Fd(3), &msg, &BufGroupId(8))
+            &RecvMsgMultishot::new(Target::raw(3), &msg, &BufGroupId(8))
                 .unwrap()
                 .poll_first()
                 .msg_flags(MsgFlags::TRUNC)
@@ -2037,7 +2042,7 @@ mod tests {
 
     #[test]
     fn recv_zc() {
-        let f = fields(&RecvZc::new(Target::Fd(3), 2).build());
+        let f = fields(&RecvZc::new(Target::raw(3), 2).build());
         assert_eq!(
             f,
             Fields { opcode: IORING_OP_RECV_ZC, fd: 3, ioprio: IORING_RECV_MULTISHOT, file: 2, ..Default::default() }
@@ -2070,11 +2075,11 @@ mod tests {
         }
         let msg = zeroed_msghdr();
         let mut msg2 = zeroed_msghdr();
-        assert!(matches!(RecvSelect::new(Target::Fd(0), &Km), Err(crate::Error::InvalidArgument { .. })));
-        assert!(RecvMultishot::new(Target::Fd(0), &Km).is_err());
-        assert!(SendBundle::new(Target::Fd(0), &Km).is_err());
-        assert!(RecvMsgMultishot::new(Target::Fd(0), &msg, &Km).is_err());
-        assert!(RecvMsg::new(Target::Fd(0), &mut msg2).buf_group(&Km).is_err());
+        assert!(matches!(RecvSelect::new(Target::raw(0), &Km), Err(crate::Error::InvalidArgument { .. })));
+        assert!(RecvMultishot::new(Target::raw(0), &Km).is_err());
+        assert!(SendBundle::new(Target::raw(0), &Km).is_err());
+        assert!(RecvMsgMultishot::new(Target::raw(0), &msg, &Km).is_err());
+        assert!(RecvMsg::new(Target::raw(0), &mut msg2).buf_group(&Km).is_err());
     }
 
     #[test]
@@ -2119,8 +2124,8 @@ mod tests {
             // SAFETY: the slice is never read; only its length is inspected by `new`, which
             // refuses it before building anything that could point at it.
             let huge = unsafe { core::slice::from_raw_parts(byte.as_ptr(), u32::MAX as usize + 1) };
-            assert!(matches!(Send::new(Target::Fd(0), huge), Err(crate::Error::InvalidArgument { .. })));
-            assert!(SendZc::new(Target::Fd(0), huge).is_err());
+            assert!(matches!(Send::new(Target::raw(0), huge), Err(crate::Error::InvalidArgument { .. })));
+            assert!(SendZc::new(Target::raw(0), huge).is_err());
         }
     }
 }

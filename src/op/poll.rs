@@ -4,7 +4,7 @@ use bitflags::bitflags;
 use uring_uapi::*;
 
 use crate::op::{prep_rw, set_target, Target};
-use crate::sqe::SafeSqe;
+use crate::sqe::{FdSqe, SafeSqe};
 
 bitflags! {
     /// The readiness events a poll waits for and reports (`poll(2)`'s `POLL*`, plus
@@ -60,10 +60,12 @@ const fn poll_mask(events: PollEvents) -> u32 {
 /// edge-triggered. Remove with [`PollRemove`], change
 /// with [`PollUpdate`] (both find the poll by its `user_data`).
 ///
-/// Points at no memory: safe to push.
+/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
+/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
+/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct PollAdd {
-    fd: Target,
+    pub(crate) fd: Target,
     events: PollEvents,
     flags: u32,
 }
@@ -97,11 +99,11 @@ impl PollAdd {
 
     /// The entry.
     #[inline]
-    pub const fn build(self) -> SafeSqe {
+    pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.flags, 0);
         set_target(&mut sqe, self.fd);
         sqe.0.op_flags.poll32_events = poll_mask(self.events);
-        SafeSqe::new(sqe)
+        FdSqe::new(sqe)
     }
 }
 
@@ -198,14 +200,14 @@ mod tests {
 
     #[test]
     fn poll_add() {
-        let sqe = PollAdd::new(Target::Fd(5), PollEvents::IN | PollEvents::RDHUP).build();
+        let sqe = PollAdd::new(Target::raw(5), PollEvents::IN | PollEvents::RDHUP).build();
         let ev = if cfg!(target_endian = "big") { 0x2001u32.rotate_left(16) } else { 0x2001 };
         assert_eq!(fields(sqe.sqe()), Fields { opcode: IORING_OP_POLL_ADD, fd: 5, op_flags: ev, ..Default::default() });
     }
 
     #[test]
     fn poll_add_multishot_level_fixed() {
-        let sqe = PollAdd::new(Target::Fixed(3), PollEvents::OUT).multishot().level().build();
+        let sqe = PollAdd::new(Target::fixed(3), PollEvents::OUT).multishot().level().build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {

@@ -22,7 +22,7 @@ use bitflags::bitflags;
 use uring_uapi::*;
 
 use crate::op::{prep_rw, set_buffer_select, target_flags, BufferGroup, Target};
-use crate::sqe::{SafeSqe, Sqe};
+use crate::sqe::{FdSqe, Sqe};
 
 bitflags! {
     /// The `RWF_*` flags of a read or write (`sqe.rw_flags`), as `preadv2(2)`/`pwritev2(2)` take
@@ -547,8 +547,10 @@ impl<'a> WritevFixed<'a> {
 /// ([`Cqe::buffer_id`](crate::Cqe::buffer_id)); `IORING_CQE_F_MORE` says more will follow.
 /// A regular file fails with `EBADFD`.
 ///
-/// Points at no caller memory, so it pushes safely: the buffers belong to the group, whose
-/// provider already promised they stay valid while provided.
+/// Points at no caller memory (the buffers belong to the group, whose provider already
+/// promised they stay valid while provided), but names the file: an [`FdSqe`](crate::FdSqe),
+/// pushed with `unsafe` [`push_fd`](crate::SubmissionQueue::push_fd), or safely on a registered
+/// file ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 #[derive(Debug, Clone, Copy)]
 pub struct ReadMultishot {
     rw: RwArgs,
@@ -579,8 +581,8 @@ impl ReadMultishot {
 
     /// The entry.
     #[inline]
-    pub fn build(self) -> SafeSqe {
-        SafeSqe::new(self.rw.sqe_selecting(Self::CODE, Some(self.bgid)))
+    pub fn build(self) -> FdSqe {
+        FdSqe::new(self.rw.sqe_selecting(Self::CODE, Some(self.bgid)))
     }
 }
 

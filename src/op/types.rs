@@ -1,8 +1,7 @@
 //! Typed arguments shared by the encoders: the file an operation targets, direct-descriptor
 //! slots, buffer groups, and kernel time values.
 
-use std::fs::File;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use uring_uapi::{__kernel_timespec, IORING_FILE_INDEX_ALLOC};
@@ -12,95 +11,101 @@ use uring_uapi::{__kernel_timespec, IORING_FILE_INDEX_ALLOC};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fixed(pub u32);
 
-/// The file an operation works on: an ordinary file descriptor, or a registered file slot.
+/// The file an operation works on: a file descriptor, or a registered file slot.
 ///
-/// Encoders turn a [`Target::Fixed`] into `sqe.fd = slot` plus `IOSQE_FIXED_FILE`, so callers
+/// Encoders turn a registered slot into `sqe.fd = slot` plus `IOSQE_FIXED_FILE`, so callers
 /// never set that flag by hand.
+///
+/// A `Target` is a value the kernel resolves when it *issues* the request, which for linked
+/// requests, `IOSQE_ASYNC` and poll-driven retries can be long after the submission: a plain
+/// number cannot say whether the file it names is still the one meant. So a `Target` is made
+/// from a borrowed file (`From<&T: AsFd>`, `From<BorrowedFd>`), from a registered slot
+/// ([`Target::fixed`], `From<Fixed>`), or with `unsafe` from a raw number
+/// ([`Target::from_raw_fd`]); it carries no lifetime, and goes only into entries whose push is
+/// `unsafe` ([`SubmissionQueue::push_fd`](crate::SubmissionQueue::push_fd),
+/// [`push_raw`](crate::SubmissionQueue::push_raw)), whose contract keeps the file open until
+/// the request's final completion. An entry whose targets are all registered slots turns into a
+/// [`SafeSqe`](crate::SafeSqe) with [`FdSqe::into_safe`](crate::FdSqe::into_safe).
+///
+/// A raw number does not convert without `unsafe`:
+///
+/// ```compile_fail,E0277
+/// let t: uring::op::Target = 3.into();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// A file descriptor number. It must stay open until the operation is submitted.
-    Fd(RawFd),
-    /// A registered file slot.
-    Fixed(u32),
+pub struct Target {
+    /// The fd, or the slot (as `sqe.fd` holds it).
+    fd: i32,
+    fixed: bool,
 }
 
 impl Target {
-    /// A raw file descriptor number (I/O safety is the caller's concern: it must name the file
-    /// meant when the operation is submitted).
+    /// The registered file slot `slot`.
     #[inline]
-    pub const fn raw(fd: RawFd) -> Self {
-        Target::Fd(fd)
+    pub const fn fixed(slot: u32) -> Self {
+        Target { fd: slot as i32, fixed: true }
+    }
+
+    /// The file descriptor number `fd`.
+    ///
+    /// # Safety
+    /// `fd` must be open, and name the file meant, for as long as any entry built from this
+    /// `Target` may be issued by the kernel: until the final completion of every such request
+    /// has been reaped (the push of such entries is `unsafe` with that contract; this
+    /// constructor is where the number enters, as with `BorrowedFd::borrow_raw`).
+    #[inline]
+    pub const unsafe fn from_raw_fd(fd: RawFd) -> Self {
+        Target { fd, fixed: false }
+    }
+
+    /// A raw fd number as a target (crate-internal: callers hold the file, or test encodings).
+    #[inline]
+    pub(crate) const fn raw(fd: RawFd) -> Self {
+        Target { fd, fixed: false }
     }
 
     /// The value for `sqe.fd`.
     #[inline]
     pub const fn sqe_fd(self) -> i32 {
-        match self {
-            Target::Fd(fd) => fd,
-            Target::Fixed(slot) => slot as i32,
-        }
+        self.fd
     }
 
     /// Whether `IOSQE_FIXED_FILE` must be set.
     #[inline]
     pub const fn is_fixed(self) -> bool {
-        matches!(self, Target::Fixed(_))
+        self.fixed
+    }
+
+    /// The registered slot, if this is one.
+    #[inline]
+    pub const fn fixed_slot(self) -> Option<u32> {
+        if self.fixed {
+            Some(self.fd as u32)
+        } else {
+            None
+        }
     }
 }
 
 impl From<Fixed> for Target {
     #[inline]
     fn from(f: Fixed) -> Self {
-        Target::Fixed(f.0)
+        Target::fixed(f.0)
     }
 }
 
 impl From<BorrowedFd<'_>> for Target {
     #[inline]
     fn from(fd: BorrowedFd<'_>) -> Self {
-        Target::Fd(fd.as_raw_fd())
+        Target::raw(fd.as_raw_fd())
     }
 }
 
-impl From<&OwnedFd> for Target {
+/// Any borrowed file: `&File`, `&OwnedFd`, `&TcpStream`, `&UnixStream`, `&Arc<File>`...
+impl<T: AsFd + ?Sized> From<&T> for Target {
     #[inline]
-    fn from(fd: &OwnedFd) -> Self {
-        Target::Fd(fd.as_raw_fd())
-    }
-}
-
-impl From<&File> for Target {
-    #[inline]
-    fn from(f: &File) -> Self {
-        Target::Fd(f.as_raw_fd())
-    }
-}
-
-impl From<&std::net::TcpStream> for Target {
-    #[inline]
-    fn from(s: &std::net::TcpStream) -> Self {
-        Target::Fd(s.as_raw_fd())
-    }
-}
-
-impl From<&std::net::TcpListener> for Target {
-    #[inline]
-    fn from(s: &std::net::TcpListener) -> Self {
-        Target::Fd(s.as_raw_fd())
-    }
-}
-
-impl From<&std::net::UdpSocket> for Target {
-    #[inline]
-    fn from(s: &std::net::UdpSocket) -> Self {
-        Target::Fd(s.as_raw_fd())
-    }
-}
-
-impl From<&std::os::unix::net::UnixStream> for Target {
-    #[inline]
-    fn from(s: &std::os::unix::net::UnixStream) -> Self {
-        Target::Fd(s.as_raw_fd())
+    fn from(f: &T) -> Self {
+        Target::raw(f.as_fd().as_raw_fd())
     }
 }
 

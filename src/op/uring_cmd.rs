@@ -181,7 +181,7 @@ mod tests {
             Fields { opcode: IORING_OP_URING_CMD, fd: 7, off: 0xAB, addr3: 1, pad2: 2, ..Default::default() }
         );
         assert!(UringCmd::new(Target::raw(7), 1).payload(&[0u8; 17]).is_err(), "17 bytes do not fit");
-        let sqe = UringCmd::new(Target::Fixed(3), 9).fixed_buf(4).buf_group(&BufGroupId(5)).multishot().build();
+        let sqe = UringCmd::new(Target::fixed(3), 9).fixed_buf(4).buf_group(&BufGroupId(5)).multishot().build();
         let f = fields(&sqe);
         assert_eq!(f.flags, IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT);
         assert_eq!(f.op_flags, IORING_URING_CMD_FIXED | IORING_URING_CMD_MULTISHOT);

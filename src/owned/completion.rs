@@ -1,6 +1,8 @@
 //! What the owned layer hands out for each completion: [`Completion`], and the batch reader
 //! [`Completions`].
 
+use std::os::fd::OwnedFd;
+
 use crate::buf::{BufRing, Selection};
 use crate::cq::Drain;
 use crate::cqe::Cqe;
@@ -38,13 +40,16 @@ pub struct Completion<'a> {
     /// For an operation that selects provided buffers, the buffer ring it selects from, as
     /// [`BufRing::sel_word`] encodes it (0: none, or already selected).
     sel: u64,
+    /// The new fd the result names, for an operation that creates fds (closed with the
+    /// completion unless taken).
+    fd: Option<OwnedFd>,
 }
 
 impl<'a> Completion<'a> {
     /// A completion of a raw-layer entry.
     #[inline]
     fn raw(cqe: Cqe) -> Self {
-        Completion { cqe, op: None, kind: Kind::Raw, sel: 0 }
+        Completion { cqe, op: None, kind: Kind::Raw, sel: 0, fd: None }
     }
 
     /// What [`Table::step`] made of `cqe` (anything but [`Step::Internal`]), as a completion.
@@ -52,10 +57,17 @@ impl<'a> Completion<'a> {
     pub(crate) fn from_step(t: &'a mut Table, cqe: Cqe, step: Step) -> Self {
         match step {
             Step::Raw | Step::Internal => Completion::raw(cqe),
-            Step::More(i) => Completion { cqe, op: None, kind: Kind::More, sel: t.slots[i as usize].sel },
+            Step::More(i) => {
+                let fd = t.new_fd(i, cqe.raw_result());
+                Completion { cqe, op: None, kind: Kind::More, sel: t.slots[i as usize].sel, fd }
+            }
             Step::Last(i) => {
+                let fd = t.new_fd(i, cqe.raw_result());
+                if t.slots[i as usize].on_complete != 0 {
+                    t.run_hook(i, cqe.raw_result());
+                }
                 let slot = &mut t.slots[i as usize];
-                Completion { cqe, sel: slot.sel, op: Some(&mut slot.op), kind: Kind::Last }
+                Completion { cqe, sel: slot.sel, op: Some(&mut slot.op), kind: Kind::Last, fd }
             }
         }
     }
@@ -65,8 +77,11 @@ impl<'a> Completion<'a> {
     #[cold]
     pub(crate) fn pending(t: &'a mut Table) -> Self {
         let (i, cqe) = t.pop_pending();
-        // Chains that skip success completions carry no buffer-selecting links.
-        Completion { cqe, op: Some(&mut t.slots[i as usize].op), kind: Kind::Last, sel: 0 }
+        // The result is made up (0 or `ECANCELED`), so it names no fd; the operation's hook
+        // still runs (a link that succeeded did its work). Chains that skip success completions
+        // carry no buffer-selecting links.
+        t.run_hook(i, cqe.raw_result());
+        Completion { cqe, op: Some(&mut t.slots[i as usize].op), kind: Kind::Last, sel: 0, fd: None }
     }
 
     /// The operation this completes (`None` for a raw-layer entry).
@@ -94,6 +109,23 @@ impl<'a> Completion<'a> {
     #[inline]
     pub fn more(&self) -> bool {
         self.kind == Kind::More
+    }
+
+    /// Takes the new fd this completion's result names, once: on completions of operations
+    /// that create an fd in the process's table ([`OpenAt`](super::OpenAt),
+    /// [`OpenAt2`](super::OpenAt2), [`Accept`](super::Accept) and
+    /// [`AcceptMulti`](super::AcceptMulti), single or multishot, [`Socket`](super::Socket),
+    /// [`FixedFdInstall`](super::FixedFdInstall), each with an ordinary-fd destination) that
+    /// succeeded. `None` otherwise (a failure, a direct destination, whose result is a slot, a
+    /// raw-layer entry, already taken). A completion dropped (or consumed by
+    /// [`into_op`](Self::into_op)) without taking it closes the fd: take it first.
+    ///
+    /// Sound because the layer hands out only the kernel's own completions of the request (see
+    /// the [safety model](super#safety-model)): such a result is an fd the kernel just
+    /// installed, which nobody else owns.
+    #[inline]
+    pub fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.fd.take()
     }
 
     /// The operation, on its final completion.

@@ -509,6 +509,7 @@ fn push_into<O: Operation, S: SlotSource>(
     };
     let (index, ud) = t.claim().expect("a free slot was checked");
     let slot = &mut t.slots[index as usize];
+    slot.on_complete = op.on_complete().0;
     // SAFETY: `slot.op` is a valid, aligned place. A free slot holds `None` (the completion
     // that freed it took or dropped the operation; had it been leaked with `mem::forget`,
     // overwriting leaks that operation, which is safe).

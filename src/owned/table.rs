@@ -6,8 +6,10 @@
 //! [`Table::step`] for each completion it reads and does nothing else with the table: the slot
 //! is freed there, once, and the operation is handed back by the caller right after.
 
+use std::os::fd::{FromRawFd, OwnedFd};
+
 use crate::cqe::Cqe;
-use crate::owned::ops::OwnedOp;
+use crate::owned::ops::{OnComplete, OwnedOp};
 
 /// Bit 63 of `user_data`: set on every entry the owned layer submits, and refused on every
 /// raw-layer entry pushed through an [`OwnedRing`](super::OwnedRing).
@@ -89,9 +91,12 @@ pub(crate) struct Slot {
     /// its success completion and is finished): the next pending slot. While in flight:
     /// [`CHAINED`] for a link of a chain that skips success completions, else unused.
     pub(crate) next: u32,
+    /// What the operation's completions carry besides the result ([`OnComplete`] bits, set at
+    /// push): a new fd (closed here unless taken), a hook for the final completion.
+    pub(crate) on_complete: u8,
 }
 
-// One slot is two cache lines: the operation (at most 96 bytes) and the bookkeeping.
+// One slot is two cache lines: the operation (at most 96 bytes) and the bookkeeping (21 bytes).
 const _: () = assert!(core::mem::size_of::<Slot>() == 128);
 
 /// The links of a chain pushed with `skip_success`, kept beside the slots (only such chains
@@ -137,7 +142,13 @@ impl Table {
     /// A table of `n` free slots.
     pub(crate) fn new(n: u32) -> Table {
         let slots = (0..n)
-            .map(|i| Slot { op: None, ud: OWNED_TAG | i as u64, sel: 0, next: if i + 1 < n { i + 1 } else { NIL } })
+            .map(|i| Slot {
+                op: None,
+                ud: OWNED_TAG | i as u64,
+                sel: 0,
+                next: if i + 1 < n { i + 1 } else { NIL },
+                on_complete: 0,
+            })
             .collect();
         let chains = (0..n).map(|_| Chain::default()).collect();
         Table { slots, chains, free_head: if n > 0 { 0 } else { NIL }, pending: NIL, in_flight: 0 }
@@ -308,12 +319,47 @@ impl Table {
         self.slots.get(id.index() as usize).is_some_and(|s| s.ud == id.user_data() && s.op.is_some())
     }
 
-    /// Reaps one completion for drop-time cleanup: drops what it hands back.
+    /// Reaps one completion for drop-time cleanup: drops what it hands back (closing a new fd
+    /// it carries, running the final-completion hook first).
     pub(crate) fn reap_and_drop(&mut self, cqe: &Cqe) {
-        if let Step::Last(index) = self.step(cqe) {
-            self.slots[index as usize].op = None;
+        match self.step(cqe) {
+            Step::More(index) => drop(self.new_fd(index, cqe.raw_result())),
+            Step::Last(index) => {
+                drop(self.new_fd(index, cqe.raw_result()));
+                self.run_hook(index, cqe.raw_result());
+                self.slots[index as usize].op = None;
+            }
+            Step::Raw | Step::Internal => {}
         }
         self.drop_pending();
+    }
+
+    /// The new fd a completion of the operation in slot `index` carries, if the operation
+    /// creates fds in the process's table and `res` is one.
+    ///
+    /// Sound because the completion is the kernel's own completion of that request (see the
+    /// [safety model](super#safety-model)): a non-negative result of such a request is a fd
+    /// the kernel just installed, which nobody else owns. Each completion is stepped once, and
+    /// the caller takes the fd once.
+    #[inline]
+    pub(crate) fn new_fd(&self, index: u32, res: i32) -> Option<OwnedFd> {
+        if self.slots[index as usize].on_complete & OnComplete::NEW_FD == 0 || res < 0 {
+            return None;
+        }
+        // SAFETY: see above.
+        Some(unsafe { OwnedFd::from_raw_fd(res) })
+    }
+
+    /// Runs the final-completion hook of the operation in slot `index` with its result, if it
+    /// has one (called once, on the final completion, before the operation is reachable).
+    #[inline]
+    pub(crate) fn run_hook(&mut self, index: u32, res: i32) {
+        let slot = &mut self.slots[index as usize];
+        if slot.on_complete & OnComplete::HOOK != 0 {
+            if let Some(op) = &mut slot.op {
+                op.complete(res);
+            }
+        }
     }
 
     /// Leaks every slot with what is in it (for a ring dropped while the kernel may still use
@@ -328,7 +374,8 @@ impl Table {
     /// Drops the finished chain links waiting to be handed back.
     pub(crate) fn drop_pending(&mut self) {
         while self.pending != NIL {
-            let (index, _) = self.pop_pending();
+            let (index, cqe) = self.pop_pending();
+            self.run_hook(index, cqe.raw_result());
             self.slots[index as usize].op = None;
         }
     }

@@ -114,7 +114,7 @@ impl Submitter {
     /// Registers a file table (`io_uring_register_files(3)`, `IORING_REGISTER_FILES`,
     /// Linux 5.1). Slot `i` holds `fds[i]`; [`EMPTY_SLOT`] (-1) leaves a slot empty. The kernel
     /// takes its own reference to each file: closing the fd afterwards does not affect the slot.
-    /// Operations then name the slot with [`Target::Fixed`](crate::op::Target::Fixed).
+    /// Operations then name the slot with [`Target::fixed`](crate::op::Target::fixed).
     ///
     /// A table larger than the soft `RLIMIT_NOFILE` fails with `EMFILE`; like liburing, this
     /// raises the soft limit once (to the table size, at most the hard limit) and retries.

@@ -103,7 +103,7 @@ pub fn register_task_restrictions(rules: &[Restriction]) -> Result<()> {
 /// `EBADFD` when `target` is not a ring, `EOVERFLOW` when its CQ is full; kernels before 6.13
 /// answer `EINVAL`.
 pub fn send_msg_ring(target: impl AsFd, user_data: u64, res: i32, cqe_flags: u32) -> Result<()> {
-    let mut msg = MsgRing::new(Target::Fd(target.as_fd().as_raw_fd()), res, user_data);
+    let mut msg = MsgRing::new(Target::raw(target.as_fd().as_raw_fd()), res, user_data);
     if cqe_flags != 0 {
         msg = msg.cqe_flags(cqe_flags);
     }

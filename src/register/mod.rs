@@ -9,7 +9,7 @@
 //!   ([`CloneBuffers`]).
 //! - **Fixed files** ([`Submitter::register_files`] and friends): a per-ring file table
 //!   ("direct descriptors"). Operations name a slot with
-//!   [`Target::Fixed`](crate::op::Target::Fixed) (`IOSQE_FIXED_FILE`), and file-creating
+//!   [`Target::fixed`](crate::op::Target::fixed) (`IOSQE_FIXED_FILE`), and file-creating
 //!   operations can put their file straight into a slot ([`DestSlot`](crate::op::DestSlot)),
 //!   optionally inside a range reserved with [`Submitter::register_file_alloc_range`].
 //! - **Tags**: buffers and files registered or updated "with tags" carry a non-zero `u64`. When

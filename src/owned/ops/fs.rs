@@ -2,29 +2,30 @@
 //! paths (`CString`), `open_how`, `statx` buffers and attribute values.
 //!
 //! Directories: a relative path resolves against the current directory, or against `dir`
-//! when set. `dir` is an `Arc<OwnedFd>`, so the descriptor stays open while the operation
-//! holds it.
+//! when set. `dir` is an [`Fd`] (owned, or shared through an `Arc`), so the descriptor stays
+//! open while the operation holds it; the kernel takes no registered file as a directory, so a
+//! registered slot is refused ([`Error::InvalidArgument`](crate::Error::InvalidArgument)).
 
 use std::ffi::CString;
-use std::os::fd::OwnedFd;
+use std::os::fd::BorrowedFd;
 use std::path::Path;
-use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, StatxFlags, XattrFlags};
 
-use super::{c_path, c_string, Encode};
-use crate::op::{self, DestSlot, OpenHow, Target};
+use super::fd::dir_fd;
+use super::{c_path, c_string, Encode, Fd, OnComplete};
+use crate::op::{self, DestSlot, OpenHow};
 use crate::sqe::Sqe;
 use crate::Result;
 
 /// `b` with `set` applied to the directory in `dir`, if there is one: how every owned path
 /// operation hands its optional directory to the builder.
 #[inline]
-fn with_dir<B>(b: B, dir: Option<&OwnedFd>, set: impl FnOnce(B, &OwnedFd) -> B) -> B {
-    match dir {
+fn with_dir<B>(b: B, dir: &Option<Fd>, set: impl FnOnce(B, BorrowedFd<'_>) -> B) -> Result<B> {
+    Ok(match dir_fd(dir)? {
         Some(d) => set(b, d),
         None => b,
-    }
+    })
 }
 
 /// An extended attribute's name as a C string, refusing interior NUL bytes.
@@ -39,7 +40,7 @@ pub struct OpenAt {
     /// The path.
     pub path: CString,
     /// The directory a relative path resolves against (`None`: the current directory).
-    pub dir: Option<Arc<OwnedFd>>,
+    pub dir: Option<Fd>,
     /// The `O_*` flags.
     pub flags: OFlags,
     /// The mode of a created file.
@@ -58,9 +59,14 @@ impl OpenAt {
 
 impl Encode for OpenAt {
     #[inline]
+    fn on_complete(&self) -> OnComplete {
+        OnComplete::new_fd_if(self.dest)
+    }
+
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::OpenAt::new(&self.path).flags(self.flags).mode(self.mode).dest(self.dest);
-        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
+        Ok(with_dir(b, &self.dir, |b, d| b.dir(d))?.build())
     }
 }
 
@@ -73,7 +79,7 @@ pub struct OpenAt2 {
     /// Flags, mode and resolution restrictions.
     pub how: OpenHow,
     /// The directory a relative path resolves against (`None`: the current directory).
-    pub dir: Option<Arc<OwnedFd>>,
+    pub dir: Option<Fd>,
     /// Where the file goes: an fd, or a registered slot.
     pub dest: DestSlot,
 }
@@ -87,9 +93,14 @@ impl OpenAt2 {
 
 impl Encode for OpenAt2 {
     #[inline]
+    fn on_complete(&self) -> OnComplete {
+        OnComplete::new_fd_if(self.dest)
+    }
+
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::OpenAt2::new(&self.path, &self.how).dest(self.dest);
-        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
+        Ok(with_dir(b, &self.dir, |b, d| b.dir(d))?.build())
     }
 }
 
@@ -99,7 +110,7 @@ pub struct Statx {
     /// The path (empty with `AT_EMPTY_PATH` and `dir`: `dir` itself).
     pub path: CString,
     /// The directory a relative path resolves against (`None`: the current directory).
-    pub dir: Option<Arc<OwnedFd>>,
+    pub dir: Option<Fd>,
     /// The `AT_*` flags.
     pub flags: AtFlags,
     /// The `STATX_*` fields wanted.
@@ -135,7 +146,7 @@ impl Encode for Statx {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::Statx::new(&self.path, &mut self.statx).flags(self.flags).mask(self.mask);
-        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
+        Ok(with_dir(b, &self.dir, |b, d| b.dir(d))?.build())
     }
 }
 
@@ -147,9 +158,9 @@ pub struct RenameAt {
     /// The new path.
     pub new: CString,
     /// The directory a relative old path resolves against.
-    pub old_dir: Option<Arc<OwnedFd>>,
+    pub old_dir: Option<Fd>,
     /// The directory a relative new path resolves against.
-    pub new_dir: Option<Arc<OwnedFd>>,
+    pub new_dir: Option<Fd>,
     /// `RENAME_*` flags.
     pub flags: RenameFlags,
 }
@@ -165,8 +176,8 @@ impl Encode for RenameAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::RenameAt::new(&self.old, &self.new).flags(self.flags);
-        let b = with_dir(b, self.old_dir.as_deref(), |b, d| b.old_dir(d));
-        Ok(with_dir(b, self.new_dir.as_deref(), |b, d| b.new_dir(d)).build())
+        let b = with_dir(b, &self.old_dir, |b, d| b.old_dir(d))?;
+        Ok(with_dir(b, &self.new_dir, |b, d| b.new_dir(d))?.build())
     }
 }
 
@@ -176,7 +187,7 @@ pub struct UnlinkAt {
     /// The path.
     pub path: CString,
     /// The directory a relative path resolves against.
-    pub dir: Option<Arc<OwnedFd>>,
+    pub dir: Option<Fd>,
     /// `AT_*` flags.
     pub flags: AtFlags,
 }
@@ -192,7 +203,7 @@ impl Encode for UnlinkAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::UnlinkAt::new(&self.path).flags(self.flags);
-        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
+        Ok(with_dir(b, &self.dir, |b, d| b.dir(d))?.build())
     }
 }
 
@@ -202,7 +213,7 @@ pub struct MkdirAt {
     /// The path.
     pub path: CString,
     /// The directory a relative path resolves against.
-    pub dir: Option<Arc<OwnedFd>>,
+    pub dir: Option<Fd>,
     /// The mode (less the umask).
     pub mode: Mode,
 }
@@ -218,7 +229,7 @@ impl Encode for MkdirAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::MkdirAt::new(&self.path, self.mode);
-        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
+        Ok(with_dir(b, &self.dir, |b, d| b.dir(d))?.build())
     }
 }
 
@@ -230,7 +241,7 @@ pub struct SymlinkAt {
     /// The link's path.
     pub link: CString,
     /// The directory a relative link path resolves against.
-    pub dir: Option<Arc<OwnedFd>>,
+    pub dir: Option<Fd>,
 }
 
 impl SymlinkAt {
@@ -244,7 +255,7 @@ impl Encode for SymlinkAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::SymlinkAt::new(&self.target, &self.link);
-        Ok(with_dir(b, self.dir.as_deref(), |b, d| b.dir(d)).build())
+        Ok(with_dir(b, &self.dir, |b, d| b.dir(d))?.build())
     }
 }
 
@@ -256,9 +267,9 @@ pub struct LinkAt {
     /// The new link.
     pub new: CString,
     /// The directory a relative old path resolves against.
-    pub old_dir: Option<Arc<OwnedFd>>,
+    pub old_dir: Option<Fd>,
     /// The directory a relative new path resolves against.
-    pub new_dir: Option<Arc<OwnedFd>>,
+    pub new_dir: Option<Fd>,
     /// `AT_*` flags (`AT_SYMLINK_FOLLOW`, `AT_EMPTY_PATH`).
     pub flags: AtFlags,
 }
@@ -274,8 +285,8 @@ impl Encode for LinkAt {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
         let b = op::LinkAt::new(&self.old, &self.new).flags(self.flags);
-        let b = with_dir(b, self.old_dir.as_deref(), |b, d| b.old_dir(d));
-        Ok(with_dir(b, self.new_dir.as_deref(), |b, d| b.new_dir(d)).build())
+        let b = with_dir(b, &self.old_dir, |b, d| b.old_dir(d))?;
+        Ok(with_dir(b, &self.new_dir, |b, d| b.new_dir(d))?.build())
     }
 }
 
@@ -283,7 +294,7 @@ impl Encode for LinkAt {
 #[derive(Debug)]
 pub struct FsetXattr {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The attribute's name, with its namespace (`user.x`).
     pub name: CString,
     /// The value.
@@ -294,7 +305,7 @@ pub struct FsetXattr {
 
 impl FsetXattr {
     /// Sets `name` of `fd` to `value`. Refuses a name with a NUL byte.
-    pub fn new(fd: impl Into<Target>, name: impl Into<Vec<u8>>, value: Vec<u8>) -> Result<Self> {
+    pub fn new(fd: impl Into<Fd>, name: impl Into<Vec<u8>>, value: Vec<u8>) -> Result<Self> {
         Ok(FsetXattr { fd: fd.into(), name: xattr_name(name)?, value, flags: XattrFlags::empty() })
     }
 }
@@ -302,7 +313,7 @@ impl FsetXattr {
 impl Encode for FsetXattr {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::FsetXattr::new(self.fd, &self.name, &self.value)?.flags(self.flags).build())
+        Ok(op::FsetXattr::new(self.fd.target(), &self.name, &self.value)?.flags(self.flags).build())
     }
 }
 
@@ -338,7 +349,7 @@ impl Encode for SetXattr {
 #[derive(Debug)]
 pub struct FgetXattr {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The attribute's name, with its namespace.
     pub name: CString,
     /// The buffer the value is written into (its length is the room offered).
@@ -347,7 +358,7 @@ pub struct FgetXattr {
 
 impl FgetXattr {
     /// Reads `name` of `fd` into a buffer of `room` bytes. Refuses a name with a NUL byte.
-    pub fn new(fd: impl Into<Target>, name: impl Into<Vec<u8>>, room: usize) -> Result<Self> {
+    pub fn new(fd: impl Into<Fd>, name: impl Into<Vec<u8>>, room: usize) -> Result<Self> {
         Ok(FgetXattr { fd: fd.into(), name: xattr_name(name)?, value: vec![0; room] })
     }
 }
@@ -355,7 +366,7 @@ impl FgetXattr {
 impl Encode for FgetXattr {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::FgetXattr::new(self.fd, &self.name, &mut self.value).build())
+        Ok(op::FgetXattr::new(self.fd.target(), &self.name, &mut self.value).build())
     }
 }
 

@@ -1,10 +1,10 @@
 //! epoll, waitid, futexes, pipes, file-table updates and legacy provided buffers, with owned
 //! events, `siginfo_t`, futex words, fd arrays and buffer memory.
 
-use std::os::fd::RawFd;
+use std::os::fd::{FromRawFd, OwnedFd};
 
-use super::Encode;
-use crate::op::{self, DestSlot, PipeFlags, Target, WaitId, WaitidOptions};
+use super::{Encode, Fd, OnComplete};
+use crate::op::{self, DestSlot, PipeFlags, WaitId, WaitidOptions};
 use crate::sqe::Sqe;
 use crate::{Error, Result};
 
@@ -21,10 +21,10 @@ pub enum EpollCtlOp {
 
 /// `IORING_OP_EPOLL_CTL`: `epoll_ctl(2)` with an owned event. The result is 0.
 pub struct EpollCtl {
-    /// The epoll instance.
-    pub epfd: RawFd,
-    /// The watched file.
-    pub fd: RawFd,
+    /// The epoll instance (an ordinary fd).
+    pub epfd: Fd,
+    /// The watched file (an ordinary fd).
+    pub fd: Fd,
     /// Add, modify or delete.
     pub op: EpollCtlOp,
     /// The events and data (for add and modify).
@@ -47,18 +47,19 @@ impl core::fmt::Debug for EpollCtl {
 
 impl EpollCtl {
     /// `op` on `fd` in `epfd`, for `events` (`EPOLLIN`...) with `data` reported back.
-    pub fn new(epfd: RawFd, fd: RawFd, op: EpollCtlOp, events: u32, data: u64) -> Self {
-        EpollCtl { epfd, fd, op, event: libc::epoll_event { events, u64: data } }
+    pub fn new(epfd: impl Into<Fd>, fd: impl Into<Fd>, op: EpollCtlOp, events: u32, data: u64) -> Self {
+        EpollCtl { epfd: epfd.into(), fd: fd.into(), op, event: libc::epoll_event { events, u64: data } }
     }
 }
 
 impl Encode for EpollCtl {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
+        let (epfd, fd) = (self.epfd.plain("epfd")?, self.fd.plain("fd")?);
         Ok(match self.op {
-            EpollCtlOp::Add => op::EpollCtl::add(self.epfd, self.fd, &self.event),
-            EpollCtlOp::Modify => op::EpollCtl::modify(self.epfd, self.fd, &self.event),
-            EpollCtlOp::Delete => op::EpollCtl::delete(self.epfd, self.fd),
+            EpollCtlOp::Add => op::EpollCtl::add(epfd, fd, &self.event),
+            EpollCtlOp::Modify => op::EpollCtl::modify(epfd, fd, &self.event),
+            EpollCtlOp::Delete => op::EpollCtl::delete(epfd, fd),
         }
         .build())
     }
@@ -68,7 +69,7 @@ impl Encode for EpollCtl {
 /// the number of events stored at the front.
 pub struct EpollWait {
     /// The epoll instance.
-    pub epfd: Target,
+    pub epfd: Fd,
     /// Room for the events (the kernel refuses an empty array).
     pub events: Vec<libc::epoll_event>,
 }
@@ -81,7 +82,7 @@ impl core::fmt::Debug for EpollWait {
 
 impl EpollWait {
     /// Waits on `epfd` for up to `max` events.
-    pub fn new(epfd: impl Into<Target>, max: usize) -> Self {
+    pub fn new(epfd: impl Into<Fd>, max: usize) -> Self {
         EpollWait { epfd: epfd.into(), events: vec![libc::epoll_event { events: 0, u64: 0 }; max] }
     }
 }
@@ -89,7 +90,7 @@ impl EpollWait {
 impl Encode for EpollWait {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::EpollWait::new(self.epfd, &mut self.events).build())
+        Ok(op::EpollWait::new(self.epfd.target(), &mut self.events).build())
     }
 }
 
@@ -97,8 +98,12 @@ impl Encode for EpollWait {
 /// [`pid`](Waitid::pid), [`code`](Waitid::code), [`status`](Waitid::status) and
 /// [`info`](Waitid::info) read what the kernel wrote.
 pub struct Waitid {
-    /// Which children.
+    /// Which children. [`WaitId::PidFd`] is refused here (it carries only a number): the
+    /// operation holds its pidfd in [`pidfd`](Waitid::pidfd), set by [`Waitid::pidfd`].
     pub which: WaitId,
+    /// The pidfd waited on (`P_PIDFD`), held until the completion; when set, `which` is
+    /// ignored.
+    pub pidfd: Option<Fd>,
     /// Which state changes.
     pub options: WaitidOptions,
     info: SigInfo,
@@ -117,6 +122,7 @@ impl core::fmt::Debug for Waitid {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Waitid")
             .field("which", &self.which)
+            .field("pidfd", &self.pidfd)
             .field("options", &self.options)
             .field("pid", &self.pid())
             .field("code", &self.code())
@@ -130,7 +136,13 @@ impl Waitid {
     pub fn new(which: WaitId, options: WaitidOptions) -> Self {
         // SAFETY: `siginfo_t` is plain integers; all-zero is a valid value.
         let info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-        Waitid { which, options, info: SigInfo(info) }
+        Waitid { which, pidfd: None, options, info: SigInfo(info) }
+    }
+
+    /// Waits for the child the pidfd `pidfd` refers to (`P_PIDFD`, an ordinary fd) to change
+    /// state as `options` ask.
+    pub fn pidfd(pidfd: impl Into<Fd>, options: WaitidOptions) -> Self {
+        Waitid { pidfd: Some(pidfd.into()), ..Waitid::new(WaitId::All, options) }
     }
 
     /// The `siginfo_t` the kernel filled.
@@ -159,66 +171,131 @@ impl Waitid {
 impl Encode for Waitid {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Waitid::new(self.which, &mut self.info.0, self.options).build())
+        let which = match (&self.pidfd, self.which) {
+            (Some(fd), _) => WaitId::PidFd(fd.plain("pidfd")?.into()),
+            (None, WaitId::PidFd(_)) => {
+                return Err(Error::InvalidArgument {
+                    what: "which",
+                    reason: "WaitId::PidFd names a bare fd number: use Waitid::pidfd, which holds the pidfd",
+                })
+            }
+            (None, which) => which,
+        };
+        Ok(op::Waitid::new(which, &mut self.info.0, self.options).build())
     }
 }
 
-/// `IORING_OP_PIPE`: creates a pipe, the kernel writing both ends into the owned `fds` (read
-/// end, write end; Linux 6.16). The result is 0. With a direct `dest`, `fds` receives the two
-/// registered slots. The fds are the caller's to close (e.g. `OwnedFd::from_raw_fd`).
+/// `IORING_OP_PIPE`: creates a pipe (Linux 6.16). The result is 0. The kernel writes both
+/// ends into the operation; once its final completion reports success they are the
+/// operation's: [`take_ends`](Pipe::take_ends) gives them as [`OwnedFd`]s (and dropping the
+/// operation closes them). With a direct `dest`, the ends go into the registered file table
+/// and [`slots`](Pipe::slots) names them.
 #[derive(Debug)]
 pub struct Pipe {
-    /// Filled by the kernel: read end, write end.
-    pub fds: [i32; 2],
     /// `O_CLOEXEC`, `O_NONBLOCK`, `O_DIRECT`.
     pub flags: PipeFlags,
     /// Where the ends go.
     pub dest: DestSlot,
+    /// Written by the kernel: read end, write end (fds or slots).
+    raw: [i32; 2],
+    /// The ends, once the final completion reported success (ordinary fds only).
+    ends: Option<(OwnedFd, OwnedFd)>,
+    /// Whether the final completion reported success.
+    done: bool,
 }
 
 impl Pipe {
     /// A pipe with `flags`, as ordinary fds.
     pub fn new(flags: PipeFlags) -> Self {
-        Pipe { fds: [-1; 2], flags, dest: DestSlot::Fd }
+        Pipe { flags, dest: DestSlot::Fd, raw: [-1; 2], ends: None, done: false }
+    }
+
+    /// The read and write ends, after a successful completion (once; `None` before, after a
+    /// failure, for a direct `dest`, or when already taken).
+    pub fn take_ends(&mut self) -> Option<(OwnedFd, OwnedFd)> {
+        self.ends.take()
+    }
+
+    /// The registered slots of the read and write ends, after a successful completion with a
+    /// direct `dest`.
+    pub fn slots(&self) -> Option<[u32; 2]> {
+        (self.done && self.dest != DestSlot::Fd).then_some([self.raw[0] as u32, self.raw[1] as u32])
     }
 }
 
 impl Encode for Pipe {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Pipe::new(&mut self.fds).flags(self.flags).dest(self.dest).build())
+        self.done = false;
+        Ok(op::Pipe::new(&mut self.raw).flags(self.flags).dest(self.dest).build())
+    }
+
+    #[inline]
+    fn on_complete(&self) -> OnComplete {
+        OnComplete(OnComplete::HOOK)
+    }
+
+    fn complete(&mut self, res: i32) {
+        if res < 0 {
+            return;
+        }
+        self.done = true;
+        if self.dest == DestSlot::Fd {
+            // SAFETY: the kernel's final completion of this request reported success, so it
+            // installed two new fds in the process's table and wrote their numbers into `raw`
+            // (see `io_pipe`): nobody else owns them. The owned layer calls this once, on the
+            // genuine final completion (see its safety model).
+            self.ends = Some(unsafe { (OwnedFd::from_raw_fd(self.raw[0]), OwnedFd::from_raw_fd(self.raw[1])) });
+        }
     }
 }
 
-/// `IORING_OP_FILES_UPDATE`: replaces registered file slots with the owned `fds` (-1 empties a
-/// slot, -2 skips it). With `offset` `None` the files go to free slots and the kernel writes
-/// each chosen slot back into `fds`. The result is the number of slots updated.
+/// `IORING_OP_FILES_UPDATE`: puts the owned or shared `files` into registered file slots
+/// (`None` empties a slot). The kernel takes its own reference to each file when the request
+/// runs, so the operation holds them until its completion. With `offset` `None` the files go
+/// to free slots and [`slots`](FilesUpdate::slots) names the slots chosen. The result is the
+/// number of slots updated.
 #[derive(Debug)]
 pub struct FilesUpdate {
-    /// The files (or, after an allocating update, their slots).
-    pub fds: Vec<i32>,
+    /// The files (ordinary fds), in slot order; `None` empties the slot.
+    pub files: Vec<Option<Fd>>,
     /// The first slot, or `None` for free slots (`IORING_FILE_INDEX_ALLOC`, Linux 5.19).
     pub offset: Option<u32>,
+    /// The fd array the kernel reads (and, allocating, writes the slots into).
+    raw: Vec<i32>,
 }
 
 impl FilesUpdate {
-    /// Puts `fds` into the slots from `offset` on.
-    pub fn new(fds: Vec<i32>, offset: u32) -> Self {
-        FilesUpdate { fds, offset: Some(offset) }
+    /// Puts `files` into the slots from `offset` on.
+    pub fn new(files: Vec<Option<Fd>>, offset: u32) -> Self {
+        FilesUpdate { files, offset: Some(offset), raw: Vec::new() }
     }
 
-    /// Puts `fds` into free slots.
-    pub fn alloc(fds: Vec<i32>) -> Self {
-        FilesUpdate { fds, offset: None }
+    /// Puts `files` into free slots.
+    pub fn alloc(files: Vec<Option<Fd>>) -> Self {
+        FilesUpdate { files, offset: None, raw: Vec::new() }
+    }
+
+    /// After an allocating update, the slot each file went to, in order (only the first
+    /// *result* entries are meaningful).
+    pub fn slots(&self) -> &[i32] {
+        &self.raw
     }
 }
 
 impl Encode for FilesUpdate {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
+        self.raw.clear();
+        for f in &self.files {
+            self.raw.push(match f {
+                Some(f) => std::os::fd::AsRawFd::as_raw_fd(&f.plain("files")?),
+                None => crate::register::EMPTY_SLOT,
+            });
+        }
         Ok(match self.offset {
-            Some(off) => op::FilesUpdate::new(&self.fds, off)?,
-            None => op::FilesUpdate::alloc(&mut self.fds)?,
+            Some(off) => op::FilesUpdate::new(&self.raw, off)?,
+            None => op::FilesUpdate::alloc(&mut self.raw)?,
         }
         .build())
     }

@@ -38,6 +38,8 @@ use crate::op;
 use crate::sqe::Sqe;
 use crate::{Error, Result};
 
+mod fd;
+mod fdop;
 mod fs;
 mod futex;
 mod misc;
@@ -45,6 +47,8 @@ mod net;
 mod rw;
 mod time;
 
+pub use fd::Fd;
+pub use fdop::*;
 pub use fs::*;
 pub use futex::*;
 pub use misc::*;
@@ -53,7 +57,7 @@ pub use rw::*;
 pub use time::*;
 
 pub(crate) use misc::ProvidedMem;
-pub(crate) use private::SelectsFrom;
+pub(crate) use private::{OnComplete, SelectsFrom};
 pub(crate) use rw::FixedMem;
 
 pub(crate) mod private {
@@ -80,11 +84,34 @@ pub(crate) mod private {
         }
     }
 
+    /// What the in-flight table does with an operation's completions beyond handing them out
+    /// (crate-internal; kept in the slot as a byte, set at push).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct OnComplete(pub(crate) u8);
+
+    impl OnComplete {
+        /// Nothing.
+        pub(crate) const NONE: OnComplete = OnComplete(0);
+        /// A non-negative result is a new fd in the process's table, which the completion owns
+        /// ([`Completion::take_fd`](super::Completion::take_fd)): accept, open, socket, fd install
+        /// to an ordinary fd.
+        pub(crate) const NEW_FD: u8 = 1;
+        /// The final completion runs the operation's [`Encode::complete`] hook (pipe ends, close).
+        pub(crate) const HOOK: u8 = 2;
+        /// The operation creates a new fd ([`NEW_FD`](Self::NEW_FD)) when `dest` is an ordinary fd.
+        #[inline]
+        pub(crate) fn new_fd_if(dest: crate::op::DestSlot) -> OnComplete {
+            OnComplete(if dest == crate::op::DestSlot::Fd { Self::NEW_FD } else { 0 })
+        }
+    }
+
     /// The in-flight table's access to a stored operation of a known type (not nameable
     /// outside the crate).
     pub trait Sealed: Sized {
         /// The buffer ring the operation selects provided buffers from, if any.
         fn selects(&self) -> Option<SelectsFrom>;
+        /// What its completions carry besides the result.
+        fn on_complete(&self) -> OnComplete;
         /// Builds the entry of the operation stored in `op` (which the caller just stored as
         /// this type, so the match folds away).
         fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe>;
@@ -111,6 +138,18 @@ pub(crate) trait Encode {
     fn selects(&self) -> Option<SelectsFrom> {
         None
     }
+
+    /// What its completions carry besides the result (read at push).
+    #[inline(always)]
+    fn on_complete(&self) -> OnComplete {
+        OnComplete::NONE
+    }
+
+    /// Called once with the result of the operation's final completion, before anyone can
+    /// reach the operation (only for operations whose [`on_complete`](Self::on_complete) has
+    /// [`OnComplete::HOOK`]).
+    #[inline(always)]
+    fn complete(&mut self, _res: i32) {}
 }
 
 macro_rules! owned_ops {
@@ -144,12 +183,35 @@ macro_rules! owned_ops {
                     $(OwnedOp::$bname(o) => Encode::selects(&**o),)*
                 }
             }
+
+            /// What its completions carry besides the result.
+            #[inline]
+            pub(crate) fn on_complete(&self) -> OnComplete {
+                match self {
+                    $(OwnedOp::$name(o) => Encode::on_complete(o),)*
+                    $(OwnedOp::$bname(o) => Encode::on_complete(&**o),)*
+                }
+            }
+
+            /// Runs the final-completion hook with the result (crate-internal: the in-flight
+            /// table calls it once, on the kernel's final completion).
+            #[cold]
+            pub(crate) fn complete(&mut self, res: i32) {
+                match self {
+                    $(OwnedOp::$name(o) => Encode::complete(o, res),)*
+                    $(OwnedOp::$bname(o) => Encode::complete(&mut **o, res),)*
+                }
+            }
         }
 
         impl private::Sealed for OwnedOp {
             #[inline]
             fn selects(&self) -> Option<SelectsFrom> {
                 OwnedOp::selects(self)
+            }
+            #[inline]
+            fn on_complete(&self) -> OnComplete {
+                OwnedOp::on_complete(self)
             }
             #[inline]
             fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
@@ -181,6 +243,10 @@ macro_rules! owned_ops {
                 #[inline(always)]
                 fn selects(&self) -> Option<SelectsFrom> {
                     Encode::selects(self)
+                }
+                #[inline(always)]
+                fn on_complete(&self) -> OnComplete {
+                    Encode::on_complete(self)
                 }
                 #[inline(always)]
                 fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
@@ -223,6 +289,10 @@ macro_rules! owned_ops {
                 #[inline(always)]
                 fn selects(&self) -> Option<SelectsFrom> {
                     Encode::selects(self)
+                }
+                #[inline(always)]
+                fn on_complete(&self) -> OnComplete {
+                    Encode::on_complete(self)
                 }
                 #[inline(always)]
                 fn encode_stored(op: &mut Option<OwnedOp>) -> Result<Sqe> {
@@ -345,6 +415,40 @@ owned_ops! {
         ReadMultishot,
         /// Buffers handed to a legacy provided-buffer group (memory kept by the ring).
         ProvideBuffers,
+        /// `fsync(2)` of a held file.
+        Fsync,
+        /// `sync_file_range(2)` of a held file.
+        SyncFileRange,
+        /// `fallocate(2)` on a held file.
+        Fallocate,
+        /// `posix_fadvise(2)` on a held file.
+        Fadvise,
+        /// `ftruncate(2)` of a held file.
+        Ftruncate,
+        /// A poll (single or multishot) of a held file.
+        PollAdd,
+        /// `splice(2)` between held files.
+        Splice,
+        /// `tee(2)` between held pipes.
+        Tee,
+        /// `shutdown(2)` of a held socket.
+        Shutdown,
+        /// `listen(2)` on a held socket.
+        Listen,
+        /// A completion posted to a held ring.
+        MsgRing,
+        /// A registered file passed to a held ring.
+        MsgRingFd,
+        /// `accept4(2)` (single or multishot) without the peer's address.
+        AcceptMulti,
+        /// `socket(2)`.
+        Socket,
+        /// A registered file installed as an ordinary fd.
+        FixedFdInstall,
+        /// `close(2)` of an owned fd.
+        Close,
+        /// A cancel of the requests on a held file.
+        CancelFd,
     }
     boxed {
         /// `statx(2)` into an owned `statx` buffer.
@@ -454,6 +558,18 @@ impl Encode for Nop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn print_sizes() {
+        macro_rules! sizes { ($($t:ty),*) => { $(println!("{:>20} {}", stringify!($t), core::mem::size_of::<$t>());)* } }
+        sizes!(OwnedOp, Nop, Read, Write, Timeout, ReadFixed, WriteFixed, OpenAt, OpenAt2, RenameAt, UnlinkAt, MkdirAt,
+            SymlinkAt, LinkAt, FsetXattr, FgetXattr, GetXattr, Send, SendZc, Recv, RecvSelect, RecvMultishot,
+            SendBundle, LinkTimeout, TimeoutUpdate, EpollCtl, EpollWait, FutexWait, FutexWake, FutexWaitv, Pipe,
+            FilesUpdate, Readv, Writev, ReadvFixed, WritevFixed, SetXattr, RecvMsgMultishot, ReadSelect,
+            ReadMultishot, ProvideBuffers, Statx, Connect, Bind, Accept, SendMsg, SendMsgZc, RecvMsg, Waitid,
+            Fsync, SyncFileRange, Fallocate, Fadvise, Ftruncate, PollAdd, Splice, Tee, Shutdown, Listen, MsgRing,
+            MsgRingFd, AcceptMulti, Socket, FixedFdInstall, Close, CancelFd);
+    }
 
     #[test]
     fn slots_stay_small() {

@@ -11,9 +11,10 @@
 
 use std::ptr;
 
-use super::{Encode, Iovecs, SelectsFrom};
+use super::{Encode, Iovecs, OnComplete, SelectsFrom};
 use crate::buf::BufRing;
-use crate::op::{self, DestSlot, MsgFlags, SockAddr, SockFlags, Target};
+use super::Fd;
+use crate::op::{self, DestSlot, MsgFlags, SockAddr, SockFlags};
 use crate::sqe::Sqe;
 use crate::Result;
 
@@ -21,14 +22,14 @@ use crate::Result;
 #[derive(Debug)]
 pub struct Connect {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// The address.
     pub addr: SockAddr,
 }
 
 impl Connect {
     /// Connects `fd` to `addr`.
-    pub fn new(fd: impl Into<Target>, addr: impl Into<SockAddr>) -> Self {
+    pub fn new(fd: impl Into<Fd>, addr: impl Into<SockAddr>) -> Self {
         Connect { fd: fd.into(), addr: addr.into() }
     }
 }
@@ -36,7 +37,7 @@ impl Connect {
 impl Encode for Connect {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Connect::new(self.fd, &self.addr).build())
+        Ok(op::Connect::new(self.fd.target(), &self.addr).build())
     }
 }
 
@@ -44,14 +45,14 @@ impl Encode for Connect {
 #[derive(Debug)]
 pub struct Bind {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// The address.
     pub addr: SockAddr,
 }
 
 impl Bind {
     /// Binds `fd` to `addr`.
-    pub fn new(fd: impl Into<Target>, addr: impl Into<SockAddr>) -> Self {
+    pub fn new(fd: impl Into<Fd>, addr: impl Into<SockAddr>) -> Self {
         Bind { fd: fd.into(), addr: addr.into() }
     }
 }
@@ -59,7 +60,7 @@ impl Bind {
 impl Encode for Bind {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Bind::new(self.fd, &self.addr).build())
+        Ok(op::Bind::new(self.fd.target(), &self.addr).build())
     }
 }
 
@@ -69,7 +70,7 @@ impl Encode for Bind {
 #[derive(Debug)]
 pub struct Accept {
     /// The listening socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// `SOCK_NONBLOCK` / `SOCK_CLOEXEC` for the new socket.
     pub flags: SockFlags,
     /// Where the new socket goes.
@@ -80,15 +81,20 @@ pub struct Accept {
 
 impl Accept {
     /// Accepts one connection on `fd`.
-    pub fn new(fd: impl Into<Target>) -> Self {
+    pub fn new(fd: impl Into<Fd>) -> Self {
         Accept { fd: fd.into(), flags: SockFlags::empty(), dest: DestSlot::Fd, peer: SockAddr::empty() }
     }
 }
 
 impl Encode for Accept {
     #[inline]
+    fn on_complete(&self) -> OnComplete {
+        OnComplete::new_fd_if(self.dest)
+    }
+
+    #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Accept::new(self.fd).sock_flags(self.flags).dest(self.dest).peer_addr(&mut self.peer).build())
+        Ok(op::Accept::new(self.fd.target()).sock_flags(self.flags).dest(self.dest).peer_addr(&mut self.peer).build())
     }
 }
 
@@ -97,7 +103,7 @@ impl Encode for Accept {
 #[derive(Debug)]
 pub struct Send {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// The bytes.
     pub buf: Vec<u8>,
     /// `MSG_*` flags.
@@ -108,7 +114,7 @@ pub struct Send {
 
 impl Send {
     /// Sends `buf` on `fd`.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
         Send { fd: fd.into(), buf, flags: MsgFlags::empty(), to: None }
     }
 
@@ -122,7 +128,7 @@ impl Send {
 impl Encode for Send {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::Send::new(self.fd, &self.buf)?.msg_flags(self.flags);
+        let mut b = op::Send::new(self.fd.target(), &self.buf)?.msg_flags(self.flags);
         if let Some(a) = &self.to {
             b = b.to(a);
         }
@@ -139,7 +145,7 @@ impl Encode for Send {
 #[derive(Debug)]
 pub struct SendZc {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// The bytes.
     pub buf: Vec<u8>,
     /// `MSG_*` flags.
@@ -153,7 +159,7 @@ pub struct SendZc {
 
 impl SendZc {
     /// Sends `buf` on `fd` without copying.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
         SendZc { fd: fd.into(), buf, flags: MsgFlags::empty(), to: None, report_usage: false }
     }
 
@@ -167,7 +173,7 @@ impl SendZc {
 impl Encode for SendZc {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::SendZc::new(self.fd, &self.buf)?.msg_flags(self.flags);
+        let mut b = op::SendZc::new(self.fd.target(), &self.buf)?.msg_flags(self.flags);
         if let Some(a) = &self.to {
             b = b.to(a);
         }
@@ -226,7 +232,7 @@ macro_rules! send_msg {
         #[derive(Debug)]
         pub struct $name {
             /// The socket.
-            pub fd: Target,
+            pub fd: Fd,
             /// The data, sent in order.
             pub bufs: Vec<Vec<u8>>,
             /// The destination (unconnected sockets).
@@ -241,7 +247,7 @@ macro_rules! send_msg {
 
         impl $name {
             /// Sends `bufs` as one message on `fd`.
-            pub fn new(fd: impl Into<Target>, bufs: Vec<Vec<u8>>) -> Self {
+            pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>) -> Self {
                 $name {
                     fd: fd.into(),
                     bufs,
@@ -263,7 +269,7 @@ macro_rules! send_msg {
                     None => (ptr::null_mut(), 0),
                 };
                 self.hdr.set(name, &mut self.iov, &mut self.control);
-                Ok(op::$raw::new(self.fd, &self.hdr.0).msg_flags(self.flags).build())
+                Ok(op::$raw::new(self.fd.target(), &self.hdr.0).msg_flags(self.flags).build())
             }
         }
     };
@@ -288,7 +294,7 @@ send_msg!(
 #[derive(Debug)]
 pub struct Recv {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// The buffer (its length is the most received).
     pub buf: Vec<u8>,
     /// `MSG_*` flags.
@@ -297,7 +303,7 @@ pub struct Recv {
 
 impl Recv {
     /// Receives into `buf` from `fd`.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
         Recv { fd: fd.into(), buf, flags: MsgFlags::empty() }
     }
 }
@@ -305,7 +311,7 @@ impl Recv {
 impl Encode for Recv {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Recv::new(self.fd, &mut self.buf)?.msg_flags(self.flags).build())
+        Ok(op::Recv::new(self.fd.target(), &mut self.buf)?.msg_flags(self.flags).build())
     }
 }
 
@@ -316,7 +322,7 @@ impl Encode for Recv {
 #[derive(Debug)]
 pub struct RecvMsg {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// The data buffers.
     pub bufs: Vec<Vec<u8>>,
     /// Room for control data (`cmsg`s), or empty.
@@ -345,7 +351,7 @@ impl NameBuf {
 
 impl RecvMsg {
     /// Receives one message from `fd` into `bufs`, with `control_room` bytes for control data.
-    pub fn new(fd: impl Into<Target>, bufs: Vec<Vec<u8>>, control_room: usize) -> Self {
+    pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>, control_room: usize) -> Self {
         RecvMsg {
             fd: fd.into(),
             bufs,
@@ -387,7 +393,7 @@ impl Encode for RecvMsg {
         let room = core::mem::size_of::<libc::sockaddr_storage>() as u32;
         let storage = (&mut self.name.0 as *mut libc::sockaddr_storage).cast();
         self.hdr.set((storage, room), &mut self.iov, &mut self.control);
-        Ok(op::RecvMsg::new(self.fd, &mut self.hdr.0).msg_flags(self.flags).build())
+        Ok(op::RecvMsg::new(self.fd.target(), &mut self.hdr.0).msg_flags(self.flags).build())
     }
 }
 
@@ -397,7 +403,7 @@ impl Encode for RecvMsg {
 #[derive(Debug)]
 pub struct RecvSelect {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// Receive at most this many bytes (0: up to the selected buffer's size).
     pub len: u32,
     /// `MSG_*` flags.
@@ -409,7 +415,7 @@ pub struct RecvSelect {
 
 impl RecvSelect {
     /// Receives from `fd` into a buffer of `group`.
-    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+    pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvSelect {
             fd: fd.into(),
             len: 0,
@@ -443,7 +449,7 @@ impl Encode for RecvSelect {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::RecvSelect::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
+        let mut b = op::RecvSelect::new(self.fd.target(), &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
         if self.bundle {
             b = b.bundle();
         }
@@ -459,7 +465,7 @@ impl Encode for RecvSelect {
 #[derive(Debug)]
 pub struct RecvMultishot {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// At most this many bytes per completion (0: each buffer's size).
     pub len: u32,
     /// Stop after this many bytes in all (0: no limit; Linux 6.17).
@@ -472,7 +478,7 @@ pub struct RecvMultishot {
 
 impl RecvMultishot {
     /// Receives repeatedly from `fd` into buffers of `group`.
-    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+    pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvMultishot {
             fd: fd.into(),
             len: 0,
@@ -497,7 +503,7 @@ impl Encode for RecvMultishot {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::RecvMultishot::new(self.fd, &op::BufGroupId(self.bgid))?
+        Ok(op::RecvMultishot::new(self.fd.target(), &op::BufGroupId(self.bgid))?
             .len(self.len)
             .limit(self.limit)
             .msg_flags(self.flags)
@@ -512,7 +518,7 @@ impl Encode for RecvMultishot {
 #[derive(Debug)]
 pub struct RecvMsgMultishot {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// Room reserved in each buffer for the source address.
     pub name_len: u32,
     /// Room reserved in each buffer for control data.
@@ -521,13 +527,14 @@ pub struct RecvMsgMultishot {
     pub flags: MsgFlags,
     bgid: u16,
     from: SelectsFrom,
-    hdr: MsgHdr,
+    /// Boxed (allocated once, with the operation) to keep the operation in an inline slot.
+    hdr: Box<MsgHdr>,
 }
 
 impl RecvMsgMultishot {
     /// Receives messages from `fd` into buffers of `group`, reserving room for a source
     /// address of any family and no control data.
-    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+    pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvMsgMultishot {
             fd: fd.into(),
             name_len: SockAddr::empty().len(),
@@ -535,7 +542,7 @@ impl RecvMsgMultishot {
             flags: MsgFlags::empty(),
             bgid: group.bgid(),
             from: SelectsFrom::new(group, false),
-            hdr: MsgHdr::new(),
+            hdr: Box::new(MsgHdr::new()),
         }
     }
 
@@ -558,7 +565,7 @@ impl Encode for RecvMsgMultishot {
         *h = MsgHdr::new().0;
         h.msg_namelen = self.name_len as _;
         h.msg_controllen = self.control_len as _;
-        Ok(op::RecvMsgMultishot::new(self.fd, &self.hdr.0, &op::BufGroupId(self.bgid))?.msg_flags(self.flags).build())
+        Ok(op::RecvMsgMultishot::new(self.fd.target(), &self.hdr.0, &op::BufGroupId(self.bgid))?.msg_flags(self.flags).build())
     }
 }
 
@@ -567,7 +574,7 @@ impl Encode for RecvMsgMultishot {
 #[derive(Debug)]
 pub struct SendBundle {
     /// The socket.
-    pub fd: Target,
+    pub fd: Fd,
     /// At most this many bytes (0: all queued).
     pub len: u32,
     /// `MSG_*` flags.
@@ -578,7 +585,7 @@ pub struct SendBundle {
 
 impl SendBundle {
     /// Sends the buffers queued in `group` on `fd`.
-    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+    pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         SendBundle {
             fd: fd.into(),
             len: 0,
@@ -602,6 +609,6 @@ impl Encode for SendBundle {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::SendBundle::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags).build())
+        Ok(op::SendBundle::new(self.fd.target(), &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags).build())
     }
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use super::{Encode, Iovecs, SelectsFrom};
 use crate::buf::BufRing;
-use crate::op::{self, RwFlags, Target};
+use super::Fd;
+use crate::op::{self, RwFlags};
 use crate::sqe::Sqe;
 use crate::{Error, Result};
 
@@ -18,7 +19,7 @@ use crate::{Error, Result};
 #[derive(Debug)]
 pub struct Read {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The buffer (its length is the most that is read).
     pub buf: Vec<u8>,
     /// The file offset.
@@ -27,7 +28,7 @@ pub struct Read {
 
 impl Read {
     /// A read of up to `buf.len()` bytes from `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: Vec<u8>, offset: u64) -> Self {
         Read { fd: fd.into(), buf, offset }
     }
 }
@@ -35,7 +36,7 @@ impl Read {
 impl Encode for Read {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Read::new(self.fd, &mut self.buf[..]).offset(self.offset).build())
+        Ok(op::Read::new(self.fd.target(), &mut self.buf[..]).offset(self.offset).build())
     }
 }
 
@@ -43,7 +44,7 @@ impl Encode for Read {
 #[derive(Debug)]
 pub struct Write {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The bytes to write.
     pub buf: Vec<u8>,
     /// The file offset.
@@ -52,7 +53,7 @@ pub struct Write {
 
 impl Write {
     /// A write of `buf` to `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, buf: Vec<u8>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: Vec<u8>, offset: u64) -> Self {
         Write { fd: fd.into(), buf, offset }
     }
 }
@@ -60,7 +61,7 @@ impl Write {
 impl Encode for Write {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Write::new(self.fd, &self.buf[..]).offset(self.offset).build())
+        Ok(op::Write::new(self.fd.target(), &self.buf[..]).offset(self.offset).build())
     }
 }
 
@@ -71,7 +72,7 @@ impl Encode for Write {
 #[derive(Debug)]
 pub struct ReadSelect {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// At most this many bytes (0: up to the selected buffer's size).
     pub len: u32,
     /// The file offset.
@@ -82,7 +83,7 @@ pub struct ReadSelect {
 
 impl ReadSelect {
     /// A read from `fd` at `offset` into a buffer of `group`.
-    pub fn new(fd: impl Into<Target>, group: &BufRing, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, group: &BufRing, offset: u64) -> Self {
         ReadSelect { fd: fd.into(), len: 0, offset, bgid: group.bgid(), from: SelectsFrom::new(group, false) }
     }
 
@@ -100,7 +101,7 @@ impl Encode for ReadSelect {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Read::selected(self.fd, self.len, &op::BufGroupId(self.bgid))?.offset(self.offset).build())
+        Ok(op::Read::selected(self.fd.target(), self.len, &op::BufGroupId(self.bgid))?.offset(self.offset).build())
     }
 }
 
@@ -112,7 +113,7 @@ impl Encode for ReadSelect {
 #[derive(Debug)]
 pub struct ReadMultishot {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// At most this many bytes per read (0: each buffer's size).
     pub len: u32,
     bgid: u16,
@@ -121,7 +122,7 @@ pub struct ReadMultishot {
 
 impl ReadMultishot {
     /// Reads repeatedly from `fd` into buffers of `group`.
-    pub fn new(fd: impl Into<Target>, group: &BufRing) -> Self {
+    pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         ReadMultishot { fd: fd.into(), len: 0, bgid: group.bgid(), from: SelectsFrom::new(group, false) }
     }
 
@@ -139,7 +140,7 @@ impl Encode for ReadMultishot {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::ReadMultishot::new(self.fd, &op::BufGroupId(self.bgid))?.len(self.len).build().into_sqe())
+        Ok(op::ReadMultishot::new(self.fd.target(), &op::BufGroupId(self.bgid))?.len(self.len).build().into_sqe())
     }
 }
 
@@ -148,7 +149,7 @@ impl Encode for ReadMultishot {
 #[derive(Debug)]
 pub struct Readv {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The buffers (each one's length is what it can take).
     pub bufs: Vec<Vec<u8>>,
     /// The file offset.
@@ -160,7 +161,7 @@ pub struct Readv {
 
 impl Readv {
     /// A read from `fd` at `offset` into `bufs`.
-    pub fn new(fd: impl Into<Target>, bufs: Vec<Vec<u8>>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>, offset: u64) -> Self {
         Readv { fd: fd.into(), bufs, offset, flags: RwFlags::empty(), iov: Iovecs::default() }
     }
 }
@@ -170,7 +171,7 @@ impl Encode for Readv {
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over_mut(self.bufs.iter_mut().map(|b| &mut b[..]));
         let mut none: [IoSliceMut<'_>; 0] = [];
-        let mut sqe = op::Readv::new(self.fd, &mut none).offset(self.offset).rw_flags(self.flags).build();
+        let mut sqe = op::Readv::new(self.fd.target(), &mut none).offset(self.offset).rw_flags(self.flags).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
@@ -181,7 +182,7 @@ impl Encode for Readv {
 #[derive(Debug)]
 pub struct Writev {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The buffers.
     pub bufs: Vec<Vec<u8>>,
     /// The file offset.
@@ -193,7 +194,7 @@ pub struct Writev {
 
 impl Writev {
     /// A write of `bufs` to `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, bufs: Vec<Vec<u8>>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>, offset: u64) -> Self {
         Writev { fd: fd.into(), bufs, offset, flags: RwFlags::empty(), iov: Iovecs::default() }
     }
 }
@@ -203,7 +204,7 @@ impl Encode for Writev {
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over(self.bufs.iter().map(|b| &b[..]));
         let none: [IoSlice<'_>; 0] = [];
-        let mut sqe = op::Writev::new(self.fd, &none).offset(self.offset).rw_flags(self.flags).build();
+        let mut sqe = op::Writev::new(self.fd.target(), &none).offset(self.offset).rw_flags(self.flags).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
@@ -345,7 +346,7 @@ impl FixedBuf {
 #[derive(Debug)]
 pub struct ReadFixed {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The registered buffer.
     pub buf: FixedBuf,
     /// The part of the buffer to read into (checked when pushed).
@@ -356,7 +357,7 @@ pub struct ReadFixed {
 
 impl ReadFixed {
     /// A read from `fd` at `offset` into the whole of `buf`.
-    pub fn new(fd: impl Into<Target>, buf: FixedBuf, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: FixedBuf, offset: u64) -> Self {
         let range = 0..buf.len();
         ReadFixed { fd: fd.into(), buf, range, offset }
     }
@@ -367,7 +368,7 @@ impl Encode for ReadFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         let index = self.buf.index;
         let part = self.buf.part(&self.range)?;
-        Ok(op::ReadFixed::new(self.fd, part, index).offset(self.offset).build())
+        Ok(op::ReadFixed::new(self.fd.target(), part, index).offset(self.offset).build())
     }
 }
 
@@ -376,7 +377,7 @@ impl Encode for ReadFixed {
 #[derive(Debug)]
 pub struct WriteFixed {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The registered buffer.
     pub buf: FixedBuf,
     /// The part of the buffer to write (checked when pushed).
@@ -387,7 +388,7 @@ pub struct WriteFixed {
 
 impl WriteFixed {
     /// A write of `buf[range]` to `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, buf: FixedBuf, range: Range<usize>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: FixedBuf, range: Range<usize>, offset: u64) -> Self {
         WriteFixed { fd: fd.into(), buf, range, offset }
     }
 }
@@ -397,7 +398,7 @@ impl Encode for WriteFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         let index = self.buf.index;
         let part = self.buf.part(&self.range)?;
-        Ok(op::WriteFixed::new(self.fd, part, index).offset(self.offset).build())
+        Ok(op::WriteFixed::new(self.fd.target(), part, index).offset(self.offset).build())
     }
 }
 
@@ -419,7 +420,7 @@ fn fixed_iovecs(iov: &mut Iovecs, buf: &mut FixedBuf, ranges: &[Range<usize>]) -
 #[derive(Debug)]
 pub struct ReadvFixed {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The registered buffer.
     pub buf: FixedBuf,
     /// The parts of the buffer, in order (checked when pushed).
@@ -431,7 +432,7 @@ pub struct ReadvFixed {
 
 impl ReadvFixed {
     /// A read from `fd` at `offset` into `ranges` of `buf`.
-    pub fn new(fd: impl Into<Target>, buf: FixedBuf, ranges: Vec<Range<usize>>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: FixedBuf, ranges: Vec<Range<usize>>, offset: u64) -> Self {
         ReadvFixed { fd: fd.into(), buf, ranges, offset, iov: Iovecs::default() }
     }
 }
@@ -441,7 +442,7 @@ impl Encode for ReadvFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         fixed_iovecs(&mut self.iov, &mut self.buf, &self.ranges)?;
         let mut none: [IoSliceMut<'_>; 0] = [];
-        let mut sqe = op::ReadvFixed::new(self.fd, &mut none, self.buf.index).offset(self.offset).build();
+        let mut sqe = op::ReadvFixed::new(self.fd.target(), &mut none, self.buf.index).offset(self.offset).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
@@ -453,7 +454,7 @@ impl Encode for ReadvFixed {
 #[derive(Debug)]
 pub struct WritevFixed {
     /// The file.
-    pub fd: Target,
+    pub fd: Fd,
     /// The registered buffer.
     pub buf: FixedBuf,
     /// The parts of the buffer, in order (checked when pushed).
@@ -465,7 +466,7 @@ pub struct WritevFixed {
 
 impl WritevFixed {
     /// A write of `ranges` of `buf` to `fd` at `offset`.
-    pub fn new(fd: impl Into<Target>, buf: FixedBuf, ranges: Vec<Range<usize>>, offset: u64) -> Self {
+    pub fn new(fd: impl Into<Fd>, buf: FixedBuf, ranges: Vec<Range<usize>>, offset: u64) -> Self {
         WritevFixed { fd: fd.into(), buf, ranges, offset, iov: Iovecs::default() }
     }
 }
@@ -475,7 +476,7 @@ impl Encode for WritevFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         fixed_iovecs(&mut self.iov, &mut self.buf, &self.ranges)?;
         let none: [IoSlice<'_>; 0] = [];
-        let mut sqe = op::WritevFixed::new(self.fd, &none, self.buf.index).offset(self.offset).build();
+        let mut sqe = op::WritevFixed::new(self.fd.target(), &none, self.buf.index).offset(self.offset).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
