@@ -3,10 +3,9 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
-use std::os::fd::AsRawFd;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use uring::op::{self, Target};
+use uring::op;
 use uring::owned::{self, BufPool, OwnedRing};
 use uring::Ring;
 
@@ -59,15 +58,15 @@ fn benches(c: &mut Criterion) {
 
     let path = std::env::temp_dir().join(format!("uring-bench-owned-{}", std::process::id()));
     std::fs::write(&path, vec![1u8; 4096]).unwrap();
-    let f = std::fs::File::open(&path).unwrap();
-    let fd = f.as_raw_fd();
+    // Shared with the owned reads (each holds a clone of the `Arc` until its completion).
+    let f = std::sync::Arc::new(std::fs::File::open(&path).unwrap());
     let mut g = c.benchmark_group("read4k_x32");
     let mut bufs: Vec<Vec<u8>> = (0..BATCH).map(|_| vec![0u8; 4096]).collect();
     g.bench_function("raw", |b| {
         b.iter(|| {
             for (i, buf) in bufs.iter_mut().enumerate() {
-                let sqe = op::Read::new(Target::raw(fd), &mut buf[..]).build().user_data(i as u64);
-                // SAFETY: `bufs` outlives the reads, all reaped below before the next round.
+                let sqe = op::Read::new(&*f, &mut buf[..]).build().user_data(i as u64);
+                // SAFETY: `bufs` and `f` outlive the reads, all reaped below before the next round.
                 unsafe { raw.sq().push_raw(&sqe) }.unwrap();
             }
             raw.submit_and_wait(BATCH).unwrap();
@@ -82,7 +81,7 @@ fn benches(c: &mut Criterion) {
             {
                 let mut sq = ow.batch();
                 for _ in 0..BATCH {
-                    sq.push(owned::Read::new(Target::raw(fd), pool.get(), 0)).unwrap();
+                    sq.push(owned::Read::new(owned::Fd::shared(f.clone()), pool.get(), 0)).unwrap();
                 }
             }
             ow.submit_and_wait(BATCH).unwrap();

@@ -8,7 +8,7 @@
 mod common;
 
 use std::fs::{File, OpenOptions};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 
@@ -190,8 +190,9 @@ fn pattern(off: usize) -> u8 {
     (off as u8) ^ 0xA7 | 1
 }
 
-fn discard_uring(ring: &mut Ring, fd: RawFd, start: u64, len: u64) -> Result<u32, Errno> {
-    ring.sq().push(&Discard::new(uring::op::Target::raw(fd), start, len).build()).unwrap();
+fn discard_uring(ring: &mut Ring, fd: BorrowedFd<'_>, start: u64, len: u64) -> Result<u32, Errno> {
+    // SAFETY: `fd` is borrowed until this returns, after the completion is reaped.
+    unsafe { ring.sq().push_fd(&Discard::new(fd, start, len).build()) }.unwrap();
     ring.submit_and_wait(1).unwrap();
     ring.wait_cqe().unwrap().result()
 }
@@ -250,7 +251,7 @@ fn discard_on_loop_device() {
     bdev.write_all_at(as_bytes(&data), 0).unwrap();
 
     // Discard [64 KiB, 192 KiB) through io_uring.
-    match discard_uring(&mut ring, fd, 64 << 10, 128 << 10) {
+    match discard_uring(&mut ring, bdev.as_fd(), 64 << 10, 128 << 10) {
         Ok(0) => {}
         Err(e) if e == Errno::OPNOTSUPP || e == Errno::INVAL => {
             common::skip(
@@ -265,9 +266,10 @@ fn discard_on_loop_device() {
     discard_ioctl(fd, 512 << 10, 64 << 10).unwrap();
     // A batch of small discards in flight together, some forced async.
     for i in 0..8u64 {
-        let sqe = Discard::new(uring::op::Target::raw(fd), (768 << 10) + i * 8192, 4096).build().user_data(i);
+        let sqe = Discard::new(&bdev, (768 << 10) + i * 8192, 4096).build().user_data(i);
         let sqe = if i % 2 == 1 { sqe.flags(uring::SqeFlags::ASYNC) } else { sqe };
-        ring.sq().push(&sqe).unwrap();
+        // SAFETY: `bdev` stays open until the eight completions are reaped below.
+        unsafe { ring.sq().push_fd(&sqe) }.unwrap();
     }
     ring.submit_and_wait(8).unwrap();
     for _ in 0..8 {
@@ -295,26 +297,28 @@ fn discard_on_loop_device() {
         ("overlapping the end", SIZE - lba, 2 * lba),
         ("overflowing range", u64::MAX - lba + 1, 2 * lba),
     ] {
-        let u = discard_uring(&mut ring, fd, start, len);
+        let u = discard_uring(&mut ring, bdev.as_fd(), start, len);
         let i = discard_ioctl(fd, start, len);
         assert!(u.is_err(), "{what}: {u:?}");
         assert_eq!(u.map(|_| ()), i, "{what}: io_uring and ioctl disagree");
     }
     let ro = OpenOptions::new().read(true).custom_flags(libc::O_DIRECT).open(&dev.path).unwrap();
-    let u = discard_uring(&mut ring, ro.as_raw_fd(), 0, lba);
+    let u = discard_uring(&mut ring, ro.as_fd(), 0, lba);
     assert_eq!(u.map(|_| ()), discard_ioctl(ro.as_raw_fd(), 0, lba), "read-only descriptor");
     assert_eq!(u, Err(Errno::BADF));
     // Fields the kernel requires to be zero: a uring_cmd with a non-zero `len` is EINVAL.
-    let mut raw = UringCmd::new(uring::op::Target::raw(fd), BLOCK_URING_CMD_DISCARD).build();
+    let mut raw = UringCmd::new(&bdev, BLOCK_URING_CMD_DISCARD).build();
     raw.as_raw_mut().len = 1;
-    // SAFETY: the entry points at no memory.
+    // SAFETY: the entry points at no memory, and `bdev` stays open until the completion is
+    // reaped below.
     unsafe { ring.sq().push_raw(&raw) }.unwrap();
     ring.submit_and_wait(1).unwrap();
     assert_eq!(ring.wait_cqe().unwrap().result(), Err(Errno::INVAL), "sqe.len must be 0");
 
     // Zone reset all: a non-zoned loop device. Kernels without the command say EINVAL (unknown
     // command number); kernels with it refuse a non-zoned device (EOPNOTSUPP).
-    ring.sq().push(&ZoneResetAll::new(&bdev).build()).unwrap();
+    // SAFETY: `bdev` stays open until the completion is reaped below.
+    unsafe { ring.sq().push_fd(&ZoneResetAll::new(&bdev).build()) }.unwrap();
     ring.submit_and_wait(1).unwrap();
     let z = ring.wait_cqe().unwrap().result();
     assert!(z.is_err(), "a loop device has no zones: {z:?}");

@@ -89,7 +89,8 @@ fn cancel_by_fd_all() {
         ring.sq().push_raw(&read_sqe((&r2).into(), b3).user_data(3)).unwrap();
     }
     assert_idle(&mut ring);
-    ring.sq().push(&AsyncCancel::fd(&r1).all().build().user_data(10)).unwrap();
+    // SAFETY: `r1` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r1).all().build().user_data(10)) }.unwrap();
     let got = reap(&mut ring, 3);
     if got.iter().any(|c| c.user_data() == 10 && c.result() == Err(Errno::INVAL)) {
         common::skip("cancel_by_fd_all", "kernel lacks IORING_ASYNC_CANCEL_FD/ALL (5.19)");
@@ -115,7 +116,8 @@ fn cancel_by_fd_first_match_only() {
         ring.sq().push_raw(&read_sqe((&r).into(), b2).user_data(2)).unwrap();
     }
     assert_idle(&mut ring);
-    ring.sq().push(&AsyncCancel::fd(&r).build().user_data(10)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).build().user_data(10)) }.unwrap();
     let got = reap(&mut ring, 2);
     if got.iter().any(|c| c.user_data() == 10 && c.result() == Err(Errno::INVAL)) {
         common::skip("cancel_by_fd_first_match_only", "kernel lacks IORING_ASYNC_CANCEL_FD (5.19)");
@@ -125,7 +127,8 @@ fn cancel_by_fd_first_match_only() {
     let got = results(&got);
     assert!(got.contains(&(10, Ok(0))), "{got:?}");
     assert_eq!(got.iter().filter(|c| c.1 == Err(Errno::CANCELED)).count(), 1, "{got:?}");
-    ring.sq().push(&AsyncCancel::fd(&r).all().build().user_data(11)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).all().build().user_data(11)) }.unwrap();
     assert_eq!(reap(&mut ring, 2).iter().filter(|c| c.result() == Err(Errno::CANCELED)).count(), 1);
 }
 
@@ -140,9 +143,9 @@ fn cancel_by_fixed_fd() {
     drop(r);
     let mut buf = [0u8; 8];
     // SAFETY: `buf` lives until the read's completion is reaped below.
-    unsafe { ring.sq().push_raw(&read_sqe(Target::Fixed(0), &mut buf).user_data(1)) }.unwrap();
+    unsafe { ring.sq().push_raw(&read_sqe(Target::fixed(0), &mut buf).user_data(1)) }.unwrap();
     assert_idle(&mut ring);
-    ring.sq().push(&AsyncCancel::fd(Fixed(0)).build().user_data(3)).unwrap();
+    ring.sq().push(&AsyncCancel::fixed(Fixed(0)).build().user_data(3)).unwrap();
     let got = reap(&mut ring, 1);
     if got[0].result() == Err(Errno::INVAL) {
         common::skip("cancel_by_fixed_fd", "kernel lacks IORING_ASYNC_CANCEL_FD_FIXED (5.19)");
@@ -156,7 +159,7 @@ fn cancel_by_fixed_fd() {
     // The slot itself is untouched: a new read through it gets data.
     let mut buf2 = [0u8; 8];
     // SAFETY: `buf2` lives until the read's completion is reaped below.
-    unsafe { ring.sq().push_raw(&read_sqe(Target::Fixed(0), &mut buf2).user_data(4)) }.unwrap();
+    unsafe { ring.sq().push_raw(&read_sqe(Target::fixed(0), &mut buf2).user_data(4)) }.unwrap();
     assert_idle(&mut ring);
     rustix::io::write(&w, b"ok").unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(4, Ok(2))]);
@@ -199,7 +202,8 @@ fn cancel_by_opcode() {
         ring.sq().push_raw(&read_sqe((&r).into(), b1).user_data(1)).unwrap();
         ring.sq().push_raw(&read_sqe((&r).into(), b2).user_data(2)).unwrap();
     }
-    ring.sq().push(&PollAdd::new(&r, PollEvents::IN).build().user_data(3)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&PollAdd::new(&r, PollEvents::IN).build().user_data(3)) }.unwrap();
     assert_idle(&mut ring);
     ring.sq().push(&AsyncCancel::opcode(IORING_OP_READ).all().build().user_data(10)).unwrap();
     let got = reap(&mut ring, 3);
@@ -210,7 +214,8 @@ fn cancel_by_opcode() {
     }
     assert_eq!(results(&got), vec![(1, Err(Errno::CANCELED)), (2, Err(Errno::CANCELED)), (10, Ok(2))]);
     // The poll survived; an fd + opcode key finds it.
-    ring.sq().push(&AsyncCancel::fd(&r).and_opcode(IORING_OP_POLL_ADD).build().user_data(11)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).and_opcode(IORING_OP_POLL_ADD).build().user_data(11)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 2)), vec![(3, Err(Errno::CANCELED)), (11, Ok(0))]);
 }
 
@@ -226,7 +231,8 @@ fn cancel_by_fd_and_user_data() {
         ring.sq().push_raw(&read_sqe((&r).into(), b2).user_data(2)).unwrap();
     }
     assert_idle(&mut ring);
-    ring.sq().push(&AsyncCancel::fd(&r).and_user_data(2).build().user_data(10)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).and_user_data(2).build().user_data(10)) }.unwrap();
     let got = reap(&mut ring, 2);
     if got.iter().any(|c| c.user_data() == 10 && c.result() == Err(Errno::INVAL)) {
         common::skip("cancel_by_fd_and_user_data", "kernel lacks IORING_ASYNC_CANCEL_USERDATA (6.6)");

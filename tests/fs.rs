@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, RenameFlags, ResolveFlags, StatxFlags, XattrFlags};
 use uring::op::{self, BufGroupId, DestSlot, Fixed, RwFlags, SyncFileRangeFlags, Target};
-use uring::{uapi, Errno, Features, Probe, Ring, SafeSqe, Sqe};
+use uring::{uapi, Errno, FdSqe, Features, Probe, Ring, SafeSqe, Sqe};
 
 /// A path under the temp dir, unique to this process and test, removed (file or directory
 /// tree) when dropped.
@@ -68,6 +68,19 @@ fn run(ring: &mut Ring, sqe: Sqe) -> Result<u32, Errno> {
     ring.submit_and_wait(1).unwrap();
     let cqe = ring.cq().pop().expect("a completion");
     assert_eq!(cqe.user_data(), 0x5eed);
+    cqe.result()
+}
+
+/// Submits an entry that names fds alone and returns its result.
+///
+/// # Safety
+/// Every fd `sqe` names stays open until this returns (it reaps the completion first).
+unsafe fn run_fd(ring: &mut Ring, sqe: FdSqe) -> Result<u32, Errno> {
+    // SAFETY: the caller keeps the fds open until the completion, reaped below.
+    unsafe { ring.sq().push_fd(&sqe.user_data(0x5afe)) }.unwrap();
+    ring.submit_and_wait(1).unwrap();
+    let cqe = ring.cq().pop().expect("a completion");
+    assert_eq!(cqe.user_data(), 0x5afe);
     cqe.result()
 }
 
@@ -259,7 +272,9 @@ fn read_multishot_pipe() {
     assert_eq!(run(&mut ring, op::ProvideBuffers::new(&mut mem, 64, 4, BGID, 0).unwrap().build()), Ok(0));
 
     let (r, w) = pipe();
-    ring.sq().push(&op::ReadMultishot::new(&r, &BufGroupId(BGID)).unwrap().build().user_data(77)).unwrap();
+    // SAFETY: `r` stays open until the final completion is reaped below.
+    unsafe { ring.sq().push_fd(&op::ReadMultishot::new(&r, &BufGroupId(BGID)).unwrap().build().user_data(77)) }
+        .unwrap();
     ring.submit().unwrap();
     let mut seen = Vec::new();
     for msg in [b"first".as_slice(), b"second!"] {
@@ -319,21 +334,23 @@ fn fsync_and_ranges() {
     let path = TempPath::new(test);
     let mut f = rw_file(&path.0);
     f.write_all(&[7u8; 10000]).unwrap();
-    assert_eq!(run_safe(&mut ring, op::Fsync::new(&f).build()), Ok(0));
+    // SAFETY (each `unsafe` below): `f` and `r` stay open until `run_fd` has reaped the
+    // completion.
+    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).build()) }, Ok(0));
     f.write_all(b"more").unwrap();
-    assert_eq!(run_safe(&mut ring, op::Fsync::new(&f).datasync().build()), Ok(0));
-    assert_eq!(run_safe(&mut ring, op::Fsync::new(&f).range(4096, 4096).build()), Ok(0));
-    assert_eq!(run_safe(&mut ring, op::Fsync::new(&f).datasync().range(0, 0).build()), Ok(0));
+    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).datasync().build()) }, Ok(0));
+    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).range(4096, 4096).build()) }, Ok(0));
+    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).datasync().range(0, 0).build()) }, Ok(0));
     let flags = SyncFileRangeFlags::WAIT_BEFORE | SyncFileRangeFlags::WRITE | SyncFileRangeFlags::WAIT_AFTER;
-    assert_eq!(run_safe(&mut ring, op::SyncFileRange::new(&f, 0, 10004).flags(flags).build()), Ok(0));
+    assert_eq!(unsafe { run_fd(&mut ring, op::SyncFileRange::new(&f, 0, 10004).flags(flags).build()) }, Ok(0));
     assert_eq!(std::fs::metadata(&path.0).unwrap().len(), 10004);
     // The operations really reach fsync/sync_file_range: both refuse a pipe.
     let (r, _w) = pipe();
-    assert_eq!(run_safe(&mut ring, op::Fsync::new(&r).build()), Err(Errno::INVAL));
-    assert_eq!(run_safe(&mut ring, op::SyncFileRange::new(&r, 0, 1).flags(flags).build()), Err(Errno::SPIPE));
+    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&r).build()) }, Err(Errno::INVAL));
+    assert_eq!(unsafe { run_fd(&mut ring, op::SyncFileRange::new(&r, 0, 1).flags(flags).build()) }, Err(Errno::SPIPE));
     // Unknown sync_file_range flags are refused: the flags word is encoded.
     assert_eq!(
-        run_safe(&mut ring, op::SyncFileRange::new(&f, 0, 1).flags(SyncFileRangeFlags::from_bits_retain(8)).build()),
+        unsafe { run_fd(&mut ring, op::SyncFileRange::new(&f, 0, 1).flags(SyncFileRangeFlags::from_bits_retain(8)).build()) },
         Err(Errno::INVAL)
     );
 }
@@ -347,7 +364,8 @@ fn fallocate_grows() {
     }
     let path = TempPath::new(test);
     let f = rw_file(&path.0);
-    match run_safe(&mut ring, op::Fallocate::new(&f, 0, 65536).build()) {
+    // SAFETY: `f` stays open until `run_fd` has reaped the completion (here and below).
+    match unsafe { run_fd(&mut ring, op::Fallocate::new(&f, 0, 65536).build()) } {
         Err(e) if e == Errno::OPNOTSUPP => {
             common::skip(test, "the temp dir's file system lacks fallocate");
             return;
@@ -358,7 +376,8 @@ fn fallocate_grows() {
     assert_eq!(md.len(), 65536);
     // KEEP_SIZE allocates past the end without growing the size.
     assert_eq!(
-        run_safe(&mut ring, op::Fallocate::new(&f, 65536, 65536).mode(FallocateFlags::KEEP_SIZE).build()),
+        // SAFETY: as above.
+        unsafe { run_fd(&mut ring, op::Fallocate::new(&f, 65536, 65536).mode(FallocateFlags::KEEP_SIZE).build()) },
         Ok(0)
     );
     let md2 = std::fs::metadata(&path.0).unwrap();
@@ -376,11 +395,14 @@ fn fadvise_madvise() {
     let path = TempPath::new(test);
     let mut f = rw_file(&path.0);
     f.write_all(&[1u8; 8192]).unwrap();
-    assert_eq!(run_safe(&mut ring, op::Fadvise::new(&f, 0, 8192, rustix::fs::Advice::WillNeed).build()), Ok(0));
-    assert_eq!(run_safe(&mut ring, op::Fadvise::new(&f, 0, 0, rustix::fs::Advice::Sequential).build()), Ok(0));
-    // fadvise really runs: a pipe is refused with ESPIPE.
     let (r, _w) = pipe();
-    assert_eq!(run_safe(&mut ring, op::Fadvise::new(&r, 0, 0, rustix::fs::Advice::Normal).build()), Err(Errno::SPIPE));
+    // SAFETY: `f` and `r` stay open until `run_fd` has reaped each completion.
+    unsafe {
+        assert_eq!(run_fd(&mut ring, op::Fadvise::new(&f, 0, 8192, rustix::fs::Advice::WillNeed).build()), Ok(0));
+        assert_eq!(run_fd(&mut ring, op::Fadvise::new(&f, 0, 0, rustix::fs::Advice::Sequential).build()), Ok(0));
+        // fadvise really runs: a pipe is refused with ESPIPE.
+        assert_eq!(run_fd(&mut ring, op::Fadvise::new(&r, 0, 0, rustix::fs::Advice::Normal).build()), Err(Errno::SPIPE));
+    }
 
     // madvise(MADV_DONTNEED) on a private anonymous page zeroes it.
     let page = rustix::param::page_size();
@@ -414,7 +436,9 @@ fn fadvise_madvise() {
     if (maj, min) < (6, 12) {
         common::skip("fadvise_madvise (64-bit lengths)", format!("kernel {major_minor} predates 6.12"));
     } else {
-        assert_eq!(run_safe(&mut ring, op::Fadvise::new64(&f, 0, 1 << 33, rustix::fs::Advice::Random).build()), Ok(0));
+        let sqe = op::Fadvise::new64(&f, 0, 1 << 33, rustix::fs::Advice::Random).build();
+        // SAFETY: `f` stays open until `run_fd` has reaped the completion.
+        assert_eq!(unsafe { run_fd(&mut ring, sqe) }, Ok(0));
         mem.fill(0xcd);
         let sqe = op::Madvise::new64(map, 2 * page as u64, rustix::mm::Advice::LinuxDontNeed).build();
         assert_eq!(run(&mut ring, sqe), Ok(0));
@@ -488,7 +512,9 @@ fn openat_openat2_close() {
     // close: closing the only write end of a pipe makes the read end see EOF.
     let (r, w) = pipe();
     let wfd = std::os::fd::IntoRawFd::into_raw_fd(w);
-    assert_eq!(run_safe(&mut ring, op::Close::new(Target::raw(wfd)).build()), Ok(0));
+    // SAFETY: `wfd` left its `OwnedFd` (`into_raw_fd`): this close is its only owner, and
+    // nothing uses the number afterwards.
+    assert_eq!(unsafe { run_fd(&mut ring, op::Close::new(Target::from_raw_fd(wfd)).build()) }, Ok(0));
     let mut buf = [0u8; 1];
     assert_eq!(rustix::io::read(&r, &mut buf).unwrap(), 0, "EOF: the write end is closed");
 }
@@ -527,17 +553,17 @@ fn direct_descriptors() {
     let how = op::OpenHow::new().flags(OFlags::RDONLY);
     let slot = run(&mut ring, op::OpenAt2::new(&cpath, &how).dest(DestSlot::Alloc).build()).unwrap();
     assert!(slot < 4 && slot != 2, "allocated slot {slot}");
-    assert_eq!(run(&mut ring, op::Read::new(Target::Fixed(slot), &mut buf).offset(7).build()), Ok(6));
+    assert_eq!(run(&mut ring, op::Read::new(Fixed(slot), &mut buf).offset(7).build()), Ok(6));
     assert_eq!(&buf, b"descri");
     // openat direct with allocation too.
     let slot2 = run(&mut ring, op::OpenAt::new(&cpath).dest(DestSlot::Alloc).build()).unwrap();
     assert!(slot2 < 4 && slot2 != 2 && slot2 != slot);
 
     // close_direct empties the slot: reads through it then fail with EBADF.
-    assert_eq!(run_safe(&mut ring, op::Close::new(Fixed(2)).build()), Ok(0));
+    assert_eq!(run_safe(&mut ring, op::Close::fixed(Fixed(2)).build()), Ok(0));
     assert_eq!(run(&mut ring, op::Read::new(Fixed(2), &mut buf).build()), Err(Errno::BADF));
-    assert_eq!(run_safe(&mut ring, op::Close::new(Fixed(slot)).build()), Ok(0));
-    assert_eq!(run_safe(&mut ring, op::Close::new(Fixed(slot)).build()), Err(Errno::BADF), "already empty");
+    assert_eq!(run_safe(&mut ring, op::Close::fixed(Fixed(slot)).build()), Ok(0));
+    assert_eq!(run_safe(&mut ring, op::Close::fixed(Fixed(slot)).build()), Err(Errno::BADF), "already empty");
 }
 
 #[test]
@@ -746,9 +772,11 @@ fn ftruncate_changes_size() {
     let path = TempPath::new(test);
     let f = rw_file(&path.0);
     std::fs::write(&path.0, vec![9u8; 100]).unwrap();
-    assert_eq!(run_safe(&mut ring, op::Ftruncate::new(&f, 10).build()), Ok(0));
+    // SAFETY: `f` stays open until `run_fd` has reaped the completion.
+    assert_eq!(unsafe { run_fd(&mut ring, op::Ftruncate::new(&f, 10).build()) }, Ok(0));
     assert_eq!(std::fs::read(&path.0).unwrap(), vec![9u8; 10]);
-    assert_eq!(run_safe(&mut ring, op::Ftruncate::new(&f, 5000).build()), Ok(0));
+    // SAFETY: as above.
+    assert_eq!(unsafe { run_fd(&mut ring, op::Ftruncate::new(&f, 5000).build()) }, Ok(0));
     let data = std::fs::read(&path.0).unwrap();
     assert_eq!(data.len(), 5000);
     assert!(data[10..].iter().all(|&b| b == 0));
@@ -758,7 +786,8 @@ fn ftruncate_changes_size() {
     let reg =
         unsafe { ring.submitter().register_raw(uapi::IORING_REGISTER_FILES, &fd as *const i32 as *const c_void, 1) };
     if reg.is_ok() {
-        assert_eq!(run_safe(&mut ring, op::Ftruncate::new(Fixed(0), 7).build()), Ok(0));
+        let sqe = op::Ftruncate::new(Fixed(0), 7).build().into_safe().expect("a registered slot names no fd");
+        assert_eq!(run_safe(&mut ring, sqe), Ok(0));
         assert_eq!(std::fs::metadata(&path.0).unwrap().len(), 7);
     } else {
         common::note(test, format!("fixed-slot variant not run: {reg:?}"));

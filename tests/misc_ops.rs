@@ -198,7 +198,7 @@ fn epoll_ctl_then_wait() {
     let (r, w) = pipe();
     let ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 0x77 };
     // SAFETY: `ev` lives until the completion is reaped below.
-    unsafe { ring.sq().push_raw(&EpollCtl::add(ep.as_raw_fd(), r.as_raw_fd(), &ev).build().user_data(1)) }.unwrap();
+    unsafe { ring.sq().push_raw(&EpollCtl::add(&ep, &r, &ev).build().user_data(1)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(1, Ok(0))]);
 
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
@@ -218,17 +218,17 @@ fn epoll_ctl_then_wait() {
     let ev_out = libc::epoll_event { events: libc::EPOLLOUT as u32, u64: 0x78 };
     // SAFETY: `ev_out` lives until the completions are reaped below.
     unsafe {
-        ring.sq().push_raw(&EpollCtl::modify(ep.as_raw_fd(), r.as_raw_fd(), &ev_out).build().user_data(3)).unwrap();
+        ring.sq().push_raw(&EpollCtl::modify(&ep, &r, &ev_out).build().user_data(3)).unwrap();
     }
     assert_eq!(results(&reap(&mut ring, 1)), vec![(3, Ok(0))]);
     // SAFETY: valid epoll fd and buffer.
     let n = unsafe { libc::epoll_wait(ep.as_raw_fd(), events.as_mut_ptr(), 4, 0) };
     assert_eq!(n, 0, "modified to EPOLLOUT: the readable pipe no longer reports");
     // SAFETY: EPOLL_CTL_DEL points at no memory.
-    unsafe { ring.sq().push_raw(&EpollCtl::delete(ep.as_raw_fd(), r.as_raw_fd()).build().user_data(4)) }.unwrap();
+    unsafe { ring.sq().push_raw(&EpollCtl::delete(&ep, &r).build().user_data(4)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(4, Ok(0))]);
     // SAFETY: as above.
-    unsafe { ring.sq().push_raw(&EpollCtl::delete(ep.as_raw_fd(), r.as_raw_fd()).build().user_data(5)) }.unwrap();
+    unsafe { ring.sq().push_raw(&EpollCtl::delete(&ep, &r).build().user_data(5)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(5, Err(Errno::NOENT))], "already deleted");
 }
 
@@ -274,8 +274,8 @@ fn files_update_fills_slots() {
     let mut buf = [0u8; 8];
     // SAFETY: `buf` lives until the completions are reaped below.
     unsafe {
-        ring.sq().push_raw(&write_sqe(Target::Fixed(2), b"slots").user_data(2).flags(SqeFlags::IO_LINK)).unwrap();
-        ring.sq().push_raw(&read_sqe(Target::Fixed(1), &mut buf).user_data(3)).unwrap();
+        ring.sq().push_raw(&write_sqe(Target::fixed(2), b"slots").user_data(2).flags(SqeFlags::IO_LINK)).unwrap();
+        ring.sq().push_raw(&read_sqe(Target::fixed(1), &mut buf).user_data(3)).unwrap();
     }
     assert_eq!(results(&reap(&mut ring, 2)), vec![(2, Ok(5)), (3, Ok(5))]);
     assert_eq!(&buf[..5], b"slots");
@@ -298,9 +298,9 @@ fn files_update_fills_slots() {
     // SAFETY: `buf` lives until the completions are reaped below.
     unsafe {
         ring.sq()
-            .push_raw(&write_sqe(Target::Fixed(ws as u32), b"alloc").user_data(5).flags(SqeFlags::IO_LINK))
+            .push_raw(&write_sqe(Target::fixed(ws as u32), b"alloc").user_data(5).flags(SqeFlags::IO_LINK))
             .unwrap();
-        ring.sq().push_raw(&read_sqe(Target::Fixed(rs as u32), &mut buf).user_data(6)).unwrap();
+        ring.sq().push_raw(&read_sqe(Target::fixed(rs as u32), &mut buf).user_data(6)).unwrap();
     }
     assert_eq!(results(&reap(&mut ring, 2)), vec![(5, Ok(5)), (6, Ok(5))]);
     assert_eq!(&buf[..5], b"alloc");
@@ -310,7 +310,7 @@ fn files_update_fills_slots() {
     unsafe { ring.sq().push_raw(&FilesUpdate::new(&clear, rs as u32).unwrap().build().user_data(7)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(7, Ok(1))]);
     // SAFETY: `buf` lives until the completion is reaped below.
-    unsafe { ring.sq().push_raw(&read_sqe(Target::Fixed(rs as u32), &mut buf).user_data(8)) }.unwrap();
+    unsafe { ring.sq().push_raw(&read_sqe(Target::fixed(rs as u32), &mut buf).user_data(8)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(8, Err(Errno::BADF))]);
 }
 
@@ -370,7 +370,8 @@ fn splice_moves_bytes() {
     let (r1, w1) = pipe();
     let (r2, w2) = pipe();
     rustix::io::write(&w1, b"abcdef").unwrap();
-    ring.sq().push(&Splice::new(&r1, &w2, 6).build().user_data(1)).unwrap();
+    // SAFETY: `r1` and `w2` stay open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&Splice::new(&r1, &w2, 6).build().user_data(1)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(1, Ok(6))]);
     let mut buf = [0u8; 16];
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 6);
@@ -380,12 +381,14 @@ fn splice_moves_bytes() {
     let path = temp_path("splice");
     std::fs::File::create(&path).unwrap().write_all(b"0123456789").unwrap();
     let file = std::fs::File::open(&path).unwrap();
-    ring.sq().push(&Splice::new(&file, &w2, 4).off_in(2).flags(SpliceFlags::MOVE).build().user_data(2)).unwrap();
+    // SAFETY: `file` and `w2` stay open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&Splice::new(&file, &w2, 4).off_in(2).flags(SpliceFlags::MOVE).build().user_data(2)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(2, Ok(4))]);
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 4);
     assert_eq!(&buf[..4], b"2345");
     register_files(&ring, &[file.as_raw_fd(), w2.as_raw_fd()]);
-    ring.sq().push(&Splice::new(Fixed(0), Fixed(1), 3).off_in(7).build().user_data(3)).unwrap();
+    let sqe = Splice::new(Fixed(0), Fixed(1), 3).off_in(7).build().user_data(3).into_safe().expect("registered slots name no fd");
+    ring.sq().push(&sqe).unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(3, Ok(3))]);
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 3);
     assert_eq!(&buf[..3], b"789");
@@ -393,7 +396,8 @@ fn splice_moves_bytes() {
     // Pipe to file at an offset.
     rustix::io::write(&w1, b"XY").unwrap();
     let out = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    ring.sq().push(&Splice::new(&r1, &out, 2).off_out(4).build().user_data(4)).unwrap();
+    // SAFETY: `r1` and `out` stay open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&Splice::new(&r1, &out, 2).off_out(4).build().user_data(4)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(4, Ok(2))]);
     let mut content = String::new();
     std::fs::File::open(&path).unwrap().read_to_string(&mut content).unwrap();
@@ -407,7 +411,8 @@ fn tee_duplicates_bytes() {
     let (r1, w1) = pipe();
     let (r2, w2) = pipe();
     rustix::io::write(&w1, b"xyz").unwrap();
-    ring.sq().push(&Tee::new(&r1, &w2, 3).build().user_data(1)).unwrap();
+    // SAFETY: `r1` and `w2` stay open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&Tee::new(&r1, &w2, 3).build().user_data(1)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(1, Ok(3))]);
     let mut buf = [0u8; 8];
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 3);
@@ -417,7 +422,8 @@ fn tee_duplicates_bytes() {
     // With a registered input pipe.
     register_files(&ring, &[r1.as_raw_fd()]);
     rustix::io::write(&w1, b"fix").unwrap();
-    ring.sq().push(&Tee::new(Fixed(0), &w2, 3).build().user_data(2)).unwrap();
+    // SAFETY: `w2` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&Tee::new(Fixed(0), &w2, 3).build().user_data(2)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(2, Ok(3))]);
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 3);
     assert_eq!(&buf[..3], b"fix");
@@ -457,9 +463,9 @@ fn pipe_direct_into_slots() {
         // SAFETY: `buf` lives until the completions are reaped below.
         unsafe {
             ring.sq()
-                .push_raw(&write_sqe(Target::Fixed(ws), b"direct").user_data(10).flags(SqeFlags::IO_LINK))
+                .push_raw(&write_sqe(Target::fixed(ws), b"direct").user_data(10).flags(SqeFlags::IO_LINK))
                 .unwrap();
-            ring.sq().push_raw(&read_sqe(Target::Fixed(rs), &mut buf).user_data(11)).unwrap();
+            ring.sq().push_raw(&read_sqe(Target::fixed(rs), &mut buf).user_data(11)).unwrap();
         }
         assert_eq!(results(&reap(&mut ring, 2)), vec![(10, Ok(6)), (11, Ok(6))]);
         assert_eq!(&buf[..6], b"direct");

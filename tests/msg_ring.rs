@@ -40,9 +40,20 @@ fn register_sparse(ring: &Ring, n: u32) {
     .unwrap();
 }
 
-/// Pushes one entry, submits it and returns its completion.
-fn run_one(ring: &mut Ring, sqe: &uring::SafeSqe) -> uring::Cqe {
+/// Pushes one safe entry, submits it and returns its completion.
+fn run_safe(ring: &mut Ring, sqe: &uring::SafeSqe) -> uring::Cqe {
     ring.sq().push(sqe).unwrap();
+    ring.submit_and_wait(1).unwrap();
+    ring.cq().pop().unwrap()
+}
+
+/// Pushes one entry that names a ring's fd, submits it and returns its completion.
+///
+/// # Safety
+/// The fds the entry names stay open until this returns (it reaps the completion first).
+unsafe fn run_one(ring: &mut Ring, sqe: &uring::FdSqe) -> uring::Cqe {
+    // SAFETY: the caller's contract; the completion is reaped below.
+    unsafe { ring.sq().push_fd(sqe) }.unwrap();
     ring.submit_and_wait(1).unwrap();
     ring.cq().pop().unwrap()
 }
@@ -50,8 +61,10 @@ fn run_one(ring: &mut Ring, sqe: &uring::SafeSqe) -> uring::Cqe {
 #[test]
 fn msg_ring_data_arrives() {
     let Some((mut a, mut b)) = rings("msg_ring_data_arrives") else { return };
-    let b_fd = b.submitter().fd().unwrap().as_raw_fd();
-    let cqe = run_one(&mut a, &MsgRing::new(Target::raw(b_fd), 42, 0xabcd).build().user_data(1));
+    // `b` outlives every message sent to it here, so its fd stays open for them.
+    let b_fd = Target::from(b.submitter().fd().unwrap());
+    // SAFETY: `b`'s fd stays open until `run_one` has reaped the completion.
+    let cqe = unsafe { run_one(&mut a, &MsgRing::new(b_fd, 42, 0xabcd).build().user_data(1)) };
     assert_eq!((cqe.user_data(), cqe.result()), (1, Ok(0)), "the sender's own completion");
     let got = b.wait_cqe().unwrap();
     assert_eq!((got.user_data(), got.raw_result(), got.raw_flags()), (0xabcd, 42, 0));
@@ -61,9 +74,11 @@ fn msg_ring_data_arrives() {
 #[test]
 fn msg_ring_flags_pass() {
     let Some((mut a, mut b)) = rings("msg_ring_flags_pass") else { return };
-    let b_fd = b.submitter().fd().unwrap().as_raw_fd();
+    // `b` outlives every message sent to it here, so its fd stays open for them.
+    let b_fd = Target::from(b.submitter().fd().unwrap());
     let flags = 0x00ab_0000u32;
-    let cqe = run_one(&mut a, &MsgRing::new(Target::raw(b_fd), -7, 5).cqe_flags(flags).build().user_data(1));
+    // SAFETY: `b`'s fd stays open until `run_one` has reaped the completion.
+    let cqe = unsafe { run_one(&mut a, &MsgRing::new(b_fd, -7, 5).cqe_flags(flags).build().user_data(1)) };
     if cqe.result() == Err(Errno::INVAL) {
         common::skip("msg_ring_flags_pass", "kernel lacks IORING_MSG_RING_FLAGS_PASS (6.3)");
         return;
@@ -91,7 +106,7 @@ fn msg_ring_to_registered_slot() {
         }
         Err(e) => panic!("{e}"),
     }
-    let cqe = run_one(&mut a, &MsgRing::new(Fixed(0), 1, 77).build().user_data(1));
+    let cqe = run_safe(&mut a, &MsgRing::new(Fixed(0), 1, 77).build().user_data(1).into_safe().unwrap());
     assert_eq!(cqe.result(), Ok(0));
     let got = b.wait_cqe().unwrap();
     assert_eq!((got.user_data(), got.raw_result()), (77, 1));
@@ -101,7 +116,8 @@ fn msg_ring_to_registered_slot() {
 fn msg_ring_to_non_ring_fails() {
     let Some((mut a, _b)) = rings("msg_ring_to_non_ring_fails") else { return };
     let (r, _w) = pipe();
-    let cqe = run_one(&mut a, &MsgRing::new(&r, 1, 1).build().user_data(1));
+    // SAFETY: `r` stays open until `run_one` has reaped the completion.
+    let cqe = unsafe { run_one(&mut a, &MsgRing::new(&r, 1, 1).build().user_data(1)) };
     assert_eq!(cqe.result(), Err(Errno::BADFD));
 }
 
@@ -120,9 +136,11 @@ fn msg_ring_passes_registered_file() {
     assert_eq!((cqe.user_data(), cqe.result()), (9, Ok(1)), "one slot updated");
     drop(r);
 
-    let b_fd = b.submitter().fd().unwrap().as_raw_fd();
-    let sqe = MsgRingFd::new(Target::raw(b_fd), Fixed(1), DestSlot::Fixed(2), 0x77).unwrap().build().user_data(1);
-    let cqe = run_one(&mut a, &sqe);
+    // `b` outlives every message sent to it here, so its fd stays open for them.
+    let b_fd = Target::from(b.submitter().fd().unwrap());
+    let sqe = MsgRingFd::new(b_fd, Fixed(1), DestSlot::Fixed(2), 0x77).unwrap().build().user_data(1);
+    // SAFETY: `b`'s fd stays open until `run_one` has reaped the completion.
+    let cqe = unsafe { run_one(&mut a, &sqe) };
     assert_eq!(cqe.result(), Ok(0), "the sender's completion");
     let got = b.wait_cqe().unwrap();
     assert_eq!((got.user_data(), got.result()), (0x77, Ok(0)), "the target's completion");
@@ -142,14 +160,16 @@ fn msg_ring_passes_registered_file() {
 
     // Alloc: the kernel picks a free slot of B and reports it to both sides; CQE_SKIP keeps
     // the target's completion away.
-    let sqe = MsgRingFd::new(Target::raw(b_fd), Fixed(1), DestSlot::Alloc, 0x78).unwrap().build().user_data(3);
-    let cqe = run_one(&mut a, &sqe);
+    let sqe = MsgRingFd::new(b_fd, Fixed(1), DestSlot::Alloc, 0x78).unwrap().build().user_data(3);
+    // SAFETY: `b`'s fd stays open until `run_one` has reaped the completion.
+    let cqe = unsafe { run_one(&mut a, &sqe) };
     let slot = cqe.result().expect("alloc");
     assert!(slot < 4 && slot != 2, "slot {slot}");
     let got = b.wait_cqe().unwrap();
     assert_eq!((got.user_data(), got.result()), (0x78, Ok(slot)));
-    let sqe = MsgRingFd::new(Target::raw(b_fd), Fixed(1), DestSlot::Fixed(3), 0x79).unwrap().skip_cqe().build();
-    let cqe = run_one(&mut a, &sqe);
+    let sqe = MsgRingFd::new(b_fd, Fixed(1), DestSlot::Fixed(3), 0x79).unwrap().skip_cqe().build();
+    // SAFETY: `b`'s fd stays open until `run_one` has reaped the completion.
+    let cqe = unsafe { run_one(&mut a, &sqe) };
     assert_eq!(cqe.result(), Ok(0));
     b.submit().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(10));

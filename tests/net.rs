@@ -11,9 +11,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::Duration;
 
-use uring::op::{self, BufGroupId, DestSlot, Fixed, MsgFlags, RecvMsgOut, SockAddr, SockFlags, Target};
+use uring::op::{self, BufGroupId, DestSlot, Fixed, MsgFlags, RecvMsgOut, SockAddr, SockFlags};
 use uring::uapi;
-use uring::{Cqe, Errno, Probe, Ring, SafeSqe};
+use uring::{Cqe, Errno, FdSqe, Probe, Ring, SafeSqe};
 
 /// Whether every opcode in `ops` is supported; otherwise reports the test skipped.
 fn supported(ring: &Ring, test: &str, ops: &[(u8, &str)]) -> bool {
@@ -51,6 +51,26 @@ unsafe fn push_raw(ring: &mut Ring, sqe: uring::Sqe) {
 fn run(ring: &mut Ring, sqe: SafeSqe) -> Cqe {
     push(ring, sqe);
     next(ring)
+}
+
+/// Pushes an entry that names fds.
+///
+/// # Safety
+/// The fds it names must stay open until its (final) completion is reaped.
+unsafe fn push_fd(ring: &mut Ring, sqe: FdSqe) {
+    // SAFETY: the caller's contract.
+    unsafe { ring.sq().push_fd(&sqe) }.expect("SQ space");
+}
+
+/// Cancels the request with `user_data` and reaps completions until its final one.
+fn cancel_and_reap(ring: &mut Ring, user_data: u64) {
+    push(ring, op::AsyncCancel::user_data(user_data).build().user_data(u64::MAX));
+    loop {
+        let cqe = next(ring);
+        if cqe.user_data() == user_data && !cqe.more() {
+            return;
+        }
+    }
 }
 
 fn tcp_pair() -> (TcpStream, TcpStream) {
@@ -131,7 +151,9 @@ fn socket_bind_listen() {
     // SAFETY: `addr` outlives the completion reaped just below.
     unsafe { push_raw(&mut ring, sqe) };
     assert_eq!(next(&mut ring).result(), Ok(0), "bind");
-    assert_eq!(run(&mut ring, op::Listen::new(&fd, 8).build()).result(), Ok(0), "listen");
+    // SAFETY: `fd` stays open until the completion is reaped just below.
+    unsafe { push_fd(&mut ring, op::Listen::new(&fd, 8).build()) };
+    assert_eq!(next(&mut ring).result(), Ok(0), "listen");
 
     let listener = TcpListener::from(fd);
     let local = listener.local_addr().unwrap();
@@ -259,7 +281,9 @@ fn accept_multishot() {
         return;
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    push(&mut ring, op::Accept::new(&listener).multishot().sock_flags(SockFlags::CLOEXEC).build().user_data(7));
+    // SAFETY: `listener` stays open until the accept's final completion is reaped (by
+    // `cancel_and_reap` at the end, or on the skip path its first completion was the last).
+    unsafe { push_fd(&mut ring, op::Accept::new(&listener).multishot().sock_flags(SockFlags::CLOEXEC).build().user_data(7)) };
     ring.submit().unwrap();
     let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(listener.local_addr().unwrap()).unwrap()).collect();
     let mut peers = BTreeSet::new();
@@ -277,6 +301,7 @@ fn accept_multishot() {
     }
     let expected: BTreeSet<_> = clients.iter().map(|c| c.local_addr().unwrap()).collect();
     assert_eq!(peers, expected, "one accepted socket per client");
+    cancel_and_reap(&mut ring, 7);
 }
 
 /// Accept into direct descriptors of a sparse fixed-file table: a chosen slot, then multishot
@@ -300,7 +325,8 @@ fn accept_direct() {
     let addr = listener.local_addr().unwrap();
 
     // accept_direct into slot 2.
-    push(&mut ring, op::Accept::new(&listener).dest(DestSlot::Fixed(2)).build());
+    // SAFETY: `listener` stays open until the completion is reaped just below.
+    unsafe { push_fd(&mut ring, op::Accept::new(&listener).dest(DestSlot::Fixed(2)).build()) };
     ring.submit().unwrap();
     let mut c0 = TcpStream::connect(addr).unwrap();
     assert_eq!(next(&mut ring).result(), Ok(0), "accept_direct into slot 2");
@@ -313,7 +339,9 @@ fn accept_direct() {
     assert_eq!(&buf[..n], b"direct");
 
     // multishot_accept_direct: allocated slots.
-    push(&mut ring, op::Accept::new(&listener).multishot().dest(DestSlot::Alloc).build().user_data(9));
+    // SAFETY: `listener` stays open until the accept's final completion is reaped by
+    // `cancel_and_reap` at the end.
+    unsafe { push_fd(&mut ring, op::Accept::new(&listener).multishot().dest(DestSlot::Alloc).build().user_data(9)) };
     ring.submit().unwrap();
     let mut clients: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
     let mut slots = BTreeSet::new();
@@ -341,6 +369,7 @@ fn accept_direct() {
         got.insert(b[0]);
     }
     assert_eq!(got, msgs.iter().map(|m| m[0]).collect::<BTreeSet<_>>());
+    cancel_and_reap(&mut ring, 9);
 }
 
 /// sendto on an unconnected UDP socket: the datagram arrives from the sender's address.
@@ -559,7 +588,7 @@ fn recv_multishot() {
     for m in msgs {
         b.send(m).unwrap();
     }
-    let sqe = op::RecvMultishot::new(Target::Fd(a.as_raw_fd()), &BufGroupId(9)).unwrap().build().user_data(5);
+    let sqe = op::RecvMultishot::new(&a, &BufGroupId(9)).unwrap().build().user_data(5);
     // SAFETY: the group's memory `mem` lives until the ring is dropped, after the final
     // completion.
     unsafe { push_raw(&mut ring, sqe) };
@@ -779,7 +808,9 @@ fn shutdown() {
     }
     let (mut a, mut b) = UnixStream::pair().unwrap();
     a.write_all(b"last words").unwrap();
-    assert_eq!(run(&mut ring, op::Shutdown::new(Target::from(&a), StdShutdown::Write).build()).result(), Ok(0));
+    // SAFETY: `a` stays open until the completion is reaped just below.
+    unsafe { push_fd(&mut ring, op::Shutdown::new(&a, StdShutdown::Write).build()) };
+    assert_eq!(next(&mut ring).result(), Ok(0));
     let mut rest = Vec::new();
     b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     b.read_to_end(&mut rest).expect("the peer reads to EOF");

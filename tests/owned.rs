@@ -2,11 +2,15 @@
 
 mod common;
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
-use uring::op::Target;
 use uring::owned::{BufPool, OwnedOp, OwnedRing, Read, Timeout, Write};
+
+/// A duplicate of `f` for an operation to own (the same open file: offsets and flags shared).
+fn dup(f: &impl AsFd) -> OwnedFd {
+    f.as_fd().try_clone_to_owned().unwrap()
+}
 
 /// The caller's handles are gone right after submit; the kernel's write lands in the buffer the
 /// ring owns, which comes back with the completion.
@@ -16,7 +20,7 @@ fn read_lands_in_owned_memory_after_the_caller_let_go() {
     let (r, w) = rustix::pipe::pipe().unwrap();
     let id = {
         let buf = vec![0u8; 16];
-        ring.push(Read::new(Target::raw(r.as_raw_fd()), buf, u64::MAX)).unwrap()
+        ring.push(Read::new(dup(&r), buf, u64::MAX)).unwrap()
         // `buf` moved: nothing of the caller points at it any more
     };
     ring.submit().unwrap();
@@ -38,12 +42,12 @@ fn write_then_read_a_file_with_a_pool() {
     let mut pool = BufPool::new(2, 4096);
     let mut data = pool.get();
     data.fill(7);
-    ring.push(Write::new(&f, data, 0)).unwrap();
+    ring.push(Write::new(dup(&f), data, 0)).unwrap();
     let c = ring.wait().unwrap();
     assert_eq!(c.result(), Ok(4096));
     let w: Write = c.into_op().unwrap();
     pool.put(w.buf);
-    ring.push(Read::new(&f, pool.get(), 0)).unwrap();
+    ring.push(Read::new(dup(&f), pool.get(), 0)).unwrap();
     let c = ring.wait().unwrap();
     assert_eq!(c.result(), Ok(4096));
     let r: Read = c.into_op().unwrap();
@@ -58,7 +62,7 @@ fn write_then_read_a_file_with_a_pool() {
 fn cancel_before_complete() {
     let mut ring = OwnedRing::new(8).unwrap();
     let (r, _w) = rustix::pipe::pipe().unwrap();
-    let id = ring.push(Read::new(Target::raw(r.as_raw_fd()), vec![0; 8], u64::MAX)).unwrap();
+    let id = ring.push(Read::new(dup(&r), vec![0; 8], u64::MAX)).unwrap();
     ring.submit().unwrap();
     ring.cancel(id).unwrap();
     let c = ring.wait().unwrap();
@@ -77,7 +81,7 @@ fn drop_ring_with_in_flight_operations() {
     {
         let mut ring = OwnedRing::new(8).unwrap();
         for (r, _) in &pipes {
-            ring.push(Read::new(Target::raw(r.as_raw_fd()), vec![0; 64], u64::MAX)).unwrap();
+            ring.push(Read::new(dup(&r), vec![0; 64], u64::MAX)).unwrap();
         }
         ring.submit().unwrap();
         assert_eq!(ring.in_flight(), 4);
@@ -105,7 +109,7 @@ fn chain_with_skip_success() {
     let f = std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
     let mut ring = OwnedRing::new(8).unwrap();
     let chain =
-        vec![OwnedOp::Write(Write::new(&f, b"chained".to_vec(), 0)), OwnedOp::Read(Read::new(&f, vec![0; 7], 0))];
+        vec![OwnedOp::Write(Write::new(dup(&f), b"chained".to_vec(), 0)), OwnedOp::Read(Read::new(dup(&f), vec![0; 7], 0))];
     let ids = ring.push_chain(chain, true).unwrap();
     assert_eq!(ring.in_flight(), 2);
     let c = ring.wait().unwrap();
@@ -133,10 +137,11 @@ fn failed_skip_link_hands_back_the_whole_chain() {
     let f = std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
     let mut ring = OwnedRing::new(8).unwrap();
     let chain = vec![
-        OwnedOp::Write(Write::new(&f, b"ok".to_vec(), 0)),
-        // Not an open file: fails with EBADF.
-        OwnedOp::Read(Read::new(uring::op::Target::raw(9999), vec![0; 4], 0)),
-        OwnedOp::Write(Write::new(&f, b"never".to_vec(), 0)),
+        OwnedOp::Write(Write::new(dup(&f), b"ok".to_vec(), 0)),
+        // Not a file of the (empty) registered table: fails with EBADF... or ENXIO without a
+        // table, which is what this ring has.
+        OwnedOp::Read(Read::new(uring::owned::Fd::fixed(9999), vec![0; 4], 0)),
+        OwnedOp::Write(Write::new(dup(&f), b"never".to_vec(), 0)),
         OwnedOp::Nop(uring::owned::Nop),
     ];
     let ids = ring.push_chain(chain, true).unwrap();
@@ -226,7 +231,7 @@ fn batch_push_and_for_each_completion() {
         {
             let mut sq = ring.batch();
             for i in 0..8u64 {
-                sq.push(Read::new(&f, vec![0; 8], i * 8)).unwrap();
+                sq.push(Read::new(dup(&f), vec![0; 8], i * 8)).unwrap();
             }
         }
         assert_eq!(ring.in_flight(), 8, "round {round}");
@@ -287,10 +292,10 @@ fn completion_handles_sort_raw_internal_and_chain_entries() {
         ring.submit().unwrap();
         ring.cancel(t).unwrap();
         let chain =
-            vec![OwnedOp::Write(Write::new(&f, b"ab".to_vec(), 0)), OwnedOp::Read(Read::new(&f, vec![0; 2], 0))];
+            vec![OwnedOp::Write(Write::new(dup(&f), b"ab".to_vec(), 0)), OwnedOp::Read(Read::new(dup(&f), vec![0; 2], 0))];
         let ids = ring.push_chain(chain, true).unwrap();
         // Dropped without being taken: its memory goes with the completion.
-        ring.push(Write::new(&f, b"x".to_vec(), 8)).unwrap();
+        ring.push(Write::new(dup(&f), b"x".to_vec(), 8)).unwrap();
         let mut got: Vec<(Option<uring::owned::OpId>, i32, Option<&'static str>)> = Vec::new();
         while got.len() < 5 {
             ring.submit_and_wait(1).unwrap();
@@ -372,9 +377,9 @@ mod families {
 
     use rustix::fs::{AtFlags, Mode, OFlags};
     use uring::buf::{BufRing, Selection};
-    use uring::op::{BufGroupId, OpenHow, PipeFlags, RecvMsgOut, Target, WaitId, WaitidOptions};
+    use uring::op::{BufGroupId, OpenHow, PipeFlags, RecvMsgOut, WaitId, WaitidOptions};
     use uring::owned::{
-        Accept, Bind, Connect, EpollCtl, EpollCtlOp, EpollWait, FgetXattr, FilesUpdate, FsetXattr, FutexWait,
+        Accept, Bind, Connect, EpollCtl, EpollCtlOp, EpollWait, Fd, FgetXattr, FilesUpdate, FsetXattr, FutexWait,
         FutexWaitv, FutexWake, GetXattr, LinkAt, LinkTimeout, MkdirAt, OpenAt, OpenAt2, Operation, OwnedOp, OwnedRing,
         Pipe, ProvideBuffers, Read, ReadFixed, Readv, ReadvFixed, Recv, RecvMsg, RecvMsgMultishot, RecvMultishot,
         RecvSelect, RenameAt, SendBundle, SendMsg, SendMsgZc, SendZc, SetXattr, Statx, SymlinkAt, Timeout,
@@ -383,7 +388,7 @@ mod families {
     use uring::uapi::*;
     use uring::{Cqe, Errno, Error, Probe};
 
-    use super::common;
+    use super::{common, dup};
 
     /// Whether the kernel has `op`; prints why the test is skipped otherwise.
     fn has(ring: &mut OwnedRing, test: &str, op: u8, name: &str) -> bool {
@@ -400,6 +405,16 @@ mod families {
         assert!(c.id().is_some() && !c.more(), "expected a final owned completion: {c:?}");
         let (res, cqe) = (c.result(), *c.cqe());
         (res, cqe, c.into_op::<O>().unwrap())
+    }
+
+    /// The final completion of an operation that creates an fd: the fd (which the completion
+    /// hands over as an `OwnedFd`) and the operation.
+    fn finish_fd<O: Operation>(ring: &mut OwnedRing) -> (OwnedFd, O) {
+        let mut c = ring.wait().unwrap();
+        assert!(c.id().is_some() && !c.more(), "expected a final owned completion: {c:?}");
+        let fd = c.take_fd().unwrap_or_else(|| panic!("a new fd: {c:?}"));
+        assert!(c.take_fd().is_none(), "taken once");
+        (fd, c.into_op::<O>().unwrap())
     }
 
     /// A fresh directory for one test.
@@ -433,12 +448,12 @@ mod families {
         let f = File::options().create(true).truncate(true).read(true).write(true).open(d.join("f")).unwrap();
         let mut ring = OwnedRing::new(8).unwrap();
         // Moved around before the push: the iovec array is built at the final address.
-        let ops = vec![Writev::new(&f, vec![b"hello ".to_vec(), b"vectored".to_vec()], 0)];
+        let ops = vec![Writev::new(dup(&f), vec![b"hello ".to_vec(), b"vectored".to_vec()], 0)];
         ring.push(ops.into_iter().next().unwrap()).unwrap();
         let (res, _, w) = finish::<Writev>(&mut ring);
         assert_eq!(res, Ok(14));
         assert_eq!(w.bufs[1], b"vectored");
-        ring.push(Readv::new(&f, vec![vec![0; 5], vec![0; 9]], 0)).unwrap();
+        ring.push(Readv::new(dup(&f), vec![vec![0; 5], vec![0; 9]], 0)).unwrap();
         let (res, _, r) = finish::<Readv>(&mut ring);
         assert_eq!(res, Ok(14));
         assert_eq!((&r.bufs[0][..], &r.bufs[1][..]), (&b"hello"[..], &b" vectored"[..]));
@@ -458,15 +473,15 @@ mod families {
         let b0 = bufs.pop().unwrap();
         assert_eq!((b0.index(), b1.index(), b1.len()), (0, 1, 64));
         b1.as_mut_slice()[..5].copy_from_slice(b"fixed");
-        ring.push(WriteFixed::new(&f, b1, 0..5, 0)).unwrap();
+        ring.push(WriteFixed::new(dup(&f), b1, 0..5, 0)).unwrap();
         let (res, _, w) = finish::<WriteFixed>(&mut ring);
         assert_eq!(res, Ok(5));
-        ring.push(ReadFixed::new(&f, b0, 0)).unwrap();
+        ring.push(ReadFixed::new(dup(&f), b0, 0)).unwrap();
         let (res, _, r) = finish::<ReadFixed>(&mut ring);
         assert_eq!(res, Ok(5));
         assert_eq!(&r.buf.as_slice()[..5], b"fixed");
         // A range outside the buffer is refused at the push; the operation comes back.
-        let mut bad = ReadFixed::new(&f, r.buf, 0);
+        let mut bad = ReadFixed::new(dup(&f), r.buf, 0);
         bad.range = 60..70;
         let rejected = ring.push(bad).unwrap_err();
         assert!(matches!(rejected.error, Error::InvalidArgument { what: "fixed buffer range", .. }));
@@ -474,10 +489,10 @@ mod families {
         let b0 = rejected.op.buf;
         let b1 = w.buf;
         let (b0, b1) = if has(&mut ring, test, IORING_OP_READV_FIXED, "IORING_OP_READV_FIXED (6.15)") {
-            ring.push(WritevFixed::new(&f, b1, vec![0..2, 3..5], 10)).unwrap();
+            ring.push(WritevFixed::new(dup(&f), b1, vec![0..2, 3..5], 10)).unwrap();
             let (res, _, w) = finish::<WritevFixed>(&mut ring);
             assert_eq!(res, Ok(4));
-            ring.push(ReadvFixed::new(&f, b0, vec![20..22, 30..32], 10)).unwrap();
+            ring.push(ReadvFixed::new(dup(&f), b0, vec![20..22, 30..32], 10)).unwrap();
             let (res, _, r) = finish::<ReadvFixed>(&mut ring);
             assert_eq!(res, Ok(4));
             assert_eq!((&r.buf.as_slice()[20..22], &r.buf.as_slice()[30..32]), (&b"fi"[..], &b"ed"[..]));
@@ -496,9 +511,9 @@ mod families {
     fn path_operations_own_their_paths() {
         let d = tmp("paths");
         let mut ring = OwnedRing::new(8).unwrap();
-        let dir = Arc::new(OwnedFd::from(File::open(&d).unwrap()));
+        let dir = Arc::new(File::open(&d).unwrap());
         let mut mkdir = MkdirAt::new("sub", Mode::from_bits_truncate(0o755)).unwrap();
-        mkdir.dir = Some(dir.clone());
+        mkdir.dir = Some(Fd::shared(dir.clone()));
         ring.push(mkdir).unwrap();
         assert_eq!(finish::<MkdirAt>(&mut ring).0, Ok(0));
         assert!(d.join("sub").is_dir());
@@ -507,7 +522,7 @@ mod families {
         let open =
             OpenAt::new(&path, OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from_bits_truncate(0o644));
         ring.push(open.unwrap()).unwrap();
-        let mut file = File::from(own(finish::<OpenAt>(&mut ring).0.unwrap()));
+        let mut file = File::from(finish_fd::<OpenAt>(&mut ring).0);
         file.write_all(b"0123456789").unwrap();
         drop(file);
 
@@ -523,15 +538,15 @@ mod families {
         ring.push(LinkAt::new(&path, d.join("hard")).unwrap()).unwrap();
         assert_eq!(finish::<LinkAt>(&mut ring).0, Ok(0));
         let mut rename = RenameAt::new("hard", "hard2").unwrap();
-        rename.old_dir = Some(dir.clone());
-        rename.new_dir = Some(dir.clone());
+        rename.old_dir = Some(Fd::shared(dir.clone()));
+        rename.new_dir = Some(Fd::shared(dir.clone()));
         ring.push(rename).unwrap();
         assert_eq!(finish::<RenameAt>(&mut ring).0, Ok(0));
         assert_eq!(std::fs::read(d.join("hard2")).unwrap(), b"0123456789");
 
         let how = OpenHow::new().flags(OFlags::RDONLY | OFlags::CLOEXEC);
         ring.push(OpenAt2::new(d.join("sym"), how).unwrap()).unwrap();
-        let mut f = File::from(own(finish::<OpenAt2>(&mut ring).0.unwrap()));
+        let mut f = File::from(finish_fd::<OpenAt2>(&mut ring).0);
         let mut s = String::new();
         f.read_to_string(&mut s).unwrap();
         assert_eq!(s, "0123456789");
@@ -541,14 +556,14 @@ mod families {
             assert_eq!(finish::<UnlinkAt>(&mut ring).0, Ok(0), "{p}");
         }
         let mut rmdir = UnlinkAt::new("sub").unwrap();
-        rmdir.dir = Some(dir);
+        rmdir.dir = Some(Fd::shared(dir));
         rmdir.flags = AtFlags::REMOVEDIR;
         ring.push(rmdir).unwrap();
         assert_eq!(finish::<UnlinkAt>(&mut ring).0, Ok(0));
         assert!(!d.join("sub").exists());
         // Bad input is a typed error, not a panic.
         assert!(matches!(OpenAt::new("a\0b", OFlags::RDONLY, Mode::empty()), Err(Error::InvalidArgument { .. })));
-        assert!(FsetXattr::new(Target::raw(0), "user.\0", Vec::new()).is_err());
+        assert!(FsetXattr::new(dup(&std::io::stdin()), "user.\0", Vec::new()).is_err());
         std::fs::remove_dir_all(d).unwrap();
     }
 
@@ -562,14 +577,14 @@ mod families {
         let d = tmp("xattr");
         let path = d.join("f");
         let f = File::create(&path).unwrap();
-        ring.push(FsetXattr::new(&f, "user.owned", b"value".to_vec()).unwrap()).unwrap();
+        ring.push(FsetXattr::new(dup(&f), "user.owned", b"value".to_vec()).unwrap()).unwrap();
         let (res, _, _) = finish::<FsetXattr>(&mut ring);
         if res == Err(Errno::OPNOTSUPP) {
             common::skip(test, "the temporary directory's file system has no user xattrs");
             return;
         }
         assert_eq!(res, Ok(0));
-        ring.push(FgetXattr::new(&f, "user.owned", 32).unwrap()).unwrap();
+        ring.push(FgetXattr::new(dup(&f), "user.owned", 32).unwrap()).unwrap();
         let (res, _, g) = finish::<FgetXattr>(&mut ring);
         assert_eq!(res, Ok(5));
         assert_eq!(&g.value[..5], b"value");
@@ -585,11 +600,11 @@ mod families {
     fn accept_returns_the_peer_address() {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let mut ring = OwnedRing::new(8).unwrap();
-        ring.push(Accept::new(&listener)).unwrap();
+        ring.push(Accept::new(dup(&listener))).unwrap();
         ring.submit().unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (res, _, acc) = finish::<Accept>(&mut ring);
-        let mut server = TcpStream::from(own(res.unwrap()));
+        let (fd, acc) = finish_fd::<Accept>(&mut ring);
+        let mut server = TcpStream::from(fd);
         assert_eq!(acc.peer.to_std(), Some(client.local_addr().unwrap()), "the kernel wrote the owned address");
         server.write_all(b"hi").unwrap();
         let mut b = [0u8; 2];
@@ -605,21 +620,21 @@ mod families {
         let sock =
             rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::STREAM, None).unwrap();
         if has(&mut ring, test, IORING_OP_BIND, "IORING_OP_BIND (6.11)") {
-            ring.push(Bind::new(&sock, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))).unwrap();
+            ring.push(Bind::new(dup(&sock), SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))).unwrap();
             assert_eq!(finish::<Bind>(&mut ring).0, Ok(0));
         }
-        ring.push(Connect::new(&sock, listener.local_addr().unwrap())).unwrap();
+        ring.push(Connect::new(dup(&sock), listener.local_addr().unwrap())).unwrap();
         assert_eq!(finish::<Connect>(&mut ring).0, Ok(0));
         let (mut peer, from) = listener.accept().unwrap();
         assert_eq!(from.ip(), Ipv4Addr::LOCALHOST);
 
-        ring.push(uring::owned::Send::new(&sock, b"ping".to_vec())).unwrap();
+        ring.push(uring::owned::Send::new(dup(&sock), b"ping".to_vec())).unwrap();
         assert_eq!(finish::<uring::owned::Send>(&mut ring).0, Ok(4));
         let mut b = [0u8; 4];
         peer.read_exact(&mut b).unwrap();
         assert_eq!(&b, b"ping");
 
-        ring.push(Recv::new(&sock, vec![0; 16])).unwrap();
+        ring.push(Recv::new(dup(&sock), vec![0; 16])).unwrap();
         ring.submit().unwrap();
         peer.write_all(b"pong").unwrap();
         let (res, _, r) = finish::<Recv>(&mut ring);
@@ -627,7 +642,7 @@ mod families {
 
         // sendto on an unconnected datagram socket.
         let (a, b) = (udp(), udp());
-        ring.push(uring::owned::Send::new(&a, b"dgram".to_vec()).to(b.local_addr().unwrap())).unwrap();
+        ring.push(uring::owned::Send::new(dup(&a), b"dgram".to_vec()).to(b.local_addr().unwrap())).unwrap();
         assert_eq!(finish::<uring::owned::Send>(&mut ring).0, Ok(5));
         let mut buf = [0u8; 8];
         let (n, src) = b.recv_from(&mut buf).unwrap();
@@ -642,7 +657,7 @@ mod families {
             return;
         }
         let (client, mut server) = tcp_pair();
-        let id = ring.push(SendZc::new(&client, vec![7u8; 1000])).unwrap();
+        let id = ring.push(SendZc::new(dup(&client), vec![7u8; 1000])).unwrap();
         ring.submit().unwrap();
         {
             let first = ring.wait().unwrap();
@@ -665,9 +680,9 @@ mod families {
     fn sendmsg_recvmsg_own_their_messages() {
         let mut ring = OwnedRing::new(8).unwrap();
         let (a, b) = (udp(), udp());
-        let rid = ring.push(RecvMsg::new(&b, vec![vec![0; 3], vec![0; 10]], 0)).unwrap();
+        let rid = ring.push(RecvMsg::new(dup(&b), vec![vec![0; 3], vec![0; 10]], 0)).unwrap();
         ring.submit().unwrap();
-        let mut m = SendMsg::new(&a, vec![b"abc".to_vec(), b"defg".to_vec()]);
+        let mut m = SendMsg::new(dup(&a), vec![b"abc".to_vec(), b"defg".to_vec()]);
         m.name = Some(b.local_addr().unwrap().into());
         ring.push(m).unwrap();
         let mut seen = 0;
@@ -695,12 +710,12 @@ mod families {
         control.extend_from_slice(&libc::SCM_RIGHTS.to_ne_bytes());
         control.extend_from_slice(&pw.as_raw_fd().to_ne_bytes());
         control.extend_from_slice(&[0; 4]); // CMSG_SPACE(4) = 24
-        let mut m = SendMsg::new(&x, vec![b"fd".to_vec()]);
+        let mut m = SendMsg::new(dup(&x), vec![b"fd".to_vec()]);
         m.control = control;
         ring.push(m).unwrap();
         assert_eq!(finish::<SendMsg>(&mut ring).0, Ok(2));
         drop(pw);
-        ring.push(RecvMsg::new(&y, vec![vec![0; 8]], 64)).unwrap();
+        ring.push(RecvMsg::new(dup(&y), vec![vec![0; 8]], 64)).unwrap();
         let (res, _, r) = finish::<RecvMsg>(&mut ring);
         assert_eq!(res, Ok(2));
         assert_eq!(r.control_len(), 24, "one SCM_RIGHTS message with one fd: CMSG_SPACE(4)");
@@ -724,7 +739,7 @@ mod families {
             return;
         }
         let (a, b) = (udp(), udp());
-        let mut m = SendMsgZc::new(&a, vec![b"zero".to_vec(), b"copy".to_vec()]);
+        let mut m = SendMsgZc::new(dup(&a), vec![b"zero".to_vec(), b"copy".to_vec()]);
         m.name = Some(b.local_addr().unwrap().into());
         ring.push(m).unwrap();
         {
@@ -746,7 +761,7 @@ mod families {
         let mut ring = OwnedRing::new(8).unwrap();
         let br = ring.buf_ring(BufRing::builder(5, 8, 64)).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
-        let id = ring.push(RecvMultishot::new(&r, &br)).unwrap();
+        let id = ring.push(RecvMultishot::new(dup(&r), &br)).unwrap();
         ring.submit().unwrap();
         let mut got = Vec::new();
         for chunk in [b"one", b"two", b"six"] {
@@ -779,7 +794,7 @@ mod families {
         let mut ring = OwnedRing::new(8).unwrap();
         let br = ring.buf_ring(BufRing::builder(6, 4, 32)).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
-        ring.push(RecvSelect::new(&r, &br)).unwrap();
+        ring.push(RecvSelect::new(dup(&r), &br)).unwrap();
         ring.submit().unwrap();
         w.write_all(b"selected").unwrap();
         let mut c = ring.wait().unwrap();
@@ -793,7 +808,7 @@ mod families {
         // Multishot recvmsg: each buffer carries header, source address and payload.
         let br2 = ring.buf_ring(BufRing::builder(7, 4, 256)).unwrap();
         let (a, b) = (udp(), udp());
-        let m = RecvMsgMultishot::new(&b, &br2);
+        let m = RecvMsgMultishot::new(dup(&b), &br2);
         let (name_len, control_len) = (m.name_len, m.control_len);
         let id = ring.push(m).unwrap();
         ring.submit().unwrap();
@@ -818,7 +833,7 @@ mod families {
             // A bundle send of every queued buffer of a fresh ring (2 x 16 zero bytes).
             let br3 = ring.buf_ring(BufRing::builder(8, 2, 16)).unwrap();
             let (x, mut y) = UnixStream::pair().unwrap();
-            ring.push(SendBundle::new(&x, &br3)).unwrap();
+            ring.push(SendBundle::new(dup(&x), &br3)).unwrap();
             let mut c = ring.wait().unwrap();
             if c.result() == Err(Errno::INVAL) {
                 common::skip(test, "kernel lacks send bundles (6.10)");
@@ -838,7 +853,7 @@ mod families {
         let mut ring = OwnedRing::new(8).unwrap();
         let (r, _w) = rustix::pipe::pipe().unwrap();
         let chain = vec![
-            Read::new(Target::raw(r.as_raw_fd()), vec![0; 8], u64::MAX).into_op(),
+            Read::new(dup(&r), vec![0; 8], u64::MAX).into_op(),
             LinkTimeout::new(Duration::from_millis(10)).into_op(),
         ];
         let ids = ring.push_chain(chain, false).unwrap();
@@ -893,12 +908,15 @@ mod families {
         }
         let ep = rustix::event::epoll::create(rustix::event::epoll::CreateFlags::CLOEXEC).unwrap();
         let (r, w) = rustix::pipe::pipe().unwrap();
-        ring.push(EpollCtl::new(ep.as_raw_fd(), r.as_raw_fd(), EpollCtlOp::Add, libc::EPOLLIN as u32, 0x77)).unwrap();
+        // Shared, not duplicated: epoll keys its entries by file and fd number, so the delete
+        // below must name the same numbers.
+        let (ep, r) = (Arc::new(ep), Arc::new(r));
+        ring.push(EpollCtl::new(Fd::shared(ep.clone()), Fd::shared(r.clone()), EpollCtlOp::Add, libc::EPOLLIN as u32, 0x77)).unwrap();
         assert_eq!(finish::<EpollCtl>(&mut ring).0, Ok(0));
         if !has(&mut ring, test, IORING_OP_EPOLL_WAIT, "IORING_OP_EPOLL_WAIT (6.15)") {
             return;
         }
-        ring.push(EpollWait::new(&ep, 4)).unwrap();
+        ring.push(EpollWait::new(dup(&ep), 4)).unwrap();
         ring.submit().unwrap();
         rustix::io::write(&w, b"x").unwrap();
         let (res, _, wait) = finish::<EpollWait>(&mut ring);
@@ -907,7 +925,7 @@ mod families {
         let (events, data) = (ev.events, ev.u64);
         assert_eq!(data, 0x77);
         assert!(events & libc::EPOLLIN as u32 != 0);
-        ring.push(EpollCtl::new(ep.as_raw_fd(), r.as_raw_fd(), EpollCtlOp::Delete, 0, 0)).unwrap();
+        ring.push(EpollCtl::new(Fd::shared(ep), Fd::shared(r), EpollCtlOp::Delete, 0, 0)).unwrap();
         assert_eq!(finish::<EpollCtl>(&mut ring).0, Ok(0));
     }
 
@@ -988,9 +1006,10 @@ mod families {
             return;
         }
         ring.push(Pipe::new(PipeFlags::CLOEXEC)).unwrap();
-        let (res, _, p) = finish::<Pipe>(&mut ring);
+        let (res, _, mut p) = finish::<Pipe>(&mut ring);
         assert_eq!(res, Ok(0));
-        let (r, w) = (own(p.fds[0] as u32), own(p.fds[1] as u32));
+        let (r, w) = p.take_ends().expect("both ends, as OwnedFds");
+        assert!(p.take_ends().is_none(), "taken once");
         rustix::io::write(&w, b"piped").unwrap();
         let mut buf = [0u8; 5];
         rustix::io::read(&r, &mut buf).unwrap();
@@ -1011,16 +1030,16 @@ mod families {
         }
         .unwrap();
         let (r, w) = rustix::pipe::pipe().unwrap();
-        ring.push(FilesUpdate::new(vec![r.as_raw_fd(), w.as_raw_fd()], 0)).unwrap();
+        ring.push(FilesUpdate::new(vec![Some(dup(&r).into()), Some(dup(&w).into())], 0)).unwrap();
         assert_eq!(finish::<FilesUpdate>(&mut ring).0, Ok(2));
-        ring.push(FilesUpdate::alloc(vec![r.as_raw_fd()])).unwrap();
+        ring.push(FilesUpdate::alloc(vec![Some(dup(&r).into())])).unwrap();
         let (res, _, up) = finish::<FilesUpdate>(&mut ring);
         assert_eq!(res, Ok(1));
-        assert!((2..4).contains(&up.fds[0]), "the kernel wrote the chosen slot back: {:?}", up.fds);
+        assert!((2..4).contains(&up.slots()[0]), "the kernel wrote the chosen slot back: {:?}", up.slots());
         drop((r, w));
-        ring.push(Write::new(Target::Fixed(1), b"slot".to_vec(), u64::MAX)).unwrap();
+        ring.push(Write::new(Fd::fixed(1), b"slot".to_vec(), u64::MAX)).unwrap();
         assert_eq!(finish::<Write>(&mut ring).0, Ok(4));
-        ring.push(Read::new(Target::Fixed(up.fds[0] as u32), vec![0; 8], u64::MAX)).unwrap();
+        ring.push(Read::new(Fd::fixed(up.slots()[0] as u32), vec![0; 8], u64::MAX)).unwrap();
         let (res, _, rd) = finish::<Read>(&mut ring);
         assert_eq!((res, &rd.buf[..4]), (Ok(4), &b"slot"[..]));
     }
@@ -1046,9 +1065,10 @@ mod families {
         // The kernel writes a provided buffer after that completion.
         let (r, w) = rustix::pipe::pipe().unwrap();
         rustix::io::write(&w, b"late").unwrap();
-        let sqe = uring::op::Read::selected(Target::raw(r.as_raw_fd()), 0, &BufGroupId(9)).unwrap().build();
-        // SAFETY: the entry points at no caller memory: the buffer comes from group 9, whose
-        // memory the ring keeps until it is dropped.
+        let sqe = uring::op::Read::selected(&r, 0, &BufGroupId(9)).unwrap().build();
+        // SAFETY: the entry points at no caller memory (the buffer comes from group 9, whose
+        // memory the ring keeps until it is dropped), `r` stays open until the completion is
+        // reaped just below, and its `user_data` has bit 63 clear.
         unsafe { ring.ring_mut().sq().push_raw(&sqe.user_data(1)) }.unwrap();
         let c = ring.wait().unwrap();
         assert_eq!((c.id(), c.result()), (None, Ok(4)));
@@ -1063,8 +1083,10 @@ mod families {
         let (_x, y) = UnixStream::pair().unwrap();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let word = Arc::new(AtomicU32::new(0));
-        let recv = ring.push(Recv::new(&y, vec![0; 32])).unwrap();
-        let acc = ring.push(Accept::new(&listener)).unwrap();
+        let recv = ring.push(Recv::new(dup(&y), vec![0; 32])).unwrap();
+        let accept = Accept::new(dup(&listener));
+        let accept_fd = accept.fd.as_fd().unwrap().as_raw_fd();
+        let acc = ring.push(accept).unwrap();
         let futex = if Probe::of(ring.ring()).unwrap().is_supported(IORING_OP_FUTEX_WAIT) {
             Some(ring.push(FutexWait::new(word.clone(), 0)).unwrap())
         } else {
@@ -1080,7 +1102,7 @@ mod families {
             assert_eq!(c.result(), Err(Errno::CANCELED));
             match c.op().unwrap() {
                 OwnedOp::Recv(r) => assert_eq!(r.buf.len(), 32),
-                OwnedOp::Accept(a) => assert_eq!(a.fd, Target::raw(listener.as_raw_fd())),
+                OwnedOp::Accept(a) => assert_eq!(a.fd.as_fd().map(|f| f.as_raw_fd()), Some(accept_fd)),
                 OwnedOp::FutexWait(f) => assert!(Arc::ptr_eq(&f.futex, &word)),
                 other => panic!("unexpected {other:?}"),
             }
@@ -1101,12 +1123,12 @@ mod families {
             let mut ring = OwnedRing::new(16).unwrap();
             let br = ring.buf_ring(BufRing::builder(3, 4, 64)).unwrap();
             let fixed = ring.register_fixed_buffers(vec![vec![0u8; 128]]).unwrap().pop().unwrap();
-            ring.push(Recv::new(&y, vec![0; 64])).unwrap();
-            ring.push(RecvMsg::new(&b, vec![vec![0; 64]], 32)).unwrap();
-            ring.push(Accept::new(&listener)).unwrap();
-            ring.push(RecvMultishot::new(&y, &br)).unwrap();
-            ring.push(ReadFixed::new(Target::raw(pr.as_raw_fd()), fixed, u64::MAX)).unwrap();
-            ring.push(Readv::new(Target::raw(pr.as_raw_fd()), vec![vec![0; 8], vec![0; 8]], u64::MAX)).unwrap();
+            ring.push(Recv::new(dup(&y), vec![0; 64])).unwrap();
+            ring.push(RecvMsg::new(dup(&b), vec![vec![0; 64]], 32)).unwrap();
+            ring.push(Accept::new(dup(&listener))).unwrap();
+            ring.push(RecvMultishot::new(dup(&y), &br)).unwrap();
+            ring.push(ReadFixed::new(dup(&pr), fixed, u64::MAX)).unwrap();
+            ring.push(Readv::new(dup(&pr), vec![vec![0; 8], vec![0; 8]], u64::MAX)).unwrap();
             ring.push(Timeout::new(Duration::from_secs(60))).unwrap();
             if Probe::of(ring.ring()).unwrap().is_supported(IORING_OP_FUTEX_WAIT) {
                 ring.push(FutexWait::new(word.clone(), 0)).unwrap();

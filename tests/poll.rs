@@ -33,7 +33,8 @@ fn assert_idle(ring: &mut Ring, what: &str) {
 fn poll_add_fires_on_write() {
     let Some(mut ring) = ring_for("poll_add_fires_on_write", PollAdd::CODE, "IORING_OP_POLL_ADD") else { return };
     let (r, w) = pipe();
-    ring.sq().push(&PollAdd::new(&r, PollEvents::IN).build().user_data(1)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&PollAdd::new(&r, PollEvents::IN).build().user_data(1)) }.unwrap();
     ring.submit().unwrap();
     assert_idle(&mut ring, "poll on an empty pipe");
     rustix::io::write(&w, b"x").unwrap();
@@ -50,7 +51,8 @@ fn poll_multishot_fires_repeatedly() {
         return;
     };
     let (r, w) = pipe();
-    ring.sq().push(&PollAdd::new(&r, PollEvents::IN).multishot().build().user_data(7)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&PollAdd::new(&r, PollEvents::IN).multishot().build().user_data(7)) }.unwrap();
     ring.submit().unwrap();
     assert_idle(&mut ring, "multishot poll on an empty pipe");
     let mut buf = [0u8; 8];
@@ -92,7 +94,8 @@ fn poll_level_triggered_multishot() {
     let (r, w) = pipe();
     rustix::io::write(&w, b"z").unwrap();
     // Data stays unread: a level-triggered multishot poll keeps reporting it.
-    ring.sq().push(&PollAdd::new(&r, PollEvents::IN).multishot().level().build().user_data(3)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&PollAdd::new(&r, PollEvents::IN).multishot().level().build().user_data(3)) }.unwrap();
     ring.submit().unwrap();
     let first = ring.wait_cqe().unwrap();
     if first.result() == Err(Errno::INVAL) {
@@ -134,7 +137,8 @@ fn poll_update_changes_mask_and_user_data() {
     };
     let (r, w) = pipe();
     // The read end of a pipe never becomes writable: this poll waits forever.
-    ring.sq().push(&PollAdd::new(&r, PollEvents::OUT).build().user_data(10)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&PollAdd::new(&r, PollEvents::OUT).build().user_data(10)) }.unwrap();
     ring.submit().unwrap();
     assert_idle(&mut ring, "POLLOUT on a pipe's read end");
     ring.sq().push(&PollUpdate::new(10).events(PollEvents::IN).new_user_data(11).build().user_data(12)).unwrap();
@@ -163,7 +167,8 @@ fn poll_update_changes_mask_and_user_data() {
 fn poll_remove_cancels() {
     let Some(mut ring) = ring_for("poll_remove_cancels", PollAdd::CODE, "IORING_OP_POLL_ADD") else { return };
     let (r, _w) = pipe();
-    ring.sq().push(&PollAdd::new(&r, PollEvents::IN).build().user_data(20)).unwrap();
+    // SAFETY: `r` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&PollAdd::new(&r, PollEvents::IN).build().user_data(20)) }.unwrap();
     ring.submit().unwrap();
     ring.sq().push(&PollRemove::new(20).build().user_data(21)).unwrap();
     ring.submit_and_wait(2).unwrap();

@@ -7,7 +7,7 @@ mod common;
 
 use std::ffi::CString;
 use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use uring::op::{self, DestSlot, Target};
@@ -302,7 +302,7 @@ fn tagged_files_post_tag_cqes_when_released() {
     assert_errno(ring.submitter().register_files_sparse(2), libc::EBUSY);
 
     // Replace slot 1 (tag 20 comes back), with a tagged file.
-    assert_eq!(ring.submitter().register_files_update_tag(1, &[r2.as_raw_fd()], &[30]).unwrap(), 1);
+    assert_eq!(ring.submitter().register_files_update_tag(1, &[r2.as_fd()], &[30]).unwrap(), 1);
     assert_eq!(drain(&mut ring), vec![(20, 0)]);
 
     // Skip slot 0, clear slot 1 (tag 30 comes back).
@@ -323,11 +323,11 @@ fn tag_waits_for_the_request_using_the_file() {
         return;
     }
     let (r, w) = pipe();
-    ring.submitter().register_files_tags(&[r.as_raw_fd()], &[0x7a6]).unwrap();
+    ring.submitter().register_files_tags(&[r.as_fd()], &[0x7a6]).unwrap();
     let mut buf = [0u8; 16];
     // A read through slot 0 waits for data.
     // SAFETY: `buf` lives until the read's completion is reaped below.
-    unsafe { ring.sq().push_raw(&op::Read::new(Target::Fixed(0), &mut buf).build().user_data(1)) }.unwrap();
+    unsafe { ring.sq().push_raw(&op::Read::new(Target::fixed(0), &mut buf).build().user_data(1)) }.unwrap();
     ring.submit().unwrap();
     // Clearing the slot while the read is in flight: the file is still in use, no tag yet.
     assert_eq!(ring.submitter().register_files_update(0, &[EMPTY_SLOT]).unwrap(), 1);
@@ -346,11 +346,11 @@ fn registered_files_read_through_fixed_slot() {
     // The table holds its own references: the fds can go.
     drop((r, w));
     // SAFETY: the buffers live until the completions are reaped.
-    let cqe = unsafe { run(&mut ring, &op::Write::new(Target::Fixed(1), b"fixed").build()) };
+    let cqe = unsafe { run(&mut ring, &op::Write::new(Target::fixed(1), b"fixed").build()) };
     assert_eq!(cqe.result(), Ok(5));
     let mut buf = [0u8; 16];
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::Fixed(0), &mut buf).build()) };
+    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(0), &mut buf).build()) };
     assert_eq!(cqe.result(), Ok(5));
     assert_eq!(&buf[..5], b"fixed");
     // An io_uring fd cannot be registered.
@@ -365,13 +365,13 @@ fn sparse_files_then_update_and_read() {
     ring.submitter().register_files_sparse(4).unwrap();
     let mut buf = [0u8; 16];
     // SAFETY: `buf` lives until the completion is reaped.
-    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::Fixed(3), &mut buf).build()) };
+    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(3), &mut buf).build()) };
     assert_eq!(cqe.result(), Err(Errno::BADF), "empty slot");
     let (r, w) = pipe();
     assert_eq!(ring.submitter().register_files_update(3, &[r.as_fd()]).unwrap(), 1);
     rustix::io::write(&w, b"sparse").unwrap();
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::Fixed(3), &mut buf).build()) };
+    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(3), &mut buf).build()) };
     assert_eq!(cqe.result(), Ok(6));
     assert_eq!(&buf[..6], b"sparse");
     // Past the end of the table.
@@ -429,7 +429,7 @@ fn emfile_raises_rlimit_nofile_once() {
         step(now == Some(100), 5)?;
         // A plain table of 150 copies of one fd, same story.
         lower(32).map_err(|_| 6)?;
-        let fds = vec![r.as_raw_fd(); 150];
+        let fds = vec![r.as_fd(); 150];
         b.submitter().register_files(&fds).map_err(|_| 7)?;
         let now = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
         step(now == Some(150), 8)?;
@@ -773,11 +773,11 @@ fn bad_arguments_are_typed_errors() {
         assert_invalid(sub.register_buffers_update(u32::MAX, &[iovec(&mut a)]), "offset");
     }
     assert_invalid(sub.register_buffers_sparse(0), "buffers");
-    let no_fds: [RawFd; 0] = [];
+    let no_fds: [BorrowedFd<'_>; 0] = [];
     assert_invalid(sub.register_files(&no_fds), "files");
-    assert_invalid(sub.register_files(&[-3]), "fd");
     assert_invalid(sub.register_files(&[SKIP_SLOT]), "fd");
-    assert_invalid(sub.register_files_tags(&[0, 1], &[1]), "tags");
+    let stdin = std::io::stdin();
+    assert_invalid(sub.register_files_tags(&[stdin.as_fd(), stdin.as_fd()], &[1]), "tags");
     assert_invalid(sub.register_files_tags(&[EMPTY_SLOT], &[1]), "tags");
     assert_invalid(sub.register_files_sparse(0), "files");
     assert_invalid(sub.register_files_update_tag(0, &[SKIP_SLOT], &[9]), "tags");

@@ -70,7 +70,7 @@ fn uring_cmd_128_on_sqe128_ring() {
 // ---- typed socket commands (uring::cmd::socket), each compared with the matching syscall ----
 
 use std::net::UdpSocket;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use uring::cmd::socket::{
@@ -97,7 +97,8 @@ fn socket_cmds(test: &str, ring: &mut Ring) -> bool {
         return false;
     }
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    ring.sq().push(&SiocInq::new(&s).build()).unwrap();
+    // SAFETY: `s` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&SiocInq::new(&s).build()) }.unwrap();
     ring.submit_and_wait(1).unwrap();
     match ring.wait_cqe().unwrap().result() {
         Ok(_) => true,
@@ -109,21 +110,21 @@ fn socket_cmds(test: &str, ring: &mut Ring) -> bool {
 }
 
 /// `getsockopt(2)` through libc: the value and the length written back.
-fn sys_getsockopt<T: uring::Pod + Default>(fd: RawFd, o: SockOpt<T>) -> (T, u32) {
+fn sys_getsockopt<T: uring::Pod + Default>(fd: impl AsRawFd, o: SockOpt<T>) -> (T, u32) {
     let mut v = T::default();
     let mut len = core::mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: `v` has room for `len` bytes; `len` is a valid in/out length.
-    let r = unsafe { libc::getsockopt(fd, o.level(), o.name(), &mut v as *mut T as *mut libc::c_void, &mut len) };
+    let r = unsafe { libc::getsockopt(fd.as_raw_fd(), o.level(), o.name(), &mut v as *mut T as *mut libc::c_void, &mut len) };
     assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
     (v, len)
 }
 
 /// `setsockopt(2)` through libc.
-fn sys_setsockopt<T: uring::Pod>(fd: RawFd, o: SockOpt<T>, v: &T) {
+fn sys_setsockopt<T: uring::Pod>(fd: impl AsRawFd, o: SockOpt<T>, v: &T) {
     // SAFETY: `v` is `size_of::<T>()` readable bytes.
     let r = unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             o.level(),
             o.name(),
             v as *const T as *const libc::c_void,
@@ -133,15 +134,15 @@ fn sys_setsockopt<T: uring::Pod>(fd: RawFd, o: SockOpt<T>, v: &T) {
     assert_eq!(r, 0, "setsockopt: {}", std::io::Error::last_os_error());
 }
 
-fn uring_getsockopt<T: uring::Pod + Default>(ring: &mut Ring, fd: RawFd, o: SockOpt<T>) -> Result<(T, u32), Errno> {
+fn uring_getsockopt<T: uring::Pod + Default>(ring: &mut Ring, fd: BorrowedFd<'_>, o: SockOpt<T>) -> Result<(T, u32), Errno> {
     let mut v = T::default();
-    let sqe = GetSockOpt::new(Target::raw(fd), o, &mut v).build();
+    let sqe = GetSockOpt::new(fd, o, &mut v).build();
     let len = run(ring, &sqe)?;
     Ok((v, len))
 }
 
-fn uring_setsockopt<T: uring::Pod>(ring: &mut Ring, fd: RawFd, o: SockOpt<T>, v: &T) -> Result<u32, Errno> {
-    run(ring, &SetSockOpt::new(Target::raw(fd), o, v).build())
+fn uring_setsockopt<T: uring::Pod>(ring: &mut Ring, fd: BorrowedFd<'_>, o: SockOpt<T>, v: &T) -> Result<u32, Errno> {
+    run(ring, &SetSockOpt::new(fd, o, v).build())
 }
 
 /// `SOCKET_URING_OP_GETSOCKOPT` / `SETSOCKOPT` on TCP and UDP sockets: every value and length
@@ -156,7 +157,7 @@ fn sockopt_matches_syscalls() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let tcp = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    for (name, fd) in [("tcp", tcp.as_raw_fd()), ("udp", udp.as_raw_fd()), ("listener", l.as_raw_fd())] {
+    for (name, fd) in [("tcp", tcp.as_fd()), ("udp", udp.as_fd()), ("listener", l.as_fd())] {
         for o in [
             opt::RCVBUF,
             opt::SNDBUF,
@@ -196,13 +197,13 @@ fn sockopt_matches_syscalls() {
         assert_eq!(uring_getsockopt(&mut ring, fd, opt::RCVLOWAT).unwrap(), (3, 4));
         // The kernel's errors match too: an option value that is too short.
         let two = [0u8; 2];
-        let short = SetSockOpt::raw(Target::raw(fd), libc::SOL_SOCKET, libc::SO_RCVBUF, two.as_ptr(), 2).build();
+        let short = SetSockOpt::raw(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, two.as_ptr(), 2).build();
         assert_eq!(run(&mut ring, &short), Err(Errno::INVAL), "{name}: optlen < sizeof(int)");
     }
 
     // TCP_NODELAY (level IPPROTO_TCP): settable through io_uring; the kernel reads only
     // SOL_SOCKET options this way, so getting it fails with EOPNOTSUPP (recorded).
-    let fd = tcp.as_raw_fd();
+    let fd = tcp.as_fd();
     for v in [1, 0, 1] {
         assert_eq!(uring_setsockopt(&mut ring, fd, opt::TCP_NODELAY, &v), Ok(0));
         assert_eq!(sys_getsockopt(fd, opt::TCP_NODELAY).0, v);
@@ -225,10 +226,10 @@ fn sockopt_matches_syscalls() {
     assert_eq!(run(&mut ring, &sqe), Err(Errno::from_raw(libc::ENOPROTOOPT)));
 }
 
-fn ioctl_int(fd: RawFd, req: libc::c_ulong) -> i32 {
+fn ioctl_int(fd: impl AsRawFd, req: libc::c_ulong) -> i32 {
     let mut v: libc::c_int = -1;
     // SAFETY: both requests write one int.
-    let r = unsafe { libc::ioctl(fd, req as _, &mut v) };
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, &mut v) };
     assert_eq!(r, 0, "ioctl: {}", std::io::Error::last_os_error());
     v
 }
@@ -241,9 +242,11 @@ fn siocinq_siocoutq_match_ioctl() {
     if !socket_cmds("siocinq_siocoutq_match_ioctl", &mut ring) {
         return;
     }
-    let query = |ring: &mut Ring, fd: RawFd| {
-        ring.sq().push(&SiocInq::new(Target::raw(fd)).build().user_data(1)).unwrap();
-        ring.sq().push(&SiocOutq::new(Target::raw(fd)).build().user_data(2)).unwrap();
+    let query = |ring: &mut Ring, fd: BorrowedFd<'_>| {
+        // SAFETY: `fd` is borrowed until both completions are reaped below.
+        unsafe { ring.sq().push_fd(&SiocInq::new(fd).build().user_data(1)) }.unwrap();
+        // SAFETY: as above.
+        unsafe { ring.sq().push_fd(&SiocOutq::new(fd).build().user_data(2)) }.unwrap();
         ring.submit_and_wait(2).unwrap();
         let mut out = [0i32; 2];
         for _ in 0..2 {
@@ -255,11 +258,11 @@ fn siocinq_siocoutq_match_ioctl() {
     // UDP: SIOCINQ is the size of the first queued datagram.
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
-    assert_eq!(query(&mut ring, b.as_raw_fd()), (0, 0));
+    assert_eq!(query(&mut ring, b.as_fd()), (0, 0));
     a.send_to(&[1u8; 100], b.local_addr().unwrap()).unwrap();
     a.send_to(&[2u8; 33], b.local_addr().unwrap()).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    let (inq, outq) = query(&mut ring, b.as_raw_fd());
+    let (inq, outq) = query(&mut ring, b.as_fd());
     assert_eq!(inq, 100);
     assert_eq!(
         (inq, outq),
@@ -271,13 +274,13 @@ fn siocinq_siocoutq_match_ioctl() {
     let (server, _) = l.accept().unwrap();
     client.write_all(&[7u8; 1234]).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    let (inq, outq) = query(&mut ring, server.as_raw_fd());
+    let (inq, outq) = query(&mut ring, server.as_fd());
     assert_eq!(inq, 1234);
     assert_eq!(
         (inq, outq),
         (ioctl_int(server.as_raw_fd(), libc::FIONREAD as _), ioctl_int(server.as_raw_fd(), libc::TIOCOUTQ as _))
     );
-    let (_, outq) = query(&mut ring, client.as_raw_fd());
+    let (_, outq) = query(&mut ring, client.as_fd());
     assert_eq!(outq, ioctl_int(client.as_raw_fd(), libc::TIOCOUTQ as _));
 }
 
@@ -355,11 +358,12 @@ fn tx_timestamp_udp() {
         | libc::SOF_TIMESTAMPING_OPT_TSONLY
         | libc::SOF_TIMESTAMPING_TX_SOFTWARE
         | libc::SOF_TIMESTAMPING_TX_SCHED;
-    assert_eq!(uring_setsockopt(&mut small, tx.as_raw_fd(), opt::TIMESTAMPING, &flags), Ok(0));
+    assert_eq!(uring_setsockopt(&mut small, tx.as_fd(), opt::TIMESTAMPING, &flags), Ok(0));
     assert_eq!(sys_getsockopt(tx.as_raw_fd(), opt::TIMESTAMPING).0, flags);
 
     // On a ring with 16-byte completions the kernel refuses the command.
-    small.sq().push(&TxTimestamp::new(&tx).build().user_data(9)).unwrap();
+    // SAFETY: `tx` stays open until the request's final completion is reaped below.
+    unsafe { small.sq().push_fd(&TxTimestamp::new(&tx).build().user_data(9)) }.unwrap();
     small.submit_and_wait(1).unwrap();
     let c = small.wait_cqe().unwrap();
     assert_eq!(c.result(), Err(Errno::INVAL), "TX_TIMESTAMP without CQE32");
@@ -370,7 +374,8 @@ fn tx_timestamp_udp() {
         tx.send(&[i; 10]).unwrap();
     }
     std::thread::sleep(Duration::from_millis(50));
-    ring.sq().push(&TxTimestamp::new(&tx).build().user_data(43)).unwrap();
+    // SAFETY: `tx` stays open until the request's final completion is reaped below.
+    unsafe { ring.sq().push_fd(&TxTimestamp::new(&tx).build().user_data(43)) }.unwrap();
     ring.submit().unwrap();
     let mut events = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -447,8 +452,9 @@ fn uring_cmd_on_unsupported_file() {
     let file = std::fs::File::create(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     let (r, w) = rustix::pipe::pipe().unwrap();
-    for (what, fd) in [("regular file", file.as_raw_fd()), ("pipe", r.as_raw_fd()), ("pipe", w.as_raw_fd())] {
-        ring.sq().push(&SiocInq::new(Target::raw(fd)).build()).unwrap();
+    for (what, fd) in [("regular file", file.as_fd()), ("pipe", r.as_fd()), ("pipe", w.as_fd())] {
+        // SAFETY: `fd` is borrowed until the completion is reaped below.
+        unsafe { ring.sq().push_fd(&SiocInq::new(fd).build()) }.unwrap();
         ring.submit_and_wait(1).unwrap();
         let res = ring.wait_cqe().unwrap().result();
         assert_eq!(res, Err(Errno::OPNOTSUPP), "{what}");
@@ -513,7 +519,8 @@ fn payload_boundaries_on_rings() {
         Ok(mut mixed) => {
             // SAFETY: plain payload.
             unsafe { cmd::push128_raw(&mut mixed, &big) }.unwrap();
-            mixed.sq().push(&SiocInq::new(&server).build()).unwrap();
+            // SAFETY: `server` stays open until the request's final completion is reaped below.
+            unsafe { mixed.sq().push_fd(&SiocInq::new(&server).build()) }.unwrap();
             mixed.submit_and_wait(2).unwrap();
             for _ in 0..2 {
                 assert_eq!(mixed.wait_cqe().unwrap().result(), Ok(10));

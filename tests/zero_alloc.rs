@@ -60,16 +60,17 @@ fn hot_path_allocates_nothing() {
 /// pushed one by one and in batches, reaped one by one and with `for_each_completion`.
 #[test]
 fn owned_hot_path_allocates_nothing() {
-    use uring::owned::{BufPool, Nop, OwnedRing, Read, Readv};
+    use uring::owned::{BufPool, Fd, Nop, OwnedRing, Read, Readv};
     let mut ring = OwnedRing::new(64).unwrap();
-    let zero = std::fs::File::open("/dev/zero").unwrap();
+    // Shared with the operations: each holds a clone of the `Arc` (no allocation).
+    let zero = std::sync::Arc::new(std::fs::File::open("/dev/zero").unwrap());
     let mut pool = BufPool::new(16, 512);
     ring.push(Nop).unwrap();
     ring.submit_and_wait(1).unwrap();
     while ring.next().is_some() {}
     // A vectored read sits in its slot (no box); pushed again when it comes back, it reuses its
     // buffers and its iovec array.
-    let mut readv = Some(Readv::new(&zero, vec![vec![0u8; 64]; 4], 0));
+    let mut readv = Some(Readv::new(Fd::shared(zero.clone()), vec![vec![0u8; 64]; 4], 0));
     let mut round_trip_readv = |ring: &mut OwnedRing| {
         ring.push(readv.take().unwrap()).unwrap();
         ring.submit_and_wait(1).unwrap();
@@ -94,7 +95,7 @@ fn owned_hot_path_allocates_nothing() {
         });
         assert_eq!(n, 32);
         for _ in 0..16 {
-            ring.push(Read::new(&zero, pool.get(), 0)).unwrap();
+            ring.push(Read::new(Fd::shared(zero.clone()), pool.get(), 0)).unwrap();
         }
         ring.submit_and_wait(16).unwrap();
         let mut n = 0;

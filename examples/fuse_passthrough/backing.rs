@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, StatxFlags};
 use uring::op::{self, Target};
-use uring::{Errno, Ring, SafeSqe, Sqe};
+use uring::{Errno, FdSqe, Ring, Sqe};
 
 /// Result of a backing operation: the kernel's result or errno.
 pub type IoResult<T> = Result<T, Errno>;
@@ -56,9 +56,13 @@ impl Backing {
         }
     }
 
-    /// Runs an operation that points at no memory.
-    pub fn run_safe(&mut self, sqe: SafeSqe) -> IoResult<u32> {
-        // SAFETY: a `SafeSqe` points at no memory.
+    /// Runs an operation that points at no memory but names fds.
+    ///
+    /// # Safety
+    /// The fds `sqe` names must stay open until this call returns (it returns only once the
+    /// completion has been reaped).
+    pub unsafe fn run_fd(&mut self, sqe: FdSqe) -> IoResult<u32> {
+        // SAFETY: an `FdSqe` points at no memory; the caller keeps its fds open for the call.
         unsafe { self.run(sqe.into_sqe()) }
     }
 
@@ -86,11 +90,11 @@ impl Backing {
     }
 
     /// `pread` until `buf` is full or end of file; returns the bytes read.
-    pub fn read_at(&mut self, fd: RawFd, buf: &mut [u8], offset: u64) -> IoResult<usize> {
+    pub fn read_at(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> IoResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let sqe = op::Read::new(Target::raw(fd), &mut buf[done..]).offset(offset + done as u64).build();
-            // SAFETY: `buf` is borrowed for the call.
+            let sqe = op::Read::new(fd, &mut buf[done..]).offset(offset + done as u64).build();
+            // SAFETY: `buf` and `fd` are borrowed for the call.
             let n = unsafe { self.run(sqe) }? as usize;
             if n == 0 {
                 break;
@@ -101,11 +105,11 @@ impl Backing {
     }
 
     /// `pwrite` of all of `buf`; returns the bytes written.
-    pub fn write_at(&mut self, fd: RawFd, buf: &[u8], offset: u64) -> IoResult<usize> {
+    pub fn write_at(&mut self, fd: BorrowedFd<'_>, buf: &[u8], offset: u64) -> IoResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let sqe = op::Write::new(Target::raw(fd), &buf[done..]).offset(offset + done as u64).build();
-            // SAFETY: `buf` is borrowed for the call.
+            let sqe = op::Write::new(fd, &buf[done..]).offset(offset + done as u64).build();
+            // SAFETY: `buf` and `fd` are borrowed for the call.
             let n = unsafe { self.run(sqe) }? as usize;
             if n == 0 {
                 return Err(Errno::IO);
@@ -116,25 +120,24 @@ impl Backing {
     }
 
     /// `fsync` or `fdatasync`.
-    pub fn fsync(&mut self, fd: RawFd, datasync: bool) -> IoResult<()> {
-        let f = op::Fsync::new(Target::raw(fd));
-        self.run_safe(if datasync { f.datasync() } else { f }.build()).map(drop)
+    pub fn fsync(&mut self, fd: BorrowedFd<'_>, datasync: bool) -> IoResult<()> {
+        let f = op::Fsync::new(fd);
+        // SAFETY: `fd` is borrowed for the call.
+        unsafe { self.run_fd(if datasync { f.datasync() } else { f }.build()) }.map(drop)
     }
 
     /// `ftruncate`.
-    pub fn ftruncate(&mut self, fd: RawFd, len: u64) -> IoResult<()> {
-        self.run_safe(op::Ftruncate::new(Target::raw(fd), len).build()).map(drop)
+    pub fn ftruncate(&mut self, fd: BorrowedFd<'_>, len: u64) -> IoResult<()> {
+        // SAFETY: `fd` is borrowed for the call.
+        unsafe { self.run_fd(op::Ftruncate::new(fd, len).build()) }.map(drop)
     }
 
     /// `close`, through the ring.
     pub fn close(&mut self, fd: OwnedFd) -> IoResult<()> {
         let raw = std::os::fd::IntoRawFd::into_raw_fd(fd);
-        self.run_safe(op::Close::new(Target::raw(raw)).build()).map(drop)
-    }
-
-    /// `close` of a raw descriptor this server owns (a file handle given to the kernel).
-    pub fn close_raw(&mut self, fd: RawFd) -> IoResult<()> {
-        self.run_safe(op::Close::new(Target::raw(fd)).build()).map(drop)
+        // SAFETY: `raw` left its `OwnedFd` just above: the close owns it, and nothing uses the
+        // number afterwards (`close(2)` releases it even when it fails).
+        unsafe { self.run_fd(op::Close::new(Target::from_raw_fd(raw)).build()) }.map(drop)
     }
 
     /// `mkdirat(dir, name, mode)`.

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -278,12 +278,18 @@ impl Passthrough {
             FUSE_READ => {
                 let r = arg!(fuse_read_in);
                 let size = (r.size as usize).min(buf.len());
-                io.read_at(r.fh as RawFd, &mut buf[..size], r.offset).into()
+                // SAFETY: `fh` is a descriptor this server opened and handed to the kernel; it
+                // stays open until its RELEASE, which the kernel sends only once no request uses
+                // the handle.
+                let fd = unsafe { BorrowedFd::borrow_raw(r.fh as RawFd) };
+                io.read_at(fd, &mut buf[..size], r.offset).into()
             }
             FUSE_WRITE => {
                 let w = arg!(fuse_write_in);
                 let size = (w.size as usize).min(payload_end);
-                match io.write_at(w.fh as RawFd, &buf[..size], w.offset) {
+                // SAFETY: as for FUSE_READ.
+                let fd = unsafe { BorrowedFd::borrow_raw(w.fh as RawFd) };
+                match io.write_at(fd, &buf[..size], w.offset) {
                     Ok(n) => Outcome::Reply(put(buf, 0, &fuse_write_out { size: n as u32, padding: 0 })),
                     Err(e) => Outcome::Error(e),
                 }
@@ -297,12 +303,20 @@ impl Passthrough {
                 if dup < 0 {
                     return Outcome::Error(last_errno());
                 }
-                io.close_raw(dup).map(|()| 0).into()
+                // SAFETY: `fcntl` just created `dup`; nothing else owns it.
+                io.close(unsafe { OwnedFd::from_raw_fd(dup) }).map(|()| 0).into()
             }
-            FUSE_RELEASE | FUSE_RELEASEDIR => io.close_raw(arg!(fuse_release_in).fh as RawFd).map(|()| 0).into(),
+            FUSE_RELEASE | FUSE_RELEASEDIR => {
+                // SAFETY: the handle's descriptor is this server's, and RELEASE is the kernel's
+                // last word on it: the server gives it up here.
+                let fd = unsafe { OwnedFd::from_raw_fd(arg!(fuse_release_in).fh as RawFd) };
+                io.close(fd).map(|()| 0).into()
+            }
             FUSE_FSYNC | FUSE_FSYNCDIR => {
                 let f = arg!(fuse_fsync_in);
-                io.fsync(f.fh as RawFd, f.fsync_flags & FUSE_FSYNC_FDATASYNC != 0).map(|()| 0).into()
+                // SAFETY: as for FUSE_READ.
+                let fd = unsafe { BorrowedFd::borrow_raw(f.fh as RawFd) };
+                io.fsync(fd, f.fsync_flags & FUSE_FSYNC_FDATASYNC != 0).map(|()| 0).into()
             }
             FUSE_READDIR => self.readdir(io, h, &arg!(fuse_read_in), buf, false).into(),
             FUSE_READDIRPLUS => self.readdir(io, h, &arg!(fuse_read_in), buf, true).into(),
@@ -384,10 +398,12 @@ impl Passthrough {
         }
         if a.valid & FATTR_SIZE != 0 {
             match fh {
-                Some(fd) => io.ftruncate(fd, a.size)?,
+                // SAFETY: as for FUSE_READ: a handle's descriptor stays open while a request
+                // on it runs.
+                Some(fd) => io.ftruncate(unsafe { BorrowedFd::borrow_raw(fd) }, a.size)?,
                 None => {
                     let f = io.open_at(inode.fd.as_fd(), &path, OFlags::WRONLY, Mode::empty())?;
-                    let r = io.ftruncate(f.as_raw_fd(), a.size);
+                    let r = io.ftruncate(f.as_fd(), a.size);
                     io.close(f)?;
                     r?;
                 }

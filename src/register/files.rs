@@ -10,69 +10,100 @@ use uring_uapi::*;
 use super::{check_tags, sealed, table_len};
 use crate::{Error, Result, Submitter};
 
-/// The fd value of an empty slot when registering, or of a slot to clear when updating.
-pub const EMPTY_SLOT: RawFd = -1;
-
-/// The fd value that leaves a slot unchanged in an update (`IORING_REGISTER_FILES_SKIP`).
-pub const SKIP_SLOT: RawFd = IORING_REGISTER_FILES_SKIP;
-
-/// An element of a file table: a [`RawFd`] (which can also be [`EMPTY_SLOT`] or, in updates,
-/// [`SKIP_SLOT`]) or a [`BorrowedFd`], both laid out as the kernel's `int` (`BorrowedFd` is
-/// `repr(transparent)` over `RawFd`).
-///
-/// Sealed: implemented for exactly these two types.
-pub trait FdLike: sealed::Sealed {
-    /// The descriptor number.
-    fn raw_fd(&self) -> RawFd;
+/// One entry of a file table being registered or updated: a borrowed file, an empty slot (in
+/// an update: clear the slot), or, in updates only, a slot left unchanged
+/// (`IORING_REGISTER_FILES_SKIP`). The kernel takes its own reference to each file during the
+/// call, so a borrow for the call is enough.
+#[derive(Debug, Clone, Copy)]
+pub enum SlotFd<'fd> {
+    /// The file.
+    File(BorrowedFd<'fd>),
+    /// An empty slot (-1): left empty when registering, cleared when updating.
+    Empty,
+    /// Leave the slot unchanged (`IORING_REGISTER_FILES_SKIP`, -2; updates only).
+    Skip,
 }
 
-impl sealed::Sealed for RawFd {}
-impl FdLike for RawFd {
-    #[inline]
-    fn raw_fd(&self) -> RawFd {
-        *self
+/// An empty slot when registering, or a slot to clear when updating.
+pub const EMPTY_SLOT: SlotFd<'static> = SlotFd::Empty;
+
+/// A slot an update leaves unchanged (`IORING_REGISTER_FILES_SKIP`).
+pub const SKIP_SLOT: SlotFd<'static> = SlotFd::Skip;
+
+impl<'fd> From<BorrowedFd<'fd>> for SlotFd<'fd> {
+    fn from(fd: BorrowedFd<'fd>) -> Self {
+        SlotFd::File(fd)
     }
+}
+
+impl<'fd> From<Option<BorrowedFd<'fd>>> for SlotFd<'fd> {
+    /// `None` is an empty slot.
+    fn from(fd: Option<BorrowedFd<'fd>>) -> Self {
+        fd.map_or(SlotFd::Empty, SlotFd::File)
+    }
+}
+
+/// An element of a file table: a [`BorrowedFd`], an `Option<BorrowedFd>` (`None`: an empty
+/// slot) or a [`SlotFd`]. Raw fd numbers are not accepted (I/O safety: a number does not say
+/// that the file is open); borrow one with `BorrowedFd::borrow_raw` (`unsafe`).
+///
+/// Sealed: implemented for exactly these three types.
+pub trait FdLike: sealed::Sealed {
+    /// The entry.
+    fn slot_fd(&self) -> SlotFd<'_>;
 }
 
 impl sealed::Sealed for BorrowedFd<'_> {}
 impl FdLike for BorrowedFd<'_> {
     #[inline]
-    fn raw_fd(&self) -> RawFd {
-        self.as_raw_fd()
+    fn slot_fd(&self) -> SlotFd<'_> {
+        SlotFd::File(*self)
     }
 }
 
-// The slices are handed to the kernel as `int` arrays without copying.
-const _: () = {
-    assert!(size_of::<BorrowedFd<'static>>() == size_of::<RawFd>());
-    assert!(core::mem::align_of::<BorrowedFd<'static>>() == core::mem::align_of::<RawFd>());
-};
+impl sealed::Sealed for Option<BorrowedFd<'_>> {}
+impl FdLike for Option<BorrowedFd<'_>> {
+    #[inline]
+    fn slot_fd(&self) -> SlotFd<'_> {
+        SlotFd::from(*self)
+    }
+}
 
-/// Validates a table for registration (`update = false`) or an update, with its tags.
-fn check_fds<F: FdLike>(fds: &[F], tags: Option<&[u64]>, update: bool) -> Result<u32> {
+impl sealed::Sealed for SlotFd<'_> {}
+impl FdLike for SlotFd<'_> {
+    #[inline]
+    fn slot_fd(&self) -> SlotFd<'_> {
+        *self
+    }
+}
+
+/// Validates a table for registration (`update = false`) or an update, with its tags, and
+/// lays it out as the kernel's `int` array.
+fn check_fds<F: FdLike>(fds: &[F], tags: Option<&[u64]>, update: bool) -> Result<(u32, Vec<RawFd>)> {
     let n = table_len(fds.len(), "files")?;
     if let Some(tags) = tags {
         check_tags(fds.len(), tags)?;
     }
+    let mut raw = Vec::with_capacity(fds.len());
     for (i, f) in fds.iter().enumerate() {
-        let fd = f.raw_fd();
         let tag = tags.map_or(0, |t| t[i]);
-        let special = fd == EMPTY_SLOT || (update && fd == SKIP_SLOT);
-        if fd < 0 && !special {
-            return Err(Error::InvalidArgument {
-                what: "fd",
-                reason: if update {
-                    "negative: only -1 (clear the slot) and -2 (IORING_REGISTER_FILES_SKIP) are allowed"
-                } else {
-                    "negative: only -1 (an empty slot) is allowed"
-                },
-            });
-        }
-        if special && tag != 0 {
+        let fd = match f.slot_fd() {
+            SlotFd::File(fd) => fd.as_raw_fd(),
+            SlotFd::Empty => -1,
+            SlotFd::Skip if update => IORING_REGISTER_FILES_SKIP,
+            SlotFd::Skip => {
+                return Err(Error::InvalidArgument {
+                    what: "fd",
+                    reason: "SKIP_SLOT (IORING_REGISTER_FILES_SKIP) is for updates only",
+                })
+            }
+        };
+        if fd < 0 && tag != 0 {
             return Err(Error::InvalidArgument { what: "tags", reason: "an empty or skipped slot cannot carry a tag" });
         }
+        raw.push(fd);
     }
-    Ok(n)
+    Ok((n, raw))
 }
 
 /// The new soft `RLIMIT_NOFILE` that lets a table of `needed` files register, given the
@@ -112,19 +143,19 @@ fn with_nofile_retry(needed: u32, mut call: impl FnMut() -> Result<u32>) -> Resu
 
 impl Submitter {
     /// Registers a file table (`io_uring_register_files(3)`, `IORING_REGISTER_FILES`,
-    /// Linux 5.1). Slot `i` holds `fds[i]`; [`EMPTY_SLOT`] (-1) leaves a slot empty. The kernel
+    /// Linux 5.1). Slot `i` holds `fds[i]`; [`EMPTY_SLOT`] (or `None`) leaves a slot empty. The kernel
     /// takes its own reference to each file: closing the fd afterwards does not affect the slot.
     /// Operations then name the slot with [`Target::fixed`](crate::op::Target::fixed).
     ///
     /// A table larger than the soft `RLIMIT_NOFILE` fails with `EMFILE`; like liburing, this
     /// raises the soft limit once (to the table size, at most the hard limit) and retries.
-    /// Refused before the system call: an empty table, more than `u32::MAX` entries, negative
-    /// fds other than -1. The kernel refuses a second table (`EBUSY`), closed fds and io_uring
+    /// Refused before the system call: an empty table, more than `u32::MAX` entries,
+    /// [`SKIP_SLOT`]. The kernel refuses a second table (`EBUSY`), closed fds and io_uring
     /// fds (`EBADF`).
     pub fn register_files<F: FdLike>(&self, fds: &[F]) -> Result<()> {
-        let n = check_fds(fds, None, false)?;
+        let (n, fds) = check_fds(fds, None, false)?;
         with_nofile_retry(n, || {
-            // SAFETY: `n` ints (`FdLike` is laid out as `int`) that live for the call.
+            // SAFETY: `n` ints that live for the call.
             unsafe { self.register_checked(IORING_REGISTER_FILES, fds.as_ptr().cast(), n) }
         })?;
         Ok(())
@@ -136,7 +167,7 @@ impl Submitter {
     /// slots must have tag 0. `tags` must have one entry per fd. Retries once on `EMFILE` as
     /// [`register_files`](Self::register_files) does.
     pub fn register_files_tags<F: FdLike>(&self, fds: &[F], tags: &[u64]) -> Result<()> {
-        let n = check_fds(fds, Some(tags), false)?;
+        let (n, fds) = check_fds(fds, Some(tags), false)?;
         let reg =
             io_uring_rsrc_register { nr: n, flags: 0, resv2: 0, data: fds.as_ptr() as u64, tags: tags.as_ptr() as u64 };
         with_nofile_retry(n, || {
@@ -176,12 +207,12 @@ impl Submitter {
     }
 
     /// Replaces the files in slots `offset..offset + fds.len()` (`io_uring_register_files_update(3)`,
-    /// `IORING_REGISTER_FILES_UPDATE`, Linux 5.5). [`EMPTY_SLOT`] (-1) clears a slot,
-    /// [`SKIP_SLOT`] (`IORING_REGISTER_FILES_SKIP`, -2) leaves it unchanged. Returns how many
+    /// `IORING_REGISTER_FILES_UPDATE`, Linux 5.5). [`EMPTY_SLOT`] (or `None`) clears a slot,
+    /// [`SKIP_SLOT`] (`IORING_REGISTER_FILES_SKIP`) leaves it unchanged. Returns how many
     /// slots were processed (the kernel stops at the first failure and reports it only if
     /// nothing was done). `ENXIO` without a table, `EINVAL` past its end.
     pub fn register_files_update<F: FdLike>(&self, offset: u32, fds: &[F]) -> Result<u32> {
-        let n = check_fds(fds, None, true)?;
+        let (n, fds) = check_fds(fds, None, true)?;
         if offset.checked_add(n).is_none() {
             return Err(Error::InvalidArgument { what: "offset", reason: "offset + count overflows u32" });
         }
@@ -194,7 +225,7 @@ impl Submitter {
     /// new file a tag (`io_uring_register_files_update_tag(3)`, `IORING_REGISTER_FILES_UPDATE2`,
     /// Linux 5.13). `tags` must have one entry per fd; cleared and skipped slots take tag 0.
     pub fn register_files_update_tag<F: FdLike>(&self, offset: u32, fds: &[F], tags: &[u64]) -> Result<u32> {
-        let n = check_fds(fds, Some(tags), true)?;
+        let (n, fds) = check_fds(fds, Some(tags), true)?;
         if offset.checked_add(n).is_none() {
             return Err(Error::InvalidArgument { what: "offset", reason: "offset + count overflows u32" });
         }
@@ -268,26 +299,19 @@ mod tests {
 
     #[test]
     fn fd_checks() {
-        assert_eq!(check_fds(&[3, EMPTY_SLOT], None, false).unwrap(), 2);
-        assert!(check_fds(&[3, SKIP_SLOT], None, false).is_err(), "skip only in updates");
-        assert_eq!(check_fds(&[3, SKIP_SLOT, EMPTY_SLOT], None, true).unwrap(), 3);
-        assert!(check_fds(&[-5], None, true).is_err());
-        let empty: [RawFd; 0] = [];
-        assert!(matches!(check_fds(&empty, None, false), Err(Error::InvalidArgument { what: "files", .. })));
-        assert!(matches!(check_fds(&[3, 4], Some(&[1]), false), Err(Error::InvalidArgument { what: "tags", .. })));
-        assert!(check_fds(&[3, EMPTY_SLOT], Some(&[1, 2]), false).is_err(), "tag on an empty slot");
-        assert!(check_fds(&[SKIP_SLOT], Some(&[1]), true).is_err(), "tag on a skipped slot");
-        assert_eq!(check_fds(&[3, EMPTY_SLOT], Some(&[1, 0]), false).unwrap(), 2);
-    }
-
-    #[test]
-    fn borrowed_fds_are_ints() {
         use std::os::fd::AsFd;
         let stdin = std::io::stdin();
-        let fds = [stdin.as_fd()];
-        // SAFETY: `BorrowedFd` is `repr(transparent)` over `RawFd` (asserted at compile time).
-        let raw = unsafe { *(fds.as_ptr() as *const RawFd) };
-        assert_eq!(raw, 0);
-        assert_eq!(fds[0].raw_fd(), 0);
+        let f = SlotFd::File(stdin.as_fd());
+        assert_eq!(check_fds(&[f, EMPTY_SLOT], None, false).unwrap(), (2, vec![0, -1]));
+        assert!(check_fds(&[f, SKIP_SLOT], None, false).is_err(), "skip only in updates");
+        assert_eq!(check_fds(&[f, SKIP_SLOT, EMPTY_SLOT], None, true).unwrap().1, vec![0, -2, -1]);
+        assert_eq!(check_fds(&[Some(stdin.as_fd()), None], None, true).unwrap().1, vec![0, -1]);
+        let empty: [BorrowedFd<'_>; 0] = [];
+        assert!(matches!(check_fds(&empty, None, false), Err(Error::InvalidArgument { what: "files", .. })));
+        let two = [stdin.as_fd(), stdin.as_fd()];
+        assert!(matches!(check_fds(&two, Some(&[1]), false), Err(Error::InvalidArgument { what: "tags", .. })));
+        assert!(check_fds(&[f, EMPTY_SLOT], Some(&[1, 2]), false).is_err(), "tag on an empty slot");
+        assert!(check_fds(&[SKIP_SLOT], Some(&[1]), true).is_err(), "tag on a skipped slot");
+        assert_eq!(check_fds(&[f, EMPTY_SLOT], Some(&[1, 0]), false).unwrap().0, 2);
     }
 }

@@ -59,7 +59,7 @@ mod files;
 mod misc;
 
 pub use buffers::{CloneBuffers, IovecLike, MAX_BUFFER_LEN};
-pub use files::{FdLike, EMPTY_SLOT, SKIP_SLOT};
+pub use files::{FdLike, SlotFd, EMPTY_SLOT, SKIP_SLOT};
 pub use misc::{register_task_restrictions, send_msg_ring, Restriction};
 
 /// The private supertrait that seals [`IovecLike`] and [`FdLike`].

@@ -290,7 +290,7 @@ impl Encode for FilesUpdate {
         for f in &self.files {
             self.raw.push(match f {
                 Some(f) => std::os::fd::AsRawFd::as_raw_fd(&f.plain("files")?),
-                None => crate::register::EMPTY_SLOT,
+                None => -1,
             });
         }
         Ok(match self.offset {
