@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use uring::op::{self, AsyncCancel, Fixed, PollAdd, PollEvents, Target};
@@ -90,7 +90,7 @@ fn cancel_by_fd_all() {
     }
     assert_idle(&mut ring);
     // SAFETY: `r1` stays open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r1).all().build().user_data(10)) }.unwrap();
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r1.as_fd()).all().build().user_data(10)) }.unwrap();
     let got = reap(&mut ring, 3);
     if got.iter().any(|c| c.user_data() == 10 && c.result() == Err(Errno::INVAL)) {
         common::skip("cancel_by_fd_all", "kernel lacks IORING_ASYNC_CANCEL_FD/ALL (5.19)");
@@ -117,7 +117,7 @@ fn cancel_by_fd_first_match_only() {
     }
     assert_idle(&mut ring);
     // SAFETY: `r` stays open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).build().user_data(10)) }.unwrap();
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r.as_fd()).build().user_data(10)) }.unwrap();
     let got = reap(&mut ring, 2);
     if got.iter().any(|c| c.user_data() == 10 && c.result() == Err(Errno::INVAL)) {
         common::skip("cancel_by_fd_first_match_only", "kernel lacks IORING_ASYNC_CANCEL_FD (5.19)");
@@ -128,7 +128,7 @@ fn cancel_by_fd_first_match_only() {
     assert!(got.contains(&(10, Ok(0))), "{got:?}");
     assert_eq!(got.iter().filter(|c| c.1 == Err(Errno::CANCELED)).count(), 1, "{got:?}");
     // SAFETY: `r` stays open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).all().build().user_data(11)) }.unwrap();
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r.as_fd()).all().build().user_data(11)) }.unwrap();
     assert_eq!(reap(&mut ring, 2).iter().filter(|c| c.result() == Err(Errno::CANCELED)).count(), 1);
 }
 
@@ -215,7 +215,7 @@ fn cancel_by_opcode() {
     assert_eq!(results(&got), vec![(1, Err(Errno::CANCELED)), (2, Err(Errno::CANCELED)), (10, Ok(2))]);
     // The poll survived; an fd + opcode key finds it.
     // SAFETY: `r` stays open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).and_opcode(IORING_OP_POLL_ADD).build().user_data(11)) }.unwrap();
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r.as_fd()).and_opcode(IORING_OP_POLL_ADD).build().user_data(11)) }.unwrap();
     assert_eq!(results(&reap(&mut ring, 2)), vec![(3, Err(Errno::CANCELED)), (11, Ok(0))]);
 }
 
@@ -232,7 +232,7 @@ fn cancel_by_fd_and_user_data() {
     }
     assert_idle(&mut ring);
     // SAFETY: `r` stays open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&AsyncCancel::fd(&r).and_user_data(2).build().user_data(10)) }.unwrap();
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r.as_fd()).and_user_data(2).build().user_data(10)) }.unwrap();
     let got = reap(&mut ring, 2);
     if got.iter().any(|c| c.user_data() == 10 && c.result() == Err(Errno::INVAL)) {
         common::skip("cancel_by_fd_and_user_data", "kernel lacks IORING_ASYNC_CANCEL_USERDATA (6.6)");
@@ -264,7 +264,7 @@ fn sync_cancel_by_user_data_fd_and_all() {
         sub.sync_cancel(uring::op::AsyncCancel::user_data(999), Some(std::time::Duration::from_secs(1))).unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
     sub.sync_cancel(uring::op::AsyncCancel::user_data(100), None).unwrap();
-    let n = sub.sync_cancel(uring::op::AsyncCancel::fd(&r).all(), Some(std::time::Duration::from_secs(1))).unwrap();
+    let n = sub.sync_cancel(uring::op::AsyncCancel::fd(r.as_fd()).all(), Some(std::time::Duration::from_secs(1))).unwrap();
     assert_eq!(n, 3, "the three other reads on the pipe");
     let mut ids: Vec<u64> = ring
         .cq()

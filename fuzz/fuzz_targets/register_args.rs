@@ -17,8 +17,10 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use uring::buf::{BufRing, CallerBuffers};
-use uring::op::{AsyncCancel, Target};
-use uring::register::{CloneBuffers, Restriction, EMPTY_SLOT, MAX_BUFFER_LEN, SKIP_SLOT};
+use std::os::fd::BorrowedFd;
+
+use uring::op::{AsyncCancel, Fixed};
+use uring::register::{CloneBuffers, Restriction, SlotFd, EMPTY_SLOT, MAX_BUFFER_LEN, SKIP_SLOT};
 use uring::uapi::*;
 use uring::wait_region::RegWait;
 use uring::{Error, Ring, SqeFlags, WaitArgs};
@@ -45,13 +47,22 @@ enum Fd {
     Any(i32),
 }
 
+/// A descriptor number as a borrowed fd, for register calls that look it up during the call
+/// only (`None` for negative numbers, which name no file).
+fn borrow(fd: i32) -> Option<BorrowedFd<'static>> {
+    // SAFETY: the register calls fuzzed here look the number up during the call only (the
+    // kernel takes its own reference to a file it keeps); a number that is not open fails with
+    // EBADF. Nothing is read from or written to the file.
+    (fd >= 0).then(|| unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
 impl Fd {
-    fn raw(self) -> i32 {
+    fn slot(self) -> SlotFd<'static> {
         match self {
-            Fd::Std(n) => (n % 3) as i32,
+            Fd::Std(n) => borrow((n % 3) as i32).map_or(EMPTY_SLOT, SlotFd::File),
             Fd::Empty => EMPTY_SLOT,
             Fd::Skip => SKIP_SLOT,
-            Fd::Any(v) => v,
+            Fd::Any(v) => borrow(v).map_or(EMPTY_SLOT, SlotFd::File),
         }
     }
 }
@@ -277,12 +288,18 @@ fuzz_target!(|input: Input| {
             }
             Call::UnregisterBuffers => drop(check(sub.unregister_buffers(), Want::Kernel)),
             Call::Files { fds, tags, update } => {
-                let fds: Vec<i32> = fds.iter().take(32).map(|f| f.raw()).collect();
+                let fds: Vec<SlotFd<'static>> = fds.iter().take(32).map(|f| f.slot()).collect();
                 let mut bad = fds.is_empty() || tags_bad(fds.len(), tags);
                 for (i, &fd) in fds.iter().enumerate() {
                     let tag = tags.as_ref().and_then(|t| t.get(i).copied()).unwrap_or(0);
-                    let special = fd == EMPTY_SLOT || (update.is_some() && fd == SKIP_SLOT);
-                    bad |= (fd < 0 && !special) || (special && tags.is_some() && tag != 0);
+                    // Raw numbers below -1 cannot be expressed any more; a skip outside an
+                    // update is refused, as is a tag on an empty or skipped slot.
+                    let (special, refused) = match fd {
+                        SlotFd::File(_) => (false, false),
+                        SlotFd::Empty => (true, false),
+                        SlotFd::Skip => (true, update.is_none()),
+                    };
+                    bad |= refused || (special && tags.is_some() && tag != 0);
                 }
                 let want = if bad { Want::Invalid } else { Want::Kernel };
                 match (update, tags) {
@@ -505,10 +522,17 @@ fuzz_target!(|input: Input| {
                 check(ring.submit_and_wait_with(u32::from(*want), &args), w);
             }
             Call::SyncCancel { key, all, timeout_us } => {
+                let timeout = Some(Duration::from_micros(u64::from(*timeout_us)));
                 let mut k = match *key {
                     CancelKey::UserData(u) => AsyncCancel::user_data(u),
-                    CancelKey::Fd(fd, fixed) => {
-                        AsyncCancel::fd(if fixed { Target::Fixed(fd as u32) } else { Target::Fd(fd) })
+                    CancelKey::Fd(fd, true) => AsyncCancel::fixed(Fixed(fd as u32)),
+                    CancelKey::Fd(fd, false) => {
+                        // A key naming an fd borrows it for the call.
+                        if let Some(fd) = borrow(fd) {
+                            let k = AsyncCancel::fd(fd);
+                            let _ = sub.sync_cancel(if *all { k.all() } else { k }, timeout);
+                        }
+                        continue;
                     }
                     CancelKey::Opcode(o) => AsyncCancel::opcode(o),
                     CancelKey::Any => AsyncCancel::any(),
@@ -516,7 +540,7 @@ fuzz_target!(|input: Input| {
                 if *all {
                     k = k.all();
                 }
-                let _ = sub.sync_cancel(k, Some(Duration::from_micros(u64::from(*timeout_us))));
+                let _ = sub.sync_cancel(k, timeout);
             }
             Call::Napi { timeout_us, prefer, tracking, id, unregister } => {
                 use uring::napi::{Napi, NapiTracking};

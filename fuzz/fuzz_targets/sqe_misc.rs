@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
@@ -421,10 +422,11 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
         Input::EpollCtl { epfd, fd, op, events, data } => {
             k.event = libc::epoll_event { events: *events, u64: *data };
             let ev = &k.event;
+            let (epfd_b, fd_b) = (borrowed(*epfd)?, borrowed(*fd)?);
             let (b, raw, event) = match op {
-                Epoll::Add => (op::EpollCtl::add(*epfd, *fd, ev), libc::EPOLL_CTL_ADD, Some((*events, *data))),
-                Epoll::Modify => (op::EpollCtl::modify(*epfd, *fd, ev), libc::EPOLL_CTL_MOD, Some((*events, *data))),
-                Epoll::Delete => (op::EpollCtl::delete(*epfd, *fd), libc::EPOLL_CTL_DEL, None),
+                Epoll::Add => (op::EpollCtl::add(epfd_b, fd_b, ev), libc::EPOLL_CTL_ADD, Some((*events, *data))),
+                Epoll::Modify => (op::EpollCtl::modify(epfd_b, fd_b, ev), libc::EPOLL_CTL_MOD, Some((*events, *data))),
+                Epoll::Delete => (op::EpollCtl::delete(epfd_b, fd_b), libc::EPOLL_CTL_DEL, None),
             };
             one(b.build(), Op::EpollCtl { epfd: *epfd, fd: *fd, op: raw, event })
         }
@@ -452,7 +454,7 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                 Which::All => (WaitId::All, libc::P_ALL, 0),
                 Which::Pid(p) => (WaitId::Pid(p), libc::P_PID, p),
                 Which::Pgid(p) => (WaitId::Pgid(p), libc::P_PGID, p),
-                Which::PidFd(p) => (WaitId::PidFd(p), libc::P_PIDFD, p),
+                Which::PidFd(p) => (WaitId::PidFd(Tgt::Fd(p).target()), libc::P_PIDFD, p),
             };
             let info = &mut k.info as *mut libc::siginfo_t as u64;
             let b = op::Waitid::new(w, &mut k.info, WaitidOptions::from_bits_retain(*options));
@@ -630,20 +632,20 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
             let mut b = match *base {
                 CancelBase::UserData(u) => {
                     user_data = u;
-                    op::AsyncCancel::user_data(u)
+                    Cancel::Plain(op::AsyncCancel::user_data(u))
                 }
                 CancelBase::Fd(t) => {
                     set_fd(t, &mut fd, &mut flags);
-                    op::AsyncCancel::fd(t.target())
+                    Cancel::key(t)?
                 }
                 CancelBase::Opcode(o) => {
                     opcode = o.into();
                     flags |= IORING_ASYNC_CANCEL_OP;
-                    op::AsyncCancel::opcode(o)
+                    Cancel::Plain(op::AsyncCancel::opcode(o))
                 }
                 CancelBase::Any => {
                     flags |= IORING_ASYNC_CANCEL_ANY;
-                    op::AsyncCancel::any()
+                    Cancel::Plain(op::AsyncCancel::any())
                 }
             };
             for m in mods.iter().take(6) {
@@ -659,7 +661,7 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                     }
                     CancelMod::Fd(t) => {
                         set_fd(t, &mut fd, &mut flags);
-                        b.and_fd(t.target())
+                        b.with_fd(t)?
                     }
                     CancelMod::Opcode(o) => {
                         opcode = o.into();
@@ -668,7 +670,7 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                     }
                 };
             }
-            one(b.build().into_sqe(), Op::AsyncCancel { fd, user_data, opcode, flags })
+            one(b.build(), Op::AsyncCancel { fd, user_data, opcode, flags })
         }
         Input::MsgRing { ring, res, user_data, cqe_flags } => {
             let mut b = op::MsgRing::new(ring.target(), *res, *user_data);
@@ -989,6 +991,61 @@ fn decode(r: &mut RawSqe, ext: Option<[u8; 64]>) -> Op {
             Op::Nop128
         }
         other => panic!("unexpected opcode {other}"),
+    }
+}
+
+/// A borrowed fd for an entry that is only encoded (`None` for -1, which no `BorrowedFd` holds).
+fn borrowed(fd: i32) -> Option<BorrowedFd<'static>> {
+    // SAFETY: the entries built from it are encoded and decoded, never submitted: the number is
+    // never looked up as a file.
+    (fd != -1).then(|| unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// An `ASYNC_CANCEL` key being built: it names an ordinary fd (`AsyncCancelFd`) or not.
+enum Cancel {
+    Plain(op::AsyncCancel),
+    Fd(op::AsyncCancelFd<'static>),
+}
+
+impl Cancel {
+    /// A key of the file `t`.
+    fn key(t: Tgt) -> Option<Cancel> {
+        Some(match t {
+            Tgt::Fd(f) => Cancel::Fd(op::AsyncCancel::fd(borrowed(f)?)),
+            Tgt::Fixed(s) => Cancel::Plain(op::AsyncCancel::fixed(Fixed(s))),
+        })
+    }
+    fn with_fd(self, t: Tgt) -> Option<Cancel> {
+        Some(match (self, t) {
+            (Cancel::Plain(b), Tgt::Fd(f)) => Cancel::Fd(b.and_fd(borrowed(f)?)),
+            (Cancel::Fd(b), Tgt::Fd(f)) => Cancel::Fd(b.and_fd(borrowed(f)?)),
+            (Cancel::Plain(b), Tgt::Fixed(s)) => Cancel::Plain(b.and_fixed(Fixed(s))),
+            (Cancel::Fd(b), Tgt::Fixed(s)) => Cancel::Plain(b.and_fixed(Fixed(s))),
+        })
+    }
+    fn all(self) -> Cancel {
+        match self {
+            Cancel::Plain(b) => Cancel::Plain(b.all()),
+            Cancel::Fd(b) => Cancel::Fd(b.all()),
+        }
+    }
+    fn and_user_data(self, u: u64) -> Cancel {
+        match self {
+            Cancel::Plain(b) => Cancel::Plain(b.and_user_data(u)),
+            Cancel::Fd(b) => Cancel::Fd(b.and_user_data(u)),
+        }
+    }
+    fn and_opcode(self, o: u8) -> Cancel {
+        match self {
+            Cancel::Plain(b) => Cancel::Plain(b.and_opcode(o)),
+            Cancel::Fd(b) => Cancel::Fd(b.and_opcode(o)),
+        }
+    }
+    fn build(self) -> Sqe {
+        match self {
+            Cancel::Plain(b) => b.build().into_sqe(),
+            Cancel::Fd(b) => b.build().into_sqe(),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! or all of them.
 
 use core::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use uring_uapi::*;
 
@@ -54,7 +54,7 @@ impl AsyncCancel {
     /// which uses the fd during the call only; the entry's push is `unsafe`
     /// ([`push_fd`](crate::SubmissionQueue::push_fd)).
     #[inline]
-    pub fn fd<F: AsFd + ?Sized>(fd: &F) -> AsyncCancelFd<'_> {
+    pub fn fd(fd: BorrowedFd<'_>) -> AsyncCancelFd<'_> {
         Self::NONE.and_fd(fd)
     }
 
@@ -97,8 +97,7 @@ impl AsyncCancel {
 
     /// Also requires the request to work on the file `fd` (`IORING_ASYNC_CANCEL_FD`).
     #[inline]
-    pub fn and_fd<F: AsFd + ?Sized>(mut self, fd: &F) -> AsyncCancelFd<'_> {
-        let fd = fd.as_fd();
+    pub fn and_fd(mut self, fd: BorrowedFd<'_>) -> AsyncCancelFd<'_> {
         self.flags = (self.flags | IORING_ASYNC_CANCEL_FD) & !IORING_ASYNC_CANCEL_FD_FIXED;
         self.fd = fd.as_raw_fd();
         AsyncCancelFd { key: self, _fd: PhantomData }
@@ -169,6 +168,19 @@ impl AsyncCancelFd<'_> {
         self
     }
 
+    /// Requires the request to work on the file `fd` instead (the last file key wins).
+    #[inline]
+    pub fn and_fd(self, fd: BorrowedFd<'_>) -> AsyncCancelFd<'_> {
+        self.key.and_fd(fd)
+    }
+
+    /// Requires the request to work on the file in registered slot `slot` instead (the last
+    /// file key wins): the key then names no fd.
+    #[inline]
+    pub const fn and_fixed(self, slot: Fixed) -> AsyncCancel {
+        self.key.and_fixed(slot)
+    }
+
     /// The entry.
     #[inline]
     pub const fn build(self) -> FdSqe {
@@ -211,6 +223,7 @@ pub(crate) fn key_sqe(key: &impl CancelKey) -> Sqe {
 mod tests {
     use super::*;
     use crate::op::test_util::{fields, Fields};
+    use std::os::fd::AsFd;
 
     #[test]
     fn cancel_user_data() {
@@ -236,7 +249,7 @@ mod tests {
     fn cancel_fd() {
         let f = std::fs::File::open("/dev/null").unwrap();
         let fdn = f.as_raw_fd();
-        let sqe = AsyncCancel::fd(&f).build();
+        let sqe = AsyncCancel::fd(f.as_fd()).build();
         assert!(sqe.into_safe().is_err(), "names an fd");
         assert_eq!(
             fields(sqe.sqe()),
@@ -286,7 +299,7 @@ mod tests {
     #[test]
     fn cancel_combined_keys() {
         let f = std::fs::File::open("/dev/null").unwrap();
-        let sqe = AsyncCancel::fd(&f).and_opcode(IORING_OP_READ).and_user_data(77).build();
+        let sqe = AsyncCancel::fd(f.as_fd()).and_opcode(IORING_OP_READ).and_user_data(77).build();
         assert_eq!(
             fields(sqe.sqe()),
             Fields {

@@ -87,10 +87,10 @@ fn check_fds<F: FdLike>(fds: &[F], tags: Option<&[u64]>, update: bool) -> Result
     let mut raw = Vec::with_capacity(fds.len());
     for (i, f) in fds.iter().enumerate() {
         let tag = tags.map_or(0, |t| t[i]);
-        let fd = match f.slot_fd() {
-            SlotFd::File(fd) => fd.as_raw_fd(),
-            SlotFd::Empty => -1,
-            SlotFd::Skip if update => IORING_REGISTER_FILES_SKIP,
+        let (fd, special) = match f.slot_fd() {
+            SlotFd::File(fd) => (fd.as_raw_fd(), false),
+            SlotFd::Empty => (-1, true),
+            SlotFd::Skip if update => (IORING_REGISTER_FILES_SKIP, true),
             SlotFd::Skip => {
                 return Err(Error::InvalidArgument {
                     what: "fd",
@@ -98,7 +98,7 @@ fn check_fds<F: FdLike>(fds: &[F], tags: Option<&[u64]>, update: bool) -> Result
                 })
             }
         };
-        if fd < 0 && tag != 0 {
+        if special && tag != 0 {
             return Err(Error::InvalidArgument { what: "tags", reason: "an empty or skipped slot cannot carry a tag" });
         }
         raw.push(fd);

@@ -159,8 +159,10 @@ pub enum Tgt {
 impl Tgt {
     pub fn target(self) -> Target {
         match self {
-            Tgt::Fd(fd) => Target::Fd(fd),
-            Tgt::Fixed(s) => Target::Fixed(s),
+            // SAFETY: the targets that use this only encode entries and decode them again; none
+            // is ever submitted, so the number is never looked up as a file.
+            Tgt::Fd(fd) => unsafe { Target::from_raw_fd(fd) },
+            Tgt::Fixed(s) => Target::fixed(s),
         }
     }
     /// From `sqe.fd` and `IOSQE_FIXED_FILE`.

@@ -231,7 +231,7 @@ impl Encode for CancelFd {
     fn sqe(&mut self) -> Result<Sqe> {
         Ok(match self.fd.borrow() {
             Ok(fd) => {
-                let key = op::AsyncCancel::fd(&fd);
+                let key = op::AsyncCancel::fd(fd);
                 if self.all { key.all() } else { key }.build().into_sqe()
             }
             Err(slot) => {
