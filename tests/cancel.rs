@@ -215,7 +215,8 @@ fn cancel_by_opcode() {
     assert_eq!(results(&got), vec![(1, Err(Errno::CANCELED)), (2, Err(Errno::CANCELED)), (10, Ok(2))]);
     // The poll survived; an fd + opcode key finds it.
     // SAFETY: `r` stays open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r.as_fd()).and_opcode(IORING_OP_POLL_ADD).build().user_data(11)) }.unwrap();
+    unsafe { ring.sq().push_fd(&AsyncCancel::fd(r.as_fd()).and_opcode(IORING_OP_POLL_ADD).build().user_data(11)) }
+        .unwrap();
     assert_eq!(results(&reap(&mut ring, 2)), vec![(3, Err(Errno::CANCELED)), (11, Ok(0))]);
 }
 
@@ -264,7 +265,8 @@ fn sync_cancel_by_user_data_fd_and_all() {
         sub.sync_cancel(uring::op::AsyncCancel::user_data(999), Some(std::time::Duration::from_secs(1))).unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
     sub.sync_cancel(uring::op::AsyncCancel::user_data(100), None).unwrap();
-    let n = sub.sync_cancel(uring::op::AsyncCancel::fd(r.as_fd()).all(), Some(std::time::Duration::from_secs(1))).unwrap();
+    let n =
+        sub.sync_cancel(uring::op::AsyncCancel::fd(r.as_fd()).all(), Some(std::time::Duration::from_secs(1))).unwrap();
     assert_eq!(n, 3, "the three other reads on the pipe");
     let mut ids: Vec<u64> = ring
         .cq()

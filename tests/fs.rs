@@ -334,25 +334,24 @@ fn fsync_and_ranges() {
     let path = TempPath::new(test);
     let mut f = rw_file(&path.0);
     f.write_all(&[7u8; 10000]).unwrap();
-    // SAFETY (each `unsafe` below): `f` and `r` stay open until `run_fd` has reaped the
-    // completion.
-    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).build()) }, Ok(0));
-    f.write_all(b"more").unwrap();
-    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).datasync().build()) }, Ok(0));
-    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).range(4096, 4096).build()) }, Ok(0));
-    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&f).datasync().range(0, 0).build()) }, Ok(0));
-    let flags = SyncFileRangeFlags::WAIT_BEFORE | SyncFileRangeFlags::WRITE | SyncFileRangeFlags::WAIT_AFTER;
-    assert_eq!(unsafe { run_fd(&mut ring, op::SyncFileRange::new(&f, 0, 10004).flags(flags).build()) }, Ok(0));
-    assert_eq!(std::fs::metadata(&path.0).unwrap().len(), 10004);
-    // The operations really reach fsync/sync_file_range: both refuse a pipe.
     let (r, _w) = pipe();
-    assert_eq!(unsafe { run_fd(&mut ring, op::Fsync::new(&r).build()) }, Err(Errno::INVAL));
-    assert_eq!(unsafe { run_fd(&mut ring, op::SyncFileRange::new(&r, 0, 1).flags(flags).build()) }, Err(Errno::SPIPE));
-    // Unknown sync_file_range flags are refused: the flags word is encoded.
-    assert_eq!(
-        unsafe { run_fd(&mut ring, op::SyncFileRange::new(&f, 0, 1).flags(SyncFileRangeFlags::from_bits_retain(8)).build()) },
-        Err(Errno::INVAL)
-    );
+    let flags = SyncFileRangeFlags::WAIT_BEFORE | SyncFileRangeFlags::WRITE | SyncFileRangeFlags::WAIT_AFTER;
+    // SAFETY: `f` and `r` stay open until `run_fd` has reaped each completion.
+    unsafe {
+        assert_eq!(run_fd(&mut ring, op::Fsync::new(&f).build()), Ok(0));
+        f.write_all(b"more").unwrap();
+        assert_eq!(run_fd(&mut ring, op::Fsync::new(&f).datasync().build()), Ok(0));
+        assert_eq!(run_fd(&mut ring, op::Fsync::new(&f).range(4096, 4096).build()), Ok(0));
+        assert_eq!(run_fd(&mut ring, op::Fsync::new(&f).datasync().range(0, 0).build()), Ok(0));
+        assert_eq!(run_fd(&mut ring, op::SyncFileRange::new(&f, 0, 10004).flags(flags).build()), Ok(0));
+        assert_eq!(std::fs::metadata(&path.0).unwrap().len(), 10004);
+        // The operations really reach fsync/sync_file_range: both refuse a pipe.
+        assert_eq!(run_fd(&mut ring, op::Fsync::new(&r).build()), Err(Errno::INVAL));
+        assert_eq!(run_fd(&mut ring, op::SyncFileRange::new(&r, 0, 1).flags(flags).build()), Err(Errno::SPIPE));
+        // Unknown sync_file_range flags are refused: the flags word is encoded.
+        let unknown = SyncFileRangeFlags::from_bits_retain(8);
+        assert_eq!(run_fd(&mut ring, op::SyncFileRange::new(&f, 0, 1).flags(unknown).build()), Err(Errno::INVAL));
+    }
 }
 
 #[test]
@@ -401,7 +400,10 @@ fn fadvise_madvise() {
         assert_eq!(run_fd(&mut ring, op::Fadvise::new(&f, 0, 8192, rustix::fs::Advice::WillNeed).build()), Ok(0));
         assert_eq!(run_fd(&mut ring, op::Fadvise::new(&f, 0, 0, rustix::fs::Advice::Sequential).build()), Ok(0));
         // fadvise really runs: a pipe is refused with ESPIPE.
-        assert_eq!(run_fd(&mut ring, op::Fadvise::new(&r, 0, 0, rustix::fs::Advice::Normal).build()), Err(Errno::SPIPE));
+        assert_eq!(
+            run_fd(&mut ring, op::Fadvise::new(&r, 0, 0, rustix::fs::Advice::Normal).build()),
+            Err(Errno::SPIPE)
+        );
     }
 
     // madvise(MADV_DONTNEED) on a private anonymous page zeroes it.

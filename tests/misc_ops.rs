@@ -382,12 +382,18 @@ fn splice_moves_bytes() {
     std::fs::File::create(&path).unwrap().write_all(b"0123456789").unwrap();
     let file = std::fs::File::open(&path).unwrap();
     // SAFETY: `file` and `w2` stay open until the request's final completion is reaped below.
-    unsafe { ring.sq().push_fd(&Splice::new(&file, &w2, 4).off_in(2).flags(SpliceFlags::MOVE).build().user_data(2)) }.unwrap();
+    unsafe { ring.sq().push_fd(&Splice::new(&file, &w2, 4).off_in(2).flags(SpliceFlags::MOVE).build().user_data(2)) }
+        .unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(2, Ok(4))]);
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 4);
     assert_eq!(&buf[..4], b"2345");
     register_files(&ring, &[file.as_raw_fd(), w2.as_raw_fd()]);
-    let sqe = Splice::new(Fixed(0), Fixed(1), 3).off_in(7).build().user_data(3).into_safe().expect("registered slots name no fd");
+    let sqe = Splice::new(Fixed(0), Fixed(1), 3)
+        .off_in(7)
+        .build()
+        .user_data(3)
+        .into_safe()
+        .expect("registered slots name no fd");
     ring.sq().push(&sqe).unwrap();
     assert_eq!(results(&reap(&mut ring, 1)), vec![(3, Ok(3))]);
     assert_eq!(rustix::io::read(&r2, &mut buf).unwrap(), 3);

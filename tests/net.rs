@@ -283,7 +283,9 @@ fn accept_multishot() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     // SAFETY: `listener` stays open until the accept's final completion is reaped (by
     // `cancel_and_reap` at the end, or on the skip path its first completion was the last).
-    unsafe { push_fd(&mut ring, op::Accept::new(&listener).multishot().sock_flags(SockFlags::CLOEXEC).build().user_data(7)) };
+    unsafe {
+        push_fd(&mut ring, op::Accept::new(&listener).multishot().sock_flags(SockFlags::CLOEXEC).build().user_data(7))
+    };
     ring.submit().unwrap();
     let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(listener.local_addr().unwrap()).unwrap()).collect();
     let mut peers = BTreeSet::new();

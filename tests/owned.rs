@@ -108,8 +108,10 @@ fn chain_with_skip_success() {
     let path = std::env::temp_dir().join(format!("uring-owned-chain-{}", std::process::id()));
     let f = std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap();
     let mut ring = OwnedRing::new(8).unwrap();
-    let chain =
-        vec![OwnedOp::Write(Write::new(dup(&f), b"chained".to_vec(), 0)), OwnedOp::Read(Read::new(dup(&f), vec![0; 7], 0))];
+    let chain = vec![
+        OwnedOp::Write(Write::new(dup(&f), b"chained".to_vec(), 0)),
+        OwnedOp::Read(Read::new(dup(&f), vec![0; 7], 0)),
+    ];
     let ids = ring.push_chain(chain, true).unwrap();
     assert_eq!(ring.in_flight(), 2);
     let c = ring.wait().unwrap();
@@ -291,8 +293,10 @@ fn completion_handles_sort_raw_internal_and_chain_entries() {
         let t = ring.push(Timeout::new(Duration::from_secs(30))).unwrap();
         ring.submit().unwrap();
         ring.cancel(t).unwrap();
-        let chain =
-            vec![OwnedOp::Write(Write::new(dup(&f), b"ab".to_vec(), 0)), OwnedOp::Read(Read::new(dup(&f), vec![0; 2], 0))];
+        let chain = vec![
+            OwnedOp::Write(Write::new(dup(&f), b"ab".to_vec(), 0)),
+            OwnedOp::Read(Read::new(dup(&f), vec![0; 2], 0)),
+        ];
         let ids = ring.push_chain(chain, true).unwrap();
         // Dropped without being taken: its memory goes with the completion.
         ring.push(Write::new(dup(&f), b"x".to_vec(), 8)).unwrap();
@@ -911,7 +915,14 @@ mod families {
         // Shared, not duplicated: epoll keys its entries by file and fd number, so the delete
         // below must name the same numbers.
         let (ep, r) = (Arc::new(ep), Arc::new(r));
-        ring.push(EpollCtl::new(Fd::shared(ep.clone()), Fd::shared(r.clone()), EpollCtlOp::Add, libc::EPOLLIN as u32, 0x77)).unwrap();
+        ring.push(EpollCtl::new(
+            Fd::shared(ep.clone()),
+            Fd::shared(r.clone()),
+            EpollCtlOp::Add,
+            libc::EPOLLIN as u32,
+            0x77,
+        ))
+        .unwrap();
         assert_eq!(finish::<EpollCtl>(&mut ring).0, Ok(0));
         if !has(&mut ring, test, IORING_OP_EPOLL_WAIT, "IORING_OP_EPOLL_WAIT (6.15)") {
             return;

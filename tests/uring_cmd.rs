@@ -114,7 +114,9 @@ fn sys_getsockopt<T: uring::Pod + Default>(fd: impl AsRawFd, o: SockOpt<T>) -> (
     let mut v = T::default();
     let mut len = core::mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: `v` has room for `len` bytes; `len` is a valid in/out length.
-    let r = unsafe { libc::getsockopt(fd.as_raw_fd(), o.level(), o.name(), &mut v as *mut T as *mut libc::c_void, &mut len) };
+    let r = unsafe {
+        libc::getsockopt(fd.as_raw_fd(), o.level(), o.name(), &mut v as *mut T as *mut libc::c_void, &mut len)
+    };
     assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
     (v, len)
 }
@@ -134,7 +136,11 @@ fn sys_setsockopt<T: uring::Pod>(fd: impl AsRawFd, o: SockOpt<T>, v: &T) {
     assert_eq!(r, 0, "setsockopt: {}", std::io::Error::last_os_error());
 }
 
-fn uring_getsockopt<T: uring::Pod + Default>(ring: &mut Ring, fd: BorrowedFd<'_>, o: SockOpt<T>) -> Result<(T, u32), Errno> {
+fn uring_getsockopt<T: uring::Pod + Default>(
+    ring: &mut Ring,
+    fd: BorrowedFd<'_>,
+    o: SockOpt<T>,
+) -> Result<(T, u32), Errno> {
     let mut v = T::default();
     let sqe = GetSockOpt::new(fd, o, &mut v).build();
     let len = run(ring, &sqe)?;

@@ -1677,7 +1677,12 @@ mod tests {
         let iov = [IoSlice::new(&a), IoSlice::new(&b)];
         let to = v4(1);
         let f = fields(
-            &SendVectored::new(Target::raw(3), &iov).unwrap().to(&to).poll_first().msg_flags(MsgFlags::DONTWAIT).build(),
+            &SendVectored::new(Target::raw(3), &iov)
+                .unwrap()
+                .to(&to)
+                .poll_first()
+                .msg_flags(MsgFlags::DONTWAIT)
+                .build(),
         );
         let ioprio = IORING_SEND_VECTORIZED | IORING_RECVSEND_POLL_FIRST;
         assert_eq!(
@@ -1738,8 +1743,12 @@ mod tests {
         assert_eq!(f, Fields { opcode: IORING_OP_SEND_ZC, fd: 3, addr, len: 64, ..Default::default() });
         // send_zc_fixed with REPORT_USAGE and a destination.
         let to = v4(2);
-        let z =
-            SendZc::new(Target::raw(3), &buf).unwrap().report_usage().fixed_buf(9).to(&to).msg_flags(MsgFlags::NOSIGNAL);
+        let z = SendZc::new(Target::raw(3), &buf)
+            .unwrap()
+            .report_usage()
+            .fixed_buf(9)
+            .to(&to)
+            .msg_flags(MsgFlags::NOSIGNAL);
         let ioprio = IORING_SEND_ZC_REPORT_USAGE | IORING_RECVSEND_FIXED_BUF;
         assert_eq!(
             fields(&z.build()),

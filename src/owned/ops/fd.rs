@@ -103,7 +103,8 @@ impl Fd {
     /// The file as an ordinary fd, for arguments the kernel takes only as fds (directories,
     /// epoll fds, pidfds, files put into the registered table): a registered slot is refused.
     pub(crate) fn plain(&self, what: &'static str) -> Result<BorrowedFd<'_>> {
-        self.as_fd().ok_or(Error::InvalidArgument { what, reason: "must be an ordinary fd, not a registered file slot" })
+        self.as_fd()
+            .ok_or(Error::InvalidArgument { what, reason: "must be an ordinary fd, not a registered file slot" })
     }
 }
 

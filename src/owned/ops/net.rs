@@ -11,9 +11,9 @@
 
 use std::ptr;
 
+use super::Fd;
 use super::{Encode, Iovecs, OnComplete, SelectsFrom};
 use crate::buf::BufRing;
-use super::Fd;
 use crate::op::{self, DestSlot, MsgFlags, SockAddr, SockFlags};
 use crate::sqe::Sqe;
 use crate::Result;
@@ -449,7 +449,8 @@ impl Encode for RecvSelect {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        let mut b = op::RecvSelect::new(self.fd.target(), &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
+        let mut b =
+            op::RecvSelect::new(self.fd.target(), &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags);
         if self.bundle {
             b = b.bundle();
         }
@@ -565,7 +566,9 @@ impl Encode for RecvMsgMultishot {
         *h = MsgHdr::new().0;
         h.msg_namelen = self.name_len as _;
         h.msg_controllen = self.control_len as _;
-        Ok(op::RecvMsgMultishot::new(self.fd.target(), &self.hdr.0, &op::BufGroupId(self.bgid))?.msg_flags(self.flags).build())
+        Ok(op::RecvMsgMultishot::new(self.fd.target(), &self.hdr.0, &op::BufGroupId(self.bgid))?
+            .msg_flags(self.flags)
+            .build())
     }
 }
 
@@ -609,6 +612,9 @@ impl Encode for SendBundle {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::SendBundle::new(self.fd.target(), &op::BufGroupId(self.bgid))?.len(self.len).msg_flags(self.flags).build())
+        Ok(op::SendBundle::new(self.fd.target(), &op::BufGroupId(self.bgid))?
+            .len(self.len)
+            .msg_flags(self.flags)
+            .build())
     }
 }

@@ -7,9 +7,9 @@ use core::ops::Range;
 use std::io::{IoSlice, IoSliceMut};
 use std::sync::Arc;
 
+use super::Fd;
 use super::{Encode, Iovecs, SelectsFrom};
 use crate::buf::BufRing;
-use super::Fd;
 use crate::op::{self, RwFlags};
 use crate::sqe::Sqe;
 use crate::{Error, Result};
