@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use uring::buf::{BufRing, CallerBuffers};
 use std::os::fd::BorrowedFd;
+use uring::buf::{BufRing, CallerBuffers};
 
 use uring::op::{AsyncCancel, Fixed};
 use uring::register::{CloneBuffers, Restriction, SlotFd, EMPTY_SLOT, MAX_BUFFER_LEN, SKIP_SLOT};
