@@ -35,9 +35,9 @@
 //!
 //! ## Safety
 //! A 64-byte command that points at no caller memory still names its file: it is an
-//! [`FdSqe`](crate::FdSqe), pushed with `unsafe` [`push_fd`](crate::SubmissionQueue::push_fd)
-//! (the file stays open until the completion), or safely on a registered file
-//! ([`FdSqe::into_safe`](crate::FdSqe::into_safe)). Commands whose payload or
+//! [`FdSqe`], pushed with `unsafe` [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays
+//! open until the completion), or safely on a registered file ([`FdSqe::into_safe`]). Commands
+//! whose payload or
 //! fields hold addresses (socket option values, NVMe data buffers, FUSE ring buffers) are plain
 //! entries: pushing them is `unsafe`, and each encoder documents what must stay alive. 128-byte
 //! commands are plain [`Sqe128`]s even when they point at nothing, because pushing one onto a

@@ -11,12 +11,17 @@
 //!
 //! ```compile_fail,E0382
 //! # use uring::owned::{OwnedRing, Read};
-//! # use uring::op::Target;
 //! let mut ring = OwnedRing::new(8).unwrap();
+//! let file = std::fs::File::open("/dev/zero").unwrap();
 //! let mut buf = vec![0u8; 4096];
-//! ring.push(Read::new(Target::raw(0), buf, 0)).unwrap();
+//! ring.push(Read::new(file, buf, 0)).unwrap();
 //! buf[0] = 1; // error: `buf` was moved into the ring
 //! ```
+//!
+//! Files too: an operation holds each file it names as an [`Fd`] (owned, shared through an
+//! `Arc`, or a registered slot) until its final completion, so the number the kernel looks up
+//! when it issues the request still names that file (Rust's I/O-safety rules), and fds the
+//! kernel creates come back as `OwnedFd`s ([`Completion::take_fd`], [`Pipe::take_ends`]).
 //!
 //! ## In-flight table and `user_data`
 //! The table has one slot per CQ entry, allocated once, with a free list through the slots:
@@ -25,7 +30,7 @@
 //! replayed completion never matches a later operation) and the slot index.
 //!
 //! Raw-layer entries may share the ring, with `user_data` values below 2^63: push them with
-//! [`OwnedRing::push_safe`] (entries that point at no memory), or through
+//! [`OwnedRing::push_safe`] (entries that point at no memory and name no fd), or through
 //! [`OwnedRing::ring_mut`], which is `unsafe`. Their completions come back as [`Completion`]s
 //! without an id. [`OwnedRing::ring`] gives shared access (settings, probes, register calls)
 //! and [`OwnedRing::buf_ring`] registers buffer rings.
@@ -81,8 +86,16 @@
 //! 4. **Memory the kernel may still write is never returned to the system.** Buffer pools,
 //!    fixed buffers and provided buffers are kept by the [`Ring`](crate::Ring) until it is dropped; see
 //!    `Ring`'s drop for what it does when it cannot prove that the kernel is done.
-//! 5. **Files stay open while the kernel uses them.** An owned operation holds the file it
-//!    works on (see [`ops`]) until its final completion.
+//! 5. **Files stay open while the kernel uses them, and fds are owned.** The kernel looks an
+//!    fd up when it issues a request, which can be long after the push (linked requests,
+//!    `IOSQE_ASYNC`, poll-driven retries). Every file an owned operation names (its target,
+//!    directories, epoll fds, a pidfd, the files of a table update, the ring a `MSG_RING`
+//!    posts to) is an [`Fd`] the operation holds until its final completion: an `OwnedFd`, an
+//!    `Arc` of a file shared with the caller, or a registered slot; a raw number cannot become
+//!    one. Fds the kernel creates for an operation (accept, open, socket, fd install; pipe
+//!    ends) are handed out as `OwnedFd`s only on the kernel's own completion (by 2), once, and
+//!    closed if nobody takes them ([`Completion::take_fd`], [`Pipe::take_ends`]). [`Close`]
+//!    takes an `OwnedFd` and gives it back only when the close never ran (`ECANCELED`).
 //!
 //! ## Fast paths
 //! [`OwnedRing::push`] and [`OwnedRing::next`] work one operation at a time. For many at once,
@@ -115,14 +128,16 @@
 //! Of the 65 operations (`IORING_OP_NOP` = 0 to `IORING_OP_URING_CMD128` = 64), **61** are
 //! usable from safe code (93.8%); 4 are not.
 //!
-//! Safe in the raw layer ([`SafeSqe`](crate::SafeSqe)), because they point at no caller memory;
-//! [`OwnedRing::push_safe`] takes them (21): NOP, FSYNC, POLL_ADD, POLL_REMOVE (and poll
-//! update), SYNC_FILE_RANGE, TIMEOUT_REMOVE, ASYNC_CANCEL, FALLOCATE, CLOSE, FADVISE, SPLICE,
-//! REMOVE_BUFFERS, TEE, SHUTDOWN, MSG_RING (data and registered-file passing), SOCKET,
-//! READ_MULTISHOT, FIXED_FD_INSTALL, FTRUNCATE, LISTEN, NOP128.
+//! Safe in the raw layer ([`SafeSqe`](crate::SafeSqe)), because they point at no caller memory
+//! and name no fd (or only registered files); [`OwnedRing::push_safe`] takes them (9): NOP,
+//! POLL_REMOVE (and poll update), TIMEOUT_REMOVE, ASYNC_CANCEL (by `user_data`, opcode, any, or registered
+//! file), CLOSE of a registered slot, REMOVE_BUFFERS, SOCKET, FIXED_FD_INSTALL, NOP128. The
+//! others that point at no memory but name an fd are [`FdSqe`](crate::FdSqe)s in the raw
+//! layer (`unsafe` push), safe there only on registered files
+//! ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 //!
-//! Owned operations of [`ops`], which own what the kernel reads or writes (40): READ, WRITE
-//! ([`Read`], [`Write`]), READV, WRITEV ([`Readv`], [`Writev`]), READ_FIXED, WRITE_FIXED,
+//! Owned operations of [`ops`], which own what the kernel reads or writes and hold the files
+//! they name (52 more): READ, WRITE ([`Read`], [`Write`]), READV, WRITEV ([`Readv`], [`Writev`]), READ_FIXED, WRITE_FIXED,
 //! READV_FIXED, WRITEV_FIXED ([`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`],
 //! over [`FixedBuf`] handles from [`OwnedRing::register_fixed_buffers`], whose memory the ring
 //! keeps), OPENAT, OPENAT2, STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT, FSETXATTR,
@@ -140,7 +155,15 @@
 //! ([`FilesUpdate`]), PROVIDE_BUFFERS ([`ProvideBuffers`] through
 //! [`OwnedRing::provide_buffers`]: the kernel writes provided buffers after the completion, so
 //! the memory moves to the ring's keep-alive list and is freed only once the kernel's teardown
-//! of the ring has finished).
+//! of the ring has finished); and the fd-only operations, as the raw encoder carried by [`FdOp`] with its files held:
+//! FSYNC, SYNC_FILE_RANGE, FALLOCATE, FADVISE, FTRUNCATE, POLL_ADD (single and multishot),
+//! SPLICE, TEE, SHUTDOWN, LISTEN, MSG_RING (data, and registered-file passing; the target
+//! ring's fd held), READ_MULTISHOT ([`ReadMultishot`]), ACCEPT without an address, single or
+//! multishot ([`Fsync`], [`SyncFileRange`], [`Fallocate`], [`Fadvise`], [`Ftruncate`],
+//! [`PollAdd`], [`Splice`], [`Tee`], [`Shutdown`], [`Listen`], [`MsgRing`], [`MsgRingFd`],
+//! [`AcceptMulti`]), CLOSE of an owned fd ([`Close`]) and ASYNC_CANCEL by file
+//! ([`CancelFd`]). SOCKET and FIXED_FD_INSTALL are also owned operations ([`Socket`],
+//! [`FixedFdInstall`]), whose completions hand the new fd out as an `OwnedFd`.
 //!
 //! Not usable from safe code (4):
 //! - MADVISE: advises on any range of the address space, and some advice (`MADV_DONTNEED`,
@@ -152,8 +175,8 @@
 //!   driver.
 //! - RECV_ZC: the entry points at no caller memory and the ring keeps the zero-copy area
 //!   alive, but its completions are 32-byte CQEs whose second half locates the data, and a
-//!   [`Completion`] carries the 16-byte [`Cqe`](crate::Cqe). Until it carries the extension, RECV_ZC
-//!   needs the raw layer's `unsafe` push and [`Zcrx::data`](crate::zcrx::Zcrx::data).
+//!   [`Completion`] carries the 16-byte [`Cqe`](crate::Cqe). Until it carries the extension,
+//!   RECV_ZC needs the raw layer's `unsafe` push and [`Zcrx::data`](crate::zcrx::Zcrx::data).
 //!
 //! Some variants stay raw-only: buffer groups given as a bare
 //! [`BufGroupId`](crate::op::BufGroupId) (legacy caller memory the crate cannot see), sends and

@@ -1,7 +1,7 @@
 //! epoll, waitid, futexes, pipes, file-table updates and legacy provided buffers, with owned
 //! events, `siginfo_t`, futex words, fd arrays and buffer memory.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::{Encode, Fd, OnComplete};
 use crate::op::{self, DestSlot, PipeFlags, WaitId, WaitidOptions};
@@ -214,6 +214,11 @@ impl Pipe {
     /// failure, for a direct `dest`, or when already taken).
     pub fn take_ends(&mut self) -> Option<(OwnedFd, OwnedFd)> {
         self.ends.take()
+    }
+
+    /// The read and write ends, borrowed, after a successful completion (while not taken).
+    pub fn ends(&self) -> Option<(BorrowedFd<'_>, BorrowedFd<'_>)> {
+        self.ends.as_ref().map(|(r, w)| (r.as_fd(), w.as_fd()))
     }
 
     /// The registered slots of the read and write ends, after a successful completion with a

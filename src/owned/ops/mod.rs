@@ -22,7 +22,14 @@
 //! - time: [`Timeout`], [`LinkTimeout`], [`TimeoutUpdate`];
 //! - misc: [`EpollCtl`], [`EpollWait`], [`Waitid`], [`FutexWait`], [`FutexWake`],
 //!   [`FutexWaitv`], [`Pipe`], [`FilesUpdate`], [`ProvideBuffers`] (pushed with
-//!   [`OwnedRing::provide_buffers`](super::OwnedRing::provide_buffers)), [`Nop`].
+//!   [`OwnedRing::provide_buffers`](super::OwnedRing::provide_buffers)), [`Nop`];
+//! - operations that point at no memory but name files: [`FdOp`], the raw encoder with its
+//!   files held ([`Fsync`], [`SyncFileRange`], [`Fallocate`], [`Fadvise`], [`Ftruncate`],
+//!   [`PollAdd`], [`Splice`], [`Tee`], [`Shutdown`], [`Listen`], [`MsgRing`], [`MsgRingFd`],
+//!   [`AcceptMulti`], [`Socket`], [`FixedFdInstall`]), [`Close`] and [`CancelFd`].
+//!
+//! Files: every file an operation names is an [`Fd`] field (owned, shared through an `Arc`, or
+//! a registered slot), held until the final completion and handed back with the operation.
 //!
 //! Operations up to 88 bytes sit in the preallocated in-flight slots (128 bytes each). The
 //! large ones, which carry a `statx` buffer, a `sockaddr_storage`, a `msghdr` with its address
@@ -559,9 +566,13 @@ impl Encode for Nop {
 mod tests {
     use super::*;
 
+    /// Prints every operation's size (`cargo test --lib print_sizes -- --nocapture`): those
+    /// over 88 bytes must be in the boxed list.
     #[test]
     fn print_sizes() {
-        macro_rules! sizes { ($($t:ty),*) => { $(println!("{:>20} {}", stringify!($t), core::mem::size_of::<$t>());)* } }
+        macro_rules! sizes {
+            ($($t:ty),*) => { $(println!("{:>20} {}", stringify!($t), core::mem::size_of::<$t>());)* }
+        }
         sizes!(
             OwnedOp,
             Nop,
