@@ -14,14 +14,14 @@
 mod common;
 
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{note, skip};
 use uring::buf::{BufRing, CallerBuffers};
-use uring::op::{Read, Target};
+use uring::op::Read;
 use uring::ring::DROP_WAIT;
 use uring::{Error, Ring, SqeFlags, Teardown};
 
@@ -270,11 +270,13 @@ fn check_pool(test: &str, base: usize, len: usize) -> PoolFate {
 }
 
 /// Pushes (without submitting) a read of the whole `file` into a buffer selected from `br`,
-/// to run in io-wq.
+/// to run in io-wq. Every caller declares `file` before the ring and waits for the read to
+/// start (when the kernel looks the fd up) before it drops anything.
 fn push_selected_read(ring: &mut Ring, file: &OwnedFd, br: &BufRing) {
-    let sqe = Read::selected(Target::raw(file.as_raw_fd()), 0, br).unwrap().build().flags(SqeFlags::ASYNC).user_data(1);
+    let sqe = Read::selected(file, 0, br).unwrap().build().flags(SqeFlags::ASYNC).user_data(1);
     // SAFETY: the entry points at no caller memory: the kernel selects a buffer of `br`, whose
-    // memory the ring's keep-alive list (or, for caller buffers, the test) keeps valid.
+    // memory the ring's keep-alive list (or, for caller buffers, the test) keeps valid; `file`
+    // outlives the ring in every caller, so it is open when the kernel issues the read.
     unsafe { ring.sq().push_raw(&sqe).unwrap() };
 }
 
@@ -512,7 +514,7 @@ fn user_file_table_means_no_proof() {
     let long = long();
     let file = sparse_file(long);
     let mut ring = Ring::new(4).unwrap();
-    ring.submitter().register_files(&[file.as_raw_fd()]).unwrap();
+    ring.submitter().register_files(&[file.as_fd()]).unwrap();
     let br = BufRing::builder(1, 1, long as u32).build(&mut ring).unwrap();
     let (base, len) = fill_pool(&br);
     wd.step("pushing the read");
@@ -533,7 +535,7 @@ fn user_file_table_means_no_proof() {
 
     // The same through `shutdown`, which reports it.
     let mut ring = Ring::new(4).unwrap();
-    ring.submitter().register_files(&[file.as_raw_fd()]).unwrap();
+    ring.submitter().register_files(&[file.as_fd()]).unwrap();
     let br = BufRing::builder(1, 1, 4096).build(&mut ring).unwrap();
     let (base, len) = (br.pool().0 as usize, br.pool().1);
     drop(br);
@@ -704,7 +706,7 @@ fn ring_mapping_delays_teardown() {
     let wd = Watchdog::new(test, Duration::from_secs(30));
     let ring = Ring::new(4).unwrap();
     let (r, w) = pipe();
-    ring.submitter().register_files(&[w.as_raw_fd()]).unwrap();
+    ring.submitter().register_files(&[w.as_fd()]).unwrap();
     drop(w);
     let Some(fd) = ring.submitter().fd().map(|f| f.as_raw_fd()) else {
         skip(test, "the ring has no fd to map");

@@ -50,9 +50,10 @@ fn poll_update_cannot_forge_an_owned_completion() {
         let mut ring = OwnedRing::new(8).unwrap();
         let (mut victim_w, victim_r) = UnixStream::pair().unwrap();
         let (mut decoy_w, decoy_r) = UnixStream::pair().unwrap();
-        let id = ring.push(Read::new(&victim_r, vec![0u8; 4096], 0)).unwrap();
+        let id = ring.push(Read::new(victim_r.try_clone().unwrap(), vec![0u8; 4096], 0)).unwrap();
         ring.submit().unwrap();
-        ring.push_safe(&PollAdd::new(&decoy_r, PollEvents::IN).build().user_data(1)).unwrap();
+        // SAFETY: `decoy_r` stays open until the poll's completion is reaped below.
+        unsafe { ring.push_fd(&PollAdd::new(&decoy_r, PollEvents::IN).build().user_data(1)) }.unwrap();
         ring.submit().unwrap();
         for guess in [1u64 << 63, (1 << 63) | 1, u64::MAX] {
             let e = ring.push_safe(&PollUpdate::new(1).new_user_data(guess).build().user_data(2)).unwrap_err();
@@ -93,7 +94,7 @@ fn a_completion_selects_once() {
         let br = ring.buf_ring(BufRing::builder(3, 4, 64)).unwrap();
         let other = ring.buf_ring(BufRing::builder(4, 4, 64)).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
-        ring.push(RecvMultishot::new(&r, &br)).unwrap();
+        ring.push(RecvMultishot::new(r.try_clone().unwrap(), &br)).unwrap();
         ring.submit().unwrap();
         for round in 0..12u8 {
             // Past the ring's 4 buffers: each is returned before the next arrives.
@@ -130,7 +131,7 @@ fn a_bundle_completion_selects_once() {
         let br = ring.buf_ring(BufRing::builder(5, 8, 16)).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
         w.write_all(&[7u8; 40]).unwrap();
-        ring.push(RecvSelect::new(&r, &br).bundle()).unwrap();
+        ring.push(RecvSelect::new(r.try_clone().unwrap(), &br).bundle()).unwrap();
         let mut c = ring.wait().unwrap();
         if c.result() == Err(uring::Errno::INVAL) {
             common::skip(test, "kernel lacks receive bundles (6.10)");
@@ -161,7 +162,7 @@ fn incremental_pieces_select_once() {
             }
         };
         let (mut w, r) = UnixStream::pair().unwrap();
-        ring.push(RecvMultishot::new(&r, &br)).unwrap();
+        ring.push(RecvMultishot::new(r.try_clone().unwrap(), &br)).unwrap();
         ring.submit().unwrap();
         let mut offsets = Vec::new();
         for round in 0..6u8 {

@@ -88,7 +88,7 @@ pub mod socket;
 ///         pub flags: u32,
 ///     }
 /// }
-/// let sqe = uring::cmd::uring_cmd128(uring::op::Target::raw(3), 7, &MyCmd { tag: 1, ..Default::default() });
+/// let sqe = uring::cmd::uring_cmd128(uring::op::Target::fixed(3), 7, &MyCmd { tag: 1, ..Default::default() });
 /// assert_eq!(uring::cmd::cmd_area128(&sqe)[0], 1);
 /// ```
 ///

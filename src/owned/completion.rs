@@ -168,7 +168,7 @@ impl<'a> Completion<'a> {
     /// let mut ring = OwnedRing::new(8)?;
     /// let br = ring.buf_ring(BufRing::builder(1, 16, 256))?;
     /// let (mut a, b) = UnixStream::pair()?;
-    /// ring.push(RecvMultishot::new(&b, &br))?;
+    /// ring.push(RecvMultishot::new(b, &br))?;
     /// a.write_all(b"hello")?;
     /// let mut c = ring.wait()?;
     /// let sel = c.select(&br)?;

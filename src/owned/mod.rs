@@ -130,40 +130,40 @@
 //!
 //! Safe in the raw layer ([`SafeSqe`](crate::SafeSqe)), because they point at no caller memory
 //! and name no fd (or only registered files); [`OwnedRing::push_safe`] takes them (9): NOP,
-//! POLL_REMOVE (and poll update), TIMEOUT_REMOVE, ASYNC_CANCEL (by `user_data`, opcode, any, or registered
-//! file), CLOSE of a registered slot, REMOVE_BUFFERS, SOCKET, FIXED_FD_INSTALL, NOP128. The
+//! POLL_REMOVE (and poll update), TIMEOUT_REMOVE, ASYNC_CANCEL (by `user_data`, opcode, any,
+//! or registered file), CLOSE of a registered slot, REMOVE_BUFFERS, SOCKET, FIXED_FD_INSTALL, NOP128. The
 //! others that point at no memory but name an fd are [`FdSqe`](crate::FdSqe)s in the raw
-//! layer (`unsafe` push), safe there only on registered files
+//! layer (`unsafe` push: [`OwnedRing::push_fd`]), safe there only on registered files
 //! ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
 //!
-//! Owned operations of [`ops`], which own what the kernel reads or writes and hold the files
-//! they name (52 more): READ, WRITE ([`Read`], [`Write`]), READV, WRITEV ([`Readv`], [`Writev`]), READ_FIXED, WRITE_FIXED,
-//! READV_FIXED, WRITEV_FIXED ([`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`],
-//! over [`FixedBuf`] handles from [`OwnedRing::register_fixed_buffers`], whose memory the ring
-//! keeps), OPENAT, OPENAT2, STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT, FSETXATTR,
-//! SETXATTR, FGETXATTR, GETXATTR ([`OpenAt`], [`OpenAt2`], [`Statx`], [`RenameAt`],
-//! [`UnlinkAt`], [`MkdirAt`], [`SymlinkAt`], [`LinkAt`], [`FsetXattr`], [`SetXattr`],
-//! [`FgetXattr`], [`GetXattr`]), CONNECT, BIND, ACCEPT with the peer address ([`Connect`],
-//! [`Bind`], [`Accept`]), SEND (send, sendto, and [`SendBundle`]), SEND_ZC, SENDMSG,
-//! SENDMSG_ZC ([`Send`], [`SendZc`], [`SendMsg`], [`SendMsgZc`]: zero-copy memory comes back
-//! with the notification), RECV ([`Recv`], and [`RecvSelect`], [`RecvMultishot`] over a
-//! crate-owned [`BufRing`](crate::buf::BufRing)), RECVMSG ([`RecvMsg`], [`RecvMsgMultishot`]),
-//! TIMEOUT, LINK_TIMEOUT, TIMEOUT_REMOVE's update form ([`Timeout`], [`LinkTimeout`],
-//! [`TimeoutUpdate`]), EPOLL_CTL, EPOLL_WAIT ([`EpollCtl`], [`EpollWait`]), WAITID
+//! Owned operations of [`ops`], which own what the kernel reads or writes and hold the files they
+//! name (52 more): READ, WRITE ([`Read`], [`Write`]), READV, WRITEV ([`Readv`], [`Writev`]),
+//! READ_FIXED, WRITE_FIXED, READV_FIXED, WRITEV_FIXED ([`ReadFixed`], [`WriteFixed`],
+//! [`ReadvFixed`], [`WritevFixed`], over [`FixedBuf`] handles from
+//! [`OwnedRing::register_fixed_buffers`], whose memory the ring keeps), OPENAT, OPENAT2, STATX,
+//! RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT, FSETXATTR, SETXATTR, FGETXATTR, GETXATTR
+//! ([`OpenAt`], [`OpenAt2`], [`Statx`], [`RenameAt`], [`UnlinkAt`], [`MkdirAt`], [`SymlinkAt`],
+//! [`LinkAt`], [`FsetXattr`], [`SetXattr`], [`FgetXattr`], [`GetXattr`]), CONNECT, BIND, ACCEPT
+//! with the peer address ([`Connect`], [`Bind`], [`Accept`]), SEND (send, sendto, and
+//! [`SendBundle`]), SEND_ZC, SENDMSG, SENDMSG_ZC ([`Send`], [`SendZc`], [`SendMsg`], [`SendMsgZc`]:
+//! zero-copy memory comes back with the notification), RECV ([`Recv`], and [`RecvSelect`],
+//! [`RecvMultishot`] over a crate-owned [`BufRing`](crate::buf::BufRing)), RECVMSG ([`RecvMsg`],
+//! [`RecvMsgMultishot`]), TIMEOUT, LINK_TIMEOUT, TIMEOUT_REMOVE's update form ([`Timeout`],
+//! [`LinkTimeout`], [`TimeoutUpdate`]), EPOLL_CTL, EPOLL_WAIT ([`EpollCtl`], [`EpollWait`]), WAITID
 //! ([`Waitid`]), FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAITV (futex words as `Arc<AtomicU32>`:
-//! [`FutexWait`], [`FutexWake`], [`FutexWaitv`]), PIPE ([`Pipe`]), FILES_UPDATE
-//! ([`FilesUpdate`]), PROVIDE_BUFFERS ([`ProvideBuffers`] through
-//! [`OwnedRing::provide_buffers`]: the kernel writes provided buffers after the completion, so
-//! the memory moves to the ring's keep-alive list and is freed only once the kernel's teardown
-//! of the ring has finished); and the fd-only operations, as the raw encoder carried by [`FdOp`] with its files held:
-//! FSYNC, SYNC_FILE_RANGE, FALLOCATE, FADVISE, FTRUNCATE, POLL_ADD (single and multishot),
-//! SPLICE, TEE, SHUTDOWN, LISTEN, MSG_RING (data, and registered-file passing; the target
-//! ring's fd held), READ_MULTISHOT ([`ReadMultishot`]), ACCEPT without an address, single or
-//! multishot ([`Fsync`], [`SyncFileRange`], [`Fallocate`], [`Fadvise`], [`Ftruncate`],
-//! [`PollAdd`], [`Splice`], [`Tee`], [`Shutdown`], [`Listen`], [`MsgRing`], [`MsgRingFd`],
-//! [`AcceptMulti`]), CLOSE of an owned fd ([`Close`]) and ASYNC_CANCEL by file
-//! ([`CancelFd`]). SOCKET and FIXED_FD_INSTALL are also owned operations ([`Socket`],
-//! [`FixedFdInstall`]), whose completions hand the new fd out as an `OwnedFd`.
+//! [`FutexWait`], [`FutexWake`], [`FutexWaitv`]), PIPE ([`Pipe`]), FILES_UPDATE ([`FilesUpdate`]),
+//! PROVIDE_BUFFERS ([`ProvideBuffers`] through [`OwnedRing::provide_buffers`]: the kernel writes
+//! provided buffers after the completion, so the memory moves to the ring's keep-alive list and is
+//! freed only once the kernel's teardown of the ring has finished); and the fd-only operations, as
+//! the raw encoder carried by [`FdOp`] with its files held: FSYNC, SYNC_FILE_RANGE, FALLOCATE,
+//! FADVISE, FTRUNCATE, POLL_ADD (single and multishot), SPLICE, TEE, SHUTDOWN, LISTEN, MSG_RING
+//! (data, and registered-file passing; the target ring's fd held), READ_MULTISHOT
+//! ([`ReadMultishot`]), ACCEPT without an address, single or multishot ([`Fsync`],
+//! [`SyncFileRange`], [`Fallocate`], [`Fadvise`], [`Ftruncate`], [`PollAdd`], [`Splice`], [`Tee`],
+//! [`Shutdown`], [`Listen`], [`MsgRing`], [`MsgRingFd`], [`AcceptMulti`]), CLOSE of an owned fd
+//! ([`Close`]) and ASYNC_CANCEL by file ([`CancelFd`]). SOCKET and FIXED_FD_INSTALL are also owned
+//! operations ([`Socket`], [`FixedFdInstall`]), whose completions hand the new fd out as an
+//! `OwnedFd`.
 //!
 //! Not usable from safe code (4):
 //! - MADVISE: advises on any range of the address space, and some advice (`MADV_DONTNEED`,

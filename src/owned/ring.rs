@@ -276,6 +276,22 @@ impl OwnedRing {
         Ok(())
     }
 
+    /// Pushes a raw-layer entry that points at no memory but names fds (an
+    /// [`FdSqe`](crate::FdSqe)), with the checks of [`push_safe`](Self::push_safe) on its
+    /// `user_data`. The owned operations of [`ops`](super::ops) hold their files and push
+    /// safely; this is for raw entries sharing the ring.
+    ///
+    /// # Safety
+    /// As [`SubmissionQueue::push_fd`](crate::SubmissionQueue::push_fd): every fd the entry
+    /// names stays open, naming the same file, until the request's final completion has been
+    /// reaped.
+    pub unsafe fn push_fd(&mut self, sqe: &crate::FdSqe) -> Result<()> {
+        check_safe(sqe.sqe().as_raw())?;
+        // SAFETY: the caller's contract.
+        unsafe { self.ring.sq().push_fd(sqe) }?;
+        Ok(())
+    }
+
     /// Asks the kernel to cancel `id`. Its memory comes back with its final completion.
     pub fn cancel(&mut self, id: OpId) -> Result<()> {
         if !self.t.is_in_flight(id) {

@@ -33,7 +33,8 @@ fn xattr_name(name: impl Into<Vec<u8>>) -> Result<CString> {
     c_string(name, "xattr name")
 }
 
-/// `IORING_OP_OPENAT`: `openat(2)`. The result is the new fd (or, with a direct `dest`, 0 or
+/// `IORING_OP_OPENAT`: `openat(2)`. The result is the new fd, handed out as an `OwnedFd` by
+/// [`Completion::take_fd`](crate::owned::Completion::take_fd) (or, with a direct `dest`, 0 or
 /// the slot chosen).
 #[derive(Debug)]
 pub struct OpenAt {

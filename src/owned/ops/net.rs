@@ -65,8 +65,9 @@ impl Encode for Bind {
 }
 
 /// `IORING_OP_ACCEPT` with the peer's address: `accept4(2)`, the kernel writing the address
-/// into the owned [`peer`](Accept::peer). The result is the new fd (or, with a direct `dest`,
-/// 0 or the slot chosen). Without the address, the raw [`op::Accept`] is already safe.
+/// into the owned [`peer`](Accept::peer). The result is the new fd, handed out as an `OwnedFd`
+/// by [`Completion::take_fd`](crate::owned::Completion::take_fd) (or, with a direct `dest`, 0
+/// or the slot chosen). Without the address, single or multishot: [`AcceptMulti`](super::AcceptMulti).
 #[derive(Debug)]
 pub struct Accept {
     /// The listening socket.

@@ -280,10 +280,10 @@ impl Drop for FixedMem {
 ///
 /// ```compile_fail,E0382
 /// # use uring::owned::{OwnedRing, ReadFixed};
-/// # use uring::op::Target;
 /// let mut ring = OwnedRing::new(8).unwrap();
 /// let buf = ring.register_fixed_buffers(vec![vec![0u8; 4096]]).unwrap().pop().unwrap();
-/// ring.push(ReadFixed::new(Target::raw(0), buf, 0)).unwrap();
+/// let file = std::fs::File::open("/dev/zero").unwrap();
+/// ring.push(ReadFixed::new(file, buf, 0)).unwrap();
 /// let first = buf.as_slice()[0]; // error: `buf` moved into the ring with the read
 /// ```
 pub struct FixedBuf {
