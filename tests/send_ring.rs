@@ -54,7 +54,7 @@ fn send_bundles_with_chosen_lengths() {
                 br.queue(held, len as u32).unwrap();
             }
             assert!(br.take_free().is_none(), "all four queued");
-            ring.push(SendBundle::new(&x, &br)).unwrap();
+            ring.push(SendBundle::new(x.try_clone().unwrap(), &br)).unwrap();
             let mut c = ring.wait().unwrap();
             if round == 0 && c.result() == Err(Errno::INVAL) {
                 common::skip(test, "kernel lacks send bundles (6.10)");
@@ -73,7 +73,7 @@ fn send_bundles_with_chosen_lengths() {
             // Back on the free list, not in the ring: a send with nothing queued fails.
             assert_eq!(br.held(), 4);
         }
-        ring.push(SendBundle::new(&x, &br)).unwrap();
+        ring.push(SendBundle::new(x.try_clone().unwrap(), &br)).unwrap();
         let c = ring.wait().unwrap();
         assert_eq!(c.result(), Err(Errno::NOBUFS), "nothing queued: nothing sent");
     });
