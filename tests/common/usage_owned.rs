@@ -173,7 +173,8 @@ impl Rounds for OwnedCell {
 
     fn push_read(&mut self, idx: usize, round: u32) -> bool {
         let (len, byte) = payload(idx, round);
-        let read = Read::new(&self.pipes.r[idx], vec![0; READ_LEN], u64::MAX);
+        // The read holds its own handle on the pipe (a duplicate) until its final completion.
+        let read = Read::new(self.pipes.r[idx].try_clone().expect("dup the pipe"), vec![0; READ_LEN], u64::MAX);
         let id = match self.push {
             Push::One => {
                 self.at("OwnedRing::push");
