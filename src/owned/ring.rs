@@ -11,7 +11,7 @@ use crate::buf::{BufRing, BufRingBuilder};
 use crate::cqe::Cqe;
 use crate::op::AsyncCancel;
 use crate::owned::completion::{self, Completion, Completions};
-use crate::owned::ops::{FixedBuf, FixedMem, Operation, OwnedOp, ProvideBuffers, ProvidedMem};
+use crate::owned::ops::{FixedBuf, FixedMem, OnComplete, Operation, OwnedOp, ProvideBuffers, ProvidedMem};
 use crate::owned::table::{OpId, Step, Table, INTERNAL, NIL, OWNED_TAG};
 use crate::sq::SqBatch;
 use crate::sqe::{SafeSqe, SqeFlags};
@@ -198,8 +198,8 @@ impl OwnedRing {
     /// failed one with `ECANCELED`, in chain order, right after the posted completion. A
     /// [`LinkTimeout`](super::LinkTimeout) cannot be part of such a chain (its own completion
     /// does not end the chain, so the links after it could not be accounted for), nor can an
-    /// operation that selects provided buffers (the buffer a silent link used would never be
-    /// named).
+    /// operation that selects provided buffers or creates an fd (the buffer or fd a silent link
+    /// got would never be named).
     ///
     /// All or nothing: on failure every operation comes back, in order.
     pub fn push_chain(
@@ -208,12 +208,15 @@ impl OwnedRing {
         skip_success: bool,
     ) -> core::result::Result<Vec<OpId>, Rejected<Vec<OwnedOp>>> {
         let n = ops.len();
-        if skip_success && ops.iter().any(|o| matches!(o, OwnedOp::LinkTimeout(_)) || o.selects().is_some()) {
+        let silent_refused = |o: &OwnedOp| {
+            matches!(o, OwnedOp::LinkTimeout(_)) || o.selects().is_some() || o.on_complete().0 & OnComplete::NEW_FD != 0
+        };
+        if skip_success && ops.iter().any(silent_refused) {
             return Err(Rejected {
                 op: ops,
                 error: Error::InvalidArgument {
                     what: "chain",
-                    reason: "a linked timeout or a buffer-selecting operation cannot be part of a chain that skips success completions",
+                    reason: "a linked timeout, a buffer-selecting or an fd-creating operation cannot be part of a chain that skips success completions",
                 },
             });
         }

@@ -6,7 +6,7 @@
 //! `unsafe`: nothing there keeps the fd open until the kernel issues the request. Here the
 //! operation holds each file as an [`Fd`] until its final completion, so pushing is safe.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use super::{Encode, Fd, OnComplete};
 use crate::op::{self, Target};
@@ -162,15 +162,17 @@ fd_args! {
 /// result is 0, or the errno of `close(2)`.
 ///
 /// `close(2)` releases the number even when it fails, so after the final completion the fd is
-/// gone, whatever the result, and [`fd`](Close::fd) is `None`. Except when the request never
-/// ran: a close cancelled before it was issued (a link after a failed request, an
-/// `ASYNC_CANCEL`) completes with `ECANCELED` and the fd comes back in [`fd`](Close::fd),
-/// still open. (A file's `flush` could itself fail with `ECANCELED`, e.g. a FUSE server's
-/// answer: the fd is handed back only if its number is still open, `F_GETFD`; otherwise it is
-/// forgotten.) Registered slots are closed by the raw [`op::Close::fixed`], a safe entry.
+/// gone, whatever the result, and [`fd`](Close::fd) is `None`. One result is ambiguous:
+/// `ECANCELED` comes both from a close cancelled before it ran (a link after a failed request,
+/// an `ASYNC_CANCEL`), whose fd is still open, and from a file whose `flush` failed with
+/// `ECANCELED` (a FUSE server may answer so), whose fd is closed and whose number another
+/// thread may already have again. The crate cannot tell them apart, so the fd is forgotten
+/// then: never closed twice, possibly leaked. (So do not link a close behind a request that
+/// may fail, if the fd must not leak.) Registered slots are closed by the raw
+/// [`op::Close::fixed`], a safe entry.
 #[derive(Debug)]
 pub struct Close {
-    /// The fd to close; after the completion, `Some` only if the close never ran.
+    /// The fd to close; `None` after the final completion.
     pub fd: Option<OwnedFd>,
 }
 
@@ -193,14 +195,10 @@ impl Encode for Close {
         OnComplete(OnComplete::HOOK)
     }
 
-    fn complete(&mut self, res: i32) {
-        let Some(fd) = self.fd.take() else { return };
-        // SAFETY: `fcntl(F_GETFD)` on a number only reads its flags.
-        let open = res == -libc::ECANCELED && unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) } >= 0;
-        if open {
-            self.fd = Some(fd);
-        } else {
-            // The kernel closed the number: it is no longer this `OwnedFd`'s to close.
+    fn complete(&mut self, _res: i32) {
+        // Closed by the kernel, or (`ECANCELED`) maybe not: either way no longer this
+        // `OwnedFd`'s to close (see the type's docs).
+        if let Some(fd) = self.fd.take() {
             core::mem::forget(fd);
         }
     }
