@@ -4,41 +4,87 @@
 //! entries (SQEs) into a ring shared with the kernel, and the kernel answers with completion
 //! queue entries (CQEs) in a second ring (`io_uring(7)`). This crate is a pure-Rust equivalent of
 //! liburing: ring setup with every `IORING_SETUP_*` flag, submission and completion handling with
-//! all of liburing's submit and wait variants, typed encoders for operations, probes, and (in
-//! progress) registered resources, provided buffer rings and kernel-managed buffer rings.
+//! all of liburing's submit and wait variants, typed encoders for every operation, register
+//! calls, probes, provided buffer rings, kernel-managed buffer rings (feature `kmbuf`) and
+//! `uring_cmd` helpers, plus a safe layer whose operations own their memory.
 //!
-//! ```no_run
+//! ```
 //! use uring::{op, Ring};
 //!
 //! let mut ring = Ring::new(8)?;
-//! ring.sq().push(&op::Nop::new().build().user_data(42))?;
-//! ring.submit_and_wait(1)?;
-//! let cqe = ring.cq().pop().expect("one completion");
-//! assert_eq!(cqe.user_data(), 42);
-//! assert_eq!(cqe.result(), Ok(0));
+//! for i in 0..32 {
+//!     ring.sq().push(&op::Nop::new().build().user_data(i))?;
+//!     let cqe = ring.wait_cqe()?; // submits what was pushed, then waits
+//!     assert_eq!((cqe.user_data(), cqe.result()), (i, Ok(0)));
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## Layout
-//! - [`Builder`] / [`Ring`]: setup and the submit/wait calls ([`setup`], [`ring`]).
-//! - [`SubmissionQueue`], [`Sqe`], [`SafeSqe`], [`FdSqe`]: entries and how they are pushed ([`sq`],
-//!   [`sqe`]).
-//! - [`CompletionQueue`], [`Cqe`], [`Cqe32`]: completions ([`cq`], [`cqe`]).
-//! - [`op`]: encoders, one per operation.
-//! - [`probe`]: [`Features`] and [`Probe`].
-//! - [`uapi`]: the kernel ABI (the `uring-uapi` crate), under the kernel's names.
+//! ## Layers: which to pick
+//! - **Raw layer** — [`Builder`] / [`Ring`] (setup, submit and wait: [`setup`], [`ring`]),
+//!   [`SubmissionQueue`] and the entry classes [`Sqe`], [`SafeSqe`], [`FdSqe`] ([`sq`], [`sqe`]),
+//!   [`CompletionQueue`] with [`Cqe`]/[`Cqe32`] ([`cq`], [`cqe`]), and [`op`], one encoder per
+//!   operation. liburing's model: you choose `user_data`, you keep memory alive; pushing an entry
+//!   that points at memory or names an fd is `unsafe`. Pick it for the last instruction of
+//!   speed or for operations the safe layer does not cover.
+//! - **Owned layer** — [`owned::OwnedRing`]: operations own their buffers, paths, addresses and
+//!   files, move into the ring when pushed and come back with their final completion. No
+//!   `unsafe`; the default for applications.
+//! - **Buffer rings** — [`buf::BufRing`]: provided buffers the kernel selects when data
+//!   arrives (multishot receives, bundles, incremental consumption, send rings); with the owned
+//!   layer, each completion hands its buffer out once ([`owned::Completion::select`]).
+//! - **kmbuf** (feature `kmbuf`) — [`buf::kmbuf`]: kernel-managed buffer rings, detected at run
+//!   time, `Unsupported` on mainline kernels.
+//! - **uring_cmd** — [`cmd`]: typed socket, block, NVMe and FUSE commands.
+//! - **Registered resources** — [`register`]: files, buffers, eventfds, restrictions, NAPI,
+//!   wait regions ([`wait_region`]), zero-copy receive ([`zcrx`]); [`probe`] for [`Features`] and
+//!   [`Probe`]; [`uapi`] for the kernel ABI under the kernel's names.
 //!
-//! ## Safety
-//! Encoding an entry is safe. Pushing an entry that points at caller memory is `unsafe`
-//! ([`SubmissionQueue::push_raw`]): the memory must outlive the operation. Entries that point at
-//! nothing the caller owns are [`SafeSqe`]s and push safely ([`SubmissionQueue::push`]).
-//! Entries that point at no memory but name file descriptors are [`FdSqe`]s: the kernel looks
-//! an fd up when it issues the request, which can be long after the push, so their push
-//! ([`SubmissionQueue::push_fd`]) is `unsafe`, with the contract that every fd named stays open
-//! until the request's final completion (Rust's I/O-safety rules: raw fd numbers enter only
-//! through `unsafe`, [`op::Target::from_raw_fd`]). Entries that name only registered files
-//! become [`SafeSqe`]s ([`FdSqe::into_safe`]). The [`owned`] layer's operations own or share
-//! the files they use, so they push safely.
+//! ## Safety model
+//! No sequence of safe calls lets the kernel read or write memory Rust has given back, or hands
+//! out a reference to memory the kernel may write. The invariants, the type that upholds each,
+//! and why safe code cannot break it:
+//!
+//! 1. **Entries point only at memory that outlives the request.** Encoding is safe (an entry is
+//!    plain data). Pushing is where the kernel starts using what the entry names, so the push
+//!    decides: [`SafeSqe`]s name no caller memory and no fd ([`SubmissionQueue::push`] is
+//!    safe); [`Sqe`]s may point at memory ([`SubmissionQueue::push_raw`] is `unsafe`: the memory
+//!    must stay valid and unmoved until the request's final completion); [`FdSqe`]s name file
+//!    descriptors ([`SubmissionQueue::push_fd`] is `unsafe`: every fd stays open, naming the same
+//!    file, until the final completion, since the kernel may look it up long after the push).
+//!    Only the crate's encoders make `SafeSqe`s and `FdSqe`s; the setters on them cannot make
+//!    an entry point at memory.
+//! 2. **Raw fd numbers enter only through `unsafe`** (Rust's I/O-safety rules):
+//!    [`op::Target`] comes from a borrowed fd, a registered slot, or
+//!    [`op::Target::from_raw_fd`]; owned operations hold their files as [`owned::Fd`] (owned,
+//!    shared or a registered slot) until their final completion; fds the kernel creates come
+//!    back as `OwnedFd` ([`owned::Completion::take_fd`]) or are closed.
+//! 3. **The owned layer hands memory back only on the kernel's genuine final completion.** See
+//!    the [owned layer's safety model](owned#safety-model): the in-flight table acts on each
+//!    completion once; no safe code can post a completion with an owned `user_data` into its
+//!    ring (raw entries and poll updates are checked; the ring's fd is never lent, so
+//!    `IORING_OP_MSG_RING` cannot name it; wrapping an existing ring is `unsafe`).
+//! 4. **A provided buffer is handed out once per kernel selection, and only while the kernel
+//!    leaves it alone.** A [`Cqe`] is a copyable value anyone can make or have posted into a
+//!    ring, so the raw [`buf::BufRing::select`] is `unsafe`; [`owned::Completion::select`]
+//!    selects once per genuine completion of an operation that selects from that buffer ring.
+//!    Guards (`Buf`, `IncSlice`, `Bundle`) borrow the buffer ring and return their buffers when
+//!    dropped; a kept buffer is a non-copyable token ([`buf::HeldBuf`]) consumed when it goes
+//!    back. The completion queue's head never passes the kernel's tail
+//!    ([`CompletionQueue::advance`] refuses), so no stale completion is read twice. Readers that
+//!    cannot track ownership ([`buf::kmbuf`] buffers, [`zcrx::Zcrx::data`]) are `unsafe` with a
+//!    contract.
+//! 5. **Memory the kernel may still write is never returned to the system.** Buffer pools,
+//!    registered and provided buffers and zcrx areas belong to the [`Ring`]; when it is dropped,
+//!    the memory is released only after the kernel's teardown of the ring is proven (every
+//!    request finished), and otherwise kept out of reach (`PROT_NONE` reservations, or leaked):
+//!    see [`Ring`]'s drop and [`Ring::shutdown`]. Cancellation is not such a proof: a request
+//!    running in io-wq is only signalled.
+//! 6. **Bad input is a typed [`Error`]**, kernel errors keep their errno ([`Errno`]); results
+//!    below -4095 are not errnos ([`Errno::NOT_AN_ERRNO`]).
+//!
+//! Out of scope, as for Rust's memory safety in general: other processes, and facilities that
+//! reach any resource of the process (`/proc/self/mem`, `ptrace`, `pidfd_getfd`).
 //!
 //! ## Minimum supported Rust version
 //! 1.85.
