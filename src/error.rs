@@ -104,6 +104,9 @@ pub enum Error {
         /// The group id.
         bgid: u16,
     },
+    /// Every slot of an [`OwnedRing`](crate::owned::OwnedRing)'s in-flight table (one per CQ
+    /// entry) holds an operation the kernel has not finished: reap completions first.
+    InFlightTableFull,
 }
 
 impl Error {
@@ -152,6 +155,9 @@ impl fmt::Display for Error {
                 f,
                 "buffer group {bid} is already used by another buffer ring or a legacy group holding buffers (EEXIST)",
                 bid = bgid
+            ),
+            Error::InFlightTableFull => f.write_str(
+                "every slot of the owned ring's in-flight table is in use (one per CQ entry): reap completions first",
             ),
         }
     }

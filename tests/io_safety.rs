@@ -90,7 +90,7 @@ fn identity(fd: RawFd) -> Option<(u64, u64)> {
 }
 
 /// Waits for the next completion (the watchdog covers a hang).
-fn wait(ring: &mut OwnedRing) -> Completion<'_> {
+fn wait(ring: &mut OwnedRing) -> Completion {
     ring.wait().expect("wait for a completion")
 }
 

@@ -303,7 +303,7 @@ fn completion_handles_sort_raw_internal_and_chain_entries() {
         let mut got: Vec<(Option<uring::owned::OpId>, i32, Option<&'static str>)> = Vec::new();
         while got.len() < 5 {
             ring.submit_and_wait(1).unwrap();
-            let mut take = |c: uring::owned::Completion<'_>| {
+            let mut take = |c: uring::owned::Completion| {
                 let kind = match c.op() {
                     Some(OwnedOp::Read(_)) => Some("read"),
                     Some(OwnedOp::Write(_)) => Some("write"),
@@ -315,8 +315,7 @@ fn completion_handles_sort_raw_internal_and_chain_entries() {
             if use_for_each {
                 ring.for_each_completion(&mut take);
             } else {
-                let mut done = ring.completions();
-                while let Some(c) = done.next() {
+                for c in ring.completions() {
                     take(c);
                 }
             }
@@ -856,9 +855,9 @@ mod families {
     fn link_timeout_cancels_a_linked_read() {
         let mut ring = OwnedRing::new(8).unwrap();
         let (r, _w) = rustix::pipe::pipe().unwrap();
-        let chain = vec![
-            Read::new(dup(&r), vec![0; 8], u64::MAX).into_op(),
-            LinkTimeout::new(Duration::from_millis(10)).into_op(),
+        let chain: Vec<OwnedOp> = vec![
+            Read::new(dup(&r), vec![0; 8], u64::MAX).into(),
+            LinkTimeout::new(Duration::from_millis(10)).into(),
         ];
         let ids = ring.push_chain(chain, false).unwrap();
         let mut seen = 0;

@@ -23,19 +23,38 @@ enum Kind {
 /// completion of an owned operation) the operation with all its memory, taken with
 /// [`into_op`](Completion::into_op).
 ///
-/// It borrows the ring: the operation is moved out of its slot only when taken, and dropped
-/// with the completion if it is not taken. (The slot is already free for the next push, which
-/// the borrow holds off until then.)
+/// It owns what it carries (the operation is moved out of its slot when the completion is
+/// made, the slot is free for the next push), so completions can be kept, collected, or held
+/// while pushing more work; whatever is not taken (the operation, a new fd) is dropped with
+/// it.
+///
+/// ```
+/// use uring::owned::{Nop, OwnedRing};
+///
+/// let mut ring = OwnedRing::new(4)?;
+/// ring.push(Nop)?;
+/// ring.submit()?;
+/// let mut done = 0;
+/// while done < 32 {
+///     while let Some(c) = ring.next() {
+///         c.result()?;
+///         done += 1;
+///         ring.push(Nop)?; // the completion does not borrow the ring
+///     }
+///     ring.submit_and_wait(1)?;
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// A `Completion` is made only from a completion the kernel posted into the ring's CQ, for an
 /// operation the ring knows is in flight (see the [safety model](super#safety-model)); it is
 /// not `Clone`, so what it vouches for — the operation's memory, a provided buffer — is
 /// handed out once.
 #[derive(Debug)]
-pub struct Completion<'a> {
+pub struct Completion {
     cqe: Cqe,
-    /// The slot's operation, on the final completion of an owned operation.
-    op: Option<&'a mut Option<OwnedOp>>,
+    /// The operation, on the final completion of an owned operation.
+    op: Option<OwnedOp>,
     kind: Kind,
     /// For an operation that selects provided buffers, the buffer ring it selects from, as
     /// [`BufRing::sel_word`] encodes it (0: none, or already selected).
@@ -45,7 +64,7 @@ pub struct Completion<'a> {
     fd: Option<OwnedFd>,
 }
 
-impl<'a> Completion<'a> {
+impl Completion {
     /// A completion of a raw-layer entry.
     #[inline]
     fn raw(cqe: Cqe) -> Self {
@@ -54,7 +73,7 @@ impl<'a> Completion<'a> {
 
     /// What [`Table::step`] made of `cqe` (anything but [`Step::Internal`]), as a completion.
     #[inline(always)]
-    pub(crate) fn from_step(t: &'a mut Table, cqe: Cqe, step: Step) -> Self {
+    pub(crate) fn from_step(t: &mut Table, cqe: Cqe, step: Step) -> Self {
         match step {
             Step::Raw | Step::Internal => Completion::raw(cqe),
             Step::More(i) => {
@@ -67,7 +86,7 @@ impl<'a> Completion<'a> {
                     t.run_hook(i, cqe.raw_result());
                 }
                 let slot = &mut t.slots[i as usize];
-                Completion { cqe, sel: slot.sel, op: Some(&mut slot.op), kind: Kind::Last, fd }
+                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd }
             }
         }
     }
@@ -75,13 +94,13 @@ impl<'a> Completion<'a> {
     /// The next finished link of a chain that skipped its success completions (the table's
     /// pending list must not be empty).
     #[cold]
-    pub(crate) fn pending(t: &'a mut Table) -> Self {
+    pub(crate) fn pending(t: &mut Table) -> Self {
         let (i, cqe) = t.pop_pending();
         // The result is made up (0 or `ECANCELED`), so it names no fd; the operation's hook
         // still runs (a link that succeeded did its work). Chains that skip success completions
         // carry no buffer-selecting links.
         t.run_hook(i, cqe.raw_result());
-        Completion { cqe, op: Some(&mut t.slots[i as usize].op), kind: Kind::Last, sel: 0, fd: None }
+        Completion { cqe, op: t.slots[i as usize].op.take(), kind: Kind::Last, sel: 0, fd: None }
     }
 
     /// The operation this completes (`None` for a raw-layer entry).
@@ -130,19 +149,20 @@ impl<'a> Completion<'a> {
 
     /// The operation, on its final completion.
     pub fn op(&self) -> Option<&OwnedOp> {
-        self.op.as_deref()?.as_ref()
+        self.op.as_ref()
     }
 
     /// Takes the operation back as its type `O` (on the final completion), or returns the
     /// completion unchanged (not final, a raw entry, or another type).
     #[inline]
+    // The completion comes back by value, unchanged, as it came in (no allocation on this path).
+    #[allow(clippy::result_large_err)]
     pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
         if let Some(op) = self.op.take() {
-            if let Some(o) = O::take_stored(op) {
-                // The slot is empty now and `self.op` is `None`: dropping `self` does nothing.
-                return Ok(o);
+            match O::from_owned_op(op) {
+                Ok(o) => return Ok(o),
+                Err(op) => self.op = Some(op),
             }
-            self.op = Some(op);
         }
         Err(self)
     }
@@ -210,34 +230,22 @@ impl<'a> Completion<'a> {
     }
 }
 
-impl Drop for Completion<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(op) = self.op.as_deref_mut() {
-            if op.is_some() {
-                *op = None;
-            }
-        }
-    }
-}
-
 /// The completions that were ready when it was created; from
-/// [`OwnedRing::completions`](super::OwnedRing::completions). A lending iterator: each
-/// [`Completion`] borrows it. The CQ slots it read are released in one store when it is
-/// dropped.
+/// [`OwnedRing::completions`](super::OwnedRing::completions). The CQ slots it read are
+/// released in one store when it is dropped.
 #[derive(Debug)]
 pub struct Completions<'a> {
     pub(crate) drain: Drain<'a>,
     pub(crate) t: &'a mut Table,
 }
 
-impl Completions<'_> {
-    /// The next completion (internal entries are skipped; finished links of a chain that
-    /// skipped their completions come right after the chain's posted completion).
-    // Not `Iterator::next`: each completion borrows the handle.
-    #[allow(clippy::should_implement_trait)]
+/// Internal entries are skipped; finished links of a chain that skipped their completions come
+/// right after the chain's posted completion.
+impl Iterator for Completions<'_> {
+    type Item = Completion;
+
     #[inline]
-    pub fn next(&mut self) -> Option<Completion<'_>> {
+    fn next(&mut self) -> Option<Completion> {
         if self.t.pending != NIL {
             return Some(Completion::pending(self.t));
         }
@@ -257,7 +265,7 @@ impl Completions<'_> {
 pub(crate) fn for_each(
     t: &mut Table,
     drain: &mut Drain<'_>,
-    f: &mut impl FnMut(Completion<'_>),
+    f: &mut impl FnMut(Completion),
     next: impl Fn(&mut Drain<'_>) -> Option<Cqe>,
 ) -> u32 {
     let mut n = 0;

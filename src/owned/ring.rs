@@ -57,7 +57,7 @@ fn rejected<O>(op: O, error: Error) -> Rejected<O> {
     Rejected { op, error }
 }
 
-const NO_FREE_SLOT: Error = Error::InvalidArgument { what: "owned ring", reason: "every in-flight slot is in use" };
+const NO_FREE_SLOT: Error = Error::InFlightTableFull;
 
 const WRONG_RING: Error =
     Error::InvalidArgument { what: "buffer ring", reason: "the operation's buffer ring is registered on another ring" };
@@ -202,11 +202,33 @@ impl OwnedRing {
     /// got would never be named).
     ///
     /// All or nothing: on failure every operation comes back, in order.
-    pub fn push_chain(
+    ///
+    /// The links are any operations, each turned into an [`OwnedOp`] (`From` is implemented
+    /// for every operation):
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use uring::owned::{LinkTimeout, Nop, OwnedOp, OwnedRing};
+    ///
+    /// let mut ring = OwnedRing::new(8)?;
+    /// let chain = [OwnedOp::from(Nop), LinkTimeout::new(Duration::from_secs(1)).into()];
+    /// let ids = ring.push_chain(chain, false)?;
+    /// for _ in 0..ids.len() {
+    ///     let c = ring.wait()?;
+    ///     assert!(ids.contains(&c.id().unwrap()));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_chain<I>(
         &mut self,
-        ops: Vec<OwnedOp>,
+        ops: I,
         skip_success: bool,
-    ) -> core::result::Result<Vec<OpId>, Rejected<Vec<OwnedOp>>> {
+    ) -> core::result::Result<Vec<OpId>, Rejected<Vec<OwnedOp>>>
+    where
+        I: IntoIterator,
+        I::Item: Into<OwnedOp>,
+    {
+        let ops: Vec<OwnedOp> = ops.into_iter().map(Into::into).collect();
         let n = ops.len();
         let silent_refused = |o: &OwnedOp| {
             matches!(o, OwnedOp::LinkTimeout(_)) || o.selects().is_some() || o.on_complete().0 & OnComplete::NEW_FD != 0
@@ -347,7 +369,7 @@ impl OwnedRing {
     // Not `Iterator::next`: each completion borrows the ring (a lending iterator).
     #[allow(clippy::should_implement_trait)]
     #[inline]
-    pub fn next(&mut self) -> Option<Completion<'_>> {
+    pub fn next(&mut self) -> Option<Completion> {
         if self.t.pending != NIL {
             return Some(Completion::pending(&mut self.t));
         }
@@ -359,7 +381,7 @@ impl OwnedRing {
 
     /// [`next`](Self::next) when the CQ was empty: flush what waits in the kernel, read again.
     #[cold]
-    fn next_after_flush(&mut self) -> Option<Completion<'_>> {
+    fn next_after_flush(&mut self) -> Option<Completion> {
         if !self.ring.cq_needs_enter() || self.ring.cq().flush().is_err() {
             return None;
         }
@@ -370,7 +392,7 @@ impl OwnedRing {
     /// Waits for the next completion, submitting what is pushed first. Blocks in the kernel
     /// (no spinning) until a completion arrives; see [`wait_timeout`](Self::wait_timeout) for
     /// a bounded wait.
-    pub fn wait(&mut self) -> io::Result<Completion<'_>> {
+    pub fn wait(&mut self) -> io::Result<Completion> {
         loop {
             if self.t.pending != NIL {
                 return Ok(Completion::pending(&mut self.t));
@@ -385,7 +407,7 @@ impl OwnedRing {
     /// Waits up to `timeout` for the next completion, submitting what is pushed first; fails
     /// with `ETIME` ([`Error::is_errno`]) when none arrives in time. Needs
     /// `IORING_FEAT_EXT_ARG` (Linux 5.11).
-    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Completion<'_>> {
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now().checked_add(timeout);
         loop {
             if self.t.pending != NIL {
@@ -415,7 +437,7 @@ impl OwnedRing {
     /// `io_uring_for_each_cqe`, it reads only what the CQ holds: completions that overflowed
     /// or wait for task work appear after a submit or wait call.
     #[inline]
-    pub fn for_each_completion(&mut self, mut f: impl FnMut(Completion<'_>)) -> u32 {
+    pub fn for_each_completion(&mut self, mut f: impl FnMut(Completion)) -> u32 {
         let mut drain = self.ring.cq().iter();
         // Two copies of the loop, so the common one has no per-entry check for mixed CQE sizes.
         if drain.is_mixed() {
@@ -532,7 +554,7 @@ fn push_into<O: Operation, S: SlotSource>(
     // SAFETY: `slot.op` is a valid, aligned place. A free slot holds `None` (the completion
     // that freed it took or dropped the operation; had it been leaked with `mem::forget`,
     // overwriting leaks that operation, which is safe).
-    unsafe { core::ptr::write(&mut slot.op, Some(op.into_op())) };
+    unsafe { core::ptr::write(&mut slot.op, Some(op.into_owned_op())) };
     slot.sel = sel;
     // The entry points into the slot, whose address is stable until the slot is freed.
     match O::encode_stored(&mut slot.op) {

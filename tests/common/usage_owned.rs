@@ -67,8 +67,7 @@ impl OwnedCell {
     pub fn drain_completions(&mut self, label: &'static str) -> u32 {
         self.at(label);
         let mut n = 0;
-        let mut it = self.ring.completions();
-        while let Some(c) = it.next() {
+        for c in self.ring.completions() {
             reap(&mut self.book, &self.shape, c);
             n += 1;
         }
@@ -85,7 +84,7 @@ impl OwnedCell {
 
 /// Checks off an owned ring's completion: the `user_data` exactly once, the result, and the
 /// operation handed back on its final completion (a read's buffer with the bytes written).
-pub fn reap(book: &mut Book, shape: &Shape, c: Completion<'_>) {
+pub fn reap(book: &mut Book, shape: &Shape, c: Completion) {
     let cqe = *c.cqe();
     let key = match c.id() {
         Some(id) => Key::Owned(id),

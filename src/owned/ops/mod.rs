@@ -130,9 +130,9 @@ pub(crate) mod private {
 /// An operation the owned layer can carry: converts to and from [`OwnedOp`].
 pub trait Operation: Sized + private::Sealed {
     /// Wraps the operation.
-    fn into_op(self) -> OwnedOp;
+    fn into_owned_op(self) -> OwnedOp;
     /// Unwraps it, or hands the value back if it is another operation.
-    fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp>;
+    fn from_owned_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp>;
 }
 
 /// Builds the entry of an operation that sits at its final address (crate-internal).
@@ -243,11 +243,11 @@ macro_rules! owned_ops {
         /// Any operation, as stored.
         impl Operation for OwnedOp {
             #[inline]
-            fn into_op(self) -> OwnedOp {
+            fn into_owned_op(self) -> OwnedOp {
                 self
             }
             #[inline]
-            fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
+            fn from_owned_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
                 Ok(op)
             }
         }
@@ -283,13 +283,19 @@ macro_rules! owned_ops {
                     Some(v)
                 }
             }
+            impl From<$name> for OwnedOp {
+                #[inline]
+                fn from(op: $name) -> OwnedOp {
+                    OwnedOp::$name(op)
+                }
+            }
             impl Operation for $name {
                 #[inline]
-                fn into_op(self) -> OwnedOp {
+                fn into_owned_op(self) -> OwnedOp {
                     OwnedOp::$name(self)
                 }
                 #[inline]
-                fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
+                fn from_owned_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
                     match op {
                         OwnedOp::$name(o) => Ok(o),
                         #[allow(unreachable_patterns)]
@@ -329,13 +335,19 @@ macro_rules! owned_ops {
                     Some(*v)
                 }
             }
+            impl From<$bname> for OwnedOp {
+                #[inline]
+                fn from(op: $bname) -> OwnedOp {
+                    OwnedOp::$bname(Box::new(op))
+                }
+            }
             impl Operation for $bname {
                 #[inline]
-                fn into_op(self) -> OwnedOp {
+                fn into_owned_op(self) -> OwnedOp {
                     OwnedOp::$bname(Box::new(self))
                 }
                 #[inline]
-                fn from_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
+                fn from_owned_op(op: OwnedOp) -> core::result::Result<Self, OwnedOp> {
                     match op {
                         OwnedOp::$bname(o) => Ok(*o),
                         #[allow(unreachable_patterns)]
