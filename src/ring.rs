@@ -448,6 +448,11 @@ impl Ring {
 
     /// Submits, then waits until at least `want` completions are ready
     /// (`io_uring_submit_and_wait(3)`).
+    ///
+    /// On an `IORING_SETUP_CQE_MIXED` ring `want` counts CQ slots, as the kernel does (a
+    /// 32-byte completion fills two, a padding entry one), and a 32-byte completion waiting in
+    /// the overflow list needs up to three free slots: there, ask for at most half the CQ size,
+    /// or the kernel may wait for slots that can never be filled (as with liburing).
     #[inline]
     pub fn submit_and_wait(&mut self, want: u32) -> io::Result<u32> {
         let pending = self.sq.flush();
@@ -557,7 +562,8 @@ impl Ring {
     }
 
     /// Waits until at least `want` completions are ready, without consuming them
-    /// (`io_uring_wait_cqe_nr(3)`), submitting what is pushed first.
+    /// (`io_uring_wait_cqe_nr(3)`), submitting what is pushed first. On a mixed-size CQ `want`
+    /// counts slots: see [`submit_and_wait`](Self::submit_and_wait).
     pub fn wait_cqes(&mut self, want: u32) -> io::Result<()> {
         loop {
             if self.cq.ready() >= want && !self.cq_needs_flush() && self.sq.unflushed() == 0 {

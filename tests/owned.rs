@@ -855,10 +855,8 @@ mod families {
     fn link_timeout_cancels_a_linked_read() {
         let mut ring = OwnedRing::new(8).unwrap();
         let (r, _w) = rustix::pipe::pipe().unwrap();
-        let chain: Vec<OwnedOp> = vec![
-            Read::new(dup(&r), vec![0; 8], u64::MAX).into(),
-            LinkTimeout::new(Duration::from_millis(10)).into(),
-        ];
+        let chain: Vec<OwnedOp> =
+            vec![Read::new(dup(&r), vec![0; 8], u64::MAX).into(), LinkTimeout::new(Duration::from_millis(10)).into()];
         let ids = ring.push_chain(chain, false).unwrap();
         let mut seen = 0;
         while seen < 2 {

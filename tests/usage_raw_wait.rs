@@ -52,11 +52,24 @@ mod reap {
         }
     }
 
+    /// The most a wait may ask for: the CQ size, or on a mixed ring half of it. There `want`
+    /// counts slots (a 32-byte completion fills two, a padding entry one), and a 32-byte
+    /// completion waiting in the overflow list needs up to three free slots: a CQ holding
+    /// `CQ - 1` slots can never reach `CQ` (the kernel waits forever, as with liburing).
+    fn max_wait(c: &mut Cell) -> u32 {
+        if c.ring.cq().is_mixed() {
+            CQ / 2
+        } else {
+            CQ
+        }
+    }
+
     /// `Ring::wait_cqes` for what is outstanding (at most the CQ), then `iter`.
     pub fn wait_cqes(c: &mut Cell) {
         while c.book.outstanding() > 0 {
             c.at("Ring::wait_cqes");
-            c.ring.wait_cqes(c.book.outstanding().min(CQ)).expect("wait_cqes");
+            let want = c.book.outstanding().min(max_wait(c));
+            c.ring.wait_cqes(want).expect("wait_cqes");
             c.drain_iter("CompletionQueue::iter (after wait_cqes)");
         }
     }
@@ -65,7 +78,8 @@ mod reap {
     pub fn submit_and_wait(c: &mut Cell) {
         while c.book.outstanding() > 0 {
             c.at("Ring::submit_and_wait");
-            c.ring.submit_and_wait(c.book.outstanding().min(CQ)).expect("submit_and_wait");
+            let want = c.book.outstanding().min(max_wait(c));
+            c.ring.submit_and_wait(want).expect("submit_and_wait");
             c.drain_iter("CompletionQueue::iter (after submit_and_wait)");
         }
     }
@@ -75,7 +89,8 @@ mod reap {
     pub fn submit_and_wait_timeout(c: &mut Cell) {
         while c.book.outstanding() > 0 {
             c.at("Ring::submit_and_wait_timeout");
-            if let Err(e) = c.ring.submit_and_wait_timeout(c.book.outstanding().min(CQ), LOST) {
+            let want = c.book.outstanding().min(max_wait(c));
+            if let Err(e) = c.ring.submit_and_wait_timeout(want, LOST) {
                 panic!("submit_and_wait_timeout with {} outstanding: {e}", c.book.outstanding());
             }
             c.drain_iter("CompletionQueue::iter (after submit_and_wait_timeout)");
