@@ -5,39 +5,18 @@ mod common;
 
 use std::io::Read as _;
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use uring::buf::{BufRing, Selection};
 use uring::owned::{OwnedRing, SendBundle};
 use uring::{Errno, Error};
 
-fn watchdog(test: &'static str, secs: u64, body: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = mpsc::channel();
-    let h = std::thread::spawn(move || {
-        body();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => h.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(p) = h.join() {
-                std::panic::resume_unwind(p);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            eprintln!("HANG in {test}: no progress after {secs} s");
-            std::process::abort();
-        }
-    }
-}
-
 /// Rounds of "take free buffers, fill them with different lengths, queue, send as a bundle":
 /// the peer gets exactly the queued bytes, the completion hands the sent buffers back with
 /// their lengths, and they return to the free list (20 rounds over a ring of 4 buffers).
 #[test]
 fn send_bundles_with_chosen_lengths() {
-    watchdog("send_bundles_with_chosen_lengths", 20, || {
+    common::watchdog("send_bundles_with_chosen_lengths", 20, || {
         let test = "send_bundles_with_chosen_lengths";
         let mut ring = OwnedRing::new(8).unwrap();
         let br = ring.buf_ring(BufRing::builder(9, 4, 16).send()).unwrap();

@@ -9,36 +9,11 @@ mod common;
 
 use std::io::Write as _;
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use uring::buf::{BufRing, Selection};
 use uring::op::{PollAdd, PollEvents, PollUpdate};
 use uring::owned::{OwnedRing, Read, RecvMultishot, RecvSelect};
 use uring::{Cqe, Error};
-
-/// Runs `body` on a thread; if it has not finished after `secs`, the process aborts naming the
-/// test (a hang must fail fast, not stall the run).
-fn watchdog(test: &'static str, secs: u64, body: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = mpsc::channel();
-    let h = std::thread::spawn(move || {
-        body();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => h.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The body panicked: re-raise its panic here.
-            if let Err(p) = h.join() {
-                std::panic::resume_unwind(p);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            eprintln!("HANG in {test}: no progress after {secs} s");
-            std::process::abort();
-        }
-    }
-}
 
 /// Route 1a: a poll update that relabels a live poll with an owned operation's `user_data`
 /// (the first owned push gets `1 << 63`) would make the kernel post a completion the layer
@@ -46,7 +21,7 @@ fn watchdog(test: &'static str, secs: u64, body: impl FnOnce() + Send + 'static)
 /// layer refuses the update; the read stays in flight and completes into its own buffer.
 #[test]
 fn poll_update_cannot_forge_an_owned_completion() {
-    watchdog("poll_update_cannot_forge_an_owned_completion", 10, || {
+    common::watchdog("poll_update_cannot_forge_an_owned_completion", 10, || {
         let mut ring = OwnedRing::new(8).unwrap();
         let (mut victim_w, victim_r) = UnixStream::pair().unwrap();
         let (mut decoy_w, decoy_r) = UnixStream::pair().unwrap();
@@ -89,7 +64,7 @@ fn owned_ring_fd_is_not_lent() {
 /// buffer ring, and a completion of an operation that selects nothing are refused.
 #[test]
 fn a_completion_selects_once() {
-    watchdog("a_completion_selects_once", 10, || {
+    common::watchdog("a_completion_selects_once", 10, || {
         let mut ring = OwnedRing::new(8).unwrap();
         let br = ring.buf_ring(BufRing::builder(3, 4, 64)).unwrap();
         let other = ring.buf_ring(BufRing::builder(4, 4, 64)).unwrap();
@@ -125,7 +100,7 @@ fn a_completion_selects_once() {
 /// Route 2 with bundles: a bundle completion gives its buffers once.
 #[test]
 fn a_bundle_completion_selects_once() {
-    watchdog("a_bundle_completion_selects_once", 10, || {
+    common::watchdog("a_bundle_completion_selects_once", 10, || {
         let test = "a_bundle_completion_selects_once";
         let mut ring = OwnedRing::new(8).unwrap();
         let br = ring.buf_ring(BufRing::builder(5, 8, 16)).unwrap();
@@ -151,7 +126,7 @@ fn a_bundle_completion_selects_once() {
 /// Route 2 with incremental buffer rings: each piece is handed out once, at its own offset.
 #[test]
 fn incremental_pieces_select_once() {
-    watchdog("incremental_pieces_select_once", 10, || {
+    common::watchdog("incremental_pieces_select_once", 10, || {
         let test = "incremental_pieces_select_once";
         let mut ring = OwnedRing::new(8).unwrap();
         let br = match ring.buf_ring(BufRing::builder(6, 2, 64).incremental()) {

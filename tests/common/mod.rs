@@ -18,3 +18,27 @@ pub fn note(test: &str, what: impl std::fmt::Display) {
 pub fn is_einval(e: &uring::Error) -> bool {
     e.is_errno(libc::EINVAL)
 }
+
+/// Runs `body` on a thread; if it has not finished after `secs`, prints `HANG in <test>` and
+/// aborts the process, so a hang fails in seconds instead of stalling the run. A panic in the
+/// body is re-raised here.
+pub fn watchdog(test: &'static str, secs: u64, body: impl FnOnce() + Send + 'static) {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::channel();
+    let h = std::thread::spawn(move || {
+        body();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(()) => h.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let _ = writeln!(std::io::stderr().lock(), "HANG in {test}: no progress after {secs} s");
+            std::process::abort();
+        }
+    }
+}
