@@ -77,18 +77,29 @@ impl Completion {
         match step {
             Step::Raw | Step::Internal => Completion::raw(cqe),
             Step::More(i) => {
-                let fd = t.new_fd(i, cqe.raw_result());
-                Completion { cqe, op: None, kind: Kind::More, sel: t.slots[i as usize].sel, fd }
+                let slot = &t.slots[i as usize];
+                let (sel, on_complete) = (slot.sel, slot.on_complete);
+                let fd = if on_complete != 0 { t.new_fd(i, cqe.raw_result()) } else { None };
+                Completion { cqe, op: None, kind: Kind::More, sel, fd }
             }
             Step::Last(i) => {
-                let fd = t.new_fd(i, cqe.raw_result());
                 if t.slots[i as usize].on_complete != 0 {
-                    t.run_hook(i, cqe.raw_result());
+                    return Completion::last_with_effects(t, i, cqe);
                 }
                 let slot = &mut t.slots[i as usize];
-                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd }
+                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None }
             }
         }
+    }
+
+    /// The final completion of an operation that creates an fd or has a completion hook.
+    #[cold]
+    #[inline(never)]
+    fn last_with_effects(t: &mut Table, i: u32, cqe: Cqe) -> Self {
+        let fd = t.new_fd(i, cqe.raw_result());
+        t.run_hook(i, cqe.raw_result());
+        let slot = &mut t.slots[i as usize];
+        Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd }
     }
 
     /// The next finished link of a chain that skipped its success completions (the table's
@@ -158,13 +169,11 @@ impl Completion {
     // The completion comes back by value, unchanged, as it came in (no allocation on this path).
     #[allow(clippy::result_large_err)]
     pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
-        if let Some(op) = self.op.take() {
-            match O::from_owned_op(op) {
-                Ok(o) => return Ok(o),
-                Err(op) => self.op = Some(op),
-            }
+        // Reads out only the payload of the expected type (no copy of the whole enum).
+        match O::take_stored(&mut self.op) {
+            Some(o) => Ok(o),
+            None => Err(self),
         }
-        Err(self)
     }
 
     /// The provided buffer(s) this completion filled, from `ring`, the buffer ring its
