@@ -175,3 +175,51 @@ fn advance_past_the_tail_is_refused() {
     assert_eq!(ring.cq().ready(), 0);
     assert!(ring.cq().pop().is_none(), "nothing stale comes back");
 }
+
+/// Owned completions can be kept and selected later, in any order: an incremental buffer's
+/// pieces keep the offsets the kernel wrote them at (stamped when reaped), and a piece whose
+/// buffer went back to the ring since (its last piece was selected and dropped) is refused,
+/// never shown over bytes the kernel may write again.
+#[test]
+fn incremental_pieces_selected_late_or_stale() {
+    common::watchdog("incremental_pieces_selected_late_or_stale", 10, || {
+        let test = "incremental_pieces_selected_late_or_stale";
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = match ring.buf_ring(BufRing::builder(8, 1, 64).incremental()) {
+            Ok(br) => br,
+            Err(e) => {
+                common::skip(test, format!("incremental buffer rings (6.12): {e}"));
+                return;
+            }
+        };
+        let (mut w, r) = UnixStream::pair().unwrap();
+        ring.push(RecvMultishot::new(r, &br)).unwrap();
+        ring.submit().unwrap();
+        let mut pieces = Vec::new();
+        for (byte, n) in [(b'A', 10usize), (b'B', 20), (b'C', 34)] {
+            w.write_all(&vec![byte; n]).unwrap();
+            pieces.push(ring.wait().unwrap());
+        }
+        // Selected backwards: each piece at its own place.
+        let mut views = Vec::new();
+        for (c, (byte, off, n)) in pieces.iter_mut().rev().zip([(b'C', 30, 34), (b'B', 10, 20), (b'A', 0, 10)]) {
+            let sel = c.select(&br).unwrap();
+            let Selection::Incremental(s) = &sel else { panic!("a piece, got {sel:?}") };
+            assert_eq!((s.offset(), s.len()), (off, n as usize));
+            assert!(s.data().iter().all(|&b| b == byte), "{:?}", s.data());
+            views.push(sel);
+        }
+        drop(views); // the buffer goes back once every view is gone
+        assert_eq!(br.held(), 0);
+
+        // Keep the first piece of the next round unselected; select and drop the last piece:
+        // the buffer goes back, so the kept piece is stale.
+        w.write_all(&[b'D'; 10]).unwrap();
+        let mut first = ring.wait().unwrap();
+        w.write_all(&[b'E'; 54]).unwrap();
+        let mut last = ring.wait().unwrap();
+        drop(last.select(&br).unwrap());
+        let e = first.select(&br).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "completion", .. }), "{e:?}");
+    });
+}

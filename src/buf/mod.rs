@@ -40,7 +40,7 @@
 #[cfg(feature = "kmbuf")]
 pub mod kmbuf;
 mod recycle;
-mod ring;
+pub(crate) mod ring;
 mod select;
 
 pub use ring::{BufRing, BufRingBuilder, CallerBuffers, MAX_BUF_RING_ENTRIES};

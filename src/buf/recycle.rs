@@ -11,6 +11,16 @@ use crate::cq::CompletionQueue;
 use crate::{Error, Result};
 
 impl BufRing {
+    /// Incremental buffer `bid` goes back to the ring: its next piece starts at offset 0, and
+    /// pieces reaped before now are stale (a new generation).
+    #[cold]
+    pub(super) fn inc_recycled(&self, bid: u16) {
+        self.inc_off[bid as usize].set(0);
+        if let Some(shared) = &self.inc_shared {
+            shared.gen[bid as usize].fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Records a new live view of incremental buffer `bid`.
     #[inline]
     pub(crate) fn inc_view_opened(&self, bid: u16) {
@@ -62,7 +72,7 @@ impl BufRing {
         // unread by the kernel until the tail store below, as in `Refill::write_slot`.
         unsafe { Refill::write(self.slots.add(prod.slot(0) as usize), addr, size, bid) };
         if self.incremental {
-            self.inc_off[bid as usize].set(0);
+            self.inc_recycled(bid);
         }
         // The previous last buffer (which may be held: its bit stays) is now followed by `bid`;
         // then `bid` itself: back in the ring, its successor not yet known. In this order, so
@@ -405,7 +415,7 @@ impl<'r> Refill<'r> {
         let next = e.wrapping_add(1);
         self.next = if next == self.end { self.slots } else { next };
         if self.incremental {
-            self.ring.inc_off[bid as usize].set(0);
+            self.ring.inc_recycled(bid);
         }
     }
 

@@ -4,6 +4,8 @@ use core::cell::Cell;
 use core::ffi::c_void;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
 
 use uring_uapi::*;
 
@@ -14,6 +16,46 @@ use crate::sync::AtomicU16;
 use crate::sys::{self, Mmap};
 use crate::teardown::Share;
 use crate::{Error, Result, Ring};
+
+/// [`BufRing::sel_word`] bit: completions of the operation name bundles.
+pub(crate) const SEL_BUNDLE: u64 = 1;
+/// [`BufRing::sel_word`] bit: the buffer ring is incremental.
+pub(crate) const SEL_INC: u64 = 2;
+
+/// An incremental ring's per-buffer state that the owned layer reads when it *reaps* a
+/// completion (in the CQ's order, which is the kernel's order of consumption), so that a piece
+/// keeps its true offset and its buffer's generation whenever it is selected, even after
+/// completions reaped later:
+/// - `delivered[bid]`: bytes of the buffer the kernel has reported so far (the offset of the
+///   next piece), reset when its last piece is reaped;
+/// - `gen[bid]`: bumped each time the buffer goes back to the ring, so a piece reaped before
+///   that is stale and refused (its bytes may be the kernel's again).
+///
+/// Atomics only because the in-flight table may move to another thread with its ring; one
+/// thread uses a ring at a time.
+#[derive(Debug)]
+pub(crate) struct IncShared {
+    pub(crate) gen: Box<[AtomicU32]>,
+    pub(crate) delivered: Box<[AtomicU32]>,
+}
+
+impl IncShared {
+    fn new(entries: u32) -> Self {
+        IncShared {
+            gen: (0..entries).map(|_| AtomicU32::new(0)).collect(),
+            delivered: (0..entries).map(|_| AtomicU32::new(0)).collect(),
+        }
+    }
+
+    /// The piece `len` bytes long of buffer `bid` that a completion just reaped names: its
+    /// offset and the buffer's generation (`None` for a bid out of range).
+    pub(crate) fn stamp(&self, bid: u16, len: u32, more: bool) -> Option<(u32, u32)> {
+        let (gen, delivered) = (self.gen.get(bid as usize)?, self.delivered.get(bid as usize)?);
+        let off = delivered.load(core::sync::atomic::Ordering::Relaxed);
+        delivered.store(if more { off.saturating_add(len) } else { 0 }, core::sync::atomic::Ordering::Relaxed);
+        Some((off, gen.load(core::sync::atomic::Ordering::Relaxed)))
+    }
+}
 
 /// Most entries a buffer ring may have.
 pub const MAX_BUF_RING_ENTRIES: u32 = 32768;
@@ -161,6 +203,9 @@ pub struct BufRing {
     /// piece has arrived (so the buffer returns to the ring once no view remains).
     pub(super) inc_views: Box<[Cell<u32>]>,
     pub(super) inc_done: Box<[Cell<bool>]>,
+    /// Incremental rings only: what the owned layer reads when it reaps a completion naming a
+    /// buffer of this ring (shared with the in-flight table; see [`IncShared`]).
+    pub(super) inc_shared: Option<Arc<IncShared>>,
     /// Whether this is a ring the application fills for sends ([`BufRingBuilder::send`]).
     pub(super) send: bool,
     /// Send rings only, per bid: the length it was queued with ([`BufRing::queue`]).
@@ -386,6 +431,7 @@ impl BufRingBuilder {
             inc_off: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_views: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             inc_done: (0..if self.incremental { entries } else { 0 }).map(|_| Cell::new(false)).collect(),
+            inc_shared: self.incremental.then(|| Arc::new(IncShared::new(entries))),
             send: self.send,
             lens: (0..if self.send { entries } else { 0 }).map(|_| Cell::new(0)).collect(),
             // Reversed, so that `take_free` hands out bid 0 first.
@@ -439,11 +485,17 @@ impl BufRing {
         self.ring_id
     }
 
-    /// The word that names this buffer ring in an owned operation's slot (its unique id, and
-    /// whether completions of that operation name bundles), never 0.
+    /// The word that names this buffer ring in an owned operation's slot (its unique id,
+    /// whether it is incremental, [`SEL_INC`], and whether completions of that operation name
+    /// bundles, [`SEL_BUNDLE`]), never 0.
     #[inline]
     pub(crate) fn sel_word(&self, bundle: bool) -> u64 {
-        (self.id << 1) | bundle as u64
+        (self.id << 2) | (self.incremental as u64) << 1 | bundle as u64
+    }
+
+    /// Incremental rings: the state the owned layer stamps completions with.
+    pub(crate) fn inc_shared(&self) -> Option<&Arc<IncShared>> {
+        self.inc_shared.as_ref()
     }
 
     /// The number of buffers (and ring slots).

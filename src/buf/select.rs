@@ -567,15 +567,47 @@ impl BufRing {
         if bid as u32 >= self.entries {
             return Err(bid_out_of_range());
         }
+        self.select_piece(cqe, bid, self.inc_off[bid as usize].get(), true)
+    }
+
+    /// An owned completion of an incremental ring, stamped when it was reaped with its piece's
+    /// offset and its buffer's generation ([`IncShared`](crate::buf::ring::IncShared)): refused
+    /// if the buffer went back to the ring since (the piece is stale).
+    ///
+    /// # Safety
+    /// As for [`select`](Self::select), and `stamp` is what the owned layer read for this
+    /// completion when it reaped it.
+    pub(crate) unsafe fn select_stamped(&self, cqe: &Cqe, stamp: Option<(u32, u32)>) -> Result<Selection<'_>> {
+        let Some(bid) = cqe.buffer_id() else {
+            return Ok(Selection::None);
+        };
+        let (Some((off, gen)), Some(shared)) = (stamp, &self.inc_shared) else {
+            return Err(bid_out_of_range());
+        };
+        if shared.gen.get(bid as usize).map(|g| g.load(core::sync::atomic::Ordering::Relaxed)) != Some(gen) {
+            return Err(Error::InvalidArgument {
+                what: "completion",
+                reason: "a piece of an incremental buffer that went back to the ring since (select pieces before dropping the buffer's last piece)",
+            });
+        }
+        // The generation says the buffer has not gone back since this piece was reaped: its
+        // other pieces may be selected already, the last one too (the buffer then waits for
+        // every view to close before it goes back).
+        self.select_piece(cqe, bid, off, false)
+    }
+
+    /// The piece of incremental buffer `bid` (below `entries`) at offset `off` that `cqe` names.
+    /// `in_order`: pieces arrive here in the kernel's order, so a buffer whose last piece was
+    /// selected has no more pieces to give (the raw path's check).
+    fn select_piece(&self, cqe: &Cqe, bid: u16, off: u32, in_order: bool) -> Result<Selection<'_>> {
         let len = cqe.raw_result().max(0) as u32;
-        let off = self.inc_off[bid as usize].get();
         if off.checked_add(len).is_none_or(|end| end > self.buf_size) {
             return Err(Error::InvalidArgument { what: "completion length", reason: "past the end of the buffer" });
         }
         let more = cqe.raw_flags() & IORING_CQE_F_BUF_MORE != 0;
         let cell = self.info(bid);
         let v = cell.get();
-        if v & HELD != 0 {
+        if in_order && v & HELD != 0 {
             return Err(already_held());
         }
         if more {

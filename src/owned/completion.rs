@@ -3,6 +3,7 @@
 
 use std::os::fd::OwnedFd;
 
+use crate::buf::ring::{SEL_BUNDLE, SEL_INC};
 use crate::buf::{BufRing, Selection};
 use crate::cq::Drain;
 use crate::cqe::Cqe;
@@ -62,13 +63,16 @@ pub struct Completion {
     /// The new fd the result names, for an operation that creates fds (closed with the
     /// completion unless taken).
     fd: Option<OwnedFd>,
+    /// For a completion naming a buffer of an incremental ring: the piece's offset and the
+    /// buffer's generation, read when it was reaped.
+    inc: Option<(u32, u32)>,
 }
 
 impl Completion {
     /// A completion of a raw-layer entry.
     #[inline]
     fn raw(cqe: Cqe) -> Self {
-        Completion { cqe, op: None, kind: Kind::Raw, sel: 0, fd: None }
+        Completion { cqe, op: None, kind: Kind::Raw, sel: 0, fd: None, inc: None }
     }
 
     /// What [`Table::step`] made of `cqe` (anything but [`Step::Internal`]), as a completion.
@@ -80,26 +84,31 @@ impl Completion {
                 let slot = &t.slots[i as usize];
                 let (sel, on_complete) = (slot.sel, slot.on_complete);
                 let fd = if on_complete != 0 { t.new_fd(i, cqe.raw_result()) } else { None };
-                Completion { cqe, op: None, kind: Kind::More, sel, fd }
+                let inc = if sel & SEL_INC != 0 { t.inc_stamp(sel, &cqe) } else { None };
+                Completion { cqe, op: None, kind: Kind::More, sel, fd, inc }
             }
             Step::Last(i) => {
-                if t.slots[i as usize].on_complete != 0 {
+                let slot = &t.slots[i as usize];
+                if slot.on_complete != 0 || slot.sel & SEL_INC != 0 {
                     return Completion::last_with_effects(t, i, cqe);
                 }
                 let slot = &mut t.slots[i as usize];
-                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None }
+                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None, inc: None }
             }
         }
     }
 
-    /// The final completion of an operation that creates an fd or has a completion hook.
+    /// The final completion of an operation that creates an fd, has a completion hook, or
+    /// selects from an incremental buffer ring.
     #[cold]
     #[inline(never)]
     fn last_with_effects(t: &mut Table, i: u32, cqe: Cqe) -> Self {
         let fd = t.new_fd(i, cqe.raw_result());
         t.run_hook(i, cqe.raw_result());
+        let sel = t.slots[i as usize].sel;
+        let inc = if sel & SEL_INC != 0 { t.inc_stamp(sel, &cqe) } else { None };
         let slot = &mut t.slots[i as usize];
-        Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd }
+        Completion { cqe, sel, op: slot.op.take(), kind: Kind::Last, fd, inc }
     }
 
     /// The next finished link of a chain that skipped its success completions (the table's
@@ -111,7 +120,7 @@ impl Completion {
         // still runs (a link that succeeded did its work). Chains that skip success completions
         // carry no buffer-selecting links.
         t.run_hook(i, cqe.raw_result());
-        Completion { cqe, op: t.slots[i as usize].op.take(), kind: Kind::Last, sel: 0, fd: None }
+        Completion { cqe, op: t.slots[i as usize].op.take(), kind: Kind::Last, sel: 0, fd: None, inc: None }
     }
 
     /// The operation this completes (`None` for a raw-layer entry).
@@ -215,7 +224,7 @@ impl Completion {
                 reason: "not of an owned operation selecting from a buffer ring, or already selected",
             });
         }
-        let bundle = sel & 1 != 0;
+        let bundle = sel & SEL_BUNDLE != 0;
         if ring.sel_word(bundle) != sel {
             return Err(Error::InvalidArgument {
                 what: "buffer ring",
@@ -229,8 +238,13 @@ impl Completion {
         // operation selects from `ring` (its `sel` word names `ring`, which is registered on
         // this ring: checked at push); and `sel` was cleared above, so the completion selects
         // once.
+        // For an incremental ring, the piece's offset and its buffer's generation were read
+        // when the completion was reaped, in the kernel's order: a piece selected late keeps
+        // its place, and one whose buffer went back to the ring since is refused.
         unsafe {
-            if bundle {
+            if sel & SEL_INC != 0 {
+                ring.select_stamped(&self.cqe, self.inc)
+            } else if bundle {
                 ring.select_bundle(&self.cqe)
             } else {
                 ring.select(&self.cqe)

@@ -152,7 +152,11 @@ impl OwnedRing {
     /// [`ReadMultishot`](super::ReadMultishot)); their completions give the buffers with
     /// [`Completion::select`].
     pub fn buf_ring(&mut self, builder: BufRingBuilder) -> Result<BufRing> {
-        builder.build(&mut self.ring)
+        let br = builder.build(&mut self.ring)?;
+        if let Some(shared) = br.inc_shared() {
+            self.t.register_inc(br.id(), shared);
+        }
+        Ok(br)
     }
 
     /// Operations in flight.

@@ -136,6 +136,9 @@ pub(crate) struct Table {
     /// First finished chain link waiting to be handed back (`NIL`: none).
     pub(crate) pending: u32,
     pub(crate) in_flight: u32,
+    /// The incremental buffer rings of this ring, by id, whose state a completion is stamped
+    /// with when it is reaped (see `buf::ring::IncShared`).
+    inc: Vec<(u64, std::sync::Weak<crate::buf::ring::IncShared>)>,
 }
 
 impl Table {
@@ -151,7 +154,26 @@ impl Table {
             })
             .collect();
         let chains = (0..n).map(|_| Chain::default()).collect();
-        Table { slots, chains, free_head: if n > 0 { 0 } else { NIL }, pending: NIL, in_flight: 0 }
+        Table { slots, chains, free_head: if n > 0 { 0 } else { NIL }, pending: NIL, in_flight: 0, inc: Vec::new() }
+    }
+
+    /// Registers an incremental buffer ring of this ring (by its id), so that completions
+    /// naming its buffers are stamped when reaped.
+    pub(crate) fn register_inc(&mut self, id: u64, shared: &std::sync::Arc<crate::buf::ring::IncShared>) {
+        self.inc.retain(|(_, w)| w.strong_count() > 0);
+        self.inc.push((id, std::sync::Arc::downgrade(shared)));
+    }
+
+    /// The stamp (piece offset, buffer generation) of a completion that names a buffer of the
+    /// incremental ring `sel` names, read now, in the CQ's order (see `buf::ring::IncShared`).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn inc_stamp(&self, sel: u64, cqe: &Cqe) -> Option<(u32, u32)> {
+        let bid = cqe.buffer_id()?;
+        let id = sel >> 2;
+        let shared = self.inc.iter().find(|(i, _)| *i == id)?.1.upgrade()?;
+        let more = cqe.raw_flags() & uring_uapi::IORING_CQE_F_BUF_MORE != 0;
+        shared.stamp(bid, cqe.raw_result().max(0) as u32, more)
     }
 
     /// Whether a slot is free.
