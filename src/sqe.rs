@@ -304,10 +304,14 @@ impl FdSqe {
     /// The entry as a [`SafeSqe`] when every file it names is a registered slot
     /// ([`names_only_registered_files`](Self::names_only_registered_files)): a slot holds the
     /// kernel's own reference to its file, so nothing the caller closes can change what it
-    /// names. Otherwise the entry comes back unchanged.
+    /// names. Otherwise the entry comes back unchanged, and so does an entry that selects a
+    /// provided buffer (`IOSQE_BUFFER_SELECT`, as [`op::ReadMultishot`](crate::op::ReadMultishot)
+    /// does): its group may be given as a bare id the crate cannot check (a kernel-managed
+    /// group's would burn a buffer per attempt), so it is pushed with `unsafe`; the owned
+    /// operations select safely from typed buffer rings.
     #[inline]
     pub const fn into_safe(self) -> Result<SafeSqe, FdSqe> {
-        if self.names_only_registered_files() {
+        if self.names_only_registered_files() && self.0 .0.flags & uring_uapi::IOSQE_BUFFER_SELECT == 0 {
             Ok(SafeSqe(self.0))
         } else {
             Err(self)

@@ -800,11 +800,12 @@ fn encode(input: &Input, pool: &mut [u8], k: &mut Keep) -> Option<(Sqe, Option<[
                     if let Some(i) = fixed {
                         b = b.fixed_buf(*i);
                     }
-                    if let Some(g) = group {
-                        b = b.buf_group(&BufGroupId(*g));
-                    }
                     if *multishot {
                         b = b.multishot();
+                    }
+                    if let Some(g) = group {
+                        // The kernel takes a buffer group only on a multishot command.
+                        b = accepted(b.buf_group(&BufGroupId(*g)), !*multishot, "a group on a multishot command")?;
                     }
                     b
                 }};

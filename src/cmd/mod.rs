@@ -14,8 +14,9 @@
 //! ## Layers
 //! - Generic encoders: [`UringCmd`] (64-byte entry) and [`UringCmd128`] (128-byte entry) with
 //!   `cmd_op`, a typed payload, `IORING_URING_CMD_FIXED` (registered buffer, Linux 6.1),
-//!   `IORING_URING_CMD_MULTISHOT` and buffer selection (Linux 6.18; kernel-managed kmbuf groups
-//!   are accepted, uring_cmd drivers are their consumers). [`uring_cmd`] and [`uring_cmd128`] do
+//!   `IORING_URING_CMD_MULTISHOT` with buffer selection (Linux 6.18; a buffer group only on a
+//!   multishot command, as the kernel requires, and never a kernel-managed kmbuf group: see
+//!   [`UringCmd::buf_group`]). [`uring_cmd`] and [`uring_cmd128`] do
 //!   the same with the payload size checked at compile time.
 //! - Payload types: any [`Pod`] value; [`pod_struct!`](crate::pod_struct) declares a
 //!   `#[repr(C)]` struct and proves it is `Pod` (no padding, plain fields) without `unsafe` in the
@@ -560,7 +561,7 @@ mod tests {
         }
     }
 
-    /// A kernel-managed (kmbuf) group: ordinary reads refuse it, uring_cmd accepts it.
+    /// A kernel-managed (kmbuf) group: ordinary reads and uring_cmds refuse it.
     struct KernelManaged(u16);
 
     impl crate::op::BufferGroup for KernelManaged {
@@ -574,14 +575,17 @@ mod tests {
 
     #[test]
     fn options() {
-        let sqe = UringCmd::new(Target::raw(3), 5).buf_group(&KernelManaged(9)).multishot().build();
+        let sqe = UringCmd::new(Target::raw(3), 5).multishot().buf_group(&crate::op::BufGroupId(9)).unwrap().build();
         let f = fields(&sqe);
         assert_eq!(f.flags, IOSQE_BUFFER_SELECT);
         assert_eq!(f.buf, 9);
         assert_eq!(f.op_flags, IORING_URING_CMD_MULTISHOT);
-        let sqe = UringCmd128::new(Target::raw(3), 5).buf_group(&KernelManaged(4)).multishot().build();
+        let sqe = UringCmd128::new(Target::raw(3), 5).multishot().buf_group(&crate::op::BufGroupId(4)).unwrap().build();
         let f = fields(sqe.head());
         assert_eq!((f.flags, f.buf, f.op_flags), (IOSQE_BUFFER_SELECT, 4, IORING_URING_CMD_MULTISHOT));
+        // A kmbuf group is refused by uring_cmd too, multishot or not.
+        assert!(UringCmd::new(Target::raw(3), 5).multishot().buf_group(&KernelManaged(9)).is_err());
+        assert!(UringCmd128::new(Target::raw(3), 5).multishot().buf_group(&KernelManaged(4)).is_err());
         let sqe = UringCmd128::new(Target::raw(3), 5).fixed_buf(12).payload(&[1u8; 80]).unwrap().build();
         let f = fields(sqe.head());
         assert_eq!((f.flags, f.buf, f.op_flags), (0, 12, IORING_URING_CMD_FIXED));

@@ -87,13 +87,14 @@ pub(crate) const fn set_target(sqe: &mut Sqe, target: Target) {
 }
 
 /// Selects a buffer from `group` (`IOSQE_BUFFER_SELECT` + `sqe.buf_group`), refusing
-/// kernel-managed groups, which user-space reads and receives cannot use.
+/// kernel-managed groups: only their kernel consumer selects from them, and an entry that
+/// selects from one (a read, a receive, a uring_cmd) burns a buffer with `EFAULT`.
 #[inline]
 pub(crate) fn set_buffer_select(sqe: &mut Sqe, group: &impl BufferGroup) -> crate::Result<()> {
     if group.is_kernel_managed() {
         return Err(crate::Error::InvalidArgument {
             what: "buffer group",
-            reason: "a kernel-managed (kmbuf) group serves only kernel consumers such as uring_cmd drivers",
+            reason: "a kernel-managed (kmbuf) group serves only its kernel consumer; an entry selecting from it fails with EFAULT and burns a buffer",
         });
     }
     sqe.0.flags |= IOSQE_BUFFER_SELECT;

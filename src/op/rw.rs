@@ -548,9 +548,11 @@ impl<'a> WritevFixed<'a> {
 /// A regular file fails with `EBADFD`.
 ///
 /// Points at no caller memory (the buffers belong to the group, whose provider already
-/// promised they stay valid while provided), but names the file: an [`FdSqe`](crate::FdSqe),
-/// pushed with `unsafe` [`push_fd`](crate::SubmissionQueue::push_fd), or safely on a registered
-/// file ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
+/// promised they stay valid while provided), but names the file and a buffer group: an
+/// [`FdSqe`](crate::FdSqe), pushed with `unsafe` [`push_fd`](crate::SubmissionQueue::push_fd)
+/// (which [`FdSqe::into_safe`](crate::FdSqe::into_safe) does not lift, since a bare
+/// [`BufGroupId`](crate::op::BufGroupId) could name a kernel-managed group). The safe form is
+/// the owned [`ReadMultishot`](crate::owned::ReadMultishot).
 #[derive(Debug, Clone, Copy)]
 pub struct ReadMultishot {
     rw: RwArgs,

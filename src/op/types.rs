@@ -155,15 +155,23 @@ pub trait BufferGroup {
     /// The buffer group id (bgid).
     fn bgid(&self) -> u16;
 
-    /// Whether the group is a kernel-managed buffer ring (kmbuf), which ordinary reads and
-    /// receives cannot select from: each attempt would burn a buffer only the kernel can return.
-    /// Encoders refuse such groups with [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// Whether the group is a kernel-managed buffer ring (kmbuf), which no entry may select
+    /// from (reads, receives and uring_cmds alike): each attempt fails with `EFAULT` and burns
+    /// a buffer only the group's kernel consumer can return. Encoders refuse such groups with
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
     fn is_kernel_managed(&self) -> bool {
         false
     }
 }
 
 /// A bare buffer group id.
+///
+/// The crate cannot tell what group it names: a kernel-managed (kmbuf) group's id passes the
+/// encoders' check, and the kernel then burns a buffer of that group per attempt (`EFAULT`).
+/// Entries that select through a bare id are pushed only with `unsafe`
+/// ([`FdSqe::into_safe`](crate::FdSqe::into_safe) refuses buffer-selecting entries), so check
+/// the id there; safe code selects through typed handles (the owned operations over a
+/// [`BufRing`](crate::buf::BufRing)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BufGroupId(pub u16);
 

@@ -18,6 +18,12 @@ pub const CMD_PAYLOAD_64: usize = 16;
 /// Payload bytes of a command in a 128-byte entry.
 pub const CMD_PAYLOAD_128: usize = 80;
 
+/// A buffer group on a command that is not multishot.
+const NOT_MULTISHOT: Error = Error::InvalidArgument {
+    what: "uring_cmd buffer group",
+    reason: "needs IORING_URING_CMD_MULTISHOT first (the kernel refuses a buffer group on a single-shot command with EINVAL)",
+};
+
 fn copy_payload<T: Pod>(payload: &T, into: &mut [u8]) -> Result<()> {
     let n = core::mem::size_of::<T>();
     if n > into.len() {
@@ -71,16 +77,36 @@ impl UringCmd {
         self
     }
 
-    /// Selects a buffer from `group` (Linux 6.18 for uring_cmd); with
-    /// [`multishot`](Self::multishot) the command posts completions until told to stop. Unlike
-    /// reads, a uring_cmd driver can serve kernel-managed (kmbuf) groups, so those are accepted.
-    pub fn buf_group(mut self, group: &impl BufferGroup) -> Self {
-        self.sqe.0.flags |= IOSQE_BUFFER_SELECT;
-        self.sqe.0.buf.buf_group = group.bgid();
-        self
+    /// Lets the driver select buffers from `group` (`IOSQE_BUFFER_SELECT` with
+    /// `sqe.buf_group`, Linux 6.18), on a multishot command: call
+    /// [`multishot`](Self::multishot) first. Replaces a [`fixed_buf`](Self::fixed_buf) index
+    /// (the kernel reads one field).
+    ///
+    /// Refused with [`Error::InvalidArgument`]:
+    /// - without `multishot` (`what: "uring_cmd buffer group"`): the kernel takes a buffer
+    ///   group only on a multishot command and refuses it otherwise with `EINVAL` at
+    ///   submission (and a multishot command without a buffer group too);
+    /// - a kernel-managed (kmbuf) group (`what: "buffer group"`), as every encoder refuses it.
+    ///   No driver selects kmbuf buffers through the entry: kmbuf's proposed consumer (FUSE over
+    ///   io_uring) selects through the kernel API after pinning the ring, and the only mainline
+    ///   driver that selects from buffer groups this way (ublk's batch fetch) copies to the
+    ///   buffer's address as user memory, so a kmbuf group completes with `EFAULT` and loses a
+    ///   buffer until its consumer recycles it. An out-of-tree driver that does select kmbuf
+    ///   buffers through the entry can be given the bare id ([`BufGroupId`](crate::op::BufGroupId));
+    ///   the entry is pushed with `unsafe` anyway.
+    pub fn buf_group(mut self, group: &impl BufferGroup) -> Result<Self> {
+        // SAFETY: reading a plain integer of the union.
+        if unsafe { self.sqe.0.op_flags.uring_cmd_flags } & IORING_URING_CMD_MULTISHOT == 0 {
+            return Err(NOT_MULTISHOT);
+        }
+        crate::op::set_buffer_select(&mut self.sqe, group)?;
+        Ok(self)
     }
 
-    /// `IORING_URING_CMD_MULTISHOT` (needs a buffer group; Linux 6.18).
+    /// `IORING_URING_CMD_MULTISHOT` (Linux 6.18): the command posts completions, each with a
+    /// buffer selected from its group, until told to stop. Needs a buffer group
+    /// ([`buf_group`](Self::buf_group), after this call): the kernel refuses a multishot
+    /// command without one with `EINVAL` at submission.
     pub fn multishot(mut self) -> Self {
         // SAFETY: writing plain integers into the union.
         unsafe { self.sqe.0.op_flags.uring_cmd_flags |= IORING_URING_CMD_MULTISHOT };
@@ -146,14 +172,21 @@ impl UringCmd128 {
         self
     }
 
-    /// Selects a buffer from `group` (kernel-managed groups accepted, see [`UringCmd::buf_group`]).
-    pub fn buf_group(mut self, group: &impl BufferGroup) -> Self {
-        self.sqe.sqe.flags |= IOSQE_BUFFER_SELECT;
-        self.sqe.sqe.buf.buf_group = group.bgid();
-        self
+    /// Lets the driver select buffers from `group`, on a multishot command (call
+    /// [`multishot`](Self::multishot) first); refused as [`UringCmd::buf_group`] refuses
+    /// (without multishot, or a kernel-managed group).
+    pub fn buf_group(mut self, group: &impl BufferGroup) -> Result<Self> {
+        // SAFETY: reading a plain integer of the union.
+        if unsafe { self.sqe.sqe.op_flags.uring_cmd_flags } & IORING_URING_CMD_MULTISHOT == 0 {
+            return Err(NOT_MULTISHOT);
+        }
+        let mut head = Sqe(self.sqe.sqe);
+        crate::op::set_buffer_select(&mut head, group)?;
+        self.sqe.sqe = head.0;
+        Ok(self)
     }
 
-    /// `IORING_URING_CMD_MULTISHOT`.
+    /// `IORING_URING_CMD_MULTISHOT` (needs a buffer group, as for [`UringCmd::multishot`]).
     pub fn multishot(mut self) -> Self {
         // SAFETY: writing plain integers into the union.
         unsafe { self.sqe.sqe.op_flags.uring_cmd_flags |= IORING_URING_CMD_MULTISHOT };
@@ -181,7 +214,8 @@ mod tests {
             Fields { opcode: IORING_OP_URING_CMD, fd: 7, off: 0xAB, addr3: 1, pad2: 2, ..Default::default() }
         );
         assert!(UringCmd::new(Target::raw(7), 1).payload(&[0u8; 17]).is_err(), "17 bytes do not fit");
-        let sqe = UringCmd::new(Target::fixed(3), 9).fixed_buf(4).buf_group(&BufGroupId(5)).multishot().build();
+        let sqe =
+            UringCmd::new(Target::fixed(3), 9).fixed_buf(4).multishot().buf_group(&BufGroupId(5)).unwrap().build();
         let f = fields(&sqe);
         assert_eq!(f.flags, IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT);
         assert_eq!(f.op_flags, IORING_URING_CMD_FIXED | IORING_URING_CMD_MULTISHOT);
@@ -201,5 +235,31 @@ mod tests {
         assert_eq!(sqe.ext()[0], 16);
         assert_eq!(UringCmd128::mixed(Target::raw(3), 5).build().opcode(), IORING_OP_URING_CMD128);
         assert!(UringCmd128::new(Target::raw(3), 5).payload(&[0u8; 81]).is_err());
+    }
+
+    /// The kernel's rule (a buffer group only on a multishot command) as a typed error, and
+    /// kmbuf groups refused; nothing is encoded by a refused call.
+    #[test]
+    fn buf_group_needs_multishot() {
+        let e = UringCmd::new(Target::raw(3), 1).buf_group(&BufGroupId(2)).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "uring_cmd buffer group", .. }), "{e}");
+        let e = UringCmd128::new(Target::raw(3), 1).buf_group(&BufGroupId(2)).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "uring_cmd buffer group", .. }), "{e}");
+        struct Km;
+        impl BufferGroup for Km {
+            fn bgid(&self) -> u16 {
+                6
+            }
+            fn is_kernel_managed(&self) -> bool {
+                true
+            }
+        }
+        let e = UringCmd::new(Target::raw(3), 1).multishot().buf_group(&Km).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "buffer group", .. }), "{e}");
+        let e = UringCmd128::new(Target::raw(3), 1).multishot().buf_group(&Km).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "buffer group", .. }), "{e}");
+        let f =
+            fields(UringCmd128::new(Target::raw(3), 1).multishot().buf_group(&BufGroupId(7)).unwrap().build().head());
+        assert_eq!((f.flags, f.buf, f.op_flags), (IOSQE_BUFFER_SELECT, 7, IORING_URING_CMD_MULTISHOT));
     }
 }
