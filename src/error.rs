@@ -107,6 +107,15 @@ pub enum Error {
     /// Every slot of an [`OwnedRing`](crate::owned::OwnedRing)'s in-flight table (one per CQ
     /// entry) holds an operation the kernel has not finished: reap completions first.
     InFlightTableFull,
+    /// A kernel-managed buffer ring (kmbuf, experimental ABI) cannot be unregistered because a
+    /// kernel consumer (a uring_cmd driver) has pinned it: the kernel's `EBUSY` from
+    /// `IORING_UNREGISTER_PBUF_RING`. The ring stays registered, its buffers and their
+    /// `RLIMIT_MEMLOCK` charge with it, until the consumer unpins it or the io_uring instance is
+    /// torn down.
+    BufRingPinned {
+        /// The group id.
+        bgid: u16,
+    },
 }
 
 impl Error {
@@ -116,6 +125,7 @@ impl Error {
             Error::Os(e) => e.raw_os_error(),
             Error::BufGroupInUse { .. } => Some(libc::EEXIST),
             Error::ResizeOverflow { .. } => Some(libc::EOVERFLOW),
+            Error::BufRingPinned { .. } => Some(libc::EBUSY),
             _ => None,
         }
     }
@@ -158,6 +168,10 @@ impl fmt::Display for Error {
             ),
             Error::InFlightTableFull => f.write_str(
                 "every slot of the owned ring's in-flight table is in use (one per CQ entry): reap completions first",
+            ),
+            Error::BufRingPinned { bgid } => write!(
+                f,
+                "buffer ring {bgid} is pinned by a kernel consumer and stays registered (EBUSY)"
             ),
         }
     }

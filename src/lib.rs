@@ -72,8 +72,11 @@
 //!    dropped; a kept buffer is a non-copyable token ([`buf::HeldBuf`]) consumed when it goes
 //!    back. The completion queue's head never passes the kernel's tail
 //!    ([`CompletionQueue::advance`] refuses), so no stale completion is read twice. Readers that
-//!    cannot track ownership ([`buf::kmbuf`] buffers, [`zcrx::Zcrx::data`]) are `unsafe` with a
-//!    contract.
+//!    cannot track ownership are `unsafe` with a contract: [`zcrx::Zcrx::data`], and kmbuf
+//!    buffers, which no completion the crate can vouch for names (see [`buf::kmbuf`] for why;
+//!    the same layout over an app-managed ring, `ContiguousRing`, reads through
+//!    [`owned::Completion::select`]). No safe code pushes an entry that selects from a group
+//!    given as a bare id ([`FdSqe::into_safe`] refuses buffer-selecting entries).
 //! 5. **Memory the kernel may still write is never returned to the system.** Buffer pools,
 //!    registered and provided buffers and zcrx areas belong to the [`Ring`]; when it is dropped,
 //!    the memory is released only after the kernel's teardown of the ring is proven (every

@@ -141,6 +141,10 @@ pub struct Ring {
     dontfork: bool,
     /// The registered wait-argument region, if any.
     pub(crate) wait_region: Option<crate::wait_region::WaitRegion>,
+    /// Whether this ring's kernel takes kernel-managed buffer rings, once probed (shared with
+    /// the ring's kmbuf backends: see `buf::kmbuf::KernelBackend`).
+    #[cfg(feature = "kmbuf")]
+    pub(crate) kmbuf_support: std::sync::Arc<crate::buf::kmbuf::SupportCache>,
     // Declared after the queues: unmapped after the queues that point into it are gone.
     _mem: Memory,
     /// Memory the kernel may write through requests of this ring (buffer pools, provided and
@@ -252,7 +256,18 @@ impl Ring {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let keep_alive = Share::new(sub.fd_lent.clone());
-        Ok(Ring { sq, cq, sub, id, dontfork, wait_region: None, _mem: memory, keep_alive })
+        Ok(Ring {
+            sq,
+            cq,
+            sub,
+            id,
+            dontfork,
+            wait_region: None,
+            #[cfg(feature = "kmbuf")]
+            kmbuf_support: Default::default(),
+            _mem: memory,
+            keep_alive,
+        })
     }
 
     /// The submission queue.

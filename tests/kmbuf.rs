@@ -5,10 +5,15 @@
 mod common;
 
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
-use uring::buf::kmbuf::model::{KmbufModel, ModelBackend};
-use uring::buf::kmbuf::{kmbuf_registration, CmdBufTracker, ContiguousRing, KmBufRing};
-use uring::buf::Selection;
+use uring::buf::kmbuf::model::{CmdCompletion, KmbufModel, ModelBackend};
+use uring::buf::kmbuf::{
+    kmbuf_registration, pinned_at_drop, CmdBuf, CmdBufTracker, ContiguousRing, KmBufRing, KmbufBackend,
+};
+use uring::buf::{BufRing, Selection};
+use uring::op::{BufGroupId, Fixed};
+use uring::owned::{OwnedRing, ReadSelect};
 use uring::uapi::kmbuf::IOU_PBUF_RING_KERNEL_MANAGED;
 use uring::uapi::*;
 use uring::{op, Error, Ring};
@@ -37,13 +42,23 @@ fn real_kernel_kmbuf() {
             assert!(km.buffer(3).unwrap().iter().all(|&b| b == 0x5A));
             assert!(km.buffer(4).is_none());
         }
+        // The group is taken: the kernel's EEXIST, typed, not Unsupported.
+        assert!(matches!(KmBufRing::register(&ring, 1, 4, PAGE), Err(Error::BufGroupInUse { bgid: 1 })));
+        assert!(KmBufRing::is_supported(&ring).unwrap(), "the answer is kept");
         km.close().map_err(|(_, e)| e).unwrap();
         common::note("real_kernel_kmbuf", "ran against a kernel with kmbuf");
     } else {
-        match KmBufRing::register(&ring, 1, 4, 2 * PAGE) {
-            Err(Error::Unsupported { .. }) => {}
-            other => panic!("expected Unsupported, got {other:?}"),
+        // Unsupported, every time (the probe runs once per ring; the model test counts it).
+        for _ in 0..2 {
+            match KmBufRing::register(&ring, 1, 4, 2 * PAGE) {
+                Err(Error::Unsupported { .. }) => {}
+                other => panic!("expected Unsupported, got {other:?}"),
+            }
         }
+        assert!(!KmBufRing::is_supported(&ring).unwrap());
+        // Another ring probes for itself and gets the same answer.
+        let other = Ring::new(2).unwrap();
+        assert!(matches!(KmBufRing::register(&other, 1, 4, PAGE), Err(Error::Unsupported { .. })));
         common::skip(
             "real_kernel_kmbuf (kernel part)",
             "this kernel has no kmbuf (IOU_PBUF_RING_KERNEL_MANAGED answers EINVAL); checked that the crate reports Unsupported, model tests cover the rest",
@@ -135,6 +150,45 @@ fn model_registration_errnos_in_kernel_order() {
     assert!(matches!(r, Err(Error::Unsupported { .. })));
 }
 
+/// Issue #16, point 4: `EINVAL` is `Unsupported` only when the kernel has no kmbuf, decided by
+/// a probe that runs once per ring; a kernel with kmbuf that refuses a registration keeps its
+/// errno.
+#[test]
+fn model_support_probed_once_per_ring_and_genuine_einval_is_os() {
+    let mut old = KmbufModel::new();
+    old.supports_kmbuf = false;
+    let old = ModelBackend::new(old);
+    for _ in 0..3 {
+        let r = KmBufRing::register_with(old.clone(), 1, 4, PAGE);
+        assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
+    }
+    assert_eq!(old.0.borrow().probes, 1, "probed once, then the answer is kept");
+    assert!(!old.clone().probe_support().unwrap());
+    assert_eq!(old.0.borrow().probes, 1);
+
+    // A kernel with kmbuf that answers EINVAL (a reason the client checks do not cover).
+    let m = model();
+    m.0.borrow_mut().fail_next_register = Some(libc::EINVAL);
+    let e = KmBufRing::register_with(m.clone(), 1, 4, PAGE).unwrap_err();
+    assert!(matches!(e, Error::Os(_)) && e.is_errno(libc::EINVAL), "the kernel's EINVAL, not Unsupported: {e:?}");
+    assert_eq!(m.0.borrow().probes, 1);
+    assert!(!m.0.borrow().is_registered(KMBUF_PROBE_BGID), "the probe's ring was unregistered");
+    m.0.borrow_mut().fail_next_register = Some(libc::EINVAL);
+    let e = KmBufRing::register_with(m.clone(), 1, 4, PAGE).unwrap_err();
+    assert!(matches!(e, Error::Os(_)) && e.is_errno(libc::EINVAL));
+    assert_eq!(m.0.borrow().probes, 1, "cached");
+    // Other errnos keep their meaning without a probe.
+    let m = model();
+    m.0.borrow_mut().fail_next_register = Some(libc::ENOMEM);
+    assert!(KmBufRing::register_with(m.clone(), 1, 4, PAGE).unwrap_err().is_errno(libc::ENOMEM));
+    let _held = KmBufRing::register_with(m.clone(), 1, 4, PAGE).unwrap();
+    assert!(matches!(KmBufRing::register_with(m.clone(), 1, 4, PAGE), Err(Error::BufGroupInUse { bgid: 1 })));
+    assert_eq!(m.0.borrow().probes, 0);
+}
+
+/// The probe registers on the highest spare group id.
+const KMBUF_PROBE_BGID: u16 = 2047;
+
 #[test]
 fn model_region_layout_selection_and_status() {
     let m = model();
@@ -195,17 +249,50 @@ fn model_map_failure_unregisters() {
     assert_eq!(k.map(5, 4 * PAGE as usize).unwrap_err().raw_os_error(), Some(libc::EINVAL), "after unregister");
 }
 
+/// Issue #16, point 3: unregistering a pinned ring fails with `EBUSY` and leaves it
+/// registered; `close` says so with its own variant and hands the ring back, and a drop counts
+/// it, freeing nothing the kernel side holds.
 #[test]
-fn model_close_reports_ebusy() {
+fn model_close_reports_pinned() {
     let m = model();
     let km = KmBufRing::register_with(m.clone(), 8, 2, PAGE).unwrap();
     m.0.borrow_mut().set_pinned(8, true).unwrap();
+    assert_eq!(errno(m.0.borrow_mut().unregister(8, 0)), libc::EBUSY, "the model: EBUSY while pinned");
     let (km, e) = km.close().unwrap_err();
-    assert!(e.is_errno(libc::EBUSY));
+    assert!(matches!(e, Error::BufRingPinned { bgid: 8 }), "{e:?}");
+    assert!(e.is_errno(libc::EBUSY), "the errno is kept");
+    assert!(e.to_string().contains("pinned"), "{e}");
     assert!(m.0.borrow().is_registered(8));
     m.0.borrow_mut().set_pinned(8, false).unwrap();
     km.close().map_err(|(_, e)| e).unwrap();
     assert!(!m.0.borrow().is_registered(8));
+    assert_eq!(m.0.borrow().memlock_used(), 0);
+
+    // Dropped while pinned: the group stays registered with its memory and its charge, and the
+    // drop is counted (other tests may drop pinned rings at the same time: at least one more).
+    m.0.borrow_mut().memlock_limit = Some(1 << 30);
+    let mut km = KmBufRing::register_with(m.clone(), 11, 2, PAGE).unwrap();
+    // SAFETY: the model never writes a buffer; nothing else touches the region.
+    unsafe { km.buffer_mut(1) }.unwrap().fill(0xC3);
+    m.0.borrow_mut().set_pinned(11, true).unwrap();
+    let before = pinned_at_drop();
+    drop(km);
+    assert!(pinned_at_drop() > before, "counted");
+    assert!(m.0.borrow().is_registered(11), "still registered");
+    assert_eq!(m.0.borrow().memlock_used(), 2 * PAGE as u64, "still charged");
+    // The consumer (the model) still has its buffers, intact.
+    {
+        let mut k = m.0.borrow_mut();
+        assert_eq!(k.select(11).unwrap().0, 0);
+        let (bid, p, len) = k.select(11).unwrap();
+        assert_eq!(bid, 1);
+        // SAFETY: the model's region is alive while the group is registered; nothing else
+        // touches it now.
+        assert!(unsafe { core::slice::from_raw_parts(p.as_ptr(), len as usize) }.iter().all(|&b| b == 0xC3));
+        k.set_pinned(11, false).unwrap();
+        k.unregister(11, 0).unwrap();
+        assert_eq!(k.memlock_used(), 0, "released once unpinned and unregistered");
+    }
     // unregister details
     let mut k = m.0.borrow_mut();
     assert_eq!(k.unregister(8, 0).unwrap_err().raw_os_error(), Some(libc::ENOENT));
@@ -227,17 +314,173 @@ fn model_user_select_burns_a_slot_and_commands_report_bids() {
     // The crate refuses to encode such a read in the first place.
     let r = op::Read::new(&std::io::stdin(), &mut []).buf_group(&km);
     assert!(matches!(r, Err(Error::InvalidArgument { what: "buffer group", .. })));
-    // uring_cmd completions: asynchronous ones name the held buffer, synchronous ones do not;
-    // the tracker remembers the last bid per command.
+    // uring_cmd completions: asynchronous ones name the held buffer, synchronous ones do not.
     let mut t = CmdBufTracker::with_capacity(4);
     let k = m.0.borrow();
-    assert_eq!(t.observe(&k.cmd_complete(1, 0, Some(2), true)), Some(2));
-    assert_eq!(t.observe(&k.cmd_complete(1, 0, Some(2), false)), Some(2), "reported once, remembered");
-    assert_eq!(t.observe(&k.cmd_complete(2, 0, None, false)), None);
+    assert_eq!(t.observe(&k.cmd_complete(1, 0, Some(2), true)), CmdBuf::Named(2));
+    assert_eq!(
+        t.observe(&k.cmd_complete(1, 0, Some(2), false)),
+        CmdBuf::Unnamed { last_named: Some(2) },
+        "named once; the next completion names none, and says so"
+    );
+    assert_eq!(t.last(1), Some(2));
+    assert_eq!(t.observe(&k.cmd_complete(2, 0, None, false)), CmdBuf::Unnamed { last_named: None });
     assert_eq!(t.forget(1), Some(2));
 }
 
-/// The fallback with the kmbuf read API on any kernel: bid i at i * buf_size of one region.
+/// Issue #16, point 5: a consumer that completes synchronously consumes a buffer and posts
+/// `flags = 0`. The tracker must not report the command's previous bid as this completion's
+/// buffer; the head shows that a buffer was taken.
+#[test]
+fn model_sync_completion_names_no_buffer() {
+    let m = model();
+    let mut km = KmBufRing::register_with(m.clone(), 6, 4, PAGE).unwrap();
+    let mut t = CmdBufTracker::default();
+    let (bid0, cqe) = m.0.borrow_mut().consumer_command(6, 9, 100, CmdCompletion::Async).unwrap();
+    assert_eq!((cqe.raw_result(), cqe.buffer_id()), (100, Some(bid0)));
+    assert_eq!(t.observe(&cqe), CmdBuf::Named(bid0));
+    assert_eq!(km.status().unwrap(), 1);
+
+    let (bid1, cqe) = m.0.borrow_mut().consumer_command(6, 9, 200, CmdCompletion::Sync).unwrap();
+    assert_ne!(bid1, bid0, "a new buffer was consumed");
+    assert_eq!((cqe.raw_result(), cqe.raw_flags()), (200, 0), "synchronous: flags = 0");
+    let seen = t.observe(&cqe);
+    assert_eq!(seen, CmdBuf::Unnamed { last_named: Some(bid0) });
+    assert_eq!(seen.named(), None, "never the last bid as this completion's buffer");
+    assert_eq!(km.status().unwrap(), 2, "the head counts the unnamed selection");
+    assert_eq!(m.0.borrow().available(6), Some(2));
+}
+
+/// Issue #16, points 1 and 2, against the model fed with the crate's own entries: every route
+/// by which an entry selects from a kmbuf group burns a buffer (`EFAULT` naming it), a
+/// buffer-group uring_cmd without multishot is `EINVAL`; the typed encoders refuse both, and a
+/// bare id never becomes a safe entry.
+#[test]
+fn model_entries_selecting_from_kmbuf_groups() {
+    let m = model();
+    let km = KmBufRing::register_with(m.clone(), 5, 4, PAGE).unwrap();
+    let stdin = std::io::stdin();
+    let bare = BufGroupId(km.bgid());
+    // Reads and receives through a bare id reach the kernel (unsafe push) and burn a buffer.
+    let entries = [
+        op::Read::selected(&stdin, 0, &bare).unwrap().build().user_data(1),
+        op::ReadMultishot::new(&stdin, &bare).unwrap().build().into_sqe().user_data(2),
+    ];
+    for (i, sqe) in entries.iter().enumerate() {
+        let before = m.0.borrow().available(5).unwrap();
+        let cqe = m.0.borrow_mut().submit(sqe).expect("modelled");
+        assert_eq!(cqe.result(), Err(uring::Errno::FAULT));
+        assert_eq!(cqe.buffer_id(), Some(i as u16), "names the buffer it burnt");
+        assert_eq!(m.0.borrow().available(5), Some(before - 1), "gone until the consumer recycles it");
+    }
+    // The typed handle is refused by every encoder.
+    assert!(matches!(op::Read::selected(&stdin, 0, &km), Err(Error::InvalidArgument { what: "buffer group", .. })));
+    assert!(matches!(op::ReadMultishot::new(&stdin, &km), Err(Error::InvalidArgument { what: "buffer group", .. })));
+    // Point 2: a buffer-selecting entry never becomes a safe one, even on a registered file.
+    let sqe = op::ReadMultishot::new(Fixed(0), &bare).unwrap().build();
+    assert!(sqe.names_only_registered_files());
+    assert!(sqe.into_safe().is_err(), "a bare id could name a kmbuf group: only an unsafe push takes it");
+    let plain = op::Fsync::new(Fixed(0)).build();
+    assert!(plain.into_safe().is_ok(), "entries that select nothing still become safe");
+
+    // Point 1: uring_cmd. The kernel's rule, as the model (and this host's kernel) applies it.
+    let no_multishot = {
+        let mut s = op::UringCmd::new(&stdin, 1).build().user_data(3);
+        s.as_raw_mut().flags |= IOSQE_BUFFER_SELECT;
+        s.as_raw_mut().buf.buf_group = 5;
+        s
+    };
+    let before = m.0.borrow().available(5);
+    let cqe = m.0.borrow_mut().submit(&no_multishot).unwrap();
+    assert_eq!((cqe.result(), cqe.buffer_id()), (Err(uring::Errno::INVAL), None));
+    assert_eq!(m.0.borrow().available(5), before, "refused at prep: nothing selected");
+    let multishot_alone = op::UringCmd::new(&stdin, 1).multishot().build();
+    assert_eq!(m.0.borrow_mut().submit(&multishot_alone).unwrap().result(), Err(uring::Errno::INVAL));
+    // ... and the encoder's typed error for it.
+    let e = op::UringCmd::new(&stdin, 1).buf_group(&bare).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { what: "uring_cmd buffer group", .. }), "{e}");
+    let e = op::UringCmd128::new(&stdin, 1).buf_group(&bare).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { what: "uring_cmd buffer group", .. }), "{e}");
+    // With multishot, a buffer-group driver (ublk's batch fetch) burns a kmbuf buffer too.
+    let cmd = op::UringCmd::new(&stdin, 1).multishot().buf_group(&bare).unwrap().build().user_data(4);
+    let cqe = m.0.borrow_mut().submit(&cmd).unwrap();
+    assert_eq!((cqe.result(), cqe.buffer_id()), (Err(uring::Errno::FAULT), Some(2)));
+    // So the typed handle is refused there as well.
+    let e = op::UringCmd::new(&stdin, 1).multishot().buf_group(&km).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { what: "buffer group", .. }), "{e}");
+    // Entries on other groups, or selecting nothing, are not the model's business.
+    assert!(m.0.borrow_mut().submit(&op::Read::selected(&stdin, 0, &BufGroupId(77)).unwrap().build()).is_none());
+    assert!(m.0.borrow_mut().submit(&op::Nop::new().build().into_sqe()).is_none());
+    assert_eq!(km.bgid(), 5);
+}
+
+/// The model's buffers outlive an unregister behind the ring's back while a `KmBufRing` maps
+/// them, as a kernel mapping keeps its pages: reading stays in bounds of live memory.
+#[test]
+fn model_mapping_outlives_unregister() {
+    let m = model();
+    let mut km = KmBufRing::register_with(m.clone(), 2, 2, PAGE).unwrap();
+    // SAFETY: the model never writes a buffer; nothing else touches the region.
+    unsafe { km.buffer_mut(0) }.unwrap().fill(0x42);
+    m.0.borrow_mut().unregister(2, 0).unwrap();
+    assert!(!m.0.borrow().is_registered(2));
+    // SAFETY: as above.
+    assert!(unsafe { km.buffer(0) }.unwrap().iter().all(|&b| b == 0x42), "still mapped, data intact");
+    let (km, e) = km.close().unwrap_err();
+    assert!(e.is_errno(libc::ENOENT), "{e:?}");
+    drop(km);
+}
+
+/// Issue #16, point 1 on this host's kernel: a uring_cmd with a buffer group and without
+/// `IORING_URING_CMD_MULTISHOT` is refused at submission with `EINVAL` (and multishot without a
+/// group too), which the encoder now reports as a typed error before the kernel sees it. The
+/// entries are built by hand: the encoder refuses to build them.
+#[test]
+fn real_kernel_uring_cmd_buffer_group_needs_multishot() {
+    use std::net::{TcpListener, TcpStream};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let mut ring = Ring::new(4).unwrap();
+    // A buffer ring to name (never selected from: the prep refuses first).
+    let _ = BufRing::builder(3, 2, 64).build(&mut ring).unwrap();
+    let plain = op::UringCmd::new(&server, SOCKET_URING_OP_SIOCINQ).build().user_data(1);
+    // SAFETY: the command points at no memory; `server` outlives the completion.
+    unsafe { ring.sq().push_raw(&plain) }.unwrap();
+    let c = ring.wait_cqe_timeout(Duration::from_secs(5)).expect("SIOCINQ completes");
+    if c.result().is_err() {
+        common::skip(
+            "real_kernel_uring_cmd_buffer_group_needs_multishot",
+            format!("socket uring_cmd unsupported here: {:?}", c.result()),
+        );
+        return;
+    }
+    let mut group_only = op::UringCmd::new(&server, SOCKET_URING_OP_SIOCINQ).build().user_data(2);
+    group_only.as_raw_mut().flags |= IOSQE_BUFFER_SELECT;
+    group_only.as_raw_mut().buf.buf_group = 3;
+    let multishot_only = op::UringCmd::new(&server, SOCKET_URING_OP_SIOCINQ).multishot().build().user_data(3);
+    for sqe in [group_only, multishot_only] {
+        // SAFETY: as above.
+        unsafe { ring.sq().push_raw(&sqe) }.unwrap();
+        let c = ring.wait_cqe_timeout(Duration::from_secs(5)).expect("refused at once, no hang");
+        if c.result() == Err(uring::Errno::OPNOTSUPP) {
+            // Before Linux 6.18 uring_cmd takes no IOSQE_BUFFER_SELECT at all.
+            common::skip(
+                "real_kernel_uring_cmd_buffer_group_needs_multishot",
+                "this kernel's uring_cmd predates buffer selection (EOPNOTSUPP)",
+            );
+            return;
+        }
+        assert_eq!((c.user_data(), c.result()), (sqe.get_user_data(), Err(uring::Errno::INVAL)));
+    }
+    assert!(matches!(
+        op::UringCmd::new(&server, SOCKET_URING_OP_SIOCINQ).buf_group(&BufGroupId(3)),
+        Err(Error::InvalidArgument { what: "uring_cmd buffer group", .. })
+    ));
+}
+
+/// The fallback with the kmbuf layout on any kernel: bid i at i * buf_size of one region, read
+/// through the raw layer (unsafe, with the contract).
 #[test]
 fn contiguous_ring_fallback() {
     let mut ring = Ring::new(4).unwrap();
@@ -250,7 +493,7 @@ fn contiguous_ring_fallback() {
     sqe.as_raw_mut().buf.buf_group = 12;
     // SAFETY: points at no caller memory (the buffer comes from the group).
     unsafe { ring.sq().push_raw(&sqe) }.unwrap();
-    let cqe = ring.wait_cqe().unwrap();
+    let cqe = ring.wait_cqe_timeout(Duration::from_secs(5)).expect("a read of /dev/urandom completes");
     assert_eq!(cqe.result(), Ok(512));
     let bid = cqe.buffer_id().unwrap();
     // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
@@ -266,4 +509,46 @@ fn contiguous_ring_fallback() {
         assert_eq!(cr.buffer(bid).unwrap().as_ptr() as usize, base as usize + bid as usize * 512);
         assert!(cr.buffer(4).is_none());
     }
+}
+
+/// Issue #16, point 6 for `ContiguousRing`: the safe path. Owned reads select from it; each
+/// owned completion hands its buffer out once, as a guard at `bid * buf_size` of the region,
+/// and the buffer goes back to the ring when the guard is dropped (the ring serves more reads
+/// than it has buffers).
+#[test]
+fn contiguous_ring_safe_path_through_owned_completions() {
+    let mut ring = OwnedRing::new(8).unwrap();
+    let cr = ContiguousRing::new(ring.buf_ring(BufRing::builder(13, 2, 256).kernel_mapped()).unwrap());
+    let (base, _) = cr.region();
+    let (r, w) = {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` is a valid two-int array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        use std::os::fd::FromRawFd;
+        // SAFETY: pipe(2) just created both fds, owned by nobody else.
+        unsafe { (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1])) }
+    };
+    let r = std::sync::Arc::new(r);
+    for round in 0..5u8 {
+        use std::io::Write;
+        (&w).write_all(&[round; 100]).unwrap();
+        ring.push(ReadSelect::new(uring::owned::Fd::shared(r.clone()), cr.ring(), u64::MAX)).unwrap();
+        let mut c = ring.wait_timeout(Duration::from_secs(5)).expect("the pipe read completes");
+        assert_eq!(c.result(), Ok(100));
+        let sel = c.select(cr.ring()).unwrap();
+        let bid = sel.bid().unwrap();
+        assert_eq!(sel.data(), Some(&[round; 100][..]));
+        assert_eq!(sel.data().unwrap().as_ptr() as usize, base as usize + bid as usize * 256, "bid * buf_size");
+        assert!(matches!(c.select(cr.ring()), Err(Error::InvalidArgument { .. })), "once per completion");
+        drop(sel); // back into the ring
+    }
+}
+
+/// The model's kernel-side registration errnos for flags the crate never sends.
+#[test]
+fn model_rejects_kernel_managed_without_mmap() {
+    let mut k = KmbufModel::new();
+    let mut r = kmbuf_registration(1, 4, PAGE);
+    r.flags = IOU_PBUF_RING_KERNEL_MANAGED;
+    assert_eq!(errno(k.register(Some(&r), 1)), libc::EINVAL);
 }

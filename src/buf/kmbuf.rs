@@ -3,36 +3,103 @@
 //!
 //! **Experimental, not in mainline Linux.** This follows the v3 proposal ("io_uring: add
 //! kernel-managed buffer rings", March 2026), which no kernel up to 7.3 carries. Support is
-//! detected at run time ([`KmBufRing::is_supported`]); on kernels without it every call returns
-//! [`Error::Unsupported`].
+//! probed at run time, once per ring ([`KmBufRing::is_supported`]); on kernels without it
+//! registration returns [`Error::Unsupported`], and a kernel with kmbuf that refuses a
+//! registration as invalid (`EINVAL`) gets [`Error::Os`] with that errno.
 //!
 //! The ABI: `IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED`
 //! and a per-buffer size instead of a ring address; then an `mmap(2)` of `entries * buf_size`
 //! bytes at `IORING_OFF_PBUF_RING | (bgid << 16)`, where buffer `bid` starts at byte
-//! `bid * buf_size`. Only kernel consumers (uring_cmd drivers such as FUSE) select buffers, with
-//! auto-commit, and only they recycle them: the application reads what a completion's buffer id
-//! names. Ordinary reads and receives cannot select from such a group, and the encoders refuse to
-//! try (each attempt would burn a buffer only the kernel can return).
+//! `bid * buf_size`. Only kernel consumers select buffers, with auto-commit, and only they
+//! recycle them: the application reads what a completion's buffer id names.
 //!
-//! Reading a buffer ([`KmBufRing::buffer`], [`KmBufRing::buffer_mut`],
-//! [`ContiguousRing::buffer`]) is `unsafe` for now: the caller vouches that the buffer is its
-//! own (a genuine completion named it and it has not been handed back). A safe form, where a
-//! token from a genuine completion is what makes a buffer readable, is planned.
+//! ## Who may select from a kmbuf group
+//! Only the group's kernel consumer, a uring_cmd driver that selects through the kernel API
+//! after pinning the ring (FUSE over io_uring in the proposal). No mainline driver is one.
+//! Selecting through an entry (`IOSQE_BUFFER_SELECT` with the group's id) always goes wrong:
+//! - ordinary reads and receives (read, readv, recv, recvmsg, read multishot) complete with
+//!   `-EFAULT` **and** `IORING_CQE_F_BUFFER | bid << 16`: the kernel took the buffer at the
+//!   head, could not copy into it, and the buffer is gone until the consumer recycles it;
+//! - a `IORING_OP_URING_CMD` with a buffer group but without `IORING_URING_CMD_MULTISHOT` is
+//!   refused at submission (`EINVAL`); with it, the one mainline driver that selects from
+//!   buffer groups (ublk's batch fetch, Linux 6.18) uses the address as user memory: `EFAULT`,
+//!   and the buffer is burnt the same way.
+//!
+//! So every encoder refuses a [`KmBufRing`] as a buffer group with
+//! [`Error::InvalidArgument`] (`what: "buffer group"`), `op::UringCmd::buf_group` too. A bare
+//! [`BufGroupId`](crate::op::BufGroupId) is not checked (the crate cannot tell what it names):
+//! entries carrying one are pushed only with `unsafe`, and
+//! [`FdSqe::into_safe`](crate::FdSqe::into_safe) refuses every buffer-selecting entry, so
+//! no safe code can make the kernel burn a kmbuf buffer.
+//!
+//! ## Completions of a consumer's commands
+//! A command that holds a selected buffer when it completes asynchronously
+//! (`io_uring_cmd_done`) posts `res` = bytes and `IORING_CQE_F_BUFFER | bid << 16`. A driver
+//! that returns its result synchronously from its `->uring_cmd()` handler posts `flags = 0`
+//! even though it consumed a buffer: that bid never reaches user space. A driver may also keep
+//! a buffer across completions of one command and name it only once. [`CmdBufTracker`]
+//! records the last bid named per command and reports a completion without a bid as a state of
+//! its own ([`CmdBuf::Unnamed`]), never as the last bid.
+//!
+//! ## Reading buffers: why it is `unsafe` here, and safe over [`ContiguousRing`]
+//! The crate hands a buffer to safe code only through a token that a genuine completion
+//! produced, once (the crate's safety model): for app-managed rings that is
+//! [`Completion::select`](crate::owned::Completion::select), which works because an owned
+//! operation that selects from the ring was recorded at push and the kernel's completion of it
+//! names the buffer the kernel took out of the ring. A [`ContiguousRing`] is an app-managed
+//! ring, so that path reads it safely: register it on an
+//! [`OwnedRing`](crate::owned::OwnedRing) ([`ContiguousRing::new`] over
+//! [`OwnedRing::buf_ring`](crate::owned::OwnedRing::buf_ring)), push owned operations that
+//! select from [`ContiguousRing::ring`], and select with `completion.select(cr.ring())`. For
+//! [`KmBufRing`] the crate cannot vouch for any buffer yet, for three reasons of the ABI:
+//! 1. **No operation the crate can vouch for selects from a kmbuf group.** Reads and receives
+//!    must not (see above); the consumers are uring_cmd drivers, whose entries are raw (a
+//!    driver-defined payload may hold addresses, so pushing one is `unsafe` and the owned layer
+//!    has no uring_cmd operation). No owned completion can say "the kernel selected this
+//!    buffer for you".
+//! 2. **Completions do not name every selection.** A synchronous completion consumes a buffer
+//!    and names none; a held buffer is named once. A token made once per completion has no
+//!    completion to come from for those buffers, and a bid remembered from an earlier
+//!    completion proves nothing about the next.
+//! 3. **User space cannot give a buffer back.** The ring array is not mapped and only the
+//!    consumer recycles, through a driver-defined step (for FUSE in the proposal, the
+//!    `COMMIT_AND_FETCH` of the request). A guard cannot return its buffer when dropped, and
+//!    nothing ties the command that gives it back to the guard's life.
+//!
+//! A driver whose commands the crate can type (an owned operation that owns its payload and is
+//! recorded as selecting from the group, whose completions always name the buffer, and whose
+//! give-back is an owned operation that consumes the guard) would close all three; until one
+//! exists, [`KmBufRing::buffer`] and [`KmBufRing::buffer_mut`] are `unsafe` with the contract
+//! they document, as is the raw [`ContiguousRing::buffer`].
+//!
+//! ## Unregistering and pinning
+//! A consumer can pin a ring; unregistering it then fails with `EBUSY` and the ring stays
+//! registered. [`KmBufRing::close`] reports that as [`Error::BufRingPinned`] and hands the ring
+//! back. Dropping a pinned ring cannot report it: the group stays registered (its buffers and
+//! their memlock charge are the kernel's until the consumer unpins it or the io_uring instance
+//! is torn down), only this process's mapping of them goes, and [`pinned_at_drop`] counts it.
+//! Nothing here frees memory the kernel owns: the kernel allocated the buffers and frees them
+//! itself.
 //!
 //! [`KmBufRing`] runs over a [`KmbufBackend`]: [`KernelBackend`] for the real kernel, or
-//! [`model::ModelBackend`], a model of the kernel side written from the proposal, which tests and
-//! fuzz targets use on kernels without kmbuf. [`ContiguousRing`] gives the same read API on every
-//! kernel since 5.19 by laying an app-managed `IOU_PBUF_RING_MMAP` ring over one region.
+//! [`model::ModelBackend`], a model of the kernel side written from the proposal and the
+//! behaviour observed on a kernel carrying it, which tests and fuzz targets use on kernels
+//! without kmbuf. [`ContiguousRing`] gives the same layout on every kernel since 5.19 by laying
+//! an app-managed `IOU_PBUF_RING_MMAP` ring over one region.
 
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
 
 use uring_uapi::kmbuf::{io_uring_buf_reg as kmbuf_reg, IOU_PBUF_RING_KERNEL_MANAGED};
 use uring_uapi::*;
 
 use crate::buf::ring::{check_entries, registration_error};
+use crate::buf::BufRing;
 use crate::cqe::Cqe;
 use crate::op::BufferGroup;
 use crate::sys::{self, Mmap};
@@ -43,26 +110,44 @@ pub mod model;
 /// Highest bgid whose buffers can be mapped: the mmap offset keeps 11 bits of bgid.
 pub const KMBUF_MAX_BGID: u16 = 2047;
 
+/// What keeps a [`Region`]'s memory mapped.
+#[derive(Debug)]
+enum Keep {
+    /// The region's own mapping, unmapped with it.
+    Map(#[allow(dead_code)] Mmap),
+    /// A mapping shared with its owner (the model's group), as a kernel mapping holds its
+    /// pages: the memory stays while either holds it.
+    Shared(#[allow(dead_code)] Arc<Mmap>),
+    /// Nothing: the creator promised the memory outlives the region ([`Region::borrowed`]).
+    Borrowed,
+}
+
 /// A mapping of a kmbuf group's buffers.
 #[derive(Debug)]
 pub struct Region {
     ptr: NonNull<u8>,
     len: usize,
-    _map: Option<Mmap>,
+    _keep: Keep,
 }
 
 impl Region {
     /// A region backed by a real mapping (unmapped on drop).
     pub(crate) fn mapped(map: Mmap) -> Self {
-        Region { ptr: NonNull::new(map.as_ptr()).expect("mapping is non-null"), len: map.len(), _map: Some(map) }
+        Region { ptr: NonNull::new(map.as_ptr()).expect("mapping is non-null"), len: map.len(), _keep: Keep::Map(map) }
     }
 
-    /// A region the backend keeps alive itself (the model).
+    /// The first `len` bytes of a mapping shared with its owner (at most the mapping's length).
+    pub(crate) fn shared(map: Arc<Mmap>, len: usize) -> Self {
+        let len = len.min(map.len());
+        Region { ptr: NonNull::new(map.as_ptr()).expect("mapping is non-null"), len, _keep: Keep::Shared(map) }
+    }
+
+    /// A region whose memory someone else keeps alive.
     ///
     /// # Safety
     /// `ptr..ptr + len` must stay valid and writable for as long as the region is used.
     pub unsafe fn borrowed(ptr: NonNull<u8>, len: usize) -> Self {
-        Region { ptr, len, _map: None }
+        Region { ptr, len, _keep: Keep::Borrowed }
     }
 
     /// Start of the region.
@@ -92,19 +177,69 @@ pub trait KmbufBackend {
     fn unregister(&mut self, bgid: u16) -> io::Result<()>;
     /// `IORING_REGISTER_PBUF_STATUS`: the group's head.
     fn status(&mut self, bgid: u16) -> io::Result<u16>;
+
+    /// Whether the kernel side takes kmbuf registrations: registers a one-entry ring on a spare
+    /// group id (from 2047 down) and unregisters it; a kernel without kmbuf refuses the unknown
+    /// flag with `EINVAL` (`Ok(false)`). Backends cache the answer per ring
+    /// ([`KernelBackend`] in the [`Ring`], the model in itself); this default probes every
+    /// time.
+    fn probe_support(&mut self) -> Result<bool> {
+        probe(self)
+    }
+}
+
+/// The probe of [`KmbufBackend::probe_support`], uncached.
+fn probe<B: KmbufBackend + ?Sized>(backend: &mut B) -> Result<bool> {
+    let page = sys::page_size() as u32;
+    for bgid in (0..=KMBUF_MAX_BGID).rev() {
+        match backend.register(&kmbuf_registration(bgid, 1, page)) {
+            Ok(()) => {
+                backend.unregister(bgid)?;
+                return Ok(true);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::InvalidArgument { what: "bgid", reason: "no spare buffer group id below 2048 to probe kmbuf with" })
+}
+
+/// A ring's answer to the kmbuf probe, once known (shared by the [`Ring`] and its
+/// [`KernelBackend`]s): 0 while unknown, then [`YES`](Self::YES) or [`NO`](Self::NO).
+#[derive(Debug, Default)]
+pub(crate) struct SupportCache(AtomicU8);
+
+impl SupportCache {
+    const YES: u8 = 1;
+    const NO: u8 = 2;
+
+    fn get(&self) -> Option<bool> {
+        match self.0.load(Ordering::Relaxed) {
+            Self::YES => Some(true),
+            Self::NO => Some(false),
+            _ => None,
+        }
+    }
+
+    fn set(&self, supported: bool) {
+        self.0.store(if supported { Self::YES } else { Self::NO }, Ordering::Relaxed);
+    }
 }
 
 /// The real kernel, through a duplicate of a ring's fd.
 #[derive(Debug)]
 pub struct KernelBackend {
     fd: OwnedFd,
+    /// The ring's probe answer.
+    support: Arc<SupportCache>,
 }
 
 impl KernelBackend {
     /// Talks to the kernel through `ring` (which must have an fd).
     pub fn new(ring: &Ring) -> Result<Self> {
         let fd = ring.dup_fd()?.ok_or(Error::Unsupported { what: "kmbuf on a ring without an fd" })?;
-        Ok(KernelBackend { fd })
+        Ok(KernelBackend { fd, support: ring.kmbuf_support.clone() })
     }
 
     fn reg(&self, op: u32, arg: *const core::ffi::c_void) -> io::Result<u32> {
@@ -114,9 +249,23 @@ impl KernelBackend {
 }
 
 impl KmbufBackend for KernelBackend {
+    /// Registers `reg`, which must be a kmbuf registration: `flags` exactly
+    /// `IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED` (as [`kmbuf_registration`] makes),
+    /// else `EINVAL` before the kernel sees it. Any other registration would hand the kernel a
+    /// ring address (`ring_addr`) it then reads buffer addresses from, which safe code must not
+    /// choose.
     fn register(&mut self, reg: &kmbuf_reg) -> io::Result<()> {
+        if reg.flags != IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a kmbuf registration (flags must be IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED)",
+            ));
+        }
         let mut r = *reg;
-        self.reg(IORING_REGISTER_PBUF_RING, &mut r as *mut kmbuf_reg as *const _).map(|_| ())
+        self.reg(IORING_REGISTER_PBUF_RING, &mut r as *mut kmbuf_reg as *const _)?;
+        // Only a kernel with kmbuf takes the flag.
+        self.support.set(true);
+        Ok(())
     }
 
     fn map(&mut self, bgid: u16, len: usize) -> io::Result<Region> {
@@ -133,6 +282,17 @@ impl KmbufBackend for KernelBackend {
         let mut st = io_uring_buf_status { buf_group: bgid as u32, ..Default::default() };
         self.reg(IORING_REGISTER_PBUF_STATUS, &mut st as *mut io_uring_buf_status as *const _)?;
         Ok(st.head as u16)
+    }
+
+    /// The probe, once per ring: the answer is kept in the [`Ring`] (and set by every
+    /// successful kmbuf registration).
+    fn probe_support(&mut self) -> Result<bool> {
+        if let Some(known) = self.support.get() {
+            return Ok(known);
+        }
+        let supported = probe(self)?;
+        self.support.set(supported);
+        Ok(supported)
     }
 }
 
@@ -171,10 +331,21 @@ pub fn validate(bgid: u16, entries: u32, buf_size: u32) -> Result<()> {
     Ok(())
 }
 
+/// How many [`KmBufRing`]s were dropped while pinned (the unregister failed with `EBUSY`), in
+/// this process. Each stays registered until its consumer unpins it or its io_uring instance
+/// is torn down; use [`KmBufRing::close`] to see the error instead.
+pub fn pinned_at_drop() -> u64 {
+    PINNED_AT_DROP.load(Ordering::Relaxed)
+}
+
+static PINNED_AT_DROP: AtomicU64 = AtomicU64::new(0);
+
 /// A kernel-managed buffer ring and the mapping of its buffers.
 ///
-/// Dropping it unmaps the buffers, then unregisters the group (errors ignored); use
-/// [`close`](KmBufRing::close) to see them (`EBUSY` while a kernel consumer pins the ring).
+/// Dropping it unregisters the group, then unmaps the buffers. If a kernel consumer pins the
+/// ring, the unregister fails with `EBUSY` and the group stays registered; the drop counts it
+/// ([`pinned_at_drop`]). [`close`](KmBufRing::close) reports it instead
+/// ([`Error::BufRingPinned`]) and hands the ring back.
 #[derive(Debug)]
 pub struct KmBufRing<B: KmbufBackend = KernelBackend> {
     backend: B,
@@ -188,42 +359,42 @@ pub struct KmBufRing<B: KmbufBackend = KernelBackend> {
 impl KmBufRing<KernelBackend> {
     /// Registers a kernel-managed ring of `entries` buffers of `buf_size` bytes in group `bgid`
     /// with `ring` and maps its buffers (`io_uring_setup_buf_ring_kernel_managed` of the
-    /// proposal's liburing branch). [`Error::Unsupported`] on kernels without kmbuf.
+    /// proposal's liburing branch). [`Error::Unsupported`] on kernels without kmbuf (probed
+    /// once per ring); the kernel's other refusals as [`Error::Os`] (`EINVAL` too, on a kernel
+    /// with kmbuf) or [`Error::BufGroupInUse`].
     pub fn register(ring: &Ring, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
         Self::register_with(KernelBackend::new(ring)?, bgid, entries, buf_size)
     }
 
     /// Whether the running kernel supports kmbuf: registers a one-entry ring on a spare group id
-    /// of `ring` and unregisters it. Kernels without kmbuf answer `EINVAL`: `Ok(false)`.
+    /// of `ring` and unregisters it (once per ring: the answer is kept). Kernels without kmbuf
+    /// answer `EINVAL`: `Ok(false)`.
     pub fn is_supported(ring: &Ring) -> Result<bool> {
-        let mut backend = KernelBackend::new(ring)?;
-        let page = sys::page_size() as u32;
-        for bgid in (0..=KMBUF_MAX_BGID).rev() {
-            match backend.register(&kmbuf_registration(bgid, 1, page)) {
-                Ok(()) => {
-                    backend.unregister(bgid)?;
-                    return Ok(true);
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Ok(false),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::InvalidArgument { what: "bgid", reason: "no spare buffer group id below 2048" })
+        KernelBackend::new(ring)?.probe_support()
     }
 }
 
 impl<B: KmbufBackend> KmBufRing<B> {
     /// Registers through `backend`: validates client-side, registers, maps exactly
     /// `entries * buf_size` bytes, and unregisters again if the mapping fails.
+    ///
+    /// A registration refused with `EINVAL` is [`Error::Unsupported`] only if the backend's
+    /// probe ([`KmbufBackend::probe_support`], cached per ring) says the kernel has no kmbuf;
+    /// otherwise the kernel's `EINVAL` comes back as [`Error::Os`].
     pub fn register_with(mut backend: B, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
         validate(bgid, entries, buf_size)?;
-        backend.register(&kmbuf_registration(bgid, entries, buf_size)).map_err(|e| match e.raw_os_error() {
-            Some(libc::EINVAL) => {
-                Error::Unsupported { what: "kernel-managed buffer rings (IOU_PBUF_RING_KERNEL_MANAGED)" }
-            }
-            _ => registration_error(e, bgid),
-        })?;
+        if let Err(e) = backend.register(&kmbuf_registration(bgid, entries, buf_size)) {
+            return Err(match e.raw_os_error() {
+                Some(libc::EINVAL) => match backend.probe_support() {
+                    Ok(false) => {
+                        Error::Unsupported { what: "kernel-managed buffer rings (IOU_PBUF_RING_KERNEL_MANAGED)" }
+                    }
+                    // Supported, or the probe could not tell: the kernel's answer stands.
+                    _ => Error::Os(e),
+                },
+                _ => registration_error(e, bgid),
+            });
+        }
         let len = entries as usize * buf_size as usize;
         let region = match backend.map(bgid, len) {
             Ok(r) => r,
@@ -267,9 +438,9 @@ impl<B: KmbufBackend> KmBufRing<B> {
     /// Buffer `bid` (`None` if out of range, checked before anything is read). O(1).
     ///
     /// This is `unsafe` because the crate cannot tell whether the kernel is using the buffer:
-    /// it does not see which buffers the kernel consumers hold. A safe path, where a buffer is
-    /// readable only through a token that a genuine completion produced and stops being
-    /// readable once handed back, is planned.
+    /// no completion it can vouch for names kmbuf buffers (see the [module
+    /// docs](self#reading-buffers-why-it-is-unsafe-here-and-safe-over-contiguousring) for why a
+    /// safe, token-based path is not possible yet).
     ///
     /// # Safety
     /// Nothing may write buffer `bid` while the returned slice lives: no kernel consumer and no
@@ -279,15 +450,17 @@ impl<B: KmbufBackend> KmBufRing<B> {
     /// application hands it back. So for the whole life of the slice the buffer must be
     /// *yours*, which holds in either of these cases:
     /// - **A completion gave it to you.** A genuine completion, posted by the kernel on the
-    ///   ring this group is registered with for a command that selects from this group, named
-    ///   `bid` (`IORING_CQE_F_BUFFER` with `bid << 16`; or, for a driver that reports a held
-    ///   buffer only once, an earlier completion of the same still-running command named it, as
-    ///   [`CmdBufTracker`] records). A completion built with [`Cqe::new`] or posted by an
-    ///   `IORING_OP_MSG_RING` message proves nothing: those carry any flags their sender chose.
-    ///   And you have not handed it back: the call that returns the buffer to its consumer (for
-    ///   FUSE over io_uring, the `COMMIT_AND_FETCH` command of that request; in general what
-    ///   the driver defines, including ending or cancelling the command) is not submitted
-    ///   before the slice is dropped.
+    ///   ring this group is registered with for a command whose driver selects from this group,
+    ///   named `bid` (`IORING_CQE_F_BUFFER` with `bid << 16`; or, for a driver that reports a
+    ///   held buffer only once, an earlier completion of the same still-running command named
+    ///   it and the driver's rules say it still holds that buffer: a completion that names no
+    ///   buffer ([`CmdBuf::Unnamed`]) may also have consumed a new one it does not name). A
+    ///   completion built with [`Cqe::new`], posted by an `IORING_OP_MSG_RING` message, or of
+    ///   an ordinary read or receive (which burns a kmbuf buffer it names but never wrote)
+    ///   proves nothing. And you have not handed it back: the call that returns the buffer to
+    ///   its consumer (for FUSE over io_uring, the `COMMIT_AND_FETCH` command of that request;
+    ///   in general what the driver defines, including ending or cancelling the command) is not
+    ///   submitted before the slice is dropped.
     /// - **No consumer can touch a buffer at all.** No command that can select from this
     ///   group is in flight on the ring (a multishot command whose last completion carried
     ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives, for
@@ -317,8 +490,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
     }
 
     /// Buffer `bid`, mutably (`None` if out of range, checked before anything is touched).
-    /// O(1). `unsafe` for the reason [`buffer`](Self::buffer) is; a token-based safe path is
-    /// planned.
+    /// O(1). `unsafe` for the reason [`buffer`](Self::buffer) is.
     ///
     /// # Safety
     /// Nothing else may read or write buffer `bid` while the returned slice lives: no kernel
@@ -348,7 +520,8 @@ impl<B: KmbufBackend> KmBufRing<B> {
     }
 
     /// The group's head (`IORING_REGISTER_PBUF_STATUS`): how many buffers kernel consumers have
-    /// taken, wrapping at 2^16.
+    /// taken, wrapping at 2^16. It counts every selection, including those no completion names
+    /// (a synchronous command completion, a burnt buffer).
     pub fn status(&mut self) -> Result<u16> {
         Ok(self.backend.status(self.bgid)?)
     }
@@ -358,11 +531,16 @@ impl<B: KmbufBackend> KmBufRing<B> {
         &mut self.backend
     }
 
-    /// Unregisters the group, then unmaps the buffers. On failure (`EBUSY` while a kernel
-    /// consumer pins the ring) nothing is released and the ring is handed back with the error.
+    /// Unregisters the group, then unmaps the buffers. On failure nothing is released and the
+    /// ring is handed back with the error: [`Error::BufRingPinned`] while a kernel consumer
+    /// pins the ring (`EBUSY`), [`Error::Os`] otherwise.
     pub fn close(mut self) -> core::result::Result<(), (Self, Error)> {
         if let Err(e) = self.backend.unregister(self.bgid) {
-            return Err((self, Error::Os(e)));
+            let e = match e.raw_os_error() {
+                Some(libc::EBUSY) => Error::BufRingPinned { bgid: self.bgid },
+                _ => Error::Os(e),
+            };
+            return Err((self, e));
         }
         self.registered = false;
         self.region = None;
@@ -372,12 +550,19 @@ impl<B: KmbufBackend> KmBufRing<B> {
 
 impl<B: KmbufBackend> Drop for KmBufRing<B> {
     fn drop(&mut self) {
-        // Unmap first: nothing of ours points into the region afterwards; the kernel keeps its
-        // pages until the unregister frees them.
-        self.region = None;
         if self.registered {
-            let _ = self.backend.unregister(self.bgid);
+            if let Err(e) = self.backend.unregister(self.bgid) {
+                if e.raw_os_error() == Some(libc::EBUSY) {
+                    // Pinned: the group stays registered. Its buffers are the kernel's
+                    // allocation, freed by the kernel (on unregister or at the ring's teardown),
+                    // never by us; our mapping below only stops being ours to read.
+                    PINNED_AT_DROP.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
+        // Unmap: nothing of ours points into the region afterwards. A kernel mapping keeps its
+        // pages referenced until now, so this never frees memory the kernel still uses.
+        self.region = None;
     }
 }
 
@@ -391,35 +576,94 @@ impl<B: KmbufBackend> BufferGroup for KmBufRing<B> {
     }
 }
 
+/// What a uring_cmd completion says about the kmbuf buffer of its command
+/// ([`CmdBufTracker::observe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum CmdBuf {
+    /// The completion names buffer `bid` (`IORING_CQE_F_BUFFER | bid << 16`): the command held
+    /// it when it completed asynchronously.
+    Named(u16),
+    /// The completion names no buffer. The crate cannot tell which of these it is: the command
+    /// used no buffer; the driver still holds the buffer an earlier completion of the command
+    /// named (`last_named`), which it reports only once; or the driver completed synchronously
+    /// and consumed a buffer it does not name (`flags = 0`), which may be another one. Only the
+    /// driver's rules decide; [`KmBufRing::status`] (the head counts every selection) tells
+    /// whether a buffer was taken meanwhile.
+    Unnamed {
+        /// The last buffer a completion of this command named, if any.
+        last_named: Option<u16>,
+    },
+}
+
+impl CmdBuf {
+    /// The buffer this completion names, if it names one.
+    pub fn named(self) -> Option<u16> {
+        match self {
+            CmdBuf::Named(bid) => Some(bid),
+            CmdBuf::Unnamed { .. } => None,
+        }
+    }
+}
+
 /// Remembers, per in-flight command (by `user_data`), the last buffer id its completions named.
 ///
 /// A uring_cmd driver reports a buffer it holds in a completion's flags
 /// (`IORING_CQE_F_BUFFER | bid << 16`) only once, and a driver completing synchronously reports
-/// none: consumers must remember the last bid of each command.
+/// none although it consumed one: consumers must remember the last bid of each command, and
+/// must not take a completion without a bid for one that names the last bid again
+/// ([`CmdBuf::Unnamed`]).
 #[derive(Debug, Default)]
 pub struct CmdBufTracker {
-    last: HashMap<u64, u16>,
+    last: HashMap<u64, u16, BuildHasherDefault<UserDataHasher>>,
+}
+
+/// Hashes a `user_data` with one multiplication (Fibonacci hashing): the keys are the
+/// application's own numbers, so a keyed hash (the standard library's default, about 15 ns a
+/// lookup here) buys nothing.
+#[derive(Debug, Default, Clone, Copy)]
+struct UserDataHasher(u64);
+
+impl Hasher for UserDataHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
+    }
 }
 
 impl CmdBufTracker {
     /// A tracker with room for `commands` in-flight commands (no allocation until exceeded).
     pub fn with_capacity(commands: usize) -> Self {
-        CmdBufTracker { last: HashMap::with_capacity(commands) }
+        CmdBufTracker { last: HashMap::with_capacity_and_hasher(commands, Default::default()) }
     }
 
-    /// Records `cqe`: returns the buffer it names, or else the last one recorded for its
-    /// command.
-    pub fn observe(&mut self, cqe: &Cqe) -> Option<u16> {
+    /// Records `cqe`: [`CmdBuf::Named`] with the buffer it names (remembered for its command),
+    /// or [`CmdBuf::Unnamed`] with the last buffer remembered for its command.
+    pub fn observe(&mut self, cqe: &Cqe) -> CmdBuf {
         match cqe.buffer_id() {
             Some(bid) => {
-                self.last.insert(cqe.user_data(), bid);
-                Some(bid)
+                match self.last.get_mut(&cqe.user_data()) {
+                    Some(last) => *last = bid,
+                    None => {
+                        self.last.insert(cqe.user_data(), bid);
+                    }
+                }
+                CmdBuf::Named(bid)
             }
-            None => self.last.get(&cqe.user_data()).copied(),
+            None => CmdBuf::Unnamed { last_named: self.last.get(&cqe.user_data()).copied() },
         }
     }
 
-    /// The last buffer recorded for command `user_data`.
+    /// The last buffer a completion of command `user_data` named.
     pub fn last(&self, user_data: u64) -> Option<u16> {
         self.last.get(&user_data).copied()
     }
@@ -430,25 +674,61 @@ impl CmdBufTracker {
     }
 }
 
-/// The kmbuf read API on every kernel since 5.19: an app-managed provided-buffer ring whose
+/// The kmbuf layout on every kernel since 5.19: an app-managed provided-buffer ring whose
 /// buffers are one region, buffer `bid` at byte `bid * buf_size`, so code written against the
 /// kmbuf layout runs without kmbuf. Here the application recycles buffers (through the inner
-/// [`BufRing`](crate::buf::BufRing)).
+/// [`BufRing`]), and reads them safely through owned completions: on an
+/// [`OwnedRing`](crate::owned::OwnedRing), an owned operation that selects from
+/// [`ring`](Self::ring) completes, and
+/// [`Completion::select`](crate::owned::Completion::select)`(cr.ring())` gives a guard for the
+/// buffer it names (bytes at `bid * buf_size` of [`region`](Self::region)), once, which
+/// returns the buffer to the ring when dropped.
+///
+/// ```no_run
+/// use std::io::Write;
+/// use uring::buf::{kmbuf::ContiguousRing, BufRing};
+/// use uring::owned::{OwnedRing, RecvMultishot};
+///
+/// let mut ring = OwnedRing::new(8)?;
+/// let cr = ContiguousRing::new(ring.buf_ring(BufRing::builder(1, 4, 4096).kernel_mapped())?);
+/// let (mut a, b) = std::os::unix::net::UnixStream::pair()?;
+/// ring.push(RecvMultishot::new(b, cr.ring()))?;
+/// a.write_all(b"hello")?;
+/// let mut c = ring.wait()?;
+/// let sel = c.select(cr.ring())?;
+/// assert_eq!(sel.data(), Some(&b"hello"[..]));
+/// let (base, _) = cr.region();
+/// let at = base as usize + sel.bid().unwrap() as usize * cr.buf_size() as usize;
+/// assert_eq!(sel.data().unwrap().as_ptr() as usize, at, "bid * buf_size");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct ContiguousRing {
-    inner: crate::buf::BufRing,
+    inner: BufRing,
 }
 
 impl ContiguousRing {
     /// Registers an `IOU_PBUF_RING_MMAP` ring of `entries` buffers of `buf_size` bytes in one
-    /// crate-allocated region.
+    /// crate-allocated region on a raw ring (reading then goes through the raw layer: the
+    /// `unsafe` [`BufRing::select`] or [`buffer`](Self::buffer); on an
+    /// [`OwnedRing`](crate::owned::OwnedRing) use [`new`](Self::new)).
     pub fn register(ring: &mut Ring, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
-        let inner = crate::buf::BufRing::builder(bgid, entries, buf_size).kernel_mapped().build(ring)?;
+        let inner = BufRing::builder(bgid, entries, buf_size).kernel_mapped().build(ring)?;
         Ok(ContiguousRing { inner })
     }
 
-    /// The buffer ring (for selection and recycling).
-    pub fn ring(&self) -> &crate::buf::BufRing {
+    /// The kmbuf-layout view of a registered buffer ring: every [`BufRing`]'s buffers are one
+    /// region, buffer `bid` at byte `bid * buf_size` (build it with
+    /// [`kernel_mapped`](crate::buf::BufRingBuilder::kernel_mapped) for the kmbuf-like
+    /// registration, `IOU_PBUF_RING_MMAP`). For rings of an
+    /// [`OwnedRing`](crate::owned::OwnedRing)
+    /// ([`buf_ring`](crate::owned::OwnedRing::buf_ring)), whose completions read it safely.
+    pub fn new(ring: BufRing) -> Self {
+        ContiguousRing { inner: ring }
+    }
+
+    /// The buffer ring (for owned operations, selection and recycling).
+    pub fn ring(&self) -> &BufRing {
         &self.inner
     }
 
@@ -467,8 +747,8 @@ impl ContiguousRing {
     ///
     /// `unsafe` because the buffer may be the kernel's: a buffer in the ring can be selected
     /// and written by a request at any time. The safe way to read a buffer a completion named
-    /// is the guard [`ring().select`](crate::buf::BufRing::select) returns; a token-based safe
-    /// form of this call is planned.
+    /// is an owned completion's [`select`](crate::owned::Completion::select) on
+    /// [`ring`](Self::ring) (see the type's docs).
     ///
     /// # Safety
     /// Nothing may write buffer `bid` while the returned slice lives, and no `&mut` to it may
@@ -481,11 +761,11 @@ impl ContiguousRing {
     ///   request that selected from this group, named `bid` (`IORING_CQE_F_BUFFER` with
     ///   `bid << 16`); a completion built with [`Cqe::new`] or posted by an
     ///   `IORING_OP_MSG_RING` message proves nothing. The buffer goes back into the ring when
-    ///   the [`Buf`](crate::buf::Buf) guard `ring().select` returned for it is dropped or
-    ///   recycled, or when its [`HeldBuf`](crate::buf::HeldBuf) is recycled
-    ///   ([`recycle_held`](crate::buf::BufRing::recycle_held),
-    ///   [`recycle_held_batch`](crate::buf::BufRing::recycle_held_batch)): none of this may
-    ///   happen before the slice is dropped.
+    ///   the [`Buf`](crate::buf::Buf) guard for it is dropped or recycled, or when its
+    ///   [`HeldBuf`](crate::buf::HeldBuf) is recycled
+    ///   ([`recycle_held`](BufRing::recycle_held),
+    ///   [`recycle_held_batch`](BufRing::recycle_held_batch)): none of this may happen before
+    ///   the slice is dropped.
     /// - **No request can select at all.** No request that selects from this group is in
     ///   flight on the ring (a multishot request whose last completion carried
     ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives.
@@ -544,5 +824,31 @@ mod tests {
         let e = crate::op::set_buffer_select(&mut sqe, &ring).unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { what: "buffer group", .. }));
         assert_eq!(sqe.as_raw().flags, 0, "nothing encoded");
+    }
+
+    #[test]
+    fn kernel_backend_takes_only_kmbuf_registrations() {
+        let ring = Ring::new(2).unwrap();
+        let mut b = KernelBackend::new(&ring).unwrap();
+        let mut reg = kmbuf_registration(9, 1, sys::page_size() as u32);
+        for flags in [0, IOU_PBUF_RING_MMAP, IOU_PBUF_RING_KERNEL_MANAGED, IOU_PBUF_RING_INC] {
+            reg.flags = flags;
+            // An app-managed registration would make the kernel read buffer addresses from
+            // `ring_addr`: refused before any system call.
+            reg.addr.ring_addr = 0x1000;
+            let e = b.register(&reg).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "flags {flags:#x}");
+            assert_eq!(e.raw_os_error(), None, "not the kernel's answer");
+        }
+    }
+
+    #[test]
+    fn support_cache_states() {
+        let c = SupportCache::default();
+        assert_eq!(c.get(), None);
+        c.set(false);
+        assert_eq!(c.get(), Some(false));
+        c.set(true);
+        assert_eq!(c.get(), Some(true));
     }
 }

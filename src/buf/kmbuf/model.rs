@@ -2,23 +2,36 @@
 //! `shared/kmbuf.md`), for testing the crate's kmbuf code on kernels without kmbuf.
 //!
 //! It reproduces registration with the kernel's checks in the kernel's order and errnos, the
-//! buffer region (zero-filled, buffer `bid` at `bid * buf_size`, stable across re-mapping),
-//! selection by a kernel consumer with auto-commit, recycling by that consumer, status,
-//! pinning, unregistering, memlock accounting, legacy groups, and what an ordinary
-//! buffer-selecting operation on a kmbuf group does (fails with `EFAULT` and burns a slot).
+//! buffer region (zero-filled, buffer `bid` at `bid * buf_size`, stable across re-mapping and
+//! kept by a mapping after unregister, as the kernel's pages are), selection by a kernel
+//! consumer with auto-commit, recycling by that consumer, status, pinning (unregistering a
+//! pinned ring fails with `EBUSY` and leaves it registered), unregistering, memlock accounting,
+//! legacy groups, and the behaviour observed on a kernel carrying the proposal:
+//! - a consumer's command that completes asynchronously names the buffer it holds
+//!   (`IORING_CQE_F_BUFFER | bid << 16`); one that completes synchronously posts `flags = 0`
+//!   although it consumed a buffer ([`KmbufModel::consumer_command`]);
+//! - entries that select from a kmbuf group through `IOSQE_BUFFER_SELECT`
+//!   ([`KmbufModel::submit`]): reads and receives complete with `-EFAULT` and the buffer id,
+//!   and the buffer is gone (burnt) until the consumer recycles it; a `IORING_OP_URING_CMD`
+//!   with a buffer group but without `IORING_URING_CMD_MULTISHOT` (or the reverse) is refused
+//!   with `EINVAL` at prep, and with both, the mainline driver that selects from buffer groups
+//!   (ublk's batch fetch) burns a buffer with `EFAULT` as a read does.
 
 use core::ptr::NonNull;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use uring_uapi::kmbuf::{io_uring_buf_reg as kmbuf_reg, IOU_PBUF_RING_KERNEL_MANAGED};
 use uring_uapi::*;
 
 use super::{KmbufBackend, Region, KMBUF_MAX_BGID};
 use crate::cqe::Cqe;
+use crate::sqe::Sqe;
 use crate::sys::{self, Mmap};
+use crate::Result;
 
 fn err(errno: i32) -> io::Error {
     io::Error::from_raw_os_error(errno)
@@ -29,7 +42,9 @@ fn err(errno: i32) -> io::Error {
 struct KmGroup {
     entries: u32,
     buf_size: u32,
-    region: Mmap,
+    /// The buffers; shared with the regions mapped from them, which keep them as a kernel
+    /// mapping keeps its pages.
+    region: Arc<Mmap>,
     /// Slot contents: (bid, len). The address of `bid` is `region + bid * buf_size`.
     slots: Vec<(u16, u32)>,
     head: u16,
@@ -58,6 +73,23 @@ pub struct KmbufModel {
     memlock_used: u64,
     /// Makes the next `map` fail with this errno (to test the unwinding path).
     pub fail_next_map: Option<i32>,
+    /// Makes the next `register` fail with this errno before any check (a refusal the model
+    /// does not otherwise produce, such as a genuine `EINVAL` of a kernel with kmbuf).
+    pub fail_next_register: Option<i32>,
+    /// The answer of [`ModelBackend`]'s support probe, once probed (the model is one ring).
+    support_probed: Option<bool>,
+    /// How many times [`ModelBackend`] probed for support (at most once while the answer is
+    /// kept).
+    pub probes: u32,
+}
+
+/// How a consumer's command completes ([`KmbufModel::consumer_command`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmdCompletion {
+    /// Later, through `io_uring_cmd_done`: the completion names the buffer the command holds.
+    Async,
+    /// From the driver's `->uring_cmd()` handler itself: `flags = 0`, the buffer is not named.
+    Sync,
 }
 
 impl Default for KmbufModel {
@@ -75,11 +107,17 @@ impl KmbufModel {
             memlock_limit: None,
             memlock_used: 0,
             fail_next_map: None,
+            fail_next_register: None,
+            support_probed: None,
+            probes: 0,
         }
     }
 
     /// `IORING_REGISTER_PBUF_RING` with `nr_args` arguments at `reg` (`None`: a null pointer).
     pub fn register(&mut self, reg: Option<&kmbuf_reg>, nr_args: u32) -> io::Result<()> {
+        if let Some(e) = self.fail_next_register.take() {
+            return Err(err(e));
+        }
         // 1. argument count and pointer
         let Some(reg) = reg else { return Err(err(libc::EINVAL)) };
         if nr_args != 1 {
@@ -137,7 +175,8 @@ impl KmbufModel {
                 return Err(err(libc::ENOMEM));
             }
         }
-        let region = Mmap::anonymous(entries as usize * buf_size as usize, false).map_err(|_| err(libc::ENOMEM))?;
+        let region =
+            Arc::new(Mmap::anonymous(entries as usize * buf_size as usize, false).map_err(|_| err(libc::ENOMEM))?);
         self.memlock_used += bytes;
         let slots = (0..entries).map(|i| (i as u16, buf_size)).collect();
         self.groups.insert(
@@ -163,8 +202,9 @@ impl KmbufModel {
         }
     }
 
-    /// `mmap(2)` at the group's pbuf offset: the buffers, not the ring.
-    pub fn map(&mut self, bgid: u16, len: usize) -> io::Result<(NonNull<u8>, usize)> {
+    /// `mmap(2)` at the group's pbuf offset: the buffers, not the ring. The region keeps the
+    /// buffers mapped until it is dropped, even after the group is unregistered.
+    pub fn map(&mut self, bgid: u16, len: usize) -> io::Result<Region> {
         if let Some(e) = self.fail_next_map.take() {
             return Err(err(e));
         }
@@ -178,7 +218,7 @@ impl KmbufModel {
         }
         // Longer mappings succeed in the kernel (touching past the region raises SIGBUS); the
         // model hands out the region's real length.
-        Ok((NonNull::new(g.region.as_ptr()).ok_or_else(|| err(libc::ENOMEM))?, size))
+        Ok(Region::shared(g.region.clone(), size))
     }
 
     /// A kernel consumer selects the buffer at head, committing all of it.
@@ -216,6 +256,54 @@ impl KmbufModel {
             }
             Err(e) => Cqe::new(user_data, -e.raw_os_error().unwrap_or(libc::EIO), 0),
         }
+    }
+
+    /// A kernel consumer's command on group `bgid` (with `user_data`) selects a buffer and
+    /// completes with `res` (the bytes it put there), `how`: asynchronously, the completion names
+    /// the buffer; synchronously, it posts `flags = 0` although the buffer was consumed. Returns
+    /// the buffer taken (which the test, playing the application, knows only from the model)
+    /// and the completion; `ENOBUFS` when the ring is empty.
+    pub fn consumer_command(
+        &mut self,
+        bgid: u16,
+        user_data: u64,
+        res: i32,
+        how: CmdCompletion,
+    ) -> io::Result<(u16, Cqe)> {
+        let (bid, _, _) = self.select(bgid)?;
+        Ok((bid, self.cmd_complete(user_data, res, Some(bid), how == CmdCompletion::Async)))
+    }
+
+    /// What the kernel does with `sqe` where it selects from a kmbuf group, or `None` where the
+    /// model does not cover the entry (no buffer selection, or a group that is not kmbuf):
+    /// - `IORING_OP_URING_CMD`/`URING_CMD128` with `IOSQE_BUFFER_SELECT` but without
+    ///   `IORING_URING_CMD_MULTISHOT`, or the reverse: refused at prep, `-EINVAL`, nothing
+    ///   selected (on any group);
+    /// - a read (`READ`, `READV`, `READ_MULTISHOT`) or receive (`RECV`, `RECVMSG`) with
+    ///   `IOSQE_BUFFER_SELECT` on a kmbuf group, or a multishot uring_cmd selecting from one
+    ///   (the buffer-group driver of mainline, ublk's batch fetch, copies to the address as
+    ///   user memory): [`user_select`](Self::user_select), `-EFAULT` naming the buffer it burnt.
+    ///
+    /// The completion carries `sqe`'s `user_data`.
+    pub fn submit(&mut self, sqe: &Sqe) -> Option<Cqe> {
+        let raw = sqe.as_raw();
+        let selects = raw.flags & IOSQE_BUFFER_SELECT != 0;
+        // SAFETY: plain-integer members of unions of plain integers.
+        let (bgid, cmd_flags) = unsafe { (raw.buf.buf_group, raw.op_flags.uring_cmd_flags) };
+        match raw.opcode {
+            IORING_OP_URING_CMD | IORING_OP_URING_CMD128 => {
+                let multishot = cmd_flags & IORING_URING_CMD_MULTISHOT != 0;
+                if selects != multishot {
+                    return Some(Cqe::new(raw.user_data, -libc::EINVAL, 0));
+                }
+            }
+            IORING_OP_READ | IORING_OP_READV | IORING_OP_READ_MULTISHOT | IORING_OP_RECV | IORING_OP_RECVMSG => {}
+            _ => return None,
+        }
+        if !selects || !matches!(self.groups.get(&bgid), Some(Group::Km(_))) {
+            return None;
+        }
+        Some(self.user_select(bgid, raw.user_data))
     }
 
     /// The completion of a uring_cmd that holds buffer `bid` (if any): asynchronous completions
@@ -323,10 +411,7 @@ impl KmbufBackend for ModelBackend {
     }
 
     fn map(&mut self, bgid: u16, len: usize) -> io::Result<Region> {
-        let (p, n) = self.0.borrow_mut().map(bgid, len)?;
-        // SAFETY: the model keeps the region alive until the group is unregistered; a
-        // `KmBufRing` never touches its region after unregistering.
-        Ok(unsafe { Region::borrowed(p, n.min(len)) })
+        self.0.borrow_mut().map(bgid, len)
     }
 
     fn unregister(&mut self, bgid: u16) -> io::Result<()> {
@@ -335,5 +420,17 @@ impl KmbufBackend for ModelBackend {
 
     fn status(&mut self, bgid: u16) -> io::Result<u16> {
         self.0.borrow_mut().status(bgid)
+    }
+
+    /// The probe, once: the model stands for one ring, and keeps the answer
+    /// ([`KmbufModel::probes`] counts the probes).
+    fn probe_support(&mut self) -> Result<bool> {
+        if let Some(known) = self.0.borrow().support_probed {
+            return Ok(known);
+        }
+        self.0.borrow_mut().probes += 1;
+        let supported = super::probe(self)?;
+        self.0.borrow_mut().support_probed = Some(supported);
+        Ok(supported)
     }
 }
