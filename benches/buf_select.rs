@@ -297,11 +297,22 @@ fn benches(c: &mut Criterion) {
     #[cfg(feature = "kmbuf")]
     {
         use uring::buf::kmbuf::model::{KmbufModel, ModelBackend};
-        let km = uring::buf::kmbuf::KmBufRing::register_with(ModelBackend::new(KmbufModel::new()), 3, ENTRIES, SIZE)
-            .unwrap();
+        use uring::buf::kmbuf::{CmdBufTracker, KmBufRing};
+        let km = KmBufRing::register_with(ModelBackend::new(KmbufModel::new()), 3, ENTRIES, SIZE).unwrap();
         // SAFETY: the backend is the model, which never writes a buffer, and nothing else here
         // touches the region.
         g.bench_function("uring_kmbuf_region", |b| b.iter(|| unsafe { km.buffer(black_box(7)) }.unwrap().len()));
+        // From a consumer's completion: the tracker decodes and records the bid per command
+        // (a hash map update), then the region lookup.
+        let mut t = CmdBufTracker::with_capacity(16);
+        let cqe = Cqe::new(5, 100, IORING_CQE_F_BUFFER | 7 << IORING_CQE_BUFFER_SHIFT);
+        g.bench_function("uring_kmbuf_from_cqe", |b| {
+            b.iter(|| {
+                let bid = t.observe(black_box(&cqe)).named().unwrap();
+                // SAFETY: as above.
+                unsafe { km.buffer(bid) }.unwrap()[..cqe.raw_result() as usize].len()
+            })
+        });
     }
     g.bench_function("io-uring", |b| b.iter(|| raw.slice(black_box(7), 100).len()));
     g.finish();
