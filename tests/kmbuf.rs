@@ -479,6 +479,43 @@ fn real_kernel_uring_cmd_buffer_group_needs_multishot() {
     ));
 }
 
+/// Issue #16, point 2 on this host's kernel: the one route left to safe code for an entry that
+/// selects a buffer is adding `IOSQE_BUFFER_SELECT` to a safe entry with the `flags` setter
+/// (its group is then `sqe.buf_group` = 0, the setters cannot change it). None of the safe
+/// entries' opcodes takes buffer selection: the kernel refuses them before selecting, and the
+/// group's head does not move. (Should a kernel start honouring it for one of them, this test
+/// fails.)
+#[test]
+fn real_kernel_safe_entries_do_not_select() {
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsFd;
+    use uring::SqeFlags;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let mut ring = Ring::new(8).unwrap();
+    let group0 = BufRing::builder(0, 4, 256).build(&mut ring).unwrap();
+    ring.submitter().register_files(&[server.as_fd()]).unwrap();
+    let entries = [
+        ("NOP", op::Nop::new().build().flags(SqeFlags::BUFFER_SELECT)),
+        (
+            "socket uring_cmd on a registered file",
+            uring::cmd::socket::SiocInq::new(Fixed(0)).build().into_safe().unwrap().flags(SqeFlags::BUFFER_SELECT),
+        ),
+        (
+            "fsync on a registered file",
+            op::Fsync::new(Fixed(0)).build().into_safe().unwrap().flags(SqeFlags::BUFFER_SELECT),
+        ),
+    ];
+    for (what, sqe) in entries {
+        ring.sq().push(&sqe.user_data(1)).unwrap();
+        let c = ring.wait_cqe_timeout(Duration::from_secs(5)).expect("refused at once, no hang");
+        assert!(matches!(c.result(), Err(uring::Errno::OPNOTSUPP | uring::Errno::INVAL)), "{what}: {:?}", c.result());
+        assert_eq!(c.buffer_id(), None, "{what}: no buffer taken");
+    }
+    assert_eq!(group0.head().unwrap(), 0, "nothing selected from group 0");
+}
+
 /// The fallback with the kmbuf layout on any kernel: bid i at i * buf_size of one region, read
 /// through the raw layer (unsafe, with the contract).
 #[test]
