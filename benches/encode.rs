@@ -21,7 +21,7 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("encode_read");
     g.bench_function("uring", |b| {
-        b.iter(|| op::Read::new(fd(black_box(3)), &mut buf[..]).offset(black_box(4096)).build().user_data(1))
+        b.iter(|| op::Read::new(fd(black_box(3)), &mut buf[..]).unwrap().offset(black_box(4096)).build().user_data(1))
     });
     g.bench_function("io-uring", |b| {
         b.iter(|| {

@@ -65,7 +65,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("raw", |b| {
         b.iter(|| {
             for (i, buf) in bufs.iter_mut().enumerate() {
-                let sqe = op::Read::new(&*f, &mut buf[..]).build().user_data(i as u64);
+                let sqe = op::Read::new(&*f, &mut buf[..]).unwrap().build().user_data(i as u64);
                 // SAFETY: `bufs` and `f` outlive the reads, all reaped below before the next round.
                 unsafe { raw.sq().push_raw(&sqe) }.unwrap();
             }

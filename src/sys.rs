@@ -131,11 +131,24 @@ impl Mmap {
                 .checked_next_multiple_of(crate::setup::HUGE_PAGE_SIZE)
                 .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
         }
+        Self::map_anonymous(len, flags)
+    }
+
+    /// Maps `len` bytes of private read/write anonymous memory with `flags`.
+    fn map_anonymous(len: usize, flags: MapFlags) -> io::Result<Self> {
         // SAFETY: a fresh anonymous mapping aliases no Rust object.
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(core::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, flags)
         }?;
         Ok(Self { ptr: NonNull::new(ptr).expect("mmap returned null"), len })
+    }
+
+    /// Reserves `len` bytes of private read/write address space without backing it
+    /// (`MAP_NORESERVE`, not populated): pages are allocated only if touched. For tests that
+    /// need a valid slice longer than any memory they would touch.
+    #[cfg(test)]
+    pub(crate) fn reserve(len: usize) -> io::Result<Self> {
+        Self::map_anonymous(len, MapFlags::PRIVATE | MapFlags::NORESERVE)
     }
 
     /// The start of the mapping.

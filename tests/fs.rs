@@ -123,19 +123,19 @@ fn read_write_offsets() {
     }
     let path = TempPath::new("read_write_offsets");
     let f = rw_file(&path.0);
-    assert_eq!(run(&mut ring, op::Write::new(&f, b"hello world").build()), Ok(11));
-    assert_eq!(run(&mut ring, op::Write::new(&f, b"W").offset(6).build()), Ok(1));
+    assert_eq!(run(&mut ring, op::Write::new(&f, b"hello world").unwrap().build()), Ok(11));
+    assert_eq!(run(&mut ring, op::Write::new(&f, b"W").unwrap().offset(6).build()), Ok(1));
     assert_eq!(std::fs::read(&path.0).unwrap(), b"hello World");
     let mut buf = [0u8; 5];
-    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).offset(6).build()), Ok(5));
+    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).unwrap().offset(6).build()), Ok(5));
     assert_eq!(&buf, b"World");
     // Past the end: a short read, then 0.
     let mut buf = [0u8; 8];
-    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).offset(9).build()), Ok(2));
+    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).unwrap().offset(9).build()), Ok(2));
     assert_eq!(&buf[..2], b"ld");
-    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).offset(11).build()), Ok(0));
+    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).unwrap().offset(11).build()), Ok(0));
     // RWF_APPEND reaches the kernel: the write lands at the end whatever the offset.
-    assert_eq!(run(&mut ring, op::Write::new(&f, b"!").offset(0).rw_flags(RwFlags::APPEND).build()), Ok(1));
+    assert_eq!(run(&mut ring, op::Write::new(&f, b"!").unwrap().offset(0).rw_flags(RwFlags::APPEND).build()), Ok(1));
     assert_eq!(std::fs::read(&path.0).unwrap(), b"hello World!");
 }
 
@@ -151,15 +151,15 @@ fn read_write_current_position() {
     }
     let path = TempPath::new("read_write_current_position");
     let mut f = rw_file(&path.0);
-    assert_eq!(run(&mut ring, op::Write::new(&f, b"abc").current_position().build()), Ok(3));
-    assert_eq!(run(&mut ring, op::Write::new(&f, b"def").current_position().build()), Ok(3));
+    assert_eq!(run(&mut ring, op::Write::new(&f, b"abc").unwrap().current_position().build()), Ok(3));
+    assert_eq!(run(&mut ring, op::Write::new(&f, b"def").unwrap().current_position().build()), Ok(3));
     assert_eq!(f.stream_position().unwrap(), 6, "the writes advanced the file position");
     assert_eq!(std::fs::read(&path.0).unwrap(), b"abcdef");
     f.seek(SeekFrom::Start(1)).unwrap();
     let mut buf = [0u8; 2];
-    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).current_position().build()), Ok(2));
+    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).unwrap().current_position().build()), Ok(2));
     assert_eq!(&buf, b"bc");
-    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).current_position().build()), Ok(2));
+    assert_eq!(run(&mut ring, op::Read::new(&f, &mut buf).unwrap().current_position().build()), Ok(2));
     assert_eq!(&buf, b"de");
     assert_eq!(f.stream_position().unwrap(), 5);
 }
@@ -175,18 +175,18 @@ fn readv_writev() {
     let (a, b, c) = (b"one-".as_slice(), b"two-".as_slice(), b"three".as_slice());
     let iov = [IoSlice::new(a), IoSlice::new(b), IoSlice::new(c)];
     // writev2 with RWF_DSYNC, at offset 2 (the hole reads back as zeros).
-    assert_eq!(run(&mut ring, op::Writev::new(&f, &iov).offset(2).rw_flags(RwFlags::DSYNC).build()), Ok(13));
+    assert_eq!(run(&mut ring, op::Writev::new(&f, &iov).unwrap().offset(2).rw_flags(RwFlags::DSYNC).build()), Ok(13));
     assert_eq!(std::fs::read(&path.0).unwrap(), b"\0\0one-two-three");
     let (mut x, mut y) = ([0u8; 6], [0u8; 20]);
     let mut iov = [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)];
-    assert_eq!(run(&mut ring, op::Readv::new(&f, &mut iov).offset(2).build()), Ok(13));
+    assert_eq!(run(&mut ring, op::Readv::new(&f, &mut iov).unwrap().offset(2).build()), Ok(13));
     assert_eq!(&x, b"one-tw");
     assert_eq!(&y[..7], b"o-three");
     // readv2 with RWF_NOWAIT: the data is in the page cache, so it succeeds (file systems
     // without non-blocking reads, such as tmpfs on some kernels, refuse the flag instead).
     let mut z = [0u8; 3];
     let mut iov = [IoSliceMut::new(&mut z)];
-    match run(&mut ring, op::Readv::new(&f, &mut iov).offset(6).rw_flags(RwFlags::NOWAIT).build()) {
+    match run(&mut ring, op::Readv::new(&f, &mut iov).unwrap().offset(6).rw_flags(RwFlags::NOWAIT).build()) {
         Ok(n) => {
             assert_eq!(n, 3);
             assert_eq!(&z, b"two");
@@ -199,7 +199,7 @@ fn readv_writev() {
     // Unknown RWF bits are refused by the kernel: the flags word really is encoded.
     let mut iov = [IoSliceMut::new(&mut z)];
     assert_eq!(
-        run(&mut ring, op::Readv::new(&f, &mut iov).rw_flags(RwFlags::from_bits_retain(1 << 30)).build()),
+        run(&mut ring, op::Readv::new(&f, &mut iov).unwrap().rw_flags(RwFlags::from_bits_retain(1 << 30)).build()),
         Err(Errno::OPNOTSUPP)
     );
 }
@@ -223,13 +223,13 @@ fn fixed_buffers() {
     let path = TempPath::new("fixed_buffers");
     let f = rw_file(&path.0);
     region[100..110].copy_from_slice(b"fixed-data");
-    assert_eq!(run(&mut ring, op::WriteFixed::new(&f, &region[100..110], 0).offset(3).build()), Ok(10));
+    assert_eq!(run(&mut ring, op::WriteFixed::new(&f, &region[100..110], 0).unwrap().offset(3).build()), Ok(10));
     assert_eq!(std::fs::read(&path.0).unwrap(), b"\0\0\0fixed-data");
-    assert_eq!(run(&mut ring, op::ReadFixed::new(&f, &mut region[4000..4005], 0).offset(8).build()), Ok(5));
+    assert_eq!(run(&mut ring, op::ReadFixed::new(&f, &mut region[4000..4005], 0).unwrap().offset(8).build()), Ok(5));
     assert_eq!(&region[4000..4005], b"-data");
     // Memory outside the registered buffer is refused.
     let mut outside = [0u8; 4];
-    assert_eq!(run(&mut ring, op::ReadFixed::new(&f, &mut outside, 0).build()), Err(Errno::FAULT));
+    assert_eq!(run(&mut ring, op::ReadFixed::new(&f, &mut outside, 0).unwrap().build()), Err(Errno::FAULT));
 
     if !supported(
         &ring,
@@ -242,14 +242,14 @@ fn fixed_buffers() {
     region[5000..5003].copy_from_slice(b"xyz");
     {
         let iov = [IoSlice::new(&region[0..3]), IoSlice::new(&region[5000..5003])];
-        assert_eq!(run(&mut ring, op::WritevFixed::new(&f, &iov, 0).offset(20).build()), Ok(6));
+        assert_eq!(run(&mut ring, op::WritevFixed::new(&f, &iov, 0).unwrap().offset(20).build()), Ok(6));
     }
     let content = std::fs::read(&path.0).unwrap();
     assert_eq!(&content[20..], b"abcxyz");
     {
         let (lo, hi) = region.split_at_mut(6000);
         let mut iov = [IoSliceMut::new(&mut lo[1000..1002]), IoSliceMut::new(&mut hi[..4])];
-        assert_eq!(run(&mut ring, op::ReadvFixed::new(&f, &mut iov, 0).offset(20).build()), Ok(6));
+        assert_eq!(run(&mut ring, op::ReadvFixed::new(&f, &mut iov, 0).unwrap().offset(20).build()), Ok(6));
     }
     assert_eq!(&region[1000..1002], b"ab");
     assert_eq!(&region[6000..6004], b"cxyz");
@@ -548,14 +548,14 @@ fn direct_descriptors() {
     // openat_direct into slot 2: the result is 0, and the file is readable through the slot.
     assert_eq!(run(&mut ring, op::OpenAt::new(&cpath).dest(DestSlot::Fixed(2)).build()), Ok(0));
     let mut buf = [0u8; 6];
-    assert_eq!(run(&mut ring, op::Read::new(Fixed(2), &mut buf).offset(0).build()), Ok(6));
+    assert_eq!(run(&mut ring, op::Read::new(Fixed(2), &mut buf).unwrap().offset(0).build()), Ok(6));
     assert_eq!(&buf, b"direct");
 
     // openat2_direct with allocation: the result is the slot picked.
     let how = op::OpenHow::new().flags(OFlags::RDONLY);
     let slot = run(&mut ring, op::OpenAt2::new(&cpath, &how).dest(DestSlot::Alloc).build()).unwrap();
     assert!(slot < 4 && slot != 2, "allocated slot {slot}");
-    assert_eq!(run(&mut ring, op::Read::new(Fixed(slot), &mut buf).offset(7).build()), Ok(6));
+    assert_eq!(run(&mut ring, op::Read::new(Fixed(slot), &mut buf).unwrap().offset(7).build()), Ok(6));
     assert_eq!(&buf, b"descri");
     // openat direct with allocation too.
     let slot2 = run(&mut ring, op::OpenAt::new(&cpath).dest(DestSlot::Alloc).build()).unwrap();
@@ -563,7 +563,7 @@ fn direct_descriptors() {
 
     // close_direct empties the slot: reads through it then fail with EBADF.
     assert_eq!(run_safe(&mut ring, op::Close::fixed(Fixed(2)).build()), Ok(0));
-    assert_eq!(run(&mut ring, op::Read::new(Fixed(2), &mut buf).build()), Err(Errno::BADF));
+    assert_eq!(run(&mut ring, op::Read::new(Fixed(2), &mut buf).unwrap().build()), Err(Errno::BADF));
     assert_eq!(run_safe(&mut ring, op::Close::fixed(Fixed(slot)).build()), Ok(0));
     assert_eq!(run_safe(&mut ring, op::Close::fixed(Fixed(slot)).build()), Err(Errno::BADF), "already empty");
 }
@@ -734,10 +734,10 @@ fn xattrs_on_tmpfs() {
         r => assert_eq!(r, Ok(0)),
     }
     let mut value = [0u8; 32];
-    assert_eq!(run(&mut ring, op::GetXattr::new(&cpath, c"user.uring", &mut value).build()), Ok(5));
+    assert_eq!(run(&mut ring, op::GetXattr::new(&cpath, c"user.uring", &mut value).unwrap().build()), Ok(5));
     assert_eq!(&value[..5], b"first");
     // An empty buffer asks for the size.
-    assert_eq!(run(&mut ring, op::GetXattr::new(&cpath, c"user.uring", &mut []).build()), Ok(5));
+    assert_eq!(run(&mut ring, op::GetXattr::new(&cpath, c"user.uring", &mut []).unwrap().build()), Ok(5));
     // XATTR_CREATE on an existing attribute fails.
     assert_eq!(
         run(&mut ring, op::SetXattr::new(&cpath, c"user.uring", b"x").unwrap().flags(XattrFlags::CREATE).build()),
@@ -752,12 +752,12 @@ fn xattrs_on_tmpfs() {
         Ok(0)
     );
     let mut value = [0u8; 32];
-    assert_eq!(run(&mut ring, op::FgetXattr::new(&f, c"user.uring", &mut value).build()), Ok(12));
+    assert_eq!(run(&mut ring, op::FgetXattr::new(&f, c"user.uring", &mut value).unwrap().build()), Ok(12));
     assert_eq!(&value[..12], b"second value");
     // A too-small buffer: ERANGE. A missing attribute: ENODATA.
     let mut small = [0u8; 3];
-    assert_eq!(run(&mut ring, op::FgetXattr::new(&f, c"user.uring", &mut small).build()), Err(Errno::RANGE));
-    assert_eq!(run(&mut ring, op::FgetXattr::new(&f, c"user.none", &mut value).build()), Err(Errno::NODATA));
+    assert_eq!(run(&mut ring, op::FgetXattr::new(&f, c"user.uring", &mut small).unwrap().build()), Err(Errno::RANGE));
+    assert_eq!(run(&mut ring, op::FgetXattr::new(&f, c"user.none", &mut value).unwrap().build()), Err(Errno::NODATA));
     // Cross-check with the xattr system call.
     let mut check = [0u8; 32];
     let n = rustix::fs::getxattr(&path.0, "user.uring", &mut check).unwrap();

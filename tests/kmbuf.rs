@@ -312,7 +312,7 @@ fn model_user_select_burns_a_slot_and_commands_report_bids() {
     assert_eq!(cqe.buffer_id(), Some(0));
     assert_eq!(m.0.borrow().available(4), Some(3));
     // The crate refuses to encode such a read in the first place.
-    let r = op::Read::new(&std::io::stdin(), &mut []).buf_group(&km);
+    let r = op::Read::new(&std::io::stdin(), &mut []).unwrap().buf_group(&km);
     assert!(matches!(r, Err(Error::InvalidArgument { what: "buffer group", .. })));
     // uring_cmd completions: asynchronous ones name the held buffer, synchronous ones do not.
     let mut t = CmdBufTracker::with_capacity(4);

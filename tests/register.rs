@@ -178,14 +178,14 @@ fn sparse_buffers_then_read_fixed() {
 
     // An empty slot cannot be read into.
     // SAFETY: `buf` lives until the completion is reaped.
-    let cqe = unsafe { run(&mut ring, &op::ReadFixed::new(&r, &mut buf[..16], 1).build().user_data(1)) };
+    let cqe = unsafe { run(&mut ring, &op::ReadFixed::new(&r, &mut buf[..16], 1).unwrap().build().user_data(1)) };
     assert_eq!(cqe.result(), Err(Errno::FAULT));
 
     // SAFETY: `buf` outlives the registration (the ring is dropped first).
     assert_eq!(unsafe { ring.submitter().register_buffers_update(1, &[IoSliceMut::new(&mut buf)]) }.unwrap(), 1);
     let dst = &mut buf[100..200];
     // SAFETY: `dst` lives until the completion is reaped.
-    let cqe = unsafe { run(&mut ring, &op::ReadFixed::new(&r, dst, 1).build().user_data(2)) };
+    let cqe = unsafe { run(&mut ring, &op::ReadFixed::new(&r, dst, 1).unwrap().build().user_data(2)) };
     assert_eq!(cqe.result(), Ok(5));
     assert_eq!(&buf[100..105], b"hello");
     drop(ring);
@@ -205,10 +205,10 @@ fn plain_buffers_read_and_write_fixed() {
     bufs[1][..4].copy_from_slice(b"ping");
     let (r, w) = pipe();
     // SAFETY: the buffers live until the completions are reaped.
-    let cqe = unsafe { run(&mut ring, &op::WriteFixed::new(&w, &bufs[1][..4], 1).build()) };
+    let cqe = unsafe { run(&mut ring, &op::WriteFixed::new(&w, &bufs[1][..4], 1).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(4));
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut ring, &op::ReadFixed::new(&r, &mut bufs[0][..4], 0).build()) };
+    let cqe = unsafe { run(&mut ring, &op::ReadFixed::new(&r, &mut bufs[0][..4], 0).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(4));
     assert_eq!(&bufs[0][..4], b"ping");
     ring.submitter().unregister_buffers().unwrap();
@@ -235,7 +235,7 @@ fn clone_buffers_between_rings() {
     // READ_FIXED through the clone lands in the source's buffer 1.
     rustix::io::write(&w, b"cloned").unwrap();
     // SAFETY: the buffer lives until the completion is reaped.
-    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[1][..64], 1).build()) };
+    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[1][..64], 1).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(6));
     assert_eq!(&bufs[1][..6], b"cloned");
 
@@ -254,16 +254,16 @@ fn clone_buffers_between_rings() {
     }
     rustix::io::write(&w, b"ranged").unwrap();
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[2][..64], 1).build()) };
+    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[2][..64], 1).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(6));
     assert_eq!(&bufs[2][..6], b"ranged");
     rustix::io::write(&w, b"kept").unwrap();
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[0][..64], 0).build()) };
+    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[0][..64], 0).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(4), "slot 0 below dst_off is kept");
     rustix::io::write(&w, b"tail").unwrap();
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[2][..64], 2).build()) };
+    let cqe = unsafe { run(&mut dst, &op::ReadFixed::new(&r, &mut bufs[2][..64], 2).unwrap().build()) };
     // Slots outside the cloned range: kept on 6.18; some earlier kernels kept only those below
     // dst_off (then the slot is empty: EFAULT).
     assert!(matches!(cqe.result(), Ok(4) | Err(Errno::FAULT)), "slot 2: {:?}", cqe.result());
@@ -327,7 +327,7 @@ fn tag_waits_for_the_request_using_the_file() {
     let mut buf = [0u8; 16];
     // A read through slot 0 waits for data.
     // SAFETY: `buf` lives until the read's completion is reaped below.
-    unsafe { ring.sq().push_raw(&op::Read::new(Target::fixed(0), &mut buf).build().user_data(1)) }.unwrap();
+    unsafe { ring.sq().push_raw(&op::Read::new(Target::fixed(0), &mut buf).unwrap().build().user_data(1)) }.unwrap();
     ring.submit().unwrap();
     // Clearing the slot while the read is in flight: the file is still in use, no tag yet.
     assert_eq!(ring.submitter().register_files_update(0, &[EMPTY_SLOT]).unwrap(), 1);
@@ -346,11 +346,11 @@ fn registered_files_read_through_fixed_slot() {
     // The table holds its own references: the fds can go.
     drop((r, w));
     // SAFETY: the buffers live until the completions are reaped.
-    let cqe = unsafe { run(&mut ring, &op::Write::new(Target::fixed(1), b"fixed").build()) };
+    let cqe = unsafe { run(&mut ring, &op::Write::new(Target::fixed(1), b"fixed").unwrap().build()) };
     assert_eq!(cqe.result(), Ok(5));
     let mut buf = [0u8; 16];
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(0), &mut buf).build()) };
+    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(0), &mut buf).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(5));
     assert_eq!(&buf[..5], b"fixed");
     // An io_uring fd cannot be registered.
@@ -365,13 +365,13 @@ fn sparse_files_then_update_and_read() {
     ring.submitter().register_files_sparse(4).unwrap();
     let mut buf = [0u8; 16];
     // SAFETY: `buf` lives until the completion is reaped.
-    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(3), &mut buf).build()) };
+    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(3), &mut buf).unwrap().build()) };
     assert_eq!(cqe.result(), Err(Errno::BADF), "empty slot");
     let (r, w) = pipe();
     assert_eq!(ring.submitter().register_files_update(3, &[r.as_fd()]).unwrap(), 1);
     rustix::io::write(&w, b"sparse").unwrap();
     // SAFETY: as above.
-    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(3), &mut buf).build()) };
+    let cqe = unsafe { run(&mut ring, &op::Read::new(Target::fixed(3), &mut buf).unwrap().build()) };
     assert_eq!(cqe.result(), Ok(6));
     assert_eq!(&buf[..6], b"sparse");
     // Past the end of the table.
@@ -580,7 +580,7 @@ fn restrictions_refuse_disallowed_opcode() {
     let mut buf = [0u8; 8];
     ring.sq().push(&op::Nop::new().build().user_data(1)).unwrap();
     // SAFETY: `buf` lives until the completions are reaped.
-    unsafe { ring.sq().push_raw(&op::Read::new(&r, &mut buf).build().user_data(2)) }.unwrap();
+    unsafe { ring.sq().push_raw(&op::Read::new(&r, &mut buf).unwrap().build().user_data(2)) }.unwrap();
     ring.submit_and_wait(2).unwrap();
     let mut got: Vec<_> = (0..2).map(|_| ring.cq().pop().unwrap()).map(|c| (c.user_data(), c.raw_result())).collect();
     got.sort();
@@ -636,7 +636,7 @@ fn task_restrictions_apply_to_new_rings() {
         let mut buf = [0u8; 8];
         ring.sq().push(&op::Nop::new().build().user_data(1)).map_err(|_| 4)?;
         // SAFETY: `buf` lives until the completions are reaped.
-        unsafe { ring.sq().push_raw(&op::Read::new(&r, &mut buf).build().user_data(2)) }.map_err(|_| 4)?;
+        unsafe { ring.sq().push_raw(&op::Read::new(&r, &mut buf).unwrap().build().user_data(2)) }.map_err(|_| 4)?;
         ring.submit_and_wait(2).map_err(|_| 5)?;
         for _ in 0..2 {
             let c = ring.cq().pop().ok_or(6)?;

@@ -73,7 +73,7 @@ fn submit_then_iter_runs_flagged_task_work() {
     // Leaked: the reads may outlive a failed test.
     let bufs: &'static mut [[u8; 8]] = Box::leak(vec![[0u8; 8]; SQ as usize].into_boxed_slice());
     for (i, ((r, _), buf)) in pipes.iter().zip(bufs.iter_mut()).enumerate() {
-        let sqe = op::Read::new(r, &mut buf[..]).offset(u64::MAX).build().user_data(i as u64);
+        let sqe = op::Read::new(r, &mut buf[..]).unwrap().offset(u64::MAX).build().user_data(i as u64);
         // SAFETY: the buffer is leaked (it lives for the whole process) and not used again.
         unsafe { ring.sq().push_raw(&sqe) }.unwrap();
     }

@@ -93,7 +93,13 @@ impl Backing {
     pub fn read_at(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> IoResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let sqe = op::Read::new(fd, &mut buf[done..]).offset(offset + done as u64).build();
+            // One request moves at most u32::MAX bytes (longer buffers are refused); the loop
+            // does the rest.
+            let end = buf.len().min(done + u32::MAX as usize);
+            let sqe = op::Read::new(fd, &mut buf[done..end])
+                .expect("at most u32::MAX bytes")
+                .offset(offset + done as u64)
+                .build();
             // SAFETY: `buf` and `fd` are borrowed for the call.
             let n = unsafe { self.run(sqe) }? as usize;
             if n == 0 {
@@ -108,7 +114,11 @@ impl Backing {
     pub fn write_at(&mut self, fd: BorrowedFd<'_>, buf: &[u8], offset: u64) -> IoResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let sqe = op::Write::new(fd, &buf[done..]).offset(offset + done as u64).build();
+            let end = buf.len().min(done + u32::MAX as usize);
+            let sqe = op::Write::new(fd, &buf[done..end])
+                .expect("at most u32::MAX bytes")
+                .offset(offset + done as u64)
+                .build();
             // SAFETY: `buf` and `fd` are borrowed for the call.
             let n = unsafe { self.run(sqe) }? as usize;
             if n == 0 {

@@ -176,8 +176,14 @@ fn borrowed(fd: u16) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(i32::from(fd)) }
 }
 
-fn clamp(n: usize) -> u32 {
-    n.min(u32::MAX as usize) as u32
+/// What a length-checked constructor made of `n` bytes or elements: refused past `u32::MAX`
+/// (`None`, after checking the error), accepted otherwise (the `op` module's length rule).
+fn fits<T: core::fmt::Debug>(r: uring::Result<T>, n: usize) -> Option<T> {
+    if n > u32::MAX as usize {
+        assert_invalid(r);
+        return None;
+    }
+    Some(r.expect("at most u32::MAX bytes or elements are accepted"))
 }
 
 /// Encodes `input`; returns the entry and the operation it must decode to, or `None` when the
@@ -419,14 +425,14 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
         Input::FgetXattr { t, name, value } => {
             let v = span_mut(pool, value);
             let (addr, n) = (v.as_ptr() as u64, v.len());
-            let b = op::FgetXattr::new(t.target(), paths.get(name), v);
-            (b.build(), Op::FgetXattr { t, name: paths.addr(name), value: addr, len: clamp(n) })
+            let b = fits(op::FgetXattr::new(t.target(), paths.get(name), v), n)?;
+            (b.build(), Op::FgetXattr { t, name: paths.addr(name), value: addr, len: n as u32 })
         }
         Input::GetXattr { path, name, value } => {
             let v = span_mut(pool, value);
             let (addr, n) = (v.as_ptr() as u64, v.len());
-            let b = op::GetXattr::new(paths.get(path), paths.get(name), v);
-            (b.build(), Op::GetXattr { path: paths.addr(path), name: paths.addr(name), value: addr, len: clamp(n) })
+            let b = fits(op::GetXattr::new(paths.get(path), paths.get(name), v), n)?;
+            (b.build(), Op::GetXattr { path: paths.addr(path), name: paths.addr(name), value: addr, len: n as u32 })
         }
         Input::Ftruncate { t, len } => {
             (op::Ftruncate::new(t.target(), len).build().into_sqe(), Op::Ftruncate { t, len })
@@ -434,9 +440,9 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
 
         Input::Read { t, buf, o, group } => {
             let v = span_mut(pool, buf);
-            let (addr, n) = (v.as_mut_ptr() as u64, clamp(v.len()));
-            let mut b = rw_opts!(op::Read::new(t.target(), v), o, pi);
-            let mut want = rw(IORING_OP_READ, t, addr, n, &o, pi_of(&o));
+            let (addr, n) = (v.as_mut_ptr() as u64, v.len());
+            let mut b = rw_opts!(fits(op::Read::new(t.target(), v), n)?, o, pi);
+            let mut want = rw(IORING_OP_READ, t, addr, n as u32, &o, pi_of(&o));
             if let Some(g) = group {
                 let r = b.buf_group(&g);
                 if g.kernel_managed {
@@ -462,9 +468,9 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
         }
         Input::Write { t, buf, o, stream } => {
             let v = span_mut(pool, buf);
-            let (addr, n) = (v.as_ptr() as u64, clamp(v.len()));
-            let mut b = rw_opts!(op::Write::new(t.target(), v), o, pi);
-            let mut want = rw(IORING_OP_WRITE, t, addr, n, &o, pi_of(&o));
+            let (addr, n) = (v.as_ptr() as u64, v.len());
+            let mut b = rw_opts!(fits(op::Write::new(t.target(), v), n)?, o, pi);
+            let mut want = rw(IORING_OP_WRITE, t, addr, n as u32, &o, pi_of(&o));
             if let Some(s) = stream {
                 b = b.write_stream(s);
                 want.stream = s;
@@ -475,8 +481,8 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
             let mut store = Vec::new();
             let list = iovecs_mut(pool, iovs, &mut store);
             let (addr, n) = (list.as_mut_ptr() as u64, list.len());
-            let mut b = rw_opts!(op::Readv::new(t.target(), list), o, pi);
-            let mut want = rw(IORING_OP_READV, t, addr, clamp(n), &o, pi_of(&o));
+            let mut b = rw_opts!(fits(op::Readv::new(t.target(), list), n)?, o, pi);
+            let mut want = rw(IORING_OP_READV, t, addr, n as u32, &o, pi_of(&o));
             if let Some(g) = group {
                 let r = b.buf_group(&g);
                 if g.kernel_managed || n != 1 {
@@ -492,8 +498,8 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
             let mut store = Vec::new();
             let list = iovecs(pool, iovs, &mut store);
             let (addr, n) = (list.as_ptr() as u64, list.len());
-            let mut b = rw_opts!(op::Writev::new(t.target(), list), o, pi);
-            let mut want = rw(IORING_OP_WRITEV, t, addr, clamp(n), &o, pi_of(&o));
+            let mut b = rw_opts!(fits(op::Writev::new(t.target(), list), n)?, o, pi);
+            let mut want = rw(IORING_OP_WRITEV, t, addr, n as u32, &o, pi_of(&o));
             if let Some(s) = stream {
                 b = b.write_stream(s);
                 want.stream = s;
@@ -502,17 +508,17 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
         }
         Input::ReadFixed { t, buf, index, o } => {
             let v = span_mut(pool, buf);
-            let (addr, n) = (v.as_mut_ptr() as u64, clamp(v.len()));
-            let b = rw_opts!(op::ReadFixed::new(t.target(), v, index), o, pi);
-            let mut want = rw(IORING_OP_READ_FIXED, t, addr, n, &o, pi_of(&o));
+            let (addr, n) = (v.as_mut_ptr() as u64, v.len());
+            let b = rw_opts!(fits(op::ReadFixed::new(t.target(), v, index), n)?, o, pi);
+            let mut want = rw(IORING_OP_READ_FIXED, t, addr, n as u32, &o, pi_of(&o));
             want.buf_index = index;
             (b.build(), Op::Rw(want))
         }
         Input::WriteFixed { t, buf, index, o, stream } => {
             let v = span_mut(pool, buf);
-            let (addr, n) = (v.as_ptr() as u64, clamp(v.len()));
-            let mut b = rw_opts!(op::WriteFixed::new(t.target(), v, index), o, pi);
-            let mut want = rw(IORING_OP_WRITE_FIXED, t, addr, n, &o, pi_of(&o));
+            let (addr, n) = (v.as_ptr() as u64, v.len());
+            let mut b = rw_opts!(fits(op::WriteFixed::new(t.target(), v, index), n)?, o, pi);
+            let mut want = rw(IORING_OP_WRITE_FIXED, t, addr, n as u32, &o, pi_of(&o));
             want.buf_index = index;
             if let Some(s) = stream {
                 b = b.write_stream(s);
@@ -524,8 +530,8 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
             let mut store = Vec::new();
             let list = iovecs_mut(pool, iovs, &mut store);
             let (addr, n) = (list.as_mut_ptr() as u64, list.len());
-            let b = rw_opts!(op::ReadvFixed::new(t.target(), list, index), o, pi);
-            let mut want = rw(IORING_OP_READV_FIXED, t, addr, clamp(n), &o, pi_of(&o));
+            let b = rw_opts!(fits(op::ReadvFixed::new(t.target(), list, index), n)?, o, pi);
+            let mut want = rw(IORING_OP_READV_FIXED, t, addr, n as u32, &o, pi_of(&o));
             want.buf_index = index;
             (b.build(), Op::Rw(want))
         }
@@ -533,8 +539,8 @@ fn encode(input: &Input, pool: &mut [u8], paths: &Paths) -> Option<(Sqe, Op)> {
             let mut store = Vec::new();
             let list = iovecs(pool, iovs, &mut store);
             let (addr, n) = (list.as_ptr() as u64, list.len());
-            let mut b = rw_opts!(op::WritevFixed::new(t.target(), list, index), o, pi);
-            let mut want = rw(IORING_OP_WRITEV_FIXED, t, addr, clamp(n), &o, pi_of(&o));
+            let mut b = rw_opts!(fits(op::WritevFixed::new(t.target(), list, index), n)?, o, pi);
+            let mut want = rw(IORING_OP_WRITEV_FIXED, t, addr, n as u32, &o, pi_of(&o));
             want.buf_index = index;
             if let Some(s) = stream {
                 b = b.write_stream(s);

@@ -591,7 +591,7 @@ mod tests {
         assert_eq!((f.flags, f.buf, f.op_flags), (0, 12, IORING_URING_CMD_FIXED));
         assert_eq!(cmd_area128(&sqe), [1u8; 80]);
         // An ordinary read refuses the kmbuf group.
-        assert!(crate::op::Read::new(Target::raw(3), &mut []).buf_group(&KernelManaged(9)).is_err());
+        assert!(crate::op::Read::new(Target::raw(3), &mut []).unwrap().buf_group(&KernelManaged(9)).is_err());
     }
 
     #[test]

@@ -222,27 +222,29 @@ pub(crate) fn key_sqe(key: &impl CancelKey) -> Sqe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, fields, Fields};
     use std::os::fd::AsFd;
 
     #[test]
     fn cancel_user_data() {
-        let sqe = AsyncCancel::user_data(0x1234).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields { opcode: IORING_OP_ASYNC_CANCEL, fd: -1, addr: 0x1234, ..Default::default() }
-        );
-        let sqe = AsyncCancel::user_data(5).all().build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_ASYNC_CANCEL,
-                fd: -1,
-                addr: 5,
-                op_flags: IORING_ASYNC_CANCEL_ALL,
-                ..Default::default()
-            }
-        );
+        check(&[
+            (
+                "cancel user data",
+                AsyncCancel::user_data(0x1234).build().into(),
+                Fields { opcode: IORING_OP_ASYNC_CANCEL, fd: -1, addr: 0x1234, ..Default::default() },
+            ),
+            (
+                "cancel user data #2",
+                AsyncCancel::user_data(5).all().build().into(),
+                Fields {
+                    opcode: IORING_OP_ASYNC_CANCEL,
+                    fd: -1,
+                    addr: 5,
+                    op_flags: IORING_ASYNC_CANCEL_ALL,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
@@ -255,53 +257,53 @@ mod tests {
             fields(sqe.sqe()),
             Fields { opcode: IORING_OP_ASYNC_CANCEL, fd: fdn, op_flags: IORING_ASYNC_CANCEL_FD, ..Default::default() }
         );
-        let sqe = AsyncCancel::fixed(Fixed(2)).all().build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "cancel fd",
+            AsyncCancel::fixed(Fixed(2)).all().build().into(),
             Fields {
                 opcode: IORING_OP_ASYNC_CANCEL,
                 fd: 2,
                 op_flags: IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_FD_FIXED | IORING_ASYNC_CANCEL_ALL,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 
     #[test]
     fn cancel_opcode() {
-        let sqe = AsyncCancel::opcode(IORING_OP_READ).all().build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "cancel opcode",
+            AsyncCancel::opcode(IORING_OP_READ).all().build().into(),
             Fields {
                 opcode: IORING_OP_ASYNC_CANCEL,
                 fd: -1,
                 len: IORING_OP_READ as u32,
                 op_flags: IORING_ASYNC_CANCEL_OP | IORING_ASYNC_CANCEL_ALL,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 
     #[test]
     fn cancel_any() {
-        let sqe = AsyncCancel::any().all().build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "cancel any",
+            AsyncCancel::any().all().build().into(),
             Fields {
                 opcode: IORING_OP_ASYNC_CANCEL,
                 fd: -1,
                 op_flags: IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 
     #[test]
     fn cancel_combined_keys() {
         let f = std::fs::File::open("/dev/null").unwrap();
-        let sqe = AsyncCancel::fd(f.as_fd()).and_opcode(IORING_OP_READ).and_user_data(77).build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "cancel combined keys",
+            AsyncCancel::fd(f.as_fd()).and_opcode(IORING_OP_READ).and_user_data(77).build().into(),
             Fields {
                 opcode: IORING_OP_ASYNC_CANCEL,
                 fd: f.as_raw_fd(),
@@ -309,7 +311,7 @@ mod tests {
                 len: IORING_OP_READ as u32,
                 op_flags: IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP | IORING_ASYNC_CANCEL_USERDATA,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 }

@@ -219,38 +219,56 @@ impl<'a> FutexWaitv<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, Fields};
 
     #[test]
     fn futex_wait() {
         let word = AtomicU32::new(3);
         let addr = word.as_ptr() as u64;
-        let sqe = FutexWait::new(&word, 3).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_FUTEX_WAIT, fd: 2, addr, off: 3, addr3: 0xffff_ffff, ..Default::default() }
-        );
-        let sqe = FutexWait::from_ptr(word.as_ptr(), 7).mask(0x10).private().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_FUTEX_WAIT, fd: 130, addr, off: 7, addr3: 0x10, ..Default::default() }
-        );
+        check(&[
+            (
+                "futex wait",
+                FutexWait::new(&word, 3).build(),
+                Fields { opcode: IORING_OP_FUTEX_WAIT, fd: 2, addr, off: 3, addr3: 0xffff_ffff, ..Default::default() },
+            ),
+            (
+                "futex wait #2",
+                FutexWait::from_ptr(word.as_ptr(), 7).mask(0x10).private().build(),
+                Fields { opcode: IORING_OP_FUTEX_WAIT, fd: 130, addr, off: 7, addr3: 0x10, ..Default::default() },
+            ),
+        ]);
     }
 
     #[test]
     fn futex_wake() {
         let word = AtomicU32::new(0);
         let addr = word.as_ptr() as u64;
-        let sqe = FutexWake::new(&word, 1).private().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_FUTEX_WAKE, fd: 130, addr, off: 1, addr3: 0xffff_ffff, ..Default::default() }
-        );
-        let sqe = FutexWake::from_ptr(word.as_ptr(), u32::MAX).mask(3).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_FUTEX_WAKE, fd: 2, addr, off: u32::MAX as u64, addr3: 3, ..Default::default() }
-        );
+        check(&[
+            (
+                "futex wake",
+                FutexWake::new(&word, 1).private().build(),
+                Fields {
+                    opcode: IORING_OP_FUTEX_WAKE,
+                    fd: 130,
+                    addr,
+                    off: 1,
+                    addr3: 0xffff_ffff,
+                    ..Default::default()
+                },
+            ),
+            (
+                "futex wake #2",
+                FutexWake::from_ptr(word.as_ptr(), u32::MAX).mask(3).build(),
+                Fields {
+                    opcode: IORING_OP_FUTEX_WAKE,
+                    fd: 2,
+                    addr,
+                    off: u32::MAX as u64,
+                    addr3: 3,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
@@ -261,12 +279,12 @@ mod tests {
         let v = [FutexWaitvEntry::new(&a, 0).private(), FutexWaitvEntry::new(&b, 1)];
         assert_eq!(v[0], FutexWaitvEntry { val: 0, uaddr: a.as_ptr() as u64, flags: 130, __reserved: 0 });
         assert_eq!(v[1].flags, 2);
-        let sqe = FutexWaitv::new(&v).unwrap().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_FUTEX_WAITV, addr: v.as_ptr() as u64, len: 2, ..Default::default() }
-        );
         assert!(FutexWaitv::new(&[]).is_err());
         assert!(FutexWaitv::new(&[FutexWaitvEntry::default(); 129]).is_err());
+        check(&[(
+            "futex waitv",
+            FutexWaitv::new(&v).unwrap().build(),
+            Fields { opcode: IORING_OP_FUTEX_WAITV, addr: v.as_ptr() as u64, len: 2, ..Default::default() },
+        )]);
     }
 }

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use bitflags::bitflags;
 use uring_uapi::*;
 
-use crate::op::{prep_rw, set_target, DestSlot, Fixed, Target};
+use crate::op::{len32, prep_rw, set_target, DestSlot, Fixed, Target};
 use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
 /// The most buffers one legacy group can hold, and the bound on `bid + nr` (`MAX_BIDS_PER_BGID`).
@@ -73,34 +73,20 @@ impl<'a> ProvideBuffers<'a> {
     }
 }
 
-/// `IORING_OP_REMOVE_BUFFERS`: takes back up to `nr` unused buffers from the legacy group
-/// `bgid` (`io_uring_prep_remove_buffers(3)`, Linux 5.7). The result is the number removed.
-///
-/// Points at no memory: safe to push.
-#[derive(Debug, Clone, Copy)]
-pub struct RemoveBuffers {
-    nr: u32,
-    bgid: u16,
-}
-
-impl RemoveBuffers {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_REMOVE_BUFFERS;
-
-    /// Removes up to `nr` buffers of group `bgid`. The kernel refuses (`-EINVAL`) `nr` of 0 or
-    /// more than 65536.
-    #[inline]
-    pub const fn new(nr: u32, bgid: u16) -> Self {
-        RemoveBuffers { nr, bgid }
+value_op! {
+    /// `IORING_OP_REMOVE_BUFFERS`: takes back up to `nr` unused buffers from the legacy group
+    /// `bgid` (`io_uring_prep_remove_buffers(3)`, Linux 5.7). The result is the number removed.
+    pub struct RemoveBuffers(IORING_OP_REMOVE_BUFFERS) -> SafeSqe {
+        /// Removes up to `nr` buffers of group `bgid`. The kernel refuses (`-EINVAL`) `nr` of 0
+        /// or more than 65536.
+        [const] fn new(nr: u32, bgid: u16);
     }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> SafeSqe {
+    fn build(self) {
         // `nr` above i32::MAX reaches the kernel as a negative count, which it refuses.
         let mut sqe = prep_rw(Self::CODE, self.nr as i32, 0, 0, 0);
         sqe.0.buf.buf_group = self.bgid;
-        SafeSqe::new(sqe)
+        sqe
     }
 }
 
@@ -119,124 +105,89 @@ bitflags! {
     }
 }
 
-/// `IORING_OP_SPLICE`: moves up to `len` bytes from one file to another, one of them a pipe,
-/// without copying through user space (`io_uring_prep_splice(3)`, `splice(2)`, Linux 5.7).
-/// The result is the number of bytes moved.
-///
-/// A registered input file ([`Target::fixed`]) sets `SPLICE_F_FD_IN_FIXED`; a registered output
-/// file sets `IOSQE_FIXED_FILE`. Offsets default to "none" (-1): the file position is used and
-/// advanced, as pipes require.
-///
-/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
-/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
-/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
-#[derive(Debug, Clone, Copy)]
-pub struct Splice {
-    pub(crate) fd_in: Target,
-    off_in: u64,
-    pub(crate) fd_out: Target,
-    off_out: u64,
-    len: u32,
-    flags: SpliceFlags,
-}
-
-impl Splice {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_SPLICE;
-
-    /// Moves up to `len` bytes from `fd_in` to `fd_out`.
-    #[inline]
-    pub fn new(fd_in: impl Into<Target>, fd_out: impl Into<Target>, len: u32) -> Self {
-        Splice {
-            fd_in: fd_in.into(),
-            off_in: u64::MAX,
-            fd_out: fd_out.into(),
-            off_out: u64::MAX,
-            len,
-            flags: SpliceFlags::empty(),
+value_op! {
+    /// `IORING_OP_SPLICE`: moves up to `len` bytes from one file to another, one of them a pipe,
+    /// without copying through user space (`io_uring_prep_splice(3)`, `splice(2)`, Linux 5.7).
+    /// The result is the number of bytes moved.
+    ///
+    /// A registered input file ([`Target::fixed`]) sets `SPLICE_F_FD_IN_FIXED`; a registered
+    /// output file sets `IOSQE_FIXED_FILE`. Offsets default to "none" (-1): the file position is
+    /// used and advanced, as pipes require.
+    pub struct Splice(IORING_OP_SPLICE) -> FdSqe {
+        /// Moves up to `len` bytes from `fd_in` to `fd_out`.
+        fn new(fd_in: Target, fd_out: Target, len: u32);
+        set {
+            /// Reads `fd_in` at offset `off_in` (not a pipe) instead of at its file position.
+            off_in: u64 = u64::MAX,
+            /// Writes `fd_out` at offset `off_out` (not a pipe) instead of at its file position.
+            off_out: u64 = u64::MAX,
         }
+        hold { flags: SpliceFlags = SpliceFlags::empty() }
     }
-
-    /// Reads `fd_in` at `offset` (not a pipe) instead of at its file position.
-    #[inline]
-    pub const fn off_in(mut self, offset: u64) -> Self {
-        self.off_in = offset;
-        self
-    }
-
-    /// Writes `fd_out` at `offset` (not a pipe) instead of at its file position.
-    #[inline]
-    pub const fn off_out(mut self, offset: u64) -> Self {
-        self.off_out = offset;
-        self
-    }
-
-    /// Adds `SPLICE_F_*` flags.
-    #[inline]
-    pub const fn flags(mut self, flags: SpliceFlags) -> Self {
-        // Never SPLICE_F_FD_IN_FIXED: the encoder sets it from the input `Target`.
-        self.flags = self.flags.union(SpliceFlags::from_bits_retain(flags.bits() & !SPLICE_F_FD_IN_FIXED));
-        self
-    }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> FdSqe {
+    fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off_out);
         set_target(&mut sqe, self.fd_out);
         sqe.0.addr.splice_off_in = self.off_in;
         sqe.0.file.splice_fd_in = self.fd_in.sqe_fd();
-        let fixed_in = if self.fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 };
-        sqe.0.op_flags.splice_flags = self.flags.bits() | fixed_in;
-        FdSqe::new(sqe)
+        sqe.0.op_flags.splice_flags = splice_flags(self.flags, self.fd_in);
+        sqe
     }
 }
 
-/// `IORING_OP_TEE`: duplicates up to `len` bytes from one pipe into another without consuming
-/// them (`io_uring_prep_tee(3)`, `tee(2)`, Linux 5.8). The result is the number of bytes
-/// duplicated.
-///
-/// A registered input pipe sets `SPLICE_F_FD_IN_FIXED`; a registered output pipe sets
-/// `IOSQE_FIXED_FILE`.
-///
-/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
-/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
-/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
-#[derive(Debug, Clone, Copy)]
-pub struct Tee {
-    pub(crate) fd_in: Target,
-    pub(crate) fd_out: Target,
-    len: u32,
-    flags: SpliceFlags,
-}
-
-impl Tee {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_TEE;
-
-    /// Duplicates up to `len` bytes from the pipe `fd_in` into the pipe `fd_out`.
+impl Splice {
+    /// Adds `SPLICE_F_*` flags (`SPLICE_F_FD_IN_FIXED` is left out: the encoder sets it from
+    /// the input [`Target`]).
     #[inline]
-    pub fn new(fd_in: impl Into<Target>, fd_out: impl Into<Target>, len: u32) -> Self {
-        Tee { fd_in: fd_in.into(), fd_out: fd_out.into(), len, flags: SpliceFlags::empty() }
-    }
-
-    /// Adds `SPLICE_F_*` flags.
-    #[inline]
+    #[must_use]
     pub const fn flags(mut self, flags: SpliceFlags) -> Self {
-        // Never SPLICE_F_FD_IN_FIXED: the encoder sets it from the input `Target`.
-        self.flags = self.flags.union(SpliceFlags::from_bits_retain(flags.bits() & !SPLICE_F_FD_IN_FIXED));
+        self.flags = add_splice_flags(self.flags, flags);
         self
     }
+}
 
+/// `flags` added to `to`, without `SPLICE_F_FD_IN_FIXED`, which belongs to the encoder.
+#[inline]
+const fn add_splice_flags(to: SpliceFlags, flags: SpliceFlags) -> SpliceFlags {
+    to.union(SpliceFlags::from_bits_retain(flags.bits() & !SPLICE_F_FD_IN_FIXED))
+}
+
+/// `sqe.splice_flags`: the flags, plus `SPLICE_F_FD_IN_FIXED` for a registered input file.
+#[inline]
+const fn splice_flags(flags: SpliceFlags, fd_in: Target) -> u32 {
+    flags.bits() | if fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 }
+}
+
+value_op! {
+    /// `IORING_OP_TEE`: duplicates up to `len` bytes from one pipe into another without
+    /// consuming them (`io_uring_prep_tee(3)`, `tee(2)`, Linux 5.8). The result is the number of
+    /// bytes duplicated.
+    ///
+    /// A registered input pipe sets `SPLICE_F_FD_IN_FIXED`; a registered output pipe sets
+    /// `IOSQE_FIXED_FILE`.
+    pub struct Tee(IORING_OP_TEE) -> FdSqe {
+        /// Duplicates up to `len` bytes from the pipe `fd_in` into the pipe `fd_out`.
+        fn new(fd_in: Target, fd_out: Target, len: u32);
+        hold { flags: SpliceFlags = SpliceFlags::empty() }
+    }
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> FdSqe {
+    fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
         set_target(&mut sqe, self.fd_out);
         sqe.0.file.splice_fd_in = self.fd_in.sqe_fd();
-        let fixed_in = if self.fd_in.is_fixed() { SPLICE_F_FD_IN_FIXED } else { 0 };
-        sqe.0.op_flags.splice_flags = self.flags.bits() | fixed_in;
-        FdSqe::new(sqe)
+        sqe.0.op_flags.splice_flags = splice_flags(self.flags, self.fd_in);
+        sqe
+    }
+}
+
+impl Tee {
+    /// Adds `SPLICE_F_*` flags (`SPLICE_F_FD_IN_FIXED` is left out: the encoder sets it from
+    /// the input [`Target`]).
+    #[inline]
+    #[must_use]
+    pub const fn flags(mut self, flags: SpliceFlags) -> Self {
+        self.flags = add_splice_flags(self.flags, flags);
+        self
     }
 }
 
@@ -325,7 +276,7 @@ impl<'a> FilesUpdate<'a> {
     /// Puts `fds` into the slots starting at `offset`. Refuses more than `u32::MAX` fds.
     #[inline]
     pub fn new(fds: &'a [i32], offset: u32) -> crate::Result<Self> {
-        Ok(FilesUpdate { fds: fds.as_ptr(), nr: len_u32(fds.len(), "fds")?, offset, _mem: PhantomData })
+        Ok(FilesUpdate { fds: fds.as_ptr(), nr: len32(fds.len(), "fds")?, offset, _mem: PhantomData })
     }
 
     /// Puts `fds` into free slots (`IORING_FILE_INDEX_ALLOC`); the kernel replaces each fd in the
@@ -334,7 +285,7 @@ impl<'a> FilesUpdate<'a> {
     pub fn alloc(fds: &'a mut [i32]) -> crate::Result<Self> {
         Ok(FilesUpdate {
             fds: fds.as_mut_ptr(),
-            nr: len_u32(fds.len(), "fds")?,
+            nr: len32(fds.len(), "fds")?,
             offset: IORING_FILE_INDEX_ALLOC,
             _mem: PhantomData,
         })
@@ -347,46 +298,25 @@ impl<'a> FilesUpdate<'a> {
     }
 }
 
-/// A slice length as a `u32` entry field.
-fn len_u32(len: usize, what: &'static str) -> crate::Result<u32> {
-    u32::try_from(len).map_err(|_| crate::Error::InvalidArgument { what, reason: "more than u32::MAX elements" })
-}
-
-/// `IORING_OP_FIXED_FD_INSTALL`: gives a registered file (direct descriptor) an ordinary fd in
-/// the process's table (`io_uring_prep_fixed_fd_install(3)`, Linux 6.8). The result is the new
-/// fd, `O_CLOEXEC` unless [`no_cloexec`](FixedFdInstall::no_cloexec).
-///
-/// Points at no memory: safe to push.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedFdInstall {
-    slot: u32,
-    flags: u32,
-}
-
-impl FixedFdInstall {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_FIXED_FD_INSTALL;
-
-    /// Installs the file in registered slot `slot`.
-    #[inline]
-    pub const fn new(slot: Fixed) -> Self {
-        FixedFdInstall { slot: slot.0, flags: 0 }
+value_op! {
+    /// `IORING_OP_FIXED_FD_INSTALL`: gives a registered file (direct descriptor) an ordinary fd
+    /// in the process's table (`io_uring_prep_fixed_fd_install(3)`, Linux 6.8). The result is
+    /// the new fd, `O_CLOEXEC` unless [`no_cloexec`](FixedFdInstall::no_cloexec).
+    pub struct FixedFdInstall(IORING_OP_FIXED_FD_INSTALL) -> SafeSqe {
+        /// Installs the file in registered slot `slot`.
+        [const] fn new(slot: Fixed);
+        hold { flags: u32 = 0 }
+        flags {
+            /// `IORING_FIXED_FD_NO_CLOEXEC`: the new fd stays open across `execve(2)`.
+            no_cloexec: flags |= IORING_FIXED_FD_NO_CLOEXEC,
+        }
     }
-
-    /// `IORING_FIXED_FD_NO_CLOEXEC`: the new fd stays open across `execve(2)`.
-    #[inline]
-    pub const fn no_cloexec(mut self) -> Self {
-        self.flags |= IORING_FIXED_FD_NO_CLOEXEC;
-        self
-    }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> SafeSqe {
+    fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
-        set_target(&mut sqe, Target::fixed(self.slot));
+        set_target(&mut sqe, Target::fixed(self.slot.0));
         sqe.0.op_flags.install_fd_flags = self.flags;
-        SafeSqe::new(sqe)
+        sqe
     }
 }
 
@@ -565,7 +495,7 @@ impl<'a> Waitid<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, Fields};
 
     /// A borrowed fd number, for encodings that are only inspected.
     fn fd(n: RawFd) -> std::os::fd::BorrowedFd<'static> {
@@ -575,14 +505,257 @@ mod tests {
     }
 
     #[test]
-    fn provide_buffers() {
+    fn encodings() {
         let mut mem = vec![0u8; 4096];
-        let addr = mem.as_ptr() as u64;
-        let sqe = ProvideBuffers::new(&mut mem, 512, 8, 7, 3).unwrap().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_PROVIDE_BUFFERS, fd: 8, addr, len: 512, off: 3, buf: 7, ..Default::default() }
-        );
+        let mem_addr = mem.as_ptr() as u64;
+        let mut pipe_fds = [-1i32; 2];
+        let pipe_addr = pipe_fds.as_ptr() as u64;
+        let update = [3, -1, -2];
+        let mut alloc = [3, 4];
+        let alloc_addr = alloc.as_ptr() as u64;
+        let ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 5 };
+        let ev_addr = &ev as *const libc::epoll_event as u64;
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
+        let evs_addr = evs.as_ptr() as u64;
+        // SAFETY: siginfo_t is plain data; all-zero is valid.
+        let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+        let info_addr = &info as *const libc::siginfo_t as u64;
+        let cloexec_nonblock = PipeFlags::CLOEXEC | PipeFlags::NONBLOCK;
+        check(&[
+            (
+                "provide_buffers",
+                ProvideBuffers::new(&mut mem, 512, 8, 7, 3).unwrap().build(),
+                Fields {
+                    opcode: IORING_OP_PROVIDE_BUFFERS,
+                    fd: 8,
+                    addr: mem_addr,
+                    len: 512,
+                    off: 3,
+                    buf: 7,
+                    ..Default::default()
+                },
+            ),
+            (
+                "remove_buffers",
+                RemoveBuffers::new(5, 9).build().into(),
+                Fields { opcode: IORING_OP_REMOVE_BUFFERS, fd: 5, buf: 9, ..Default::default() },
+            ),
+            (
+                "splice",
+                Splice::new(Target::raw(3), Target::raw(4), 100).build().into(),
+                Fields {
+                    opcode: IORING_OP_SPLICE,
+                    fd: 4,
+                    addr: u64::MAX,
+                    off: u64::MAX,
+                    len: 100,
+                    file: 3,
+                    ..Default::default()
+                },
+            ),
+            (
+                "splice at offsets, fixed files",
+                Splice::new(Fixed(1), Fixed(2), 7).off_in(10).off_out(20).flags(SpliceFlags::MOVE).build().into(),
+                Fields {
+                    opcode: IORING_OP_SPLICE,
+                    flags: IOSQE_FIXED_FILE,
+                    fd: 2,
+                    addr: 10,
+                    off: 20,
+                    len: 7,
+                    op_flags: SPLICE_F_FD_IN_FIXED | libc::SPLICE_F_MOVE,
+                    file: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "splice: FD_IN_FIXED comes from the target, not from flags",
+                Splice::new(Target::raw(1), Target::raw(2), 7)
+                    .flags(SpliceFlags::from_bits_retain(SPLICE_F_FD_IN_FIXED))
+                    .build()
+                    .into(),
+                Fields {
+                    opcode: IORING_OP_SPLICE,
+                    fd: 2,
+                    addr: u64::MAX,
+                    off: u64::MAX,
+                    len: 7,
+                    file: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "tee",
+                Tee::new(Target::raw(3), Target::raw(4), 9).flags(SpliceFlags::NONBLOCK).build().into(),
+                Fields {
+                    opcode: IORING_OP_TEE,
+                    fd: 4,
+                    len: 9,
+                    op_flags: libc::SPLICE_F_NONBLOCK,
+                    file: 3,
+                    ..Default::default()
+                },
+            ),
+            (
+                "tee from a fixed pipe",
+                Tee::new(Fixed(5), Target::raw(4), 9).build().into(),
+                Fields {
+                    opcode: IORING_OP_TEE,
+                    fd: 4,
+                    len: 9,
+                    op_flags: SPLICE_F_FD_IN_FIXED,
+                    file: 5,
+                    ..Default::default()
+                },
+            ),
+            (
+                "pipe",
+                Pipe::new(&mut pipe_fds).flags(cloexec_nonblock).build(),
+                Fields {
+                    opcode: IORING_OP_PIPE,
+                    addr: pipe_addr,
+                    op_flags: (libc::O_CLOEXEC | libc::O_NONBLOCK) as u32,
+                    ..Default::default()
+                },
+            ),
+            (
+                "pipe_direct",
+                Pipe::new(&mut pipe_fds).dest(DestSlot::Fixed(4)).build(),
+                Fields { opcode: IORING_OP_PIPE, addr: pipe_addr, file: 5, ..Default::default() },
+            ),
+            (
+                "pipe_direct, allocated slots",
+                Pipe::new(&mut pipe_fds).dest(DestSlot::Alloc).build(),
+                Fields { opcode: IORING_OP_PIPE, addr: pipe_addr, file: IORING_FILE_INDEX_ALLOC, ..Default::default() },
+            ),
+            (
+                "files_update",
+                FilesUpdate::new(&update, 7).unwrap().build(),
+                Fields {
+                    opcode: IORING_OP_FILES_UPDATE,
+                    fd: -1,
+                    addr: update.as_ptr() as u64,
+                    len: 3,
+                    off: 7,
+                    ..Default::default()
+                },
+            ),
+            (
+                "files_update into allocated slots",
+                FilesUpdate::alloc(&mut alloc).unwrap().build(),
+                Fields {
+                    opcode: IORING_OP_FILES_UPDATE,
+                    fd: -1,
+                    addr: alloc_addr,
+                    len: 2,
+                    off: IORING_FILE_INDEX_ALLOC as u64,
+                    ..Default::default()
+                },
+            ),
+            (
+                "fixed_fd_install",
+                FixedFdInstall::new(Fixed(6)).build().into(),
+                Fields { opcode: IORING_OP_FIXED_FD_INSTALL, flags: IOSQE_FIXED_FILE, fd: 6, ..Default::default() },
+            ),
+            (
+                "fixed_fd_install without O_CLOEXEC",
+                FixedFdInstall::new(Fixed(6)).no_cloexec().build().into(),
+                Fields {
+                    opcode: IORING_OP_FIXED_FD_INSTALL,
+                    flags: IOSQE_FIXED_FILE,
+                    fd: 6,
+                    op_flags: IORING_FIXED_FD_NO_CLOEXEC,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epoll_ctl add",
+                EpollCtl::add(fd(10), fd(11), &ev).build(),
+                Fields {
+                    opcode: IORING_OP_EPOLL_CTL,
+                    fd: 10,
+                    addr: ev_addr,
+                    len: libc::EPOLL_CTL_ADD as u32,
+                    off: 11,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epoll_ctl mod",
+                EpollCtl::modify(fd(10), fd(11), &ev).build(),
+                Fields {
+                    opcode: IORING_OP_EPOLL_CTL,
+                    fd: 10,
+                    addr: ev_addr,
+                    len: libc::EPOLL_CTL_MOD as u32,
+                    off: 11,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epoll_ctl del",
+                EpollCtl::delete(fd(10), fd(11)).build(),
+                Fields {
+                    opcode: IORING_OP_EPOLL_CTL,
+                    fd: 10,
+                    len: libc::EPOLL_CTL_DEL as u32,
+                    off: 11,
+                    ..Default::default()
+                },
+            ),
+            (
+                "epoll_wait",
+                EpollWait::new(Target::raw(12), &mut evs).build(),
+                Fields { opcode: IORING_OP_EPOLL_WAIT, fd: 12, addr: evs_addr, len: 4, ..Default::default() },
+            ),
+            (
+                "epoll_wait, fixed",
+                EpollWait::new(Fixed(1), &mut evs).build(),
+                Fields {
+                    opcode: IORING_OP_EPOLL_WAIT,
+                    flags: IOSQE_FIXED_FILE,
+                    fd: 1,
+                    addr: evs_addr,
+                    len: 4,
+                    ..Default::default()
+                },
+            ),
+            (
+                "waitid for a pid",
+                Waitid::new(WaitId::Pid(1234), &mut info, WaitidOptions::EXITED | WaitidOptions::NOHANG).build(),
+                Fields {
+                    opcode: IORING_OP_WAITID,
+                    fd: 1234,
+                    len: libc::P_PID,
+                    off: info_addr,
+                    file: (libc::WEXITED | libc::WNOHANG) as u32,
+                    ..Default::default()
+                },
+            ),
+            (
+                "waitid for any child",
+                Waitid::new(WaitId::All, &mut info, WaitidOptions::EXITED).build(),
+                Fields {
+                    opcode: IORING_OP_WAITID,
+                    len: libc::P_ALL,
+                    off: info_addr,
+                    file: libc::WEXITED as u32,
+                    ..Default::default()
+                },
+            ),
+            (
+                "waitid for a pidfd",
+                Waitid::new(WaitId::PidFd(Target::raw(9)), &mut info, WaitidOptions::EXITED).build(),
+                Fields {
+                    opcode: IORING_OP_WAITID,
+                    fd: 9,
+                    len: libc::P_PIDFD,
+                    off: info_addr,
+                    file: libc::WEXITED as u32,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
@@ -597,232 +770,5 @@ mod tests {
         assert!(ProvideBuffers::new(&mut mem, 1, 65537, 1, 0).is_err());
         assert!(ProvideBuffers::new(&mut mem, 1, 2, 1, u16::MAX).is_err());
         assert!(ProvideBuffers::new(&mut mem, 1, 1, 1, u16::MAX).is_ok());
-    }
-
-    #[test]
-    fn remove_buffers() {
-        let sqe = RemoveBuffers::new(5, 9).build();
-        assert_eq!(fields(sqe.sqe()), Fields { opcode: IORING_OP_REMOVE_BUFFERS, fd: 5, buf: 9, ..Default::default() });
-    }
-
-    #[test]
-    fn splice() {
-        let sqe = Splice::new(Target::raw(3), Target::raw(4), 100).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_SPLICE,
-                fd: 4,
-                addr: u64::MAX,
-                off: u64::MAX,
-                len: 100,
-                file: 3,
-                ..Default::default()
-            }
-        );
-        let sqe = Splice::new(Fixed(1), Fixed(2), 7).off_in(10).off_out(20).flags(SpliceFlags::MOVE).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_SPLICE,
-                flags: IOSQE_FIXED_FILE,
-                fd: 2,
-                addr: 10,
-                off: 20,
-                len: 7,
-                op_flags: SPLICE_F_FD_IN_FIXED | libc::SPLICE_F_MOVE,
-                file: 1,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn tee() {
-        let sqe = Tee::new(Target::raw(3), Target::raw(4), 9).flags(SpliceFlags::NONBLOCK).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_TEE,
-                fd: 4,
-                len: 9,
-                op_flags: libc::SPLICE_F_NONBLOCK,
-                file: 3,
-                ..Default::default()
-            }
-        );
-        let sqe = Tee::new(Fixed(5), Target::raw(4), 9).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_TEE,
-                fd: 4,
-                len: 9,
-                op_flags: SPLICE_F_FD_IN_FIXED,
-                file: 5,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn pipe() {
-        let mut fds = [-1i32; 2];
-        let addr = fds.as_ptr() as u64;
-        let sqe = Pipe::new(&mut fds).flags(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_PIPE,
-                addr,
-                op_flags: (libc::O_CLOEXEC | libc::O_NONBLOCK) as u32,
-                ..Default::default()
-            }
-        );
-        let sqe = Pipe::new(&mut fds).dest(DestSlot::Fixed(4)).build();
-        assert_eq!(fields(&sqe), Fields { opcode: IORING_OP_PIPE, addr, file: 5, ..Default::default() });
-        let sqe = Pipe::new(&mut fds).dest(DestSlot::Alloc).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_PIPE, addr, file: IORING_FILE_INDEX_ALLOC, ..Default::default() }
-        );
-    }
-
-    #[test]
-    fn files_update() {
-        let fds = [3, -1, -2];
-        let sqe = FilesUpdate::new(&fds, 7).unwrap().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_FILES_UPDATE,
-                fd: -1,
-                addr: fds.as_ptr() as u64,
-                len: 3,
-                off: 7,
-                ..Default::default()
-            }
-        );
-        let mut fds = [3, 4];
-        let addr = fds.as_ptr() as u64;
-        let sqe = FilesUpdate::alloc(&mut fds).unwrap().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_FILES_UPDATE,
-                fd: -1,
-                addr,
-                len: 2,
-                off: IORING_FILE_INDEX_ALLOC as u64,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn fixed_fd_install() {
-        let sqe = FixedFdInstall::new(Fixed(6)).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields { opcode: IORING_OP_FIXED_FD_INSTALL, flags: IOSQE_FIXED_FILE, fd: 6, ..Default::default() }
-        );
-        let sqe = FixedFdInstall::new(Fixed(6)).no_cloexec().build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_FIXED_FD_INSTALL,
-                flags: IOSQE_FIXED_FILE,
-                fd: 6,
-                op_flags: IORING_FIXED_FD_NO_CLOEXEC,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn epoll_ctl() {
-        let ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 5 };
-        let addr = &ev as *const libc::epoll_event as u64;
-        let sqe = EpollCtl::add(fd(10), fd(11), &ev).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_EPOLL_CTL,
-                fd: 10,
-                addr,
-                len: libc::EPOLL_CTL_ADD as u32,
-                off: 11,
-                ..Default::default()
-            }
-        );
-        let sqe = EpollCtl::modify(fd(10), fd(11), &ev).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_EPOLL_CTL,
-                fd: 10,
-                addr,
-                len: libc::EPOLL_CTL_MOD as u32,
-                off: 11,
-                ..Default::default()
-            }
-        );
-        let sqe = EpollCtl::delete(fd(10), fd(11)).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_EPOLL_CTL,
-                fd: 10,
-                len: libc::EPOLL_CTL_DEL as u32,
-                off: 11,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn epoll_wait() {
-        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
-        let addr = evs.as_ptr() as u64;
-        let sqe = EpollWait::new(Target::raw(12), &mut evs).build();
-        assert_eq!(fields(&sqe), Fields { opcode: IORING_OP_EPOLL_WAIT, fd: 12, addr, len: 4, ..Default::default() });
-        let sqe = EpollWait::new(Fixed(1), &mut evs).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_EPOLL_WAIT, flags: IOSQE_FIXED_FILE, fd: 1, addr, len: 4, ..Default::default() }
-        );
-    }
-
-    #[test]
-    fn waitid() {
-        // SAFETY: siginfo_t is plain data; all-zero is valid.
-        let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-        let addr = &info as *const libc::siginfo_t as u64;
-        let sqe = Waitid::new(WaitId::Pid(1234), &mut info, WaitidOptions::EXITED | WaitidOptions::NOHANG).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_WAITID,
-                fd: 1234,
-                len: libc::P_PID,
-                off: addr,
-                file: (libc::WEXITED | libc::WNOHANG) as u32,
-                ..Default::default()
-            }
-        );
-        let sqe = Waitid::new(WaitId::All, &mut info, WaitidOptions::EXITED).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_WAITID,
-                fd: 0,
-                len: libc::P_ALL,
-                off: addr,
-                file: libc::WEXITED as u32,
-                ..Default::default()
-            }
-        );
-        let sqe = Waitid::new(WaitId::PidFd(Target::raw(9)), &mut info, WaitidOptions::EXITED).build();
-        assert_eq!((fields(&sqe).fd, fields(&sqe).len), (9, libc::P_PIDFD));
     }
 }

@@ -10,10 +10,47 @@
 //! push is `unsafe` ([`push_fd`](crate::SubmissionQueue::push_fd): the fd stays open until the
 //! completion). Files are named by [`Target`]: a borrowed file, a registered slot, or (with
 //! `unsafe`) a raw number.
+//!
+//! ## Layout
+//!
+//! | file | operations |
+//! |---|---|
+//! | `mod.rs` | [`prep_rw`], [`Nop`], [`Nop128`] |
+//! | `types.rs` | [`Target`], [`Fixed`], [`DestSlot`], [`BufferGroup`], [`Timespec`] |
+//! | `macros.rs` | `value_op!`, the one declaration behind the value-only encoders |
+//! | `rw.rs` | read, write, vectored, registered-buffer and multishot reads and writes |
+//! | `fs/` | sync and space (`sync.rs`), open/close/statx (`open.rs`), path operations (`path.rs`), extended attributes (`xattr.rs`) |
+//! | `net/` | addresses (`addr.rs`), socket setup (`socket.rs`), sends (`send.rs`), receives (`recv.rs`) |
+//! | `poll.rs`, `time.rs`, `cancel.rs`, `msg.rs`, `futex.rs` | polls, timeouts, cancellation, `MSG_RING`, futexes |
+//! | `misc.rs` | legacy provided buffers, splice/tee/pipe, file table updates, epoll, waitid |
+//! | `uring_cmd.rs` | the generic `IORING_OP_URING_CMD` encoders (typed commands are in [`cmd`](crate::cmd)) |
+//!
+//! Value-only encoders (their builder holds plain values: fsync, listen, poll removal, ...) are
+//! declared with one macro, `value_op!`, as io-uring's `opcode!` does; encoders whose entries
+//! point at memory are written by hand, because their lifetimes carry the contract.
+//!
+//! ## Lengths
+//!
+//! An entry holds buffer lengths and element counts in 32-bit fields (`sqe.len`,
+//! `sqe.optlen`). A slice longer than `u32::MAX` bytes (or elements) is refused with
+//! [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the argument, never cut to
+//! fit: a cut length is another request (a write of fewer bytes than given, an xattr value
+//! truncated, a vectored transfer over fewer buffers), so every constructor that takes such a
+//! slice returns `Result<Self>`, like any other constructor that can refuse its input. Lengths
+//! given as `u32` (a `len(u32)` setter, [`Read::selected`]) are passed as they are.
+//!
+//! ## Bits the kernel refuses
+//!
+//! Builders offer only the flags the kernel accepts for their operation; where a field has
+//! bits that the kernel defines but refuses for this operation (reserved `rw_flags`, update
+//! flags of another form, clock bits on an update), the builder leaves them out and its docs
+//! say so. Raw values still reach any field through [`Sqe::as_raw_mut`].
 
 use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128};
 use uring_uapi::*;
 
+#[macro_use]
+mod macros;
 mod types;
 pub use types::*;
 
@@ -42,6 +79,16 @@ pub use recvmsg_out::*;
 pub use rw::*;
 pub use time::*;
 pub use uring_cmd::*;
+
+/// A buffer length or element count for a 32-bit entry field, refused past `u32::MAX` (see
+/// "Lengths" in the module docs): `what` names the argument in the error.
+#[inline]
+pub(crate) fn len32(len: usize, what: &'static str) -> crate::Result<u32> {
+    u32::try_from(len).map_err(|_| crate::Error::InvalidArgument {
+        what,
+        reason: "longer than u32::MAX bytes or elements: an entry's length field is 32 bits",
+    })
+}
 
 /// Fills the fields every operation shares: `opcode`, `fd`, `addr`, `len` and `off`; everything
 /// else is zero (liburing's `io_uring_prep_rw`).

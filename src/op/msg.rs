@@ -6,54 +6,40 @@ use uring_uapi::*;
 use crate::op::{prep_rw, set_target, DestSlot, Fixed, Target};
 use crate::sqe::FdSqe;
 
-/// `IORING_OP_MSG_RING` (`IORING_MSG_DATA`): posts a completion carrying `res` and `user_data`
-/// to another ring (`io_uring_prep_msg_ring(3)`, Linux 5.18), and with
-/// [`cqe_flags`](MsgRing::cqe_flags) chosen flags too (`io_uring_prep_msg_ring_cqe_flags(3)`,
-/// Linux 6.3).
-///
-/// The target ring is given as [`Target`]: its fd, or a registered file slot holding it
-/// (`IOSQE_FIXED_FILE`; note that kernels up to at least 6.18 refuse to put an io_uring fd in a
-/// registered file table, so in practice the target is the ring's fd). This entry's own result
-/// is 0, or `-EOVERFLOW` when the target CQ is full, or `-EBADFD` when the target is not a ring.
-///
-/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
-/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
-/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
-#[derive(Debug, Clone, Copy)]
-pub struct MsgRing {
-    pub(crate) ring: Target,
-    res: i32,
-    user_data: u64,
-    flags: u32,
-    cqe_flags: u32,
-}
-
-impl MsgRing {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_MSG_RING;
-
-    /// Posts a completion with result `res` and `user_data` to the ring `ring`.
-    #[inline]
-    pub fn new(ring: impl Into<Target>, res: i32, user_data: u64) -> Self {
-        MsgRing { ring: ring.into(), res, user_data, flags: 0, cqe_flags: 0 }
+value_op! {
+    /// `IORING_OP_MSG_RING` (`IORING_MSG_DATA`): posts a completion carrying `res` and
+    /// `user_data` to another ring (`io_uring_prep_msg_ring(3)`, Linux 5.18), and with
+    /// [`cqe_flags`](MsgRing::cqe_flags) chosen flags too (`io_uring_prep_msg_ring_cqe_flags(3)`,
+    /// Linux 6.3).
+    ///
+    /// The target ring is given as [`Target`]: its fd, or a registered file slot holding it
+    /// (`IOSQE_FIXED_FILE`; note that kernels up to at least 6.18 refuse to put an io_uring fd in
+    /// a registered file table, so in practice the target is the ring's fd). This entry's own
+    /// result is 0, or `-EOVERFLOW` when the target CQ is full, or `-EBADFD` when the target is
+    /// not a ring.
+    pub struct MsgRing(IORING_OP_MSG_RING) -> FdSqe {
+        /// Posts a completion with result `res` and `user_data` to the ring `ring`.
+        fn new(ring: Target, res: i32, user_data: u64);
+        hold { flags: u32 = 0, cqe_flags: u32 = 0 }
     }
-
-    /// `IORING_MSG_RING_FLAGS_PASS`: the posted completion's flags are `flags` (Linux 6.3).
-    #[inline]
-    pub const fn cqe_flags(mut self, flags: u32) -> Self {
-        self.flags |= IORING_MSG_RING_FLAGS_PASS;
-        self.cqe_flags = flags;
-        self
-    }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> FdSqe {
+    fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, IORING_MSG_DATA, self.res as u32, self.user_data);
         set_target(&mut sqe, self.ring);
         sqe.0.op_flags.msg_ring_flags = self.flags;
         sqe.0.file.file_index = self.cqe_flags;
-        FdSqe::new(sqe)
+        sqe
+    }
+}
+
+impl MsgRing {
+    /// `IORING_MSG_RING_FLAGS_PASS`: the posted completion's flags are `flags` (Linux 6.3).
+    #[inline]
+    #[must_use]
+    pub const fn cqe_flags(mut self, flags: u32) -> Self {
+        self.flags |= IORING_MSG_RING_FLAGS_PASS;
+        self.cqe_flags = flags;
+        self
     }
 }
 
@@ -66,9 +52,7 @@ impl MsgRing {
 /// slot, or the slot the kernel chose for [`DestSlot::Alloc`]; this entry fails with a negative
 /// errno (e.g. `-EBADF` for an empty source slot, `-ENFILE` when the target table is full).
 ///
-/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
-/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
-/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
+#[doc = fd_entry_doc!()]
 #[derive(Debug, Clone, Copy)]
 pub struct MsgRingFd {
     pub(crate) ring: Target,
@@ -118,13 +102,13 @@ impl MsgRingFd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, Fields};
 
     #[test]
     fn msg_ring() {
-        let sqe = MsgRing::new(Target::raw(8), 17, 0xabc).build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "msg ring",
+            MsgRing::new(Target::raw(8), 17, 0xabc).build().into(),
             Fields {
                 opcode: IORING_OP_MSG_RING,
                 fd: 8,
@@ -132,15 +116,15 @@ mod tests {
                 len: 17,
                 off: 0xabc,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 
     #[test]
     fn msg_ring_cqe_flags_fixed() {
-        let sqe = MsgRing::new(Fixed(1), -5, 2).cqe_flags(0x8000_0001).build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "msg ring cqe flags fixed",
+            MsgRing::new(Fixed(1), -5, 2).cqe_flags(0x8000_0001).build().into(),
             Fields {
                 opcode: IORING_OP_MSG_RING,
                 flags: IOSQE_FIXED_FILE,
@@ -150,15 +134,15 @@ mod tests {
                 op_flags: IORING_MSG_RING_FLAGS_PASS,
                 file: 0x8000_0001,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 
     #[test]
     fn msg_ring_fd() {
-        let sqe = MsgRingFd::new(Target::raw(8), Fixed(3), DestSlot::Fixed(5), 99).unwrap().build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "msg ring fd",
+            MsgRingFd::new(Target::raw(8), Fixed(3), DestSlot::Fixed(5), 99).unwrap().build().into(),
             Fields {
                 opcode: IORING_OP_MSG_RING,
                 fd: 8,
@@ -167,15 +151,16 @@ mod tests {
                 file: 6,
                 addr3: 3,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 
     #[test]
     fn msg_ring_fd_alloc_skip() {
-        let sqe = MsgRingFd::new(Fixed(0), Fixed(3), DestSlot::Alloc, 1).unwrap().skip_cqe().build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        assert!(MsgRingFd::new(Target::raw(8), Fixed(3), DestSlot::Fd, 1).is_err());
+        check(&[(
+            "msg ring fd alloc skip",
+            MsgRingFd::new(Fixed(0), Fixed(3), DestSlot::Alloc, 1).unwrap().skip_cqe().build().into(),
             Fields {
                 opcode: IORING_OP_MSG_RING,
                 flags: IOSQE_FIXED_FILE,
@@ -186,8 +171,7 @@ mod tests {
                 file: IORING_FILE_INDEX_ALLOC,
                 addr3: 3,
                 ..Default::default()
-            }
-        );
-        assert!(MsgRingFd::new(Target::raw(8), Fixed(3), DestSlot::Fd, 1).is_err());
+            },
+        )]);
     }
 }

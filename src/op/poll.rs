@@ -52,116 +52,80 @@ const fn poll_mask(events: PollEvents) -> u32 {
     }
 }
 
-/// `IORING_OP_POLL_ADD`: completes when `fd` is ready for one of `events`, with the mask of
-/// ready events as the result (`io_uring_prep_poll_add(3)`, Linux 5.1).
-///
-/// [`multishot`](PollAdd::multishot) keeps it armed, posting a completion with
-/// `IORING_CQE_F_MORE` each time (`io_uring_prep_poll_multishot(3)`, Linux 5.13). Polls are
-/// edge-triggered. Remove with [`PollRemove`], change
-/// with [`PollUpdate`] (both find the poll by its `user_data`).
-///
-/// Points at no memory, but names a file: an [`FdSqe`](crate::FdSqe), pushed with `unsafe`
-/// [`push_fd`](crate::SubmissionQueue::push_fd) (the file stays open until the completion), or
-/// safely once every file is a registered slot ([`FdSqe::into_safe`](crate::FdSqe::into_safe)).
-#[derive(Debug, Clone, Copy)]
-pub struct PollAdd {
-    pub(crate) fd: Target,
-    events: PollEvents,
-    flags: u32,
-}
-
-impl PollAdd {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_POLL_ADD;
-
-    /// Polls `fd` for `events`.
-    #[inline]
-    pub fn new(fd: impl Into<Target>, events: PollEvents) -> Self {
-        PollAdd { fd: fd.into(), events, flags: 0 }
+value_op! {
+    /// `IORING_OP_POLL_ADD`: completes when `fd` is ready for one of `events`, with the mask of
+    /// ready events as the result (`io_uring_prep_poll_add(3)`, Linux 5.1).
+    ///
+    /// [`multishot`](PollAdd::multishot) keeps it armed, posting a completion with
+    /// `IORING_CQE_F_MORE` each time (`io_uring_prep_poll_multishot(3)`, Linux 5.13). Polls are
+    /// edge-triggered. Remove with [`PollRemove`], change with [`PollUpdate`] (both find the poll
+    /// by its `user_data`).
+    pub struct PollAdd(IORING_OP_POLL_ADD) -> FdSqe {
+        /// Polls `fd` for `events`.
+        fn new(fd: Target, events: PollEvents);
+        hold { flags: u32 = 0 }
+        flags {
+            /// `IORING_POLL_ADD_MULTI`: stay armed and post a completion (with
+            /// `IORING_CQE_F_MORE`) on every readiness edge, until removed or failed (Linux 5.13).
+            multishot: flags |= IORING_POLL_ADD_MULTI,
+            /// `IORING_POLL_ADD_LEVEL`: level-triggered rather than edge-triggered. The flag is in
+            /// the kernel headers, but `POLL_ADD` refuses it with `-EINVAL` (still so in Linux
+            /// 6.18): the kernel uses level triggering internally only.
+            level: flags |= IORING_POLL_ADD_LEVEL,
+        }
     }
-
-    /// `IORING_POLL_ADD_MULTI`: stay armed and post a completion (with `IORING_CQE_F_MORE`) on
-    /// every readiness edge, until removed or failed (Linux 5.13).
-    #[inline]
-    pub const fn multishot(mut self) -> Self {
-        self.flags |= IORING_POLL_ADD_MULTI;
-        self
-    }
-
-    /// `IORING_POLL_ADD_LEVEL`: level-triggered rather than edge-triggered. The flag is in the
-    /// kernel headers, but `POLL_ADD` refuses it with `-EINVAL` (still so in Linux 6.18): the
-    /// kernel uses level triggering internally only.
-    #[inline]
-    pub const fn level(mut self) -> Self {
-        self.flags |= IORING_POLL_ADD_LEVEL;
-        self
-    }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> FdSqe {
+    fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.flags, 0);
         set_target(&mut sqe, self.fd);
         sqe.0.op_flags.poll32_events = poll_mask(self.events);
-        FdSqe::new(sqe)
+        sqe
     }
 }
 
-/// `IORING_OP_POLL_REMOVE`: cancels the poll whose `user_data` is given
-/// (`io_uring_prep_poll_remove(3)`, Linux 5.1). Its own result is 0, or `-ENOENT` when no such
-/// poll is armed; the removed poll completes with `-ECANCELED`.
-///
-/// Points at no memory: safe to push.
-#[derive(Debug, Clone, Copy)]
-pub struct PollRemove {
-    user_data: u64,
-}
-
-impl PollRemove {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_POLL_REMOVE;
-
-    /// Removes the poll submitted with `user_data`.
-    #[inline]
-    pub const fn new(user_data: u64) -> Self {
-        PollRemove { user_data }
+value_op! {
+    /// `IORING_OP_POLL_REMOVE`: cancels the poll whose `user_data` is given
+    /// (`io_uring_prep_poll_remove(3)`, Linux 5.1). Its own result is 0, or `-ENOENT` when no
+    /// such poll is armed; the removed poll completes with `-ECANCELED`.
+    pub struct PollRemove(IORING_OP_POLL_REMOVE) -> SafeSqe {
+        /// Removes the poll submitted with `user_data`.
+        [const] fn new(user_data: u64);
     }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> SafeSqe {
-        SafeSqe::new(prep_rw(Self::CODE, -1, self.user_data, 0, 0))
+    fn build(self) {
+        prep_rw(Self::CODE, -1, self.user_data, 0, 0)
     }
 }
 
-/// `IORING_OP_POLL_REMOVE` with `IORING_POLL_UPDATE_*`: changes the event mask and/or the
-/// `user_data` of an armed poll, found by its current `user_data`
-/// (`io_uring_prep_poll_update(3)`, Linux 5.13). The result is 0, or `-ENOENT` when no such
-/// poll is armed.
-///
-/// Points at no memory: safe to push.
-#[derive(Debug, Clone, Copy)]
-pub struct PollUpdate {
-    old_user_data: u64,
-    new_user_data: u64,
-    events: PollEvents,
-    flags: u32,
+value_op! {
+    /// `IORING_OP_POLL_REMOVE` with `IORING_POLL_UPDATE_*`: changes the event mask and/or the
+    /// `user_data` of an armed poll, found by its current `user_data`
+    /// (`io_uring_prep_poll_update(3)`, Linux 5.13). The result is 0, or `-ENOENT` when no such
+    /// poll is armed.
+    pub struct PollUpdate(IORING_OP_POLL_REMOVE) -> SafeSqe {
+        /// Updates the poll submitted with `old_user_data`. Set at least one of
+        /// [`events`](PollUpdate::events) and [`new_user_data`](PollUpdate::new_user_data); the
+        /// kernel refuses an update that changes nothing.
+        [const] fn new(old_user_data: u64);
+        hold { new_user_data: u64 = 0, events: PollEvents = PollEvents::empty(), flags: u32 = 0 }
+        flags {
+            /// `IORING_POLL_ADD_MULTI`: with [`events`](PollUpdate::events), makes the updated poll
+            /// multishot.
+            multishot: flags |= IORING_POLL_ADD_MULTI,
+        }
+    }
+    /// The entry.
+    fn build(self) {
+        let mut sqe = prep_rw(Self::CODE, -1, self.old_user_data, self.flags, self.new_user_data);
+        sqe.0.op_flags.poll32_events = poll_mask(self.events);
+        sqe
+    }
 }
 
 impl PollUpdate {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_POLL_REMOVE;
-
-    /// Updates the poll submitted with `old_user_data`. Set at least one of
-    /// [`events`](PollUpdate::events) and [`new_user_data`](PollUpdate::new_user_data); the
-    /// kernel refuses an update that changes nothing.
-    #[inline]
-    pub const fn new(old_user_data: u64) -> Self {
-        PollUpdate { old_user_data, new_user_data: 0, events: PollEvents::empty(), flags: 0 }
-    }
-
     /// `IORING_POLL_UPDATE_EVENTS`: replaces the event mask with `events`.
     #[inline]
+    #[must_use]
     pub const fn events(mut self, events: PollEvents) -> Self {
         self.flags |= IORING_POLL_UPDATE_EVENTS;
         self.events = events;
@@ -170,99 +134,78 @@ impl PollUpdate {
 
     /// `IORING_POLL_UPDATE_USER_DATA`: later completions of the poll carry `user_data`.
     #[inline]
+    #[must_use]
     pub const fn new_user_data(mut self, user_data: u64) -> Self {
         self.flags |= IORING_POLL_UPDATE_USER_DATA;
         self.new_user_data = user_data;
         self
-    }
-
-    /// `IORING_POLL_ADD_MULTI`: with [`events`](PollUpdate::events), makes the updated poll
-    /// multishot.
-    #[inline]
-    pub const fn multishot(mut self) -> Self {
-        self.flags |= IORING_POLL_ADD_MULTI;
-        self
-    }
-
-    /// The entry.
-    #[inline]
-    pub const fn build(self) -> SafeSqe {
-        let mut sqe = prep_rw(Self::CODE, -1, self.old_user_data, self.flags, self.new_user_data);
-        sqe.0.op_flags.poll32_events = poll_mask(self.events);
-        SafeSqe::new(sqe)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
-
-    #[test]
-    fn poll_add() {
-        let sqe = PollAdd::new(Target::raw(5), PollEvents::IN | PollEvents::RDHUP).build();
-        let ev = if cfg!(target_endian = "big") { 0x2001u32.rotate_left(16) } else { 0x2001 };
-        assert_eq!(fields(sqe.sqe()), Fields { opcode: IORING_OP_POLL_ADD, fd: 5, op_flags: ev, ..Default::default() });
-    }
-
-    #[test]
-    fn poll_add_multishot_level_fixed() {
-        let sqe = PollAdd::new(Target::fixed(3), PollEvents::OUT).multishot().level().build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_POLL_ADD,
-                flags: IOSQE_FIXED_FILE,
-                fd: 3,
-                len: IORING_POLL_ADD_MULTI | IORING_POLL_ADD_LEVEL,
-                op_flags: poll_mask(PollEvents::OUT),
-                ..Default::default()
-            }
-        );
-    }
+    use crate::op::test_util::{check, Fields};
 
     #[test]
     fn poll_events_match_libc() {
-        assert_eq!(PollEvents::IN.bits(), 0x1);
-        assert_eq!(PollEvents::OUT.bits(), 0x4);
-        assert_eq!(PollEvents::EXCLUSIVE.bits(), 1 << 28);
+        for (flag, bits) in [(PollEvents::IN, 0x1), (PollEvents::OUT, 0x4), (PollEvents::EXCLUSIVE, 1 << 28)] {
+            assert_eq!(flag.bits(), bits, "{flag:?}");
+        }
     }
 
     #[test]
-    fn poll_remove() {
-        let sqe = PollRemove::new(0xdead_beef).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields { opcode: IORING_OP_POLL_REMOVE, fd: -1, addr: 0xdead_beef, ..Default::default() }
-        );
-    }
-
-    #[test]
-    fn poll_update() {
-        let sqe = PollUpdate::new(7).events(PollEvents::IN).new_user_data(8).multishot().build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_POLL_REMOVE,
-                fd: -1,
-                addr: 7,
-                off: 8,
-                len: IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA | IORING_POLL_ADD_MULTI,
-                op_flags: poll_mask(PollEvents::IN),
-                ..Default::default()
-            }
-        );
-        let sqe = PollUpdate::new(7).new_user_data(9).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_POLL_REMOVE,
-                fd: -1,
-                addr: 7,
-                off: 9,
-                len: IORING_POLL_UPDATE_USER_DATA,
-                ..Default::default()
-            }
-        );
+    fn encodings() {
+        let in_rdhup = if cfg!(target_endian = "big") { 0x2001u32.rotate_left(16) } else { 0x2001 };
+        let update_all = IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA | IORING_POLL_ADD_MULTI;
+        check(&[
+            (
+                "poll_add",
+                PollAdd::new(Target::raw(5), PollEvents::IN | PollEvents::RDHUP).build().into(),
+                Fields { opcode: IORING_OP_POLL_ADD, fd: 5, op_flags: in_rdhup, ..Default::default() },
+            ),
+            (
+                "poll_multishot, level, fixed",
+                PollAdd::new(Target::fixed(3), PollEvents::OUT).multishot().level().build().into(),
+                Fields {
+                    opcode: IORING_OP_POLL_ADD,
+                    flags: IOSQE_FIXED_FILE,
+                    fd: 3,
+                    len: IORING_POLL_ADD_MULTI | IORING_POLL_ADD_LEVEL,
+                    op_flags: poll_mask(PollEvents::OUT),
+                    ..Default::default()
+                },
+            ),
+            (
+                "poll_remove",
+                PollRemove::new(0xdead_beef).build().into(),
+                Fields { opcode: IORING_OP_POLL_REMOVE, fd: -1, addr: 0xdead_beef, ..Default::default() },
+            ),
+            (
+                "poll_update of everything",
+                PollUpdate::new(7).events(PollEvents::IN).new_user_data(8).multishot().build().into(),
+                Fields {
+                    opcode: IORING_OP_POLL_REMOVE,
+                    fd: -1,
+                    addr: 7,
+                    off: 8,
+                    len: update_all,
+                    op_flags: poll_mask(PollEvents::IN),
+                    ..Default::default()
+                },
+            ),
+            (
+                "poll_update of the user_data",
+                PollUpdate::new(7).new_user_data(9).build().into(),
+                Fields {
+                    opcode: IORING_OP_POLL_REMOVE,
+                    fd: -1,
+                    addr: 7,
+                    off: 9,
+                    len: IORING_POLL_UPDATE_USER_DATA,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 }

@@ -11,9 +11,11 @@
 //! and `write(2)` do (`IORING_FEAT_RW_CUR_POS`, Linux 5.6). On a pipe, socket or other
 //! non-seekable file the offset must be 0 or `-1`.
 //!
-//! Lengths: a buffer longer than `u32::MAX` bytes (or more than `u32::MAX` iovecs) is encoded as
-//! `u32::MAX` of them. That is still a valid request: a read or write may transfer less than
-//! asked, and the kernel moves at most `MAX_RW_COUNT` (just under 2 GiB) per operation anyway.
+//! Lengths: a buffer longer than `u32::MAX` bytes (or more than `u32::MAX` iovecs) is refused
+//! with [`Error::InvalidArgument`](crate::Error::InvalidArgument), as everywhere in
+//! [`op`](crate::op) (see its "Lengths"): the constructors that take a buffer return a
+//! `Result`. (The kernel moves at most `MAX_RW_COUNT`, just under 2 GiB, per operation; a
+//! shorter transfer is reported in the result, as for `read(2)`.)
 
 use core::marker::PhantomData;
 use std::io::{IoSlice, IoSliceMut};
@@ -21,7 +23,7 @@ use std::io::{IoSlice, IoSliceMut};
 use bitflags::bitflags;
 use uring_uapi::*;
 
-use crate::op::{prep_rw, set_buffer_select, target_flags, BufferGroup, Target};
+use crate::op::{len32, prep_rw, set_buffer_select, target_flags, BufferGroup, Target};
 use crate::sqe::{FdSqe, Sqe};
 
 bitflags! {
@@ -51,17 +53,6 @@ bitflags! {
         const DONTCACHE = libc::RWF_DONTCACHE as u32;
         // Newer flags pass through unchanged.
         const _ = !0;
-    }
-}
-
-/// A length for `sqe.len`: lengths past `u32::MAX` are encoded as `u32::MAX` (a read or write
-/// may always transfer less than asked).
-#[inline]
-const fn clamp_len(len: usize) -> u32 {
-    if len > u32::MAX as usize {
-        u32::MAX
-    } else {
-        len as u32
     }
 }
 
@@ -225,14 +216,12 @@ impl<'a> Read<'a> {
     /// The operation code.
     pub const CODE: u8 = IORING_OP_READ;
 
-    /// Reads from `fd` into `buf` (at most `u32::MAX` bytes), at offset 0 unless set otherwise.
+    /// Reads from `fd` into `buf`, at offset 0 unless set otherwise. Refuses a buffer longer
+    /// than `u32::MAX` bytes.
     #[inline]
-    pub fn new(fd: impl Into<Target>, buf: &'a mut [u8]) -> Self {
-        Read {
-            rw: RwArgs::new(fd.into(), buf.as_mut_ptr() as u64, clamp_len(buf.len())),
-            group: None,
-            _buf: PhantomData,
-        }
+    pub fn new(fd: impl Into<Target>, buf: &'a mut [u8]) -> crate::Result<Self> {
+        let len = len32(buf.len(), "read buffer")?;
+        Ok(Read { rw: RwArgs::new(fd.into(), buf.as_mut_ptr() as u64, len), group: None, _buf: PhantomData })
     }
 
     rw_setters!();
@@ -285,10 +274,12 @@ impl<'a> Write<'a> {
     /// The operation code.
     pub const CODE: u8 = IORING_OP_WRITE;
 
-    /// Writes `buf` (at most `u32::MAX` bytes) to `fd`, at offset 0 unless set otherwise.
+    /// Writes `buf` to `fd`, at offset 0 unless set otherwise. Refuses a buffer longer than
+    /// `u32::MAX` bytes.
     #[inline]
-    pub fn new(fd: impl Into<Target>, buf: &'a [u8]) -> Self {
-        Write { rw: RwArgs::new(fd.into(), buf.as_ptr() as u64, clamp_len(buf.len())), _buf: PhantomData }
+    pub fn new(fd: impl Into<Target>, buf: &'a [u8]) -> crate::Result<Self> {
+        let len = len32(buf.len(), "write buffer")?;
+        Ok(Write { rw: RwArgs::new(fd.into(), buf.as_ptr() as u64, len), _buf: PhantomData })
     }
 
     rw_setters!();
@@ -322,14 +313,11 @@ impl<'a> Readv<'a> {
     pub const CODE: u8 = IORING_OP_READV;
 
     /// Reads from `fd` into `iovecs` in order, at offset 0 unless set otherwise.
-    /// (`IoSliceMut` has the layout of `struct iovec`.)
+    /// (`IoSliceMut` has the layout of `struct iovec`.) Refuses more than `u32::MAX` iovecs.
     #[inline]
-    pub fn new(fd: impl Into<Target>, iovecs: &'a mut [IoSliceMut<'_>]) -> Self {
-        Readv {
-            rw: RwArgs::new(fd.into(), iovecs.as_mut_ptr() as u64, clamp_len(iovecs.len())),
-            group: None,
-            _bufs: PhantomData,
-        }
+    pub fn new(fd: impl Into<Target>, iovecs: &'a mut [IoSliceMut<'_>]) -> crate::Result<Self> {
+        let nr = len32(iovecs.len(), "iovecs")?;
+        Ok(Readv { rw: RwArgs::new(fd.into(), iovecs.as_mut_ptr() as u64, nr), group: None, _bufs: PhantomData })
     }
 
     rw_setters!();
@@ -377,10 +365,11 @@ impl<'a> Writev<'a> {
     pub const CODE: u8 = IORING_OP_WRITEV;
 
     /// Writes `iovecs` in order to `fd`, at offset 0 unless set otherwise.
-    /// (`IoSlice` has the layout of `struct iovec`.)
+    /// (`IoSlice` has the layout of `struct iovec`.) Refuses more than `u32::MAX` iovecs.
     #[inline]
-    pub fn new(fd: impl Into<Target>, iovecs: &'a [IoSlice<'_>]) -> Self {
-        Writev { rw: RwArgs::new(fd.into(), iovecs.as_ptr() as u64, clamp_len(iovecs.len())), _bufs: PhantomData }
+    pub fn new(fd: impl Into<Target>, iovecs: &'a [IoSlice<'_>]) -> crate::Result<Self> {
+        let nr = len32(iovecs.len(), "iovecs")?;
+        Ok(Writev { rw: RwArgs::new(fd.into(), iovecs.as_ptr() as u64, nr), _bufs: PhantomData })
     }
 
     rw_setters!();
@@ -415,10 +404,10 @@ impl<'a> ReadFixed<'a> {
 
     /// Reads from `fd` into `buf`, a part of registered buffer `buf_index`.
     #[inline]
-    pub fn new(fd: impl Into<Target>, buf: &'a mut [u8], buf_index: u16) -> Self {
-        let mut rw = RwArgs::new(fd.into(), buf.as_mut_ptr() as u64, clamp_len(buf.len()));
+    pub fn new(fd: impl Into<Target>, buf: &'a mut [u8], buf_index: u16) -> crate::Result<Self> {
+        let mut rw = RwArgs::new(fd.into(), buf.as_mut_ptr() as u64, len32(buf.len(), "read buffer")?);
         rw.buf_index = buf_index;
-        ReadFixed { rw, _buf: PhantomData }
+        Ok(ReadFixed { rw, _buf: PhantomData })
     }
 
     rw_setters!();
@@ -450,10 +439,10 @@ impl<'a> WriteFixed<'a> {
 
     /// Writes `buf`, a part of registered buffer `buf_index`, to `fd`.
     #[inline]
-    pub fn new(fd: impl Into<Target>, buf: &'a [u8], buf_index: u16) -> Self {
-        let mut rw = RwArgs::new(fd.into(), buf.as_ptr() as u64, clamp_len(buf.len()));
+    pub fn new(fd: impl Into<Target>, buf: &'a [u8], buf_index: u16) -> crate::Result<Self> {
+        let mut rw = RwArgs::new(fd.into(), buf.as_ptr() as u64, len32(buf.len(), "write buffer")?);
         rw.buf_index = buf_index;
-        WriteFixed { rw, _buf: PhantomData }
+        Ok(WriteFixed { rw, _buf: PhantomData })
     }
 
     rw_setters!();
@@ -487,10 +476,10 @@ impl<'a> ReadvFixed<'a> {
 
     /// Reads from `fd` into `iovecs`, all parts of registered buffer `buf_index`.
     #[inline]
-    pub fn new(fd: impl Into<Target>, iovecs: &'a mut [IoSliceMut<'_>], buf_index: u16) -> Self {
-        let mut rw = RwArgs::new(fd.into(), iovecs.as_mut_ptr() as u64, clamp_len(iovecs.len()));
+    pub fn new(fd: impl Into<Target>, iovecs: &'a mut [IoSliceMut<'_>], buf_index: u16) -> crate::Result<Self> {
+        let mut rw = RwArgs::new(fd.into(), iovecs.as_mut_ptr() as u64, len32(iovecs.len(), "iovecs")?);
         rw.buf_index = buf_index;
-        ReadvFixed { rw, _bufs: PhantomData }
+        Ok(ReadvFixed { rw, _bufs: PhantomData })
     }
 
     rw_setters!();
@@ -522,10 +511,10 @@ impl<'a> WritevFixed<'a> {
 
     /// Writes `iovecs`, all parts of registered buffer `buf_index`, to `fd`.
     #[inline]
-    pub fn new(fd: impl Into<Target>, iovecs: &'a [IoSlice<'_>], buf_index: u16) -> Self {
-        let mut rw = RwArgs::new(fd.into(), iovecs.as_ptr() as u64, clamp_len(iovecs.len()));
+    pub fn new(fd: impl Into<Target>, iovecs: &'a [IoSlice<'_>], buf_index: u16) -> crate::Result<Self> {
+        let mut rw = RwArgs::new(fd.into(), iovecs.as_ptr() as u64, len32(iovecs.len(), "iovecs")?);
         rw.buf_index = buf_index;
-        WritevFixed { rw, _bufs: PhantomData }
+        Ok(WritevFixed { rw, _bufs: PhantomData })
     }
 
     rw_setters!();
@@ -591,369 +580,306 @@ impl ReadMultishot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, Fields, KernelGroup, FIXED, SELECT};
     use crate::op::{BufGroupId, Fixed};
 
     #[test]
     fn rw_flag_values() {
-        assert_eq!(RwFlags::HIPRI.bits(), 0x01);
-        assert_eq!(RwFlags::DSYNC.bits(), 0x02);
-        assert_eq!(RwFlags::SYNC.bits(), 0x04);
-        assert_eq!(RwFlags::NOWAIT.bits(), 0x08);
-        assert_eq!(RwFlags::APPEND.bits(), 0x10);
-        assert_eq!(RwFlags::NOAPPEND.bits(), 0x20);
-        assert_eq!(RwFlags::ATOMIC.bits(), 0x40);
-        assert_eq!(RwFlags::DONTCACHE.bits(), 0x80);
+        for (flag, bits) in [
+            (RwFlags::HIPRI, 0x01),
+            (RwFlags::DSYNC, 0x02),
+            (RwFlags::SYNC, 0x04),
+            (RwFlags::NOWAIT, 0x08),
+            (RwFlags::APPEND, 0x10),
+            (RwFlags::NOAPPEND, 0x20),
+            (RwFlags::ATOMIC, 0x40),
+            (RwFlags::DONTCACHE, 0x80),
+        ] {
+            assert_eq!(flag.bits(), bits, "{flag:?}");
+        }
         assert_eq!(RwFlags::from_bits_retain(0x100).bits(), 0x100);
     }
 
     #[test]
-    fn read() {
-        let mut buf = [0u8; 64];
-        let addr = buf.as_ptr() as u64;
-        let sqe = Read::new(Target::raw(5), &mut buf).offset(4096).build().user_data(9).personality(2);
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READ,
-                fd: 5,
-                addr,
-                len: 64,
-                off: 4096,
-                user_data: 9,
-                personality: 2,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn read_current_position_flags_ioprio_fixed_file() {
-        let mut buf = [0u8; 16];
-        let addr = buf.as_ptr() as u64;
-        let sqe = Read::new(Fixed(3), &mut buf)
-            .current_position()
-            .rw_flags(RwFlags::NOWAIT | RwFlags::HIPRI)
-            .ioprio((2 << 13) | 4)
-            .build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READ,
-                flags: IOSQE_FIXED_FILE,
-                ioprio: (2 << 13) | 4,
-                fd: 3,
-                addr,
-                len: 16,
-                off: u64::MAX,
-                op_flags: 0x09,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn read_attr_pi() {
-        let mut buf = [0u8; 512];
+    fn encodings() {
+        let mut buf = vec![0u8; 4096];
         let addr = buf.as_ptr() as u64;
         let pi = io_uring_attr_pi { flags: 1, app_tag: 2, len: 8, addr: 0x1000, seed: 3, rsvd: 0 };
         let pi_addr = &pi as *const io_uring_attr_pi as u64;
-        let sqe = Read::new(Target::raw(4), &mut buf).attr_pi(&pi).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READ,
-                fd: 4,
-                addr,
-                len: 512,
-                addr3: pi_addr,
-                pad2: IORING_RW_ATTR_FLAG_PI,
-                ..Default::default()
-            }
-        );
+        let (mut a, mut b) = ([0u8; 4], [0u8; 8]);
+        let mut iov = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
+        let iov_addr = iov.as_ptr() as u64;
+        let (c, d, e) = ([1u8; 2], [2u8; 3], [3u8; 4]);
+        let wiov = [IoSlice::new(&c), IoSlice::new(&d), IoSlice::new(&e)];
+        let wiov_addr = wiov.as_ptr() as u64;
+        let mut one = [0u8; 4];
+        let mut iov1 = [IoSliceMut::new(&mut one)];
+        let iov1_addr = iov1.as_ptr() as u64;
+        check(&[
+            (
+                "read",
+                Read::new(Target::raw(5), &mut buf[..64]).unwrap().offset(4096).build().user_data(9).personality(2),
+                Fields {
+                    opcode: IORING_OP_READ,
+                    fd: 5,
+                    addr,
+                    len: 64,
+                    off: 4096,
+                    user_data: 9,
+                    personality: 2,
+                    ..Default::default()
+                },
+            ),
+            (
+                "read at the file position, with flags and priority, fixed file",
+                Read::new(Fixed(3), &mut buf[..16])
+                    .unwrap()
+                    .current_position()
+                    .rw_flags(RwFlags::NOWAIT | RwFlags::HIPRI)
+                    .ioprio((2 << 13) | 4)
+                    .build(),
+                Fields {
+                    opcode: IORING_OP_READ,
+                    flags: FIXED,
+                    ioprio: (2 << 13) | 4,
+                    fd: 3,
+                    addr,
+                    len: 16,
+                    off: u64::MAX,
+                    op_flags: 0x09,
+                    ..Default::default()
+                },
+            ),
+            (
+                "read with protection information",
+                Read::new(Target::raw(4), &mut buf[..512]).unwrap().attr_pi(&pi).build(),
+                Fields {
+                    opcode: IORING_OP_READ,
+                    fd: 4,
+                    addr,
+                    len: 512,
+                    addr3: pi_addr,
+                    pad2: IORING_RW_ATTR_FLAG_PI,
+                    ..Default::default()
+                },
+            ),
+            (
+                "read, selected buffer",
+                Read::selected(Target::raw(6), 0, &BufGroupId(12)).unwrap().offset(8).build(),
+                Fields { opcode: IORING_OP_READ, flags: SELECT, fd: 6, off: 8, buf: 12, ..Default::default() },
+            ),
+            (
+                "read, buffer swapped for a group",
+                Read::new(Target::raw(6), &mut buf[..100]).unwrap().buf_group(&BufGroupId(1)).unwrap().build(),
+                Fields { opcode: IORING_OP_READ, flags: SELECT, fd: 6, len: 100, buf: 1, ..Default::default() },
+            ),
+            (
+                "write with flags and a write stream",
+                Write::new(Target::raw(7), &buf[..32])
+                    .unwrap()
+                    .offset(12)
+                    .rw_flags(RwFlags::DSYNC | RwFlags::DONTCACHE)
+                    .write_stream(3)
+                    .build(),
+                Fields {
+                    opcode: IORING_OP_WRITE,
+                    fd: 7,
+                    addr,
+                    len: 32,
+                    off: 12,
+                    op_flags: 0x82,
+                    file: 3,
+                    ..Default::default()
+                },
+            ),
+            (
+                "write with protection information, fixed file",
+                Write::new(Fixed(0), &buf[..8]).unwrap().current_position().attr_pi(&pi).build(),
+                Fields {
+                    opcode: IORING_OP_WRITE,
+                    flags: FIXED,
+                    fd: 0,
+                    addr,
+                    len: 8,
+                    off: u64::MAX,
+                    addr3: pi_addr,
+                    pad2: IORING_RW_ATTR_FLAG_PI,
+                    ..Default::default()
+                },
+            ),
+            (
+                "readv",
+                Readv::new(Target::raw(3), &mut iov).unwrap().offset(100).build(),
+                Fields { opcode: IORING_OP_READV, fd: 3, addr: iov_addr, len: 2, off: 100, ..Default::default() },
+            ),
+            (
+                "readv2",
+                Readv::new(Target::raw(3), &mut iov1).unwrap().rw_flags(RwFlags::NOWAIT).build(),
+                Fields {
+                    opcode: IORING_OP_READV,
+                    fd: 3,
+                    addr: iov1_addr,
+                    len: 1,
+                    op_flags: libc::RWF_NOWAIT as u32,
+                    ..Default::default()
+                },
+            ),
+            (
+                "readv, selected buffer",
+                Readv::new(Target::raw(3), &mut iov1).unwrap().buf_group(&BufGroupId(5)).unwrap().build(),
+                Fields {
+                    opcode: IORING_OP_READV,
+                    flags: SELECT,
+                    fd: 3,
+                    addr: iov1_addr,
+                    len: 1,
+                    buf: 5,
+                    ..Default::default()
+                },
+            ),
+            (
+                "writev",
+                Writev::new(Target::raw(8), &wiov).unwrap().offset(1).build(),
+                Fields { opcode: IORING_OP_WRITEV, fd: 8, addr: wiov_addr, len: 3, off: 1, ..Default::default() },
+            ),
+            (
+                "writev2 with a write stream",
+                Writev::new(Target::raw(8), &wiov).unwrap().rw_flags(RwFlags::APPEND).write_stream(1).build(),
+                Fields {
+                    opcode: IORING_OP_WRITEV,
+                    fd: 8,
+                    addr: wiov_addr,
+                    len: 3,
+                    op_flags: 0x10,
+                    file: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "read_fixed",
+                ReadFixed::new(Target::raw(4), &mut buf[128..256], 7).unwrap().offset(64).build(),
+                Fields {
+                    opcode: IORING_OP_READ_FIXED,
+                    fd: 4,
+                    addr: addr + 128,
+                    len: 128,
+                    off: 64,
+                    buf: 7,
+                    ..Default::default()
+                },
+            ),
+            (
+                "write_fixed",
+                WriteFixed::new(Fixed(2), &buf, 1).unwrap().rw_flags(RwFlags::SYNC).write_stream(9).build(),
+                Fields {
+                    opcode: IORING_OP_WRITE_FIXED,
+                    flags: FIXED,
+                    fd: 2,
+                    addr,
+                    len: 4096,
+                    op_flags: 0x04,
+                    buf: 1,
+                    file: 9,
+                    ..Default::default()
+                },
+            ),
+            (
+                "readv_fixed",
+                ReadvFixed::new(Target::raw(3), &mut iov, 4).unwrap().offset(10).rw_flags(RwFlags::HIPRI).build(),
+                Fields {
+                    opcode: IORING_OP_READV_FIXED,
+                    fd: 3,
+                    addr: iov_addr,
+                    len: 2,
+                    off: 10,
+                    op_flags: 1,
+                    buf: 4,
+                    ..Default::default()
+                },
+            ),
+            (
+                "writev_fixed",
+                WritevFixed::new(Target::raw(3), &wiov, 65535).unwrap().current_position().build(),
+                Fields {
+                    opcode: IORING_OP_WRITEV_FIXED,
+                    fd: 3,
+                    addr: wiov_addr,
+                    len: 3,
+                    off: u64::MAX,
+                    buf: 65535,
+                    ..Default::default()
+                },
+            ),
+            (
+                "read_multishot",
+                ReadMultishot::new(Target::raw(9), &BufGroupId(3)).unwrap().build().into(),
+                Fields { opcode: IORING_OP_READ_MULTISHOT, flags: SELECT, fd: 9, buf: 3, ..Default::default() },
+            ),
+            (
+                "read_multishot, capped, at the file position, fixed file",
+                ReadMultishot::new(Fixed(1), &BufGroupId(4))
+                    .unwrap()
+                    .len(100)
+                    .current_position()
+                    .build()
+                    .user_data(5)
+                    .into(),
+                Fields {
+                    opcode: IORING_OP_READ_MULTISHOT,
+                    flags: SELECT | FIXED,
+                    fd: 1,
+                    len: 100,
+                    off: u64::MAX,
+                    user_data: 5,
+                    buf: 4,
+                    ..Default::default()
+                },
+            ),
+        ]);
+        // The attribute is the (pointer, mask) pair of `addr3`.
+        let sqe = Read::new(Target::raw(4), &mut buf[..512]).unwrap().attr_pi(&pi).build();
         // SAFETY: `attr` is a plain-integer member of the union.
         let attr = unsafe { sqe.as_raw().addr3.attr };
         assert_eq!(attr, io_uring_sqe_attr { attr_ptr: pi_addr, attr_type_mask: IORING_RW_ATTR_FLAG_PI });
-    }
-
-    #[test]
-    fn read_buffer_select() {
-        let sqe = Read::selected(Target::raw(6), 0, &BufGroupId(12)).unwrap().offset(8).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_READ, flags: IOSQE_BUFFER_SELECT, fd: 6, off: 8, buf: 12, ..Default::default() }
-        );
-        let mut buf = [0u8; 100];
-        let sqe = Read::new(Target::raw(6), &mut buf).buf_group(&BufGroupId(1)).unwrap().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READ,
-                flags: IOSQE_BUFFER_SELECT,
-                fd: 6,
-                len: 100,
-                buf: 1,
-                ..Default::default()
-            }
-        );
-    }
-
-    /// A group the kernel manages, which reads must refuse.
-    struct Kernel;
-    impl BufferGroup for Kernel {
-        fn bgid(&self) -> u16 {
-            1
-        }
-        fn is_kernel_managed(&self) -> bool {
-            true
-        }
-    }
-
-    #[test]
-    fn kernel_managed_groups_refused() {
-        let mut buf = [0u8; 4];
-        assert!(matches!(
-            Read::new(Target::raw(1), &mut buf).buf_group(&Kernel),
-            Err(crate::Error::InvalidArgument { .. })
-        ));
-        assert!(Read::selected(Target::raw(1), 0, &Kernel).is_err());
-        assert!(ReadMultishot::new(Target::raw(1), &Kernel).is_err());
-        let mut b = [0u8; 4];
-        let mut iov = [IoSliceMut::new(&mut b)];
-        assert!(Readv::new(Target::raw(1), &mut iov).buf_group(&Kernel).is_err());
-    }
-
-    #[test]
-    fn write() {
-        let buf = [1u8; 32];
-        let addr = buf.as_ptr() as u64;
-        let sqe = Write::new(Target::raw(7), &buf)
-            .offset(12)
-            .rw_flags(RwFlags::DSYNC | RwFlags::DONTCACHE)
-            .write_stream(3)
-            .build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_WRITE,
-                fd: 7,
-                addr,
-                len: 32,
-                off: 12,
-                op_flags: 0x82,
-                file: 3,
-                ..Default::default()
-            }
-        );
+        // The write stream is byte 0 of its union.
+        let sqe = Write::new(Target::raw(7), &buf[..32]).unwrap().write_stream(3).build();
         // SAFETY: `write_stream` is a plain-integer member of the union.
         assert_eq!(unsafe { sqe.as_raw().file.write_stream.write_stream }, 3);
     }
 
     #[test]
-    fn write_attr_pi_fixed_file() {
-        let buf = [1u8; 8];
-        let addr = buf.as_ptr() as u64;
-        let pi = io_uring_attr_pi::default();
-        let pi_addr = &pi as *const io_uring_attr_pi as u64;
-        let sqe = Write::new(Fixed(0), &buf).current_position().attr_pi(&pi).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_WRITE,
-                flags: IOSQE_FIXED_FILE,
-                fd: 0,
-                addr,
-                len: 8,
-                off: u64::MAX,
-                addr3: pi_addr,
-                pad2: IORING_RW_ATTR_FLAG_PI,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn readv() {
-        let (mut a, mut b) = ([0u8; 4], [0u8; 8]);
-        let mut iov = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
-        let addr = iov.as_ptr() as u64;
-        let sqe = Readv::new(Target::raw(3), &mut iov).offset(100).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_READV, fd: 3, addr, len: 2, off: 100, ..Default::default() }
-        );
-    }
-
-    #[test]
-    fn readv2() {
-        let mut a = [0u8; 4];
-        let mut iov = [IoSliceMut::new(&mut a)];
-        let addr = iov.as_ptr() as u64;
-        let sqe = Readv::new(Target::raw(3), &mut iov).rw_flags(RwFlags::NOWAIT).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READV,
-                fd: 3,
-                addr,
-                len: 1,
-                op_flags: libc::RWF_NOWAIT as u32,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn readv_buffer_select() {
-        let mut a = [0u8; 4];
-        let mut iov = [IoSliceMut::new(&mut a)];
-        let addr = iov.as_ptr() as u64;
-        let sqe = Readv::new(Target::raw(3), &mut iov).buf_group(&BufGroupId(5)).unwrap().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READV,
-                flags: IOSQE_BUFFER_SELECT,
-                fd: 3,
-                addr,
-                len: 1,
-                buf: 5,
-                ..Default::default()
-            }
-        );
+    fn refused_groups() {
+        let mut buf = [0u8; 4];
+        assert!(matches!(
+            Read::new(Target::raw(1), &mut buf).unwrap().buf_group(&KernelGroup),
+            Err(crate::Error::InvalidArgument { .. })
+        ));
+        assert!(Read::selected(Target::raw(1), 0, &KernelGroup).is_err());
+        assert!(ReadMultishot::new(Target::raw(1), &KernelGroup).is_err());
+        let mut b = [0u8; 4];
+        let mut iov = [IoSliceMut::new(&mut b)];
+        assert!(Readv::new(Target::raw(1), &mut iov).unwrap().buf_group(&KernelGroup).is_err());
+        // Buffer selection in a vectored read takes exactly one iovec.
         let (mut a, mut b) = ([0u8; 4], [0u8; 4]);
         let mut two = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
         assert!(matches!(
-            Readv::new(Target::raw(3), &mut two).buf_group(&BufGroupId(5)),
+            Readv::new(Target::raw(3), &mut two).unwrap().buf_group(&BufGroupId(5)),
             Err(crate::Error::InvalidArgument { what: "iovecs", .. })
         ));
     }
 
+    /// Buffers past `u32::MAX` bytes are refused, never cut to fit (the op module's rule).
     #[test]
-    fn writev_and_writev2() {
-        let (a, b, c) = ([1u8; 2], [2u8; 3], [3u8; 4]);
-        let iov = [IoSlice::new(&a), IoSlice::new(&b), IoSlice::new(&c)];
-        let addr = iov.as_ptr() as u64;
-        let sqe = Writev::new(Target::raw(8), &iov).offset(1).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_WRITEV, fd: 8, addr, len: 3, off: 1, ..Default::default() }
-        );
-        let sqe = Writev::new(Target::raw(8), &iov).rw_flags(RwFlags::APPEND).write_stream(1).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_WRITEV, fd: 8, addr, len: 3, op_flags: 0x10, file: 1, ..Default::default() }
-        );
-    }
-
-    #[test]
-    fn read_fixed() {
-        let mut buf = vec![0u8; 4096];
-        let addr = buf[128..].as_ptr() as u64;
-        let sqe = ReadFixed::new(Target::raw(4), &mut buf[128..256], 7).offset(64).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_READ_FIXED, fd: 4, addr, len: 128, off: 64, buf: 7, ..Default::default() }
-        );
-    }
-
-    #[test]
-    fn write_fixed() {
-        let buf = vec![0u8; 4096];
-        let addr = buf.as_ptr() as u64;
-        let sqe = WriteFixed::new(Fixed(2), &buf, 1).rw_flags(RwFlags::SYNC).write_stream(9).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_WRITE_FIXED,
-                flags: IOSQE_FIXED_FILE,
-                fd: 2,
-                addr,
-                len: 4096,
-                op_flags: 0x04,
-                buf: 1,
-                file: 9,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn readv_fixed() {
-        let mut buf = [0u8; 64];
-        let (a, b) = buf.split_at_mut(32);
-        let mut iov = [IoSliceMut::new(a), IoSliceMut::new(b)];
-        let addr = iov.as_ptr() as u64;
-        let sqe = ReadvFixed::new(Target::raw(3), &mut iov, 4).offset(10).rw_flags(RwFlags::HIPRI).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_READV_FIXED,
-                fd: 3,
-                addr,
-                len: 2,
-                off: 10,
-                op_flags: 1,
-                buf: 4,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn writev_fixed() {
-        let buf = [0u8; 64];
-        let iov = [IoSlice::new(&buf[..10]), IoSlice::new(&buf[20..])];
-        let addr = iov.as_ptr() as u64;
-        let sqe = WritevFixed::new(Target::raw(3), &iov, 65535).current_position().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_WRITEV_FIXED,
-                fd: 3,
-                addr,
-                len: 2,
-                off: u64::MAX,
-                buf: 65535,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn read_multishot() {
-        let sqe = ReadMultishot::new(Target::raw(9), &BufGroupId(3)).unwrap().build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_READ_MULTISHOT,
-                flags: IOSQE_BUFFER_SELECT,
-                fd: 9,
-                buf: 3,
-                ..Default::default()
-            }
-        );
-        let sqe =
-            ReadMultishot::new(Fixed(1), &BufGroupId(4)).unwrap().len(100).current_position().build().user_data(5);
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_READ_MULTISHOT,
-                flags: IOSQE_BUFFER_SELECT | IOSQE_FIXED_FILE,
-                fd: 1,
-                len: 100,
-                off: u64::MAX,
-                user_data: 5,
-                buf: 4,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn long_buffers_clamp() {
-        assert_eq!(clamp_len(5), 5);
-        assert_eq!(clamp_len(u32::MAX as usize), u32::MAX);
-        assert_eq!(clamp_len(usize::MAX), u32::MAX);
+    #[cfg(target_pointer_width = "64")]
+    fn oversized_buffers_refused() {
+        let mut huge = crate::op::test_util::TooLong::new();
+        let refused = |r: crate::Result<()>| matches!(r, Err(crate::Error::InvalidArgument { .. }));
+        assert!(refused(Read::new(Target::raw(0), huge.bytes()).map(drop)));
+        assert!(refused(Write::new(Target::raw(0), huge.bytes()).map(drop)));
+        assert!(refused(ReadFixed::new(Target::raw(0), huge.bytes(), 0).map(drop)));
+        assert!(refused(WriteFixed::new(Target::raw(0), huge.bytes(), 0).map(drop)));
+        let full = &mut huge.bytes()[..u32::MAX as usize];
+        assert_eq!(Read::new(Target::raw(0), full).unwrap().rw.len, u32::MAX, "u32::MAX itself fits");
+        assert!(len32(u32::MAX as usize + 1, "iovecs").is_err(), "iovec counts follow the same rule");
     }
 }

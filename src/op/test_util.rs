@@ -45,3 +45,52 @@ pub(crate) fn fields(sqe: &Sqe) -> Fields {
         }
     }
 }
+
+/// `IOSQE_FIXED_FILE`, as the tables spell it.
+pub(crate) const FIXED: u8 = uring_uapi::IOSQE_FIXED_FILE;
+/// `IOSQE_BUFFER_SELECT`, as the tables spell it.
+pub(crate) const SELECT: u8 = uring_uapi::IOSQE_BUFFER_SELECT;
+
+/// One row of an encoding table: what is encoded, the entry, and every field it must have.
+pub(crate) type Case = (&'static str, Sqe, Fields);
+
+/// Checks every row of an encoding table, naming the row that differs.
+#[track_caller]
+pub(crate) fn check(cases: &[Case]) {
+    for (name, sqe, want) in cases {
+        assert_eq!(fields(sqe), *want, "{name}");
+    }
+}
+
+/// `u32::MAX + 1` bytes of reserved memory, never touched: a buffer one byte too long for an
+/// entry's 32-bit length field, for the tests of the length rule (mapped `MAP_NORESERVE`, so it
+/// costs no memory).
+#[cfg(target_pointer_width = "64")]
+pub(crate) struct TooLong(crate::sys::Mmap);
+
+#[cfg(target_pointer_width = "64")]
+impl TooLong {
+    pub(crate) fn new() -> Self {
+        TooLong(crate::sys::Mmap::reserve(u32::MAX as usize + 1).expect("reserving 4 GiB of address space"))
+    }
+
+    /// The whole range as bytes.
+    pub(crate) fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: a private read/write mapping of `len()` bytes that only this value owns (the
+        // pages read as zeros until written).
+        unsafe { core::slice::from_raw_parts_mut(self.0.as_ptr(), self.0.len()) }
+    }
+}
+
+/// A group the kernel manages (kmbuf), which user-space reads and receives must refuse.
+pub(crate) struct KernelGroup;
+
+impl crate::op::BufferGroup for KernelGroup {
+    fn bgid(&self) -> u16 {
+        1
+    }
+
+    fn is_kernel_managed(&self) -> bool {
+        true
+    }
+}

@@ -192,7 +192,7 @@ impl<'a> Timeout<'a> {
 /// the entry itself (nanoseconds in `sqe.addr`) rather than through a timespec pointer (no
 /// liburing helper; Linux 7.1, refused with `-EINVAL` before).
 ///
-/// Points at no memory: safe to push.
+#[doc = safe_entry_doc!()]
 #[derive(Debug, Clone, Copy)]
 pub struct TimeoutImmediate {
     ns: u64,
@@ -263,31 +263,18 @@ macro_rules! timeout_flag {
     };
 }
 
-/// `IORING_OP_TIMEOUT_REMOVE`: cancels the timeout submitted with `user_data`
-/// (`io_uring_prep_timeout_remove(3)`, Linux 5.5). The result is 0, `-ENOENT` when no such
-/// timeout is armed, or `-EALREADY` when it is already firing; the removed timeout completes
-/// with `-ECANCELED`.
-///
-/// Points at no memory: safe to push.
-#[derive(Debug, Clone, Copy)]
-pub struct TimeoutRemove {
-    user_data: u64,
-}
-
-impl TimeoutRemove {
-    /// The operation code.
-    pub const CODE: u8 = IORING_OP_TIMEOUT_REMOVE;
-
-    /// Removes the timeout submitted with `user_data`.
-    #[inline]
-    pub const fn new(user_data: u64) -> Self {
-        TimeoutRemove { user_data }
+value_op! {
+    /// `IORING_OP_TIMEOUT_REMOVE`: cancels the timeout submitted with `user_data`
+    /// (`io_uring_prep_timeout_remove(3)`, Linux 5.5). The result is 0, `-ENOENT` when no such
+    /// timeout is armed, or `-EALREADY` when it is already firing; the removed timeout completes
+    /// with `-ECANCELED`.
+    pub struct TimeoutRemove(IORING_OP_TIMEOUT_REMOVE) -> SafeSqe {
+        /// Removes the timeout submitted with `user_data`.
+        [const] fn new(user_data: u64);
     }
-
     /// The entry.
-    #[inline]
-    pub const fn build(self) -> SafeSqe {
-        SafeSqe::new(prep_rw(Self::CODE, -1, self.user_data, 0, 0))
+    fn build(self) {
+        prep_rw(Self::CODE, -1, self.user_data, 0, 0)
     }
 }
 
@@ -335,7 +322,7 @@ impl<'a> TimeoutUpdate<'a> {
 /// [`TimeoutUpdate`] with `IORING_TIMEOUT_IMMEDIATE_ARG`: the new time travels in the entry
 /// (nanoseconds in `sqe.addr2`) (no liburing helper; Linux 7.1, refused with `-EINVAL` before).
 ///
-/// Points at no memory: safe to push.
+#[doc = safe_entry_doc!()]
 #[derive(Debug, Clone, Copy)]
 pub struct TimeoutUpdateImmediate {
     ns: u64,
@@ -413,7 +400,7 @@ impl<'a> LinkTimeout<'a> {
 /// [`LinkTimeout`] with `IORING_TIMEOUT_IMMEDIATE_ARG`: the time travels in the entry
 /// (nanoseconds in `sqe.addr`) (no liburing helper; Linux 7.1, refused with `-EINVAL` before).
 ///
-/// Points at no memory: safe to push.
+#[doc = safe_entry_doc!()]
 #[derive(Debug, Clone, Copy)]
 pub struct LinkTimeoutImmediate {
     ns: u64,
@@ -449,123 +436,130 @@ impl LinkTimeoutImmediate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, Fields};
 
     #[test]
     fn timeout() {
         let ts = Timespec::new(1, 5);
-        let sqe = Timeout::new(&ts).count(3).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_TIMEOUT, fd: -1, addr: ts.addr(), len: 1, off: 3, ..Default::default() }
-        );
+        check(&[(
+            "timeout",
+            Timeout::new(&ts).count(3).build(),
+            Fields { opcode: IORING_OP_TIMEOUT, fd: -1, addr: ts.addr(), len: 1, off: 3, ..Default::default() },
+        )]);
     }
 
     #[test]
     fn timeout_flags_and_clock() {
         let ts = Timespec::new(1, 5);
-        let sqe = Timeout::new(&ts).absolute().etime_success().clock(TimeoutClock::Realtime).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_TIMEOUT,
-                fd: -1,
-                addr: ts.addr(),
-                len: 1,
-                op_flags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS | IORING_TIMEOUT_REALTIME,
-                ..Default::default()
-            }
-        );
-        let sqe = Timeout::new(&ts).multishot(4).clock(TimeoutClock::Boottime).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_TIMEOUT,
-                fd: -1,
-                addr: ts.addr(),
-                len: 1,
-                off: 4,
-                op_flags: IORING_TIMEOUT_MULTISHOT | IORING_TIMEOUT_BOOTTIME,
-                ..Default::default()
-            }
-        );
+        check(&[
+            (
+                "timeout flags and clock",
+                Timeout::new(&ts).absolute().etime_success().clock(TimeoutClock::Realtime).build(),
+                Fields {
+                    opcode: IORING_OP_TIMEOUT,
+                    fd: -1,
+                    addr: ts.addr(),
+                    len: 1,
+                    op_flags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS | IORING_TIMEOUT_REALTIME,
+                    ..Default::default()
+                },
+            ),
+            (
+                "timeout flags and clock #2",
+                Timeout::new(&ts).multishot(4).clock(TimeoutClock::Boottime).build(),
+                Fields {
+                    opcode: IORING_OP_TIMEOUT,
+                    fd: -1,
+                    addr: ts.addr(),
+                    len: 1,
+                    off: 4,
+                    op_flags: IORING_TIMEOUT_MULTISHOT | IORING_TIMEOUT_BOOTTIME,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
     fn timeout_immediate() {
-        let sqe = TimeoutImmediate::new(Duration::new(2, 7)).unwrap().count(1).etime_success().build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_TIMEOUT,
-                fd: -1,
-                addr: 2_000_000_007,
-                len: 1,
-                off: 1,
-                op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_ETIME_SUCCESS,
-                ..Default::default()
-            }
-        );
-        let sqe = TimeoutImmediate::new(Duration::from_nanos(9)).unwrap().absolute().multishot(0).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields {
-                opcode: IORING_OP_TIMEOUT,
-                fd: -1,
-                addr: 9,
-                len: 1,
-                op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_ABS | IORING_TIMEOUT_MULTISHOT,
-                ..Default::default()
-            }
-        );
         assert!(TimeoutImmediate::new(Duration::from_nanos(i64::MAX as u64)).is_ok());
         assert!(TimeoutImmediate::new(Duration::from_nanos(i64::MAX as u64 + 1)).is_err());
         assert!(TimeoutImmediate::new(Duration::MAX).is_err());
+        check(&[
+            (
+                "timeout immediate",
+                TimeoutImmediate::new(Duration::new(2, 7)).unwrap().count(1).etime_success().build().into(),
+                Fields {
+                    opcode: IORING_OP_TIMEOUT,
+                    fd: -1,
+                    addr: 2_000_000_007,
+                    len: 1,
+                    off: 1,
+                    op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_ETIME_SUCCESS,
+                    ..Default::default()
+                },
+            ),
+            (
+                "timeout immediate #2",
+                TimeoutImmediate::new(Duration::from_nanos(9)).unwrap().absolute().multishot(0).build().into(),
+                Fields {
+                    opcode: IORING_OP_TIMEOUT,
+                    fd: -1,
+                    addr: 9,
+                    len: 1,
+                    op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_ABS | IORING_TIMEOUT_MULTISHOT,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
     fn timeout_remove() {
-        let sqe = TimeoutRemove::new(42).build();
-        assert_eq!(
-            fields(sqe.sqe()),
-            Fields { opcode: IORING_OP_TIMEOUT_REMOVE, fd: -1, addr: 42, ..Default::default() }
-        );
+        check(&[(
+            "timeout remove",
+            TimeoutRemove::new(42).build().into(),
+            Fields { opcode: IORING_OP_TIMEOUT_REMOVE, fd: -1, addr: 42, ..Default::default() },
+        )]);
     }
 
     #[test]
     fn timeout_update() {
         let ts = Timespec::new(3, 0);
-        let sqe = TimeoutUpdate::new(&ts, 42).absolute().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_TIMEOUT_REMOVE,
-                fd: -1,
-                addr: 42,
-                off: ts.addr(),
-                op_flags: IORING_TIMEOUT_UPDATE | IORING_TIMEOUT_ABS,
-                ..Default::default()
-            }
-        );
-        let sqe = TimeoutUpdate::new(&ts, 43).link().build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_TIMEOUT_REMOVE,
-                fd: -1,
-                addr: 43,
-                off: ts.addr(),
-                op_flags: IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE,
-                ..Default::default()
-            }
-        );
+        check(&[
+            (
+                "timeout update",
+                TimeoutUpdate::new(&ts, 42).absolute().build(),
+                Fields {
+                    opcode: IORING_OP_TIMEOUT_REMOVE,
+                    fd: -1,
+                    addr: 42,
+                    off: ts.addr(),
+                    op_flags: IORING_TIMEOUT_UPDATE | IORING_TIMEOUT_ABS,
+                    ..Default::default()
+                },
+            ),
+            (
+                "timeout update #2",
+                TimeoutUpdate::new(&ts, 43).link().build(),
+                Fields {
+                    opcode: IORING_OP_TIMEOUT_REMOVE,
+                    fd: -1,
+                    addr: 43,
+                    off: ts.addr(),
+                    op_flags: IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
     fn timeout_update_immediate() {
-        let sqe = TimeoutUpdateImmediate::new(Duration::from_millis(5), 42).unwrap().link().build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        assert!(TimeoutUpdateImmediate::new(Duration::MAX, 1).is_err());
+        check(&[(
+            "timeout update immediate",
+            TimeoutUpdateImmediate::new(Duration::from_millis(5), 42).unwrap().link().build().into(),
             Fields {
                 opcode: IORING_OP_TIMEOUT_REMOVE,
                 fd: -1,
@@ -573,38 +567,39 @@ mod tests {
                 off: 5_000_000,
                 op_flags: IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE | IORING_TIMEOUT_IMMEDIATE_ARG,
                 ..Default::default()
-            }
-        );
-        assert!(TimeoutUpdateImmediate::new(Duration::MAX, 1).is_err());
+            },
+        )]);
     }
 
     #[test]
     fn link_timeout() {
         let ts = Timespec::new(0, 1000);
-        let sqe = LinkTimeout::new(&ts).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields { opcode: IORING_OP_LINK_TIMEOUT, fd: -1, addr: ts.addr(), len: 1, ..Default::default() }
-        );
-        let sqe = LinkTimeout::new(&ts).absolute().clock(TimeoutClock::Realtime).clock(TimeoutClock::Boottime).build();
-        assert_eq!(
-            fields(&sqe),
-            Fields {
-                opcode: IORING_OP_LINK_TIMEOUT,
-                fd: -1,
-                addr: ts.addr(),
-                len: 1,
-                op_flags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_BOOTTIME,
-                ..Default::default()
-            }
-        );
+        check(&[
+            (
+                "link timeout",
+                LinkTimeout::new(&ts).build(),
+                Fields { opcode: IORING_OP_LINK_TIMEOUT, fd: -1, addr: ts.addr(), len: 1, ..Default::default() },
+            ),
+            (
+                "link timeout #2",
+                LinkTimeout::new(&ts).absolute().clock(TimeoutClock::Realtime).clock(TimeoutClock::Boottime).build(),
+                Fields {
+                    opcode: IORING_OP_LINK_TIMEOUT,
+                    fd: -1,
+                    addr: ts.addr(),
+                    len: 1,
+                    op_flags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_BOOTTIME,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 
     #[test]
     fn link_timeout_immediate() {
-        let sqe = LinkTimeoutImmediate::new(Duration::from_micros(3)).unwrap().clock(TimeoutClock::Boottime).build();
-        assert_eq!(
-            fields(sqe.sqe()),
+        check(&[(
+            "link timeout immediate",
+            LinkTimeoutImmediate::new(Duration::from_micros(3)).unwrap().clock(TimeoutClock::Boottime).build().into(),
             Fields {
                 opcode: IORING_OP_LINK_TIMEOUT,
                 fd: -1,
@@ -612,7 +607,7 @@ mod tests {
                 len: 1,
                 op_flags: IORING_TIMEOUT_IMMEDIATE_ARG | IORING_TIMEOUT_BOOTTIME,
                 ..Default::default()
-            }
-        );
+            },
+        )]);
     }
 }

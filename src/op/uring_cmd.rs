@@ -202,17 +202,16 @@ impl UringCmd128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::test_util::{fields, Fields};
+    use crate::op::test_util::{check, fields, Fields};
     use crate::op::BufGroupId;
 
     #[test]
     fn uring_cmd_64() {
-        let sqe = UringCmd::new(Target::raw(7), 0xAB).payload(&[1u64, 2u64]).unwrap().build();
-        let f = fields(&sqe);
-        assert_eq!(
-            f,
-            Fields { opcode: IORING_OP_URING_CMD, fd: 7, off: 0xAB, addr3: 1, pad2: 2, ..Default::default() }
-        );
+        check(&[(
+            "uring_cmd with a payload",
+            UringCmd::new(Target::raw(7), 0xAB).payload(&[1u64, 2u64]).unwrap().build(),
+            Fields { opcode: IORING_OP_URING_CMD, fd: 7, off: 0xAB, addr3: 1, pad2: 2, ..Default::default() },
+        )]);
         assert!(UringCmd::new(Target::raw(7), 1).payload(&[0u8; 17]).is_err(), "17 bytes do not fit");
         let sqe =
             UringCmd::new(Target::fixed(3), 9).fixed_buf(4).multishot().buf_group(&BufGroupId(5)).unwrap().build();

@@ -825,7 +825,7 @@ impl Rounds for Cell {
         let ud = self.book.next_ud();
         let (len, byte) = payload(idx, round);
         let buf = self.book.buf(idx);
-        let sqe = op::Read::new(&self.pipes.r[idx], &mut buf[..]).offset(u64::MAX).build().user_data(ud);
+        let sqe = op::Read::new(&self.pipes.r[idx], &mut buf[..]).unwrap().offset(u64::MAX).build().user_data(ud);
         self.at("SubmissionQueue::push_raw");
         // SAFETY: the buffer is the book's, its own allocation that never moves; nothing refers
         // to it until the read's completion is checked off (`Book::buf` refuses a buffer in

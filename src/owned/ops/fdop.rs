@@ -141,11 +141,11 @@ macro_rules! fd_args {
 }
 
 fd_args! {
-    Fsync { target };
-    SyncFileRange { target };
-    Fallocate { target };
-    Fadvise { target };
-    Ftruncate { target };
+    Fsync { fd };
+    SyncFileRange { fd };
+    Fallocate { fd };
+    Fadvise { fd };
+    Ftruncate { fd };
     PollAdd { fd };
     Splice { fd_in, fd_out };
     Tee { fd_in, fd_out };

@@ -367,7 +367,7 @@ impl FgetXattr {
 impl Encode for FgetXattr {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::FgetXattr::new(self.fd.target(), &self.name, &mut self.value).build())
+        Ok(op::FgetXattr::new(self.fd.target(), &self.name, &mut self.value)?.build())
     }
 }
 
@@ -394,6 +394,6 @@ impl GetXattr {
 impl Encode for GetXattr {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::GetXattr::new(&self.path, &self.name, &mut self.value).build())
+        Ok(op::GetXattr::new(&self.path, &self.name, &mut self.value)?.build())
     }
 }

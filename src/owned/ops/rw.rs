@@ -36,7 +36,7 @@ impl Read {
 impl Encode for Read {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Read::new(self.fd.target(), &mut self.buf[..]).offset(self.offset).build())
+        Ok(op::Read::new(self.fd.target(), &mut self.buf[..])?.offset(self.offset).build())
     }
 }
 
@@ -61,7 +61,7 @@ impl Write {
 impl Encode for Write {
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Write::new(self.fd.target(), &self.buf[..]).offset(self.offset).build())
+        Ok(op::Write::new(self.fd.target(), &self.buf[..])?.offset(self.offset).build())
     }
 }
 
@@ -171,7 +171,7 @@ impl Encode for Readv {
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over_mut(self.bufs.iter_mut().map(|b| &mut b[..]));
         let mut none: [IoSliceMut<'_>; 0] = [];
-        let mut sqe = op::Readv::new(self.fd.target(), &mut none).offset(self.offset).rw_flags(self.flags).build();
+        let mut sqe = op::Readv::new(self.fd.target(), &mut none)?.offset(self.offset).rw_flags(self.flags).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
@@ -204,7 +204,7 @@ impl Encode for Writev {
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over(self.bufs.iter().map(|b| &b[..]));
         let none: [IoSlice<'_>; 0] = [];
-        let mut sqe = op::Writev::new(self.fd.target(), &none).offset(self.offset).rw_flags(self.flags).build();
+        let mut sqe = op::Writev::new(self.fd.target(), &none)?.offset(self.offset).rw_flags(self.flags).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
@@ -368,7 +368,7 @@ impl Encode for ReadFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         let index = self.buf.index;
         let part = self.buf.part(&self.range)?;
-        Ok(op::ReadFixed::new(self.fd.target(), part, index).offset(self.offset).build())
+        Ok(op::ReadFixed::new(self.fd.target(), part, index)?.offset(self.offset).build())
     }
 }
 
@@ -398,7 +398,7 @@ impl Encode for WriteFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         let index = self.buf.index;
         let part = self.buf.part(&self.range)?;
-        Ok(op::WriteFixed::new(self.fd.target(), part, index).offset(self.offset).build())
+        Ok(op::WriteFixed::new(self.fd.target(), part, index)?.offset(self.offset).build())
     }
 }
 
@@ -442,7 +442,7 @@ impl Encode for ReadvFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         fixed_iovecs(&mut self.iov, &mut self.buf, &self.ranges)?;
         let mut none: [IoSliceMut<'_>; 0] = [];
-        let mut sqe = op::ReadvFixed::new(self.fd.target(), &mut none, self.buf.index).offset(self.offset).build();
+        let mut sqe = op::ReadvFixed::new(self.fd.target(), &mut none, self.buf.index)?.offset(self.offset).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
@@ -476,7 +476,7 @@ impl Encode for WritevFixed {
     fn sqe(&mut self) -> Result<Sqe> {
         fixed_iovecs(&mut self.iov, &mut self.buf, &self.ranges)?;
         let none: [IoSlice<'_>; 0] = [];
-        let mut sqe = op::WritevFixed::new(self.fd.target(), &none, self.buf.index).offset(self.offset).build();
+        let mut sqe = op::WritevFixed::new(self.fd.target(), &none, self.buf.index)?.offset(self.offset).build();
         self.iov.point(&mut sqe)?;
         Ok(sqe)
     }
