@@ -186,6 +186,9 @@ struct ProbeBuf {
     ops: [io_uring_probe_op; 256],
 }
 
+// SAFETY: the probe header and entries are plain integers; all-zero is a valid value.
+unsafe impl crate::util::Zeroable for ProbeBuf {}
+
 impl Probe {
     /// Probes with a temporary ring (`io_uring_get_probe(3)`).
     pub fn new() -> Result<Probe> {
@@ -195,8 +198,7 @@ impl Probe {
 
     /// Probes the kernel through `ring` (`io_uring_get_probe_ring(3)`).
     pub fn of(ring: &Ring) -> Result<Probe> {
-        // SAFETY: all-zero is a valid `ProbeBuf` (plain integers).
-        let mut buf: Box<ProbeBuf> = Box::new(unsafe { core::mem::zeroed() });
+        let mut buf: Box<ProbeBuf> = Box::new(crate::util::zeroed());
         // SAFETY: the buffer holds the header and 256 op entries, as `nr_args` says.
         unsafe {
             ring.submitter().register_raw(IORING_REGISTER_PROBE, &mut *buf as *mut ProbeBuf as *const c_void, 256)

@@ -88,8 +88,7 @@ pub struct FdSqe(pub(crate) Sqe);
 pub struct SafeSqe128(pub(crate) Sqe128);
 
 /// An all-zero kernel entry.
-// SAFETY: `io_uring_sqe` is plain integers and unions of plain integers; all-zero is valid.
-pub(crate) const ZERO_SQE: io_uring_sqe = unsafe { core::mem::zeroed() };
+pub(crate) const ZERO_SQE: io_uring_sqe = crate::util::zeroed();
 
 impl Default for Sqe {
     fn default() -> Self {

@@ -29,3 +29,30 @@ pub(crate) fn read_pod<T: Pod, S: Pod>(src: &S) -> T {
     // pattern (`Pod`), and the read is unaligned-safe.
     unsafe { core::ptr::read_unaligned(src as *const S as *const T) }
 }
+
+/// A type whose all-zero bytes are a valid value: every [`Pod`] type, and the kernel and libc
+/// structs the crate zero-fills before the kernel writes them (crate-internal).
+///
+/// # Safety
+/// All-zero bytes (`size_of::<Self>()` of them) must be a valid `Self`.
+pub(crate) unsafe trait Zeroable: Sized {}
+
+// SAFETY: every bit pattern of a `Pod` type is valid, all-zero included.
+unsafe impl<T: Pod> Zeroable for T {}
+
+macro_rules! zeroable {
+    ($($t:ty),* $(,)?) => { $(
+        // SAFETY: a C struct (or union) of integers, arrays of them and raw pointers: all-zero
+        // bytes are a valid value (zero integers, null pointers).
+        unsafe impl Zeroable for $t {}
+    )* };
+}
+zeroable!(libc::statx, libc::siginfo_t, libc::msghdr, uring_uapi::io_uring_sqe,);
+
+/// The all-zero value of `T`: the one place the crate zero-fills a struct (`mem::zeroed`),
+/// for the types [`Zeroable`] vouches for.
+#[inline]
+pub(crate) const fn zeroed<T: Zeroable>() -> T {
+    // SAFETY: `T: Zeroable` promises that all-zero bytes are a valid `T`.
+    unsafe { core::mem::zeroed() }
+}

@@ -206,8 +206,10 @@ fn sockets_and_accepted_connections_come_back_as_owned_fds() {
         common::skip(test, "kernel lacks IORING_OP_SOCKET (5.19)");
         return;
     }
-    ring.push(FdOp::of(op::Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).sock_flags(op::SockFlags::CLOEXEC)))
-        .unwrap();
+    ring.push(FdOp::of(
+        op::Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).sock_flags(rustix::net::SocketFlags::CLOEXEC),
+    ))
+    .unwrap();
     let mut c = wait(&mut ring);
     let sock = c.take_fd().expect("a new socket");
     let _: Socket = c.into_op().unwrap();
@@ -216,8 +218,9 @@ fn sockets_and_accepted_connections_come_back_as_owned_fds() {
 
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let addr = listener.local_addr().unwrap();
-    let id =
-        ring.push(FdOp::new(listener, |l| op::Accept::new(l).multishot().sock_flags(op::SockFlags::CLOEXEC))).unwrap();
+    let id = ring
+        .push(FdOp::new(listener, |l| op::Accept::new(l).multishot().sock_flags(rustix::net::SocketFlags::CLOEXEC)))
+        .unwrap();
     ring.submit().unwrap();
     let clients: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
     let mut peers = Vec::new();

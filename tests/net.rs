@@ -11,7 +11,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::Duration;
 
-use uring::op::{self, BufGroupId, DestSlot, Fixed, MsgFlags, RecvMsgOut, SockAddr, SockFlags};
+use rustix::net::{RecvFlags, ReturnFlags, SendFlags, SocketAddrAny, SocketFlags};
+use uring::op::{self, BufGroupId, DestSlot, Fixed, RecvMsgOut, SockAddrBuf};
 use uring::uapi;
 use uring::{Cqe, Errno, FdSqe, Probe, Ring, SafeSqe};
 
@@ -139,14 +140,14 @@ fn socket_bind_listen() {
         return;
     }
     let cqe =
-        run(&mut ring, op::Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).sock_flags(SockFlags::CLOEXEC).build());
+        run(&mut ring, op::Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).sock_flags(SocketFlags::CLOEXEC).build());
     let raw = cqe.result().expect("socket") as i32;
     // SAFETY: the kernel just created this descriptor for us; nothing else owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let flags = rustix::io::fcntl_getfd(&fd).unwrap();
     assert!(flags.contains(rustix::io::FdFlags::CLOEXEC), "SOCK_CLOEXEC applied");
 
-    let addr = SockAddr::from("127.0.0.1:0".parse::<SocketAddr>().unwrap());
+    let addr = SocketAddrAny::from("127.0.0.1:0".parse::<SocketAddr>().unwrap());
     let sqe = op::Bind::new(&fd, &addr).build().user_data(2);
     // SAFETY: `addr` outlives the completion reaped just below.
     unsafe { push_raw(&mut ring, sqe) };
@@ -184,7 +185,7 @@ fn socket_direct() {
     assert!(alloc < 3, "allocated slot {alloc} is a free one");
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let to = SockAddr::from(listener.local_addr().unwrap());
+    let to = SocketAddrAny::from(listener.local_addr().unwrap());
     for slot in [3, alloc] {
         let sqe = op::Connect::new(Fixed(slot), &to).build();
         // SAFETY: `to` outlives the completion reaped just below.
@@ -211,8 +212,8 @@ fn connect_accept_send_recv() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let client_fd =
         rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::STREAM, None).unwrap();
-    let to = SockAddr::from(listener.local_addr().unwrap());
-    let mut peer = SockAddr::empty();
+    let to = SocketAddrAny::from(listener.local_addr().unwrap());
+    let mut peer = SockAddrBuf::new();
 
     let accept = op::Accept::new(&listener).peer_addr(&mut peer).build().user_data(1);
     let connect = op::Connect::new(&client_fd, &to).build().user_data(2);
@@ -233,12 +234,12 @@ fn connect_accept_send_recv() {
     // SAFETY: the accept just created this descriptor; nothing else owns it.
     let server = unsafe { OwnedFd::from_raw_fd(accepted.unwrap() as i32) };
     let client = TcpStream::from(client_fd);
-    assert_eq!(peer.to_std(), Some(client.local_addr().unwrap()), "accept reported the peer address");
-    assert_eq!(peer.len() as usize, core::mem::size_of::<libc::sockaddr_in>());
+    assert_eq!(peer.socket_addr(), Some(client.local_addr().unwrap()), "accept reported the peer address");
+    assert_eq!(peer.len(), core::mem::size_of::<libc::sockaddr_in>());
 
     // client -> server
     let msg = b"hello over io_uring";
-    let send = op::Send::new(&client, msg).unwrap().msg_flags(MsgFlags::NOSIGNAL).build().user_data(3);
+    let send = op::Send::new(&client, msg).unwrap().msg_flags(SendFlags::NOSIGNAL).build().user_data(3);
     let mut buf = [0u8; 64];
     let recv = op::Recv::new(&server, &mut buf).unwrap().poll_first().build().user_data(4);
     // SAFETY: `msg` and `buf` outlive both completions, reaped below.
@@ -259,7 +260,7 @@ fn connect_accept_send_recv() {
 
     // server -> client, WAITALL across two writes.
     let mut buf2 = [0u8; 6];
-    let recv = op::Recv::new(&client, &mut buf2).unwrap().msg_flags(MsgFlags::WAITALL).build().user_data(5);
+    let recv = op::Recv::new(&client, &mut buf2).unwrap().msg_flags(RecvFlags::WAITALL).build().user_data(5);
     // SAFETY: `buf2` outlives the completion reaped below.
     unsafe { push_raw(&mut ring, recv) };
     ring.submit().unwrap();
@@ -284,7 +285,7 @@ fn accept_multishot() {
     // SAFETY: `listener` stays open until the accept's final completion is reaped (by
     // `cancel_and_reap` at the end, or on the skip path its first completion was the last).
     unsafe {
-        push_fd(&mut ring, op::Accept::new(&listener).multishot().sock_flags(SockFlags::CLOEXEC).build().user_data(7))
+        push_fd(&mut ring, op::Accept::new(&listener).multishot().sock_flags(SocketFlags::CLOEXEC).build().user_data(7))
     };
     ring.submit().unwrap();
     let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(listener.local_addr().unwrap()).unwrap()).collect();
@@ -383,7 +384,7 @@ fn sendto_udp() {
     }
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let to = SockAddr::from(rx.local_addr().unwrap());
+    let to = SocketAddrAny::from(rx.local_addr().unwrap());
     let sqe = op::Send::new(&tx, b"datagram").unwrap().to(&to).build();
     // SAFETY: the buffer is static and `to` outlives the completion reaped below.
     unsafe { push_raw(&mut ring, sqe) };
@@ -410,7 +411,7 @@ fn send_vectored() {
     }
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let to = SockAddr::from(rx.local_addr().unwrap());
+    let to = SocketAddrAny::from(rx.local_addr().unwrap());
     let (a, b) = (*b"vec", *b"tored");
     let iov = [IoSlice::new(&a), IoSlice::new(&b)];
     let sqe = op::SendVectored::new(&tx, &iov).unwrap().to(&to).build();
@@ -439,7 +440,7 @@ fn sendmsg_recvmsg() {
     }
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let to = SockAddr::from(rx.local_addr().unwrap());
+    let to = SocketAddrAny::from(rx.local_addr().unwrap());
 
     let (a, b) = (*b"two ", *b"parts");
     let mut iov_out = [
@@ -448,17 +449,16 @@ fn sendmsg_recvmsg() {
     ];
     let mut out = zeroed_msghdr();
     out.msg_name = to.as_ptr() as *mut libc::c_void;
-    out.msg_namelen = to.len();
+    out.msg_namelen = to.addr_len();
     out.msg_iov = iov_out.as_mut_ptr();
     out.msg_iovlen = 2;
 
-    // SAFETY: `sockaddr_storage` is plain integers; all-zero is valid.
-    let mut name: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
+    let mut name = rustix::net::addr::SocketAddrStorage::zeroed();
     let mut data = [0u8; 8];
     let mut iov_in = [libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() }];
     let mut inp = zeroed_msghdr();
-    inp.msg_name = &mut name as *mut libc::sockaddr_storage as *mut libc::c_void;
-    inp.msg_namelen = core::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    inp.msg_name = (&mut name as *mut rustix::net::addr::SocketAddrStorage).cast();
+    inp.msg_namelen = core::mem::size_of::<rustix::net::addr::SocketAddrStorage>() as libc::socklen_t;
     inp.msg_iov = iov_in.as_mut_ptr();
     inp.msg_iovlen = 1;
 
@@ -484,8 +484,8 @@ fn sendmsg_recvmsg() {
     assert_eq!(&data, b"two part");
     assert_ne!(inp.msg_flags & libc::MSG_TRUNC, 0, "MSG_TRUNC reported in the msghdr");
     assert_eq!(inp.msg_namelen as usize, core::mem::size_of::<libc::sockaddr_in>());
-    let got = SockAddr::from_raw(name, inp.msg_namelen).unwrap();
-    assert_eq!(got.to_std(), Some(tx.local_addr().unwrap()), "recvmsg wrote the source address");
+    let got = op::decode_sockaddr_at(&name, inp.msg_namelen).and_then(|a| std::net::SocketAddr::try_from(a).ok());
+    assert_eq!(got, Some(tx.local_addr().unwrap()), "recvmsg wrote the source address");
 }
 
 /// Multishot recvmsg on UDP with a legacy provided-buffer group and IP_PKTINFO: each
@@ -561,7 +561,7 @@ fn recvmsg_multishot() {
             assert_eq!(out.payload().len(), payload_room);
             assert!(out.payload().iter().all(|&b| b == b'L'));
             assert!(out.payload_truncated(), "MSG_TRUNC on the long datagram");
-            assert!(out.flags().contains(MsgFlags::TRUNC));
+            assert!(out.flags().contains(ReturnFlags::TRUNC));
             assert_eq!(res, BUF, "the buffer is full");
         }
     }

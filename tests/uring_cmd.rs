@@ -74,7 +74,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use uring::cmd::socket::{
-    opt, GetSockName, GetSockOpt, Linger, SetSockOpt, SiocInq, SiocOutq, SockNameBuf, SockOpt, TxTimestamp,
+    opt, GetSockName, GetSockOpt, Linger, SetSockOpt, SiocInq, SiocOutq, SockAddrBuf, SockOpt, TxTimestamp,
     SCM_TSTAMP_SCHED, SCM_TSTAMP_SND,
 };
 use uring::cmd::{self, SqeLayout};
@@ -300,7 +300,7 @@ fn getsockname_matches_syscalls() {
     }
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let mut buf = SockNameBuf::new();
+    let mut buf = SockAddrBuf::new();
     let sqe = GetSockName::new(&client, &mut buf).build();
     match run(&mut ring, &sqe) {
         Ok(0) => {}
@@ -315,18 +315,18 @@ fn getsockname_matches_syscalls() {
     }
     assert_eq!(buf.socket_addr(), Some(client.local_addr().unwrap()));
     assert_eq!(buf.len(), core::mem::size_of::<libc::sockaddr_in>());
-    let mut peer = SockNameBuf::new();
+    let mut peer = SockAddrBuf::new();
     assert_eq!(run(&mut ring, &GetSockName::new(&client, &mut peer).peer().build()), Ok(0));
     assert_eq!(peer.socket_addr(), Some(client.peer_addr().unwrap()));
-    let mut lname = SockNameBuf::new();
+    let mut lname = SockAddrBuf::new();
     assert_eq!(run(&mut ring, &GetSockName::new(&l, &mut lname).build()), Ok(0));
     assert_eq!(lname.socket_addr(), Some(l.local_addr().unwrap()));
     // IPv6 UDP, and the peer of an unconnected socket: ENOTCONN, like getpeername(2).
     if let Ok(u6) = UdpSocket::bind("[::1]:0") {
-        let mut n = SockNameBuf::new();
+        let mut n = SockAddrBuf::new();
         assert_eq!(run(&mut ring, &GetSockName::new(&u6, &mut n).build()), Ok(0));
         assert_eq!(n.socket_addr(), Some(u6.local_addr().unwrap()));
-        let mut p = SockNameBuf::new();
+        let mut p = SockAddrBuf::new();
         assert_eq!(run(&mut ring, &GetSockName::new(&u6, &mut p).peer().build()), Err(Errno::NOTCONN));
     }
 }

@@ -8,7 +8,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use uring::op::{CmsgIter, MsgFlags, RecvMsgOut, SockAddr};
+use rustix::net::ReturnFlags;
+use uring::op::{self, CmsgIter, RecvMsgOut};
 
 /// A reserved length: usually small (so parses succeed), sometimes anything.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -158,15 +159,17 @@ fuzz_target!(|input: Input| {
     assert_eq!(payload, &rest[..rest.len().min(h.payloadlen as usize)]);
     assert_eq!(out.payload_len(), h.payloadlen);
     assert_eq!(out.payload_truncated(), h.flags & libc::MSG_TRUNC as u32 != 0 || h.payloadlen as usize > payload.len());
-    assert_eq!(out.flags(), MsgFlags::from_bits_retain(h.flags));
+    assert_eq!(out.flags(), ReturnFlags::from_bits_retain(h.flags));
 
     match out.source() {
         Some(a) => {
             assert!(!out.name_truncated() && !name.is_empty());
-            assert_eq!(a.as_bytes(), name);
-            assert_eq!(Some(a), SockAddr::from_bytes(name).ok());
+            // SAFETY: a `SocketAddrAny` holds `addr_len()` initialised bytes at `as_ptr()`.
+            let bytes = unsafe { std::slice::from_raw_parts(a.as_ptr().cast::<u8>(), a.addr_len() as usize) };
+            assert_eq!(bytes, name);
+            assert_eq!(Some(a), op::decode_sockaddr(name));
         }
-        None => assert!(out.name_truncated() || name.is_empty() || name.len() > 128),
+        None => assert!(out.name_truncated() || op::decode_sockaddr(name).is_none()),
     }
     let _ = out.source_addr();
     let _ = format!("{out:?}");

@@ -1,4 +1,4 @@
-//! The network encoders (`op::net`) and socket addresses (`op::SockAddr`): an arbitrary
+//! The network encoders (`op::net`) and socket addresses (`op::decode_sockaddr`): an arbitrary
 //! operation with arbitrary arguments is encoded, then a decoder that knows only the kernel ABI
 //! reconstructs it from the raw entry (reading socket addresses back through the entry's
 //! pointers, as the kernel does). The reconstruction must equal what was asked, every unused
@@ -15,7 +15,9 @@ use std::os::unix::ffi::OsStrExt;
 use arbitrary::Arbitrary;
 use common::*;
 use libfuzzer_sys::fuzz_target;
-use uring::op::{self, MsgFlags, SockAddr, SockFlags};
+use rustix::net::addr::SocketAddrStorage;
+use rustix::net::{RecvFlags, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags};
+use uring::op::{self, SockAddrBuf};
 use uring::uapi::*;
 use uring::Sqe;
 
@@ -31,99 +33,119 @@ enum Addr {
     Empty,
 }
 
-const STORAGE: usize = core::mem::size_of::<libc::sockaddr_storage>();
+const STORAGE: usize = core::mem::size_of::<SocketAddrStorage>();
 
-/// Builds the address; checks what each constructor documents about the result (length,
-/// family, bytes, round trip to `std`), or that it refused with a typed error.
-fn sockaddr(a: &Addr) -> Option<SockAddr> {
-    let fam = |f: i32| (f as libc::sa_family_t).to_ne_bytes();
+/// The bytes of an address (`addr_len()` of them).
+fn bytes_of(a: &SocketAddrAny) -> Vec<u8> {
+    // SAFETY: a `SocketAddrAny` holds `addr_len()` initialised bytes at `as_ptr()`.
+    unsafe { std::slice::from_raw_parts(a.as_ptr().cast::<u8>(), a.addr_len() as usize) }.to_vec()
+}
+
+/// Checks that decoding `a`'s bytes gives `a` back, and that formatting and converting it never
+/// panic (rustix's decoders assert on malformed addresses: the crate's decoder must not let one
+/// through).
+fn round_trip(a: &SocketAddrAny) {
+    // No `assert_eq!`: formatting an address the decoder refused could be rustix's panic.
+    assert!(op::decode_sockaddr(&bytes_of(a)).as_ref() == Some(a), "decoding gives the address back");
+    let _ = format!("{a:?}");
+    let _ = SocketAddr::try_from(a.clone());
+    let _ = SocketAddrUnix::try_from(a.clone());
+}
+
+/// Builds the address (rustix's constructors, or the crate's decoder from arbitrary bytes);
+/// checks what each documents (length, family, bytes, round trip), or that it refused.
+fn sockaddr(a: &Addr) -> Option<SocketAddrAny> {
     match a {
         Addr::V4(ip, port) => {
             let std = SocketAddrV4::new(Ipv4Addr::from(*ip), *port);
-            let s = SockAddr::from(std);
-            assert_eq!(s.len() as usize, core::mem::size_of::<libc::sockaddr_in>());
-            assert_eq!(s.family(), libc::AF_INET as libc::sa_family_t);
-            assert_eq!(s.to_std(), Some(SocketAddr::V4(std)));
-            assert_eq!(&s.as_bytes()[2..4], &port.to_be_bytes());
-            assert_eq!(&s.as_bytes()[4..8], &std.ip().octets());
+            let s = SocketAddrAny::from(std);
+            let b = bytes_of(&s);
+            assert_eq!(b.len(), core::mem::size_of::<libc::sockaddr_in>());
+            assert_eq!(&b[..2], &(libc::AF_INET as libc::sa_family_t).to_ne_bytes());
+            assert_eq!(&b[2..4], &port.to_be_bytes());
+            assert_eq!(&b[4..8], &std.ip().octets());
+            assert_eq!(SocketAddr::try_from(s.clone()), Ok(SocketAddr::V4(std)));
+            round_trip(&s);
             Some(s)
         }
         Addr::V6(ip, port, flow, scope) => {
             let std = SocketAddrV6::new(Ipv6Addr::from(*ip), *port, *flow, *scope);
-            let s = SockAddr::from(SocketAddr::V6(std));
-            assert_eq!(s.len() as usize, core::mem::size_of::<libc::sockaddr_in6>());
-            assert_eq!(s.family(), libc::AF_INET6 as libc::sa_family_t);
-            assert_eq!(s.to_std(), Some(SocketAddr::V6(std)));
-            assert_eq!(&s.as_bytes()[8..24], ip);
+            let s = SocketAddrAny::from(SocketAddr::V6(std));
+            let b = bytes_of(&s);
+            assert_eq!(b.len(), core::mem::size_of::<libc::sockaddr_in6>());
+            assert_eq!(&b[8..24], ip);
+            assert_eq!(SocketAddr::try_from(s.clone()), Ok(SocketAddr::V6(std)));
+            round_trip(&s);
             Some(s)
         }
         Addr::Unix(path) => {
-            let r = SockAddr::unix(std::path::Path::new(std::ffi::OsStr::from_bytes(path)));
-            if path.contains(&0) || path.len() > 107 {
-                assert_invalid(r);
-                return None;
+            // rustix refuses NUL bytes and paths too long for `sun_path`.
+            let s = SocketAddrAny::from(SocketAddrUnix::new(std::ffi::OsStr::from_bytes(path)).ok()?);
+            if path.len() == 108 {
+                // rustix keeps a path that fills `sun_path` without its NUL, which its own
+                // decoders (and `Debug`) assert against: the crate's decoder refuses it.
+                assert!(op::decode_sockaddr(&bytes_of(&s)).is_none(), "a path without its NUL is refused");
+            } else {
+                round_trip(&s);
             }
-            let s = r.expect("a unix path of at most 107 bytes without NUL is accepted");
-            let mut want = fam(libc::AF_UNIX).to_vec();
-            want.extend_from_slice(path);
-            want.push(0);
-            assert_eq!(s.as_bytes(), &want[..]);
-            assert_eq!(s.to_std(), None);
             Some(s)
         }
         Addr::Abstract(name) => {
-            let r = SockAddr::unix_abstract(name);
-            if name.len() > 107 {
-                assert_invalid(r);
-                return None;
-            }
-            let s = r.expect("an abstract name of at most 107 bytes is accepted");
-            let mut want = fam(libc::AF_UNIX).to_vec();
+            let s = SocketAddrAny::from(SocketAddrUnix::new_abstract_name(name).ok()?);
+            let mut want = (libc::AF_UNIX as libc::sa_family_t).to_ne_bytes().to_vec();
             want.push(0);
             want.extend_from_slice(name);
-            assert_eq!(s.as_bytes(), &want[..]);
+            assert_eq!(bytes_of(&s), want);
+            round_trip(&s);
             Some(s)
         }
         Addr::Bytes(b) => {
-            let r = SockAddr::from_bytes(b);
-            if b.len() > STORAGE {
-                assert_invalid(r);
-                return None;
-            }
-            let s = r.expect("at most 128 bytes are accepted");
-            assert_eq!(s.as_bytes(), &b[..]);
-            assert_eq!(s.is_empty(), b.is_empty());
-            if b.len() < 2 {
-                assert_eq!(s.family(), libc::AF_UNSPEC as libc::sa_family_t);
-            } else {
-                assert_eq!(s.family().to_ne_bytes(), [b[0], b[1]]);
-            }
-            let _ = s.to_std();
-            let _ = format!("{s:?}");
+            let s = op::decode_sockaddr(b)?;
+            assert!((2..=STORAGE).contains(&b.len()), "decoded {} bytes", b.len());
+            assert_eq!(bytes_of(&s), *b);
+            round_trip(&s);
             Some(s)
         }
         Addr::Raw { len, fill } => {
-            // SAFETY: `sockaddr_storage` is plain bytes; any value is valid.
-            let mut st: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-            // SAFETY: as above, viewed as its bytes.
-            unsafe { core::ptr::write_bytes(&mut st as *mut libc::sockaddr_storage as *mut u8, *fill, STORAGE) };
-            let r = SockAddr::from_raw(st, *len);
-            if *len as usize > STORAGE {
-                assert_invalid(r);
-                return None;
-            }
-            let s = r.expect("a length within sockaddr_storage is accepted");
-            assert_eq!(s.as_bytes(), &vec![*fill; *len as usize][..]);
-            let _ = s.to_std();
-            let _ = format!("{s:?}");
+            let mut buf = SockAddrBuf::new();
+            let (st, l) = buf.parts_mut();
+            // SAFETY: a storage is plain bytes; any value is valid.
+            unsafe { core::ptr::write_bytes((st as *mut SocketAddrStorage).cast::<u8>(), *fill, STORAGE) };
+            *l = *len;
+            let s = buf.addr();
+            assert_eq!(s, op::decode_sockaddr_at(buf.parts_mut().0, *len));
+            let _ = format!("{buf:?}");
+            let s = s?;
+            assert!(*len as usize <= STORAGE);
+            assert_eq!(bytes_of(&s), vec![*fill; *len as usize]);
+            round_trip(&s);
             Some(s)
         }
         Addr::Empty => {
-            let s = SockAddr::empty();
-            assert_eq!(s.len() as usize, STORAGE);
-            assert_eq!(s, SockAddr::default());
+            // An unwritten buffer: 128 zero bytes, family AF_UNSPEC.
+            let buf = SockAddrBuf::new();
+            assert_eq!(buf.len(), STORAGE);
+            let s = buf.addr().expect("an all-zero storage decodes");
+            assert_eq!(bytes_of(&s), vec![0; STORAGE]);
             Some(s)
         }
+    }
+}
+
+/// The `MSG_*` flag type of a builder's `msg_flags` (sends and receives take their own).
+trait MsgBits {
+    fn retain(bits: u32) -> Self;
+}
+
+impl MsgBits for SendFlags {
+    fn retain(bits: u32) -> Self {
+        SendFlags::from_bits_retain(bits)
+    }
+}
+
+impl MsgBits for RecvFlags {
+    fn retain(bits: u32) -> Self {
+        RecvFlags::from_bits_retain(bits)
     }
 }
 
@@ -286,7 +308,7 @@ macro_rules! opts {
         let o: Opts = $o;
         let mut b = $b;
         if let Some(f) = o.msg_flags {
-            b = b.msg_flags(MsgFlags::from_bits_retain(f));
+            b = b.msg_flags(MsgBits::retain(f));
         }
         if o.poll_first {
             b = b.poll_first();
@@ -298,7 +320,7 @@ macro_rules! opts {
         let mut b = opts!($b, $o);
         $(if let Some(a) = $to {
             b = b.to(a);
-            $want.sockaddr = Some(a.as_bytes().to_vec());
+            $want.sockaddr = Some(bytes_of(a));
         })?
         $(if $report {
             b = b.report_usage();
@@ -319,7 +341,7 @@ macro_rules! opts {
 
 /// The destination of a send, kept in `keep` while the entry points at it: `Some(None)` without
 /// one, `None` when the address constructor (correctly) refused it.
-fn send_to<'k>(keep: &'k mut Option<SockAddr>, to: Option<&Addr>) -> Option<Option<&'k SockAddr>> {
+fn send_to<'k>(keep: &'k mut Option<SocketAddrAny>, to: Option<&Addr>) -> Option<Option<&'k SocketAddrAny>> {
     Some(match to {
         Some(a) => Some(&*keep.insert(sockaddr(a)?)),
         None => None,
@@ -338,7 +360,7 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
     Some(match input {
         Input::Socket { domain, ty, protocol, flags, dest } => {
             let mut b = op::Socket::new(*domain, *ty, *protocol);
-            let f = SockFlags::from_bits_retain(flags.unwrap_or(0));
+            let f = SocketFlags::from_bits_retain(flags.unwrap_or(0));
             if flags.is_some() {
                 b = b.sock_flags(f);
             }
@@ -355,7 +377,7 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
         }
         Input::Bind { t, addr } | Input::Connect { t, addr } => {
             let a = keep.addr.insert(sockaddr(addr)?);
-            let bytes = a.as_bytes().to_vec();
+            let bytes = bytes_of(a);
             let (sqe, code) = match input {
                 Input::Bind { .. } => (op::Bind::new(t.target(), a).build(), IORING_OP_BIND),
                 _ => (op::Connect::new(t.target(), a).build(), IORING_OP_CONNECT),
@@ -369,7 +391,7 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
         Input::Accept { t, flags, dest, multishot, dontwait, poll_first, peer } => {
             let mut b = op::Accept::new(t.target());
             if let Some(f) = flags {
-                b = b.sock_flags(SockFlags::from_bits_retain(*f));
+                b = b.sock_flags(SocketFlags::from_bits_retain(*f));
             }
             if let Some(d) = dest {
                 b = b.dest(d.slot());
@@ -397,14 +419,13 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
             };
             let sqe = if *peer {
                 // Start from a short length: the encoder must reset it to the whole storage.
-                // SAFETY: `sockaddr_storage` is plain bytes; all-zero is valid.
-                let st: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-                let out = keep.addr.insert(SockAddr::from_raw(st, 3).expect("3 bytes fit"));
+                let out = keep.peer.insert(SockAddrBuf::new());
+                *out.parts_mut().1 = 3;
                 let sqe = b.peer_addr(out).build();
                 // The kernel writes up to the length the entry's length pointer says: all of it.
-                assert_eq!(out.len() as usize, STORAGE, "peer address length reset to the storage size");
+                assert_eq!(out.len(), STORAGE, "peer address length reset to the storage size");
                 // The decoder checks that the entry's length pointer names a word holding it.
-                want.addr = out.as_storage() as *const libc::sockaddr_storage as u64;
+                want.addr = out.parts_mut().0 as *mut SocketAddrStorage as u64;
                 sqe
             } else {
                 b.build().into_sqe()
@@ -549,8 +570,9 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
 
 /// Memory the entries point at, alive until the entry is decoded.
 struct Keep {
-    addr: Option<SockAddr>,
-    to: Option<SockAddr>,
+    addr: Option<SocketAddrAny>,
+    to: Option<SocketAddrAny>,
+    peer: Option<SockAddrBuf>,
     msg: libc::msghdr,
 }
 
@@ -561,7 +583,7 @@ fn read_sockaddr(ptr: u64, len: u64) -> Vec<u8> {
     if len == 0 {
         return Vec::new();
     }
-    // SAFETY: the decoder only sees entries whose address points at a live `SockAddr` of the
+    // SAFETY: the decoder only sees entries whose address points at a live address of the
     // fuzz input, at least `len <= 128` bytes long.
     unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) }.to_vec()
 }
@@ -589,7 +611,7 @@ fn decode(r: &mut RawSqe) -> Net {
             let lenp = r.off();
             if n.addr != 0 {
                 assert_ne!(lenp, 0, "accept with an address needs its length pointer");
-                // SAFETY: points at the live `SockAddr`'s length word (checked by value).
+                // SAFETY: points at the live `SockAddrBuf`'s length word (checked by value).
                 let v = unsafe { core::ptr::read(lenp as usize as *const libc::socklen_t) };
                 assert_eq!(v as usize, STORAGE, "accept address length word");
             } else {
@@ -651,7 +673,7 @@ fuzz_target!(|input: (Input, Common)| {
     let (input, common) = input;
     let mut pool = vec![0u8; POOL];
     // SAFETY: `msghdr` is plain integers and pointers; all-zero is valid.
-    let mut keep = Keep { addr: None, to: None, msg: unsafe { core::mem::zeroed() } };
+    let mut keep = Keep { addr: None, to: None, peer: None, msg: unsafe { core::mem::zeroed() } };
     let Some((sqe, want)) = encode(&input, &mut pool, &mut keep) else { return };
     let sqe = common.apply(sqe);
     let mut r = RawSqe::new(sqe.as_raw());

@@ -23,15 +23,20 @@
 
 use core::marker::PhantomData;
 use core::mem::size_of;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use uring_uapi::*;
 
 use super::{fd_entry, pod_bytes, UringCmd};
 use crate::cqe::Cqe32;
+use rustix::net::addr::SocketAddrStorage;
+
 use crate::op::Target;
 use crate::sqe::{FdSqe, Sqe};
 use crate::util::Pod;
+
+/// The buffer [`GetSockName`] has the kernel write the name into (defined in [`op`](crate::op),
+/// shared with [`Accept::peer_addr`](crate::op::Accept::peer_addr)).
+pub use crate::op::SockAddrBuf;
 
 /// A socket option and the type of its value: `level`, `optname` and `T`.
 ///
@@ -343,100 +348,10 @@ crate::pod_struct! {
 }
 const _: () = assert!(size_of::<io_timespec_pod>() == size_of::<io_timespec>());
 
-/// Room for any socket address and its length: where [`GetSockName`] has the kernel write
-/// (a `sockaddr_storage` and a `socklen_t`).
-#[derive(Clone, Copy)]
-#[repr(C)]
-pub struct SockNameBuf {
-    storage: libc::sockaddr_storage,
-    len: libc::socklen_t,
-}
-
-impl Default for SockNameBuf {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl core::fmt::Debug for SockNameBuf {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SockNameBuf")
-            .field("family", &self.storage.ss_family)
-            .field("len", &self.len)
-            .field("addr", &self.socket_addr())
-            .finish()
-    }
-}
-
-impl SockNameBuf {
-    /// An empty buffer whose length says "128 bytes of room".
-    pub fn new() -> Self {
-        // SAFETY: `sockaddr_storage` is plain integers; all-zero is valid (family AF_UNSPEC).
-        let storage: libc::sockaddr_storage = unsafe { core::mem::zeroed() };
-        SockNameBuf { storage, len: size_of::<libc::sockaddr_storage>() as libc::socklen_t }
-    }
-
-    /// The address length the kernel wrote back (the full length of the name, which may exceed
-    /// the room).
-    pub fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    /// Whether no address was written.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`, ...).
-    pub fn family(&self) -> i32 {
-        self.storage.ss_family as i32
-    }
-
-    /// The raw address bytes written (at most 128).
-    pub fn as_bytes(&self) -> &[u8] {
-        let n = self.len().min(size_of::<libc::sockaddr_storage>());
-        // SAFETY: `storage` is plain, fully initialised bytes (zeroed at creation); `n` is within.
-        unsafe { core::slice::from_raw_parts(&self.storage as *const libc::sockaddr_storage as *const u8, n) }
-    }
-
-    /// The address as an IPv4/IPv6 socket address, if it is one.
-    pub fn socket_addr(&self) -> Option<SocketAddr> {
-        let bytes = self.as_bytes();
-        match self.family() {
-            libc::AF_INET => {
-                let sin: libc::sockaddr_in = read_c(bytes)?;
-                let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-                Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
-            }
-            libc::AF_INET6 => {
-                let sin6: libc::sockaddr_in6 = read_c(bytes)?;
-                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-                Some(SocketAddr::V6(SocketAddrV6::new(
-                    ip,
-                    u16::from_be(sin6.sin6_port),
-                    sin6.sin6_flowinfo,
-                    sin6.sin6_scope_id,
-                )))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// Reads a libc address struct (plain integers) from the start of `bytes`.
-fn read_c<T: Copy>(bytes: &[u8]) -> Option<T> {
-    if bytes.len() < size_of::<T>() {
-        return None;
-    }
-    // SAFETY: only used with `sockaddr_in` / `sockaddr_in6`, plain integer structs for which any
-    // bit pattern is valid; enough bytes (checked); unaligned read.
-    Some(unsafe { core::ptr::read_unaligned(bytes.as_ptr() as *const T) })
-}
-
 /// `SOCKET_URING_OP_GETSOCKNAME`: `getsockname(2)`, or `getpeername(2)` with
 /// [`peer`](Self::peer) (`io_uring_prep_cmd_getsockname(3)`, Linux 6.19; older kernels complete
 /// with `EOPNOTSUPP`). Completes with 0; the address and its length are in the
-/// [`SockNameBuf`].
+/// [`SockAddrBuf`] ([`SockAddrBuf::addr`] decodes it).
 ///
 /// Fields: `sqe.addr` = the `sockaddr`, `sqe.addr3` = the `socklen_t` (in: room, out: length),
 /// `sqe.optlen` = 0 (own name) or 1 (peer name). The entry points at the buffer: keep it alive
@@ -451,9 +366,9 @@ impl GetSockName {
     pub const CMD_OP: u32 = SOCKET_URING_OP_GETSOCKNAME;
 
     /// The local address of socket `fd`, written to `buf`.
-    pub fn new(fd: impl Into<Target>, buf: &mut SockNameBuf) -> Self {
-        let addr = &mut buf.storage as *mut libc::sockaddr_storage as *mut libc::sockaddr;
-        Self::raw(fd, addr, &mut buf.len)
+    pub fn new(fd: impl Into<Target>, buf: &mut SockAddrBuf) -> Self {
+        let (storage, len) = buf.parts_mut();
+        Self::raw(fd, (storage as *mut SocketAddrStorage).cast(), len)
     }
 
     /// The local address written to `addr`, whose room `*len` gives (written back).
@@ -523,28 +438,15 @@ mod tests {
 
     #[test]
     fn getsockname() {
-        let mut buf = SockNameBuf::new();
+        let mut buf = SockAddrBuf::new();
         assert_eq!(buf.len(), 128);
         let sqe = GetSockName::new(Target::raw(3), &mut buf).build();
         let f = fields(&sqe);
         assert_eq!(f.off, SOCKET_URING_OP_GETSOCKNAME as u64);
-        assert_eq!(f.addr, &buf as *const SockNameBuf as u64, "the sockaddr is at the start of the buffer");
+        assert_eq!(f.addr, &buf as *const SockAddrBuf as u64, "the sockaddr is at the start of the buffer");
         assert_eq!(f.addr3, f.addr + 128, "the length follows the 128-byte sockaddr_storage");
         assert_eq!((f.file, f.len, f.op_flags, f.ioprio, f.pad2), (0, 0, 0, 0, 0));
         assert_eq!(fields(&GetSockName::new(Target::raw(3), &mut buf).peer().build()).file, 1);
-        // Decoding.
-        let sin = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: 8080u16.to_be(),
-            sin_addr: libc::in_addr { s_addr: u32::from(Ipv4Addr::new(127, 0, 0, 1)).to_be() },
-            sin_zero: [0; 8],
-        };
-        // SAFETY: copying a plain struct into the (larger) storage.
-        unsafe { core::ptr::write_unaligned(&mut buf.storage as *mut _ as *mut libc::sockaddr_in, sin) };
-        buf.len = size_of::<libc::sockaddr_in>() as u32;
-        assert_eq!(buf.socket_addr(), Some("127.0.0.1:8080".parse().unwrap()));
-        buf.len = 3;
-        assert_eq!(buf.socket_addr(), None, "a truncated address is not decoded");
     }
 
     #[test]

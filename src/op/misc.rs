@@ -517,8 +517,7 @@ mod tests {
         let ev_addr = &ev as *const libc::epoll_event as u64;
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 4];
         let evs_addr = evs.as_ptr() as u64;
-        // SAFETY: siginfo_t is plain data; all-zero is valid.
-        let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+        let mut info: libc::siginfo_t = crate::util::zeroed();
         let info_addr = &info as *const libc::siginfo_t as u64;
         let cloexec_nonblock = PipeFlags::CLOEXEC | PipeFlags::NONBLOCK;
         check(&[

@@ -13,7 +13,11 @@ use std::net::SocketAddr;
 
 use uring_uapi::io_uring_recvmsg_out;
 
-use crate::op::{MsgFlags, SockAddr};
+use rustix::net::ReturnFlags;
+
+use rustix::net::SocketAddrAny;
+
+use crate::op::decode_sockaddr;
 
 /// The size of the `io_uring_recvmsg_out` header.
 const HEADER_LEN: usize = core::mem::size_of::<io_uring_recvmsg_out>();
@@ -102,17 +106,18 @@ impl<'a> RecvMsgOut<'a> {
         self.header.namelen > self.name_reserved
     }
 
-    /// The source address, if it is complete (not truncated).
-    pub fn source(&self) -> Option<SockAddr> {
-        if self.name_truncated() || self.name.is_empty() {
+    /// The source address, if it is complete (not truncated; decoded by
+    /// [`decode_sockaddr`]).
+    pub fn source(&self) -> Option<SocketAddrAny> {
+        if self.name_truncated() {
             return None;
         }
-        SockAddr::from_bytes(self.name).ok()
+        decode_sockaddr(self.name)
     }
 
     /// The source address as a std address, if it is a complete IPv4 or IPv6 one.
     pub fn source_addr(&self) -> Option<SocketAddr> {
-        self.source().and_then(|a| a.to_std())
+        self.source()?.try_into().ok()
     }
 
     /// The control data the kernel wrote (the header's `controllen` bytes, within the reserved
@@ -123,7 +128,7 @@ impl<'a> RecvMsgOut<'a> {
 
     /// Whether control data was dropped for lack of space (`MSG_CTRUNC`).
     pub fn control_truncated(&self) -> bool {
-        self.flags().contains(MsgFlags::CTRUNC)
+        self.flags().contains(ReturnFlags::CTRUNC)
     }
 
     /// The control messages, bounds-checked (`io_uring_recvmsg_cmsg_firsthdr` /
@@ -147,12 +152,12 @@ impl<'a> RecvMsgOut<'a> {
     /// Whether the payload was cut short: `MSG_TRUNC` is reported, or the header announces more
     /// than the buffer holds.
     pub fn payload_truncated(&self) -> bool {
-        self.flags().contains(MsgFlags::TRUNC) || self.header.payloadlen as usize > self.payload.len()
+        self.flags().contains(ReturnFlags::TRUNC) || self.header.payloadlen as usize > self.payload.len()
     }
 
     /// The message's `msg_flags`.
-    pub const fn flags(&self) -> MsgFlags {
-        MsgFlags::from_bits_retain(self.header.flags)
+    pub const fn flags(&self) -> ReturnFlags {
+        ReturnFlags::from_bits_retain(self.header.flags)
     }
 }
 
@@ -254,8 +259,9 @@ mod tests {
     }
 
     fn sockaddr_in_bytes(port: u16) -> Vec<u8> {
-        let a = SockAddr::from(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port));
-        a.as_bytes().to_vec()
+        let a = SocketAddrAny::from(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port));
+        // SAFETY: a `SocketAddrAny` holds `addr_len()` initialised bytes at `as_ptr()`.
+        unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), a.addr_len() as usize) }.to_vec()
     }
 
     /// A buffer as the kernel lays it out: header, name area, control area, payload.
@@ -302,7 +308,7 @@ mod tests {
         assert_eq!(out.payload_len(), 5);
         assert!(!out.payload_truncated());
         assert!(!out.control_truncated());
-        assert_eq!(out.flags(), MsgFlags::empty());
+        assert_eq!(out.flags(), ReturnFlags::empty());
         // The whole buffer (longer than the result) gives the same payload.
         let mut long = buf.clone();
         long.extend_from_slice(&[0xCC; 32]);
@@ -337,7 +343,7 @@ mod tests {
         assert_eq!(out.payload(), &[9; 10]);
         assert_eq!(out.payload_len(), 100);
         assert!(out.payload_truncated());
-        assert!(out.flags().contains(MsgFlags::TRUNC | MsgFlags::CTRUNC));
+        assert!(out.flags().contains(ReturnFlags::TRUNC | ReturnFlags::CTRUNC));
     }
 
     #[test]

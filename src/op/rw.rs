@@ -30,6 +30,11 @@ bitflags! {
     /// The `RWF_*` flags of a read or write (`sqe.rw_flags`), as `preadv2(2)`/`pwritev2(2)` take
     /// them. Values are the kernel's (`include/uapi/linux/fs.h`); unknown bits are kept, for flags
     /// newer than this crate.
+    ///
+    /// The crate's own type rather than rustix's `ReadWriteFlags` (same width, also keeps
+    /// unknown bits), which names only the five flags up to Linux 4.16: the ones io_uring
+    /// writes are used for (`NOAPPEND`, `ATOMIC`, `DONTCACHE`) would be anonymous bits there.
+    /// Either converts into the other without loss (`From`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct RwFlags: u32 {
         /// `RWF_HIPRI` (0x01): high-priority request, polled on `IORING_SETUP_IOPOLL` rings
@@ -53,6 +58,20 @@ bitflags! {
         const DONTCACHE = libc::RWF_DONTCACHE as u32;
         // Newer flags pass through unchanged.
         const _ = !0;
+    }
+}
+
+impl From<rustix::io::ReadWriteFlags> for RwFlags {
+    #[inline]
+    fn from(f: rustix::io::ReadWriteFlags) -> Self {
+        RwFlags::from_bits_retain(f.bits())
+    }
+}
+
+impl From<RwFlags> for rustix::io::ReadWriteFlags {
+    #[inline]
+    fn from(f: RwFlags) -> Self {
+        rustix::io::ReadWriteFlags::from_bits_retain(f.bits())
     }
 }
 
@@ -598,6 +617,10 @@ mod tests {
             assert_eq!(flag.bits(), bits, "{flag:?}");
         }
         assert_eq!(RwFlags::from_bits_retain(0x100).bits(), 0x100);
+        // rustix's type converts both ways without loss.
+        let all = RwFlags::from_bits_retain(0x1ff);
+        assert_eq!(RwFlags::from(rustix::io::ReadWriteFlags::from(all)), all);
+        assert_eq!(rustix::io::ReadWriteFlags::from(RwFlags::DSYNC), rustix::io::ReadWriteFlags::DSYNC);
     }
 
     #[test]

@@ -303,8 +303,7 @@ mod tests {
         let d = dir();
         let how = OpenHow::new().flags(OFlags::RDONLY).resolve(ResolveFlags::NO_SYMLINKS);
         let how_addr = &how as *const OpenHow as u64;
-        // SAFETY: `statx` is plain integers; all-zero is valid.
-        let mut st: libc::statx = unsafe { core::mem::zeroed() };
+        let mut st: libc::statx = crate::util::zeroed();
         let st_addr = &mut st as *mut libc::statx as u64;
         let empty = c"";
         let create = OFlags::CREATE | OFlags::RDWR | OFlags::CLOEXEC;

@@ -2,10 +2,19 @@
 //!
 //! | file | operations |
 //! |---|---|
-//! | `addr.rs` | [`SockAddr`]: socket addresses in the kernel's form |
+//! | `addr.rs` | socket addresses: [`SocketAddrAny`] (rustix's) read by operations, [`SockAddrBuf`] written by the kernel, [`decode_sockaddr`] |
 //! | `socket.rs` | socket, bind, listen, accept, connect, shutdown |
 //! | `send.rs` | send, sendto, vectored send, send bundle, zero-copy send, sendmsg, zero-copy sendmsg |
 //! | `recv.rs` | recv, recv from a buffer group, multishot recv, recvmsg, multishot recvmsg, zero-copy receive |
+//!
+//! Flags are rustix's, which keep every bit they are given (`from_bits_retain`) and have the
+//! kernel's widths: [`SendFlags`] for sends, [`RecvFlags`] for receives, [`ReturnFlags`] for
+//! what a received message reports, [`SocketFlags`] for the sockets the kernel creates.
+//!
+//! [`SendFlags`]: rustix::net::SendFlags
+//! [`RecvFlags`]: rustix::net::RecvFlags
+//! [`ReturnFlags`]: rustix::net::ReturnFlags
+//! [`SocketFlags`]: rustix::net::SocketFlags
 //!
 //! Entries that point at caller memory (a data buffer, an iovec array, a `msghdr`, a socket
 //! address) are returned as [`Sqe`] and pushed with `unsafe`; each builder's documentation says
@@ -13,70 +22,10 @@
 //! group are also returned as [`Sqe`]: the kernel reads or writes the group's memory on their
 //! behalf, so the group's buffers must stay valid until the operation completes.
 
-use bitflags::bitflags;
 use uring_uapi::*;
 
 use crate::op::{prep_rw, set_buffer_select, set_target, BufferGroup, Target};
 use crate::sqe::Sqe;
-
-bitflags! {
-    /// The `MSG_*` flags of a send or receive (`sqe.msg_flags`), as for `send(2)`/`recv(2)`;
-    /// also the flags a received message reports ([`RecvMsgOut::flags`](crate::op::RecvMsgOut::flags)).
-    ///
-    /// Unknown bits are kept, so any kernel flag can be passed with
-    /// [`MsgFlags::from_bits_retain`].
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-    pub struct MsgFlags: u32 {
-        /// `MSG_OOB`: out-of-band data.
-        const OOB = libc::MSG_OOB as u32;
-        /// `MSG_PEEK`: receive without removing the data from the queue.
-        const PEEK = libc::MSG_PEEK as u32;
-        /// `MSG_DONTROUTE`: send only to directly connected hosts.
-        const DONTROUTE = libc::MSG_DONTROUTE as u32;
-        /// `MSG_CTRUNC` (reported): control data was truncated for lack of space.
-        const CTRUNC = libc::MSG_CTRUNC as u32;
-        /// `MSG_TRUNC`: on a datagram receive, return the real length; reported when the
-        /// datagram was longer than the buffer.
-        const TRUNC = libc::MSG_TRUNC as u32;
-        /// `MSG_DONTWAIT`: do not wait; fail with `EAGAIN` instead of arming a poll.
-        const DONTWAIT = libc::MSG_DONTWAIT as u32;
-        /// `MSG_EOR`: end of record (SOCK_SEQPACKET).
-        const EOR = libc::MSG_EOR as u32;
-        /// `MSG_WAITALL`: receive the full length (not allowed on multishot receives).
-        const WAITALL = libc::MSG_WAITALL as u32;
-        /// `MSG_CONFIRM`: the link layer made progress (neighbour confirmation).
-        const CONFIRM = libc::MSG_CONFIRM as u32;
-        /// `MSG_ERRQUEUE`: receive from the socket's error queue.
-        const ERRQUEUE = libc::MSG_ERRQUEUE as u32;
-        /// `MSG_NOSIGNAL`: no `SIGPIPE` on a broken stream (io_uring sends always add it).
-        const NOSIGNAL = libc::MSG_NOSIGNAL as u32;
-        /// `MSG_MORE`: more data follows; the kernel may cork.
-        const MORE = libc::MSG_MORE as u32;
-        /// `MSG_WAITFORONE`: for batched receives, wait for one message only.
-        const WAITFORONE = libc::MSG_WAITFORONE as u32;
-        /// `MSG_ZEROCOPY`: the socket-level zero-copy send (io_uring has its own, `SEND_ZC`).
-        const ZEROCOPY = libc::MSG_ZEROCOPY as u32;
-        /// `MSG_FASTOPEN`: TCP fast open with the first send.
-        const FASTOPEN = libc::MSG_FASTOPEN as u32;
-        /// `MSG_CMSG_CLOEXEC`: received file descriptors (`SCM_RIGHTS`) get `O_CLOEXEC`.
-        const CMSG_CLOEXEC = libc::MSG_CMSG_CLOEXEC as u32;
-        // Keep every other bit the kernel defines or reports.
-        const _ = !0;
-    }
-}
-
-bitflags! {
-    /// The flags of a socket the kernel creates: `SOCK_NONBLOCK` and `SOCK_CLOEXEC`
-    /// (`accept4(2)` flags, or or-ed into the type of `socket(2)`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-    pub struct SockFlags: u32 {
-        /// `SOCK_NONBLOCK`: the new file is non-blocking.
-        const NONBLOCK = libc::SOCK_NONBLOCK as u32;
-        /// `SOCK_CLOEXEC`: the new descriptor is closed on `exec`. Not allowed for direct
-        /// descriptors (the kernel answers `EINVAL`).
-        const CLOEXEC = libc::SOCK_CLOEXEC as u32;
-    }
-}
 
 /// The arguments every send and receive shares, and their one encoding ([`MsgArgs::sqe`]).
 ///
@@ -89,7 +38,9 @@ struct MsgArgs {
     addr: u64,
     /// `sqe.len`: bytes, iovecs, or 1 for a `msghdr`.
     len: u32,
-    msg_flags: MsgFlags,
+    /// `sqe.msg_flags`: the `MSG_*` flags (of a [`SendFlags`](rustix::net::SendFlags) or
+    /// [`RecvFlags`](rustix::net::RecvFlags)).
+    msg_flags: u32,
     ioprio: u16,
     /// `sqe.buf_index` of a registered buffer (with `IORING_RECVSEND_FIXED_BUF`).
     buf_index: u16,
@@ -106,18 +57,7 @@ impl MsgArgs {
     /// A send or receive on `fd` of `len` units at `addr`, with the `ioprio` flags given.
     #[inline]
     const fn new(fd: Target, addr: u64, len: u32, ioprio: u16) -> Self {
-        MsgArgs {
-            fd,
-            addr,
-            len,
-            msg_flags: MsgFlags::empty(),
-            ioprio,
-            buf_index: 0,
-            group: None,
-            to: 0,
-            to_len: 0,
-            limit: 0,
-        }
+        MsgArgs { fd, addr, len, msg_flags: 0, ioprio, buf_index: 0, group: None, to: 0, to_len: 0, limit: 0 }
     }
 
     /// A send or receive on `fd` selecting its buffer from `group` (refusing kernel-managed
@@ -134,7 +74,7 @@ impl MsgArgs {
         let mut sqe = prep_rw(opcode, 0, self.addr, self.len, 0);
         set_target(&mut sqe, self.fd);
         sqe.0.ioprio = self.ioprio;
-        sqe.0.op_flags.msg_flags = self.msg_flags.bits();
+        sqe.0.op_flags.msg_flags = self.msg_flags;
         match self.group {
             Some(bgid) => {
                 sqe.0.flags |= IOSQE_BUFFER_SELECT;
@@ -167,12 +107,12 @@ fn selectable(group: &impl BufferGroup) -> crate::Result<u16> {
 /// write the builder's `m: MsgArgs`.
 macro_rules! msg_setters {
     () => {};
-    ($(#[$doc:meta])* msg_flags; $($rest:tt)*) => {
+    ($(#[$doc:meta])* msg_flags: $ty:ty; $($rest:tt)*) => {
         $(#[$doc])*
         #[inline]
         #[must_use]
-        pub const fn msg_flags(mut self, flags: MsgFlags) -> Self {
-            self.m.msg_flags = flags;
+        pub const fn msg_flags(mut self, flags: $ty) -> Self {
+            self.m.msg_flags = flags.bits();
             self
         }
         msg_setters!($($rest)*);
@@ -191,10 +131,11 @@ macro_rules! msg_setters {
         $(#[$doc])*
         #[inline]
         #[must_use]
-        pub fn to(mut self, addr: &'a SockAddr) -> Self {
-            self.m.to = addr.addr();
-            // A `SockAddr` is at most 128 bytes long, so its length fits the 16-bit field.
-            self.m.to_len = addr.len() as u16;
+        pub fn to(mut self, addr: &'a rustix::net::SocketAddrAny) -> Self {
+            let (to, len) = super::addr::addr_parts(addr);
+            self.m.to = to;
+            // A `SocketAddrAny` is at most 128 bytes long, so its length fits the 16-bit field.
+            self.m.to_len = len as u16;
             self
         }
         msg_setters!($($rest)*);

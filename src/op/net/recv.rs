@@ -5,7 +5,9 @@ use core::marker::PhantomData;
 
 use uring_uapi::*;
 
-use super::{selectable, MsgArgs, MsgFlags};
+use rustix::net::RecvFlags;
+
+use super::{selectable, MsgArgs};
 use crate::op::{len32, BufferGroup, Target};
 use crate::sqe::Sqe;
 
@@ -35,7 +37,7 @@ impl<'a> Recv<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the receive.
-        msg_flags;
+        msg_flags: RecvFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt (Linux 5.19).
         poll_first;
         /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`. No liburing
@@ -78,7 +80,7 @@ impl RecvSelect {
         /// Receives at most `len` bytes (0, the default: up to the selected buffer's size).
         len;
         /// `MSG_*` flags of the receive.
-        msg_flags;
+        msg_flags: RecvFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
         poll_first;
         /// `IORING_RECVSEND_BUNDLE`: fill several contiguous buffers of the group in one receive
@@ -135,7 +137,7 @@ impl RecvMultishot {
 
     msg_setters! {
         /// `MSG_*` flags of the receives (`MSG_WAITALL` is refused for multishot receives).
-        msg_flags;
+        msg_flags: RecvFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
         poll_first;
         /// `IORING_RECVSEND_BUNDLE`: each completion may fill several contiguous buffers (Linux
@@ -179,7 +181,7 @@ impl<'a> RecvMsg<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the receive.
-        msg_flags;
+        msg_flags: RecvFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
         poll_first;
     }
@@ -230,7 +232,7 @@ impl<'a> RecvMsgMultishot<'a> {
     msg_setters! {
         /// `MSG_*` flags of the receives (`MSG_TRUNC` makes each header's `payloadlen` the full
         /// datagram length; `MSG_WAITALL` is refused).
-        msg_flags;
+        msg_flags: RecvFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for data before the first attempt.
         poll_first;
     }
@@ -295,8 +297,7 @@ mod tests {
     fn encodings() {
         let mut buf = [0u8; 32];
         let addr = buf.as_mut_ptr() as u64;
-        // SAFETY: `msghdr` is integers and raw pointers; all-zero (null pointers) is valid.
-        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        let mut msg: libc::msghdr = crate::util::zeroed();
         let msg_addr = &mut msg as *mut libc::msghdr as u64;
         let multishot_all = IORING_RECV_MULTISHOT | IORING_RECVSEND_BUNDLE | IORING_RECVSEND_POLL_FIRST;
         check(&[
@@ -307,7 +308,7 @@ mod tests {
             ),
             (
                 "recv with flags, polling first, fixed",
-                Recv::new(Fixed(2), &mut buf).unwrap().msg_flags(MsgFlags::WAITALL).poll_first().build(),
+                Recv::new(Fixed(2), &mut buf).unwrap().msg_flags(RecvFlags::WAITALL).poll_first().build(),
                 Fields {
                     opcode: IORING_OP_RECV,
                     fd: 2,
@@ -344,7 +345,7 @@ mod tests {
                     .len(512)
                     .bundle()
                     .poll_first()
-                    .msg_flags(MsgFlags::PEEK)
+                    .msg_flags(RecvFlags::PEEK)
                     .build(),
                 Fields {
                     opcode: IORING_OP_RECV,
@@ -377,7 +378,7 @@ mod tests {
                     .limit(1000)
                     .bundle()
                     .poll_first()
-                    .msg_flags(MsgFlags::DONTWAIT)
+                    .msg_flags(RecvFlags::DONTWAIT)
                     .build(),
                 Fields {
                     opcode: IORING_OP_RECV,
@@ -399,7 +400,7 @@ mod tests {
             (
                 "recvmsg, selected buffer, fixed",
                 RecvMsg::new(Fixed(0), &mut msg)
-                    .msg_flags(MsgFlags::CMSG_CLOEXEC)
+                    .msg_flags(RecvFlags::CMSG_CLOEXEC)
                     .poll_first()
                     .buf_group(&BufGroupId(6))
                     .unwrap()
@@ -435,7 +436,7 @@ mod tests {
                 RecvMsgMultishot::new(Target::raw(3), &msg, &BufGroupId(8))
                     .unwrap()
                     .poll_first()
-                    .msg_flags(MsgFlags::TRUNC)
+                    .msg_flags(RecvFlags::TRUNC)
                     .build(),
                 Fields {
                     opcode: IORING_OP_RECVMSG,
@@ -478,8 +479,7 @@ mod tests {
     /// A kernel-managed group is refused by every selecting receive.
     #[test]
     fn kernel_managed_groups_refused() {
-        // SAFETY: `msghdr` is integers and raw pointers; all-zero (null pointers) is valid.
-        let (msg, mut msg2): (libc::msghdr, libc::msghdr) = unsafe { core::mem::zeroed() };
+        let (msg, mut msg2): (libc::msghdr, libc::msghdr) = (crate::util::zeroed(), crate::util::zeroed());
         assert!(matches!(RecvSelect::new(Target::raw(0), &KernelGroup), Err(crate::Error::InvalidArgument { .. })));
         assert!(RecvMultishot::new(Target::raw(0), &KernelGroup).is_err());
         assert!(RecvMsgMultishot::new(Target::raw(0), &msg, &KernelGroup).is_err());

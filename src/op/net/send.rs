@@ -5,7 +5,11 @@ use std::io::IoSlice;
 
 use uring_uapi::*;
 
-use super::{MsgArgs, MsgFlags, SockAddr};
+use rustix::net::SendFlags;
+
+use rustix::net::SocketAddrAny;
+
+use super::MsgArgs;
 use crate::op::{len32, BufferGroup, Target};
 use crate::sqe::Sqe;
 
@@ -19,7 +23,7 @@ use crate::sqe::Sqe;
 #[derive(Debug, Clone, Copy)]
 pub struct Send<'a> {
     m: MsgArgs,
-    _mem: PhantomData<(&'a [u8], &'a SockAddr)>,
+    _mem: PhantomData<(&'a [u8], &'a SocketAddrAny)>,
 }
 
 impl<'a> Send<'a> {
@@ -35,7 +39,7 @@ impl<'a> Send<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// Sends to `addr` (an unconnected datagram socket's destination), as `sendto(2)`
         /// (Linux 6.1).
         to;
@@ -65,7 +69,7 @@ impl<'a> Send<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct SendVectored<'a> {
     m: MsgArgs,
-    _mem: PhantomData<(&'a [IoSlice<'a>], &'a SockAddr)>,
+    _mem: PhantomData<(&'a [IoSlice<'a>], &'a SocketAddrAny)>,
 }
 
 impl<'a> SendVectored<'a> {
@@ -83,7 +87,7 @@ impl<'a> SendVectored<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// Sends to `addr`, as `sendto(2)`.
         to;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
@@ -126,7 +130,7 @@ impl SendBundle {
         /// Sends at most `len` bytes (0, the default: as much as the queued buffers hold).
         len;
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
         /// attempt.
         poll_first;
@@ -152,7 +156,7 @@ impl SendBundle {
 #[derive(Debug, Clone, Copy)]
 pub struct SendZc<'a> {
     m: MsgArgs,
-    _mem: PhantomData<(&'a [u8], &'a SockAddr)>,
+    _mem: PhantomData<(&'a [u8], &'a SocketAddrAny)>,
 }
 
 impl<'a> SendZc<'a> {
@@ -168,7 +172,7 @@ impl<'a> SendZc<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// Sends to `addr`, as `sendto(2)`.
         to;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable before the first
@@ -201,7 +205,7 @@ impl<'a> SendZc<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct SendZcVectored<'a> {
     m: MsgArgs,
-    _mem: PhantomData<(&'a [IoSlice<'a>], &'a SockAddr)>,
+    _mem: PhantomData<(&'a [IoSlice<'a>], &'a SocketAddrAny)>,
 }
 
 impl<'a> SendZcVectored<'a> {
@@ -218,7 +222,7 @@ impl<'a> SendZcVectored<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// Sends to `addr`, as `sendto(2)`.
         to;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
@@ -260,7 +264,7 @@ impl<'a> SendMsg<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
         poll_first;
     }
@@ -298,7 +302,7 @@ impl<'a> SendMsgZc<'a> {
 
     msg_setters! {
         /// `MSG_*` flags of the send.
-        msg_flags;
+        msg_flags: SendFlags;
         /// `IORING_RECVSEND_POLL_FIRST`: wait for the socket to be writable first.
         poll_first;
         /// `IORING_SEND_ZC_REPORT_USAGE`: the notification reports whether the data was copied.
@@ -327,14 +331,13 @@ mod tests {
     fn encodings() {
         let buf = [0u8; 64];
         let addr = buf.as_ptr() as u64;
-        let to = SockAddr::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9));
+        let to = SocketAddrAny::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9));
         let (a, b) = ([1u8; 3], [2u8; 4]);
         let iov = [IoSlice::new(&a), IoSlice::new(&b)];
         let iov_addr = iov.as_ptr() as u64;
-        // SAFETY: `msghdr` is integers and raw pointers; all-zero (null pointers) is valid.
-        let msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        let msg: libc::msghdr = crate::util::zeroed();
         let msg_addr = &msg as *const libc::msghdr as u64;
-        let nosig_more = MsgFlags::NOSIGNAL | MsgFlags::MORE;
+        let nosig_more = SendFlags::NOSIGNAL | SendFlags::MORE;
         check(&[
             (
                 "send",
@@ -359,7 +362,15 @@ mod tests {
             (
                 "sendto: addr2 and the 16-bit addr_len",
                 Send::new(Target::raw(3), &buf[..10]).unwrap().to(&to).build(),
-                Fields { opcode: IORING_OP_SEND, fd: 3, addr, len: 10, off: to.addr(), file: 16, ..Default::default() },
+                Fields {
+                    opcode: IORING_OP_SEND,
+                    fd: 3,
+                    addr,
+                    len: 10,
+                    off: to.as_ptr() as u64,
+                    file: 16,
+                    ..Default::default()
+                },
             ),
             (
                 "send from a registered buffer",
@@ -380,7 +391,7 @@ mod tests {
                     .unwrap()
                     .to(&to)
                     .poll_first()
-                    .msg_flags(MsgFlags::DONTWAIT)
+                    .msg_flags(SendFlags::DONTWAIT)
                     .build(),
                 Fields {
                     opcode: IORING_OP_SEND,
@@ -389,21 +400,21 @@ mod tests {
                     addr: iov_addr,
                     len: 2,
                     op_flags: libc::MSG_DONTWAIT as u32,
-                    off: to.addr(),
+                    off: to.as_ptr() as u64,
                     file: 16,
                     ..Default::default()
                 },
             ),
             (
                 "send_bundle",
-                SendBundle::new(Target::raw(3), &BufGroupId(7)).unwrap().len(100).msg_flags(MsgFlags::WAITALL).build(),
+                SendBundle::new(Target::raw(3), &BufGroupId(7)).unwrap().len(100).msg_flags(SendFlags::MORE).build(),
                 Fields {
                     opcode: IORING_OP_SEND,
                     fd: 3,
                     flags: SELECT,
                     ioprio: IORING_RECVSEND_BUNDLE,
                     len: 100,
-                    op_flags: libc::MSG_WAITALL as u32,
+                    op_flags: libc::MSG_MORE as u32,
                     buf: 7,
                     ..Default::default()
                 },
@@ -432,7 +443,7 @@ mod tests {
                     .report_usage()
                     .fixed_buf(9)
                     .to(&to)
-                    .msg_flags(MsgFlags::NOSIGNAL)
+                    .msg_flags(SendFlags::NOSIGNAL)
                     .build(),
                 Fields {
                     opcode: IORING_OP_SEND_ZC,
@@ -441,7 +452,7 @@ mod tests {
                     addr,
                     len: 64,
                     buf: 9,
-                    off: to.addr(),
+                    off: to.as_ptr() as u64,
                     file: 16,
                     op_flags: libc::MSG_NOSIGNAL as u32,
                     ..Default::default()
@@ -478,14 +489,14 @@ mod tests {
             ),
             (
                 "vectored send_zc to an address",
-                SendZcVectored::new(Target::raw(1), &iov[..1]).unwrap().to(&to).msg_flags(MsgFlags::MORE).build(),
+                SendZcVectored::new(Target::raw(1), &iov[..1]).unwrap().to(&to).msg_flags(SendFlags::MORE).build(),
                 Fields {
                     opcode: IORING_OP_SEND_ZC,
                     fd: 1,
                     ioprio: IORING_SEND_VECTORIZED,
                     addr: iov_addr,
                     len: 1,
-                    off: to.addr(),
+                    off: to.as_ptr() as u64,
                     file: 16,
                     op_flags: libc::MSG_MORE as u32,
                     ..Default::default()
@@ -498,7 +509,7 @@ mod tests {
             ),
             (
                 "sendmsg with flags, polling first, fixed",
-                SendMsg::new(Fixed(1), &msg).msg_flags(MsgFlags::EOR).poll_first().build(),
+                SendMsg::new(Fixed(1), &msg).msg_flags(SendFlags::EOR).poll_first().build(),
                 Fields {
                     opcode: IORING_OP_SENDMSG,
                     fd: 1,
@@ -521,7 +532,7 @@ mod tests {
                     .fixed_buf(5)
                     .report_usage()
                     .poll_first()
-                    .msg_flags(MsgFlags::NOSIGNAL)
+                    .msg_flags(SendFlags::NOSIGNAL)
                     .build(),
                 Fields {
                     opcode: IORING_OP_SENDMSG_ZC,

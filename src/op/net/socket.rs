@@ -2,7 +2,12 @@
 
 use uring_uapi::*;
 
-use super::{SockAddr, SockFlags, STORAGE_LEN};
+use rustix::net::SocketFlags;
+
+use rustix::net::addr::{SocketAddrLen, SocketAddrStorage};
+use rustix::net::SocketAddrAny;
+
+use super::{addr_parts, SockAddrBuf};
 use crate::op::{prep_rw, set_target, DestSlot, Target};
 use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
@@ -36,7 +41,7 @@ impl Socket {
     /// descriptors).
     #[inline]
     #[must_use]
-    pub const fn sock_flags(mut self, flags: SockFlags) -> Self {
+    pub const fn sock_flags(mut self, flags: SocketFlags) -> Self {
         self.ty |= flags.bits() as i32;
         self
     }
@@ -50,7 +55,7 @@ impl Socket {
 #[derive(Debug, Clone, Copy)]
 pub struct Bind<'a> {
     fd: Target,
-    addr: &'a SockAddr,
+    addr: &'a SocketAddrAny,
 }
 
 impl<'a> Bind<'a> {
@@ -59,7 +64,7 @@ impl<'a> Bind<'a> {
 
     /// Binds `fd` to `addr`.
     #[inline]
-    pub fn new(fd: impl Into<Target>, addr: &'a SockAddr) -> Self {
+    pub fn new(fd: impl Into<Target>, addr: &'a SocketAddrAny) -> Self {
         Bind { fd: fd.into(), addr }
     }
 
@@ -107,7 +112,7 @@ value_op! {
         set {
             /// `accept4(2)` flags of the new socket (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`; `CLOEXEC`
             /// is refused for direct descriptors).
-            sock_flags: SockFlags = SockFlags::empty(),
+            sock_flags: SocketFlags = SocketFlags::empty(),
             /// Where the accepted socket goes: an ordinary fd (the default), or a direct
             /// descriptor.
             dest: DestSlot = DestSlot::Fd,
@@ -135,7 +140,7 @@ impl Accept {
     /// Has the kernel write the peer's address (and its length) into `out`; the entry then
     /// points at `out` and must be pushed with `unsafe`.
     #[inline]
-    pub fn peer_addr(self, out: &mut SockAddr) -> AcceptWithAddr<'_> {
+    pub fn peer_addr(self, out: &mut SockAddrBuf) -> AcceptWithAddr<'_> {
         AcceptWithAddr { accept: self, out }
     }
 
@@ -153,13 +158,13 @@ impl Accept {
 /// An [`Accept`] that reports the peer's address (`addr` and `addrlen` of
 /// `io_uring_prep_accept(3)`).
 ///
-/// Memory: the kernel writes the address and its length into the [`SockAddr`] when a connection
+/// Memory: the kernel writes the address and its length into the [`SockAddrBuf`] when a connection
 /// is accepted; it must stay valid until the completion (for a multishot accept, until the final
 /// completion; every connection overwrites it).
 #[derive(Debug)]
 pub struct AcceptWithAddr<'a> {
     accept: Accept,
-    out: &'a mut SockAddr,
+    out: &'a mut SockAddrBuf,
 }
 
 impl AcceptWithAddr<'_> {
@@ -167,10 +172,9 @@ impl AcceptWithAddr<'_> {
     /// for the memory it points at.
     #[inline]
     pub fn build(self) -> Sqe {
-        self.out.len = STORAGE_LEN as libc::socklen_t;
-        let addr = &mut self.out.storage as *mut libc::sockaddr_storage as u64;
-        let addrlen = &mut self.out.len as *mut libc::socklen_t as u64;
-        self.accept.encode(addr, addrlen)
+        let (storage, len) = self.out.parts_mut();
+        *len = core::mem::size_of::<SocketAddrStorage>() as SocketAddrLen;
+        self.accept.encode(storage as *mut SocketAddrStorage as u64, len as *mut SocketAddrLen as u64)
     }
 }
 
@@ -182,7 +186,7 @@ impl AcceptWithAddr<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct Connect<'a> {
     fd: Target,
-    addr: &'a SockAddr,
+    addr: &'a SocketAddrAny,
 }
 
 impl<'a> Connect<'a> {
@@ -191,7 +195,7 @@ impl<'a> Connect<'a> {
 
     /// Connects `fd` to `addr`.
     #[inline]
-    pub fn new(fd: impl Into<Target>, addr: &'a SockAddr) -> Self {
+    pub fn new(fd: impl Into<Target>, addr: &'a SocketAddrAny) -> Self {
         Connect { fd: fd.into(), addr }
     }
 
@@ -205,8 +209,9 @@ impl<'a> Connect<'a> {
 /// The entry of an operation on `fd` and the address `addr` (bind, connect): `sqe.addr` and
 /// its length in `sqe.addr2`.
 #[inline]
-fn addr_sqe(opcode: u8, fd: Target, addr: &SockAddr) -> Sqe {
-    let mut sqe = prep_rw(opcode, 0, addr.addr(), 0, u64::from(addr.len()));
+fn addr_sqe(opcode: u8, fd: Target, addr: &SocketAddrAny) -> Sqe {
+    let (addr, len) = addr_parts(addr);
+    let mut sqe = prep_rw(opcode, 0, addr, 0, u64::from(len));
     set_target(&mut sqe, fd);
     sqe
 }
@@ -256,8 +261,8 @@ mod tests {
 
     #[test]
     fn encodings() {
-        let a = SockAddr::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 80));
-        let a6 = SockAddr::from(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 1, 0, 0));
+        let a = SocketAddrAny::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 80));
+        let a6 = SocketAddrAny::from(SocketAddrV6::new(Ipv6Addr::LOCALHOST, 1, 0, 0));
         let accept_all = IORING_ACCEPT_MULTISHOT | IORING_ACCEPT_DONTWAIT | IORING_ACCEPT_POLL_FIRST;
         check(&[
             (
@@ -274,7 +279,7 @@ mod tests {
             (
                 "socket_direct: flags or-ed into the type, slot n encoded n + 1",
                 Socket::new(libc::AF_INET6, libc::SOCK_DGRAM, 0)
-                    .sock_flags(SockFlags::NONBLOCK)
+                    .sock_flags(SocketFlags::NONBLOCK)
                     .dest(DestSlot::Fixed(4))
                     .build()
                     .user_data(9)
@@ -304,7 +309,7 @@ mod tests {
             (
                 "bind",
                 Bind::new(Target::raw(3), &a).build(),
-                Fields { opcode: IORING_OP_BIND, fd: 3, addr: a.addr(), off: 16, ..Default::default() },
+                Fields { opcode: IORING_OP_BIND, fd: 3, addr: a.as_ptr() as u64, off: 16, ..Default::default() },
             ),
             (
                 "connect, fixed",
@@ -313,7 +318,7 @@ mod tests {
                     opcode: IORING_OP_CONNECT,
                     fd: 7,
                     flags: FIXED,
-                    addr: a.addr(),
+                    addr: a.as_ptr() as u64,
                     off: 16,
                     ..Default::default()
                 },
@@ -321,7 +326,7 @@ mod tests {
             (
                 "connect, IPv6",
                 Connect::new(Target::raw(1), &a6).build(),
-                Fields { opcode: IORING_OP_CONNECT, fd: 1, addr: a6.addr(), off: 28, ..Default::default() },
+                Fields { opcode: IORING_OP_CONNECT, fd: 1, addr: a6.as_ptr() as u64, off: 28, ..Default::default() },
             ),
             (
                 "listen",
@@ -340,7 +345,7 @@ mod tests {
             ),
             (
                 "accept with flags",
-                Accept::new(Target::raw(5)).sock_flags(SockFlags::CLOEXEC).build().into(),
+                Accept::new(Target::raw(5)).sock_flags(SocketFlags::CLOEXEC).build().into(),
                 Fields { opcode: IORING_OP_ACCEPT, fd: 5, op_flags: libc::SOCK_CLOEXEC as u32, ..Default::default() },
             ),
             (
@@ -360,7 +365,7 @@ mod tests {
                     .dest(DestSlot::Alloc)
                     .dontwait()
                     .poll_first()
-                    .sock_flags(SockFlags::NONBLOCK)
+                    .sock_flags(SocketFlags::NONBLOCK)
                     .build()
                     .into(),
                 Fields {
@@ -401,11 +406,12 @@ mod tests {
     /// storage's capacity.
     #[test]
     fn accept_peer_addr() {
-        let mut out = SockAddr::from_bytes(&[1, 2]).unwrap();
+        let mut out = SockAddrBuf::new();
+        *out.parts_mut().1 = 2;
         let sqe = Accept::new(Target::raw(5)).peer_addr(&mut out).build();
         assert_eq!(out.len(), 128);
-        let addr = out.as_storage() as *const libc::sockaddr_storage as u64;
-        let addrlen = &out.len as *const libc::socklen_t as u64;
+        let (storage, len) = out.parts_mut();
+        let (addr, addrlen) = (storage as *mut SocketAddrStorage as u64, len as *mut SocketAddrLen as u64);
         check(&[(
             "accept with the peer address",
             sqe,

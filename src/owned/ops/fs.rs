@@ -137,8 +137,7 @@ impl core::fmt::Debug for Statx {
 impl Statx {
     /// Queries `path` for `STATX_BASIC_STATS`. Refuses a path with a NUL byte.
     pub fn new(path: impl AsRef<Path>) -> Result<Self> {
-        // SAFETY: `struct statx` is plain integers; all-zero is a valid value.
-        let statx: libc::statx = unsafe { core::mem::zeroed() };
+        let statx: libc::statx = crate::util::zeroed();
         Ok(Statx { path: c_path(path)?, dir: None, flags: AtFlags::empty(), mask: StatxFlags::BASIC_STATS, statx })
     }
 }

@@ -134,8 +134,7 @@ impl core::fmt::Debug for Waitid {
 impl Waitid {
     /// Waits for `which` to change state as `options` ask.
     pub fn new(which: WaitId, options: WaitidOptions) -> Self {
-        // SAFETY: `siginfo_t` is plain integers; all-zero is a valid value.
-        let info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+        let info: libc::siginfo_t = crate::util::zeroed();
         Waitid { which, pidfd: None, options, info: SigInfo(info) }
     }
 

@@ -14,7 +14,12 @@ use std::ptr;
 use super::Fd;
 use super::{Encode, Iovecs, OnComplete, SelectsFrom};
 use crate::buf::BufRing;
-use crate::op::{self, DestSlot, MsgFlags, SockAddr, SockFlags};
+use rustix::net::{RecvFlags, ReturnFlags, SendFlags, SocketFlags};
+
+use rustix::net::addr::SocketAddrStorage;
+use rustix::net::SocketAddrAny;
+
+use crate::op::{self, DestSlot, SockAddrBuf};
 use crate::sqe::Sqe;
 use crate::Result;
 
@@ -24,12 +29,12 @@ pub struct Connect {
     /// The socket.
     pub fd: Fd,
     /// The address.
-    pub addr: SockAddr,
+    pub addr: SocketAddrAny,
 }
 
 impl Connect {
     /// Connects `fd` to `addr`.
-    pub fn new(fd: impl Into<Fd>, addr: impl Into<SockAddr>) -> Self {
+    pub fn new(fd: impl Into<Fd>, addr: impl Into<SocketAddrAny>) -> Self {
         Connect { fd: fd.into(), addr: addr.into() }
     }
 }
@@ -47,12 +52,12 @@ pub struct Bind {
     /// The socket.
     pub fd: Fd,
     /// The address.
-    pub addr: SockAddr,
+    pub addr: SocketAddrAny,
 }
 
 impl Bind {
     /// Binds `fd` to `addr`.
-    pub fn new(fd: impl Into<Fd>, addr: impl Into<SockAddr>) -> Self {
+    pub fn new(fd: impl Into<Fd>, addr: impl Into<SocketAddrAny>) -> Self {
         Bind { fd: fd.into(), addr: addr.into() }
     }
 }
@@ -73,17 +78,17 @@ pub struct Accept {
     /// The listening socket.
     pub fd: Fd,
     /// `SOCK_NONBLOCK` / `SOCK_CLOEXEC` for the new socket.
-    pub flags: SockFlags,
+    pub flags: SocketFlags,
     /// Where the new socket goes.
     pub dest: DestSlot,
-    /// The peer's address, filled by the kernel.
-    pub peer: SockAddr,
+    /// The peer's address, filled by the kernel ([`SockAddrBuf::addr`] decodes it).
+    pub peer: SockAddrBuf,
 }
 
 impl Accept {
     /// Accepts one connection on `fd`.
     pub fn new(fd: impl Into<Fd>) -> Self {
-        Accept { fd: fd.into(), flags: SockFlags::empty(), dest: DestSlot::Fd, peer: SockAddr::empty() }
+        Accept { fd: fd.into(), flags: SocketFlags::empty(), dest: DestSlot::Fd, peer: SockAddrBuf::new() }
     }
 }
 
@@ -108,19 +113,19 @@ pub struct Send {
     /// The bytes.
     pub buf: Vec<u8>,
     /// `MSG_*` flags.
-    pub flags: MsgFlags,
+    pub flags: SendFlags,
     /// The destination (`sendto`), boxed to keep the operation small.
-    pub to: Option<Box<SockAddr>>,
+    pub to: Option<Box<SocketAddrAny>>,
 }
 
 impl Send {
     /// Sends `buf` on `fd`.
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
-        Send { fd: fd.into(), buf, flags: MsgFlags::empty(), to: None }
+        Send { fd: fd.into(), buf, flags: SendFlags::empty(), to: None }
     }
 
     /// Sends to `addr` (`sendto(2)`, Linux 6.1).
-    pub fn to(mut self, addr: impl Into<SockAddr>) -> Self {
+    pub fn to(mut self, addr: impl Into<SocketAddrAny>) -> Self {
         self.to = Some(Box::new(addr.into()));
         self
     }
@@ -150,9 +155,9 @@ pub struct SendZc {
     /// The bytes.
     pub buf: Vec<u8>,
     /// `MSG_*` flags.
-    pub flags: MsgFlags,
+    pub flags: SendFlags,
     /// The destination (`sendto`), boxed to keep the operation small.
-    pub to: Option<Box<SockAddr>>,
+    pub to: Option<Box<SocketAddrAny>>,
     /// `IORING_SEND_ZC_REPORT_USAGE`: the notification's result says whether the data was
     /// copied after all.
     pub report_usage: bool,
@@ -161,11 +166,11 @@ pub struct SendZc {
 impl SendZc {
     /// Sends `buf` on `fd` without copying.
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
-        SendZc { fd: fd.into(), buf, flags: MsgFlags::empty(), to: None, report_usage: false }
+        SendZc { fd: fd.into(), buf, flags: SendFlags::empty(), to: None, report_usage: false }
     }
 
     /// Sends to `addr`.
-    pub fn to(mut self, addr: impl Into<SockAddr>) -> Self {
+    pub fn to(mut self, addr: impl Into<SocketAddrAny>) -> Self {
         self.to = Some(Box::new(addr.into()));
         self
     }
@@ -208,9 +213,8 @@ impl core::fmt::Debug for MsgHdr {
 
 impl MsgHdr {
     fn new() -> Self {
-        // SAFETY: `msghdr` is plain integers and pointers; all-zero (null pointers, zero
-        // lengths) is a valid value.
-        MsgHdr(unsafe { core::mem::zeroed() })
+        // Null pointers, zero lengths.
+        MsgHdr(crate::util::zeroed())
     }
 
     /// Fills the header: `name` (address, length), the iovec array, and `control`.
@@ -237,11 +241,11 @@ macro_rules! send_msg {
             /// The data, sent in order.
             pub bufs: Vec<Vec<u8>>,
             /// The destination (unconnected sockets).
-            pub name: Option<SockAddr>,
+            pub name: Option<SocketAddrAny>,
             /// Control data (`cmsg`s, e.g. `SCM_RIGHTS`), or empty.
             pub control: Vec<u8>,
             /// `MSG_*` flags.
-            pub flags: MsgFlags,
+            pub flags: SendFlags,
             iov: Iovecs,
             hdr: MsgHdr,
         }
@@ -254,7 +258,7 @@ macro_rules! send_msg {
                     bufs,
                     name: None,
                     control: Vec::new(),
-                    flags: MsgFlags::empty(),
+                    flags: SendFlags::empty(),
                     iov: Iovecs::default(),
                     hdr: MsgHdr::new(),
                 }
@@ -266,7 +270,7 @@ macro_rules! send_msg {
                 self.iov.over(self.bufs.iter().map(|b| &b[..]));
                 let name = match &self.name {
                     // The kernel only reads the destination.
-                    Some(a) => (a.as_ptr() as *mut libc::c_void, a.len()),
+                    Some(a) => (a.as_ptr() as *mut libc::c_void, a.addr_len()),
                     None => (ptr::null_mut(), 0),
                 };
                 self.hdr.set(name, &mut self.iov, &mut self.control);
@@ -299,13 +303,13 @@ pub struct Recv {
     /// The buffer (its length is the most received).
     pub buf: Vec<u8>,
     /// `MSG_*` flags.
-    pub flags: MsgFlags,
+    pub flags: RecvFlags,
 }
 
 impl Recv {
     /// Receives into `buf` from `fd`.
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
-        Recv { fd: fd.into(), buf, flags: MsgFlags::empty() }
+        Recv { fd: fd.into(), buf, flags: RecvFlags::empty() }
     }
 }
 
@@ -329,14 +333,14 @@ pub struct RecvMsg {
     /// Room for control data (`cmsg`s), or empty.
     pub control: Vec<u8>,
     /// `MSG_*` flags of the receive.
-    pub flags: MsgFlags,
+    pub flags: RecvFlags,
     name: NameBuf,
     iov: Iovecs,
     hdr: MsgHdr,
 }
 
 /// Storage the kernel writes a source address into.
-struct NameBuf(libc::sockaddr_storage);
+struct NameBuf(SocketAddrStorage);
 
 impl core::fmt::Debug for NameBuf {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -346,7 +350,7 @@ impl core::fmt::Debug for NameBuf {
 
 impl NameBuf {
     fn new() -> Self {
-        NameBuf(*SockAddr::empty().as_storage())
+        NameBuf(SocketAddrStorage::zeroed())
     }
 }
 
@@ -357,7 +361,7 @@ impl RecvMsg {
             fd: fd.into(),
             bufs,
             control: vec![0; control_room],
-            flags: MsgFlags::empty(),
+            flags: RecvFlags::empty(),
             name: NameBuf::new(),
             iov: Iovecs::default(),
             hdr: MsgHdr::new(),
@@ -366,12 +370,8 @@ impl RecvMsg {
 
     /// The sender's address, as the kernel reported it (after the completion; `None` if it
     /// reported none, as on a connected stream socket).
-    pub fn source(&self) -> Option<SockAddr> {
-        let len = self.hdr.0.msg_namelen;
-        if len == 0 {
-            return None;
-        }
-        SockAddr::from_raw(self.name.0, len).ok()
+    pub fn source(&self) -> Option<SocketAddrAny> {
+        op::decode_sockaddr_at(&self.name.0, self.hdr.0.msg_namelen)
     }
 
     /// Bytes of control data the kernel wrote into the front of `control`.
@@ -381,8 +381,8 @@ impl RecvMsg {
     }
 
     /// The flags the kernel reported (`MSG_TRUNC`, `MSG_CTRUNC`, ...).
-    pub fn msg_flags(&self) -> MsgFlags {
-        MsgFlags::from_bits_retain(self.hdr.0.msg_flags as u32)
+    pub fn msg_flags(&self) -> ReturnFlags {
+        ReturnFlags::from_bits_retain(self.hdr.0.msg_flags as u32)
     }
 }
 
@@ -391,8 +391,8 @@ impl Encode for RecvMsg {
     fn sqe(&mut self) -> Result<Sqe> {
         self.iov.over_mut(self.bufs.iter_mut().map(|b| &mut b[..]));
         self.name = NameBuf::new();
-        let room = core::mem::size_of::<libc::sockaddr_storage>() as u32;
-        let storage = (&mut self.name.0 as *mut libc::sockaddr_storage).cast();
+        let room = core::mem::size_of::<SocketAddrStorage>() as u32;
+        let storage = (&mut self.name.0 as *mut SocketAddrStorage).cast();
         self.hdr.set((storage, room), &mut self.iov, &mut self.control);
         Ok(op::RecvMsg::new(self.fd.target(), &mut self.hdr.0).msg_flags(self.flags).build())
     }
@@ -408,7 +408,7 @@ pub struct RecvSelect {
     /// Receive at most this many bytes (0: up to the selected buffer's size).
     pub len: u32,
     /// `MSG_*` flags.
-    pub flags: MsgFlags,
+    pub flags: RecvFlags,
     bundle: bool,
     bgid: u16,
     from: SelectsFrom,
@@ -420,7 +420,7 @@ impl RecvSelect {
         RecvSelect {
             fd: fd.into(),
             len: 0,
-            flags: MsgFlags::empty(),
+            flags: RecvFlags::empty(),
             bundle: false,
             bgid: group.bgid(),
             from: SelectsFrom::new(group, false),
@@ -473,7 +473,7 @@ pub struct RecvMultishot {
     /// Stop after this many bytes in all (0: no limit; Linux 6.17).
     pub limit: u32,
     /// `MSG_*` flags (`MSG_WAITALL` is refused by the kernel).
-    pub flags: MsgFlags,
+    pub flags: RecvFlags,
     bgid: u16,
     from: SelectsFrom,
 }
@@ -485,7 +485,7 @@ impl RecvMultishot {
             fd: fd.into(),
             len: 0,
             limit: 0,
-            flags: MsgFlags::empty(),
+            flags: RecvFlags::empty(),
             bgid: group.bgid(),
             from: SelectsFrom::new(group, false),
         }
@@ -526,7 +526,7 @@ pub struct RecvMsgMultishot {
     /// Room reserved in each buffer for control data.
     pub control_len: u32,
     /// `MSG_*` flags.
-    pub flags: MsgFlags,
+    pub flags: RecvFlags,
     bgid: u16,
     from: SelectsFrom,
     /// Boxed (allocated once, with the operation) to keep the operation in an inline slot.
@@ -539,9 +539,9 @@ impl RecvMsgMultishot {
     pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvMsgMultishot {
             fd: fd.into(),
-            name_len: SockAddr::empty().len(),
+            name_len: core::mem::size_of::<SocketAddrStorage>() as u32,
             control_len: 0,
-            flags: MsgFlags::empty(),
+            flags: RecvFlags::empty(),
             bgid: group.bgid(),
             from: SelectsFrom::new(group, false),
             hdr: Box::new(MsgHdr::new()),
@@ -582,7 +582,7 @@ pub struct SendBundle {
     /// At most this many bytes (0: all queued).
     pub len: u32,
     /// `MSG_*` flags.
-    pub flags: MsgFlags,
+    pub flags: SendFlags,
     bgid: u16,
     from: SelectsFrom,
 }
@@ -593,7 +593,7 @@ impl SendBundle {
         SendBundle {
             fd: fd.into(),
             len: 0,
-            flags: MsgFlags::empty(),
+            flags: SendFlags::empty(),
             bgid: group.bgid(),
             from: SelectsFrom::new(group, true),
         }
