@@ -143,7 +143,7 @@ mod teardown;
 #[cfg(not(loom))]
 mod util;
 #[cfg(not(loom))]
-pub mod wait_region;
+pub use ring::wait_region;
 #[cfg(not(loom))]
 pub mod zcrx;
 

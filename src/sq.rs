@@ -80,6 +80,30 @@ impl From<PushError128> for Error {
     }
 }
 
+/// The opcode a 128-byte entry needs on a ring of 128-byte entries (`sqe128`) or of mixed
+/// sizes (`mixed`): the crate's one rule for fitting 128-byte entries, used by
+/// [`SubmissionQueue::push128_raw`] and by [`cmd::uring_cmd_for`](crate::cmd::uring_cmd_for).
+///
+/// - `IORING_SETUP_SQE128`: a uring_cmd is `IORING_OP_URING_CMD` (the 128-byte form of a
+///   mixed ring, `IORING_OP_URING_CMD128`, is turned back); other opcodes are kept.
+/// - `IORING_SETUP_SQE_MIXED`: only 128-byte opcodes take two slots: `NOP` and `URING_CMD`
+///   become `IORING_OP_NOP128` and `IORING_OP_URING_CMD128`, any other opcode is refused
+///   ([`PushError128::NotA128ByteOpcode`]).
+/// - 64-byte entries only: refused ([`PushError128::RingTooSmall`]).
+pub const fn fit128_opcode(opcode: u8, sqe128: bool, mixed: bool) -> Result<u8, PushError128> {
+    if sqe128 {
+        return Ok(if opcode == IORING_OP_URING_CMD128 { IORING_OP_URING_CMD } else { opcode });
+    }
+    if !mixed {
+        return Err(PushError128::RingTooSmall);
+    }
+    match opcode {
+        IORING_OP_NOP128 | IORING_OP_NOP => Ok(IORING_OP_NOP128),
+        IORING_OP_URING_CMD128 | IORING_OP_URING_CMD => Ok(IORING_OP_URING_CMD128),
+        _ => Err(PushError128::NotA128ByteOpcode),
+    }
+}
+
 impl SubmissionQueue {
     /// # Safety
     /// The pointers must point into live ring mappings laid out by `params`, valid for as long
@@ -252,16 +276,24 @@ impl SubmissionQueue {
         unsafe { self.push128_raw(&sqe.0) }
     }
 
-    /// Copies a 128-byte entry: one slot on an `IORING_SETUP_SQE128` ring; two contiguous slots
-    /// on an `IORING_SETUP_SQE_MIXED` ring (the entry's opcode must then be a 128-byte one,
-    /// `IORING_OP_NOP128` or `IORING_OP_URING_CMD128`). On a mixed ring whose next free slot is
-    /// the last one, that slot is filled with a NOP that posts no completion, as liburing's
-    /// `io_uring_get_sqe128(3)` does.
+    /// Copies a 128-byte entry, fitted to the ring ([`fit128_opcode`], the crate's one rule for
+    /// 128-byte entries): one slot on an `IORING_SETUP_SQE128` ring, where a uring_cmd takes
+    /// opcode `IORING_OP_URING_CMD` (which every kernel since 5.19 reads there); two contiguous
+    /// slots on an `IORING_SETUP_SQE_MIXED` ring, where the opcode must be a 128-byte one (`NOP`
+    /// and `URING_CMD` become `IORING_OP_NOP128` and `IORING_OP_URING_CMD128`; any other opcode
+    /// is refused with [`PushError128::NotA128ByteOpcode`], as the kernel would read the second
+    /// half as an entry of its own). A ring of 64-byte entries is refused with
+    /// [`PushError128::RingTooSmall`] before anything is written. On a mixed ring whose next free
+    /// slot is the last one, that slot is filled with a NOP that posts no completion, as
+    /// liburing's `io_uring_get_sqe128(3)` does.
     ///
     /// # Safety
     /// As [`push_raw`](Self::push_raw).
     pub unsafe fn push128_raw(&mut self, sqe: &Sqe128) -> Result<(), PushError128> {
         self.settle();
+        let mut sqe = *sqe;
+        sqe.sqe.opcode = fit128_opcode(sqe.sqe.opcode, self.shift == 1, self.mixed)?;
+        let sqe = &sqe;
         if self.shift == 1 {
             // SAFETY: points into the live SQ ring mapping.
             let khead = unsafe { &*self.khead };
@@ -270,18 +302,8 @@ impl SubmissionQueue {
             unsafe { (self.slot(index) as *mut Sqe128).write(*sqe) };
             return Ok(());
         }
-        if !self.mixed {
-            return Err(PushError128::RingTooSmall);
-        }
-        // On a mixed ring the opcode tells the kernel the entry spans two slots; the 64-byte
-        // forms of NOP and URING_CMD are converted, anything else is refused.
-        let mut sqe = *sqe;
-        sqe.sqe.opcode = match sqe.sqe.opcode {
-            IORING_OP_NOP128 | IORING_OP_NOP => IORING_OP_NOP128,
-            IORING_OP_URING_CMD128 | IORING_OP_URING_CMD => IORING_OP_URING_CMD128,
-            _ => return Err(PushError128::NotA128ByteOpcode),
-        };
-        let sqe = &sqe;
+        // A mixed ring (`fit128_opcode` refused the rest): the opcode tells the kernel the entry
+        // spans two slots.
         // SAFETY: points into the live SQ ring mapping.
         let khead = unsafe { &*self.khead };
         let r = self.prod.reserve2(khead).ok_or(PushError128::Full)?;
@@ -565,6 +587,28 @@ impl Drop for SqBatch<'_> {
 mod tests {
     use super::*;
     use crate::op;
+
+    /// The one fitting rule for 128-byte entries, per ring layout.
+    #[test]
+    fn fit128_opcodes() {
+        use PushError128::*;
+        let cases = [
+            // (opcode, SQE128, mixed) -> fitted opcode
+            (IORING_OP_URING_CMD, true, false, Ok(IORING_OP_URING_CMD)),
+            (IORING_OP_URING_CMD128, true, false, Ok(IORING_OP_URING_CMD)),
+            (IORING_OP_NOP128, true, false, Ok(IORING_OP_NOP128)),
+            (IORING_OP_READ, true, false, Ok(IORING_OP_READ)),
+            (IORING_OP_URING_CMD, false, true, Ok(IORING_OP_URING_CMD128)),
+            (IORING_OP_URING_CMD128, false, true, Ok(IORING_OP_URING_CMD128)),
+            (IORING_OP_NOP, false, true, Ok(IORING_OP_NOP128)),
+            (IORING_OP_READ, false, true, Err(NotA128ByteOpcode)),
+            (IORING_OP_URING_CMD, false, false, Err(RingTooSmall)),
+            (IORING_OP_NOP128, false, false, Err(RingTooSmall)),
+        ];
+        for (op, sqe128, mixed, want) in cases {
+            assert_eq!(fit128_opcode(op, sqe128, mixed), want, "opcode {op}, SQE128 {sqe128}, mixed {mixed}");
+        }
+    }
 
     /// A submission queue over plain memory laid out like the kernel's mapping, and a view of
     /// it for checking what the kernel would read.

@@ -360,7 +360,7 @@ fn nvme_generic_device() -> Option<(PathBuf, PathBuf)> {
 fn nvme_run(ring: &mut Ring, sqe: &uring::Sqe128) -> NvmeCompletion {
     // SAFETY: the buffers the command points at outlive this call, which waits for the
     // completion.
-    unsafe { uring::cmd::push128_raw(ring, sqe) }.unwrap();
+    unsafe { ring.sq().push128_raw(sqe) }.unwrap();
     ring.submit().unwrap();
     NvmeCompletion::from_cqe(&ring.wait_cqe32().unwrap())
 }
@@ -436,12 +436,12 @@ fn nvme_passthrough() {
     let mut no32 = Ring::builder().sqe128().build(4).unwrap();
     let sqe = NvmeCmd::admin(&dev, &c).build();
     // SAFETY: `id` outlives the command, which is waited for.
-    unsafe { uring::cmd::push128_raw(&mut no32, &sqe) }.unwrap();
+    unsafe { no32.sq().push128_raw(&sqe) }.unwrap();
     no32.submit_and_wait(1).unwrap();
     assert_eq!(no32.wait_cqe().unwrap().result(), Err(Errno::OPNOTSUPP), "NVMe passthrough without CQE32");
     let mut small = Ring::new(4).unwrap();
     // SAFETY: refused before anything is written.
-    let e = unsafe { uring::cmd::push128_raw(&mut small, &sqe) }.unwrap_err();
+    let e = unsafe { small.sq().push128_raw(&sqe) }.map_err(uring::Error::from).unwrap_err();
     assert!(matches!(e, uring::Error::WrongRingKind { .. }));
     common::note(TEST, format!("{}: identify and read LBA 0 match ioctl/pread", ng.display()));
 }

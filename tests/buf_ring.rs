@@ -496,7 +496,7 @@ fn recvmsg_multishot_incremental() {
         // SAFETY: the kernel posted this completion into the CQ for a request selecting from this
         // buffer ring; it is selected once.
         let Selection::Incremental(s) = unsafe { br.select(&cqe) }.unwrap() else { panic!("incremental piece") };
-        let out = op::RecvMsgOut::parse(s.data(), msg.msg_namelen, 0).unwrap();
+        let out = uring::buf::RecvMsgOut::parse(s.data(), msg.msg_namelen, 0).unwrap();
         assert_eq!(out.payload(), &[i; 50]);
         assert_eq!(out.source_addr().unwrap(), tx.local_addr().unwrap());
         if let Some((bid, end)) = last_end {

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use uring::cmd::fuse::{AddQueue, CommitAndFetch, EntryIovecs, Register};
-use uring::cmd::{self, SqeLayout};
+use uring::cmd::SqeLayout;
 use uring::op::{Target, UringCmd};
 use uring::uapi::fuse::{fuse_uring_req_header, FUSE_IO_URING_CMD_REGISTER};
 use uring::{Errno, Error, Ring, Sqe128};
@@ -40,7 +40,7 @@ impl Drop for ParamGuard {
 fn run(ring: &mut Ring, sqe: &Sqe128, user_data: u64) -> Result<u32, Errno> {
     // SAFETY: the entries point at header/payload buffers and iovecs that the caller keeps alive
     // until the ring is dropped; the kernel only reads the iovecs during this call.
-    unsafe { cmd::push128_raw(ring, &sqe.user_data(user_data)) }.unwrap();
+    unsafe { ring.sq().push128_raw(&sqe.user_data(user_data)) }.unwrap();
     ring.submit().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
@@ -122,10 +122,11 @@ fn fuse_commands_on_unmounted_device() {
     // A 64-byte ring: the crate refuses before anything is queued...
     let mut small = Ring::new(4).unwrap();
     // SAFETY: refused before anything is written.
-    let e = unsafe { cmd::push128_raw(&mut small, &register) }.unwrap_err();
+    let e = unsafe { small.sq().push128_raw(&register) }.map_err(uring::Error::from).unwrap_err();
     assert!(matches!(e, Error::WrongRingKind { .. }), "{e}");
     // SAFETY: refused before anything is written.
-    assert!(matches!(unsafe { cmd::push128_raw(&mut small, &add_queue) }, Err(Error::WrongRingKind { .. })));
+    let e = unsafe { small.sq().push128_raw(&add_queue) }.map_err(uring::Error::from);
+    assert!(matches!(e, Err(Error::WrongRingKind { .. })));
     // SAFETY: refused before anything is written.
     let e = unsafe { small.sq().push128_raw(&register) }.unwrap_err();
     assert_eq!(e, uring::PushError128::RingTooSmall);

@@ -12,7 +12,8 @@ use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::Duration;
 
 use rustix::net::{RecvFlags, ReturnFlags, SendFlags, SocketAddrAny, SocketFlags};
-use uring::op::{self, BufGroupId, DestSlot, Fixed, RecvMsgOut, SockAddrBuf};
+use uring::buf::RecvMsgOut;
+use uring::op::{self, BufGroupId, DestSlot, Fixed, SockAddrBuf};
 use uring::uapi;
 use uring::{Cqe, Errno, FdSqe, Probe, Ring, SafeSqe};
 

@@ -379,8 +379,9 @@ mod families {
     use std::time::{Duration, Instant};
 
     use rustix::fs::{AtFlags, Mode, OFlags};
+    use uring::buf::RecvMsgOut;
     use uring::buf::{BufRing, Selection};
-    use uring::op::{BufGroupId, OpenHow, PipeFlags, RecvMsgOut, WaitId, WaitidOptions};
+    use uring::op::{BufGroupId, OpenHow, PipeFlags, WaitId, WaitidOptions};
     use uring::owned::{
         Accept, Bind, Connect, EpollCtl, EpollCtlOp, EpollWait, Fd, FgetXattr, FilesUpdate, FsetXattr, FutexWait,
         FutexWaitv, FutexWake, GetXattr, LinkAt, LinkTimeout, MkdirAt, OpenAt, OpenAt2, Operation, OwnedOp, OwnedRing,

@@ -503,7 +503,7 @@ fn payload_boundaries_on_rings() {
     }
     let big = cmd::uring_cmd128(&server, SOCKET_URING_OP_SIOCINQ, &[0u64; 10]);
     // SAFETY: refused before anything is written.
-    let err = unsafe { cmd::push128_raw(&mut ring, &big) }.unwrap_err();
+    let err = unsafe { ring.sq().push128_raw(&big) }.map_err(uring::Error::from).unwrap_err();
     assert!(matches!(err, Error::WrongRingKind { .. }), "{err}");
     assert_eq!(ring.sq().ready(), 0, "nothing was queued");
 
@@ -514,7 +514,7 @@ fn payload_boundaries_on_rings() {
     // SAFETY: plain payload.
     unsafe { e.push_raw(r128.sq()) }.unwrap();
     // SAFETY: plain payload.
-    unsafe { cmd::push128_raw(&mut r128, &big) }.unwrap();
+    unsafe { r128.sq().push128_raw(&big) }.unwrap();
     r128.submit_and_wait(2).unwrap();
     for _ in 0..2 {
         assert_eq!(r128.wait_cqe().unwrap().result(), Ok(10));
@@ -524,7 +524,7 @@ fn payload_boundaries_on_rings() {
     match Ring::builder().sqe_mixed().build(4) {
         Ok(mut mixed) => {
             // SAFETY: plain payload.
-            unsafe { cmd::push128_raw(&mut mixed, &big) }.unwrap();
+            unsafe { mixed.sq().push128_raw(&big) }.unwrap();
             // SAFETY: `server` stays open until the request's final completion is reaped below.
             unsafe { mixed.sq().push_fd(&SiocInq::new(&server).build()) }.unwrap();
             mixed.submit_and_wait(2).unwrap();

@@ -31,7 +31,6 @@ use std::sync::Arc;
 use uring::cmd::fuse::{
     AddBufpool, AddQueue, CommitAndFetch, EntryIovecs, HeaderMut, HeaderView, Register, FUSE_URING_REQ_HEADER_SZ,
 };
-use uring::cmd::push128_raw;
 use uring::op::Target;
 use uring::uapi::fuse::*;
 use uring::{Cqe, Errno, Ring, Sqe128};
@@ -183,7 +182,7 @@ impl Queue {
         for i in 0..spec.depth {
             let sqe = uring_cmd_sqe(Register::new(q.dev, spec.qid, &q.entries.iovecs[i]).build(), i as u64);
             // SAFETY: the iovecs and the buffers they name are never freed (`Entries`).
-            unsafe { push128_raw(&mut q.ring, &sqe) }.map_err(|e| format!("queue {}: push REGISTER: {e}", spec.qid))?;
+            unsafe { q.ring.sq().push128_raw(&sqe) }.map_err(|e| format!("queue {}: push REGISTER: {e}", spec.qid))?;
         }
         q.live = spec.depth;
         q.ring.submit_and_get_events().map_err(|e| format!("queue {}: submit REGISTER: {e}", spec.qid))?;
@@ -201,7 +200,7 @@ impl Queue {
     /// Runs a control command (ADD_QUEUE, ADD_BUFPOOL) to completion.
     fn control(&mut self, sqe: Sqe128, name: &str) -> Result<(), String> {
         // SAFETY: ADD_QUEUE points at no memory; ADD_BUFPOOL at the pool, which is never freed.
-        unsafe { push128_raw(&mut self.ring, &uring_cmd_sqe(sqe, CONTROL)) }
+        unsafe { self.ring.sq().push128_raw(&uring_cmd_sqe(sqe, CONTROL)) }
             .map_err(|e| format!("queue {}: push {name}: {e}", self.spec.qid))?;
         self.ring.submit_and_wait(1).map_err(|e| format!("queue {}: submit {name}: {e}", self.spec.qid))?;
         let cqe = self.ring.cq().pop().ok_or_else(|| format!("queue {}: {name}: no completion", self.spec.qid))?;
@@ -250,7 +249,7 @@ impl Queue {
         let sqe = uring_cmd_sqe(CommitAndFetch::new(self.dev, self.spec.qid, commit_id).build(), i as u64);
         // SAFETY: the entry's header and payload are never freed (`Entries`). The SQ has
         // room: it holds at least `depth` entries and each entry has at most one command queued.
-        if let Err(e) = unsafe { push128_raw(&mut self.ring, &sqe) } {
+        if let Err(e) = unsafe { self.ring.sq().push128_raw(&sqe) } {
             eprintln!("fuse_passthrough: queue {}: push COMMIT_AND_FETCH: {e}", self.spec.qid);
             self.live -= 1;
             return;

@@ -9,7 +9,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rustix::net::ReturnFlags;
-use uring::op::{self, CmsgIter, RecvMsgOut};
+use uring::buf::{CmsgIter, RecvMsgOut};
+use uring::op;
 
 /// A reserved length: usually small (so parses succeed), sometimes anything.
 #[derive(Arbitrary, Debug, Clone, Copy)]

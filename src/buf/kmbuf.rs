@@ -82,9 +82,10 @@
 //! itself.
 //!
 //! [`KmBufRing`] runs over a [`KmbufBackend`]: [`KernelBackend`] for the real kernel, or
-//! [`model::ModelBackend`], a model of the kernel side written from the proposal and the
-//! behaviour observed on a kernel carrying it, which tests and fuzz targets use on kernels
-//! without kmbuf. [`ContiguousRing`] gives the same layout on every kernel since 5.19 by laying
+//! `model::ModelBackend`, a model of the kernel side written from the proposal and the
+//! behaviour observed on a kernel carrying it, which the crate's tests, benches and fuzz targets
+//! use on kernels without kmbuf (test machinery: hidden from the documentation and outside the
+//! API's stability promise). [`ContiguousRing`] gives the same layout on every kernel since 5.19 by laying
 //! an app-managed `IOU_PBUF_RING_MMAP` ring over one region.
 
 use core::ptr::NonNull;
@@ -105,6 +106,10 @@ use crate::op::BufferGroup;
 use crate::sys::{self, Mmap};
 use crate::{Error, Result, Ring};
 
+// Test machinery, not API: a model of the kernel side of kmbuf for the crate's own tests,
+// benches and fuzz targets. Public only so that those can reach it; hidden from the
+// documentation, and it may change in any release.
+#[doc(hidden)]
 pub mod model;
 
 /// Highest bgid whose buffers can be mapped: the mmap offset keeps 11 bits of bgid.
@@ -167,7 +172,7 @@ impl Region {
 }
 
 /// The kernel side of kmbuf rings: the real kernel ([`KernelBackend`]) or the model
-/// ([`model::ModelBackend`]). Methods return the kernel's errno unchanged.
+/// (`model::ModelBackend`, test machinery). Methods return the kernel's errno unchanged.
 pub trait KmbufBackend {
     /// `IORING_REGISTER_PBUF_RING` with a kmbuf registration.
     fn register(&mut self, reg: &kmbuf_reg) -> io::Result<()>;
@@ -467,7 +472,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
     ///   example right after [`register`](Self::register): kernel consumers touch buffers only
     ///   on behalf of such commands.
     ///
-    /// With [`model::ModelBackend`] no kernel exists: the model never writes a buffer, so only
+    /// With the model (`model::ModelBackend`, test machinery) no kernel exists: the model never writes a buffer, so only
     /// writes of the caller's own code count.
     ///
     /// ```

@@ -15,8 +15,12 @@
 //!   borrowed from the ring, and dropping the guard returns the buffer (in any order). A buffer
 //!   is handed out at most once until it is returned, so two guards never alias.
 //!
-//! - [`kmbuf`] (cargo feature `kmbuf`, experimental): kernel-managed buffer rings, the kernel
-//!   model used to test them, and [`kmbuf::ContiguousRing`], the same read API on any kernel.
+//! - [`RecvMsgOut`]: what a multishot `recvmsg` wrote into a selected buffer (header, source
+//!   address, control messages, payload), read back without `unsafe`.
+//!
+//! - [`kmbuf`] (cargo feature `kmbuf`, experimental): kernel-managed buffer rings and
+//!   [`kmbuf::ContiguousRing`], the same read API on any kernel (the kernel model that tests them
+//!   is test machinery, hidden from the API).
 //!
 //! Man pages: `io_uring_register_buf_ring(3)`, `io_uring_setup_buf_ring(3)`,
 //! `io_uring_buf_ring_add(3)`, `io_uring_buf_ring_advance(3)`, `io_uring_buf_ring_cq_advance(3)`,
@@ -39,9 +43,11 @@
 
 #[cfg(feature = "kmbuf")]
 pub mod kmbuf;
+mod recvmsg_out;
 mod recycle;
 pub(crate) mod ring;
 mod select;
 
+pub use recvmsg_out::{Cmsg, CmsgIter, RecvMsgOut};
 pub use ring::{BufRing, BufRingBuilder, CallerBuffers, MAX_BUF_RING_ENTRIES};
 pub use select::{Buf, Bundle, HeldBuf, IncSlice, Rejected, Selection};

@@ -21,9 +21,10 @@
 //! ([`fuse_uring_cmd_req_v1`]), 40 bytes since 7.3 ([`fuse_uring_cmd_req`], whose last 16 bytes
 //! are zero except for `ADD_BUFPOOL` and zero-copy `REGISTER`, so the same bytes serve both
 //! kernels). The driver **requires 128-byte entries**, so every encoder builds an [`Sqe128`]:
-//! pushed with [`push128_raw`](super::push128_raw) it goes on an `IORING_SETUP_SQE128` ring (or a
-//! mixed one as `IORING_OP_URING_CMD128`), and a 64-byte ring is refused with
-//! [`Error::WrongRingKind`] instead of the kernel's `EINVAL`.
+//! pushed with [`SubmissionQueue::push128_raw`](crate::SubmissionQueue::push128_raw) it goes on
+//! an `IORING_SETUP_SQE128` ring (or a mixed one as `IORING_OP_URING_CMD128`), and a 64-byte
+//! ring is refused ([`PushError128::RingTooSmall`](crate::PushError128::RingTooSmall), which
+//! converts into [`Error::WrongRingKind`]) instead of the kernel's `EINVAL`.
 //!
 //! Errors, in the kernel's order of checks: `EINVAL` for a 64-byte entry; no FUSE connection on
 //! the file (not mounted yet): `ENOTCONN` (Linux 6.14 to 6.17) or `EPERM` (6.18, which waits for
@@ -218,11 +219,10 @@ impl CommitAndFetch {
 /// `FUSE_IO_URING_CMD_ADD_QUEUE`: creates queue `qid` before its entries are registered, with
 /// flags (Linux 7.3, protocol 7.46; older kernels fail it with `EINVAL`). Completes with 0.
 ///
-/// The command points at no memory, yet the entry is a plain [`Sqe128`]: pushed with
-/// [`SubmissionQueue::push128`](crate::SubmissionQueue::push128) onto a mixed ring, an
-/// `IORING_OP_URING_CMD` entry would have its second half (the payload, here the queue id) read
-/// as an entry of its own. Push it with [`push128_raw`](super::push128_raw), which fits the
-/// opcode to the ring.
+/// The command points at no memory, but names the FUSE device, and 128-byte entries have no
+/// fd-only class: the entry is a plain [`Sqe128`], pushed with `unsafe`
+/// [`SubmissionQueue::push128_raw`](crate::SubmissionQueue::push128_raw) (which fits the opcode
+/// to the ring); the device stays open until the completion.
 #[derive(Debug, Clone, Copy)]
 pub struct AddQueue {
     inner: UringCmd128,

@@ -24,11 +24,12 @@
 //! - Ring fit: encoders never see the ring, so the checks that depend on it happen where an entry
 //!   meets a ring. [`SqeLayout`] says what a ring takes; [`uring_cmd_for`] refuses an 80-byte
 //!   payload for a 64-byte-SQE ring with [`Error::WrongRingKind`] instead of letting the kernel
-//!   fail it later; [`push128_raw`] / [`push128`] put a 128-byte command on an `SQE128` ring or,
-//!   as `IORING_OP_URING_CMD128`, on a mixed ring, and refuse a 64-byte ring the same way
-//!   ([`SubmissionQueue::push128_raw`] alone reports
-//!   [`PushError128::RingTooSmall`](crate::PushError128::RingTooSmall)). [`require_cqe32`]
-//!   checks the completion side.
+//!   fail it later; [`SubmissionQueue::push128_raw`] / [`push128`](SubmissionQueue::push128)
+//!   put a 128-byte command on an `SQE128` ring or, as `IORING_OP_URING_CMD128`, on a mixed
+//!   ring, and refuse a 64-byte ring ([`PushError128::RingTooSmall`](crate::PushError128),
+//!   which converts into [`Error::WrongRingKind`]); the rule is
+//!   [`sq::fit128_opcode`](crate::sq::fit128_opcode). [`require_cqe32`] checks the completion
+//!   side.
 //! - Typed commands, one module per driver: [`socket`] (`SOCKET_URING_OP_*`), [`block`]
 //!   (`BLOCK_URING_CMD_*`), [`nvme`] (`NVME_URING_CMD_*`) and [`fuse`]
 //!   (`FUSE_IO_URING_CMD_*`). Commands whose driver needs a 128-byte entry (NVMe, FUSE) build
@@ -42,8 +43,8 @@
 //! fields hold addresses (socket option values, NVMe data buffers, FUSE ring buffers) are plain
 //! entries: pushing them is `unsafe`, and each encoder documents what must stay alive. 128-byte
 //! commands are plain [`Sqe128`]s even when they point at nothing, because pushing one onto a
-//! mixed ring without fitting its opcode ([`fit128`]) would make the kernel read its second half
-//! as an entry of its own; [`push128_raw`] fits it.
+//! mixed ring without fitting its opcode would make the kernel read its second half as an entry
+//! of its own; [`SubmissionQueue::push128_raw`] fits it.
 //!
 //! ## Errors
 //! Completions carry the driver's errno: a file without a `->uring_cmd` handler fails with
@@ -52,12 +53,10 @@
 
 use core::mem::size_of;
 
-use uring_uapi::*;
-
 use crate::op::Target;
 use crate::setup::SetupFlags;
-use crate::sq::SubmissionQueue;
-use crate::sqe::{FdSqe, SafeSqe128, Sqe, Sqe128};
+use crate::sq::{fit128_opcode, SubmissionQueue};
+use crate::sqe::{FdSqe, Sqe, Sqe128};
 use crate::util::Pod;
 use crate::{Error, Result, Ring};
 
@@ -250,8 +249,8 @@ pub fn uring_cmd<T: Pod>(fd: impl Into<Target>, cmd_op: u32, payload: &T) -> Sqe
 
 /// `IORING_OP_URING_CMD` in a 128-byte entry with a typed payload of at most 80 bytes, checked at
 /// compile time (`io_uring_prep_uring_cmd128(3)`). The opcode is the `IORING_SETUP_SQE128`
-/// form; [`push128_raw`] switches it to `IORING_OP_URING_CMD128` on a mixed ring and refuses a
-/// 64-byte ring with a typed error. Use [`UringCmd128`] for the options.
+/// form; [`SubmissionQueue::push128_raw`] switches it to `IORING_OP_URING_CMD128` on a mixed
+/// ring and refuses a 64-byte ring with a typed error. Use [`UringCmd128`] for the options.
 pub fn uring_cmd128<T: Pod>(fd: impl Into<Target>, cmd_op: u32, payload: &T) -> Sqe128 {
     const { assert!(size_of::<T>() <= CMD_PAYLOAD_128, "a 128-byte entry carries at most 80 payload bytes") };
     let mut sqe = UringCmd128::new(fd, cmd_op).build();
@@ -335,14 +334,12 @@ impl CmdEntry {
         matches!(self, CmdEntry::Big(_))
     }
 
-    /// Copies the entry into `sq`: one slot, or a 128-byte entry the ring was checked to take
-    /// when the entry was built.
+    /// Copies the entry into `sq`: one slot, or a 128-byte entry fitted to the ring by
+    /// [`SubmissionQueue::push128_raw`].
     ///
     /// # Safety
     /// As [`SubmissionQueue::push_raw`]: whatever the payload points at must stay valid until the
-    /// completion. `sq` must belong to a ring of the layout the entry was built for (a 128-byte
-    /// entry built for an `SQE128` ring, pushed onto a mixed ring, would have its second half
-    /// read as a separate entry).
+    /// completion.
     pub unsafe fn push_raw(&self, sq: &mut SubmissionQueue) -> Result<()> {
         match self {
             // SAFETY: the caller's contract.
@@ -370,54 +367,10 @@ pub fn uring_cmd_for<T: Pod>(layout: SqeLayout, fd: impl Into<Target>, cmd_op: u
     if !layout.supports_128() {
         return Err(Error::WrongRingKind { needs: NEEDS_128 });
     }
-    let sqe = uring_cmd128(fd, cmd_op, payload);
-    Ok(CmdEntry::Big(fit128(sqe, layout)?))
-}
-
-/// Adapts a 128-byte command to a ring of `layout`: opcode `IORING_OP_URING_CMD` on an
-/// `IORING_SETUP_SQE128` ring (every kernel since 5.19 reads it), `IORING_OP_URING_CMD128` on a
-/// mixed ring (where `IORING_OP_URING_CMD` would be read as a 64-byte entry followed by a stray
-/// one). Other opcodes are left alone. A 64-byte ring is refused with [`Error::WrongRingKind`].
-pub fn fit128(mut sqe: Sqe128, layout: SqeLayout) -> Result<Sqe128> {
-    let is_cmd = matches!(sqe.sqe.opcode, IORING_OP_URING_CMD | IORING_OP_URING_CMD128);
-    match layout {
-        SqeLayout::Sqe64 => return Err(Error::WrongRingKind { needs: NEEDS_128 }),
-        SqeLayout::Sqe128 if is_cmd => sqe.sqe.opcode = IORING_OP_URING_CMD,
-        SqeLayout::Mixed if is_cmd => sqe.sqe.opcode = IORING_OP_URING_CMD128,
-        _ => {}
-    }
-    Ok(sqe)
-}
-
-/// Pushes a 128-byte command onto `ring`, fitted to its layout ([`fit128`]). A 64-byte ring is
-/// refused with [`Error::WrongRingKind`] before anything is written; a full queue gives
-/// [`Error::SubmissionQueueFull`].
-///
-/// # Safety
-/// As [`SubmissionQueue::push_raw`]: whatever the command points at must stay valid until its
-/// (final) completion.
-pub unsafe fn push128_raw(ring: &mut Ring, sqe: &Sqe128) -> Result<()> {
-    let layout = SqeLayout::of(ring);
-    // SAFETY: the caller's contract.
-    unsafe { push128_raw_with(ring.sq(), layout, sqe) }
-}
-
-/// [`push128_raw`] for an entry that points at no caller memory: safe, since the layout comes
-/// from the ring itself.
-pub fn push128(ring: &mut Ring, sqe: &SafeSqe128) -> Result<()> {
-    // SAFETY: a `SafeSqe128` points at no memory the caller must keep alive.
-    unsafe { push128_raw(ring, &sqe.0) }
-}
-
-/// [`push128_raw`] on a queue obtained from [`Ring::split`], given its ring's layout
-/// ([`SqeLayout::of`]).
-///
-/// # Safety
-/// As [`push128_raw`]; `layout` must be the layout of the ring `sq` belongs to.
-pub unsafe fn push128_raw_with(sq: &mut SubmissionQueue, layout: SqeLayout, sqe: &Sqe128) -> Result<()> {
-    let sqe = fit128(*sqe, layout)?;
-    // SAFETY: the caller's contract.
-    unsafe { sq.push128_raw(&sqe) }.map_err(Error::from)
+    let mut sqe = uring_cmd128(fd, cmd_op, payload);
+    let (sqe128, mixed) = (layout == SqeLayout::Sqe128, layout == SqeLayout::Mixed);
+    sqe.sqe.opcode = fit128_opcode(sqe.sqe.opcode, sqe128, mixed)?;
+    Ok(CmdEntry::Big(sqe))
 }
 
 /// Checks that `ring` posts 32-byte completions (`IORING_SETUP_CQE32` or
@@ -445,6 +398,8 @@ pub(crate) use crate::op::test_util as test_fields;
 
 #[cfg(test)]
 mod tests {
+    use uring_uapi::*;
+
     use super::*;
     use crate::cmd::test_fields::{fields, Fields};
 
@@ -595,16 +550,7 @@ mod tests {
     }
 
     #[test]
-    fn fit_opcodes() {
-        let s = uring_cmd128(Target::raw(1), 2, &0u64);
-        assert!(matches!(fit128(s, SqeLayout::Sqe64), Err(Error::WrongRingKind { .. })));
-        assert_eq!(fit128(s, SqeLayout::Sqe128).unwrap().opcode(), IORING_OP_URING_CMD);
-        assert_eq!(fit128(s, SqeLayout::Mixed).unwrap().opcode(), IORING_OP_URING_CMD128);
-        let mixed = UringCmd128::mixed(Target::raw(1), 2).build();
-        assert_eq!(fit128(mixed, SqeLayout::Sqe128).unwrap().opcode(), IORING_OP_URING_CMD);
-        // Not a uring_cmd: untouched.
-        let nop = crate::op::Nop128::new().build().0;
-        assert_eq!(fit128(nop, SqeLayout::Sqe128).unwrap().opcode(), IORING_OP_NOP128);
+    fn layouts() {
         assert_eq!(SqeLayout::from_flags(SetupFlags::SQE128).payload_capacity(), 80);
         assert_eq!(SqeLayout::from_flags(SetupFlags::SQE_MIXED), SqeLayout::Mixed);
         assert_eq!(SqeLayout::from_flags(SetupFlags::empty()).payload_capacity(), 16);

@@ -5,8 +5,9 @@
 //!
 //! The command is a [`nvme_uring_cmd`] (72 bytes) in the 80-byte command area, so it needs a
 //! **128-byte entry**: the encoders build [`Sqe128`]s only, which
-//! [`push128_raw`](super::push128_raw) puts on an `IORING_SETUP_SQE128` ring (or a mixed ring, as
-//! `IORING_OP_URING_CMD128`) and refuses for a 64-byte ring. The driver also needs **32-byte
+//! [`SubmissionQueue::push128_raw`](crate::SubmissionQueue::push128_raw) puts on an
+//! `IORING_SETUP_SQE128` ring (or a mixed ring, as `IORING_OP_URING_CMD128`) and refuses for a
+//! 64-byte ring. The driver also needs **32-byte
 //! completions** (`IORING_SETUP_CQE32`, or `IORING_SETUP_CQE_MIXED`;
 //! [`require_cqe32`](super::require_cqe32)): without both, the command fails with `EOPNOTSUPP`.
 //! The completion's `res` is the NVMe status (0, a positive NVMe status code, or a negated errno)
@@ -278,8 +279,8 @@ impl NvmeCmd {
         self
     }
 
-    /// The entry: a 128-byte `IORING_OP_URING_CMD` (see [`push128_raw`](super::push128_raw) for
-    /// mixed rings).
+    /// The entry: a 128-byte `IORING_OP_URING_CMD` (which
+    /// [`SubmissionQueue::push128_raw`](crate::SubmissionQueue::push128_raw) fits to mixed rings).
     pub fn build(self) -> Sqe128 {
         let mut sqe = self.inner.build();
         let mut area = [0u8; CMD_PAYLOAD_128];

@@ -62,7 +62,6 @@ mod misc;
 mod msg;
 mod net;
 mod poll;
-mod recvmsg_out;
 mod rw;
 #[cfg(test)]
 pub(crate) mod test_util;
@@ -75,7 +74,6 @@ pub use misc::*;
 pub use msg::*;
 pub use net::*;
 pub use poll::*;
-pub use recvmsg_out::*;
 pub use rw::*;
 pub use time::*;
 pub use uring_cmd::*;

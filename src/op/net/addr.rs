@@ -39,7 +39,7 @@ fn min_len(family: AddressFamily) -> usize {
 /// or (for `AF_UNIX`) a path without its terminating NUL or longer than `sun_path`.
 ///
 /// The one decoding of addresses the kernel hands back: [`SockAddrBuf::addr`],
-/// [`decode_sockaddr_at`] and [`RecvMsgOut::source`](crate::op::RecvMsgOut::source) go through
+/// [`decode_sockaddr_at`] and [`RecvMsgOut::source`](crate::buf::RecvMsgOut::source) go through
 /// it. A `SocketAddrAny` then converts to `std::net::SocketAddr` (`try_into`), to rustix's
 /// `SocketAddrUnix`, and so on.
 ///

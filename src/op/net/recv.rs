@@ -205,7 +205,7 @@ impl<'a> RecvMsg<'a> {
 ///
 /// Each buffer holds an `io_uring_recvmsg_out` header, then `msg_namelen` bytes reserved for the
 /// source address, `msg_controllen` bytes reserved for control data, then the payload; parse it
-/// with [`RecvMsgOut::parse`](crate::op::RecvMsgOut::parse), passing the `msghdr`'s
+/// with [`RecvMsgOut::parse`](crate::buf::RecvMsgOut::parse), passing the `msghdr`'s
 /// `msg_namelen` and `msg_controllen`. The `msghdr`'s iovec must be empty. Completions as for
 /// [`RecvMultishot`].
 ///

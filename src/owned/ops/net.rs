@@ -516,7 +516,7 @@ impl Encode for RecvMultishot {
 /// `IORING_OP_RECVMSG` multishot into buffers of a crate-owned [`BufRing`]: each buffer holds
 /// an `io_uring_recvmsg_out` header, `name_len` bytes of source address, `control_len` bytes of
 /// control data, then the payload; parse it with
-/// [`RecvMsgOut::parse`](crate::op::RecvMsgOut::parse). Completions as for [`RecvMultishot`].
+/// [`RecvMsgOut::parse`](crate::buf::RecvMsgOut::parse). Completions as for [`RecvMultishot`].
 #[derive(Debug)]
 pub struct RecvMsgMultishot {
     /// The socket.

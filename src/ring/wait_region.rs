@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use uring_uapi::*;
 
+use super::Ring;
 use crate::setup::SetupFlags;
 use crate::sys::{self, Mmap};
-use crate::{Error, Result, Ring};
+use crate::{Error, Result};
 
 /// The memory of a registered wait region.
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 //! Parsing the buffers a multishot `IORING_OP_RECVMSG` fills
-//! ([`RecvMsgMultishot`](crate::op::RecvMsgMultishot)).
+//! ([`RecvMsgMultishot`](crate::op::RecvMsgMultishot)): a decoder of what the kernel wrote into a
+//! selected buffer, so it lives with buffer selection (the encoders are in [`op`](crate::op)).
 //!
 //! Each buffer holds, in order: a `struct io_uring_recvmsg_out` header (16 bytes), the space
 //! reserved for the source address (`msg_namelen` bytes of the `msghdr` the operation was given),
@@ -11,11 +12,8 @@
 
 use std::net::SocketAddr;
 
+use rustix::net::{ReturnFlags, SocketAddrAny};
 use uring_uapi::io_uring_recvmsg_out;
-
-use rustix::net::ReturnFlags;
-
-use rustix::net::SocketAddrAny;
 
 use crate::op::decode_sockaddr;
 
