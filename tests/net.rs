@@ -216,7 +216,8 @@ fn connect_accept_send_recv() {
     let to = SocketAddrAny::from(listener.local_addr().unwrap());
     let mut peer = SockAddrBuf::new();
 
-    let accept = op::Accept::new(&listener).peer_addr(&mut peer).build().user_data(1);
+    let (peer_storage, peer_len) = peer.parts_mut();
+    let accept = op::Accept::new(&listener).peer_addr(peer_storage, peer_len).build().user_data(1);
     let connect = op::Connect::new(&client_fd, &to).build().user_data(2);
     // SAFETY: `peer` and `to` outlive both completions, reaped in this function.
     unsafe {
@@ -738,6 +739,38 @@ fn send_zc() {
     let mut got = [0u8; 10];
     server.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"registered");
+}
+
+/// send_zc with a notification `user_data` (`sqe.addr3`, Linux 7.2): the send's result comes
+/// with the entry's `user_data`, the notification with the one given. Older kernels refuse a
+/// non-zero `addr3` with EINVAL (reported as skipped).
+#[test]
+fn send_zc_notification_user_data() {
+    const TEST: &str = "send_zc_notification_user_data";
+    let mut ring = Ring::new(8).unwrap();
+    if !supported(&ring, TEST, &[(op::SendZc::CODE, "IORING_OP_SEND_ZC (6.0)")]) {
+        return;
+    }
+    let (client, mut server) = tcp_pair();
+    let data = *b"notified apart";
+    let sqe = op::SendZc::new(&client, &data).unwrap().notif_user_data(0x6e6f_7469).build().user_data(31);
+    // SAFETY: `data` and `client` live until the notification (or the lone failure) is reaped.
+    unsafe { push_raw(&mut ring, sqe) };
+    let first = next(&mut ring);
+    assert_eq!(first.user_data(), 31, "the send's own completion keeps the entry's user_data");
+    if first.result() == Err(Errno::INVAL) {
+        assert!(!first.more(), "a refused send posts no notification");
+        common::skip(TEST, "kernel refuses a notification user_data in sqe->addr3 (Linux 7.2)");
+        return;
+    }
+    assert_eq!(first.result(), Ok(data.len() as u32));
+    assert!(first.more(), "a notification follows");
+    let notif = next(&mut ring);
+    assert!(notif.is_notification());
+    assert_eq!(notif.user_data(), 0x6e6f_7469, "the notification carries the user_data given");
+    let mut got = [0u8; 14];
+    server.read_exact(&mut got).unwrap();
+    assert_eq!(&got, &data);
 }
 
 /// sendmsg_zc: result with F_MORE, then the notification; the peer receives the iovecs.

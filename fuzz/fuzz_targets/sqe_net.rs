@@ -420,8 +420,9 @@ fn encode(input: &Input, pool: &mut [u8], keep: &mut Keep) -> Option<(Sqe, Net)>
             let sqe = if *peer {
                 // Start from a short length: the encoder must reset it to the whole storage.
                 let out = keep.peer.insert(SockAddrBuf::new());
-                *out.parts_mut().1 = 3;
-                let sqe = b.peer_addr(out).build();
+                let (addr, addrlen) = out.parts_mut();
+                *addrlen = 3;
+                let sqe = b.peer_addr(addr, addrlen).build();
                 // The kernel writes up to the length the entry's length pointer says: all of it.
                 assert_eq!(out.len(), STORAGE, "peer address length reset to the storage size");
                 // The decoder checks that the entry's length pointer names a word holding it.

@@ -2,6 +2,10 @@
 //!
 //! These are the futex2 interfaces (`futex_wait(2)`, `futex_wake(2)`, `futex_waitv(2)`), for
 //! 32-bit futex words, here always given as [`AtomicU32`]s.
+//!
+//! liburing's helpers take two flag words: the futex2 flags, which the builders put in `sqe.fd`
+//! (`FUTEX2_SIZE_U32`, and `FUTEX2_PRIVATE` with `private()`), and `flags`, for
+//! `sqe.futex_flags`, which the kernel refuses unless 0 (`EINVAL`) and the builders leave out.
 
 use core::marker::PhantomData;
 use core::sync::atomic::AtomicU32;
@@ -26,6 +30,9 @@ pub const FUTEX_WAITV_MAX: usize = 128;
 /// The result is 0 when woken, `-EAGAIN` when the word did not hold `val` at the start.
 /// Waiters and wakers match when their masks share a bit (default
 /// [`FUTEX_BITSET_MATCH_ANY`]).
+///
+/// liburing's `flags` argument (`sqe.futex_flags`) is refused by the kernel unless 0 and is
+/// not offered (the futex2 flags, size and `private()`, go in `sqe.fd`).
 ///
 /// Memory: the futex word must stay alive until the operation completes (the kernel reads it
 /// and keys the wait on its address).
@@ -92,6 +99,9 @@ impl<'a> FutexWait<'a> {
 
 /// `IORING_OP_FUTEX_WAKE`: wakes up to `nr` waiters of the futex word
 /// (`io_uring_prep_futex_wake(3)`, Linux 6.7). The result is the number woken.
+///
+/// liburing's `flags` argument (`sqe.futex_flags`) is refused by the kernel unless 0 and is
+/// not offered (the futex2 flags, size and `private()`, go in `sqe.fd`).
 ///
 /// Memory: the futex word must stay alive until the operation completes (the kernel keys the
 /// wake on its address).
@@ -188,6 +198,9 @@ impl FutexWaitvEntry {
 /// `IORING_OP_FUTEX_WAITV`: waits until any of several futex words is woken
 /// (`io_uring_prep_futex_waitv(3)`, Linux 6.7). The result is the index of the woken futex, or
 /// `-EAGAIN` when one of the words did not hold its value at the start.
+///
+/// liburing's `flags` argument (`sqe.futex_flags`) is refused by the kernel unless 0 and is
+/// not offered (the futex2 flags, size and `private()`, go in `sqe.fd`).
 ///
 /// Memory: the entries and every futex word they name must stay alive until the operation
 /// completes.

@@ -383,6 +383,9 @@ const EP_MAX_EVENTS: usize = i32::MAX as usize / core::mem::size_of::<libc::epol
 /// (`io_uring_prep_epoll_wait(3)`, `epoll_wait(2)`, Linux 6.15). The result is the number of
 /// events stored.
 ///
+/// liburing's `flags` argument lands in `sqe.rw_flags`, which the kernel refuses unless 0
+/// (`EINVAL`): it is not offered.
+///
 /// Memory: `events` must stay alive until the operation completes (the kernel writes it).
 #[derive(Debug)]
 pub struct EpollWait<'a> {
@@ -461,6 +464,9 @@ bitflags! {
 
 /// `IORING_OP_WAITID`: waits for a child process to change state and fills `info`
 /// (`io_uring_prep_waitid(3)`, `waitid(2)`, Linux 6.7). The result is 0.
+///
+/// liburing's `flags` argument lands in `sqe.waitid_flags`, which the kernel refuses unless 0
+/// (`EINVAL`): it is not offered.
 ///
 /// Memory: `info` must stay alive until the operation completes (the kernel writes it).
 #[derive(Debug)]

@@ -44,7 +44,10 @@
 //! Builders offer only the flags the kernel accepts for their operation; where a field has
 //! bits that the kernel defines but refuses for this operation (reserved `rw_flags`, update
 //! flags of another form, clock bits on an update), the builder leaves them out and its docs
-//! say so. Raw values still reach any field through [`Sqe::as_raw_mut`].
+//! say so: fsync, poll update, timeout, timeout removal and update, socket, `MSG_RING` data
+//! messages, the futex operations, epoll wait and waitid (each refusal is checked against the
+//! running kernel by `tests/refused_bits.rs`). Raw values still reach any field through
+//! [`Sqe::as_raw_mut`].
 
 use crate::sqe::{SafeSqe, SafeSqe128, Sqe, Sqe128};
 use uring_uapi::*;

@@ -17,6 +17,9 @@ value_op! {
     /// a registered file table, so in practice the target is the ring's fd). This entry's own
     /// result is 0, or `-EOVERFLOW` when the target CQ is full, or `-EBADFD` when the target is
     /// not a ring.
+    ///
+    /// `IORING_MSG_RING_CQE_SKIP` (in liburing's `flags`) is refused for data messages
+    /// (`EINVAL`): it is offered for passing files ([`MsgRingFd::skip_cqe`]).
     pub struct MsgRing(IORING_OP_MSG_RING) -> FdSqe {
         /// Posts a completion with result `res` and `user_data` to the ring `ring`.
         fn new(ring: Target, res: i32, user_data: u64);

@@ -102,6 +102,12 @@ value_op! {
     /// `user_data` of an armed poll, found by its current `user_data`
     /// (`io_uring_prep_poll_update(3)`, Linux 5.13). The result is 0, or `-ENOENT` when no such
     /// poll is armed.
+    ///
+    /// liburing's `flags` argument lands in `sqe.len`, where the kernel accepts only
+    /// `IORING_POLL_UPDATE_EVENTS`, `IORING_POLL_UPDATE_USER_DATA` and `IORING_POLL_ADD_MULTI`
+    /// (anything else, `IORING_POLL_ADD_LEVEL` included, is refused with `EINVAL`): the first two
+    /// come with [`events`](PollUpdate::events) and [`new_user_data`](PollUpdate::new_user_data),
+    /// the third is [`multishot`](PollUpdate::multishot), and no other is offered.
     pub struct PollUpdate(IORING_OP_POLL_REMOVE) -> SafeSqe {
         /// Updates the poll submitted with `old_user_data`. Set at least one of
         /// [`events`](PollUpdate::events) and [`new_user_data`](PollUpdate::new_user_data); the

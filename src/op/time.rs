@@ -157,6 +157,11 @@ macro_rules! timeout_setters {
 /// The result is `-ETIME` when the time expired, 0 when the count was reached, `-ECANCELED`
 /// when removed. Remove it with [`TimeoutRemove`], change it with [`TimeoutUpdate`].
 ///
+/// Of liburing's `flags`, the named options ([`TimeoutFlags`]) and the clock
+/// ([`TimeoutClock`]) are offered; the update bits (`IORING_TIMEOUT_UPDATE`,
+/// `IORING_LINK_TIMEOUT_UPDATE`) belong to `TIMEOUT_REMOVE` and the kernel refuses them here
+/// (`EINVAL`), and `IORING_TIMEOUT_IMMEDIATE_ARG` is [`TimeoutImmediate`]'s.
+///
 /// Memory: `ts` must stay alive until the operation completes (the kernel copies it when it
 /// consumes the entry).
 #[derive(Debug, Clone, Copy)]
@@ -268,6 +273,9 @@ value_op! {
     /// (`io_uring_prep_timeout_remove(3)`, Linux 5.5). The result is 0, `-ENOENT` when no such
     /// timeout is armed, or `-EALREADY` when it is already firing; the removed timeout completes
     /// with `-ECANCELED`.
+    ///
+    /// liburing's `flags` argument is not offered: the kernel refuses any flag on a plain
+    /// removal (`EINVAL`); updates are [`TimeoutUpdate`].
     pub struct TimeoutRemove(IORING_OP_TIMEOUT_REMOVE) -> SafeSqe {
         /// Removes the timeout submitted with `user_data`.
         [const] fn new(user_data: u64);
@@ -282,7 +290,9 @@ value_op! {
 /// `user_data` with a new time (`io_uring_prep_timeout_update(3)`, Linux 5.11).
 /// [`link`](TimeoutUpdate::link) targets a linked timeout instead (`IORING_LINK_TIMEOUT_UPDATE`,
 /// Linux 5.15). The result is 0, or `-ENOENT` when no such timeout is armed. The clock stays the
-/// one the timeout was armed with.
+/// one the timeout was armed with: besides the update bits the kernel accepts only
+/// `IORING_TIMEOUT_ABS`, and refuses a clock, `ETIME_SUCCESS` or `MULTISHOT` in liburing's
+/// `flags` (`EINVAL`), so none of those is offered.
 ///
 /// Memory: `ts` must stay alive until the operation completes.
 #[derive(Debug, Clone, Copy)]

@@ -30,6 +30,9 @@ value_op! {
     /// [`Fsync::datasync`], `fdatasync(2)` (`io_uring_prep_fsync(3)`, Linux 5.1). With
     /// [`Fsync::range`] only part of the file is synced (`vfs_fsync_range`; no liburing helper
     /// sets the range). The result is 0.
+    ///
+    /// `sqe.fsync_flags` takes `IORING_FSYNC_DATASYNC` only ([`Fsync::datasync`]): the kernel
+    /// refuses any other bit of liburing's `fsync_flags` with `EINVAL`, so none is offered.
     pub struct Fsync(IORING_OP_FSYNC) -> FdSqe {
         /// Syncs all of `fd`, data and metadata.
         fn new(fd: Target);

@@ -51,13 +51,15 @@ struct MsgArgs {
     to_len: u16,
     /// `sqe.optlen`: the total limit of a multishot receive, or 0.
     limit: u32,
+    /// `sqe.addr3`: the `user_data` of a zero-copy send's notification, or 0 (the entry's).
+    notif: u64,
 }
 
 impl MsgArgs {
     /// A send or receive on `fd` of `len` units at `addr`, with the `ioprio` flags given.
     #[inline]
     const fn new(fd: Target, addr: u64, len: u32, ioprio: u16) -> Self {
-        MsgArgs { fd, addr, len, msg_flags: 0, ioprio, buf_index: 0, group: None, to: 0, to_len: 0, limit: 0 }
+        MsgArgs { fd, addr, len, msg_flags: 0, ioprio, buf_index: 0, group: None, to: 0, to_len: 0, limit: 0, notif: 0 }
     }
 
     /// A send or receive on `fd` selecting its buffer from `group` (refusing kernel-managed
@@ -68,7 +70,8 @@ impl MsgArgs {
     }
 
     /// The entry: `prep_rw` at `addr` and `len`, then the target, `sqe.ioprio`, the `MSG_*`
-    /// flags, the registered buffer or the group, the destination and the limit.
+    /// flags, the registered buffer or the group, the destination, the limit and the
+    /// notification's `user_data`.
     #[inline]
     const fn sqe(&self, opcode: u8) -> Sqe {
         let mut sqe = prep_rw(opcode, 0, self.addr, self.len, 0);
@@ -89,6 +92,9 @@ impl MsgArgs {
         }
         if self.limit != 0 {
             sqe.0.file.optlen = self.limit;
+        }
+        if self.notif != 0 {
+            sqe.0.addr3.addr3 = io_uring_sqe_addr3_pad { addr3: self.notif, __pad2: [0] };
         }
         sqe
     }
@@ -147,6 +153,16 @@ macro_rules! msg_setters {
         pub const fn fixed_buf(mut self, buf_index: u16) -> Self {
             self.m.ioprio |= IORING_RECVSEND_FIXED_BUF;
             self.m.buf_index = buf_index;
+            self
+        }
+        msg_setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* notif_user_data; $($rest:tt)*) => {
+        $(#[$doc])*
+        #[inline]
+        #[must_use]
+        pub const fn notif_user_data(mut self, user_data: u64) -> Self {
+            self.m.notif = user_data;
             self
         }
         msg_setters!($($rest)*);

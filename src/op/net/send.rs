@@ -149,7 +149,8 @@ impl SendBundle {
 ///
 /// It usually posts two completions: the result (bytes sent) with `IORING_CQE_F_MORE`, then a
 /// notification with `IORING_CQE_F_NOTIF` once the kernel no longer uses the buffer. A failed
-/// send may post only the first, without `F_MORE`.
+/// send may post only the first, without `F_MORE`. The notification carries the entry's
+/// `user_data`, or the one given to [`SendZc::notif_user_data`] (Linux 7.2).
 ///
 /// Memory: the kernel reads `buf` (and the destination address) until the **notification**
 /// completion, not just the first one; they must stay valid and unmoved until then.
@@ -185,6 +186,11 @@ impl<'a> SendZc<'a> {
         /// `IORING_RECVSEND_FIXED_BUF`: `buf` lies within registered buffer `buf_index`
         /// (`io_uring_prep_send_zc_fixed(3)`).
         fixed_buf;
+        /// `sqe.addr3`: the notification completion carries `user_data` instead of the entry's
+        /// own (0, the default, keeps the entry's), so buffer release can be told from the send's
+        /// result by `user_data` alone (Linux 7.2; there is no flag: older kernels refuse a
+        /// non-zero `addr3` with `EINVAL`). No liburing helper sets it.
+        notif_user_data;
     }
 
     /// The entry. See the type's docs for the memory it points at.
@@ -231,6 +237,11 @@ impl<'a> SendZcVectored<'a> {
         report_usage;
         /// `IORING_RECVSEND_FIXED_BUF`: every iovec lies within registered buffer `buf_index`.
         fixed_buf;
+        /// `sqe.addr3`: the notification completion carries `user_data` instead of the entry's
+        /// own (0, the default, keeps the entry's), so buffer release can be told from the send's
+        /// result by `user_data` alone (Linux 7.2; there is no flag: older kernels refuse a
+        /// non-zero `addr3` with `EINVAL`). No liburing helper sets it.
+        notif_user_data;
     }
 
     /// The entry. See the type's docs for the memory it points at.
@@ -310,6 +321,11 @@ impl<'a> SendMsgZc<'a> {
         /// `IORING_RECVSEND_FIXED_BUF`: the message's iovecs lie within registered buffer
         /// `buf_index`.
         fixed_buf;
+        /// `sqe.addr3`: the notification completion carries `user_data` instead of the entry's
+        /// own (0, the default, keeps the entry's), so buffer release can be told from the send's
+        /// result by `user_data` alone (Linux 7.2; there is no flag: older kernels refuse a
+        /// non-zero `addr3` with `EINVAL`). No liburing helper sets it.
+        notif_user_data;
     }
 
     /// The entry. See the type's docs for the memory it points at.
@@ -455,6 +471,44 @@ mod tests {
                     off: to.as_ptr() as u64,
                     file: 16,
                     op_flags: libc::MSG_NOSIGNAL as u32,
+                    ..Default::default()
+                },
+            ),
+            (
+                "send_zc with a notification user_data (addr3)",
+                SendZc::new(Target::raw(3), &buf).unwrap().notif_user_data(0xfeed).build().user_data(7),
+                Fields {
+                    opcode: IORING_OP_SEND_ZC,
+                    fd: 3,
+                    addr,
+                    len: 64,
+                    user_data: 7,
+                    addr3: 0xfeed,
+                    ..Default::default()
+                },
+            ),
+            (
+                "vectored send_zc and sendmsg_zc take it too",
+                SendZcVectored::new(Target::raw(3), &iov[..1]).unwrap().notif_user_data(1).build(),
+                Fields {
+                    opcode: IORING_OP_SEND_ZC,
+                    fd: 3,
+                    ioprio: IORING_SEND_VECTORIZED,
+                    addr: iov_addr,
+                    len: 1,
+                    addr3: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "sendmsg_zc with a notification user_data",
+                SendMsgZc::new(Target::raw(3), &msg).notif_user_data(u64::MAX).build(),
+                Fields {
+                    opcode: IORING_OP_SENDMSG_ZC,
+                    fd: 3,
+                    addr: msg_addr,
+                    len: 1,
+                    addr3: u64::MAX,
                     ..Default::default()
                 },
             ),

@@ -7,7 +7,7 @@ use rustix::net::SocketFlags;
 use rustix::net::addr::{SocketAddrLen, SocketAddrStorage};
 use rustix::net::SocketAddrAny;
 
-use super::{addr_parts, SockAddrBuf};
+use super::addr_parts;
 use crate::op::{prep_rw, set_target, DestSlot, Target};
 use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
@@ -18,7 +18,9 @@ value_op! {
     /// The result is the new file descriptor, or with [`Socket::dest`] a direct descriptor:
     /// [`DestSlot::Fixed`] mirrors `io_uring_prep_socket_direct(3)` (result 0),
     /// [`DestSlot::Alloc`] mirrors `io_uring_prep_socket_direct_alloc(3)` (result: the slot
-    /// chosen). liburing's `flags` argument is reserved (always 0) and is not offered.
+    /// chosen). liburing's `flags` argument lands in `sqe.rw_flags`, which the kernel refuses
+    /// unless 0 (`EINVAL`): it is not offered (the socket's own flags are
+    /// [`sock_flags`](Socket::sock_flags)).
     pub struct Socket(IORING_OP_SOCKET) -> SafeSqe {
         /// A socket of `domain` (`AF_*`), `ty` (`SOCK_STREAM`, `SOCK_DGRAM`, ...) and
         /// `protocol` (0 for the default), as ordinary file descriptor.
@@ -137,11 +139,16 @@ value_op! {
 }
 
 impl Accept {
-    /// Has the kernel write the peer's address (and its length) into `out`; the entry then
-    /// points at `out` and must be pushed with `unsafe`.
+    /// Has the kernel write the peer's address into `addr` and its length into `addrlen`
+    /// (`addr` and `addrlen` of `io_uring_prep_accept(3)`, which the kernel reads as two
+    /// separate pointers, so they may lie apart); the entry then points at both and must be
+    /// pushed with `unsafe`. [`SockAddrBuf::parts_mut`](super::SockAddrBuf::parts_mut) gives
+    /// the two in one value; decode the result with
+    /// [`SockAddrBuf::addr`](super::SockAddrBuf::addr) or
+    /// [`decode_sockaddr_at`](super::decode_sockaddr_at).
     #[inline]
-    pub fn peer_addr(self, out: &mut SockAddrBuf) -> AcceptWithAddr<'_> {
-        AcceptWithAddr { accept: self, out }
+    pub fn peer_addr<'a>(self, addr: &'a mut SocketAddrStorage, addrlen: &'a mut SocketAddrLen) -> AcceptWithAddr<'a> {
+        AcceptWithAddr { accept: self, addr, addrlen }
     }
 
     /// The entry with the peer address's `addr` and `addrlen` pointers (0 for none).
@@ -158,23 +165,33 @@ impl Accept {
 /// An [`Accept`] that reports the peer's address (`addr` and `addrlen` of
 /// `io_uring_prep_accept(3)`).
 ///
-/// Memory: the kernel writes the address and its length into the [`SockAddrBuf`] when a connection
-/// is accepted; it must stay valid until the completion (for a multishot accept, until the final
-/// completion; every connection overwrites it).
-#[derive(Debug)]
+/// Memory: the kernel writes the address into the storage and its length into the length word
+/// when a connection is accepted; both must stay valid until the completion (for a multishot
+/// accept, until the final completion; every connection overwrites them).
 pub struct AcceptWithAddr<'a> {
     accept: Accept,
-    out: &'a mut SockAddrBuf,
+    addr: &'a mut SocketAddrStorage,
+    addrlen: &'a mut SocketAddrLen,
+}
+
+impl core::fmt::Debug for AcceptWithAddr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AcceptWithAddr")
+            .field("accept", &self.accept)
+            .field("addr", &(self.addr as *const SocketAddrStorage))
+            .field("addrlen", &self.addrlen)
+            .finish()
+    }
 }
 
 impl AcceptWithAddr<'_> {
-    /// The entry (its length field is set to the storage's full capacity). See the type's docs
-    /// for the memory it points at.
+    /// The entry (the length word is set to the storage's full size, the room the kernel may
+    /// fill). See the type's docs for the memory it points at.
     #[inline]
     pub fn build(self) -> Sqe {
-        let (storage, len) = self.out.parts_mut();
-        *len = core::mem::size_of::<SocketAddrStorage>() as SocketAddrLen;
-        self.accept.encode(storage as *mut SocketAddrStorage as u64, len as *mut SocketAddrLen as u64)
+        *self.addrlen = core::mem::size_of::<SocketAddrStorage>() as SocketAddrLen;
+        let addr = self.addr as *mut SocketAddrStorage as u64;
+        self.accept.encode(addr, self.addrlen as *mut SocketAddrLen as u64)
     }
 }
 
@@ -258,6 +275,7 @@ mod tests {
     use super::*;
     use crate::op::test_util::{check, Fields, FIXED};
     use crate::op::Fixed;
+    use crate::op::SockAddrBuf;
 
     #[test]
     fn encodings() {
@@ -406,16 +424,35 @@ mod tests {
     /// storage's capacity.
     #[test]
     fn accept_peer_addr() {
-        let mut out = SockAddrBuf::new();
-        *out.parts_mut().1 = 2;
-        let sqe = Accept::new(Target::raw(5)).peer_addr(&mut out).build();
-        assert_eq!(out.len(), 128);
-        let (storage, len) = out.parts_mut();
+        // Together in a `SockAddrBuf`, or apart: the kernel reads two pointers.
+        let mut buf = SockAddrBuf::new();
+        let (storage, len) = buf.parts_mut();
+        *len = 2;
         let (addr, addrlen) = (storage as *mut SocketAddrStorage as u64, len as *mut SocketAddrLen as u64);
-        check(&[(
-            "accept with the peer address",
-            sqe,
-            Fields { opcode: IORING_OP_ACCEPT, fd: 5, addr, off: addrlen, ..Default::default() },
-        )]);
+        let sqe = Accept::new(Target::raw(5)).peer_addr(storage, len).build();
+        assert_eq!(buf.len(), 128, "the length word says the storage's size");
+        let mut apart = (SocketAddrStorage::zeroed(), [0u8; 3], 0 as SocketAddrLen);
+        let (a2, l2) = (&mut apart.0 as *mut SocketAddrStorage as u64, &mut apart.2 as *mut SocketAddrLen as u64);
+        let sqe2 = Accept::new(Target::raw(5)).multishot().peer_addr(&mut apart.0, &mut apart.2).build();
+        assert_eq!(apart.2, 128);
+        check(&[
+            (
+                "accept with the peer address",
+                sqe,
+                Fields { opcode: IORING_OP_ACCEPT, fd: 5, addr, off: addrlen, ..Default::default() },
+            ),
+            (
+                "multishot accept, address and length apart",
+                sqe2,
+                Fields {
+                    opcode: IORING_OP_ACCEPT,
+                    fd: 5,
+                    ioprio: IORING_ACCEPT_MULTISHOT,
+                    addr: a2,
+                    off: l2,
+                    ..Default::default()
+                },
+            ),
+        ]);
     }
 }

@@ -100,7 +100,8 @@ impl Encode for Accept {
 
     #[inline]
     fn sqe(&mut self) -> Result<Sqe> {
-        Ok(op::Accept::new(self.fd.target()).sock_flags(self.flags).dest(self.dest).peer_addr(&mut self.peer).build())
+        let (addr, addrlen) = self.peer.parts_mut();
+        Ok(op::Accept::new(self.fd.target()).sock_flags(self.flags).dest(self.dest).peer_addr(addr, addrlen).build())
     }
 }
 
