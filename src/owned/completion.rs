@@ -11,6 +11,21 @@ use crate::owned::ops::{Operation, OwnedOp};
 use crate::owned::table::{OpId, Step, Table, NIL};
 use crate::{Error, Result};
 
+/// No stamp (an offset of `u32::MAX` is never a piece's).
+const NO_STAMP: u64 = u64::MAX;
+
+/// An incremental piece's stamp (offset, generation) in one word, so that a completion stays
+/// within 128 bytes.
+#[inline]
+fn pack_stamp(stamp: Option<(u32, u32)>) -> u64 {
+    stamp.map_or(NO_STAMP, |(off, gen)| (off as u64) << 32 | gen as u64)
+}
+
+#[inline]
+fn unpack_stamp(word: u64) -> Option<(u32, u32)> {
+    (word != NO_STAMP).then_some(((word >> 32) as u32, word as u32))
+}
+
 /// Whether a completion belongs to a raw-layer entry, or to an owned operation that will
 /// complete again, or is its last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,15 +79,16 @@ pub struct Completion {
     /// completion unless taken).
     fd: Option<OwnedFd>,
     /// For a completion naming a buffer of an incremental ring: the piece's offset and the
-    /// buffer's generation, read when it was reaped.
-    inc: Option<(u32, u32)>,
+    /// buffer's generation, read when it was reaped (packed, see [`pack_stamp`]; `NO_STAMP`:
+    /// none).
+    inc: u64,
 }
 
 impl Completion {
     /// A completion of a raw-layer entry.
     #[inline]
     fn raw(cqe: Cqe) -> Self {
-        Completion { cqe, op: None, kind: Kind::Raw, sel: 0, fd: None, inc: None }
+        Completion { cqe, op: None, kind: Kind::Raw, sel: 0, fd: None, inc: NO_STAMP }
     }
 
     /// What [`Table::step`] made of `cqe` (anything but [`Step::Internal`]), as a completion.
@@ -84,7 +100,7 @@ impl Completion {
                 let slot = &t.slots[i as usize];
                 let (sel, on_complete) = (slot.sel, slot.on_complete);
                 let fd = if on_complete != 0 { t.new_fd(i, cqe.raw_result()) } else { None };
-                let inc = if sel & SEL_INC != 0 { t.inc_stamp(sel, &cqe) } else { None };
+                let inc = if sel & SEL_INC != 0 { pack_stamp(t.inc_stamp(sel, &cqe)) } else { NO_STAMP };
                 Completion { cqe, op: None, kind: Kind::More, sel, fd, inc }
             }
             Step::Last(i) => {
@@ -93,7 +109,7 @@ impl Completion {
                     return Completion::last_with_effects(t, i, cqe);
                 }
                 let slot = &mut t.slots[i as usize];
-                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None, inc: None }
+                Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None, inc: NO_STAMP }
             }
         }
     }
@@ -106,7 +122,7 @@ impl Completion {
         let fd = t.new_fd(i, cqe.raw_result());
         t.run_hook(i, cqe.raw_result());
         let sel = t.slots[i as usize].sel;
-        let inc = if sel & SEL_INC != 0 { t.inc_stamp(sel, &cqe) } else { None };
+        let inc = if sel & SEL_INC != 0 { pack_stamp(t.inc_stamp(sel, &cqe)) } else { NO_STAMP };
         let slot = &mut t.slots[i as usize];
         Completion { cqe, sel, op: slot.op.take(), kind: Kind::Last, fd, inc }
     }
@@ -120,7 +136,7 @@ impl Completion {
         // still runs (a link that succeeded did its work). Chains that skip success completions
         // carry no buffer-selecting links.
         t.run_hook(i, cqe.raw_result());
-        Completion { cqe, op: t.slots[i as usize].op.take(), kind: Kind::Last, sel: 0, fd: None, inc: None }
+        Completion { cqe, op: t.slots[i as usize].op.take(), kind: Kind::Last, sel: 0, fd: None, inc: NO_STAMP }
     }
 
     /// The operation this completes (`None` for a raw-layer entry).
@@ -243,7 +259,7 @@ impl Completion {
         // its place, and one whose buffer went back to the ring since is refused.
         unsafe {
             if sel & SEL_INC != 0 {
-                ring.select_stamped(&self.cqe, self.inc)
+                ring.select_stamped(&self.cqe, unpack_stamp(self.inc))
             } else if bundle {
                 ring.select_bundle(&self.cqe)
             } else {
