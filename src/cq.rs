@@ -272,6 +272,27 @@ impl CompletionQueue {
 
     /// An iterator over the ready completions; the slots are released in one store when it is
     /// dropped (the `io_uring_for_each_cqe` + `io_uring_cq_advance` pattern).
+    ///
+    /// Reaping in batches: push what fits, submit and wait for at least one completion, then
+    /// take every completion that is ready at once:
+    ///
+    /// ```
+    /// use uring::{op, Ring};
+    ///
+    /// let mut ring = Ring::new(8)?;
+    /// let (mut pushed, mut reaped) = (0u64, 0u64);
+    /// while reaped < 100 {
+    ///     while pushed < 100 && ring.sq().push(&op::Nop::new().build().user_data(pushed)).is_ok() {
+    ///         pushed += 1;
+    ///     }
+    ///     ring.submit_and_wait(1)?;
+    ///     for cqe in ring.cq().iter() {
+    ///         assert_eq!(cqe.result(), Ok(0));
+    ///         reaped += 1;
+    ///     } // the slots go back to the kernel here
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn iter(&mut self) -> Drain<'_> {
         // Never more than the array holds, whatever the tail says (a kernel bug must not make

@@ -104,7 +104,39 @@ impl RingMemory {
     }
 }
 
-/// Builds a [`Ring`] with any combination of setup flags and parameters.
+/// Builds a [`Ring`] with any combination of setup flags and parameters: the
+/// `io_uring_setup(2)` system call with an `io_uring_params` (`io_uring_queue_init_params(3)`;
+/// each flag's first Linux version is on its setter).
+///
+/// A ring for one thread that reaps its own completions, with room for twice as many
+/// completions as submissions; flags a kernel lacks make `build` fail with `EINVAL`, so a
+/// program that wants them on older kernels falls back:
+///
+/// ```
+/// use uring::{op, Builder, Ring};
+///
+/// let ring = Builder::new()
+///     .single_issuer() // IORING_SETUP_SINGLE_ISSUER, Linux 6.0
+///     .defer_taskrun() // IORING_SETUP_DEFER_TASKRUN, Linux 6.1
+///     .cq_entries(64) // IORING_SETUP_CQSIZE, Linux 5.5
+///     .build(32);
+/// let mut ring = match ring {
+///     Ok(ring) => ring,
+///     Err(e) => {
+///         println!("falling back to a default ring: {e}");
+///         Ring::new(32)?
+///     }
+/// };
+/// assert!(ring.sq().capacity() >= 32);
+/// // Sizes are rounded up to powers of two, as the kernel does.
+/// assert_eq!(Builder::new().sizes(20)?.sq_entries, 32);
+/// for i in 0..100 {
+///     // More entries than the ring holds: each loop pushes one and reaps one.
+///     ring.sq().push(&op::Nop::new().build().user_data(i))?;
+///     assert_eq!(ring.wait_cqe()?.user_data(), i);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Builder {
     flags: SetupFlags,

@@ -205,6 +205,41 @@ impl SubmissionQueue {
     /// directory, a pidfd, an epoll fd, files in an update...) must stay open, referring to the
     /// same open file, until then too (see [`push_fd`](Self::push_fd)). See each encoder's
     /// documentation for what it points at.
+    ///
+    /// Sixteen reads of a file through a ring of four entries, at most four in flight; each
+    /// buffer stays untouched until its read's completion has been reaped:
+    ///
+    /// ```
+    /// use uring::{op, Ring};
+    ///
+    /// let path = std::env::temp_dir().join(format!("uring-doc-push-raw-{}", std::process::id()));
+    /// std::fs::write(&path, vec![7u8; 16 * 4096])?;
+    /// let file = std::fs::File::open(&path)?;
+    /// std::fs::remove_file(&path)?;
+    ///
+    /// let mut ring = Ring::new(4)?;
+    /// let mut bufs = vec![vec![0u8; 4096]; 16];
+    /// let mut in_flight = 0;
+    /// for (i, buf) in bufs.iter_mut().enumerate() {
+    ///     if in_flight == 4 {
+    ///         let cqe = ring.wait_cqe()?; // submits the pushed reads, waits for one
+    ///         assert_eq!(cqe.result(), Ok(4096));
+    ///         in_flight -= 1;
+    ///     }
+    ///     let sqe = op::Read::new(&file, buf)?.offset(i as u64 * 4096).build().user_data(i as u64);
+    ///     // SAFETY: `buf` is the heap block of one vector of `bufs`, which is neither read,
+    ///     // moved nor freed before every read's completion is reaped (the loops here); `file`
+    ///     // stays open until then too.
+    ///     unsafe { ring.sq().push_raw(&sqe) }?;
+    ///     in_flight += 1;
+    /// }
+    /// while in_flight > 0 {
+    ///     assert_eq!(ring.wait_cqe()?.result(), Ok(4096));
+    ///     in_flight -= 1;
+    /// }
+    /// assert!(bufs.iter().all(|b| b.iter().all(|&x| x == 7)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub unsafe fn push_raw(&mut self, sqe: &Sqe) -> Result<(), QueueFull> {
         // SAFETY: `khead` points into the live ring (constructor contract); the deref is inlined
