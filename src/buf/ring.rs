@@ -167,6 +167,38 @@ pub(super) const SUCC: u32 = 0xffff;
 /// `io_uring_buf_ring_head(3)`, `io_uring_buf_ring_available(3)`.
 ///
 /// Not `Sync`: the ring is driven from one thread (guards recycle through shared `Cell`s).
+///
+/// Registered with `IORING_REGISTER_PBUF_RING` (Linux 5.19); buffer selection by operations
+/// (`IOSQE_BUFFER_SELECT`) dates from Linux 5.7 with the older `IORING_OP_PROVIDE_BUFFERS`.
+///
+/// A multishot receive on the owned layer: twenty messages pass through four buffers, because
+/// each buffer goes back to the kernel when its [`Selection`](crate::buf::Selection) is dropped.
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use uring::buf::BufRing;
+/// use uring::owned::{OwnedRing, RecvMultishot};
+///
+/// let mut ring = OwnedRing::new(8)?;
+/// // Group 1: four buffers of 64 bytes, registered with the ring.
+/// let br = ring.buf_ring(BufRing::builder(1, 4, 64))?;
+/// let (mut tx, rx) = UnixStream::pair()?;
+/// ring.push(RecvMultishot::new(rx, &br))?;
+/// for i in 0..20u8 {
+///     tx.write_all(&[i; 10])?;
+///     let mut c = ring.wait()?; // submits the receive the first time
+///     assert!(c.more(), "the receive stays armed");
+///     let sel = c.select(&br)?;
+///     assert_eq!(sel.data(), Some(&[i; 10][..]));
+/// } // `sel` dropped: its buffer is back in the ring
+/// drop(tx);
+/// let c = ring.wait()?; // end of stream: the final completion, with the operation
+/// assert_eq!((c.more(), c.result()), (false, Ok(0)));
+/// let _op: RecvMultishot = c.into_op().expect("the receive");
+/// assert_eq!(br.held(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct BufRing {
     /// Unique per buffer ring (kept buffers are checked against it, and so are owned
     /// completions: [`Completion::select`](crate::owned::Completion::select)).
@@ -283,6 +315,48 @@ impl BufRingBuilder {
 
     /// `IOU_PBUF_RING_INC` (Linux 6.12): buffers are consumed incrementally; a completion with
     /// `IORING_CQE_F_BUF_MORE` leaves its buffer with the kernel.
+    ///
+    /// Small messages then share a buffer instead of taking one each: ten 128-byte messages fit
+    /// in three buffers of 512 bytes (on a stream socket, a message that does not fit in what is
+    /// left of a buffer arrives in two pieces). Each completion's selection is a piece
+    /// ([`IncSlice`](crate::buf::IncSlice)) at an offset in its buffer; the buffer returns to
+    /// the ring once the kernel has used it up and no piece of it is alive.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use uring::buf::{BufRing, Selection};
+    /// use uring::owned::{OwnedRing, RecvMultishot};
+    /// use uring::Error;
+    ///
+    /// let mut ring = OwnedRing::new(8)?;
+    /// let br = match ring.buf_ring(BufRing::builder(1, 4, 512).incremental()) {
+    ///     Ok(br) => br,
+    ///     Err(Error::Os(e)) if e.raw_os_error() == Some(libc::EINVAL) => {
+    ///         println!("this kernel lacks incremental buffer rings (Linux 6.12)");
+    ///         return Ok(());
+    ///     }
+    ///     Err(e) => return Err(e.into()),
+    /// };
+    /// let (mut tx, rx) = UnixStream::pair()?;
+    /// ring.push(RecvMultishot::new(rx, &br))?;
+    /// let mut at = Vec::new();
+    /// for i in 0..10u8 {
+    ///     tx.write_all(&[i; 128])?;
+    ///     let mut c = ring.wait()?;
+    ///     match c.select(&br)? {
+    ///         Selection::Incremental(piece) => {
+    ///             assert_eq!(piece.data(), &[i; 128][..]);
+    ///             at.push((piece.bid(), piece.offset()));
+    ///         }
+    ///         other => panic!("expected a piece, got {other:?}"),
+    ///     }
+    /// }
+    /// // Four pieces per buffer, 128 bytes apart.
+    /// assert_eq!(at[..5], [(0, 0), (0, 128), (0, 256), (0, 384), (1, 0)]);
+    /// assert_eq!(at[9], (2, 128));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn incremental(mut self) -> Self {
         self.incremental = true;
         self

@@ -213,7 +213,7 @@ impl Completion {
     /// [`Error::InvalidArgument`], as does a completion of another operation or a buffer ring
     /// the operation does not select from.
     ///
-    /// ```no_run
+    /// ```
     /// use std::io::Write;
     /// use std::os::unix::net::UnixStream;
     /// use uring::buf::BufRing;

@@ -152,6 +152,32 @@ impl Submitter {
     /// Refused before the system call: an empty table, more than `u32::MAX` entries,
     /// [`SKIP_SLOT`]. The kernel refuses a second table (`EBUSY`), closed fds and io_uring
     /// fds (`EBADF`).
+    ///
+    /// Registering a file once and reading it through its slot (`IOSQE_FIXED_FILE`), which
+    /// spares the kernel the fd lookup of each request; on the owned layer the slot is
+    /// [`Fd::fixed`](crate::owned::Fd::fixed):
+    ///
+    /// ```
+    /// use std::os::fd::AsFd;
+    /// use uring::owned::{Fd, OwnedRing, Read};
+    ///
+    /// let path = std::env::temp_dir().join(format!("uring-doc-files-{}", std::process::id()));
+    /// std::fs::write(&path, b"0123456789")?;
+    /// let file = std::fs::File::open(&path)?;
+    /// std::fs::remove_file(&path)?;
+    ///
+    /// let mut ring = OwnedRing::new(4)?;
+    /// ring.ring().submitter().register_files(&[file.as_fd()])?;
+    /// drop(file); // the table holds its own reference
+    /// for i in 0..10u64 {
+    ///     ring.push(Read::new(Fd::fixed(0), vec![0; 1], i))?;
+    ///     let c = ring.wait()?;
+    ///     assert_eq!(c.result(), Ok(1));
+    ///     let read: Read = c.into_op().expect("the read");
+    ///     assert_eq!(read.buf[0], b'0' + i as u8);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn register_files<F: FdLike>(&self, fds: &[F]) -> Result<()> {
         let (n, fds) = check_fds(fds, None, false)?;
         with_nofile_retry(n, || {

@@ -430,7 +430,45 @@ impl RecvSelect {
 
     /// `IORING_RECVSEND_BUNDLE` (Linux 6.10): fill several buffers in one receive; the
     /// completion's [`select`](crate::owned::Completion::select) gives a
-    /// [`Bundle`](crate::buf::Bundle).
+    /// [`Bundle`](crate::buf::Bundle). A kernel without bundles fails the receive with
+    /// `EINVAL` (`io_uring_prep_recv(3)` with `IORING_RECVSEND_BUNDLE` in `ioprio`).
+    ///
+    /// Three messages of 32 bytes wait in the socket; one bundle receive takes all of them,
+    /// in three buffers of 32 bytes, contiguous in ring order:
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use uring::buf::{BufRing, Selection};
+    /// use uring::owned::{OwnedRing, RecvSelect};
+    /// use uring::Errno;
+    ///
+    /// let mut ring = OwnedRing::new(8)?;
+    /// let br = ring.buf_ring(BufRing::builder(1, 8, 32))?;
+    /// let (mut tx, rx) = UnixStream::pair()?;
+    /// let rx = std::sync::Arc::new(rx);
+    /// for round in 0..4u8 {
+    ///     for i in 0..3 {
+    ///         tx.write_all(&[round * 3 + i; 32])?;
+    ///     }
+    ///     ring.push(RecvSelect::new(uring::owned::Fd::shared(rx.clone()), &br).bundle())?;
+    ///     let mut c = ring.wait()?;
+    ///     if c.result() == Err(Errno::INVAL) {
+    ///         println!("this kernel lacks receive bundles (Linux 6.10)");
+    ///         return Ok(());
+    ///     }
+    ///     assert_eq!(c.result(), Ok(96));
+    ///     match c.select(&br)? {
+    ///         Selection::Bundle(b) => {
+    ///             assert_eq!(b.count(), 3);
+    ///             let pieces: Vec<&[u8]> = b.slices().collect();
+    ///             assert_eq!(pieces[2], &[round * 3 + 2; 32][..]);
+    ///         }
+    ///         other => panic!("expected a bundle, got {other:?}"),
+    ///     } // the three buffers go back to the ring here
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bundle(mut self) -> Self {
         self.bundle = true;
         self.from.sel |= 1;
@@ -464,7 +502,52 @@ impl Encode for RecvSelect {
 /// receive, each with `IORING_CQE_F_MORE` and a buffer
 /// ([`Completion::select`](crate::owned::Completion::select)); the operation
 /// comes back with the final completion (end of stream, an error such as `ENOBUFS`, the
-/// `limit`, or cancellation).
+/// `limit`, or cancellation). `io_uring_prep_recv_multishot(3)`, Linux 6.0 (with provided
+/// buffers, which it requires).
+///
+/// When the application keeps buffers, the ring can run dry: the receive then ends with
+/// `ENOBUFS`, the data stays in the socket, and giving the buffers back and pushing the
+/// operation again resumes it. Six messages through two buffers that are each kept until
+/// the ring is empty:
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use uring::buf::{BufRing, Selection};
+/// use uring::owned::{OwnedRing, RecvMultishot};
+/// use uring::Errno;
+///
+/// let mut ring = OwnedRing::new(8)?;
+/// let br = ring.buf_ring(BufRing::builder(1, 2, 64))?;
+/// let (mut tx, rx) = UnixStream::pair()?;
+/// let mut idle = Some(RecvMultishot::new(rx, &br)); // the receive, when not in flight
+/// let (mut kept, mut rearmed) = (Vec::new(), 0);
+/// for i in 0..6u8 {
+///     tx.write_all(&[i; 8])?;
+///     loop {
+///         if let Some(op) = idle.take() {
+///             ring.push(op)?;
+///         }
+///         let mut c = ring.wait()?;
+///         if c.result() == Err(Errno::NOBUFS) {
+///             // Both buffers are kept, so the receive ended: return them and push it again.
+///             idle = Some(c.into_op().expect("the receive comes back with its final completion"));
+///             for held in kept.drain(..) {
+///                 br.recycle_held(held)?;
+///             }
+///             rearmed += 1;
+///             continue;
+///         }
+///         assert!(c.more(), "still armed");
+///         let Selection::Buffer(b) = c.select(&br)? else { panic!("one buffer per message") };
+///         assert_eq!(b.data(), &[i; 8][..]);
+///         kept.push(b.keep()); // hold the buffer past this completion
+///         break;
+///     }
+/// }
+/// assert_eq!(rearmed, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RecvMultishot {
     /// The socket.

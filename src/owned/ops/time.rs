@@ -38,7 +38,45 @@ impl Encode for Timeout {
 /// `IORING_OP_LINK_TIMEOUT`: bounds the time of the operation linked before it. Push it as the
 /// last link of a chain ([`OwnedRing::push_chain`](crate::owned::OwnedRing::push_chain)). If
 /// the time passes first, the linked operation is cancelled and this completes with `ETIME`;
-/// otherwise this completes with `ECANCELED`.
+/// otherwise this completes with `ECANCELED`. `io_uring_prep_link_timeout(3)`, Linux 5.5.
+///
+/// A read that gives up after 20 ms when nothing arrives: in even rounds the data is there,
+/// the read completes and the timeout is cancelled; in odd rounds the timeout fires and
+/// cancels the read. Either way both links come back, with their memory.
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use uring::owned::{Fd, LinkTimeout, OwnedOp, OwnedRing, Read};
+/// use uring::Errno;
+///
+/// let mut ring = OwnedRing::new(4)?;
+/// let (mut tx, rx) = UnixStream::pair()?;
+/// let rx = Arc::new(rx);
+/// for round in 0..6 {
+///     if round % 2 == 0 {
+///         tx.write_all(b"ping")?;
+///     }
+///     let read = Read::new(Fd::shared(rx.clone()), vec![0; 16], u64::MAX);
+///     let chain = [OwnedOp::from(read), LinkTimeout::new(Duration::from_millis(20)).into()];
+///     let ids = ring.push_chain(chain, false)?;
+///     for _ in 0..2 {
+///         let c = ring.wait()?;
+///         if c.id() == Some(ids[0]) {
+///             let expect = if round % 2 == 0 { Ok(4) } else { Err(Errno::CANCELED) };
+///             assert_eq!(c.result(), expect);
+///             let read: Read = c.into_op().expect("the read");
+///             assert_eq!(read.buf.len(), 16);
+///         } else {
+///             let expect = if round % 2 == 0 { Err(Errno::CANCELED) } else { Err(Errno::TIME) };
+///             assert_eq!(c.result(), expect);
+///         }
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LinkTimeout {
     /// The time.
