@@ -40,6 +40,26 @@
 //!   wait regions ([`wait_region`]), zero-copy receive ([`zcrx`]); [`probe`] for [`Features`] and
 //!   [`Probe`]; [`uapi`] for the kernel ABI under the kernel's names.
 //!
+//! ## Examples by concept
+//! Each runs as a test of the documentation, on the kernel at hand (features a kernel lacks are
+//! detected and reported):
+//! - ring setup with flags, and the fallback: [`Builder`]; checking for an operation:
+//!   [`Probe`];
+//! - raw push and reap: [`SubmissionQueue::push_raw`] (reads with buffers the caller keeps
+//!   alive), [`CompletionQueue::iter`] (reaping in batches);
+//! - owned operations: [`owned::OwnedRing`] (reads in flight, results with their buffers),
+//!   [`owned::Completion`] (the reap-then-push loop), [`owned::FdOp`];
+//! - cancellation: [`owned::OwnedRing::cancel`]; linked timeouts: [`owned::LinkTimeout`],
+//!   chains: [`owned::OwnedRing::push_chain`];
+//! - registered resources: [`Submitter::register_files`],
+//!   [`owned::OwnedRing::register_fixed_buffers`];
+//! - buffer rings and multishot receives: [`buf::BufRing`], [`owned::RecvMultishot`] (running
+//!   dry and re-arming), [`owned::Completion::select`]; incremental consumption:
+//!   [`buf::BufRingBuilder::incremental`]; bundles: [`owned::RecvSelect::bundle`];
+//! - uring_cmd: [`op::UringCmd`], [`cmd::socket`];
+//! - kmbuf, with the model of the kernel side where the kernel lacks it: `buf::kmbuf` (feature
+//!   `kmbuf`).
+//!
 //! ## Safety model
 //! No sequence of safe calls lets the kernel read or write memory Rust has given back, or hands
 //! out a reference to memory the kernel may write. The invariants, the type that upholds each,

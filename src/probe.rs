@@ -164,7 +164,24 @@ pub fn opcode_name(op: u8) -> Option<&'static str> {
     OPCODE_NAMES.get(op as usize).copied()
 }
 
-/// The opcodes the running kernel supports (`IORING_REGISTER_PROBE`, Linux 5.6).
+/// The opcodes the running kernel supports (`IORING_REGISTER_PROBE`, `io_uring_get_probe(3)`,
+/// Linux 5.6).
+///
+/// Checking for an operation before using it, with a fallback:
+///
+/// ```
+/// use uring::{op, Probe};
+///
+/// let probe = Probe::new()?;
+/// assert!(probe.is_supported(op::Nop::CODE));
+/// if probe.is_supported(op::ReadMultishot::CODE) {
+///     println!("multishot reads (Linux 6.7) are available");
+/// } else {
+///     println!("falling back to single reads");
+/// }
+/// println!("{} opcodes, up to {}", probe.supported_ops().count(), probe.last_op());
+/// # Ok::<(), uring::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Probe {
     last_op: u8,

@@ -87,6 +87,49 @@
 //! use on kernels without kmbuf (test machinery: hidden from the documentation and outside the
 //! API's stability promise). [`ContiguousRing`] gives the same layout on every kernel since 5.19 by laying
 //! an app-managed `IOU_PBUF_RING_MMAP` ring over one region.
+//!
+//! ## Example
+//! On a kernel with kmbuf, the group is registered and mapped; a kernel consumer selects its
+//! buffers, and each completion of the consumer's command that names a buffer lets the
+//! application read it. On kernels without kmbuf (every mainline kernel up to 7.3) the
+//! example runs the same steps against the crate's model of the kernel side, which plays the
+//! consumer: ten commands through four buffers, each named by a completion, read, and handed
+//! back.
+//!
+//! ```
+//! use uring::buf::kmbuf::{CmdBuf, CmdBufTracker, KmBufRing};
+//! use uring::Ring;
+//!
+//! let ring = Ring::new(8)?;
+//! if KmBufRing::is_supported(&ring)? {
+//!     let km = KmBufRing::register(&ring, 1, 4, 4096)?;
+//!     assert_eq!(km.region().len(), 4 * 4096); // buffer b at byte b * 4096
+//!     return Ok(()); // the consumer is a uring_cmd driver: see its documentation
+//! }
+//! println!("no kmbuf in this kernel: running against the model of the kernel side");
+//! // Test machinery, hidden from these docs and outside the API's stability promise.
+//! use uring::buf::kmbuf::model::{CmdCompletion, KmbufModel, ModelBackend};
+//! let backend = ModelBackend::new(KmbufModel::new());
+//! let kernel = backend.0.clone();
+//! let mut km = KmBufRing::register_with(backend, 1, 4, 4096)?;
+//! let mut tracker = CmdBufTracker::with_capacity(1);
+//! for _ in 0..10 {
+//!     // The consumer's command (user_data 42) selects a buffer, fills 100 bytes and
+//!     // completes asynchronously: the completion names the buffer.
+//!     let (taken, cqe) = kernel.borrow_mut().consumer_command(1, 42, 100, CmdCompletion::Async)?;
+//!     let CmdBuf::Named(bid) = tracker.observe(&cqe) else { unreachable!("async completions name it") };
+//!     assert_eq!(bid, taken);
+//!     let n = cqe.result()? as usize;
+//!     // SAFETY: a completion of the consumer's command named `bid`, and the buffer is handed
+//!     // back only after the slice is gone (the model never writes buffers anyway).
+//!     let data = unsafe { km.buffer(bid) }.expect("bid in range");
+//!     assert_eq!(data[..n].len(), 100);
+//!     // Handing it back is the driver's step (for FUSE, the request's COMMIT_AND_FETCH).
+//!     kernel.borrow_mut().recycle(1, bid)?;
+//! }
+//! assert_eq!(km.status()?, 10, "the head counts every selection");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -689,7 +732,7 @@ impl CmdBufTracker {
 /// buffer it names (bytes at `bid * buf_size` of [`region`](Self::region)), once, which
 /// returns the buffer to the ring when dropped.
 ///
-/// ```no_run
+/// ```
 /// use std::io::Write;
 /// use uring::buf::{kmbuf::ContiguousRing, BufRing};
 /// use uring::owned::{OwnedRing, RecvMultishot};

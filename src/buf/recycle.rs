@@ -199,7 +199,7 @@ impl BufRing {
     /// ring-order link share a word). No allocation: `held` only shrinks, and keeps its capacity
     /// for the next batch.
     ///
-    /// ```no_run
+    /// ```
     /// # use uring::{buf::{BufRing, Selection}, Ring};
     /// # let mut ring = Ring::new(8)?;
     /// # let br = BufRing::builder(1, 64, 4096).build(&mut ring)?;

@@ -20,6 +20,46 @@
 //! `SOL_SOCKET` (the kernel only reads `SOL_SOCKET` options this way; setting works at every
 //! level); otherwise the errno the matching syscall would return. A file that is not a socket
 //! answers through its own driver (`EOPNOTSUPP` for a file without uring_cmd support).
+//!
+//! Asking how many bytes wait in a socket, and reading and setting its receive buffer size,
+//! with a fallback for kernels older than 6.7:
+//!
+//! ```
+//! use std::io::Write;
+//! use std::os::unix::net::UnixStream;
+//! use uring::cmd::socket::{opt, GetSockOpt, SetSockOpt, SiocInq};
+//! use uring::{Errno, Ring};
+//!
+//! let mut ring = Ring::new(4)?;
+//! let (mut tx, rx) = UnixStream::pair()?;
+//! for n in 1..=8usize {
+//!     tx.write_all(&vec![0; n])?;
+//!     // SAFETY: `rx` stays open until the completion is reaped just below.
+//!     unsafe { ring.sq().push_fd(&SiocInq::new(&rx).build().user_data(1)) }?;
+//!     match ring.wait_cqe()?.result() {
+//!         Ok(queued) => assert_eq!(queued as usize, n * (n + 1) / 2),
+//!         Err(Errno::OPNOTSUPP) => {
+//!             println!("this kernel lacks socket commands (Linux 6.7)");
+//!             return Ok(());
+//!         }
+//!         Err(e) => return Err(e.into()),
+//!     }
+//! }
+//!
+//! let want: i32 = 64 * 1024;
+//! let set = SetSockOpt::new(&rx, opt::RCVBUF, &want).build();
+//! // SAFETY: `want` and `rx` outlive the completion, reaped before either is dropped.
+//! unsafe { ring.sq().push_raw(&set) }?;
+//! assert_eq!(ring.wait_cqe()?.result(), Ok(0));
+//! let mut size: i32 = 0;
+//! let get = GetSockOpt::new(&rx, opt::RCVBUF, &mut size).build();
+//! // SAFETY: `size` is neither read nor moved, and `rx` stays open, until the completion is
+//! // reaped on the next line.
+//! unsafe { ring.sq().push_raw(&get) }?;
+//! assert_eq!(ring.wait_cqe()?.result(), Ok(4)); // the value's length
+//! assert!(size >= want, "Linux doubles the value it is given: {size}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use core::marker::PhantomData;
 use core::mem::size_of;

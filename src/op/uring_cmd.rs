@@ -44,6 +44,33 @@ fn copy_payload<T: Pod>(payload: &T, into: &mut [u8]) -> Result<()> {
 /// The payload is copied into the entry; what it means (and whether it holds addresses the
 /// kernel will use) is defined by the file's driver, so [`build`](UringCmd::build) returns an
 /// [`Sqe`] and pushing is `unsafe`. Typed commands that point at nothing return safe entries.
+///
+/// The typed commands in [`cmd`](crate::cmd) build on this; a command they lack is encoded
+/// here from its number and payload. For instance `SOCKET_URING_OP_SIOCINQ` (Linux 6.7),
+/// which has no payload:
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// use uring::op::UringCmd;
+/// use uring::uapi::SOCKET_URING_OP_SIOCINQ;
+/// use uring::{Errno, Ring};
+///
+/// let mut ring = Ring::new(4)?;
+/// let (mut tx, rx) = UnixStream::pair()?;
+/// tx.write_all(b"12345")?;
+/// let sqe = UringCmd::new(&rx, SOCKET_URING_OP_SIOCINQ).build().user_data(7);
+/// // SAFETY: the command has no payload, so it points at no memory; `rx` stays open until
+/// // its completion is reaped below.
+/// unsafe { ring.sq().push_raw(&sqe) }?;
+/// let cqe = ring.wait_cqe()?;
+/// match cqe.result() {
+///     Ok(n) => assert_eq!(n, 5),
+///     Err(Errno::OPNOTSUPP) => println!("no socket commands before Linux 6.7"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct UringCmd {
     sqe: Sqe,

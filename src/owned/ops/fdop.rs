@@ -22,12 +22,14 @@ use crate::{Error, Result};
 /// [`new`](FdOp::new) (one file), [`new2`](FdOp::new2) (splice and tee: input, output) or
 /// [`of`](FdOp::of) (no file: socket, fd install), giving the raw builder with its setters:
 ///
-/// ```no_run
-/// use uring::op::{self, PollEvents};
+/// ```
+/// use uring::op;
 /// use uring::owned::{FdOp, OwnedRing};
 ///
 /// let mut ring = OwnedRing::new(8)?;
-/// let file = std::fs::File::create("/tmp/x")?;
+/// let path = std::env::temp_dir().join(format!("uring-doc-fdop-{}", std::process::id()));
+/// let file = std::fs::File::create(&path)?;
+/// # std::fs::remove_file(&path)?;
 /// ring.push(FdOp::new(file, |f| op::Fsync::new(f).datasync()))?;
 /// let c = ring.wait()?;
 /// assert_eq!(c.result(), Ok(0));
