@@ -308,7 +308,7 @@ impl CompletionQueue {
         Drain { ptr, end, wrapped: second, cqes, slot_shift, ready, mixed: self.mixed, cq: self }
     }
 
-    /// Completions dropped because the CQ was full on a kernel without `IORING_FEAT_NODROP`
+    /// Completions dropped because the CQ was full on a kernel without `IORING_FEAT_NODROP` (Linux 5.5)
     /// (`cq_ring->overflow`).
     pub fn overflow(&self) -> u32 {
         // SAFETY: points into the live CQ ring mapping.

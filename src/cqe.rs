@@ -21,20 +21,20 @@ bitflags! {
     /// `CqeFlags(empty)`.
     #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct CqeFlags: u32 {
-        /// `IORING_CQE_F_BUFFER`: a provided buffer was used; its id is in the upper 16 bits.
+        /// `IORING_CQE_F_BUFFER` (Linux 5.7): a provided buffer was used; its id is in the upper 16 bits.
         const BUFFER = uring_uapi::IORING_CQE_F_BUFFER;
-        /// `IORING_CQE_F_MORE`: the request (multishot, or a send with a notification to come)
+        /// `IORING_CQE_F_MORE` (Linux 5.13): the request (multishot, or a send with a notification to come)
         /// will post more completions.
         const MORE = uring_uapi::IORING_CQE_F_MORE;
-        /// `IORING_CQE_F_SOCK_NONEMPTY`: the socket had more data after this receive.
+        /// `IORING_CQE_F_SOCK_NONEMPTY` (Linux 5.19): the socket had more data after this receive.
         const SOCK_NONEMPTY = uring_uapi::IORING_CQE_F_SOCK_NONEMPTY;
-        /// `IORING_CQE_F_NOTIF`: a zero-copy send's notification (the buffer is free again).
+        /// `IORING_CQE_F_NOTIF` (Linux 6.0): a zero-copy send's notification (the buffer is free again).
         const NOTIF = uring_uapi::IORING_CQE_F_NOTIF;
-        /// `IORING_CQE_F_BUF_MORE`: an incrementally consumed buffer stays with the kernel.
+        /// `IORING_CQE_F_BUF_MORE` (Linux 6.12): an incrementally consumed buffer stays with the kernel.
         const BUF_MORE = uring_uapi::IORING_CQE_F_BUF_MORE;
         /// `IORING_CQE_F_SKIP`: a padding entry of a mixed-size CQ; the crate skips these.
         const SKIP = uring_uapi::IORING_CQE_F_SKIP;
-        /// `IORING_CQE_F_32`: a 32-byte entry on a mixed-size CQ.
+        /// `IORING_CQE_F_32` (Linux 6.18): a 32-byte entry on a mixed-size CQ.
         const CQE_32 = uring_uapi::IORING_CQE_F_32;
         /// `IORING_CQE_F_TSTAMP_HW`: a TX timestamp completion carries a hardware timestamp.
         const TSTAMP_HW = uring_uapi::IORING_CQE_F_TSTAMP_HW;
@@ -153,7 +153,7 @@ impl Cqe {
         self.flags
     }
 
-    /// The provided buffer the operation used, if `IORING_CQE_F_BUFFER` is set.
+    /// The provided buffer the operation used, if `IORING_CQE_F_BUFFER` (Linux 5.7) is set.
     ///
     /// Note that a failed operation can still name a buffer (it was consumed all the same).
     #[inline]
@@ -165,13 +165,13 @@ impl Cqe {
         }
     }
 
-    /// `IORING_CQE_F_MORE`: more completions will follow for the same request.
+    /// `IORING_CQE_F_MORE` (Linux 5.13): more completions will follow for the same request.
     #[inline]
     pub const fn more(&self) -> bool {
         self.flags & uring_uapi::IORING_CQE_F_MORE != 0
     }
 
-    /// `IORING_CQE_F_NOTIF`: a zero-copy send notification. Its `res` is not a result: with
+    /// `IORING_CQE_F_NOTIF` (Linux 6.0): a zero-copy send notification. Its `res` is not a result: with
     /// `IORING_SEND_ZC_REPORT_USAGE` it reports whether the data was copied
     /// ([`zc_copied`](Self::zc_copied)); do not read it through [`result`](Self::result).
     #[inline]

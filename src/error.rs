@@ -26,7 +26,7 @@ pub enum Error {
     Os(io::Error),
     /// A ring was asked for with 0 entries.
     ZeroEntries,
-    /// More entries than the kernel allows, without `IORING_SETUP_CLAMP`.
+    /// More entries than the kernel allows, without `IORING_SETUP_CLAMP` (Linux 5.6).
     TooManyEntries {
         /// Which queue: `"SQ"`, `"CQ"` or `"buffer ring"`.
         queue: &'static str,

@@ -29,52 +29,52 @@ bitflags! {
     /// The `IORING_SETUP_*` flags (`io_uring_setup(2)`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SetupFlags: u32 {
-        /// `IORING_SETUP_IOPOLL`: busy-poll for completions (O_DIRECT files on polled block devices).
+        /// `IORING_SETUP_IOPOLL` (Linux 5.1): busy-poll for completions (O_DIRECT files on polled block devices).
         const IOPOLL = IORING_SETUP_IOPOLL;
-        /// `IORING_SETUP_SQPOLL`: a kernel thread polls the SQ.
+        /// `IORING_SETUP_SQPOLL` (Linux 5.1): a kernel thread polls the SQ.
         const SQPOLL = IORING_SETUP_SQPOLL;
-        /// `IORING_SETUP_SQ_AFF`: pin the SQPOLL thread to `sq_thread_cpu`.
+        /// `IORING_SETUP_SQ_AFF` (Linux 5.1): pin the SQPOLL thread to `sq_thread_cpu`.
         const SQ_AFF = IORING_SETUP_SQ_AFF;
-        /// `IORING_SETUP_CQSIZE`: `cq_entries` sets the CQ size.
+        /// `IORING_SETUP_CQSIZE` (Linux 5.5): `cq_entries` sets the CQ size.
         const CQSIZE = IORING_SETUP_CQSIZE;
-        /// `IORING_SETUP_CLAMP`: clamp oversized entry counts instead of failing.
+        /// `IORING_SETUP_CLAMP` (Linux 5.6): clamp oversized entry counts instead of failing.
         const CLAMP = IORING_SETUP_CLAMP;
-        /// `IORING_SETUP_ATTACH_WQ`: share the async worker pool of the ring `wq_fd`.
+        /// `IORING_SETUP_ATTACH_WQ` (Linux 5.6): share the async worker pool of the ring `wq_fd`.
         const ATTACH_WQ = IORING_SETUP_ATTACH_WQ;
-        /// `IORING_SETUP_R_DISABLED`: start disabled until `IORING_REGISTER_ENABLE_RINGS`.
+        /// `IORING_SETUP_R_DISABLED` (Linux 5.10): start disabled until `IORING_REGISTER_ENABLE_RINGS`.
         const R_DISABLED = IORING_SETUP_R_DISABLED;
-        /// `IORING_SETUP_SUBMIT_ALL`: keep submitting after an entry fails to submit.
+        /// `IORING_SETUP_SUBMIT_ALL` (Linux 5.18): keep submitting after an entry fails to submit.
         const SUBMIT_ALL = IORING_SETUP_SUBMIT_ALL;
-        /// `IORING_SETUP_COOP_TASKRUN`: no interrupting IPIs for task work.
+        /// `IORING_SETUP_COOP_TASKRUN` (Linux 5.19): no interrupting IPIs for task work.
         const COOP_TASKRUN = IORING_SETUP_COOP_TASKRUN;
-        /// `IORING_SETUP_TASKRUN_FLAG`: flag pending task work in `IORING_SQ_TASKRUN`.
+        /// `IORING_SETUP_TASKRUN_FLAG` (Linux 5.19): flag pending task work in `IORING_SQ_TASKRUN`.
         const TASKRUN_FLAG = IORING_SETUP_TASKRUN_FLAG;
-        /// `IORING_SETUP_SQE128`: every SQE is 128 bytes.
+        /// `IORING_SETUP_SQE128` (Linux 5.19): every SQE is 128 bytes.
         const SQE128 = IORING_SETUP_SQE128;
-        /// `IORING_SETUP_CQE32`: every CQE is 32 bytes.
+        /// `IORING_SETUP_CQE32` (Linux 5.19): every CQE is 32 bytes.
         const CQE32 = IORING_SETUP_CQE32;
-        /// `IORING_SETUP_SINGLE_ISSUER`: only one task submits.
+        /// `IORING_SETUP_SINGLE_ISSUER` (Linux 6.0): only one task submits.
         const SINGLE_ISSUER = IORING_SETUP_SINGLE_ISSUER;
-        /// `IORING_SETUP_DEFER_TASKRUN`: run task work only when completions are asked for.
+        /// `IORING_SETUP_DEFER_TASKRUN` (Linux 6.1): run task work only when completions are asked for.
         const DEFER_TASKRUN = IORING_SETUP_DEFER_TASKRUN;
-        /// `IORING_SETUP_NO_MMAP`: the rings live in memory the application provides.
+        /// `IORING_SETUP_NO_MMAP` (Linux 6.5): the rings live in memory the application provides.
         const NO_MMAP = IORING_SETUP_NO_MMAP;
-        /// `IORING_SETUP_REGISTERED_FD_ONLY`: return a registered ring index, not an fd.
+        /// `IORING_SETUP_REGISTERED_FD_ONLY` (Linux 6.5): return a registered ring index, not an fd.
         const REGISTERED_FD_ONLY = IORING_SETUP_REGISTERED_FD_ONLY;
-        /// `IORING_SETUP_NO_SQARRAY`: no SQ index array.
+        /// `IORING_SETUP_NO_SQARRAY` (Linux 6.6): no SQ index array.
         const NO_SQARRAY = IORING_SETUP_NO_SQARRAY;
-        /// `IORING_SETUP_HYBRID_IOPOLL`: sleep before polling (with `IOPOLL`).
+        /// `IORING_SETUP_HYBRID_IOPOLL` (Linux 6.13): sleep before polling (with `IOPOLL`).
         const HYBRID_IOPOLL = IORING_SETUP_HYBRID_IOPOLL;
-        /// `IORING_SETUP_CQE_MIXED`: 16- and 32-byte CQEs in one ring.
+        /// `IORING_SETUP_CQE_MIXED` (Linux 6.18): 16- and 32-byte CQEs in one ring.
         const CQE_MIXED = IORING_SETUP_CQE_MIXED;
-        /// `IORING_SETUP_SQE_MIXED`: 64- and 128-byte SQEs in one ring.
+        /// `IORING_SETUP_SQE_MIXED` (Linux 6.19): 64- and 128-byte SQEs in one ring.
         const SQE_MIXED = IORING_SETUP_SQE_MIXED;
         /// `IORING_SETUP_SQ_REWIND`: the kernel reads SQEs from slot 0 on every submit.
         const SQ_REWIND = IORING_SETUP_SQ_REWIND;
     }
 }
 
-/// Memory for an `IORING_SETUP_NO_MMAP` ring.
+/// Memory for an `IORING_SETUP_NO_MMAP` (Linux 6.5) ring.
 #[derive(Debug)]
 pub enum RingMemory {
     /// The crate maps anonymous memory of exactly the size needed (page-rounded).
@@ -169,7 +169,7 @@ pub struct RingSizes {
 }
 
 impl RingSizes {
-    /// Bytes an `IORING_SETUP_NO_MMAP` ring uses: the SQE array and the rings region, each
+    /// Bytes an `IORING_SETUP_NO_MMAP` (Linux 6.5) ring uses: the SQE array and the rings region, each
     /// rounded up to whole pages (`io_uring_memory_size(3)`).
     pub fn memory_size(&self) -> usize {
         let page = sys::page_size();
@@ -182,7 +182,7 @@ fn round_up(n: usize, to: usize) -> usize {
 }
 
 impl Builder {
-    /// A builder with no flags (and, unless disabled, `IORING_SETUP_NO_SQARRAY` where the kernel
+    /// A builder with no flags (and, unless disabled, `IORING_SETUP_NO_SQARRAY` (Linux 6.6) where the kernel
     /// has it).
     pub fn new() -> Self {
         Builder {
@@ -203,104 +203,104 @@ impl Builder {
         self
     }
 
-    /// `IORING_SETUP_IOPOLL`.
+    /// `IORING_SETUP_IOPOLL` (Linux 5.1).
     pub fn iopoll(self) -> Self {
         self.flags(SetupFlags::IOPOLL)
     }
 
-    /// `IORING_SETUP_HYBRID_IOPOLL` (implies `IOPOLL`).
+    /// `IORING_SETUP_HYBRID_IOPOLL` (Linux 6.13) (implies `IOPOLL`).
     pub fn hybrid_iopoll(self) -> Self {
         self.flags(SetupFlags::IOPOLL | SetupFlags::HYBRID_IOPOLL)
     }
 
-    /// `IORING_SETUP_SQPOLL` with the thread's idle time in milliseconds before it sleeps
+    /// `IORING_SETUP_SQPOLL` (Linux 5.1) with the thread's idle time in milliseconds before it sleeps
     /// (0: the kernel default, one second).
     pub fn sqpoll(mut self, idle_ms: u32) -> Self {
         self.sq_thread_idle = idle_ms;
         self.flags(SetupFlags::SQPOLL)
     }
 
-    /// `IORING_SETUP_SQ_AFF`: pins the SQPOLL thread to `cpu`.
+    /// `IORING_SETUP_SQ_AFF` (Linux 5.1): pins the SQPOLL thread to `cpu`.
     pub fn sq_thread_cpu(mut self, cpu: u32) -> Self {
         self.sq_thread_cpu = cpu;
         self.flags(SetupFlags::SQ_AFF)
     }
 
-    /// `IORING_SETUP_CQSIZE`: the CQ gets `entries` slots (rounded up to a power of two; at
+    /// `IORING_SETUP_CQSIZE` (Linux 5.5): the CQ gets `entries` slots (rounded up to a power of two; at
     /// least the SQ size).
     pub fn cq_entries(mut self, entries: u32) -> Self {
         self.cq_entries = entries;
         self.flags(SetupFlags::CQSIZE)
     }
 
-    /// `IORING_SETUP_CLAMP`.
+    /// `IORING_SETUP_CLAMP` (Linux 5.6).
     pub fn clamp(self) -> Self {
         self.flags(SetupFlags::CLAMP)
     }
 
-    /// `IORING_SETUP_ATTACH_WQ`: share the async worker pool of `ring`.
+    /// `IORING_SETUP_ATTACH_WQ` (Linux 5.6): share the async worker pool of `ring`.
     pub fn attach_wq(mut self, ring: BorrowedFd<'_>) -> Self {
         self.wq_fd = ring.as_raw_fd();
         self.flags(SetupFlags::ATTACH_WQ)
     }
 
-    /// `IORING_SETUP_R_DISABLED`: the ring starts disabled ([`Ring::enable_rings`]).
+    /// `IORING_SETUP_R_DISABLED` (Linux 5.10): the ring starts disabled ([`Ring::enable_rings`]).
     pub fn r_disabled(self) -> Self {
         self.flags(SetupFlags::R_DISABLED)
     }
 
-    /// `IORING_SETUP_SUBMIT_ALL`.
+    /// `IORING_SETUP_SUBMIT_ALL` (Linux 5.18).
     pub fn submit_all(self) -> Self {
         self.flags(SetupFlags::SUBMIT_ALL)
     }
 
-    /// `IORING_SETUP_COOP_TASKRUN`.
+    /// `IORING_SETUP_COOP_TASKRUN` (Linux 5.19).
     pub fn coop_taskrun(self) -> Self {
         self.flags(SetupFlags::COOP_TASKRUN)
     }
 
-    /// `IORING_SETUP_TASKRUN_FLAG` (needs `COOP_TASKRUN` or `DEFER_TASKRUN`).
+    /// `IORING_SETUP_TASKRUN_FLAG` (Linux 5.19) (needs `COOP_TASKRUN` or `DEFER_TASKRUN`).
     pub fn taskrun_flag(self) -> Self {
         self.flags(SetupFlags::TASKRUN_FLAG)
     }
 
-    /// `IORING_SETUP_SQE128`.
+    /// `IORING_SETUP_SQE128` (Linux 5.19).
     pub fn sqe128(self) -> Self {
         self.flags(SetupFlags::SQE128)
     }
 
-    /// `IORING_SETUP_CQE32`.
+    /// `IORING_SETUP_CQE32` (Linux 5.19).
     pub fn cqe32(self) -> Self {
         self.flags(SetupFlags::CQE32)
     }
 
-    /// `IORING_SETUP_SQE_MIXED`.
+    /// `IORING_SETUP_SQE_MIXED` (Linux 6.19).
     pub fn sqe_mixed(self) -> Self {
         self.flags(SetupFlags::SQE_MIXED)
     }
 
-    /// `IORING_SETUP_CQE_MIXED`.
+    /// `IORING_SETUP_CQE_MIXED` (Linux 6.18).
     pub fn cqe_mixed(self) -> Self {
         self.flags(SetupFlags::CQE_MIXED)
     }
 
-    /// `IORING_SETUP_SINGLE_ISSUER`.
+    /// `IORING_SETUP_SINGLE_ISSUER` (Linux 6.0).
     pub fn single_issuer(self) -> Self {
         self.flags(SetupFlags::SINGLE_ISSUER)
     }
 
-    /// `IORING_SETUP_DEFER_TASKRUN` (adds `SINGLE_ISSUER`, which it requires).
+    /// `IORING_SETUP_DEFER_TASKRUN` (Linux 6.1) (adds `SINGLE_ISSUER`, which it requires).
     pub fn defer_taskrun(self) -> Self {
         self.flags(SetupFlags::DEFER_TASKRUN | SetupFlags::SINGLE_ISSUER)
     }
 
-    /// `IORING_SETUP_NO_MMAP`: the rings live in `memory`.
+    /// `IORING_SETUP_NO_MMAP` (Linux 6.5): the rings live in `memory`.
     pub fn no_mmap(mut self, memory: RingMemory) -> Self {
         self.memory = Some(memory);
         self.flags(SetupFlags::NO_MMAP)
     }
 
-    /// `IORING_SETUP_REGISTERED_FD_ONLY` (needs `NO_MMAP`): the ring has no file descriptor,
+    /// `IORING_SETUP_REGISTERED_FD_ONLY` (Linux 6.5) (needs `NO_MMAP`): the ring has no file descriptor,
     /// only a registered index used by every call.
     pub fn registered_fd_only(self) -> Self {
         self.flags(SetupFlags::REGISTERED_FD_ONLY)
@@ -311,7 +311,7 @@ impl Builder {
         self.flags(SetupFlags::SQ_REWIND | SetupFlags::NO_SQARRAY)
     }
 
-    /// Keeps the SQ index array: do not ask for `IORING_SETUP_NO_SQARRAY`.
+    /// Keeps the SQ index array: do not ask for `IORING_SETUP_NO_SQARRAY` (Linux 6.6).
     pub fn sq_array(mut self) -> Self {
         self.sq_array = true;
         self
@@ -453,7 +453,7 @@ impl Builder {
         Ok(RingSizes { sq_entries, cq_entries, sqes_bytes: sq_entries as usize * sqe_size, rings_bytes: rings })
     }
 
-    /// Bytes an `IORING_SETUP_NO_MMAP` ring of `entries` needs (`io_uring_memory_size(3)`);
+    /// Bytes an `IORING_SETUP_NO_MMAP` (Linux 6.5) ring of `entries` needs (`io_uring_memory_size(3)`);
     /// what [`Builder::build`] uses of caller memory.
     pub fn memory_size(&self, entries: u32) -> Result<usize> {
         Ok(self.sizes(entries)?.memory_size())

@@ -41,10 +41,10 @@ pub struct SubmissionQueue {
 pub enum PushError128 {
     /// No room.
     Full,
-    /// The ring has 64-byte entries only (neither `IORING_SETUP_SQE128` nor
+    /// The ring has 64-byte entries only (neither `IORING_SETUP_SQE128` (Linux 5.19) nor
     /// `IORING_SETUP_SQE_MIXED`).
     RingTooSmall,
-    /// On an `IORING_SETUP_SQE_MIXED` ring only 128-byte opcodes (`IORING_OP_NOP128`,
+    /// On an `IORING_SETUP_SQE_MIXED` (Linux 6.19) ring only 128-byte opcodes (`IORING_OP_NOP128`,
     /// `IORING_OP_URING_CMD128`) occupy two slots; another opcode would be misread.
     NotA128ByteOpcode,
 }

@@ -21,19 +21,19 @@ bitflags! {
     /// The `IOSQE_*` flags of an entry (`sqe.flags`), see `io_uring_enter(2)`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SqeFlags: u8 {
-        /// `IOSQE_FIXED_FILE`: `fd` is an index into the registered file table.
+        /// `IOSQE_FIXED_FILE` (Linux 5.1): `fd` is an index into the registered file table.
         const FIXED_FILE = uring_uapi::IOSQE_FIXED_FILE;
-        /// `IOSQE_IO_DRAIN`: start only after every earlier entry has completed.
+        /// `IOSQE_IO_DRAIN` (Linux 5.2): start only after every earlier entry has completed.
         const IO_DRAIN = uring_uapi::IOSQE_IO_DRAIN;
-        /// `IOSQE_IO_LINK`: the next entry starts only after this one succeeds.
+        /// `IOSQE_IO_LINK` (Linux 5.3): the next entry starts only after this one succeeds.
         const IO_LINK = uring_uapi::IOSQE_IO_LINK;
-        /// `IOSQE_IO_HARDLINK`: like `IO_LINK`, but the chain survives this entry's failure.
+        /// `IOSQE_IO_HARDLINK` (Linux 5.5): like `IO_LINK`, but the chain survives this entry's failure.
         const IO_HARDLINK = uring_uapi::IOSQE_IO_HARDLINK;
-        /// `IOSQE_ASYNC`: go to the async worker pool straight away.
+        /// `IOSQE_ASYNC` (Linux 5.6): go to the async worker pool straight away.
         const ASYNC = uring_uapi::IOSQE_ASYNC;
-        /// `IOSQE_BUFFER_SELECT`: take a buffer from the provided-buffer group in `buf_group`.
+        /// `IOSQE_BUFFER_SELECT` (Linux 5.7): take a buffer from the provided-buffer group in `buf_group`.
         const BUFFER_SELECT = uring_uapi::IOSQE_BUFFER_SELECT;
-        /// `IOSQE_CQE_SKIP_SUCCESS`: post no completion if the operation succeeds.
+        /// `IOSQE_CQE_SKIP_SUCCESS` (Linux 5.17): post no completion if the operation succeeds.
         const CQE_SKIP_SUCCESS = uring_uapi::IOSQE_CQE_SKIP_SUCCESS;
     }
 }
@@ -97,7 +97,7 @@ impl Default for Sqe {
 }
 
 impl Sqe {
-    /// An entry with every field zero (an `IORING_OP_NOP`).
+    /// An entry with every field zero (an `IORING_OP_NOP` (Linux 5.1)).
     #[inline]
     pub const fn zeroed() -> Self {
         Sqe(ZERO_SQE)
@@ -128,7 +128,7 @@ impl Sqe {
         self.0.opcode
     }
 
-    /// This entry zero-extended to 128 bytes (for `IORING_SETUP_SQE128` rings).
+    /// This entry zero-extended to 128 bytes (for `IORING_SETUP_SQE128` (Linux 5.19) rings).
     #[inline]
     pub const fn into128(self) -> Sqe128 {
         Sqe128 { sqe: self.0, ext: [0; 64] }
@@ -274,7 +274,7 @@ impl FdSqe {
         self.0
     }
 
-    /// Whether every file the entry names is a registered slot: `IOSQE_FIXED_FILE` for
+    /// Whether every file the entry names is a registered slot: `IOSQE_FIXED_FILE` (Linux 5.1) for
     /// `sqe.fd`, and for `SPLICE`/`TEE` also `SPLICE_F_FD_IN_FIXED` for the input; a close of a
     /// slot (`sqe.file_index`) and a cancel keyed by a slot (`IORING_ASYNC_CANCEL_FD_FIXED`)
     /// name none.

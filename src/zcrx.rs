@@ -142,7 +142,7 @@ impl ZcrxBuilder {
     }
 }
 
-/// `IORING_REGISTER_ZCRX_IFQ`: the kernel writes the queue id and ring offsets back into `reg`
+/// `IORING_REGISTER_ZCRX_IFQ` (Linux 6.15): the kernel writes the queue id and ring offsets back into `reg`
 /// (and the area token into the area it points at), hence `&mut`.
 pub fn register_ifq(ring: &Ring, reg: &mut io_uring_zcrx_ifq_reg) -> Result<()> {
     // SAFETY: `reg` and what it points at are valid and writable for the call.
@@ -161,7 +161,7 @@ pub fn zcrx_ctrl(ring: &Ring, ctrl: &mut zcrx_ctrl) -> io::Result<u32> {
 }
 
 impl Zcrx {
-    /// The queue id (for `IORING_OP_RECV_ZC`'s `zcrx_ifq_idx` and control calls).
+    /// The queue id (for `IORING_OP_RECV_ZC` (Linux 6.15)'s `zcrx_ifq_idx` and control calls).
     pub fn id(&self) -> u32 {
         self.zcrx_id
     }

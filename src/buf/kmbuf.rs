@@ -567,7 +567,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
         Some(unsafe { core::slice::from_raw_parts_mut(p, n) })
     }
 
-    /// The group's head (`IORING_REGISTER_PBUF_STATUS`): how many buffers kernel consumers have
+    /// The group's head (`IORING_REGISTER_PBUF_STATUS`, Linux 6.8): how many buffers kernel consumers have
     /// taken, wrapping at 2^16. It counts every selection, including those no completion names
     /// (a synchronous command completion, a burnt buffer).
     pub fn status(&mut self) -> Result<u16> {
@@ -756,7 +756,7 @@ pub struct ContiguousRing {
 }
 
 impl ContiguousRing {
-    /// Registers an `IOU_PBUF_RING_MMAP` ring of `entries` buffers of `buf_size` bytes in one
+    /// Registers an `IOU_PBUF_RING_MMAP` (Linux 6.4) ring of `entries` buffers of `buf_size` bytes in one
     /// crate-allocated region on a raw ring (reading then goes through the raw layer: the
     /// `unsafe` [`BufRing::select`] or [`buffer`](Self::buffer); on an
     /// [`OwnedRing`](crate::owned::OwnedRing) use [`new`](Self::new)).

@@ -583,7 +583,7 @@ impl BufRing {
         self.buf_size
     }
 
-    /// Whether buffers are consumed incrementally (`IOU_PBUF_RING_INC`).
+    /// Whether buffers are consumed incrementally (`IOU_PBUF_RING_INC`, Linux 6.12).
     pub fn is_incremental(&self) -> bool {
         self.incremental
     }

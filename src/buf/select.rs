@@ -19,11 +19,11 @@ use crate::{Error, Result};
 #[derive(Debug)]
 #[repr(u8)]
 pub enum Selection<'a> {
-    /// The completion used no provided buffer (`IORING_CQE_F_BUFFER` clear).
+    /// The completion used no provided buffer (`IORING_CQE_F_BUFFER`, Linux 5.7 clear).
     None,
     /// One whole buffer.
     Buffer(Buf<'a>),
-    /// A piece of an incrementally consumed buffer (`IOU_PBUF_RING_INC`).
+    /// A piece of an incrementally consumed buffer (`IOU_PBUF_RING_INC`, Linux 6.12).
     Incremental(IncSlice<'a>),
     /// Several buffers of a bundle operation, contiguous in ring order.
     Bundle(Bundle<'a>),
@@ -365,7 +365,7 @@ impl<'a> IncSlice<'a> {
         self.len == 0
     }
 
-    /// `IORING_CQE_F_BUF_MORE`: the buffer stays with the kernel for more completions.
+    /// `IORING_CQE_F_BUF_MORE` (Linux 6.12): the buffer stays with the kernel for more completions.
     #[inline]
     pub fn more(&self) -> bool {
         self.more
@@ -619,7 +619,7 @@ impl BufRing {
         Ok(Selection::Incremental(IncSlice::opened(self, bid, off, len, more)))
     }
 
-    /// Turns the completion of a bundle operation (`IORING_RECVSEND_BUNDLE`) into its buffers:
+    /// Turns the completion of a bundle operation (`IORING_RECVSEND_BUNDLE`, Linux 6.10) into its buffers:
     /// contiguous in ring order from the completion's buffer id, their lengths adding up to the
     /// result.
     ///

@@ -284,7 +284,7 @@ impl AddBufpool {
         AddBufpool { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, uaddr: uaddr as u64, len }
     }
 
-    /// `IORING_URING_CMD_FIXED`: the pool is registered buffer `index`.
+    /// `IORING_URING_CMD_FIXED` (Linux 6.1): the pool is registered buffer `index`.
     pub fn fixed_buf(mut self, index: u16) -> Self {
         self.inner = self.inner.fixed_buf(index);
         self

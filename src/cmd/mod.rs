@@ -247,7 +247,7 @@ pub fn uring_cmd<T: Pod>(fd: impl Into<Target>, cmd_op: u32, payload: &T) -> Sqe
     sqe
 }
 
-/// `IORING_OP_URING_CMD` in a 128-byte entry with a typed payload of at most 80 bytes, checked at
+/// `IORING_OP_URING_CMD` (Linux 5.19) in a 128-byte entry with a typed payload of at most 80 bytes, checked at
 /// compile time (`io_uring_prep_uring_cmd128(3)`). The opcode is the `IORING_SETUP_SQE128`
 /// form; [`SubmissionQueue::push128_raw`] switches it to `IORING_OP_URING_CMD128` on a mixed
 /// ring and refuses a 64-byte ring with a typed error. Use [`UringCmd128`] for the options.
@@ -267,7 +267,7 @@ pub fn uring_cmd128<T: Pod>(fd: impl Into<Target>, cmd_op: u32, payload: &T) -> 
 pub enum SqeLayout {
     /// 64-byte entries only: commands carry at most 16 payload bytes.
     Sqe64,
-    /// `IORING_SETUP_SQE128`: every entry is 128 bytes; commands carry 80 payload bytes with
+    /// `IORING_SETUP_SQE128` (Linux 5.19): every entry is 128 bytes; commands carry 80 payload bytes with
     /// opcode `IORING_OP_URING_CMD`.
     Sqe128,
     /// `IORING_SETUP_SQE_MIXED` (Linux 6.19): 64-byte entries, and 128-byte ones in two slots for
@@ -350,7 +350,7 @@ impl CmdEntry {
     }
 }
 
-/// `IORING_OP_URING_CMD` with `payload`, sized for a ring of `layout`: a 64-byte entry when the
+/// `IORING_OP_URING_CMD` (Linux 5.19) with `payload`, sized for a ring of `layout`: a 64-byte entry when the
 /// payload fits 16 bytes, otherwise a 128-byte entry (`IORING_OP_URING_CMD128` on a mixed ring).
 /// More than 16 bytes for a 64-byte ring is refused with [`Error::WrongRingKind`]: the kernel
 /// would silently see only the first 16 (more than 80 does not compile).

@@ -279,7 +279,7 @@ impl NvmeCmd {
         self
     }
 
-    /// The entry: a 128-byte `IORING_OP_URING_CMD` (which
+    /// The entry: a 128-byte `IORING_OP_URING_CMD` (Linux 5.19) (which
     /// [`SubmissionQueue::push128_raw`](crate::SubmissionQueue::push128_raw) fits to mixed rings).
     pub fn build(self) -> Sqe128 {
         let mut sqe = self.inner.build();

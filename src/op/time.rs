@@ -18,7 +18,7 @@ bitflags! {
     /// with [`TimeoutClock`].
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct TimeoutFlags: u32 {
-        /// `IORING_TIMEOUT_ABS`: the time is an absolute point on the clock, not a delay.
+        /// `IORING_TIMEOUT_ABS` (Linux 5.5): the time is an absolute point on the clock, not a delay.
         const ABS = IORING_TIMEOUT_ABS;
         /// `IORING_TIMEOUT_ETIME_SUCCESS`: an expiry does not count as a failure (Linux 5.16):
         /// the result is still `-ETIME`, but entries linked after the timeout run rather than

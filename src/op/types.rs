@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use uring_uapi::{__kernel_timespec, IORING_FILE_INDEX_ALLOC};
 
-/// A slot of the ring's registered file table (`IORING_REGISTER_FILES`), used instead of an fd
+/// A slot of the ring's registered file table (`IORING_REGISTER_FILES`, Linux 5.1), used instead of an fd
 /// by setting `IOSQE_FIXED_FILE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fixed(pub u32);
@@ -70,7 +70,7 @@ impl Target {
         self.fd
     }
 
-    /// Whether `IOSQE_FIXED_FILE` must be set.
+    /// Whether `IOSQE_FIXED_FILE` (Linux 5.1) must be set.
     #[inline]
     pub const fn is_fixed(self) -> bool {
         self.fixed
@@ -121,7 +121,7 @@ pub enum DestSlot {
     Fd,
     /// The registered file slot `n` (replacing what is there).
     Fixed(u32),
-    /// Any free registered slot; its index is the result (`IORING_FILE_INDEX_ALLOC`).
+    /// Any free registered slot; its index is the result (`IORING_FILE_INDEX_ALLOC`, Linux 5.19).
     Alloc,
 }
 
@@ -146,7 +146,7 @@ impl DestSlot {
     }
 }
 
-/// A provided-buffer group an operation selects its buffer from (`IOSQE_BUFFER_SELECT` with
+/// A provided-buffer group an operation selects its buffer from (`IOSQE_BUFFER_SELECT`, Linux 5.7 with
 /// `sqe.buf_group`).
 ///
 /// Implemented by the crate's buffer-ring handles and by [`BufGroupId`] (a bare group id, for

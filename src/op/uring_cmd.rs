@@ -159,13 +159,13 @@ impl UringCmd128 {
     /// The operation code on mixed rings.
     pub const CODE: u8 = IORING_OP_URING_CMD128;
 
-    /// A 128-byte command for an `IORING_SETUP_SQE128` ring.
+    /// A 128-byte command for an `IORING_SETUP_SQE128` (Linux 5.19) ring.
     pub fn new(fd: impl Into<Target>, cmd_op: u32) -> Self {
         let head = UringCmd::new(fd, cmd_op).sqe;
         UringCmd128 { sqe: head.into128() }
     }
 
-    /// A 128-byte command for an `IORING_SETUP_SQE_MIXED` ring (`IORING_OP_URING_CMD128`).
+    /// A 128-byte command for an `IORING_SETUP_SQE_MIXED` (Linux 6.19) ring (`IORING_OP_URING_CMD128`).
     pub fn mixed(fd: impl Into<Target>, cmd_op: u32) -> Self {
         let mut c = Self::new(fd, cmd_op);
         c.sqe.sqe.opcode = Self::CODE;
@@ -191,7 +191,7 @@ impl UringCmd128 {
         area
     }
 
-    /// `IORING_URING_CMD_FIXED` with registered buffer `index`.
+    /// `IORING_URING_CMD_FIXED` (Linux 6.1) with registered buffer `index`.
     pub fn fixed_buf(mut self, index: u16) -> Self {
         // SAFETY: writing plain integers into the union.
         unsafe { self.sqe.sqe.op_flags.uring_cmd_flags |= IORING_URING_CMD_FIXED };
@@ -213,7 +213,7 @@ impl UringCmd128 {
         Ok(self)
     }
 
-    /// `IORING_URING_CMD_MULTISHOT` (needs a buffer group, as for [`UringCmd::multishot`]).
+    /// `IORING_URING_CMD_MULTISHOT` (Linux 6.18) (needs a buffer group, as for [`UringCmd::multishot`]).
     pub fn multishot(mut self) -> Self {
         // SAFETY: writing plain integers into the union.
         unsafe { self.sqe.sqe.op_flags.uring_cmd_flags |= IORING_URING_CMD_MULTISHOT };

@@ -231,7 +231,7 @@ impl OwnedRing {
         OwnedBatch { ring_id: self.ring.id(), sq: self.ring.sq().batch(), t: &mut self.t }
     }
 
-    /// Pushes a chain: every operation but the last is linked to the next (`IOSQE_IO_LINK`).
+    /// Pushes a chain: every operation but the last is linked to the next (`IOSQE_IO_LINK`, Linux 5.3).
     ///
     /// With `skip_success`, the links before the last carry `IOSQE_CQE_SKIP_SUCCESS`: the
     /// kernel posts one completion for the whole chain, the last link's, or on failure the

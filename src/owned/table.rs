@@ -118,7 +118,7 @@ pub(crate) enum Step {
     Internal,
     /// A raw-layer entry's completion (or a tag that names no operation in flight).
     Raw,
-    /// The owned operation in this slot will complete again (`IORING_CQE_F_MORE`).
+    /// The owned operation in this slot will complete again (`IORING_CQE_F_MORE`, Linux 5.13).
     More(u32),
     /// The final completion of the owned operation in this slot. The slot is already free; its
     /// operation is still in it, for the caller to hand back (or drop) before anything is

@@ -13,7 +13,7 @@ use crate::setup::SetupFlags;
 use crate::sys;
 use crate::{Error, Features, Result};
 
-/// Arguments of an extended wait (`IORING_ENTER_EXT_ARG`).
+/// Arguments of an extended wait (`IORING_ENTER_EXT_ARG`, Linux 5.11).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WaitArgs<'a> {
     /// Give up after this long (relative, or absolute with `absolute`).

@@ -95,7 +95,7 @@ impl Ring {
         Ok(())
     }
 
-    /// Enables a ring created with `IORING_SETUP_R_DISABLED` (`io_uring_enable_rings(3)`).
+    /// Enables a ring created with `IORING_SETUP_R_DISABLED` (Linux 5.10) (`io_uring_enable_rings(3)`).
     pub fn enable_rings(&mut self) -> io::Result<()> {
         // SAFETY: no argument.
         unsafe { self.sub.register_raw(IORING_REGISTER_ENABLE_RINGS, core::ptr::null(), 0) }?;

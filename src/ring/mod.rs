@@ -372,7 +372,7 @@ impl Ring {
         Ok(())
     }
 
-    /// For `IORING_SETUP_NO_MMAP` rings: how many bytes of the ring memory the kernel uses.
+    /// For `IORING_SETUP_NO_MMAP` (Linux 6.5) rings: how many bytes of the ring memory the kernel uses.
     pub fn memory_used(&self) -> Option<usize> {
         match &self._mem {
             Memory::App(a) => Some(a.used),
@@ -380,7 +380,7 @@ impl Ring {
         }
     }
 
-    /// For `IORING_SETUP_NO_MMAP` rings: the ring memory region (start, length).
+    /// For `IORING_SETUP_NO_MMAP` (Linux 6.5) rings: the ring memory region (start, length).
     pub fn memory_region(&self) -> Option<(*const u8, usize)> {
         match &self._mem {
             Memory::App(a) => Some((a.base, a.len)),

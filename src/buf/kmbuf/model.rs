@@ -113,7 +113,7 @@ impl KmbufModel {
         }
     }
 
-    /// `IORING_REGISTER_PBUF_RING` with `nr_args` arguments at `reg` (`None`: a null pointer).
+    /// `IORING_REGISTER_PBUF_RING` (Linux 5.19) with `nr_args` arguments at `reg` (`None`: a null pointer).
     pub fn register(&mut self, reg: Option<&kmbuf_reg>, nr_args: u32) -> io::Result<()> {
         if let Some(e) = self.fail_next_register.take() {
             return Err(err(e));
@@ -246,7 +246,7 @@ impl KmbufModel {
         Ok(())
     }
 
-    /// An ordinary operation with `IOSQE_BUFFER_SELECT` on this group (a read or recv): the
+    /// An ordinary operation with `IOSQE_BUFFER_SELECT` (Linux 5.7) on this group (a read or recv): the
     /// kernel selects a buffer, fails with `EFAULT`, and still names the buffer in the
     /// completion; the slot is gone until the consumer recycles it.
     pub fn user_select(&mut self, bgid: u16, user_data: u64) -> Cqe {
@@ -316,7 +316,7 @@ impl KmbufModel {
         Cqe::new(user_data, res, flags)
     }
 
-    /// `IORING_REGISTER_PBUF_STATUS`.
+    /// `IORING_REGISTER_PBUF_STATUS` (Linux 6.8).
     pub fn status(&mut self, bgid: u16) -> io::Result<u16> {
         match self.groups.get(&bgid) {
             Some(Group::Km(g)) => Ok(g.head),
@@ -332,7 +332,7 @@ impl KmbufModel {
         Ok(())
     }
 
-    /// `IORING_UNREGISTER_PBUF_RING` with `flags` in the argument.
+    /// `IORING_UNREGISTER_PBUF_RING` (Linux 5.19) with `flags` in the argument.
     pub fn unregister(&mut self, bgid: u16, flags: u16) -> io::Result<()> {
         if flags != 0 {
             return Err(err(libc::EINVAL));
@@ -350,7 +350,7 @@ impl KmbufModel {
         }
     }
 
-    /// `IORING_OP_PROVIDE_BUFFERS` of `n` buffers into group `bgid`.
+    /// `IORING_OP_PROVIDE_BUFFERS` (Linux 5.7) of `n` buffers into group `bgid`.
     pub fn provide_buffers(&mut self, bgid: u16, n: u32) -> io::Result<()> {
         match self.groups.entry(bgid).or_insert(Group::Legacy(0)) {
             Group::Legacy(have) => {
@@ -361,7 +361,7 @@ impl KmbufModel {
         }
     }
 
-    /// `IORING_OP_REMOVE_BUFFERS` of up to `n` buffers; returns how many were removed.
+    /// `IORING_OP_REMOVE_BUFFERS` (Linux 5.7) of up to `n` buffers; returns how many were removed.
     pub fn remove_buffers(&mut self, bgid: u16, n: u32) -> io::Result<u32> {
         match self.groups.get_mut(&bgid) {
             Some(Group::Legacy(have)) => {

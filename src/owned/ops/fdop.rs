@@ -242,37 +242,37 @@ impl Encode for CancelFd {
     }
 }
 
-/// `IORING_OP_FSYNC` on a held file ([`op::Fsync`]).
+/// `IORING_OP_FSYNC` (Linux 5.1) on a held file ([`op::Fsync`]).
 pub type Fsync = FdOp<op::Fsync>;
-/// `IORING_OP_SYNC_FILE_RANGE` on a held file ([`op::SyncFileRange`]).
+/// `IORING_OP_SYNC_FILE_RANGE` (Linux 5.2) on a held file ([`op::SyncFileRange`]).
 pub type SyncFileRange = FdOp<op::SyncFileRange>;
-/// `IORING_OP_FALLOCATE` on a held file ([`op::Fallocate`]).
+/// `IORING_OP_FALLOCATE` (Linux 5.6) on a held file ([`op::Fallocate`]).
 pub type Fallocate = FdOp<op::Fallocate>;
-/// `IORING_OP_FADVISE` on a held file ([`op::Fadvise`]).
+/// `IORING_OP_FADVISE` (Linux 5.6) on a held file ([`op::Fadvise`]).
 pub type Fadvise = FdOp<op::Fadvise>;
-/// `IORING_OP_FTRUNCATE` on a held file ([`op::Ftruncate`]).
+/// `IORING_OP_FTRUNCATE` (Linux 6.9) on a held file ([`op::Ftruncate`]).
 pub type Ftruncate = FdOp<op::Ftruncate>;
-/// `IORING_OP_POLL_ADD`, single or multishot, on a held file ([`op::PollAdd`]).
+/// `IORING_OP_POLL_ADD` (Linux 5.1), single or multishot, on a held file ([`op::PollAdd`]).
 pub type PollAdd = FdOp<op::PollAdd>;
-/// `IORING_OP_SPLICE` between two held files ([`op::Splice`]).
+/// `IORING_OP_SPLICE` (Linux 5.7) between two held files ([`op::Splice`]).
 pub type Splice = FdOp<op::Splice>;
-/// `IORING_OP_TEE` between two held pipes ([`op::Tee`]).
+/// `IORING_OP_TEE` (Linux 5.8) between two held pipes ([`op::Tee`]).
 pub type Tee = FdOp<op::Tee>;
-/// `IORING_OP_SHUTDOWN` of a held socket ([`op::Shutdown`]).
+/// `IORING_OP_SHUTDOWN` (Linux 5.11) of a held socket ([`op::Shutdown`]).
 pub type Shutdown = FdOp<op::Shutdown>;
-/// `IORING_OP_LISTEN` on a held socket ([`op::Listen`]).
+/// `IORING_OP_LISTEN` (Linux 6.11) on a held socket ([`op::Listen`]).
 pub type Listen = FdOp<op::Listen>;
-/// `IORING_OP_MSG_RING` posting to a held ring fd ([`op::MsgRing`]).
+/// `IORING_OP_MSG_RING` (Linux 5.18) posting to a held ring fd ([`op::MsgRing`]).
 pub type MsgRing = FdOp<op::MsgRing>;
-/// `IORING_OP_MSG_RING` passing a registered file to a held ring fd ([`op::MsgRingFd`]).
+/// `IORING_OP_MSG_RING` (Linux 5.18) passing a registered file to a held ring fd ([`op::MsgRingFd`]).
 pub type MsgRingFd = FdOp<op::MsgRingFd>;
-/// `IORING_OP_ACCEPT` without the peer's address on a held listening socket ([`op::Accept`]),
+/// `IORING_OP_ACCEPT` (Linux 5.5) without the peer's address on a held listening socket ([`op::Accept`]),
 /// single or multishot (`.multishot()`): each completion with a non-negative result carries the
 /// new socket ([`Completion::take_fd`](crate::owned::Completion::take_fd)).
 pub type AcceptMulti = FdOp<op::Accept>;
-/// `IORING_OP_SOCKET` ([`op::Socket`]): the completion carries the new socket
+/// `IORING_OP_SOCKET` (Linux 5.19) ([`op::Socket`]): the completion carries the new socket
 /// ([`Completion::take_fd`](crate::owned::Completion::take_fd)).
 pub type Socket = FdOp<op::Socket>;
-/// `IORING_OP_FIXED_FD_INSTALL` ([`op::FixedFdInstall`]): the completion carries the new fd
+/// `IORING_OP_FIXED_FD_INSTALL` (Linux 6.8) ([`op::FixedFdInstall`]): the completion carries the new fd
 /// ([`Completion::take_fd`](crate::owned::Completion::take_fd)).
 pub type FixedFdInstall = FdOp<op::FixedFdInstall>;

@@ -33,7 +33,7 @@ fn xattr_name(name: impl Into<Vec<u8>>) -> Result<CString> {
     c_string(name, "xattr name")
 }
 
-/// `IORING_OP_OPENAT`: `openat(2)`. The result is the new fd, handed out as an `OwnedFd` by
+/// `IORING_OP_OPENAT` (Linux 5.6): `openat(2)`. The result is the new fd, handed out as an `OwnedFd` by
 /// [`Completion::take_fd`](crate::owned::Completion::take_fd) (or, with a direct `dest`, 0 or
 /// the slot chosen).
 #[derive(Debug)]
@@ -71,7 +71,7 @@ impl Encode for OpenAt {
     }
 }
 
-/// `IORING_OP_OPENAT2`: `openat2(2)` with an owned [`OpenHow`]. The result is as for
+/// `IORING_OP_OPENAT2` (Linux 5.6): `openat2(2)` with an owned [`OpenHow`]. The result is as for
 /// [`OpenAt`].
 #[derive(Debug)]
 pub struct OpenAt2 {
@@ -105,7 +105,7 @@ impl Encode for OpenAt2 {
     }
 }
 
-/// `IORING_OP_STATX`: `statx(2)` into the owned [`statx`](Statx::statx) buffer. The result is
+/// `IORING_OP_STATX` (Linux 5.6): `statx(2)` into the owned [`statx`](Statx::statx) buffer. The result is
 /// 0, with the buffer filled.
 pub struct Statx {
     /// The path (empty with `AT_EMPTY_PATH` and `dir`: `dir` itself).
@@ -150,7 +150,7 @@ impl Encode for Statx {
     }
 }
 
-/// `IORING_OP_RENAMEAT`: `renameat2(2)`. The result is 0.
+/// `IORING_OP_RENAMEAT` (Linux 5.11): `renameat2(2)`. The result is 0.
 #[derive(Debug)]
 pub struct RenameAt {
     /// The old path.
@@ -181,7 +181,7 @@ impl Encode for RenameAt {
     }
 }
 
-/// `IORING_OP_UNLINKAT`: `unlinkat(2)` (with `AT_REMOVEDIR`: `rmdir`). The result is 0.
+/// `IORING_OP_UNLINKAT` (Linux 5.11): `unlinkat(2)` (with `AT_REMOVEDIR`: `rmdir`). The result is 0.
 #[derive(Debug)]
 pub struct UnlinkAt {
     /// The path.
@@ -207,7 +207,7 @@ impl Encode for UnlinkAt {
     }
 }
 
-/// `IORING_OP_MKDIRAT`: `mkdirat(2)`. The result is 0.
+/// `IORING_OP_MKDIRAT` (Linux 5.15): `mkdirat(2)`. The result is 0.
 #[derive(Debug)]
 pub struct MkdirAt {
     /// The path.
@@ -233,7 +233,7 @@ impl Encode for MkdirAt {
     }
 }
 
-/// `IORING_OP_SYMLINKAT`: `symlinkat(2)`. The result is 0.
+/// `IORING_OP_SYMLINKAT` (Linux 5.15): `symlinkat(2)`. The result is 0.
 #[derive(Debug)]
 pub struct SymlinkAt {
     /// What the link points to (stored as given).
@@ -259,7 +259,7 @@ impl Encode for SymlinkAt {
     }
 }
 
-/// `IORING_OP_LINKAT`: `linkat(2)`. The result is 0.
+/// `IORING_OP_LINKAT` (Linux 5.15): `linkat(2)`. The result is 0.
 #[derive(Debug)]
 pub struct LinkAt {
     /// The existing path.
@@ -290,7 +290,7 @@ impl Encode for LinkAt {
     }
 }
 
-/// `IORING_OP_FSETXATTR`: `fsetxattr(2)`. The result is 0.
+/// `IORING_OP_FSETXATTR` (Linux 5.19): `fsetxattr(2)`. The result is 0.
 #[derive(Debug)]
 pub struct FsetXattr {
     /// The file.
@@ -317,7 +317,7 @@ impl Encode for FsetXattr {
     }
 }
 
-/// `IORING_OP_SETXATTR`: `setxattr(2)` (follows symbolic links). The result is 0.
+/// `IORING_OP_SETXATTR` (Linux 5.19): `setxattr(2)` (follows symbolic links). The result is 0.
 #[derive(Debug)]
 pub struct SetXattr {
     /// The file's path.
@@ -344,7 +344,7 @@ impl Encode for SetXattr {
     }
 }
 
-/// `IORING_OP_FGETXATTR`: `fgetxattr(2)` into the owned `value` buffer. The result is the
+/// `IORING_OP_FGETXATTR` (Linux 5.19): `fgetxattr(2)` into the owned `value` buffer. The result is the
 /// value's length (with an empty buffer: the length it needs).
 #[derive(Debug)]
 pub struct FgetXattr {
@@ -370,7 +370,7 @@ impl Encode for FgetXattr {
     }
 }
 
-/// `IORING_OP_GETXATTR`: `getxattr(2)` (follows symbolic links) into the owned `value`
+/// `IORING_OP_GETXATTR` (Linux 5.19): `getxattr(2)` (follows symbolic links) into the owned `value`
 /// buffer. The result is the value's length.
 #[derive(Debug)]
 pub struct GetXattr {

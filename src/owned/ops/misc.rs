@@ -19,7 +19,7 @@ pub enum EpollCtlOp {
     Delete,
 }
 
-/// `IORING_OP_EPOLL_CTL`: `epoll_ctl(2)` with an owned event. The result is 0.
+/// `IORING_OP_EPOLL_CTL` (Linux 5.6): `epoll_ctl(2)` with an owned event. The result is 0.
 pub struct EpollCtl {
     /// The epoll instance (an ordinary fd).
     pub epfd: Fd,
@@ -254,7 +254,7 @@ impl Encode for Pipe {
     }
 }
 
-/// `IORING_OP_FILES_UPDATE`: puts the owned or shared `files` into registered file slots
+/// `IORING_OP_FILES_UPDATE` (Linux 5.6): puts the owned or shared `files` into registered file slots
 /// (`None` empties a slot). The kernel takes its own reference to each file when the request
 /// runs, so the operation holds them until its completion. With `offset` `None` the files go
 /// to free slots and [`slots`](FilesUpdate::slots) names the slots chosen. The result is the
@@ -310,7 +310,7 @@ impl Encode for FilesUpdate {
 /// confirmed: see [`Ring`](crate::Ring)'s drop).
 pub(crate) struct ProvidedMem(#[allow(dead_code)] pub(crate) Vec<u8>);
 
-/// `IORING_OP_PROVIDE_BUFFERS`: hands `nr` buffers of `buf_len` bytes, carved from owned memory,
+/// `IORING_OP_PROVIDE_BUFFERS` (Linux 5.7): hands `nr` buffers of `buf_len` bytes, carved from owned memory,
 /// to the legacy buffer group `bgid` as ids `bid..bid + nr`. The result is 0.
 ///
 /// The kernel keeps writing provided buffers after this completes (whenever an operation

@@ -570,7 +570,7 @@ impl Iovecs {
     }
 }
 
-/// `IORING_OP_NOP` through the owned layer.
+/// `IORING_OP_NOP` (Linux 5.1) through the owned layer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nop;
 

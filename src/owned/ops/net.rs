@@ -23,7 +23,7 @@ use crate::op::{self, DestSlot, SockAddrBuf};
 use crate::sqe::Sqe;
 use crate::Result;
 
-/// `IORING_OP_CONNECT`: `connect(2)` to an owned address. The result is 0.
+/// `IORING_OP_CONNECT` (Linux 5.5): `connect(2)` to an owned address. The result is 0.
 #[derive(Debug)]
 pub struct Connect {
     /// The socket.
@@ -69,7 +69,7 @@ impl Encode for Bind {
     }
 }
 
-/// `IORING_OP_ACCEPT` with the peer's address: `accept4(2)`, the kernel writing the address
+/// `IORING_OP_ACCEPT` (Linux 5.5) with the peer's address: `accept4(2)`, the kernel writing the address
 /// into the owned [`peer`](Accept::peer). The result is the new fd, handed out as an `OwnedFd`
 /// by [`Completion::take_fd`](crate::owned::Completion::take_fd) (or, with a direct `dest`, 0
 /// or the slot chosen). Without the address, single or multishot: [`AcceptMulti`](super::AcceptMulti).
@@ -105,7 +105,7 @@ impl Encode for Accept {
     }
 }
 
-/// `IORING_OP_SEND` of an owned buffer: `send(2)`, or with a destination `sendto(2)`. The
+/// `IORING_OP_SEND` (Linux 5.6) of an owned buffer: `send(2)`, or with a destination `sendto(2)`. The
 /// result is the number of bytes sent.
 #[derive(Debug)]
 pub struct Send {
@@ -295,7 +295,7 @@ send_msg!(
      Completions as for [`SendZc`]: the memory comes back with the notification."
 );
 
-/// `IORING_OP_RECV` into an owned buffer. The result is the number of bytes received into the
+/// `IORING_OP_RECV` (Linux 5.6) into an owned buffer. The result is the number of bytes received into the
 /// front of `buf` (0 at end of stream).
 #[derive(Debug)]
 pub struct Recv {
@@ -321,7 +321,7 @@ impl Encode for Recv {
     }
 }
 
-/// `IORING_OP_RECVMSG`: `recvmsg(2)` into owned buffers, source-address storage and control
+/// `IORING_OP_RECVMSG` (Linux 5.3): `recvmsg(2)` into owned buffers, source-address storage and control
 /// buffer. The result is the number of bytes received, filling `bufs` in order; then
 /// [`source`](RecvMsg::source), [`control_len`](RecvMsg::control_len) and
 /// [`msg_flags`](RecvMsg::msg_flags) report what the kernel wrote back.
@@ -399,7 +399,7 @@ impl Encode for RecvMsg {
     }
 }
 
-/// `IORING_OP_RECV` into a buffer of a crate-owned [`BufRing`] (`IOSQE_BUFFER_SELECT`). The
+/// `IORING_OP_RECV` (Linux 5.6) into a buffer of a crate-owned [`BufRing`] (`IOSQE_BUFFER_SELECT`). The
 /// result is the number of bytes received; [`Completion::select`](crate::owned::Completion::select)
 /// gives them.
 #[derive(Debug)]
@@ -597,7 +597,7 @@ impl Encode for RecvMultishot {
     }
 }
 
-/// `IORING_OP_RECVMSG` multishot into buffers of a crate-owned [`BufRing`]: each buffer holds
+/// `IORING_OP_RECVMSG` (Linux 5.3) multishot into buffers of a crate-owned [`BufRing`]: each buffer holds
 /// an `io_uring_recvmsg_out` header, `name_len` bytes of source address, `control_len` bytes of
 /// control data, then the payload; parse it with
 /// [`RecvMsgOut::parse`](crate::buf::RecvMsgOut::parse). Completions as for [`RecvMultishot`].

@@ -14,7 +14,7 @@ use crate::op::{self, RwFlags};
 use crate::sqe::Sqe;
 use crate::{Error, Result};
 
-/// `IORING_OP_READ` into `buf[..buf.len()]` at `offset` (`u64::MAX`: the file position).
+/// `IORING_OP_READ` (Linux 5.6) into `buf[..buf.len()]` at `offset` (`u64::MAX`: the file position).
 /// The result is the number of bytes read into the front of `buf`.
 #[derive(Debug)]
 pub struct Read {
@@ -40,7 +40,7 @@ impl Encode for Read {
     }
 }
 
-/// `IORING_OP_WRITE` of `buf` at `offset` (`u64::MAX`: the file position).
+/// `IORING_OP_WRITE` (Linux 5.6) of `buf` at `offset` (`u64::MAX`: the file position).
 #[derive(Debug)]
 pub struct Write {
     /// The file.
@@ -144,7 +144,7 @@ impl Encode for ReadMultishot {
     }
 }
 
-/// `IORING_OP_READV`: reads into `bufs` in order (`preadv2(2)`), at `offset` (`u64::MAX`: the
+/// `IORING_OP_READV` (Linux 5.1): reads into `bufs` in order (`preadv2(2)`), at `offset` (`u64::MAX`: the
 /// file position). The result is the number of bytes read, filling the buffers front to back.
 #[derive(Debug)]
 pub struct Readv {
@@ -177,7 +177,7 @@ impl Encode for Readv {
     }
 }
 
-/// `IORING_OP_WRITEV`: writes `bufs` in order (`pwritev2(2)`), at `offset` (`u64::MAX`: the
+/// `IORING_OP_WRITEV` (Linux 5.1): writes `bufs` in order (`pwritev2(2)`), at `offset` (`u64::MAX`: the
 /// file position). The result is the number of bytes written.
 #[derive(Debug)]
 pub struct Writev {
@@ -264,7 +264,7 @@ impl Drop for FixedMem {
     }
 }
 
-/// One buffer of the ring's registered buffer table (`IORING_REGISTER_BUFFERS`), created by
+/// One buffer of the ring's registered buffer table (`IORING_REGISTER_BUFFERS`, Linux 5.1), created by
 /// [`OwnedRing::register_fixed_buffers`](crate::owned::OwnedRing::register_fixed_buffers): the only handle to that memory.
 ///
 /// The fixed-buffer operations ([`ReadFixed`], [`WriteFixed`], [`ReadvFixed`], [`WritevFixed`])
@@ -340,7 +340,7 @@ impl FixedBuf {
     }
 }
 
-/// `IORING_OP_READ_FIXED`: reads into `buf[range]` of a registered buffer, at `offset`
+/// `IORING_OP_READ_FIXED` (Linux 5.1): reads into `buf[range]` of a registered buffer, at `offset`
 /// (`u64::MAX`: the file position). The result is the number of bytes read into the front of
 /// the range.
 #[derive(Debug)]
@@ -372,7 +372,7 @@ impl Encode for ReadFixed {
     }
 }
 
-/// `IORING_OP_WRITE_FIXED`: writes `buf[range]` of a registered buffer at `offset`
+/// `IORING_OP_WRITE_FIXED` (Linux 5.1): writes `buf[range]` of a registered buffer at `offset`
 /// (`u64::MAX`: the file position). The result is the number of bytes written.
 #[derive(Debug)]
 pub struct WriteFixed {

@@ -8,7 +8,7 @@ use crate::owned::OpId;
 use crate::sqe::Sqe;
 use crate::Result;
 
-/// `IORING_OP_TIMEOUT` with an owned timespec: completes with `ETIME` when the time passes, or
+/// `IORING_OP_TIMEOUT` (Linux 5.4) with an owned timespec: completes with `ETIME` when the time passes, or
 /// with 0 after `count` other completions. [`TimeoutUpdate`] changes it, given its
 /// [`OpId`].
 #[derive(Debug)]
@@ -81,7 +81,7 @@ impl Encode for Timeout {
 pub struct LinkTimeout {
     /// The time.
     pub ts: Timespec,
-    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time on the clock.
+    /// `IORING_TIMEOUT_ABS` (Linux 5.5): `ts` is an absolute time on the clock.
     pub absolute: bool,
     /// The clock.
     pub clock: TimeoutClock,
@@ -105,7 +105,7 @@ impl Encode for LinkTimeout {
     }
 }
 
-/// `IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE`: re-arms the timeout submitted with
+/// `IORING_OP_TIMEOUT_REMOVE` (Linux 5.5) with `IORING_TIMEOUT_UPDATE`: re-arms the timeout submitted with
 /// `user_data` to expire after `ts`. The result is 0, or `ENOENT` when no such timeout is
 /// armed.
 #[derive(Debug)]
@@ -114,9 +114,9 @@ pub struct TimeoutUpdate {
     pub ts: Timespec,
     /// The `user_data` of the timeout to update.
     pub user_data: u64,
-    /// `IORING_TIMEOUT_ABS`: `ts` is an absolute time.
+    /// `IORING_TIMEOUT_ABS` (Linux 5.5): `ts` is an absolute time.
     pub absolute: bool,
-    /// `IORING_LINK_TIMEOUT_UPDATE`: the target is a linked timeout.
+    /// `IORING_LINK_TIMEOUT_UPDATE` (Linux 5.15): the target is a linked timeout.
     pub link: bool,
 }
 
