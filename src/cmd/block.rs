@@ -53,15 +53,17 @@ pub struct Discard {
 }
 
 impl Discard {
-    /// The command number.
+    /// The command number, `BLOCK_URING_CMD_DISCARD`.
     pub const CMD_OP: u32 = BLOCK_URING_CMD_DISCARD;
 
     /// Discard `len` bytes at byte offset `start` of block device `fd`.
+    /// See `io_uring_prep_cmd_discard(3)` (Linux 6.12).
     pub fn new(fd: impl Into<Target>, start: u64, len: u64) -> Self {
         Discard { fd: fd.into(), start, len }
     }
 
     /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    /// Encodes `BLOCK_URING_CMD_DISCARD`.
     pub fn build(self) -> FdSqe {
         let mut sqe = UringCmd::new(self.fd, Self::CMD_OP).build();
         sqe.0.addr.addr = self.start;
@@ -79,15 +81,17 @@ pub struct ZoneResetAll {
 }
 
 impl ZoneResetAll {
-    /// The command number.
+    /// The command number, `BLOCK_URING_CMD_ZONE_RESET_ALL`.
     pub const CMD_OP: u32 = BLOCK_URING_CMD_ZONE_RESET_ALL;
 
     /// Reset all zones of block device `fd`.
+    /// See `io_uring_prep_cmd_zone_reset_all(3)`.
     pub fn new(fd: impl Into<Target>) -> Self {
         ZoneResetAll { fd: fd.into() }
     }
 
     /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    /// Encodes `BLOCK_URING_CMD_ZONE_RESET_ALL`.
     pub fn build(self) -> FdSqe {
         fd_entry(UringCmd::new(self.fd, Self::CMD_OP).build())
     }

@@ -159,10 +159,11 @@ pub struct Register {
 }
 
 impl Register {
-    /// The command number.
+    /// The command number, `FUSE_IO_URING_CMD_REGISTER`.
     pub const CMD_OP: u32 = FUSE_IO_URING_CMD_REGISTER;
 
     /// Registers the entry `iov` describes on queue `qid` of the connection `fuse_fd`.
+    /// Encodes `FUSE_IO_URING_CMD_REGISTER`.
     pub fn new(fuse_fd: impl Into<Target>, qid: u16, iov: &EntryIovecs) -> Self {
         Register { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, iov: iov.as_ptr() as u64, zero_copy_index: 0 }
     }
@@ -176,6 +177,7 @@ impl Register {
     }
 
     /// The entry (128 bytes).
+    /// Encodes `FUSE_IO_URING_CMD_REGISTER`.
     pub fn build(self) -> Sqe128 {
         let mut tail = [0u8; 16];
         tail[..2].copy_from_slice(&self.zero_copy_index.to_ne_bytes());
@@ -202,15 +204,17 @@ pub struct CommitAndFetch {
 }
 
 impl CommitAndFetch {
-    /// The command number.
+    /// The command number, `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`.
     pub const CMD_OP: u32 = FUSE_IO_URING_CMD_COMMIT_AND_FETCH;
 
     /// Commit request `commit_id` of queue `qid` on the connection `fuse_fd`.
+    /// Encodes `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`.
     pub fn new(fuse_fd: impl Into<Target>, qid: u16, commit_id: u64) -> Self {
         CommitAndFetch { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, commit_id }
     }
 
     /// The entry (128 bytes).
+    /// Encodes `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`.
     pub fn build(self) -> Sqe128 {
         build(self.inner, &req_area(0, self.commit_id, self.qid, [0; 16]))
     }
@@ -231,10 +235,11 @@ pub struct AddQueue {
 }
 
 impl AddQueue {
-    /// The command number.
+    /// The command number, `FUSE_IO_URING_CMD_ADD_QUEUE`.
     pub const CMD_OP: u32 = FUSE_IO_URING_CMD_ADD_QUEUE;
 
     /// Add queue `qid` to the connection `fuse_fd`.
+    /// Encodes `FUSE_IO_URING_CMD_ADD_QUEUE` (Linux 7.3).
     pub fn new(fuse_fd: impl Into<Target>, qid: u16) -> Self {
         AddQueue { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, flags: 0 }
     }
@@ -247,6 +252,7 @@ impl AddQueue {
     }
 
     /// The entry (128 bytes).
+    /// Encodes `FUSE_IO_URING_CMD_ADD_QUEUE`.
     pub fn build(self) -> Sqe128 {
         build(self.inner, &req_area(self.flags, 0, self.qid, [0; 16]))
     }
@@ -268,11 +274,12 @@ pub struct AddBufpool {
 }
 
 impl AddBufpool {
-    /// The command number.
+    /// The command number, `FUSE_IO_URING_CMD_ADD_BUFPOOL`.
     pub const CMD_OP: u32 = FUSE_IO_URING_CMD_ADD_BUFPOOL;
 
     /// Add the pool `pool` to queue `qid` of the connection `fuse_fd`. A pool of 4 GiB or more is
     /// refused (`len` is 32 bits).
+    /// Encodes `FUSE_IO_URING_CMD_ADD_BUFPOOL` (Linux 7.3).
     pub fn new(fuse_fd: impl Into<Target>, qid: u16, pool: &mut [u8]) -> Result<Self> {
         let len = u32::try_from(pool.len())
             .map_err(|_| Error::InvalidArgument { what: "FUSE buffer pool", reason: "larger than 4 GiB - 1" })?;
@@ -291,6 +298,7 @@ impl AddBufpool {
     }
 
     /// The entry (128 bytes).
+    /// Encodes `FUSE_IO_URING_CMD_ADD_BUFPOOL`.
     pub fn build(self) -> Sqe128 {
         let pool = fuse_uring_cmd_req_bufpool { uaddr: self.uaddr, len: self.len, reserved: 0 };
         let mut tail = [0u8; 16];

@@ -199,15 +199,17 @@ pub struct SiocInq {
 }
 
 impl SiocInq {
-    /// The command number.
+    /// The command number, `SOCKET_URING_OP_SIOCINQ`.
     pub const CMD_OP: u32 = SOCKET_URING_OP_SIOCINQ;
 
     /// The query for socket `fd`.
+    /// See `io_uring_prep_cmd_sock(3)` (Linux 6.7).
     pub fn new(fd: impl Into<Target>) -> Self {
         SiocInq { fd: fd.into() }
     }
 
     /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    /// Encodes `SOCKET_URING_OP_SIOCINQ`.
     pub fn build(self) -> FdSqe {
         fd_entry(cmd_sock(Self::CMD_OP, self.fd, 0, 0, 0, 0))
     }
@@ -222,15 +224,17 @@ pub struct SiocOutq {
 }
 
 impl SiocOutq {
-    /// The command number.
+    /// The command number, `SOCKET_URING_OP_SIOCOUTQ`.
     pub const CMD_OP: u32 = SOCKET_URING_OP_SIOCOUTQ;
 
     /// The query for socket `fd`.
+    /// See `io_uring_prep_cmd_sock(3)` (Linux 6.7).
     pub fn new(fd: impl Into<Target>) -> Self {
         SiocOutq { fd: fd.into() }
     }
 
     /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    /// Encodes `SOCKET_URING_OP_SIOCOUTQ`.
     pub fn build(self) -> FdSqe {
         fd_entry(cmd_sock(Self::CMD_OP, self.fd, 0, 0, 0, 0))
     }
@@ -250,21 +254,24 @@ pub struct GetSockOpt {
 }
 
 impl GetSockOpt {
-    /// The command number.
+    /// The command number, `SOCKET_URING_OP_GETSOCKOPT`.
     pub const CMD_OP: u32 = SOCKET_URING_OP_GETSOCKOPT;
 
     /// Reads option `opt` of socket `fd` into `value`.
+    /// See `io_uring_prep_cmd_sock(3)` (Linux 6.7).
     pub fn new<T: Pod>(fd: impl Into<Target>, opt: SockOpt<T>, value: &mut T) -> Self {
         let ptr = value as *mut T as u64;
         GetSockOpt { sqe: cmd_sock(Self::CMD_OP, fd.into(), opt.level, opt.name, ptr, size_of::<T>() as u32) }
     }
 
     /// Reads option `optname` at `level` into the `optlen` bytes at `optval`.
+    /// See `io_uring_prep_cmd_sock(3)` (Linux 6.7).
     pub fn raw(fd: impl Into<Target>, level: i32, optname: i32, optval: *mut u8, optlen: u32) -> Self {
         GetSockOpt { sqe: cmd_sock(Self::CMD_OP, fd.into(), level, optname, optval as u64, optlen) }
     }
 
     /// The entry.
+    /// Encodes `SOCKET_URING_OP_GETSOCKOPT`.
     pub fn build(self) -> Sqe {
         self.sqe
     }
@@ -281,21 +288,24 @@ pub struct SetSockOpt {
 }
 
 impl SetSockOpt {
-    /// The command number.
+    /// The command number, `SOCKET_URING_OP_SETSOCKOPT`.
     pub const CMD_OP: u32 = SOCKET_URING_OP_SETSOCKOPT;
 
     /// Sets option `opt` of socket `fd` to `value`.
+    /// See `io_uring_prep_cmd_sock(3)` (Linux 6.7).
     pub fn new<T: Pod>(fd: impl Into<Target>, opt: SockOpt<T>, value: &T) -> Self {
         let ptr = pod_bytes(value).as_ptr() as u64;
         SetSockOpt { sqe: cmd_sock(Self::CMD_OP, fd.into(), opt.level, opt.name, ptr, size_of::<T>() as u32) }
     }
 
     /// Sets option `optname` at `level` to the `optlen` bytes at `optval`.
+    /// See `io_uring_prep_cmd_sock(3)` (Linux 6.7).
     pub fn raw(fd: impl Into<Target>, level: i32, optname: i32, optval: *const u8, optlen: u32) -> Self {
         SetSockOpt { sqe: cmd_sock(Self::CMD_OP, fd.into(), level, optname, optval as u64, optlen) }
     }
 
     /// The entry.
+    /// Encodes `SOCKET_URING_OP_SETSOCKOPT`.
     pub fn build(self) -> Sqe {
         self.sqe
     }
@@ -347,15 +357,17 @@ pub struct TxTimestampEvent {
 }
 
 impl TxTimestamp {
-    /// The command number.
+    /// The command number, `SOCKET_URING_OP_TX_TIMESTAMP`.
     pub const CMD_OP: u32 = SOCKET_URING_OP_TX_TIMESTAMP;
 
     /// The collector for socket `fd`.
+    /// Encodes `SOCKET_URING_OP_TX_TIMESTAMP`.
     pub fn new(fd: impl Into<Target>) -> Self {
         TxTimestamp { fd: fd.into() }
     }
 
     /// The entry: points at nothing, but names the file (see [`FdSqe`]).
+    /// Encodes `SOCKET_URING_OP_TX_TIMESTAMP`.
     pub fn build(self) -> FdSqe {
         fd_entry(UringCmd::new(self.fd, Self::CMD_OP).build())
     }
@@ -402,16 +414,18 @@ pub struct GetSockName {
 }
 
 impl GetSockName {
-    /// The command number.
+    /// The command number, `SOCKET_URING_OP_GETSOCKNAME`.
     pub const CMD_OP: u32 = SOCKET_URING_OP_GETSOCKNAME;
 
     /// The local address of socket `fd`, written to `buf`.
+    /// See `io_uring_prep_cmd_getsockname(3)` (Linux 6.19).
     pub fn new(fd: impl Into<Target>, buf: &mut SockAddrBuf) -> Self {
         let (storage, len) = buf.parts_mut();
         Self::raw(fd, (storage as *mut SocketAddrStorage).cast(), len)
     }
 
     /// The local address written to `addr`, whose room `*len` gives (written back).
+    /// See `io_uring_prep_cmd_getsockname(3)` (Linux 6.19).
     pub fn raw(fd: impl Into<Target>, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> Self {
         let mut sqe = UringCmd::new(fd, Self::CMD_OP).build();
         sqe.0.addr.addr = addr as u64;
@@ -426,6 +440,7 @@ impl GetSockName {
     }
 
     /// The entry.
+    /// Encodes `SOCKET_URING_OP_GETSOCKNAME`.
     pub fn build(self) -> Sqe {
         self.sqe
     }

@@ -37,7 +37,7 @@ pub struct AsyncCancel {
 }
 
 impl AsyncCancel {
-    /// The operation code.
+    /// The operation code, `IORING_OP_ASYNC_CANCEL`.
     pub const CODE: u8 = IORING_OP_ASYNC_CANCEL;
 
     const NONE: AsyncCancel = AsyncCancel { flags: 0, user_data: 0, fd: -1, opcode: 0 };
@@ -60,6 +60,7 @@ impl AsyncCancel {
 
     /// Cancels requests on the file in registered slot `slot` (`IORING_ASYNC_CANCEL_FD` with
     /// `IORING_ASYNC_CANCEL_FD_FIXED`).
+    /// See `io_uring_prep_cancel64(3)` (Linux 5.5).
     #[inline]
     pub const fn fixed(slot: Fixed) -> Self {
         Self::NONE.and_fixed(slot)
@@ -130,6 +131,7 @@ impl AsyncCancel {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_ASYNC_CANCEL`.
     #[inline]
     pub const fn build(self) -> SafeSqe {
         SafeSqe::new(self.sqe())

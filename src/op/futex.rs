@@ -46,10 +46,11 @@ pub struct FutexWait<'a> {
 }
 
 impl<'a> FutexWait<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_FUTEX_WAIT`.
     pub const CODE: u8 = IORING_OP_FUTEX_WAIT;
 
     /// Waits on `futex` while it holds `val`.
+    /// See `io_uring_prep_futex_wait(3)` (Linux 6.7).
     #[inline]
     pub fn new(futex: &'a AtomicU32, val: u32) -> Self {
         FutexWait {
@@ -89,6 +90,7 @@ impl<'a> FutexWait<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_FUTEX_WAIT`.
     #[inline]
     pub const fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.futex2_flags as i32, self.addr, 0, self.val as u64);
@@ -115,10 +117,11 @@ pub struct FutexWake<'a> {
 }
 
 impl<'a> FutexWake<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_FUTEX_WAKE`.
     pub const CODE: u8 = IORING_OP_FUTEX_WAKE;
 
     /// Wakes up to `nr` waiters of `futex`.
+    /// See `io_uring_prep_futex_wake(3)` (Linux 6.7).
     #[inline]
     pub fn new(futex: &'a AtomicU32, nr: u32) -> Self {
         FutexWake {
@@ -157,6 +160,7 @@ impl<'a> FutexWake<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_FUTEX_WAKE`.
     #[inline]
     pub const fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.futex2_flags as i32, self.addr, 0, self.nr as u64);
@@ -210,10 +214,11 @@ pub struct FutexWaitv<'a> {
 }
 
 impl<'a> FutexWaitv<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_FUTEX_WAITV`.
     pub const CODE: u8 = IORING_OP_FUTEX_WAITV;
 
     /// Waits on `futexes` (1 to [`FUTEX_WAITV_MAX`] entries, refused otherwise).
+    /// See `io_uring_prep_futex_waitv(3)` (Linux 6.7).
     #[inline]
     pub fn new(futexes: &'a [FutexWaitvEntry]) -> crate::Result<Self> {
         if futexes.is_empty() || futexes.len() > FUTEX_WAITV_MAX {
@@ -223,6 +228,7 @@ impl<'a> FutexWaitv<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_FUTEX_WAITV`.
     #[inline]
     pub fn build(self) -> Sqe {
         prep_rw(Self::CODE, 0, self.futexes.as_ptr() as u64, self.futexes.len() as u32, 0)

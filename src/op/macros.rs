@@ -109,7 +109,7 @@ macro_rules! value_op {
         }
 
         impl $name {
-            /// The operation code.
+            #[doc = concat!("The operation code, `", stringify!($code), "`.")]
             pub const CODE: u8 = $code;
 
             $(#[$new_meta])*

@@ -35,7 +35,7 @@ pub struct ProvideBuffers<'a> {
 }
 
 impl<'a> ProvideBuffers<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_PROVIDE_BUFFERS`.
     pub const CODE: u8 = IORING_OP_PROVIDE_BUFFERS;
 
     /// Provides `nr` buffers of `buf_len` bytes from the start of `mem` to group `bgid`, with
@@ -44,6 +44,7 @@ impl<'a> ProvideBuffers<'a> {
     /// Refuses (with [`Error::MemoryTooSmall`](crate::Error::MemoryTooSmall) or
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument)) an area smaller than
     /// `buf_len * nr`, a zero `buf_len` or `nr`, and more than 65536 buffers (`bid + nr` too).
+    /// See `io_uring_prep_provide_buffers(3)` (Linux 5.7).
     pub fn new(mem: &'a mut [u8], buf_len: u32, nr: u32, bgid: u16, bid: u16) -> crate::Result<Self> {
         if buf_len == 0 {
             return Err(crate::Error::InvalidArgument { what: "buf_len", reason: "buffers must not be empty" });
@@ -65,6 +66,7 @@ impl<'a> ProvideBuffers<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive the buffers.
+    /// Encodes `IORING_OP_PROVIDE_BUFFERS`.
     #[inline]
     pub const fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.nr as i32, self.addr, self.buf_len, self.bid as u64);
@@ -82,6 +84,7 @@ value_op! {
         [const] fn new(nr: u32, bgid: u16);
     }
     /// The entry.
+    /// Encodes `IORING_OP_REMOVE_BUFFERS`.
     fn build(self) {
         // `nr` above i32::MAX reaches the kernel as a negative count, which it refuses.
         let mut sqe = prep_rw(Self::CODE, self.nr as i32, 0, 0, 0);
@@ -115,6 +118,7 @@ value_op! {
     /// used and advanced, as pipes require.
     pub struct Splice(IORING_OP_SPLICE) -> FdSqe {
         /// Moves up to `len` bytes from `fd_in` to `fd_out`.
+        /// See `io_uring_prep_splice(3)` (Linux 5.7).
         fn new(fd_in: Target, fd_out: Target, len: u32);
         set {
             /// Reads `fd_in` at offset `off_in` (not a pipe) instead of at its file position.
@@ -125,6 +129,7 @@ value_op! {
         hold { flags: SpliceFlags = SpliceFlags::empty() }
     }
     /// The entry.
+    /// Encodes `IORING_OP_SPLICE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off_out);
         set_target(&mut sqe, self.fd_out);
@@ -167,10 +172,12 @@ value_op! {
     /// `IOSQE_FIXED_FILE`.
     pub struct Tee(IORING_OP_TEE) -> FdSqe {
         /// Duplicates up to `len` bytes from the pipe `fd_in` into the pipe `fd_out`.
+        /// See `io_uring_prep_tee(3)` (Linux 5.8).
         fn new(fd_in: Target, fd_out: Target, len: u32);
         hold { flags: SpliceFlags = SpliceFlags::empty() }
     }
     /// The entry.
+    /// Encodes `IORING_OP_TEE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, 0);
         set_target(&mut sqe, self.fd_out);
@@ -218,10 +225,11 @@ pub struct Pipe<'a> {
 }
 
 impl<'a> Pipe<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_PIPE`.
     pub const CODE: u8 = IORING_OP_PIPE;
 
     /// Creates a pipe whose two fds (read end, write end) are written into `fds`.
+    /// See `io_uring_prep_pipe(3)` (Linux 6.16).
     #[inline]
     pub fn new(fds: &'a mut [i32; 2]) -> Self {
         Pipe { fds, flags: PipeFlags::empty(), dest: DestSlot::Fd }
@@ -243,6 +251,7 @@ impl<'a> Pipe<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_PIPE`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.fds.as_mut_ptr() as u64, 0, 0);
@@ -270,10 +279,11 @@ pub struct FilesUpdate<'a> {
 }
 
 impl<'a> FilesUpdate<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_FILES_UPDATE`.
     pub const CODE: u8 = IORING_OP_FILES_UPDATE;
 
     /// Puts `fds` into the slots starting at `offset`. Refuses more than `u32::MAX` fds.
+    /// See `io_uring_prep_files_update(3)` (Linux 5.6).
     #[inline]
     pub fn new(fds: &'a [i32], offset: u32) -> crate::Result<Self> {
         Ok(FilesUpdate { fds: fds.as_ptr(), nr: len32(fds.len(), "fds")?, offset, _mem: PhantomData })
@@ -292,6 +302,7 @@ impl<'a> FilesUpdate<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_FILES_UPDATE`.
     #[inline]
     pub fn build(self) -> Sqe {
         prep_rw(Self::CODE, -1, self.fds as u64, self.nr, self.offset as u64)
@@ -312,6 +323,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_FIXED_FD_INSTALL`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
         set_target(&mut sqe, Target::fixed(self.slot.0));
@@ -338,7 +350,7 @@ pub struct EpollCtl<'a> {
 }
 
 impl<'a> EpollCtl<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_EPOLL_CTL`.
     pub const CODE: u8 = IORING_OP_EPOLL_CTL;
 
     /// `EPOLL_CTL_ADD`: watches `fd` in `epfd` for `event`.
@@ -360,6 +372,7 @@ impl<'a> EpollCtl<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_EPOLL_CTL`.
     #[inline]
     pub fn build(self) -> Sqe {
         let ev = match self.event {
@@ -394,17 +407,19 @@ pub struct EpollWait<'a> {
 }
 
 impl<'a> EpollWait<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_EPOLL_WAIT`.
     pub const CODE: u8 = IORING_OP_EPOLL_WAIT;
 
     /// Waits on `epfd`, storing up to `events.len()` events (capped at the kernel's
     /// `EP_MAX_EVENTS`; the kernel refuses an empty array with `-EINVAL`).
+    /// See `io_uring_prep_epoll_wait(3)` (Linux 6.15).
     #[inline]
     pub fn new(epfd: impl Into<Target>, events: &'a mut [libc::epoll_event]) -> Self {
         EpollWait { epfd: epfd.into(), events }
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_EPOLL_WAIT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let max = self.events.len().min(EP_MAX_EVENTS) as u32;
@@ -477,17 +492,19 @@ pub struct Waitid<'a> {
 }
 
 impl<'a> Waitid<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_WAITID`.
     pub const CODE: u8 = IORING_OP_WAITID;
 
     /// Waits for `which` to change state as `options` ask (e.g. [`WaitidOptions::EXITED`]),
     /// filling `info`.
+    /// See `io_uring_prep_waitid(3)` (Linux 6.7).
     #[inline]
     pub fn new(which: WaitId, info: &'a mut libc::siginfo_t, options: WaitidOptions) -> Self {
         Waitid { which, info, options }
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_WAITID`.
     #[inline]
     pub fn build(self) -> Sqe {
         let (idtype, id) = self.which.parts();

@@ -160,10 +160,11 @@ pub struct Nop {
 }
 
 impl Nop {
-    /// The operation code.
+    /// The operation code, `IORING_OP_NOP`.
     pub const CODE: u8 = IORING_OP_NOP;
 
     /// A no-op.
+    /// See `io_uring_prep_nop(3)` (Linux 5.1).
     #[inline]
     pub const fn new() -> Self {
         Nop { nop_flags: 0, res: 0, extra: [0; 2] }
@@ -194,6 +195,7 @@ impl Nop {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_NOP`.
     #[inline]
     pub const fn build(self) -> SafeSqe {
         // What `prep_rw(IORING_OP_NOP, -1, extra[1], res, extra[0])` gives, spelled out field by
@@ -218,21 +220,23 @@ impl Nop {
 }
 
 /// `IORING_OP_NOP128`: a no-op in a 128-byte entry, for `IORING_SETUP_SQE_MIXED` rings
-/// (`io_uring_prep_nop128(3)`, Linux 6.18).
+/// (`io_uring_prep_nop128(3)`, Linux 6.19).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nop128;
 
 impl Nop128 {
-    /// The operation code.
+    /// The operation code, `IORING_OP_NOP128`.
     pub const CODE: u8 = IORING_OP_NOP128;
 
     /// A 128-byte no-op.
+    /// See `io_uring_prep_nop128(3)` (Linux 6.19).
     #[inline]
     pub const fn new() -> Self {
         Nop128
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_NOP128`.
     #[inline]
     pub const fn build(self) -> SafeSqe128 {
         SafeSqe128::new(Sqe128::from_parts(prep_rw(IORING_OP_NOP128, -1, 0, 0, 0), [0; 64]))

@@ -22,10 +22,12 @@ value_op! {
     /// (`EINVAL`): it is offered for passing files ([`MsgRingFd::skip_cqe`]).
     pub struct MsgRing(IORING_OP_MSG_RING) -> FdSqe {
         /// Posts a completion with result `res` and `user_data` to the ring `ring`.
+        /// See `io_uring_prep_msg_ring(3)` (Linux 5.18).
         fn new(ring: Target, res: i32, user_data: u64);
         hold { flags: u32 = 0, cqe_flags: u32 = 0 }
     }
     /// The entry.
+    /// Encodes `IORING_OP_MSG_RING`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, IORING_MSG_DATA, self.res as u32, self.user_data);
         set_target(&mut sqe, self.ring);
@@ -66,12 +68,13 @@ pub struct MsgRingFd {
 }
 
 impl MsgRingFd {
-    /// The operation code.
+    /// The operation code, `IORING_OP_MSG_RING`.
     pub const CODE: u8 = IORING_OP_MSG_RING;
 
     /// Sends this ring's registered file `source` to the ring `ring`, into `dest` of its
     /// registered table: [`DestSlot::Fixed`] for a given slot, [`DestSlot::Alloc`] for a free
     /// one. [`DestSlot::Fd`] is refused: the file can only land in a registered table.
+    /// See `io_uring_prep_msg_ring_fd(3)` (Linux 6.0).
     #[inline]
     pub fn new(ring: impl Into<Target>, source: Fixed, dest: DestSlot, user_data: u64) -> crate::Result<Self> {
         if matches!(dest, DestSlot::Fd) {
@@ -91,6 +94,7 @@ impl MsgRingFd {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_MSG_RING`.
     #[inline]
     pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, IORING_MSG_SEND_FD, 0, self.user_data);

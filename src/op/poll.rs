@@ -62,6 +62,7 @@ value_op! {
     /// by its `user_data`).
     pub struct PollAdd(IORING_OP_POLL_ADD) -> FdSqe {
         /// Polls `fd` for `events`.
+        /// See `io_uring_prep_poll_add(3)` (Linux 5.1).
         fn new(fd: Target, events: PollEvents);
         hold { flags: u32 = 0 }
         flags {
@@ -75,6 +76,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_POLL_ADD`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.flags, 0);
         set_target(&mut sqe, self.fd);
@@ -92,6 +94,7 @@ value_op! {
         [const] fn new(user_data: u64);
     }
     /// The entry.
+    /// Encodes `IORING_OP_POLL_REMOVE`.
     fn build(self) {
         prep_rw(Self::CODE, -1, self.user_data, 0, 0)
     }
@@ -121,6 +124,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_POLL_REMOVE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, -1, self.old_user_data, self.flags, self.new_user_data);
         sqe.0.op_flags.poll32_events = poll_mask(self.events);

@@ -232,11 +232,12 @@ pub struct Read<'a> {
 }
 
 impl<'a> Read<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_READ`.
     pub const CODE: u8 = IORING_OP_READ;
 
     /// Reads from `fd` into `buf`, at offset 0 unless set otherwise. Refuses a buffer longer
     /// than `u32::MAX` bytes.
+    /// See `io_uring_prep_read(3)` (Linux 5.6).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a mut [u8]) -> crate::Result<Self> {
         let len = len32(buf.len(), "read buffer")?;
@@ -260,6 +261,7 @@ impl<'a> Read<'a> {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_READ`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe_selecting(Self::CODE, self.group)
@@ -290,11 +292,12 @@ pub struct Write<'a> {
 }
 
 impl<'a> Write<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_WRITE`.
     pub const CODE: u8 = IORING_OP_WRITE;
 
     /// Writes `buf` to `fd`, at offset 0 unless set otherwise. Refuses a buffer longer than
     /// `u32::MAX` bytes.
+    /// See `io_uring_prep_write(3)` (Linux 5.6).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a [u8]) -> crate::Result<Self> {
         let len = len32(buf.len(), "write buffer")?;
@@ -306,6 +309,7 @@ impl<'a> Write<'a> {
     write_stream_setter!();
 
     /// The entry.
+    /// Encodes `IORING_OP_WRITE`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe(Self::CODE)
@@ -328,11 +332,12 @@ pub struct Readv<'a> {
 }
 
 impl<'a> Readv<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_READV`.
     pub const CODE: u8 = IORING_OP_READV;
 
     /// Reads from `fd` into `iovecs` in order, at offset 0 unless set otherwise.
     /// (`IoSliceMut` has the layout of `struct iovec`.) Refuses more than `u32::MAX` iovecs.
+    /// See `io_uring_prep_readv(3)` (Linux 5.1).
     #[inline]
     pub fn new(fd: impl Into<Target>, iovecs: &'a mut [IoSliceMut<'_>]) -> crate::Result<Self> {
         let nr = len32(iovecs.len(), "iovecs")?;
@@ -360,6 +365,7 @@ impl<'a> Readv<'a> {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_READV`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe_selecting(Self::CODE, self.group)
@@ -380,11 +386,12 @@ pub struct Writev<'a> {
 }
 
 impl<'a> Writev<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_WRITEV`.
     pub const CODE: u8 = IORING_OP_WRITEV;
 
     /// Writes `iovecs` in order to `fd`, at offset 0 unless set otherwise.
     /// (`IoSlice` has the layout of `struct iovec`.) Refuses more than `u32::MAX` iovecs.
+    /// See `io_uring_prep_writev(3)` (Linux 5.1).
     #[inline]
     pub fn new(fd: impl Into<Target>, iovecs: &'a [IoSlice<'_>]) -> crate::Result<Self> {
         let nr = len32(iovecs.len(), "iovecs")?;
@@ -396,6 +403,7 @@ impl<'a> Writev<'a> {
     write_stream_setter!();
 
     /// The entry.
+    /// Encodes `IORING_OP_WRITEV`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe(Self::CODE)
@@ -418,10 +426,11 @@ pub struct ReadFixed<'a> {
 }
 
 impl<'a> ReadFixed<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_READ_FIXED`.
     pub const CODE: u8 = IORING_OP_READ_FIXED;
 
     /// Reads from `fd` into `buf`, a part of registered buffer `buf_index`.
+    /// See `io_uring_prep_read_fixed(3)` (Linux 5.1).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a mut [u8], buf_index: u16) -> crate::Result<Self> {
         let mut rw = RwArgs::new(fd.into(), buf.as_mut_ptr() as u64, len32(buf.len(), "read buffer")?);
@@ -433,6 +442,7 @@ impl<'a> ReadFixed<'a> {
     attr_pi_setter!();
 
     /// The entry.
+    /// Encodes `IORING_OP_READ_FIXED`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe(Self::CODE)
@@ -453,10 +463,11 @@ pub struct WriteFixed<'a> {
 }
 
 impl<'a> WriteFixed<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_WRITE_FIXED`.
     pub const CODE: u8 = IORING_OP_WRITE_FIXED;
 
     /// Writes `buf`, a part of registered buffer `buf_index`, to `fd`.
+    /// See `io_uring_prep_write_fixed(3)` (Linux 5.1).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a [u8], buf_index: u16) -> crate::Result<Self> {
         let mut rw = RwArgs::new(fd.into(), buf.as_ptr() as u64, len32(buf.len(), "write buffer")?);
@@ -469,6 +480,7 @@ impl<'a> WriteFixed<'a> {
     write_stream_setter!();
 
     /// The entry.
+    /// Encodes `IORING_OP_WRITE_FIXED`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe(Self::CODE)
@@ -490,10 +502,11 @@ pub struct ReadvFixed<'a> {
 }
 
 impl<'a> ReadvFixed<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_READV_FIXED`.
     pub const CODE: u8 = IORING_OP_READV_FIXED;
 
     /// Reads from `fd` into `iovecs`, all parts of registered buffer `buf_index`.
+    /// See `io_uring_prep_readv_fixed(3)` (Linux 6.15).
     #[inline]
     pub fn new(fd: impl Into<Target>, iovecs: &'a mut [IoSliceMut<'_>], buf_index: u16) -> crate::Result<Self> {
         let mut rw = RwArgs::new(fd.into(), iovecs.as_mut_ptr() as u64, len32(iovecs.len(), "iovecs")?);
@@ -505,6 +518,7 @@ impl<'a> ReadvFixed<'a> {
     attr_pi_setter!();
 
     /// The entry.
+    /// Encodes `IORING_OP_READV_FIXED`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe(Self::CODE)
@@ -525,10 +539,11 @@ pub struct WritevFixed<'a> {
 }
 
 impl<'a> WritevFixed<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_WRITEV_FIXED`.
     pub const CODE: u8 = IORING_OP_WRITEV_FIXED;
 
     /// Writes `iovecs`, all parts of registered buffer `buf_index`, to `fd`.
+    /// See `io_uring_prep_writev_fixed(3)` (Linux 6.15).
     #[inline]
     pub fn new(fd: impl Into<Target>, iovecs: &'a [IoSlice<'_>], buf_index: u16) -> crate::Result<Self> {
         let mut rw = RwArgs::new(fd.into(), iovecs.as_ptr() as u64, len32(iovecs.len(), "iovecs")?);
@@ -541,6 +556,7 @@ impl<'a> WritevFixed<'a> {
     write_stream_setter!();
 
     /// The entry.
+    /// Encodes `IORING_OP_WRITEV_FIXED`.
     #[inline]
     pub fn build(self) -> Sqe {
         self.rw.sqe(Self::CODE)
@@ -568,12 +584,13 @@ pub struct ReadMultishot {
 }
 
 impl ReadMultishot {
-    /// The operation code.
+    /// The operation code, `IORING_OP_READ_MULTISHOT`.
     pub const CODE: u8 = IORING_OP_READ_MULTISHOT;
 
     /// Reads from `fd` into buffers of `group`, at offset 0 unless set otherwise.
     ///
     /// Refuses a kernel-managed group with [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// See `io_uring_prep_read_multishot(3)` (Linux 6.7).
     pub fn new(fd: impl Into<Target>, group: &impl BufferGroup) -> crate::Result<Self> {
         Ok(ReadMultishot { rw: RwArgs::new(fd.into(), 0, 0), bgid: selectable(group)? })
     }
@@ -590,6 +607,7 @@ impl ReadMultishot {
     rw_setters!();
 
     /// The entry.
+    /// Encodes `IORING_OP_READ_MULTISHOT`.
     #[inline]
     pub fn build(self) -> FdSqe {
         FdSqe::new(self.rw.sqe_selecting(Self::CODE, Some(self.bgid)))

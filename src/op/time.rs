@@ -173,10 +173,11 @@ pub struct Timeout<'a> {
 }
 
 impl<'a> Timeout<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_TIMEOUT`.
     pub const CODE: u8 = IORING_OP_TIMEOUT;
 
     /// A timeout of `ts` (a delay, unless [`TimeoutFlags::ABS`] is set).
+    /// See `io_uring_prep_timeout(3)` (Linux 5.4).
     #[inline]
     pub const fn new(ts: &'a Timespec) -> Self {
         Timeout { ts, count: 0, flags: TimeoutFlags::empty(), clock: TimeoutClock::Monotonic }
@@ -185,6 +186,7 @@ impl<'a> Timeout<'a> {
     timeout_setters!();
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_TIMEOUT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, -1, self.ts.addr(), 1, self.count as u64);
@@ -207,11 +209,12 @@ pub struct TimeoutImmediate {
 }
 
 impl TimeoutImmediate {
-    /// The operation code.
+    /// The operation code, `IORING_OP_TIMEOUT`.
     pub const CODE: u8 = IORING_OP_TIMEOUT;
 
     /// A timeout of `time` (a delay, unless [`TimeoutFlags::ABS`] is set: then nanoseconds since
     /// the clock's epoch). Refuses a time beyond `i64::MAX` nanoseconds.
+    /// Encodes `IORING_OP_TIMEOUT` (Linux 5.4).
     #[inline]
     pub fn new(time: Duration) -> crate::Result<Self> {
         Ok(TimeoutImmediate {
@@ -225,6 +228,7 @@ impl TimeoutImmediate {
     timeout_setters!(as Timeout);
 
     /// The entry.
+    /// Encodes `IORING_OP_TIMEOUT`.
     #[inline]
     pub const fn build(self) -> SafeSqe {
         let mut sqe = prep_rw(Self::CODE, -1, self.ns, 1, self.count as u64);
@@ -281,6 +285,7 @@ value_op! {
         [const] fn new(user_data: u64);
     }
     /// The entry.
+    /// Encodes `IORING_OP_TIMEOUT_REMOVE`.
     fn build(self) {
         prep_rw(Self::CODE, -1, self.user_data, 0, 0)
     }
@@ -303,10 +308,11 @@ pub struct TimeoutUpdate<'a> {
 }
 
 impl<'a> TimeoutUpdate<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_TIMEOUT_REMOVE`.
     pub const CODE: u8 = IORING_OP_TIMEOUT_REMOVE;
 
     /// Sets the timeout submitted with `user_data` to expire after `ts`.
+    /// See `io_uring_prep_timeout_update(3)` (Linux 5.11).
     #[inline]
     pub const fn new(ts: &'a Timespec, user_data: u64) -> Self {
         TimeoutUpdate { ts, user_data, flags: IORING_TIMEOUT_UPDATE }
@@ -321,6 +327,7 @@ impl<'a> TimeoutUpdate<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_TIMEOUT_REMOVE`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, -1, self.user_data, 0, self.ts.addr());
@@ -382,10 +389,11 @@ pub struct LinkTimeout<'a> {
 }
 
 impl<'a> LinkTimeout<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_LINK_TIMEOUT`.
     pub const CODE: u8 = IORING_OP_LINK_TIMEOUT;
 
     /// A limit of `ts` (a delay, unless [`absolute`](LinkTimeout::absolute)).
+    /// See `io_uring_prep_link_timeout(3)` (Linux 5.5).
     #[inline]
     pub const fn new(ts: &'a Timespec) -> Self {
         LinkTimeout { ts, flags: 0 }
@@ -399,6 +407,7 @@ impl<'a> LinkTimeout<'a> {
     }
 
     /// The entry. See the type's docs for the memory that must outlive it.
+    /// Encodes `IORING_OP_LINK_TIMEOUT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, -1, self.ts.addr(), 1, 0);

@@ -77,10 +77,11 @@ pub struct UringCmd {
 }
 
 impl UringCmd {
-    /// The operation code.
+    /// The operation code, `IORING_OP_URING_CMD`.
     pub const CODE: u8 = IORING_OP_URING_CMD;
 
     /// Command `cmd_op` on `fd`, with an empty payload.
+    /// See `io_uring_prep_uring_cmd(3)` (Linux 5.19).
     pub fn new(fd: impl Into<Target>, cmd_op: u32) -> Self {
         let mut sqe = prep_rw(Self::CODE, 0, 0, 0, 0);
         crate::op::set_target(&mut sqe, fd.into());
@@ -141,6 +142,7 @@ impl UringCmd {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_URING_CMD`.
     pub fn build(self) -> Sqe {
         self.sqe
     }
@@ -156,10 +158,11 @@ pub struct UringCmd128 {
 }
 
 impl UringCmd128 {
-    /// The operation code on mixed rings.
+    /// The operation code on mixed rings, `IORING_OP_URING_CMD`.
     pub const CODE: u8 = IORING_OP_URING_CMD128;
 
     /// A 128-byte command for an `IORING_SETUP_SQE128` (Linux 5.19) ring.
+    /// See `io_uring_prep_uring_cmd128(3)`.
     pub fn new(fd: impl Into<Target>, cmd_op: u32) -> Self {
         let head = UringCmd::new(fd, cmd_op).sqe;
         UringCmd128 { sqe: head.into128() }
@@ -221,6 +224,7 @@ impl UringCmd128 {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_URING_CMD`.
     pub fn build(self) -> Sqe128 {
         self.sqe
     }

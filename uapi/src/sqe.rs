@@ -434,9 +434,9 @@ pub const IORING_OP_READV_FIXED: u8 = 60;
 pub const IORING_OP_WRITEV_FIXED: u8 = 61;
 /// Opcode: `pipe2(2)` (Linux 6.16).
 pub const IORING_OP_PIPE: u8 = 62;
-/// Opcode: 128-byte NOP for `IORING_SETUP_SQE_MIXED` rings (Linux 6.18).
+/// Opcode: 128-byte NOP for `IORING_SETUP_SQE_MIXED` rings (Linux 6.19).
 pub const IORING_OP_NOP128: u8 = 63;
-/// Opcode: 128-byte uring_cmd for `IORING_SETUP_SQE_MIXED` rings (Linux 6.18).
+/// Opcode: 128-byte uring_cmd for `IORING_SETUP_SQE_MIXED` rings (Linux 6.19).
 pub const IORING_OP_URING_CMD128: u8 = 64;
 /// One past the highest opcode known to these headers (Linux 7.3).
 pub const IORING_OP_LAST: u8 = 65;

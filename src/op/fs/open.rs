@@ -72,10 +72,11 @@ pub struct OpenAt<'a> {
 }
 
 impl<'a> OpenAt<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_OPENAT`.
     pub const CODE: u8 = IORING_OP_OPENAT;
 
     /// Opens `path` read-only, relative to the current directory.
+    /// See `io_uring_prep_openat(3)` (Linux 5.6).
     #[inline]
     pub fn new(path: &'a CStr) -> Self {
         OpenAt {
@@ -102,6 +103,7 @@ impl<'a> OpenAt<'a> {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_OPENAT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.dfd, self.path, self.mode.bits(), 0);
@@ -126,10 +128,11 @@ pub struct OpenAt2<'a> {
 }
 
 impl<'a> OpenAt2<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_OPENAT2`.
     pub const CODE: u8 = IORING_OP_OPENAT2;
 
     /// Opens `path` as `how` says, relative to the current directory.
+    /// See `io_uring_prep_openat2(3)` (Linux 5.6).
     #[inline]
     pub fn new(path: &'a CStr, how: &'a OpenHow) -> Self {
         OpenAt2 {
@@ -151,6 +154,7 @@ impl<'a> OpenAt2<'a> {
     }
 
     /// The entry (`sqe.len` = `size_of::<OpenHow>()`, `sqe.off` = its address).
+    /// Encodes `IORING_OP_OPENAT2`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.dfd, self.path, core::mem::size_of::<OpenHow>() as u32, self.how);
@@ -177,10 +181,11 @@ pub struct Close {
 }
 
 impl Close {
-    /// The operation code.
+    /// The operation code, `IORING_OP_CLOSE`.
     pub const CODE: u8 = IORING_OP_CLOSE;
 
     /// Closes `fd`, or empties a registered slot.
+    /// See `io_uring_prep_close(3)` (Linux 5.6).
     #[inline]
     pub fn new(fd: impl Into<Target>) -> Self {
         Close { target: fd.into() }
@@ -193,6 +198,7 @@ impl Close {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_CLOSE`.
     #[inline]
     pub fn build(self) -> FdSqe {
         match self.target.fixed_slot() {
@@ -212,6 +218,7 @@ pub struct CloseFixed {
 
 impl CloseFixed {
     /// The entry (`sqe.fd` 0, `sqe.file_index = slot + 1`).
+    /// Encodes `IORING_OP_CLOSE`.
     #[inline]
     pub const fn build(self) -> SafeSqe {
         let mut sqe = prep_rw(Close::CODE, 0, 0, 0, 0);
@@ -236,11 +243,12 @@ pub struct Statx<'a> {
 }
 
 impl<'a> Statx<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_STATX`.
     pub const CODE: u8 = IORING_OP_STATX;
 
     /// Queries `path` (relative to the current directory) into `buf`, asking for
     /// `STATX_BASIC_STATS` with no `AT_*` flags.
+    /// See `io_uring_prep_statx(3)` (Linux 5.6).
     #[inline]
     pub fn new(path: &'a CStr, buf: &'a mut libc::statx) -> Self {
         Statx {
@@ -264,6 +272,7 @@ impl<'a> Statx<'a> {
     }
 
     /// The entry (`sqe.len` = mask, `sqe.off` = the `statx` buffer).
+    /// Encodes `IORING_OP_STATX`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.dfd, self.path, self.mask.bits(), self.buf);

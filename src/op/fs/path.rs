@@ -27,10 +27,11 @@ pub struct RenameAt<'a> {
 }
 
 impl<'a> RenameAt<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RENAMEAT`.
     pub const CODE: u8 = IORING_OP_RENAMEAT;
 
     /// Renames `old` to `new`, both relative to the current directory.
+    /// See `io_uring_prep_renameat(3)` (Linux 5.11).
     #[inline]
     pub fn new(old: &'a CStr, new: &'a CStr) -> Self {
         RenameAt {
@@ -53,6 +54,7 @@ impl<'a> RenameAt<'a> {
     }
 
     /// The entry (`sqe.fd`/`sqe.addr`: old dir and path, `sqe.len`/`sqe.off`: new ones).
+    /// Encodes `IORING_OP_RENAMEAT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.old_dfd, self.old, self.new_dfd as u32, self.new);
@@ -75,10 +77,11 @@ pub struct UnlinkAt<'a> {
 }
 
 impl<'a> UnlinkAt<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_UNLINKAT`.
     pub const CODE: u8 = IORING_OP_UNLINKAT;
 
     /// Removes the file `path`, relative to the current directory.
+    /// See `io_uring_prep_unlinkat(3)` (Linux 5.11).
     #[inline]
     pub fn new(path: &'a CStr) -> Self {
         UnlinkAt { dfd: AT_FDCWD, path: cstr_addr(path), flags: AtFlags::empty(), _path: PhantomData }
@@ -92,6 +95,7 @@ impl<'a> UnlinkAt<'a> {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_UNLINKAT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.dfd, self.path, 0, 0);
@@ -113,11 +117,12 @@ pub struct MkdirAt<'a> {
 }
 
 impl<'a> MkdirAt<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_MKDIRAT`.
     pub const CODE: u8 = IORING_OP_MKDIRAT;
 
     /// Creates directory `path` (relative to the current directory) with `mode` (less the
     /// umask).
+    /// See `io_uring_prep_mkdirat(3)` (Linux 5.15).
     #[inline]
     pub fn new(path: &'a CStr, mode: Mode) -> Self {
         MkdirAt { dfd: AT_FDCWD, path: cstr_addr(path), mode, _path: PhantomData }
@@ -129,6 +134,7 @@ impl<'a> MkdirAt<'a> {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_MKDIRAT`.
     #[inline]
     pub fn build(self) -> Sqe {
         prep_rw(Self::CODE, self.dfd, self.path, self.mode.bits(), 0)
@@ -149,11 +155,12 @@ pub struct SymlinkAt<'a> {
 }
 
 impl<'a> SymlinkAt<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SYMLINKAT`.
     pub const CODE: u8 = IORING_OP_SYMLINKAT;
 
     /// Creates the symbolic link `link` (relative to the current directory) pointing to
     /// `target` (stored as given, not resolved).
+    /// See `io_uring_prep_symlinkat(3)` (Linux 5.15).
     #[inline]
     pub fn new(target: &'a CStr, link: &'a CStr) -> Self {
         SymlinkAt { target: cstr_addr(target), dfd: AT_FDCWD, link: cstr_addr(link), _paths: PhantomData }
@@ -165,6 +172,7 @@ impl<'a> SymlinkAt<'a> {
     }
 
     /// The entry (`sqe.addr` = target, `sqe.fd`/`sqe.off` = the link's directory and path).
+    /// Encodes `IORING_OP_SYMLINKAT`.
     #[inline]
     pub fn build(self) -> Sqe {
         prep_rw(Self::CODE, self.dfd, self.target, 0, self.link)
@@ -187,10 +195,11 @@ pub struct LinkAt<'a> {
 }
 
 impl<'a> LinkAt<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_LINKAT`.
     pub const CODE: u8 = IORING_OP_LINKAT;
 
     /// Links `new` to the file `old`, both relative to the current directory.
+    /// See `io_uring_prep_linkat(3)` (Linux 5.15).
     #[inline]
     pub fn new(old: &'a CStr, new: &'a CStr) -> Self {
         LinkAt {
@@ -213,6 +222,7 @@ impl<'a> LinkAt<'a> {
     }
 
     /// The entry (`sqe.fd`/`sqe.addr`: old dir and path, `sqe.len`/`sqe.off`: new ones).
+    /// Encodes `IORING_OP_LINKAT`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, self.old_dfd, self.old, self.new_dfd as u32, self.new);

@@ -35,6 +35,7 @@ value_op! {
     /// refuses any other bit of liburing's `fsync_flags` with `EINVAL`, so none is offered.
     pub struct Fsync(IORING_OP_FSYNC) -> FdSqe {
         /// Syncs all of `fd`, data and metadata.
+        /// See `io_uring_prep_fsync(3)` (Linux 5.1).
         fn new(fd: Target);
         hold { flags: u32 = 0, off: u64 = 0, len: u32 = 0 }
         flags {
@@ -44,6 +45,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_FSYNC`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.off);
         set_target(&mut sqe, self.fd);
@@ -70,6 +72,7 @@ value_op! {
     pub struct SyncFileRange(IORING_OP_SYNC_FILE_RANGE) -> FdSqe {
         /// Syncs `len` bytes of `fd` from `offset` (`len` 0: to the end of the file), with no
         /// flags (which does nothing until flags are set, as in `sync_file_range(2)`).
+        /// See `io_uring_prep_sync_file_range(3)` (Linux 5.2).
         fn new(fd: Target, offset: u64, len: u32);
         set {
             /// The `SYNC_FILE_RANGE_*` flags.
@@ -77,6 +80,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_SYNC_FILE_RANGE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.len, self.offset);
         set_target(&mut sqe, self.fd);
@@ -91,6 +95,7 @@ value_op! {
     pub struct Fallocate(IORING_OP_FALLOCATE) -> FdSqe {
         /// Allocates `len` bytes of `fd` from `offset` (mode 0: the file grows if the range
         /// ends past its size).
+        /// See `io_uring_prep_fallocate(3)` (Linux 5.6).
         fn new(fd: Target, offset: u64, len: u64);
         set {
             /// The `FALLOC_FL_*` mode.
@@ -98,6 +103,7 @@ value_op! {
         }
     }
     /// The entry (`sqe.len` = mode, `sqe.off` = offset, `sqe.addr` = length).
+    /// Encodes `IORING_OP_FALLOCATE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, self.len, self.mode.bits(), self.offset);
         set_target(&mut sqe, self.fd);
@@ -112,11 +118,13 @@ value_op! {
     pub struct Fadvise(IORING_OP_FADVISE) -> FdSqe {
         /// Advises on `len` bytes of `fd` from `offset` (`len` 0: to the end of the file), with
         /// the 32-bit length in `sqe.len` that every kernel since 5.6 reads.
+        /// See `io_uring_prep_fadvise(3)`.
         fn new(fd: Target, offset: u64, len: u32, advice: Advice);
         // The 64-bit form's length, in `sqe.addr` (`len` is 0 then).
         hold { len64: u64 = 0 }
     }
     /// The entry.
+    /// Encodes `IORING_OP_FADVISE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, self.len64, self.len, self.offset);
         set_target(&mut sqe, self.fd);
@@ -153,10 +161,11 @@ pub struct Madvise {
 }
 
 impl Madvise {
-    /// The operation code.
+    /// The operation code, `IORING_OP_MADVISE`.
     pub const CODE: u8 = IORING_OP_MADVISE;
 
     /// Advises on `len` bytes at `addr` (page-aligned), with the 32-bit length in `sqe.len`.
+    /// See `io_uring_prep_madvise(3)` (Linux 5.6).
     #[inline]
     pub fn new(addr: *mut c_void, len: u32, advice: rustix::mm::Advice) -> Self {
         Madvise { addr: addr as u64, len32: len, len64: 0, advice }
@@ -170,6 +179,7 @@ impl Madvise {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_MADVISE`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, -1, self.addr, self.len32, self.len64);
@@ -183,9 +193,11 @@ value_op! {
     /// (`io_uring_prep_ftruncate(3)`, Linux 6.9). The result is 0.
     pub struct Ftruncate(IORING_OP_FTRUNCATE) -> FdSqe {
         /// Truncates (or extends with zeros) `fd` to `len` bytes.
+        /// See `io_uring_prep_ftruncate(3)` (Linux 6.9).
         fn new(fd: Target, len: u64);
     }
     /// The entry (`sqe.off` = the new length).
+    /// Encodes `IORING_OP_FTRUNCATE`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, 0, self.len);
         set_target(&mut sqe, self.fd);

@@ -26,13 +26,14 @@ pub struct FsetXattr<'a> {
 }
 
 impl<'a> FsetXattr<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_FSETXATTR`.
     pub const CODE: u8 = IORING_OP_FSETXATTR;
 
     /// Sets attribute `name` (with its namespace, e.g. `user.x`) of `fd` to `value`.
     ///
     /// Refuses a value longer than `u32::MAX` bytes with
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// See `io_uring_prep_fsetxattr(3)` (Linux 5.19).
     #[inline]
     pub fn new(fd: impl Into<Target>, name: &'a CStr, value: &'a [u8]) -> crate::Result<Self> {
         Ok(FsetXattr {
@@ -51,6 +52,7 @@ impl<'a> FsetXattr<'a> {
     }
 
     /// The entry (`sqe.addr` = name, `sqe.off` = value, `sqe.len` = its length).
+    /// Encodes `IORING_OP_FSETXATTR`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.name, self.len, self.value);
@@ -76,13 +78,14 @@ pub struct SetXattr<'a> {
 }
 
 impl<'a> SetXattr<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SETXATTR`.
     pub const CODE: u8 = IORING_OP_SETXATTR;
 
     /// Sets attribute `name` of the file at `path` (following symbolic links) to `value`.
     ///
     /// Refuses a value longer than `u32::MAX` bytes with
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// See `io_uring_prep_setxattr(3)` (Linux 5.19).
     #[inline]
     pub fn new(path: &'a CStr, name: &'a CStr, value: &'a [u8]) -> crate::Result<Self> {
         Ok(SetXattr {
@@ -102,6 +105,7 @@ impl<'a> SetXattr<'a> {
 
     /// The entry (`sqe.addr` = name, `sqe.off` = value, `sqe.len` = its length,
     /// `sqe.addr3` = path).
+    /// Encodes `IORING_OP_SETXATTR`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.name, self.len, self.value);
@@ -127,13 +131,14 @@ pub struct FgetXattr<'a> {
 }
 
 impl<'a> FgetXattr<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_FGETXATTR`.
     pub const CODE: u8 = IORING_OP_FGETXATTR;
 
     /// Reads attribute `name` of `fd` into `value`.
     ///
     /// Refuses a buffer longer than `u32::MAX` bytes with
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// See `io_uring_prep_fgetxattr(3)` (Linux 5.19).
     #[inline]
     pub fn new(fd: impl Into<Target>, name: &'a CStr, value: &'a mut [u8]) -> crate::Result<Self> {
         Ok(FgetXattr {
@@ -146,6 +151,7 @@ impl<'a> FgetXattr<'a> {
     }
 
     /// The entry (`sqe.addr` = name, `sqe.off` = value buffer, `sqe.len` = its size).
+    /// Encodes `IORING_OP_FGETXATTR`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.name, self.len, self.value);
@@ -171,13 +177,14 @@ pub struct GetXattr<'a> {
 }
 
 impl<'a> GetXattr<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_GETXATTR`.
     pub const CODE: u8 = IORING_OP_GETXATTR;
 
     /// Reads attribute `name` of the file at `path` (following symbolic links) into `value`.
     ///
     /// Refuses a buffer longer than `u32::MAX` bytes with
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// See `io_uring_prep_getxattr(3)` (Linux 5.19).
     #[inline]
     pub fn new(path: &'a CStr, name: &'a CStr, value: &'a mut [u8]) -> crate::Result<Self> {
         Ok(GetXattr {
@@ -191,6 +198,7 @@ impl<'a> GetXattr<'a> {
 
     /// The entry (`sqe.addr` = name, `sqe.off` = value buffer, `sqe.len` = its size,
     /// `sqe.addr3` = path).
+    /// Encodes `IORING_OP_GETXATTR`.
     #[inline]
     pub fn build(self) -> Sqe {
         let mut sqe = prep_rw(Self::CODE, 0, self.name, self.len, self.value);

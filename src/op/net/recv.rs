@@ -25,10 +25,11 @@ pub struct Recv<'a> {
 }
 
 impl<'a> Recv<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RECV`.
     pub const CODE: u8 = IORING_OP_RECV;
 
     /// Receives into `buf` from `fd`. Refuses a buffer longer than `u32::MAX` bytes.
+    /// See `io_uring_prep_recv(3)` (Linux 5.6).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a mut [u8]) -> crate::Result<Self> {
         let len = len32(buf.len(), "receive buffer")?;
@@ -47,6 +48,7 @@ impl<'a> Recv<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_RECV`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -68,10 +70,11 @@ pub struct RecvSelect {
 }
 
 impl RecvSelect {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RECV`.
     pub const CODE: u8 = IORING_OP_RECV;
 
     /// Receives from `fd` into a buffer of `group`. Refuses kernel-managed groups.
+    /// See `io_uring_prep_recv(3)` (Linux 5.7).
     pub fn new(fd: impl Into<Target>, group: &impl BufferGroup) -> crate::Result<Self> {
         Ok(RecvSelect { m: MsgArgs::selecting(fd.into(), group, 0)? })
     }
@@ -89,6 +92,7 @@ impl RecvSelect {
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
+    /// Encodes `IORING_OP_RECV`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -111,10 +115,11 @@ pub struct RecvMultishot {
 }
 
 impl RecvMultishot {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RECV`.
     pub const CODE: u8 = IORING_OP_RECV;
 
     /// Receives repeatedly from `fd` into buffers of `group`. Refuses kernel-managed groups.
+    /// See `io_uring_prep_recv_multishot(3)` (Linux 6.0).
     pub fn new(fd: impl Into<Target>, group: &impl BufferGroup) -> crate::Result<Self> {
         Ok(RecvMultishot { m: MsgArgs::selecting(fd.into(), group, IORING_RECV_MULTISHOT)? })
     }
@@ -146,6 +151,7 @@ impl RecvMultishot {
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
+    /// Encodes `IORING_OP_RECV`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -170,10 +176,11 @@ pub struct RecvMsg<'a> {
 }
 
 impl<'a> RecvMsg<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RECVMSG`.
     pub const CODE: u8 = IORING_OP_RECVMSG;
 
     /// Receives a message from `fd` as described by `msg`.
+    /// See `io_uring_prep_recvmsg(3)` (Linux 5.3).
     #[inline]
     pub fn new(fd: impl Into<Target>, msg: &'a mut libc::msghdr) -> Self {
         RecvMsg { m: MsgArgs::new(fd.into(), msg as *mut libc::msghdr as u64, 1, 0), _msg: PhantomData }
@@ -194,6 +201,7 @@ impl<'a> RecvMsg<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_RECVMSG`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -219,11 +227,12 @@ pub struct RecvMsgMultishot<'a> {
 }
 
 impl<'a> RecvMsgMultishot<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RECVMSG`.
     pub const CODE: u8 = IORING_OP_RECVMSG;
 
     /// Receives messages from `fd` into buffers of `group`, laid out as `msg` says. Refuses
     /// kernel-managed groups.
+    /// See `io_uring_prep_recvmsg_multishot(3)` (Linux 6.0).
     pub fn new(fd: impl Into<Target>, msg: &'a libc::msghdr, group: &impl BufferGroup) -> crate::Result<Self> {
         let m = MsgArgs::selecting(fd.into(), group, IORING_RECV_MULTISHOT)?;
         Ok(RecvMsgMultishot { m: MsgArgs { addr: msg as *const libc::msghdr as u64, len: 1, ..m }, _msg: PhantomData })
@@ -238,6 +247,7 @@ impl<'a> RecvMsgMultishot<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_RECVMSG`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -261,11 +271,12 @@ pub struct RecvZc {
 }
 
 impl RecvZc {
-    /// The operation code.
+    /// The operation code, `IORING_OP_RECV_ZC`.
     pub const CODE: u8 = IORING_OP_RECV_ZC;
 
     /// Receives from `fd` through the zero-copy receive queue `ifq_idx` (the id the kernel
     /// returned when it was registered).
+    /// Encodes `IORING_OP_RECV_ZC` (Linux 6.15).
     #[inline]
     pub fn new(fd: impl Into<Target>, ifq_idx: u32) -> Self {
         RecvZc { m: MsgArgs::new(fd.into(), 0, 0, IORING_RECV_MULTISHOT), ifq_idx }
@@ -279,6 +290,7 @@ impl RecvZc {
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
+    /// Encodes `IORING_OP_RECV_ZC`.
     #[inline]
     pub const fn build(self) -> Sqe {
         let mut sqe = self.m.sqe(Self::CODE);

@@ -27,10 +27,11 @@ pub struct Send<'a> {
 }
 
 impl<'a> Send<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SEND`.
     pub const CODE: u8 = IORING_OP_SEND;
 
     /// Sends `buf` on `fd`. Refuses a buffer longer than `u32::MAX` bytes.
+    /// See `io_uring_prep_send(3)` (Linux 5.6).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a [u8]) -> crate::Result<Self> {
         let len = len32(buf.len(), "send buffer")?;
@@ -53,6 +54,7 @@ impl<'a> Send<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_SEND`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -73,11 +75,12 @@ pub struct SendVectored<'a> {
 }
 
 impl<'a> SendVectored<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SEND`.
     pub const CODE: u8 = IORING_OP_SEND;
 
     /// Sends `bufs` in order on `fd` (`IoSlice` has the layout of `struct iovec`). Refuses more
     /// than `u32::MAX` iovecs.
+    /// Encodes `IORING_OP_SEND` (Linux 5.6).
     #[inline]
     pub fn new(fd: impl Into<Target>, bufs: &'a [IoSlice<'a>]) -> crate::Result<Self> {
         let nr = len32(bufs.len(), "iovecs")?;
@@ -96,6 +99,7 @@ impl<'a> SendVectored<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_SEND`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -118,10 +122,11 @@ pub struct SendBundle {
 }
 
 impl SendBundle {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SEND`.
     pub const CODE: u8 = IORING_OP_SEND;
 
     /// Sends the buffers queued in `group` on `fd`. Refuses kernel-managed groups.
+    /// See `io_uring_prep_send_bundle(3)` (Linux 6.10).
     pub fn new(fd: impl Into<Target>, group: &impl BufferGroup) -> crate::Result<Self> {
         Ok(SendBundle { m: MsgArgs::selecting(fd.into(), group, IORING_RECVSEND_BUNDLE)? })
     }
@@ -137,6 +142,7 @@ impl SendBundle {
     }
 
     /// The entry. See the type's docs for the memory the kernel uses.
+    /// Encodes `IORING_OP_SEND`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -161,10 +167,11 @@ pub struct SendZc<'a> {
 }
 
 impl<'a> SendZc<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SEND_ZC`.
     pub const CODE: u8 = IORING_OP_SEND_ZC;
 
     /// Sends `buf` on `fd` without copying. Refuses a buffer longer than `u32::MAX` bytes.
+    /// See `io_uring_prep_send_zc(3)` (Linux 6.0).
     #[inline]
     pub fn new(fd: impl Into<Target>, buf: &'a [u8]) -> crate::Result<Self> {
         let len = len32(buf.len(), "send buffer")?;
@@ -194,6 +201,7 @@ impl<'a> SendZc<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_SEND_ZC`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -215,10 +223,11 @@ pub struct SendZcVectored<'a> {
 }
 
 impl<'a> SendZcVectored<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SEND_ZC`.
     pub const CODE: u8 = IORING_OP_SEND_ZC;
 
     /// Sends `bufs` in order on `fd` without copying. Refuses more than `u32::MAX` iovecs.
+    /// Encodes `IORING_OP_SEND_ZC` (Linux 6.0).
     #[inline]
     pub fn new(fd: impl Into<Target>, bufs: &'a [IoSlice<'a>]) -> crate::Result<Self> {
         let nr = len32(bufs.len(), "iovecs")?;
@@ -245,6 +254,7 @@ impl<'a> SendZcVectored<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_SEND_ZC`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -264,10 +274,11 @@ pub struct SendMsg<'a> {
 }
 
 impl<'a> SendMsg<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SENDMSG`.
     pub const CODE: u8 = IORING_OP_SENDMSG;
 
     /// Sends the message `msg` on `fd`.
+    /// See `io_uring_prep_sendmsg(3)` (Linux 5.3).
     #[inline]
     pub fn new(fd: impl Into<Target>, msg: &'a libc::msghdr) -> Self {
         SendMsg { m: MsgArgs::new(fd.into(), msg as *const libc::msghdr as u64, 1, 0), _msg: PhantomData }
@@ -281,6 +292,7 @@ impl<'a> SendMsg<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_SENDMSG`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)
@@ -302,10 +314,11 @@ pub struct SendMsgZc<'a> {
 }
 
 impl<'a> SendMsgZc<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SENDMSG_ZC`.
     pub const CODE: u8 = IORING_OP_SENDMSG_ZC;
 
     /// Sends the message `msg` on `fd` without copying its data.
+    /// See `io_uring_prep_sendmsg_zc(3)` (Linux 6.1).
     #[inline]
     pub fn new(fd: impl Into<Target>, msg: &'a libc::msghdr) -> Self {
         SendMsgZc { m: MsgArgs::new(fd.into(), msg as *const libc::msghdr as u64, 1, 0), _msg: PhantomData }
@@ -329,6 +342,7 @@ impl<'a> SendMsgZc<'a> {
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_SENDMSG_ZC`.
     #[inline]
     pub const fn build(self) -> Sqe {
         self.m.sqe(Self::CODE)

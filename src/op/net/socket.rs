@@ -31,6 +31,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_SOCKET`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, self.domain, 0, self.protocol as u32, self.ty as u32 as u64);
         sqe.0.file.file_index = self.dest.file_index();
@@ -61,16 +62,18 @@ pub struct Bind<'a> {
 }
 
 impl<'a> Bind<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_BIND`.
     pub const CODE: u8 = IORING_OP_BIND;
 
     /// Binds `fd` to `addr`.
+    /// See `io_uring_prep_bind(3)` (Linux 6.11).
     #[inline]
     pub fn new(fd: impl Into<Target>, addr: &'a SocketAddrAny) -> Self {
         Bind { fd: fd.into(), addr }
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_BIND`.
     #[inline]
     pub fn build(self) -> Sqe {
         addr_sqe(Self::CODE, self.fd, self.addr)
@@ -83,9 +86,11 @@ value_op! {
     pub struct Listen(IORING_OP_LISTEN) -> FdSqe {
         /// Listens on `fd` with a queue of `backlog` pending connections (capped by the kernel
         /// at `net.core.somaxconn`).
+        /// See `io_uring_prep_listen(3)` (Linux 6.11).
         fn new(fd: Target, backlog: u32);
     }
     /// The entry.
+    /// Encodes `IORING_OP_LISTEN`.
     fn build(self) {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.backlog, 0);
         set_target(&mut sqe, self.fd);
@@ -110,6 +115,7 @@ value_op! {
     /// points at memory.
     pub struct Accept(IORING_OP_ACCEPT) -> FdSqe {
         /// Accepts one connection on the listening socket `fd`, as an ordinary fd.
+        /// See `io_uring_prep_accept(3)` (Linux 5.5).
         fn new(fd: Target);
         set {
             /// `accept4(2)` flags of the new socket (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`; `CLOEXEC`
@@ -133,6 +139,7 @@ value_op! {
         }
     }
     /// The entry.
+    /// Encodes `IORING_OP_ACCEPT`.
     fn build(self) {
         self.encode(0, 0)
     }
@@ -207,16 +214,18 @@ pub struct Connect<'a> {
 }
 
 impl<'a> Connect<'a> {
-    /// The operation code.
+    /// The operation code, `IORING_OP_CONNECT`.
     pub const CODE: u8 = IORING_OP_CONNECT;
 
     /// Connects `fd` to `addr`.
+    /// See `io_uring_prep_connect(3)` (Linux 5.5).
     #[inline]
     pub fn new(fd: impl Into<Target>, addr: &'a SocketAddrAny) -> Self {
         Connect { fd: fd.into(), addr }
     }
 
     /// The entry. See the type's docs for the memory it points at.
+    /// Encodes `IORING_OP_CONNECT`.
     #[inline]
     pub fn build(self) -> Sqe {
         addr_sqe(Self::CODE, self.fd, self.addr)
@@ -244,11 +253,12 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    /// The operation code.
+    /// The operation code, `IORING_OP_SHUTDOWN`.
     pub const CODE: u8 = IORING_OP_SHUTDOWN;
 
     /// Shuts down the reading half, the writing half, or both (`SHUT_RD`, `SHUT_WR`,
     /// `SHUT_RDWR`).
+    /// See `io_uring_prep_shutdown(3)` (Linux 5.11).
     #[inline]
     pub fn new(fd: impl Into<Target>, how: std::net::Shutdown) -> Self {
         let how = match how {
@@ -260,6 +270,7 @@ impl Shutdown {
     }
 
     /// The entry.
+    /// Encodes `IORING_OP_SHUTDOWN`.
     #[inline]
     pub const fn build(self) -> FdSqe {
         let mut sqe = prep_rw(Self::CODE, 0, 0, self.how, 0);
