@@ -249,7 +249,7 @@ macro_rules! errnos {
     ($($name:ident = $libc:ident),* $(,)?) => {
         impl Errno {
             $(
-                #[doc = concat!("`", stringify!($libc), "`")]
+                #[doc = concat!("`", stringify!($libc), "` (`errno(3)`).")]
                 pub const $name: Errno = Errno(libc::$libc);
             )*
         }

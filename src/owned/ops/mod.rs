@@ -361,137 +361,147 @@ macro_rules! owned_ops {
 
 owned_ops! {
     inline {
-        /// A no-op (for measuring the layer itself).
+        /// A no-op (for measuring the layer itself) (`IORING_OP_NOP`, Linux 5.1).
         Nop,
-        /// A read into an owned buffer.
+        /// A read into an owned buffer (`IORING_OP_READ`, Linux 5.6).
         Read,
-        /// A write from an owned buffer.
+        /// A write from an owned buffer (`IORING_OP_WRITE`, Linux 5.6).
         Write,
-        /// A timeout with an owned timespec.
+        /// A timeout with an owned timespec (`IORING_OP_TIMEOUT`, Linux 5.4).
         Timeout,
-        /// A read into part of a registered buffer.
+        /// A read into part of a registered buffer (`IORING_OP_READ_FIXED`, Linux 5.1).
         ReadFixed,
-        /// A write from part of a registered buffer.
+        /// A write from part of a registered buffer (`IORING_OP_WRITE_FIXED`, Linux 5.1).
         WriteFixed,
-        /// `openat(2)` with an owned path.
+        /// `openat(2)` with an owned path (`IORING_OP_OPENAT`, Linux 5.6).
         OpenAt,
-        /// `openat2(2)` with an owned path and `open_how`.
+        /// `openat2(2)` with an owned path and `open_how` (`IORING_OP_OPENAT2`, Linux 5.6).
         OpenAt2,
-        /// `unlinkat(2)` with an owned path.
+        /// `unlinkat(2)` with an owned path (`IORING_OP_UNLINKAT`, Linux 5.11).
         UnlinkAt,
-        /// `mkdirat(2)` with an owned path.
+        /// `mkdirat(2)` with an owned path (`IORING_OP_MKDIRAT`, Linux 5.15).
         MkdirAt,
-        /// `symlinkat(2)` with owned strings.
+        /// `symlinkat(2)` with owned strings (`IORING_OP_SYMLINKAT`, Linux 5.15).
         SymlinkAt,
-        /// `fsetxattr(2)` with an owned name and value.
+        /// `fsetxattr(2)` with an owned name and value (`IORING_OP_FSETXATTR`, Linux 5.19).
         FsetXattr,
-        /// `fgetxattr(2)` into an owned value buffer.
+        /// `fgetxattr(2)` into an owned value buffer (`IORING_OP_FGETXATTR`, Linux 5.19).
         FgetXattr,
-        /// `getxattr(2)` into an owned value buffer.
+        /// `getxattr(2)` into an owned value buffer (`IORING_OP_GETXATTR`, Linux 5.19).
         GetXattr,
-        /// A send of an owned buffer (optionally `sendto`).
+        /// A send of an owned buffer (optionally `sendto`) (`IORING_OP_SEND`, Linux 5.6).
         Send,
-        /// A zero-copy send of an owned buffer.
+        /// A zero-copy send of an owned buffer (`IORING_OP_SEND_ZC`, Linux 6.0).
         SendZc,
-        /// A receive into an owned buffer.
+        /// A receive into an owned buffer (`IORING_OP_RECV`, Linux 5.6).
         Recv,
-        /// A receive into a buffer of a crate-owned buffer ring.
+        /// A receive into a buffer of a crate-owned buffer ring (`IORING_OP_RECV`, Linux 5.7).
         RecvSelect,
-        /// A multishot receive into buffers of a crate-owned buffer ring.
+        /// A multishot receive into buffers of a crate-owned buffer ring (`IORING_OP_RECV`, Linux
+        /// 6.0).
         RecvMultishot,
-        /// A bundle send from a crate-owned buffer ring.
+        /// A bundle send from a crate-owned buffer ring (`IORING_OP_SEND`, Linux 6.10).
         SendBundle,
-        /// A linked timeout with an owned timespec.
+        /// A linked timeout with an owned timespec (`IORING_OP_LINK_TIMEOUT`, Linux 5.5).
         LinkTimeout,
-        /// A timeout update with an owned timespec.
+        /// A timeout update with an owned timespec (`IORING_OP_TIMEOUT_REMOVE`, Linux 5.11).
         TimeoutUpdate,
-        /// `epoll_ctl(2)` with an owned event.
+        /// `epoll_ctl(2)` with an owned event (`IORING_OP_EPOLL_CTL`, Linux 5.6).
         EpollCtl,
-        /// `epoll_wait(2)` into an owned event array.
+        /// `epoll_wait(2)` into an owned event array (`IORING_OP_EPOLL_WAIT`, Linux 6.15).
         EpollWait,
-        /// A futex wait on a shared futex word.
+        /// A futex wait on a shared futex word (`IORING_OP_FUTEX_WAIT`, Linux 6.7).
         FutexWait,
-        /// A futex wake on a shared futex word.
+        /// A futex wake on a shared futex word (`IORING_OP_FUTEX_WAKE`, Linux 6.7).
         FutexWake,
-        /// A wait on several shared futex words.
+        /// A wait on several shared futex words (`IORING_OP_FUTEX_WAITV`, Linux 6.7).
         FutexWaitv,
-        /// `pipe2(2)` into an owned fd pair.
+        /// `pipe2(2)` into an owned fd pair (`IORING_OP_PIPE`, Linux 6.16).
         Pipe,
-        /// A registered-file-table update from an owned fd array.
+        /// A registered-file-table update from an owned fd array (`IORING_OP_FILES_UPDATE`, Linux
+        /// 5.6).
         FilesUpdate,
-        /// A vectored read into owned buffers.
+        /// A vectored read into owned buffers (`IORING_OP_READV`, Linux 5.1).
         Readv,
-        /// A vectored write from owned buffers.
+        /// A vectored write from owned buffers (`IORING_OP_WRITEV`, Linux 5.1).
         Writev,
-        /// `setxattr(2)` with an owned path, name and value.
+        /// `setxattr(2)` with an owned path, name and value (`IORING_OP_SETXATTR`, Linux 5.19).
         SetXattr,
-        /// A multishot `recvmsg(2)` into a crate-owned buffer ring.
+        /// A multishot `recvmsg(2)` into a crate-owned buffer ring (`IORING_OP_RECVMSG`, Linux
+        /// 6.0).
         RecvMsgMultishot,
-        /// A read into a buffer of a crate-owned buffer ring.
+        /// A read into a buffer of a crate-owned buffer ring (`IORING_OP_READ`, Linux 5.7).
         ReadSelect,
-        /// A multishot read into buffers of a crate-owned buffer ring.
+        /// A multishot read into buffers of a crate-owned buffer ring (`IORING_OP_READ_MULTISHOT`,
+        /// Linux 6.7).
         ReadMultishot,
-        /// Buffers handed to a legacy provided-buffer group (memory kept by the ring).
+        /// Buffers handed to a legacy provided-buffer group, memory kept by the ring
+        /// (`IORING_OP_PROVIDE_BUFFERS`, Linux 5.7).
         ProvideBuffers,
-        /// `fsync(2)` of a held file.
+        /// `fsync(2)` of a held file (`IORING_OP_FSYNC`, Linux 5.1).
         Fsync,
-        /// `sync_file_range(2)` of a held file.
+        /// `sync_file_range(2)` of a held file (`IORING_OP_SYNC_FILE_RANGE`, Linux 5.2).
         SyncFileRange,
-        /// `fallocate(2)` on a held file.
+        /// `fallocate(2)` on a held file (`IORING_OP_FALLOCATE`, Linux 5.6).
         Fallocate,
-        /// `posix_fadvise(2)` on a held file.
+        /// `posix_fadvise(2)` on a held file (`IORING_OP_FADVISE`, Linux 5.6).
         Fadvise,
-        /// `ftruncate(2)` of a held file.
+        /// `ftruncate(2)` of a held file (`IORING_OP_FTRUNCATE`, Linux 6.9).
         Ftruncate,
-        /// A poll (single or multishot) of a held file.
+        /// A poll (single or multishot) of a held file (`IORING_OP_POLL_ADD`, Linux 5.1; multishot
+        /// 5.13).
         PollAdd,
-        /// `splice(2)` between held files.
+        /// `splice(2)` between held files (`IORING_OP_SPLICE`, Linux 5.7).
         Splice,
-        /// `tee(2)` between held pipes.
+        /// `tee(2)` between held pipes (`IORING_OP_TEE`, Linux 5.8).
         Tee,
-        /// `shutdown(2)` of a held socket.
+        /// `shutdown(2)` of a held socket (`IORING_OP_SHUTDOWN`, Linux 5.11).
         Shutdown,
-        /// `listen(2)` on a held socket.
+        /// `listen(2)` on a held socket (`IORING_OP_LISTEN`, Linux 6.11).
         Listen,
-        /// A completion posted to a held ring.
+        /// A completion posted to a held ring (`IORING_OP_MSG_RING`, Linux 5.18).
         MsgRing,
-        /// A registered file passed to a held ring.
+        /// A registered file passed to a held ring (`IORING_OP_MSG_RING` with `IORING_MSG_SEND_FD`,
+        /// Linux 6.0).
         MsgRingFd,
-        /// `accept4(2)` (single or multishot) without the peer's address.
+        /// `accept4(2)` (single or multishot) without the peer's address (`IORING_OP_ACCEPT`, Linux
+        /// 5.5;
+        /// multishot 5.19).
         AcceptMulti,
-        /// `socket(2)`.
+        /// `socket(2)` (`IORING_OP_SOCKET`, Linux 5.19).
         Socket,
-        /// A registered file installed as an ordinary fd.
+        /// A registered file installed as an ordinary fd (`IORING_OP_FIXED_FD_INSTALL`, Linux 6.8).
         FixedFdInstall,
-        /// `close(2)` of an owned fd.
+        /// `close(2)` of an owned fd (`IORING_OP_CLOSE`, Linux 5.6).
         Close,
-        /// A cancel of the requests on a held file.
+        /// A cancel of the requests on a held file (`IORING_OP_ASYNC_CANCEL`, Linux 5.19).
         CancelFd,
     }
     boxed {
-        /// `renameat2(2)` with owned paths.
+        /// `renameat2(2)` with owned paths (`IORING_OP_RENAMEAT`, Linux 5.11).
         RenameAt,
-        /// `linkat(2)` with owned paths.
+        /// `linkat(2)` with owned paths (`IORING_OP_LINKAT`, Linux 5.15).
         LinkAt,
-        /// A vectored read into parts of a registered buffer.
+        /// A vectored read into parts of a registered buffer (`IORING_OP_READV_FIXED`, Linux 6.15).
         ReadvFixed,
-        /// A vectored write from parts of a registered buffer.
+        /// A vectored write from parts of a registered buffer (`IORING_OP_WRITEV_FIXED`, Linux
+        /// 6.15).
         WritevFixed,
-        /// `statx(2)` into an owned `statx` buffer.
+        /// `statx(2)` into an owned `statx` buffer (`IORING_OP_STATX`, Linux 5.6).
         Statx,
-        /// `connect(2)` to an owned address.
+        /// `connect(2)` to an owned address (`IORING_OP_CONNECT`, Linux 5.5).
         Connect,
-        /// `bind(2)` to an owned address.
+        /// `bind(2)` to an owned address (`IORING_OP_BIND`, Linux 6.11).
         Bind,
-        /// `accept4(2)` with an owned peer-address buffer.
+        /// `accept4(2)` with an owned peer-address buffer (`IORING_OP_ACCEPT`, Linux 5.5).
         Accept,
-        /// `sendmsg(2)` with an owned message.
+        /// `sendmsg(2)` with an owned message (`IORING_OP_SENDMSG`, Linux 5.3).
         SendMsg,
-        /// A zero-copy `sendmsg(2)` with an owned message.
+        /// A zero-copy `sendmsg(2)` with an owned message (`IORING_OP_SENDMSG_ZC`, Linux 6.1).
         SendMsgZc,
-        /// `recvmsg(2)` into an owned message.
+        /// `recvmsg(2)` into an owned message (`IORING_OP_RECVMSG`, Linux 5.3).
         RecvMsg,
-        /// `waitid(2)` into an owned `siginfo_t`.
+        /// `waitid(2)` into an owned `siginfo_t` (`IORING_OP_WAITID`, Linux 6.7).
         Waitid,
     }
 }
