@@ -180,6 +180,7 @@ pub struct Close {
 
 impl Close {
     /// Closes `fd`.
+    /// Pushed as `IORING_OP_CLOSE` (Linux 5.6).
     pub fn new(fd: impl Into<OwnedFd>) -> Self {
         Close { fd: Some(fd.into()) }
     }
@@ -221,6 +222,7 @@ pub struct CancelFd {
 
 impl CancelFd {
     /// Cancels the first request on `fd` (set [`all`](CancelFd::all) for every one).
+    /// Pushed as `IORING_OP_ASYNC_CANCEL` (Linux 5.19).
     pub fn new(fd: impl Into<Fd>) -> Self {
         CancelFd { fd: fd.into(), all: false }
     }

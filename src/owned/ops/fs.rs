@@ -53,6 +53,7 @@ pub struct OpenAt {
 impl OpenAt {
     /// Opens `path` with `flags` (and `mode` for a created file). Refuses a path with a NUL
     /// byte.
+    /// Pushed as `IORING_OP_OPENAT` (Linux 5.6).
     pub fn new(path: impl AsRef<Path>, flags: OFlags, mode: Mode) -> Result<Self> {
         Ok(OpenAt { path: c_path(path)?, dir: None, flags, mode, dest: DestSlot::Fd })
     }
@@ -87,6 +88,7 @@ pub struct OpenAt2 {
 
 impl OpenAt2 {
     /// Opens `path` as `how` says. Refuses a path with a NUL byte.
+    /// Pushed as `IORING_OP_OPENAT2` (Linux 5.6).
     pub fn new(path: impl AsRef<Path>, how: OpenHow) -> Result<Self> {
         Ok(OpenAt2 { path: c_path(path)?, how, dir: None, dest: DestSlot::Fd })
     }
@@ -136,6 +138,7 @@ impl core::fmt::Debug for Statx {
 
 impl Statx {
     /// Queries `path` for `STATX_BASIC_STATS`. Refuses a path with a NUL byte.
+    /// Pushed as `IORING_OP_STATX` (Linux 5.6).
     pub fn new(path: impl AsRef<Path>) -> Result<Self> {
         let statx: libc::statx = crate::util::zeroed();
         Ok(Statx { path: c_path(path)?, dir: None, flags: AtFlags::empty(), mask: StatxFlags::BASIC_STATS, statx })
@@ -167,6 +170,7 @@ pub struct RenameAt {
 
 impl RenameAt {
     /// Renames `old` to `new`. Refuses paths with a NUL byte.
+    /// Pushed as `IORING_OP_RENAMEAT` (Linux 5.11).
     pub fn new(old: impl AsRef<Path>, new: impl AsRef<Path>) -> Result<Self> {
         Ok(RenameAt { old: c_path(old)?, new: c_path(new)?, old_dir: None, new_dir: None, flags: RenameFlags::empty() })
     }
@@ -194,6 +198,7 @@ pub struct UnlinkAt {
 
 impl UnlinkAt {
     /// Removes `path`. Refuses a path with a NUL byte.
+    /// Pushed as `IORING_OP_UNLINKAT` (Linux 5.11).
     pub fn new(path: impl AsRef<Path>) -> Result<Self> {
         Ok(UnlinkAt { path: c_path(path)?, dir: None, flags: AtFlags::empty() })
     }
@@ -220,6 +225,7 @@ pub struct MkdirAt {
 
 impl MkdirAt {
     /// Creates directory `path` with `mode`. Refuses a path with a NUL byte.
+    /// Pushed as `IORING_OP_MKDIRAT` (Linux 5.15).
     pub fn new(path: impl AsRef<Path>, mode: Mode) -> Result<Self> {
         Ok(MkdirAt { path: c_path(path)?, dir: None, mode })
     }
@@ -246,6 +252,7 @@ pub struct SymlinkAt {
 
 impl SymlinkAt {
     /// Creates `link` pointing to `target`. Refuses strings with a NUL byte.
+    /// Pushed as `IORING_OP_SYMLINKAT` (Linux 5.15).
     pub fn new(target: impl AsRef<Path>, link: impl AsRef<Path>) -> Result<Self> {
         Ok(SymlinkAt { target: c_path(target)?, link: c_path(link)?, dir: None })
     }
@@ -276,6 +283,7 @@ pub struct LinkAt {
 
 impl LinkAt {
     /// Links `new` to the file at `old`. Refuses paths with a NUL byte.
+    /// Pushed as `IORING_OP_LINKAT` (Linux 5.15).
     pub fn new(old: impl AsRef<Path>, new: impl AsRef<Path>) -> Result<Self> {
         Ok(LinkAt { old: c_path(old)?, new: c_path(new)?, old_dir: None, new_dir: None, flags: AtFlags::empty() })
     }
@@ -305,6 +313,7 @@ pub struct FsetXattr {
 
 impl FsetXattr {
     /// Sets `name` of `fd` to `value`. Refuses a name with a NUL byte.
+    /// Pushed as `IORING_OP_FSETXATTR` (Linux 5.19).
     pub fn new(fd: impl Into<Fd>, name: impl Into<Vec<u8>>, value: Vec<u8>) -> Result<Self> {
         Ok(FsetXattr { fd: fd.into(), name: xattr_name(name)?, value, flags: XattrFlags::empty() })
     }
@@ -332,6 +341,7 @@ pub struct SetXattr {
 
 impl SetXattr {
     /// Sets `name` of the file at `path` to `value`. Refuses strings with a NUL byte.
+    /// Pushed as `IORING_OP_SETXATTR` (Linux 5.19).
     pub fn new(path: impl AsRef<Path>, name: impl Into<Vec<u8>>, value: Vec<u8>) -> Result<Self> {
         Ok(SetXattr { path: c_path(path)?, name: xattr_name(name)?, value, flags: XattrFlags::empty() })
     }
@@ -358,6 +368,7 @@ pub struct FgetXattr {
 
 impl FgetXattr {
     /// Reads `name` of `fd` into a buffer of `room` bytes. Refuses a name with a NUL byte.
+    /// Pushed as `IORING_OP_FGETXATTR` (Linux 5.19).
     pub fn new(fd: impl Into<Fd>, name: impl Into<Vec<u8>>, room: usize) -> Result<Self> {
         Ok(FgetXattr { fd: fd.into(), name: xattr_name(name)?, value: vec![0; room] })
     }
@@ -385,6 +396,7 @@ pub struct GetXattr {
 impl GetXattr {
     /// Reads `name` of the file at `path` into a buffer of `room` bytes. Refuses strings with
     /// a NUL byte.
+    /// Pushed as `IORING_OP_GETXATTR` (Linux 5.19).
     pub fn new(path: impl AsRef<Path>, name: impl Into<Vec<u8>>, room: usize) -> Result<Self> {
         Ok(GetXattr { path: c_path(path)?, name: xattr_name(name)?, value: vec![0; room] })
     }

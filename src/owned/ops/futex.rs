@@ -26,6 +26,7 @@ pub struct FutexWait {
 
 impl FutexWait {
     /// Waits on `futex` while it holds `val`.
+    /// Pushed as `IORING_OP_FUTEX_WAIT` (Linux 6.7).
     pub fn new(futex: Arc<AtomicU32>, val: u32) -> Self {
         FutexWait { futex, val, mask: FUTEX_BITSET_MATCH_ANY, private: false }
     }
@@ -57,6 +58,7 @@ pub struct FutexWake {
 
 impl FutexWake {
     /// Wakes up to `nr` waiters of `futex`.
+    /// Pushed as `IORING_OP_FUTEX_WAKE` (Linux 6.7).
     pub fn new(futex: Arc<AtomicU32>, nr: u32) -> Self {
         FutexWake { futex, nr, mask: FUTEX_BITSET_MATCH_ANY, private: false }
     }
@@ -86,6 +88,7 @@ pub struct FutexWaitv {
 
 impl FutexWaitv {
     /// Waits on `futexes`. Refuses an empty list or more than 128 words.
+    /// Pushed as `IORING_OP_FUTEX_WAITV` (Linux 6.7).
     pub fn new(futexes: Vec<(Arc<AtomicU32>, u32)>) -> Result<Self> {
         if futexes.is_empty() || futexes.len() > op::FUTEX_WAITV_MAX {
             return Err(Error::InvalidArgument { what: "futexes", reason: "a waitv takes 1 to 128 futexes" });

@@ -47,6 +47,7 @@ impl core::fmt::Debug for EpollCtl {
 
 impl EpollCtl {
     /// `op` on `fd` in `epfd`, for `events` (`EPOLLIN`...) with `data` reported back.
+    /// Pushed as `IORING_OP_EPOLL_CTL` (Linux 5.6).
     pub fn new(epfd: impl Into<Fd>, fd: impl Into<Fd>, op: EpollCtlOp, events: u32, data: u64) -> Self {
         EpollCtl { epfd: epfd.into(), fd: fd.into(), op, event: libc::epoll_event { events, u64: data } }
     }
@@ -82,6 +83,7 @@ impl core::fmt::Debug for EpollWait {
 
 impl EpollWait {
     /// Waits on `epfd` for up to `max` events.
+    /// Pushed as `IORING_OP_EPOLL_WAIT` (Linux 6.15).
     pub fn new(epfd: impl Into<Fd>, max: usize) -> Self {
         EpollWait { epfd: epfd.into(), events: vec![libc::epoll_event { events: 0, u64: 0 }; max] }
     }
@@ -133,6 +135,7 @@ impl core::fmt::Debug for Waitid {
 
 impl Waitid {
     /// Waits for `which` to change state as `options` ask.
+    /// Pushed as `IORING_OP_WAITID` (Linux 6.7).
     pub fn new(which: WaitId, options: WaitidOptions) -> Self {
         let info: libc::siginfo_t = crate::util::zeroed();
         Waitid { which, pidfd: None, options, info: SigInfo(info) }
@@ -205,6 +208,7 @@ pub struct Pipe {
 
 impl Pipe {
     /// A pipe with `flags`, as ordinary fds.
+    /// Pushed as `IORING_OP_PIPE` (Linux 6.16).
     pub fn new(flags: PipeFlags) -> Self {
         Pipe { flags, dest: DestSlot::Fd, raw: [-1; 2], ends: None, done: false }
     }
@@ -271,6 +275,7 @@ pub struct FilesUpdate {
 
 impl FilesUpdate {
     /// Puts `files` into the slots from `offset` on.
+    /// Pushed as `IORING_OP_FILES_UPDATE` (Linux 5.6).
     pub fn new(files: Vec<Option<Fd>>, offset: u32) -> Self {
         FilesUpdate { files, offset: Some(offset), raw: Vec::new() }
     }
@@ -348,6 +353,7 @@ impl ProvideBuffers {
     /// Provides `nr` buffers of `buf_len` bytes from the front of `mem` to group `bgid`, ids
     /// from `bid`. Refuses what [`op::ProvideBuffers::new`] refuses (memory too small, zero
     /// sizes, more than 65536 ids).
+    /// Pushed as `IORING_OP_PROVIDE_BUFFERS` (Linux 5.7).
     pub fn new(mut mem: Vec<u8>, buf_len: u32, nr: u32, bgid: u16, bid: u16) -> Result<Self> {
         op::ProvideBuffers::new(&mut mem, buf_len, nr, bgid, bid)?;
         Ok(ProvideBuffers { bgid, bid, buf_len, nr, mem: Some(mem), prepared: None })

@@ -34,6 +34,7 @@ pub struct Connect {
 
 impl Connect {
     /// Connects `fd` to `addr`.
+    /// Pushed as `IORING_OP_CONNECT` (Linux 5.5).
     pub fn new(fd: impl Into<Fd>, addr: impl Into<SocketAddrAny>) -> Self {
         Connect { fd: fd.into(), addr: addr.into() }
     }
@@ -57,6 +58,7 @@ pub struct Bind {
 
 impl Bind {
     /// Binds `fd` to `addr`.
+    /// Pushed as `IORING_OP_BIND` (Linux 6.11).
     pub fn new(fd: impl Into<Fd>, addr: impl Into<SocketAddrAny>) -> Self {
         Bind { fd: fd.into(), addr: addr.into() }
     }
@@ -87,6 +89,7 @@ pub struct Accept {
 
 impl Accept {
     /// Accepts one connection on `fd`.
+    /// Pushed as `IORING_OP_ACCEPT` (Linux 5.5).
     pub fn new(fd: impl Into<Fd>) -> Self {
         Accept { fd: fd.into(), flags: SocketFlags::empty(), dest: DestSlot::Fd, peer: SockAddrBuf::new() }
     }
@@ -121,6 +124,7 @@ pub struct Send {
 
 impl Send {
     /// Sends `buf` on `fd`.
+    /// Pushed as `IORING_OP_SEND` (Linux 5.6).
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
         Send { fd: fd.into(), buf, flags: SendFlags::empty(), to: None }
     }
@@ -166,6 +170,7 @@ pub struct SendZc {
 
 impl SendZc {
     /// Sends `buf` on `fd` without copying.
+    /// Pushed as `IORING_OP_SEND_ZC` (Linux 6.0).
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
         SendZc { fd: fd.into(), buf, flags: SendFlags::empty(), to: None, report_usage: false }
     }
@@ -309,6 +314,7 @@ pub struct Recv {
 
 impl Recv {
     /// Receives into `buf` from `fd`.
+    /// Pushed as `IORING_OP_RECV` (Linux 5.6).
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>) -> Self {
         Recv { fd: fd.into(), buf, flags: RecvFlags::empty() }
     }
@@ -357,6 +363,7 @@ impl NameBuf {
 
 impl RecvMsg {
     /// Receives one message from `fd` into `bufs`, with `control_room` bytes for control data.
+    /// Pushed as `IORING_OP_RECVMSG` (Linux 5.3).
     pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>, control_room: usize) -> Self {
         RecvMsg {
             fd: fd.into(),
@@ -417,6 +424,7 @@ pub struct RecvSelect {
 
 impl RecvSelect {
     /// Receives from `fd` into a buffer of `group`.
+    /// Pushed as `IORING_OP_RECV` with `IOSQE_BUFFER_SELECT` (Linux 5.7).
     pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvSelect {
             fd: fd.into(),
@@ -564,6 +572,7 @@ pub struct RecvMultishot {
 
 impl RecvMultishot {
     /// Receives repeatedly from `fd` into buffers of `group`.
+    /// Pushed as `IORING_OP_RECV` with `IORING_RECV_MULTISHOT` (Linux 6.0).
     pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvMultishot {
             fd: fd.into(),
@@ -620,6 +629,7 @@ pub struct RecvMsgMultishot {
 impl RecvMsgMultishot {
     /// Receives messages from `fd` into buffers of `group`, reserving room for a source
     /// address of any family and no control data.
+    /// Pushed as `IORING_OP_RECVMSG` with `IORING_RECV_MULTISHOT` (Linux 6.0).
     pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         RecvMsgMultishot {
             fd: fd.into(),
@@ -673,6 +683,7 @@ pub struct SendBundle {
 
 impl SendBundle {
     /// Sends the buffers queued in `group` on `fd`.
+    /// Pushed as `IORING_OP_SEND` with `IORING_RECVSEND_BUNDLE` (Linux 6.10).
     pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         SendBundle {
             fd: fd.into(),

@@ -28,6 +28,7 @@ pub struct Read {
 
 impl Read {
     /// A read of up to `buf.len()` bytes from `fd` at `offset`.
+    /// Pushed as `IORING_OP_READ` (Linux 5.6).
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>, offset: u64) -> Self {
         Read { fd: fd.into(), buf, offset }
     }
@@ -53,6 +54,7 @@ pub struct Write {
 
 impl Write {
     /// A write of `buf` to `fd` at `offset`.
+    /// Pushed as `IORING_OP_WRITE` (Linux 5.6).
     pub fn new(fd: impl Into<Fd>, buf: Vec<u8>, offset: u64) -> Self {
         Write { fd: fd.into(), buf, offset }
     }
@@ -83,6 +85,7 @@ pub struct ReadSelect {
 
 impl ReadSelect {
     /// A read from `fd` at `offset` into a buffer of `group`.
+    /// Pushed as `IORING_OP_READ` (Linux 5.7).
     pub fn new(fd: impl Into<Fd>, group: &BufRing, offset: u64) -> Self {
         ReadSelect { fd: fd.into(), len: 0, offset, bgid: group.bgid(), from: SelectsFrom::new(group, false) }
     }
@@ -122,6 +125,7 @@ pub struct ReadMultishot {
 
 impl ReadMultishot {
     /// Reads repeatedly from `fd` into buffers of `group`.
+    /// Pushed as `IORING_OP_READ_MULTISHOT` (Linux 6.7).
     pub fn new(fd: impl Into<Fd>, group: &BufRing) -> Self {
         ReadMultishot { fd: fd.into(), len: 0, bgid: group.bgid(), from: SelectsFrom::new(group, false) }
     }
@@ -161,6 +165,7 @@ pub struct Readv {
 
 impl Readv {
     /// A read from `fd` at `offset` into `bufs`.
+    /// Pushed as `IORING_OP_READV` (Linux 5.1).
     pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>, offset: u64) -> Self {
         Readv { fd: fd.into(), bufs, offset, flags: RwFlags::empty(), iov: Iovecs::default() }
     }
@@ -194,6 +199,7 @@ pub struct Writev {
 
 impl Writev {
     /// A write of `bufs` to `fd` at `offset`.
+    /// Pushed as `IORING_OP_WRITEV` (Linux 5.1).
     pub fn new(fd: impl Into<Fd>, bufs: Vec<Vec<u8>>, offset: u64) -> Self {
         Writev { fd: fd.into(), bufs, offset, flags: RwFlags::empty(), iov: Iovecs::default() }
     }
@@ -357,6 +363,7 @@ pub struct ReadFixed {
 
 impl ReadFixed {
     /// A read from `fd` at `offset` into the whole of `buf`.
+    /// Pushed as `IORING_OP_READ_FIXED` (Linux 5.1).
     pub fn new(fd: impl Into<Fd>, buf: FixedBuf, offset: u64) -> Self {
         let range = 0..buf.len();
         ReadFixed { fd: fd.into(), buf, range, offset }
@@ -388,6 +395,7 @@ pub struct WriteFixed {
 
 impl WriteFixed {
     /// A write of `buf[range]` to `fd` at `offset`.
+    /// Pushed as `IORING_OP_WRITE_FIXED` (Linux 5.1).
     pub fn new(fd: impl Into<Fd>, buf: FixedBuf, range: Range<usize>, offset: u64) -> Self {
         WriteFixed { fd: fd.into(), buf, range, offset }
     }
@@ -432,6 +440,7 @@ pub struct ReadvFixed {
 
 impl ReadvFixed {
     /// A read from `fd` at `offset` into `ranges` of `buf`.
+    /// Pushed as `IORING_OP_READV_FIXED` (Linux 6.15).
     pub fn new(fd: impl Into<Fd>, buf: FixedBuf, ranges: Vec<Range<usize>>, offset: u64) -> Self {
         ReadvFixed { fd: fd.into(), buf, ranges, offset, iov: Iovecs::default() }
     }
@@ -466,6 +475,7 @@ pub struct WritevFixed {
 
 impl WritevFixed {
     /// A write of `ranges` of `buf` to `fd` at `offset`.
+    /// Pushed as `IORING_OP_WRITEV_FIXED` (Linux 6.15).
     pub fn new(fd: impl Into<Fd>, buf: FixedBuf, ranges: Vec<Range<usize>>, offset: u64) -> Self {
         WritevFixed { fd: fd.into(), buf, ranges, offset, iov: Iovecs::default() }
     }

@@ -23,6 +23,7 @@ pub struct Timeout {
 
 impl Timeout {
     /// A relative timeout of `d`.
+    /// Pushed as `IORING_OP_TIMEOUT` (Linux 5.4).
     pub fn new(d: Duration) -> Self {
         Timeout { ts: d.into(), count: 0, flags: TimeoutFlags::empty() }
     }
@@ -89,6 +90,7 @@ pub struct LinkTimeout {
 
 impl LinkTimeout {
     /// A limit of `d`.
+    /// Pushed as `IORING_OP_LINK_TIMEOUT` (Linux 5.5).
     pub fn new(d: Duration) -> Self {
         LinkTimeout { ts: d.into(), absolute: false, clock: TimeoutClock::Monotonic }
     }
@@ -105,7 +107,7 @@ impl Encode for LinkTimeout {
     }
 }
 
-/// `IORING_OP_TIMEOUT_REMOVE` (Linux 5.5) with `IORING_TIMEOUT_UPDATE`: re-arms the timeout submitted with
+/// `IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE` (Linux 5.11): re-arms the timeout submitted with
 /// `user_data` to expire after `ts`. The result is 0, or `ENOENT` when no such timeout is
 /// armed.
 #[derive(Debug)]
@@ -123,6 +125,7 @@ pub struct TimeoutUpdate {
 impl TimeoutUpdate {
     /// Re-arms the owned [`Timeout`](super::Timeout) (or [`LinkTimeout`], with `link` set)
     /// in flight as `target` to expire after `d`.
+    /// Pushed as `IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE` (Linux 5.11).
     pub fn new(target: OpId, d: Duration) -> Self {
         TimeoutUpdate::for_user_data(target.user_data(), d)
     }
