@@ -22,6 +22,7 @@ use uring_uapi::*;
 /// [`pop`](Self::pop), [`peek`](Self::peek) and [`iter`](Self::iter) never enter (as
 /// `io_uring_for_each_cqe`); [`Ring::peek_cqe`](crate::Ring::peek_cqe), every wait and every
 /// submit do.
+/// The CQ ring of `io_uring_setup(2)` (`struct io_cqring_offsets`), Linux 5.1.
 #[derive(Debug)]
 pub struct CompletionQueue {
     khead: *const AtomicU32,
@@ -207,6 +208,7 @@ impl CompletionQueue {
     /// Consumes the completion last returned by [`peek`](Self::peek) without releasing the slot
     /// yet (release happens with [`sync`](Self::sync) or the next `pop`/`advance`). Refused
     /// with [`Error::InvalidArgument`] when no completion is ready (nothing was peeked).
+    /// The first half of `io_uring_cqe_seen(3)`.
     #[inline]
     pub fn consume_peeked(&mut self, cqe: &Cqe) -> Result<()> {
         let n = self.slots_of(cqe);
@@ -220,6 +222,7 @@ impl CompletionQueue {
     /// Consumes and releases `n` slots (`io_uring_cq_advance(3)`): counts slots, so a 32-byte
     /// entry of a mixed ring counts 2. Refused with [`Error::InvalidArgument`] (and nothing
     /// consumed) when fewer than `n` slots are ready: the head never passes the kernel's tail.
+    /// Linux 5.1.
     #[inline]
     pub fn advance(&mut self, n: u32) -> Result<()> {
         if n > self.ready() {
@@ -231,6 +234,7 @@ impl CompletionQueue {
     }
 
     /// Tells the kernel about every slot consumed so far.
+    /// The store of `cq.khead` that `io_uring_cq_advance(3)` makes.
     #[inline]
     pub fn sync(&mut self) {
         self.release();
@@ -249,6 +253,7 @@ impl CompletionQueue {
     /// ([`needs_flush`](Self::needs_flush)), it enters the kernel once to flush them and reads again. (An error
     /// of that `io_uring_enter(2)`, such as `EINTR`, leaves the result at 0, as in liburing;
     /// [`flush`](Self::flush) reports it.)
+    /// Linux 5.1.
     pub fn pop_batch(&mut self, out: &mut [Cqe]) -> usize {
         let mut flushed = false;
         loop {
@@ -363,6 +368,7 @@ unsafe impl Send for CompletionQueue {}
 /// all consumed slots with one store on drop. The ready slots are walked as (at most two)
 /// contiguous runs of the CQE array with a pointer, so the loop runs from registers and a step
 /// is one add.
+/// The loop of `io_uring_for_each_cqe(3)`.
 #[derive(Debug)]
 pub struct Drain<'a> {
     cq: &'a mut CompletionQueue,

@@ -33,10 +33,12 @@ bitflags! {
         /// `IORING_CQE_F_BUF_MORE` (Linux 6.12): an incrementally consumed buffer stays with the kernel.
         const BUF_MORE = uring_uapi::IORING_CQE_F_BUF_MORE;
         /// `IORING_CQE_F_SKIP`: a padding entry of a mixed-size CQ; the crate skips these.
+        /// (Linux 6.18, with `IORING_SETUP_CQE_MIXED`.)
         const SKIP = uring_uapi::IORING_CQE_F_SKIP;
         /// `IORING_CQE_F_32` (Linux 6.18): a 32-byte entry on a mixed-size CQ.
         const CQE_32 = uring_uapi::IORING_CQE_F_32;
         /// `IORING_CQE_F_TSTAMP_HW`: a TX timestamp completion carries a hardware timestamp.
+        /// (Linux 6.16, with `SOCKET_URING_OP_TX_TIMESTAMP`.)
         const TSTAMP_HW = uring_uapi::IORING_CQE_F_TSTAMP_HW;
         // Bits 16..32 carry a buffer id or timestamp type.
         const _ = !0;
@@ -81,6 +83,7 @@ impl core::fmt::Debug for CqeFlags {
 }
 
 /// A completion: the `user_data` of the entry it answers, its result, and flags.
+/// The kernel's `struct io_uring_cqe` (Linux 5.1).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(C)]
 pub struct Cqe {
@@ -91,12 +94,14 @@ pub struct Cqe {
 
 impl Cqe {
     /// Builds a completion from its fields (for tests and models of the kernel side).
+    /// The fields of `struct io_uring_cqe`.
     #[inline]
     pub const fn new(user_data: u64, res: i32, flags: u32) -> Self {
         Cqe { user_data, res, flags }
     }
 
     /// Copies a kernel completion.
+    /// (`struct io_uring_cqe`.)
     #[inline]
     pub const fn from_raw(raw: &io_uring_cqe) -> Self {
         Cqe { user_data: raw.user_data, res: raw.res, flags: raw.flags }
@@ -199,6 +204,8 @@ impl core::fmt::Debug for Cqe {
 
 /// A 32-byte completion: a [`Cqe`] and 16 bytes of extra data (`big_cqe`), for example a
 /// uring_cmd's second result or a NOP's echoed values.
+/// On `IORING_SETUP_CQE32` rings (Linux 5.19), and for entries with `IORING_CQE_F_32` on
+/// `IORING_SETUP_CQE_MIXED` rings (Linux 6.18).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[repr(C)]
 pub struct Cqe32 {
@@ -208,6 +215,7 @@ pub struct Cqe32 {
 
 impl Cqe32 {
     /// Builds a big completion from its parts.
+    /// (`struct io_uring_cqe` with `big_cqe`.)
     #[inline]
     pub const fn new(cqe: Cqe, big: [u64; 2]) -> Self {
         Cqe32 { cqe, big }

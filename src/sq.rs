@@ -16,6 +16,7 @@ use uring_uapi::*;
 ///
 /// Obtained from [`Ring::sq`](crate::Ring::sq) or [`Ring::split`](crate::Ring::split); the
 /// pointers it holds stay valid for the life of the ring's mappings, which the ring owns.
+/// The SQ ring of `io_uring_setup(2)` (`struct io_sqring_offsets`), Linux 5.1.
 #[derive(Debug)]
 pub struct SubmissionQueue {
     khead: *const AtomicU32,
@@ -37,6 +38,8 @@ pub struct SubmissionQueue {
 }
 
 /// Why a 128-byte entry could not be pushed.
+/// 128-byte entries need `IORING_SETUP_SQE128` (Linux 5.19) or `IORING_SETUP_SQE_MIXED` (Linux
+/// 6.19).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushError128 {
     /// No room.
@@ -90,6 +93,7 @@ impl From<PushError128> for Error {
 ///   become `IORING_OP_NOP128` and `IORING_OP_URING_CMD128`, any other opcode is refused
 ///   ([`PushError128::NotA128ByteOpcode`]).
 /// - 64-byte entries only: refused ([`PushError128::RingTooSmall`]).
+/// Mixed rings: Linux 6.19.
 pub const fn fit128_opcode(opcode: u8, sqe128: bool, mixed: bool) -> Result<u8, PushError128> {
     if sqe128 {
         return Ok(if opcode == IORING_OP_URING_CMD128 { IORING_OP_URING_CMD } else { opcode });
@@ -173,6 +177,7 @@ impl SubmissionQueue {
     }
 
     /// Copies `sqe` into the next free slot. Safe: a [`SafeSqe`] points at no caller memory.
+    /// As `io_uring_get_sqe(3)` and filling the entry.
     #[inline]
     pub fn push(&mut self, sqe: &SafeSqe) -> Result<(), QueueFull> {
         // SAFETY: a `SafeSqe` references no memory the caller must keep alive.
@@ -181,6 +186,7 @@ impl SubmissionQueue {
 
     /// Copies an entry that names file descriptors but points at no memory (an [`FdSqe`]:
     /// fsync, poll, splice, close, `MSG_RING`...) into the next free slot.
+    /// As `io_uring_get_sqe(3)` and filling the entry.
     ///
     /// # Safety
     /// Every file descriptor the entry names must stay open, referring to the same open file,
@@ -196,6 +202,7 @@ impl SubmissionQueue {
     }
 
     /// Copies `sqe` into the next free slot.
+    /// As `io_uring_get_sqe(3)` and filling the entry.
     ///
     /// # Safety
     /// Every memory region the entry points at (buffers, iovec arrays and the buffers they
@@ -283,6 +290,7 @@ impl SubmissionQueue {
     }
 
     /// Copies several entries, all or none.
+    /// As `io_uring_get_sqe(3)` per entry.
     ///
     /// # Safety
     /// As [`push_raw`](Self::push_raw), for every entry.
@@ -299,12 +307,15 @@ impl SubmissionQueue {
     }
 
     /// Copies several safe entries, all or none.
+    /// As `io_uring_get_sqe(3)` per entry.
     pub fn push_multiple(&mut self, sqes: &[SafeSqe]) -> Result<(), QueueFull> {
         // SAFETY: `SafeSqe` is `repr(transparent)` over `Sqe` and references no caller memory.
         unsafe { self.push_multiple_raw(core::slice::from_raw_parts(sqes.as_ptr().cast(), sqes.len())) }
     }
 
     /// Copies a safe 128-byte entry (see [`push128_raw`](Self::push128_raw)).
+    /// As `io_uring_get_sqe128(3)`; 128-byte entries need `IORING_SETUP_SQE128` (Linux 5.19) or
+    /// `IORING_SETUP_SQE_MIXED` (Linux 6.19).
     #[inline]
     pub fn push128(&mut self, sqe: &SafeSqe128) -> Result<(), PushError128> {
         // SAFETY: a `SafeSqe128` references no memory the caller must keep alive.
@@ -519,6 +530,8 @@ unsafe impl Send for SubmissionQueue {}
 /// with one shift and writes the 64-byte entry. On an `IORING_SETUP_SQE128` ring the second
 /// halves of the slots it filled are zeroed by the queue before they can reach the kernel (at
 /// the next flush), which keeps the push loop free of a slot-size check.
+/// Each push is liburing's `io_uring_get_sqe(3)` without touching the shared tail until the batch
+/// is flushed.
 #[derive(Debug)]
 pub struct SqBatch<'a> {
     sq: &'a mut SubmissionQueue,
@@ -532,6 +545,7 @@ pub struct SqBatch<'a> {
 
 impl SqBatch<'_> {
     /// Copies a safe entry into the next free slot.
+    /// As `io_uring_get_sqe(3)`.
     #[inline]
     pub fn push(&mut self, sqe: &SafeSqe) -> Result<(), QueueFull> {
         // SAFETY: a `SafeSqe` references no memory the caller must keep alive.
@@ -539,6 +553,7 @@ impl SqBatch<'_> {
     }
 
     /// Copies an entry that names file descriptors into the next free slot.
+    /// As `io_uring_get_sqe(3)`.
     ///
     /// # Safety
     /// As [`SubmissionQueue::push_fd`].
@@ -549,6 +564,7 @@ impl SqBatch<'_> {
     }
 
     /// Copies an entry into the next free slot.
+    /// As `io_uring_get_sqe(3)`.
     ///
     /// # Safety
     /// As [`SubmissionQueue::push_raw`].

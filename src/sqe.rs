@@ -42,6 +42,7 @@ bitflags! {
 ///
 /// It may point at caller memory; pushing it is `unsafe`
 /// ([`SubmissionQueue::push_raw`](crate::SubmissionQueue::push_raw)).
+/// Linux 5.1.
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct Sqe(pub(crate) io_uring_sqe);
@@ -49,6 +50,7 @@ pub struct Sqe(pub(crate) io_uring_sqe);
 /// A 128-byte submission queue entry: a 64-byte entry followed by 64 more bytes of command
 /// payload (the `cmd` area grows from 16 to 80 bytes). Used on `IORING_SETUP_SQE128` rings and,
 /// as `IORING_OP_NOP128`/`IORING_OP_URING_CMD128`, on `IORING_SETUP_SQE_MIXED` rings.
+/// 128-byte entries: `IORING_SETUP_SQE128` (Linux 5.19), `IORING_SETUP_SQE_MIXED` (Linux 6.19).
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct Sqe128 {
@@ -58,6 +60,7 @@ pub struct Sqe128 {
 
 /// An entry that points at no memory the caller must keep alive (or only at memory the crate
 /// owns), so pushing it is safe. Only the crate's encoders create these.
+/// (`struct io_uring_sqe`.)
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct SafeSqe(pub(crate) Sqe);
@@ -68,7 +71,7 @@ pub struct SafeSqe(pub(crate) Sqe);
 /// fd it names stays open, naming the same file, until the request's final completion has been
 /// reaped. Only the crate's encoders create these. An entry whose files are all registered
 /// slots ([`Target::fixed`](crate::op::Target::fixed)) becomes a [`SafeSqe`] with
-/// [`into_safe`](FdSqe::into_safe).
+/// [`into_safe`](FdSqe::into_safe). The entry is a `struct io_uring_sqe`.
 ///
 /// Pushing one without `unsafe` does not compile:
 ///
@@ -83,6 +86,7 @@ pub struct SafeSqe(pub(crate) Sqe);
 pub struct FdSqe(pub(crate) Sqe);
 
 /// A 128-byte entry that is safe to push (see [`SafeSqe`]).
+/// (`struct io_uring_sqe` of a 128-byte ring: `IORING_SETUP_SQE128`, Linux 5.19.)
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct SafeSqe128(pub(crate) Sqe128);
@@ -104,6 +108,7 @@ impl Sqe {
     }
 
     /// Wraps a raw kernel entry.
+    /// (`struct io_uring_sqe`.)
     #[inline]
     pub const fn from_raw(raw: io_uring_sqe) -> Self {
         Sqe(raw)
@@ -153,7 +158,8 @@ impl Sqe {
 macro_rules! common_setters {
     ($t:ty, $($field:tt).+) => {
         impl $t {
-            /// Sets the value the completion will carry in `user_data`.
+            /// Sets the value the completion will carry in `user_data` (`sqe.user_data`,
+            /// `io_uring_sqe_set_data64(3)`).
             #[inline]
             #[must_use]
             pub const fn user_data(mut self, user_data: u64) -> Self {
@@ -195,6 +201,7 @@ impl Default for Sqe128 {
 
 impl Sqe128 {
     /// Builds a 128-byte entry from its first 64 bytes and the 64 bytes that follow.
+    /// (`IORING_SETUP_SQE128`, Linux 5.19.)
     #[inline]
     pub const fn from_parts(sqe: Sqe, ext: [u8; 64]) -> Self {
         Sqe128 { sqe: sqe.0, ext }
@@ -241,12 +248,14 @@ impl SafeSqe {
     }
 
     /// This entry zero-extended to 128 bytes, still safe to push.
+    /// (For `IORING_SETUP_SQE128` rings, Linux 5.19.)
     #[inline]
     pub const fn into128(self) -> SafeSqe128 {
         SafeSqe128(self.0.into128())
     }
 
     /// The entry, as an [`Sqe`] (always possible: a safe entry is also an entry).
+    /// (`struct io_uring_sqe`.)
     #[inline]
     pub const fn into_sqe(self) -> Sqe {
         self.0
@@ -269,6 +278,7 @@ impl FdSqe {
 
     /// The entry, as an [`Sqe`] (for [`push_raw`](crate::SubmissionQueue::push_raw), whose
     /// contract covers fds too).
+    /// (`struct io_uring_sqe`.)
     #[inline]
     pub const fn into_sqe(self) -> Sqe {
         self.0

@@ -28,6 +28,8 @@ fn u32_at(buf: &[u8], at: usize) -> u32 {
 }
 
 /// One filled buffer of a multishot `recvmsg`, split into its parts.
+/// Its layout is the kernel's `struct io_uring_recvmsg_out` (multishot `IORING_OP_RECVMSG`, Linux
+/// 6.0; liburing's `io_uring_recvmsg_validate(3)` and companions).
 #[derive(Debug, Clone, Copy)]
 pub struct RecvMsgOut<'a> {
     header: io_uring_recvmsg_out,
@@ -49,6 +51,7 @@ impl<'a> RecvMsgOut<'a> {
     /// Refuses ([`Error::MemoryTooSmall`](crate::Error::MemoryTooSmall)) a buffer shorter than
     /// the header plus the reserved address and control space, as
     /// `io_uring_recvmsg_validate` does.
+    /// Multishot `recvmsg` arrived in Linux 6.0.
     pub fn parse(buf: &'a [u8], msghdr_namelen: u32, msghdr_controllen: u32) -> crate::Result<Self> {
         let needed = HEADER_LEN as u64 + u64::from(msghdr_namelen) + u64::from(msghdr_controllen);
         if needed > buf.len() as u64 {
@@ -160,6 +163,7 @@ impl<'a> RecvMsgOut<'a> {
 }
 
 /// One control message (`struct cmsghdr` and its data).
+/// The walk of `cmsg(3)` (`CMSG_FIRSTHDR`, `CMSG_NXTHDR`, `CMSG_DATA`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cmsg<'a> {
     level: i32,
@@ -194,6 +198,7 @@ const CMSG_ALIGN: usize = core::mem::size_of::<usize>();
 ///
 /// Every length is checked against the control data: a header shorter than `cmsghdr`, or one
 /// claiming more bytes than remain, ends the iteration.
+/// The walk of `cmsg(3)` (`CMSG_NXTHDR`), with lengths checked.
 #[derive(Debug, Clone)]
 pub struct CmsgIter<'a> {
     rest: &'a [u8],
@@ -202,6 +207,7 @@ pub struct CmsgIter<'a> {
 impl<'a> CmsgIter<'a> {
     /// Iterates over raw control data (a `msg_control` buffer as the kernel filled it, starting
     /// at the first `cmsghdr`).
+    /// As `cmsg(3)`'s `CMSG_FIRSTHDR` over `msg_control`.
     pub const fn new(control: &'a [u8]) -> Self {
         CmsgIter { rest: control }
     }

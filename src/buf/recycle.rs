@@ -126,7 +126,8 @@ impl BufRing {
 
     /// The whole buffer of a held token (`buf_size` bytes), writable: to fill a buffer of a
     /// send ring before [`queue`](Self::queue), or to reuse a received one. A token of another
-    /// ring is refused. The slice borrows the token mutably, so there is one at a time:
+    /// ring is refused. Buffer rings: `IORING_REGISTER_PBUF_RING`, Linux 5.19; send rings need
+    /// Linux 6.10. The slice borrows the token mutably, so there is one at a time:
     ///
     /// ```compile_fail,E0499
     /// # let mut ring = uring::Ring::new(8).unwrap();
@@ -150,6 +151,7 @@ impl BufRing {
     /// `buf_size`), by the next send bundles on this group (`io_uring_buf_ring_add(3)` with the
     /// length, then `io_uring_buf_ring_advance(3)`). Refused (the token handed back): another
     /// ring's token, a receive ring, a length out of range.
+    /// Send bundles (`IORING_RECVSEND_BUNDLE`) need Linux 6.10.
     pub fn queue(&self, held: HeldBuf, len: u32) -> core::result::Result<(), crate::buf::Rejected> {
         let error = if !self.send {
             Error::InvalidArgument { what: "queue", reason: "only for send rings (BufRingBuilder::send)" }
@@ -198,6 +200,7 @@ impl BufRing {
     /// from the pool geometry, length, bid) and one bookkeeping store (the held bit and the
     /// ring-order link share a word). No allocation: `held` only shrinks, and keeps its capacity
     /// for the next batch.
+    /// Buffer rings: Linux 5.19.
     ///
     /// ```
     /// # use uring::{buf::{BufRing, Selection}, Ring};
@@ -267,6 +270,7 @@ impl BufRing {
     /// Recycles every buffer of `sels` with one tail store (one per 64 buffers), then releases
     /// `cq_slots` CQ slots (`io_uring_buf_ring_cq_advance(3)`): the batch path for bundles and
     /// 32-byte CQEs.
+    /// Buffer rings: Linux 5.19.
     pub fn recycle_and_advance<'a>(
         &'a self,
         sels: impl IntoIterator<Item = Selection<'a>>,

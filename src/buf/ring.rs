@@ -58,6 +58,7 @@ impl IncShared {
 }
 
 /// Most entries a buffer ring may have.
+/// The kernel's limit for `IORING_REGISTER_PBUF_RING` (a power of two below 65536), Linux 5.19.
 pub const MAX_BUF_RING_ENTRIES: u32 = 32768;
 
 /// Marks the path that calls it as unlikely (the error paths), without moving the error
@@ -81,6 +82,8 @@ pub(super) fn already_held() -> Error {
 }
 
 /// Buffer memory the caller provides for a [`BufRing`] ([`BufRingBuilder::memory`]).
+/// Each buffer's address goes into its ring entry (`struct io_uring_buf`,
+/// `io_uring_buf_ring_add(3)`), Linux 5.19.
 #[derive(Debug)]
 pub struct CallerBuffers {
     ptr: *mut u8,
@@ -93,6 +96,7 @@ impl CallerBuffers {
     /// [`Error::InvalidArgument`], a `len` smaller than `entries * buf_size` (zero among them)
     /// with [`Error::MemoryTooSmall`], a range that wraps around the address space with
     /// [`Error::InvalidArgument`]. The kernel needs no alignment for buffer addresses.
+    /// Buffer rings: Linux 5.19.
     ///
     /// # Safety
     ///
@@ -137,6 +141,7 @@ impl CallerBuffers {
 
 /// Options of a provided-buffer ring: built with [`BufRing::builder`], registered with
 /// [`BufRingBuilder::build`].
+/// The registration is `IORING_REGISTER_PBUF_RING` (`io_uring_setup_buf_ring(3)`, Linux 5.19).
 #[derive(Debug)]
 pub struct BufRingBuilder {
     bgid: u16,
@@ -269,6 +274,7 @@ impl core::fmt::Debug for BufRing {
 
 impl BufRing {
     /// Options for a ring of `entries` buffers of `buf_size` bytes in group `bgid`.
+    /// Registered with `IORING_REGISTER_PBUF_RING` (`io_uring_setup_buf_ring(3)`, Linux 5.19).
     pub fn builder(bgid: u16, entries: u32, buf_size: u32) -> BufRingBuilder {
         BufRingBuilder {
             bgid,
@@ -389,6 +395,7 @@ impl BufRingBuilder {
     }
 
     /// Uses caller memory for the buffers instead of a crate-allocated pool.
+    /// The addresses go into the ring entries (`struct io_uring_buf`).
     pub fn memory(mut self, mem: CallerBuffers) -> Self {
         self.memory = Some(mem);
         self
@@ -415,6 +422,8 @@ impl BufRingBuilder {
 
     /// Registers the ring with `ring` and fills it with every buffer (a [`send`](Self::send)
     /// ring starts empty, its buffers on the free list).
+    /// `IORING_REGISTER_PBUF_RING` (`io_uring_register_buf_ring(3)`, Linux 5.19), then
+    /// `io_uring_buf_ring_add(3)` per buffer.
     pub fn build(self, ring: &mut Ring) -> Result<BufRing> {
         self.validate()?;
         // The buffer ring keeps a duplicate of the ring fd to unregister itself when dropped.

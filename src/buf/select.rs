@@ -14,6 +14,8 @@ use crate::{Error, Result};
 ///
 /// Dropping a selection returns its buffers to the ring (a partially consumed incremental buffer
 /// stays with the kernel). Buffers can be returned in any order.
+/// The completion names the buffer with `IORING_CQE_F_BUFFER` and the buffer id in the upper 16
+/// bits of `cqe.flags` (Linux 5.7; buffer rings 5.19).
 // An explicit tag byte: matching (in `data`, in the drop glue) is one compare instead of
 // decoding a niche in `IncSlice::more`.
 #[derive(Debug)]
@@ -22,10 +24,12 @@ pub enum Selection<'a> {
     /// The completion used no provided buffer (`IORING_CQE_F_BUFFER`, Linux 5.7 clear).
     None,
     /// One whole buffer.
+    /// (`IORING_CQE_F_BUFFER`, Linux 5.7.)
     Buffer(Buf<'a>),
     /// A piece of an incrementally consumed buffer (`IOU_PBUF_RING_INC`, Linux 6.12).
     Incremental(IncSlice<'a>),
     /// Several buffers of a bundle operation, contiguous in ring order.
+    /// (`IORING_RECVSEND_BUNDLE`, Linux 6.10.)
     Bundle(Bundle<'a>),
 }
 
@@ -96,6 +100,7 @@ impl<'a> Selection<'a> {
 }
 
 /// One whole provided buffer, owned by the application until dropped or recycled.
+/// Named by a completion with `IORING_CQE_F_BUFFER` (Linux 5.7; buffer rings 5.19).
 #[derive(Debug)]
 pub struct Buf<'a> {
     ring: &'a BufRing,
@@ -150,6 +155,7 @@ impl<'a> Buf<'a> {
     }
 
     /// Returns the buffer to the ring now (the same as dropping it).
+    /// As `io_uring_buf_ring_add(3)` + `io_uring_buf_ring_advance(3)`.
     #[inline]
     pub fn recycle(self) {}
 
@@ -242,6 +248,7 @@ impl BufRing {
 
     /// Returns a kept buffer to the ring (one slot write and one tail store). A buffer of
     /// another ring is refused and handed back in the error, to be returned to its own ring.
+    /// As `io_uring_buf_ring_add(3)` + `io_uring_buf_ring_advance(3)` (buffer rings, Linux 5.19).
     pub fn recycle_held(&self, held: HeldBuf) -> Result<(), Rejected> {
         if let Err(error) = self.check_held(&held) {
             return Err(Rejected { buf: held, error });
@@ -325,6 +332,7 @@ impl From<Rejected> for crate::Error {
 /// kernel, which will fill it further. Otherwise this was the buffer's last piece: the buffer
 /// returns to the ring when this slice and every earlier slice of it have been dropped, in any
 /// order.
+/// Incremental rings: `IOU_PBUF_RING_INC`, Linux 6.12.
 #[derive(Debug)]
 pub struct IncSlice<'a> {
     ring: &'a BufRing,
@@ -404,6 +412,7 @@ impl Drop for IncSlice<'_> {
 
 /// The buffers of a bundle completion, contiguous in ring order; their lengths add up to the
 /// completion's result. Dropping the bundle returns every buffer with one tail store.
+/// Bundles: `IORING_RECVSEND_BUNDLE`, Linux 6.10.
 #[derive(Debug)]
 pub struct Bundle<'a> {
     ring: &'a BufRing,
@@ -508,6 +517,8 @@ impl BufRing {
     /// For a whole buffer: one compare of the buffer id with the ring size, one of the length
     /// with the buffer size (both on one branch), then the held bit checked and set in one
     /// word. The error paths are marked cold.
+    /// Buffer rings: Linux 5.19 (`IORING_CQE_F_BUFFER`); incremental slices: Linux 6.12
+    /// (`IORING_CQE_F_BUF_MORE`).
     ///
     /// # Safety
     /// `cqe` must be a completion the kernel posted for a request that selected a buffer from
