@@ -1,4 +1,5 @@
-//! The completion queue: where the kernel posts the results of operations.
+//! The completion queue: where the kernel posts the results of operations (the CQ ring of
+//! `io_uring_setup(2)`, Linux 5.1).
 //!
 //! Completions are copied out as [`Cqe`] values; reading one and releasing its slot are separate
 //! steps so a batch is released with one store ([`CompletionQueue::iter`],

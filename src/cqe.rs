@@ -1,6 +1,6 @@
-//! Completion queue entries as typed values: [`Cqe`] (16 bytes) and [`Cqe32`] (32 bytes, on
-//! `IORING_SETUP_CQE32` rings or for `IORING_CQE_F_32` entries of `IORING_SETUP_CQE_MIXED`
-//! rings). See `io_uring_enter(2)`, "Completion queue entries".
+//! Completion queue entries as typed values: [`Cqe`] (16 bytes, Linux 5.1) and [`Cqe32`] (32
+//! bytes, on `IORING_SETUP_CQE32` rings, Linux 5.19, or for `IORING_CQE_F_32` entries of
+//! `IORING_SETUP_CQE_MIXED` rings, Linux 6.18). See `io_uring_enter(2)`, "Completion queue entries".
 
 use crate::error::Errno;
 use bitflags::bitflags;

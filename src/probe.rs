@@ -1,5 +1,5 @@
 //! What the running kernel supports: [`Features`] (the `IORING_FEAT_*` bits reported at setup)
-//! and [`Probe`] (supported opcodes, from `IORING_REGISTER_PROBE`).
+//! and [`Probe`] (supported opcodes, from `IORING_REGISTER_PROBE`, Linux 5.6).
 //!
 //! See `io_uring_get_probe(3)`, `io_uring_opcode_supported(3)` and `io_uring_setup(2)`
 //! ("features").
@@ -427,7 +427,7 @@ pub struct Capabilities {
     pub setup_flags: Vec<(&'static str, Result<()>)>,
     /// Kernel-managed buffer rings.
     pub kmbuf: Result<bool>,
-    /// `IORING_REGISTER_QUERY` answers (`Unsupported` before Linux 7.0).
+    /// `IORING_REGISTER_QUERY` answers (`Unsupported` before Linux 6.18).
     pub query: Result<crate::query::QueryAll>,
 }
 

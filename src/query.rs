@@ -1,4 +1,4 @@
-//! `IORING_REGISTER_QUERY` (Linux 7.0): ask the kernel what io_uring supports, without a ring,
+//! `IORING_REGISTER_QUERY` (Linux 6.18): ask the kernel what io_uring supports, without a ring,
 //! several questions in one system call (a chain of `io_uring_query_hdr`).
 //!
 //! Each answer is one of the kernel's query structs ([`io_uring_query_opcode`],

@@ -1,4 +1,5 @@
-//! The submission queue: where entries are written for the kernel to consume.
+//! The submission queue: where entries are written for the kernel to consume (the SQ ring of
+//! `io_uring_setup(2)`, Linux 5.1).
 //!
 //! Entries are copied into free slots ([`SubmissionQueue::push`]) and become visible to the
 //! kernel when the queue is flushed (one release store of the tail, done by every submit call).

@@ -1,4 +1,5 @@
-//! Submission queue entries as values: [`Sqe`] (64 bytes), [`Sqe128`] (128 bytes),
+//! Submission queue entries as values: [`Sqe`] (64 bytes, Linux 5.1), [`Sqe128`] (128 bytes,
+//! `IORING_SETUP_SQE128`, Linux 5.19),
 //! [`SafeSqe`], the entries that can be pushed without `unsafe`, and [`FdSqe`], the entries that
 //! point at no memory but name file descriptors.
 //!

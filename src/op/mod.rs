@@ -1,4 +1,5 @@
-//! Encoders: one per kernel operation, each turning typed arguments into an [`Sqe`].
+//! Encoders: one per kernel operation (`IORING_OP_*`, from Linux 5.1 on), each turning typed
+//! arguments into an [`Sqe`].
 //!
 //! Encoders never touch a ring. Every one is built on [`prep_rw`], the single primitive that
 //! fills the fields common to all operations (opcode, fd, address, length, offset), the way

@@ -1,4 +1,4 @@
-//! Registered resources: everything `io_uring_register(2)` sets up on a ring.
+//! Registered resources: everything `io_uring_register(2)` (Linux 5.1) sets up on a ring.
 //!
 //! Registration hands the kernel a resource once, so that later requests can name it by a small
 //! index instead of paying for a lookup (or a page pin) on every request:

@@ -1,4 +1,5 @@
-//! [`Ring`]: an io_uring instance, its mappings, and the ways to submit and wait.
+//! [`Ring`]: an io_uring instance (`io_uring_setup(2)`, Linux 5.1), its mappings, and the ways to
+//! submit and wait (`io_uring_enter(2)`).
 //!
 //! ## Where `Ring`'s methods live
 //!
