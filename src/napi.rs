@@ -10,13 +10,18 @@ use uring_uapi::*;
 use crate::ring::Submitter;
 
 /// How the ring learns which NAPI instances to poll.
+/// Set through `io_uring_napi.op_param` with `IO_URING_NAPI_REGISTER_OP` (Linux 6.13); before 6.13
+/// tracking is always dynamic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NapiTracking {
     /// From the sockets its requests use (`IO_URING_NAPI_TRACKING_DYNAMIC`).
+    /// The only mode of Linux 6.9 to 6.12.
     Dynamic,
     /// Only the ids added with [`Submitter::napi_add_id`] (`IO_URING_NAPI_TRACKING_STATIC`).
+    /// Linux 6.13.
     Static,
     /// Not polling (`IO_URING_NAPI_TRACKING_INACTIVE`).
+    /// Linux 6.13.
     Inactive,
     /// A value this crate does not know.
     Other(u32),
@@ -43,6 +48,7 @@ impl NapiTracking {
 }
 
 /// NAPI busy-poll settings.
+/// The kernel's `struct io_uring_napi` (`IORING_REGISTER_NAPI`, Linux 6.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Napi {
     /// Busy-poll timeout in microseconds.
@@ -54,11 +60,14 @@ pub struct Napi {
 }
 
 /// The clock wait timeouts are measured on.
+/// `IORING_REGISTER_CLOCK` (`io_uring_register_clock(3)`), Linux 6.12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// `CLOCK_MONOTONIC` (the default).
+    /// (`IORING_REGISTER_CLOCK`, Linux 6.12.)
     Monotonic,
     /// `CLOCK_BOOTTIME` (counts suspended time).
+    /// (`IORING_REGISTER_CLOCK`, Linux 6.12.)
     Boottime,
 }
 
@@ -72,6 +81,7 @@ impl Submitter {
 
     /// Enables NAPI busy polling (`io_uring_register_napi(3)`). Returns the previous settings,
     /// which the kernel writes back.
+    /// `IORING_REGISTER_NAPI`, Linux 6.9.
     pub fn register_napi(&self, settings: Napi) -> io::Result<Napi> {
         let mut n = io_uring_napi {
             busy_poll_to: settings.busy_poll_timeout_us,
@@ -101,18 +111,21 @@ impl Submitter {
     }
 
     /// Adds NAPI id `id` to the polled set (static tracking, `IO_URING_NAPI_STATIC_ADD_ID`).
+    /// Linux 6.13.
     pub fn napi_add_id(&self, id: u32) -> io::Result<()> {
         let mut n = io_uring_napi { opcode: IO_URING_NAPI_STATIC_ADD_ID, op_param: id, ..Default::default() };
         self.napi_call(IORING_REGISTER_NAPI, &mut n)
     }
 
     /// Removes NAPI id `id` from the polled set (`IO_URING_NAPI_STATIC_DEL_ID`).
+    /// Linux 6.13.
     pub fn napi_del_id(&self, id: u32) -> io::Result<()> {
         let mut n = io_uring_napi { opcode: IO_URING_NAPI_STATIC_DEL_ID, op_param: id, ..Default::default() };
         self.napi_call(IORING_REGISTER_NAPI, &mut n)
     }
 
     /// Chooses the clock for wait timeouts (`io_uring_register_clock(3)`).
+    /// `IORING_REGISTER_CLOCK`, Linux 6.12.
     pub fn register_clock(&self, clock: Clock) -> io::Result<()> {
         let mut c = io_uring_clock_register {
             clockid: match clock {

@@ -13,6 +13,7 @@ use crate::{Builder, Error, Result, Ring, RingMemory, SetupFlags};
 
 bitflags! {
     /// The `IORING_FEAT_*` bits the kernel reports in `io_uring_params.features`.
+    /// Each bit's doc gives its first Linux version; the field exists since Linux 5.4.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Features: u32 {
         /// `IORING_FEAT_SINGLE_MMAP` (5.4): SQ and CQ rings share one mapping.
@@ -208,12 +209,14 @@ unsafe impl crate::util::Zeroable for ProbeBuf {}
 
 impl Probe {
     /// Probes with a temporary ring (`io_uring_get_probe(3)`).
+    /// Linux 5.6.
     pub fn new() -> Result<Probe> {
         let ring = Ring::new(2)?;
         Probe::of(&ring)
     }
 
     /// Probes the kernel through `ring` (`io_uring_get_probe_ring(3)`).
+    /// Linux 5.6.
     pub fn of(ring: &Ring) -> Result<Probe> {
         let mut buf: Box<ProbeBuf> = Box::new(crate::util::zeroed());
         // SAFETY: the buffer holds the header and 256 op entries, as `nr_args` says.
@@ -236,6 +239,7 @@ impl Probe {
     }
 
     /// Whether opcode `op` is supported (`io_uring_opcode_supported(3)`).
+    /// Linux 5.6.
     pub fn is_supported(&self, op: u8) -> bool {
         self.supported[op as usize]
     }
@@ -285,6 +289,7 @@ pub fn setup_flag_support() -> Result<Vec<(&'static str, Result<()>)>> {
 /// proposal, see the `kmbuf` cargo feature): registers a one-entry ring with
 /// `IOU_PBUF_RING_MMAP | IOU_PBUF_RING_KERNEL_MANAGED` on a temporary ring and unregisters it.
 /// Kernels without kmbuf reject the unknown flag with `EINVAL`: that answers `false`.
+/// No mainline kernel up to Linux 7.3 has it.
 pub fn kmbuf_supported() -> Result<bool> {
     let ring = Ring::new(2)?;
     // IOU_PBUF_RING_KERNEL_MANAGED of the proposal (uapi::kmbuf, behind the `kmbuf` feature).

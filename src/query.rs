@@ -13,6 +13,7 @@ use uring_uapi::*;
 use crate::{Error, Result, Ring};
 
 /// A query answer type and the question that fills it.
+/// For `IORING_REGISTER_QUERY` (Linux 6.18).
 pub trait QueryData: Copy + Default {
     /// The `IO_URING_QUERY_*` operation.
     const OP: u32;
@@ -68,6 +69,7 @@ fn answer(h: &io_uring_query_hdr) -> Result<()> {
 }
 
 /// Asks one question (`ring` may be `None`: most queries need no ring).
+/// `IORING_REGISTER_QUERY`, Linux 6.18.
 pub fn query<T: QueryData>(ring: Option<&Ring>) -> Result<T> {
     let mut data = T::default();
     let mut h = header(&mut data);
@@ -77,6 +79,7 @@ pub fn query<T: QueryData>(ring: Option<&Ring>) -> Result<T> {
 }
 
 /// The answers of [`query_all`]: each question's answer, or the error the kernel gave it.
+/// (`IORING_REGISTER_QUERY`, Linux 6.18.)
 #[derive(Debug)]
 pub struct QueryAll {
     /// Opcode counts and supported flag words.
@@ -90,6 +93,7 @@ pub struct QueryAll {
 }
 
 /// Asks every question the crate knows in one chained call.
+/// `IORING_REGISTER_QUERY`, Linux 6.18.
 pub fn query_all(ring: Option<&Ring>) -> Result<QueryAll> {
     let mut op = io_uring_query_opcode::default();
     let mut zc = io_uring_query_zcrx::default();

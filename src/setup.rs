@@ -21,12 +21,14 @@ pub const MAX_SQ_ENTRIES: u32 = 32768;
 /// The kernel's maximum CQ size (`IORING_MAX_CQ_ENTRIES`).
 pub const MAX_CQ_ENTRIES: u32 = 2 * MAX_SQ_ENTRIES;
 /// The size of a 2 MiB huge page.
+/// (For `IORING_SETUP_NO_MMAP` rings, Linux 6.5.)
 pub const HUGE_PAGE_SIZE: usize = 2 * 1024 * 1024;
 /// Bytes of the shared ring header before the CQE array (`struct io_rings`, cacheline-aligned).
 const RINGS_HEADER: usize = 64;
 
 bitflags! {
     /// The `IORING_SETUP_*` flags (`io_uring_setup(2)`).
+    /// Each flag's doc gives its first Linux version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SetupFlags: u32 {
         /// `IORING_SETUP_IOPOLL` (Linux 5.1): busy-poll for completions (O_DIRECT files on polled block devices).
@@ -78,13 +80,16 @@ bitflags! {
 #[derive(Debug)]
 pub enum RingMemory {
     /// The crate maps anonymous memory of exactly the size needed (page-rounded).
+    /// (`IORING_SETUP_NO_MMAP`, Linux 6.5.)
     Anonymous,
     /// The crate maps one 2 MiB huge page (fails if the rings do not fit, or no huge page is
     /// available).
+    /// (`IORING_SETUP_NO_MMAP`, Linux 6.5.)
     HugePage,
     /// Memory the caller provides: page-aligned, at least [`Builder::memory_size`] bytes, and
     /// alive and unused by anything else for the life of the ring. Build with
     /// [`RingMemory::caller`].
+    /// (`IORING_SETUP_NO_MMAP`, Linux 6.5.)
     Caller {
         /// Start of the region.
         ptr: *mut u8,
@@ -95,6 +100,7 @@ pub enum RingMemory {
 
 impl RingMemory {
     /// Describes caller-provided memory.
+    /// (`IORING_SETUP_NO_MMAP`, Linux 6.5.)
     ///
     /// # Safety
     /// `ptr..ptr + len` must be writable memory that stays valid, and is not read or written
@@ -156,6 +162,7 @@ impl Default for Builder {
 }
 
 /// Sizes of a ring's shared memory, computed like the kernel does.
+/// (`io_uring_setup(2)`'s arithmetic, as `io_uring_memory_size(3)` does it.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RingSizes {
     /// SQ entries after rounding up to a power of two (and clamping).
@@ -410,6 +417,7 @@ impl Builder {
     /// The ring sizes the kernel will use for `entries` SQ entries with these flags, checking
     /// the counts as the kernel does (`io_uring_setup(2)`: 1..=32768 SQ entries, CQ no smaller
     /// than the SQ and at most 65536, unless `IORING_SETUP_CLAMP`).
+    /// Linux 5.1.
     pub fn sizes(&self, entries: u32) -> Result<RingSizes> {
         let clamp = self.flags.contains(SetupFlags::CLAMP);
         if entries == 0 {

@@ -80,6 +80,7 @@ pub const DROP_WAIT: Duration = Duration::from_millis(250);
 
 /// What [`Ring::shutdown`](crate::Ring::shutdown) found out about the kernel's teardown of the
 /// ring (`io_ring_ctx_free`, observed through a file the teardown releases).
+/// (`io_uring_setup(2)`'s ring, freed when its last reference goes.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Teardown {

@@ -20,6 +20,7 @@ use crate::sys::{self, Mmap};
 use crate::{Error, Result, Ring};
 
 /// Options of a zero-copy receive interface queue.
+/// `IORING_REGISTER_ZCRX_IFQ`, Linux 6.15.
 #[derive(Debug, Clone, Copy)]
 pub struct ZcrxBuilder {
     if_idx: u32,
@@ -31,6 +32,7 @@ pub struct ZcrxBuilder {
 }
 
 /// A registered zero-copy receive queue: its id, area and refill ring.
+/// `IORING_REGISTER_ZCRX_IFQ`, Linux 6.15.
 #[derive(Debug)]
 pub struct Zcrx {
     zcrx_id: u32,
@@ -42,6 +44,7 @@ pub struct Zcrx {
 }
 
 /// The refill ring: the application returns consumed area pieces to the kernel here.
+/// (`struct io_uring_zcrx_rqe` entries, Linux 6.15.)
 #[derive(Debug)]
 pub struct RefillRing {
     khead: *const AtomicU32,
@@ -56,6 +59,7 @@ pub struct RefillRing {
 impl ZcrxBuilder {
     /// Receive queue `if_rxq` of network interface `if_idx`, with a refill ring of `rq_entries`
     /// (a power of two) and an area of `area_len` bytes (rounded up to pages).
+    /// `IORING_REGISTER_ZCRX_IFQ`, Linux 6.15.
     pub fn new(if_idx: u32, if_rxq: u32, rq_entries: u32, area_len: usize) -> Self {
         ZcrxBuilder { if_idx, if_rxq, rq_entries, area_len, flags: 0, rx_buf_len: 0 }
     }
@@ -154,6 +158,7 @@ pub fn register_ifq(ring: &Ring, reg: &mut io_uring_zcrx_ifq_reg) -> Result<()> 
 
 /// `IORING_REGISTER_ZCRX_CTRL`: the kernel may write results back into `ctrl` (an exported fd),
 /// hence `&mut`.
+/// Not in Linux 6.18.
 pub fn zcrx_ctrl(ring: &Ring, ctrl: &mut zcrx_ctrl) -> io::Result<u32> {
     // SAFETY: one valid, writable `zcrx_ctrl`.
     // (The kernel takes `nr_args` 0 for this call and answers EINVAL otherwise.)
@@ -231,12 +236,14 @@ impl Zcrx {
     }
 
     /// Asks the kernel to consume the refill ring now (`ZCRX_CTRL_FLUSH_RQ`).
+    /// `IORING_REGISTER_ZCRX_CTRL`, not in Linux 6.18.
     pub fn flush_refill(&self, ring: &Ring) -> io::Result<()> {
         let mut c = zcrx_ctrl { zcrx_id: self.zcrx_id, op: ZCRX_CTRL_FLUSH_RQ, ..Default::default() };
         zcrx_ctrl(ring, &mut c).map(|_| ())
     }
 
     /// Exports the queue as a file descriptor (`ZCRX_CTRL_EXPORT`), written back by the kernel.
+    /// `IORING_REGISTER_ZCRX_CTRL`, not in Linux 6.18.
     pub fn export(&self, ring: &Ring) -> io::Result<u32> {
         let mut c = zcrx_ctrl { zcrx_id: self.zcrx_id, op: ZCRX_CTRL_EXPORT, ..Default::default() };
         zcrx_ctrl(ring, &mut c)?;
@@ -248,6 +255,7 @@ impl Zcrx {
 impl RefillRing {
     /// Queues `len` bytes at area offset `off` for return to the kernel; `false` when the ring is
     /// full. Returned pieces become visible with [`publish`](Self::publish).
+    /// (`struct io_uring_zcrx_rqe`.)
     pub fn push(&mut self, off: u64, len: u32) -> bool {
         // SAFETY: points into the live region; the kernel releases entries by advancing head.
         let head = unsafe { (*self.khead).load(Ordering::Acquire) };
@@ -262,6 +270,7 @@ impl RefillRing {
     }
 
     /// Publishes queued entries with one release store of the tail.
+    /// (The refill ring's tail, `io_uring_zcrx_rq`.)
     pub fn publish(&mut self) {
         // SAFETY: points into the live region; only the application writes the tail.
         unsafe { (*self.ktail).store(self.tail, Ordering::Release) };

@@ -43,6 +43,8 @@ impl AsyncCancel {
     const NONE: AsyncCancel = AsyncCancel { flags: 0, user_data: 0, fd: -1, opcode: 0 };
 
     /// Cancels the request submitted with `user_data` (the default key).
+    /// `IORING_OP_ASYNC_CANCEL` with `sqe.addr` = `user_data` (`io_uring_prep_cancel64(3)`, Linux
+    /// 5.5).
     #[inline]
     pub const fn user_data(user_data: u64) -> Self {
         AsyncCancel { user_data, ..Self::NONE }
@@ -53,6 +55,7 @@ impl AsyncCancel {
     /// other way round. The borrow is for [`Submitter::sync_cancel`](crate::Submitter::sync_cancel),
     /// which uses the fd during the call only; the entry's push is `unsafe`
     /// ([`push_fd`](crate::SubmissionQueue::push_fd)).
+    /// `io_uring_prep_cancel_fd(3)`, Linux 5.19.
     #[inline]
     pub fn fd(fd: BorrowedFd<'_>) -> AsyncCancelFd<'_> {
         Self::NONE.and_fd(fd)
@@ -75,6 +78,7 @@ impl AsyncCancel {
     /// Cancels every in-flight request (`IORING_ASYNC_CANCEL_ANY`, which the kernel treats as
     /// implying [`all`](AsyncCancel::all)); the result is the number cancelled, 0 when nothing
     /// was in flight. Cannot be combined with other keys.
+    /// Linux 5.19.
     #[inline]
     pub const fn any() -> Self {
         AsyncCancel { flags: IORING_ASYNC_CANCEL_ANY, ..Self::NONE }
@@ -142,6 +146,7 @@ impl AsyncCancel {
 /// [`AsyncCancel::and_fd`]). It borrows the fd, for
 /// [`Submitter::sync_cancel`](crate::Submitter::sync_cancel); its entry is an [`FdSqe`], whose
 /// push is `unsafe`: the fd must stay open until the cancel request completes.
+/// The key `IORING_ASYNC_CANCEL_FD` (`io_uring_prep_cancel_fd(3)`, Linux 5.19).
 #[derive(Debug, Clone, Copy)]
 pub struct AsyncCancelFd<'fd> {
     key: AsyncCancel,
@@ -171,6 +176,7 @@ impl AsyncCancelFd<'_> {
     }
 
     /// Requires the request to work on the file `fd` instead (the last file key wins).
+    /// (`IORING_ASYNC_CANCEL_FD`, Linux 5.19.)
     #[inline]
     pub fn and_fd(self, fd: BorrowedFd<'_>) -> AsyncCancelFd<'_> {
         self.key.and_fd(fd)
@@ -178,6 +184,7 @@ impl AsyncCancelFd<'_> {
 
     /// Requires the request to work on the file in registered slot `slot` instead (the last
     /// file key wins): the key then names no fd.
+    /// (`IORING_ASYNC_CANCEL_FD_FIXED`.)
     #[inline]
     pub const fn and_fixed(self, slot: Fixed) -> AsyncCancel {
         self.key.and_fixed(slot)
@@ -192,6 +199,7 @@ impl AsyncCancelFd<'_> {
 
 /// A key for [`Submitter::sync_cancel`](crate::Submitter::sync_cancel): an [`AsyncCancel`], or
 /// an [`AsyncCancelFd`] (whose fd is borrowed for the call). Sealed.
+/// The call is `IORING_REGISTER_SYNC_CANCEL` (`io_uring_register_sync_cancel(3)`, Linux 6.0).
 pub trait CancelKey: private::Sealed {}
 
 mod private {

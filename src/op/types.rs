@@ -25,7 +25,8 @@ pub struct Fixed(pub u32);
 /// `unsafe` ([`SubmissionQueue::push_fd`](crate::SubmissionQueue::push_fd),
 /// [`push_raw`](crate::SubmissionQueue::push_raw)), whose contract keeps the file open until
 /// the request's final completion. An entry whose targets are all registered slots turns into a
-/// [`SafeSqe`](crate::SafeSqe) with [`FdSqe::into_safe`](crate::FdSqe::into_safe).
+/// [`SafeSqe`](crate::SafeSqe) with [`FdSqe::into_safe`](crate::FdSqe::into_safe). Registered
+/// slots (`IOSQE_FIXED_FILE`) date from Linux 5.1.
 ///
 /// A raw number does not convert without `unsafe`:
 ///
@@ -41,12 +42,14 @@ pub struct Target {
 
 impl Target {
     /// The registered file slot `slot`.
+    /// (`IOSQE_FIXED_FILE`, Linux 5.1.)
     #[inline]
     pub const fn fixed(slot: u32) -> Self {
         Target { fd: slot as i32, fixed: true }
     }
 
     /// The file descriptor number `fd`.
+    /// It goes into `sqe.fd`.
     ///
     /// # Safety
     /// `fd` must be open, and name the file meant, for as long as any entry built from this
@@ -114,12 +117,15 @@ impl<T: AsFd + ?Sized> From<&T> for Target {
 /// The kernel encodes this in `sqe.file_index` as 0 (a normal fd), `slot + 1` (a direct
 /// descriptor at `slot`), or `IORING_FILE_INDEX_ALLOC` (a free direct slot the kernel picks and
 /// returns in the result). Encoders write the encoding; callers never add 1 by hand.
+/// Direct descriptors: Linux 5.15; `IORING_FILE_INDEX_ALLOC`: Linux 5.19.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DestSlot {
     /// An ordinary file descriptor, returned in the result.
+    /// (`sqe.file_index` = 0.)
     #[default]
     Fd,
     /// The registered file slot `n` (replacing what is there).
+    /// (`sqe.file_index` = `n + 1`, Linux 5.15.)
     Fixed(u32),
     /// Any free registered slot; its index is the result (`IORING_FILE_INDEX_ALLOC`, Linux 5.19).
     Alloc,
@@ -172,6 +178,7 @@ pub trait BufferGroup {
 /// ([`FdSqe::into_safe`](crate::FdSqe::into_safe) refuses buffer-selecting entries), so check
 /// the id there; safe code selects through typed handles (the owned operations over a
 /// [`BufRing`](crate::buf::BufRing)).
+/// It goes into `sqe.buf_group` with `IOSQE_BUFFER_SELECT` (Linux 5.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BufGroupId(pub u16);
 
@@ -191,6 +198,7 @@ impl BufferGroup for BufGroupId {
 /// seconds cannot hold *saturate* at the longest time it can: `i64::MAX` seconds and
 /// 999 999 999 nanoseconds (about 292 billion years; the kernel itself clamps a relative
 /// timeout to its own limit of about 292 years, so this waits "forever").
+/// Timeouts arrived with `IORING_OP_TIMEOUT` (Linux 5.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(transparent)]
 pub struct Timespec(pub(crate) __kernel_timespec);
@@ -229,6 +237,7 @@ impl Timespec {
     /// `nsecs` may exceed a second: the whole seconds in it are added to `secs`, so the kernel
     /// never sees a `tv_nsec` of 10^9 or more (which it refuses with `EINVAL`). A total beyond
     /// `i64::MAX` seconds saturates at `i64::MAX` seconds and 999 999 999 nanoseconds.
+    /// (`tv_sec` and `tv_nsec` of `struct __kernel_timespec`.)
     ///
     /// ```
     /// use uring::op::Timespec;

@@ -43,6 +43,7 @@ enum Kind {
 /// made, the slot is free for the next push), so completions can be kept, collected, or held
 /// while pushing more work; whatever is not taken (the operation, a new fd) is dropped with
 /// it.
+/// It is made from the kernel's `struct io_uring_cqe`.
 ///
 /// ```
 /// use uring::owned::{Nop, OwnedRing};
@@ -212,6 +213,7 @@ impl Completion {
     /// operation, and a completion selects once: a second call fails with
     /// [`Error::InvalidArgument`], as does a completion of another operation or a buffer ring
     /// the operation does not select from.
+    /// Buffer rings: `IORING_REGISTER_PBUF_RING`, Linux 5.19.
     ///
     /// ```
     /// use std::io::Write;
@@ -272,6 +274,7 @@ impl Completion {
 /// The completions that were ready when it was created; from
 /// [`OwnedRing::completions`](super::OwnedRing::completions). The CQ slots it read are
 /// released in one store when it is dropped.
+/// The loop of `io_uring_for_each_cqe(3)`.
 #[derive(Debug)]
 pub struct Completions<'a> {
     pub(crate) drain: Drain<'a>,

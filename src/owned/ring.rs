@@ -125,12 +125,14 @@ fn flags_refused(flags: SqeFlags) -> Error {
 impl OwnedRing {
     /// A ring with room for `entries` submissions and up to twice as many operations in flight
     /// (`io_uring_queue_init(3)`).
+    /// Linux 5.1.
     pub fn new(entries: u32) -> Result<OwnedRing> {
         Self::with_builder(Builder::new(), entries)
     }
 
     /// A ring built by `builder` (any setup flags: SQPOLL, DEFER_TASKRUN, ...) with room for
     /// `entries` submissions; the in-flight table gets one slot per CQ entry.
+    /// (`io_uring_queue_init_params(3)`, Linux 5.1.)
     pub fn with_builder(builder: Builder, entries: u32) -> Result<OwnedRing> {
         let ring = builder.build(entries)?;
         // SAFETY: the ring was created just now; nothing has been submitted on it and no fd
@@ -190,6 +192,7 @@ impl OwnedRing {
     /// [`SendBundle`](super::SendBundle), [`ReadSelect`](super::ReadSelect),
     /// [`ReadMultishot`](super::ReadMultishot)); their completions give the buffers with
     /// [`Completion::select`].
+    /// `IORING_REGISTER_PBUF_RING`, Linux 5.19.
     pub fn buf_ring(&mut self, builder: BufRingBuilder) -> Result<BufRing> {
         let br = builder.build(&mut self.ring)?;
         if let Some(shared) = br.inc_shared() {
@@ -205,6 +208,7 @@ impl OwnedRing {
 
     /// Places `op` in a free slot and pushes its entry. On failure (no free slot, a full SQ,
     /// an operation that cannot be encoded) the operation comes back unchanged.
+    /// As `io_uring_get_sqe(3)` plus the operation's `io_uring_prep_*(3)`.
     #[inline]
     pub fn push<O: Operation>(&mut self, op: O) -> core::result::Result<OpId, Rejected<O>> {
         let id = self.ring.id();
@@ -406,6 +410,7 @@ impl OwnedRing {
     }
 
     /// Submits and waits until `want` completions are ready ([`Ring::submit_and_wait`]).
+    /// (`io_uring_submit_and_wait(3)`, Linux 5.1.)
     pub fn submit_and_wait(&mut self, want: u32) -> io::Result<u32> {
         self.ring.submit_and_wait(want)
     }
@@ -413,6 +418,7 @@ impl OwnedRing {
     /// Submits and waits until `want` completions are ready or `timeout` has passed
     /// ([`Ring::submit_and_wait_timeout`]; `ETIME` when nothing was submitted and nothing
     /// arrived in time).
+    /// (`io_uring_submit_and_wait_timeout(3)`: `IORING_FEAT_EXT_ARG`, Linux 5.11.)
     pub fn submit_and_wait_timeout(&mut self, want: u32, timeout: Duration) -> Result<u32> {
         self.ring.submit_and_wait_timeout(want, timeout)
     }
@@ -602,6 +608,7 @@ impl OwnedRing {
     /// since the kernel writes provided buffers after the completion. The operation comes back, without the memory, with its
     /// completion. On failure (no free slot, a full SQ, already provided) the operation comes
     /// back unchanged.
+    /// `IORING_OP_PROVIDE_BUFFERS`, Linux 5.7.
     pub fn provide_buffers(&mut self, mut op: ProvideBuffers) -> core::result::Result<OpId, Rejected<ProvideBuffers>> {
         if self.ring.sq().space_left() == 0 {
             return Err(Rejected { op, error: Error::SubmissionQueueFull });
@@ -719,6 +726,7 @@ impl SlotSource for SqBatch<'_> {
 
 /// Pushes owned operations with the submission queue's state held locally; from
 /// [`OwnedRing::batch`].
+/// (`io_uring_get_sqe(3)` per operation.)
 #[derive(Debug)]
 pub struct OwnedBatch<'a> {
     ring_id: u64,
@@ -730,12 +738,14 @@ pub struct OwnedBatch<'a> {
 
 impl OwnedBatch<'_> {
     /// As [`OwnedRing::push`].
+    /// (`io_uring_get_sqe(3)`.)
     #[inline]
     pub fn push<O: Operation>(&mut self, op: O) -> core::result::Result<OpId, Rejected<O>> {
         push_into(self.t, self.ring_id, op, SqeFlags::empty(), &mut self.sq)
     }
 
     /// As [`OwnedRing::push_with`].
+    /// (`io_uring_get_sqe(3)`.)
     #[inline]
     pub fn push_with<O: Operation>(&mut self, op: O, flags: SqeFlags) -> core::result::Result<OpId, Rejected<O>> {
         if !PUSH_FLAGS.contains(flags) {

@@ -35,6 +35,7 @@ pub(crate) const NIL: u32 = u32::MAX;
 
 /// Identifies an operation in flight (a slot and a generation, so a stale id never matches a
 /// later operation in the same slot). It is the operation's `user_data`.
+/// (`sqe.user_data`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OpId(u64);
 

@@ -13,6 +13,7 @@ use crate::{Error, Result, Ring, Submitter};
 
 /// The kernel's limit on the length of one registered buffer: 1 GiB (`SZ_1G` in
 /// `io_buffer_validate`). Longer buffers are refused before the system call.
+/// (`IORING_REGISTER_BUFFERS`, Linux 5.1.)
 pub const MAX_BUFFER_LEN: usize = 1 << 30;
 
 /// An element of a buffer table: [`libc::iovec`] or [`IoSliceMut`], both laid out as the
@@ -20,6 +21,7 @@ pub const MAX_BUFFER_LEN: usize = 1 << 30;
 ///
 /// A null address with length 0 is an empty slot (only expressible with `libc::iovec`).
 /// Sealed: implemented for exactly these two types.
+/// (`IORING_REGISTER_BUFFERS`, Linux 5.1.)
 pub trait IovecLike: sealed::Sealed {
     /// The element as a `struct iovec`.
     fn to_iovec(&self) -> libc::iovec;
@@ -111,12 +113,14 @@ pub struct CloneBuffers<'a> {
 
 impl<'a> CloneBuffers<'a> {
     /// Clones from `src`, named by its fd when it has one, else by its registered index.
+    /// (`IORING_REGISTER_CLONE_BUFFERS`, Linux 6.12.)
     pub fn from_ring(src: &'a Ring) -> Self {
         Self::from_submitter(src.submitter())
     }
 
     /// Clones from the ring `src` belongs to, named by its fd when it has one (valid on any
     /// thread), else by its registered index (`IORING_REGISTER_SRC_REGISTERED`).
+    /// Linux 6.12.
     pub fn from_submitter(src: &'a Submitter) -> Self {
         match src.raw_fd() {
             // The fd is used for the clone call only, while `src` is borrowed.
@@ -129,6 +133,7 @@ impl<'a> CloneBuffers<'a> {
     }
 
     /// Clones from the ring whose fd is `fd`.
+    /// (`IORING_REGISTER_CLONE_BUFFERS`, Linux 6.12.)
     pub fn from_fd(fd: BorrowedFd<'a>) -> Self {
         CloneBuffers {
             arg: io_uring_clone_buffers { src_fd: fd.as_raw_fd() as u32, ..Default::default() },
@@ -140,6 +145,7 @@ impl<'a> CloneBuffers<'a> {
     /// table ([`Ring::register_ring_fd`](crate::Ring::register_ring_fd)), with
     /// `IORING_REGISTER_SRC_REGISTERED`. The index is per-thread: call from the thread that
     /// registered it.
+    /// Linux 6.12.
     pub const fn from_registered_index(index: u32) -> Self {
         CloneBuffers {
             arg: io_uring_clone_buffers {

@@ -14,6 +14,7 @@ use crate::{Error, Result, Submitter};
 /// an update: clear the slot), or, in updates only, a slot left unchanged
 /// (`IORING_REGISTER_FILES_SKIP`). The kernel takes its own reference to each file during the
 /// call, so a borrow for the call is enough.
+/// (`IORING_REGISTER_FILES`, Linux 5.1; updates `IORING_REGISTER_FILES_UPDATE`, Linux 5.5.)
 #[derive(Debug, Clone, Copy)]
 pub enum SlotFd<'fd> {
     /// The file.
@@ -25,6 +26,7 @@ pub enum SlotFd<'fd> {
 }
 
 /// An empty slot when registering, or a slot to clear when updating.
+/// (-1 in the `IORING_REGISTER_FILES` table.)
 pub const EMPTY_SLOT: SlotFd<'static> = SlotFd::Empty;
 
 /// A slot an update leaves unchanged (`IORING_REGISTER_FILES_SKIP`).
@@ -48,6 +50,7 @@ impl<'fd> From<Option<BorrowedFd<'fd>>> for SlotFd<'fd> {
 /// that the file is open); borrow one with `BorrowedFd::borrow_raw` (`unsafe`).
 ///
 /// Sealed: implemented for exactly these three types.
+/// (`IORING_REGISTER_FILES`, Linux 5.1.)
 pub trait FdLike: sealed::Sealed {
     /// The entry.
     fn slot_fd(&self) -> SlotFd<'_>;

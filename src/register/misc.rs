@@ -37,6 +37,7 @@ impl Restriction {
     /// `IORING_RESTRICTION_REGISTER_OP`: allows the `io_uring_register(2)` opcode `op` (an
     /// `IORING_REGISTER_*` value, without `IORING_REGISTER_USE_REGISTERED_RING`). Values the
     /// kernel cannot know (at or past `IORING_REGISTER_LAST`) are refused.
+    /// `IORING_REGISTER_RESTRICTIONS`, Linux 5.10.
     pub fn allow_register_op(op: u32) -> Result<Self> {
         if op >= IORING_REGISTER_LAST {
             return Err(Error::InvalidArgument { what: "register opcode", reason: "not an IORING_REGISTER_* opcode" });
@@ -46,6 +47,7 @@ impl Restriction {
 
     /// `IORING_RESTRICTION_SQE_OP`: allows the SQE opcode `op` (an `IORING_OP_*` value, such as
     /// [`op::Nop::CODE`](crate::op::Nop::CODE)).
+    /// `IORING_REGISTER_RESTRICTIONS`, Linux 5.10.
     pub const fn allow_sqe_op(op: u8) -> Self {
         Self::new(IORING_RESTRICTION_SQE_OP, io_uring_restriction_op { sqe_op: op })
     }
@@ -53,12 +55,14 @@ impl Restriction {
     /// `IORING_RESTRICTION_SQE_FLAGS_ALLOWED`: the `IOSQE_*` flags entries may carry (beyond
     /// the required ones). Without this rule, no flag is allowed once any SQE rule exists. The
     /// last rule of this kind wins.
+    /// `IORING_REGISTER_RESTRICTIONS`, Linux 5.10.
     pub const fn allow_sqe_flags(flags: SqeFlags) -> Self {
         Self::new(IORING_RESTRICTION_SQE_FLAGS_ALLOWED, io_uring_restriction_op { sqe_flags: flags.bits() })
     }
 
     /// `IORING_RESTRICTION_SQE_FLAGS_REQUIRED`: the `IOSQE_*` flags every entry must carry.
     /// The last rule of this kind wins.
+    /// `IORING_REGISTER_RESTRICTIONS`, Linux 5.10.
     pub const fn require_sqe_flags(flags: SqeFlags) -> Self {
         Self::new(IORING_RESTRICTION_SQE_FLAGS_REQUIRED, io_uring_restriction_op { sqe_flags: flags.bits() })
     }
@@ -316,6 +320,7 @@ impl Submitter {
 impl Probe {
     /// Probes the kernel without an existing ring (`io_uring_get_probe(3)`): the same as
     /// [`Probe::new`], which sets up a temporary two-entry ring for the call.
+    /// Linux 5.6.
     pub fn without_ring() -> Result<Probe> {
         Probe::new()
     }

@@ -106,6 +106,7 @@ impl Ring {
     /// 32-byte completion fills two, a padding entry one), and a 32-byte completion waiting in
     /// the overflow list needs up to three free slots: there, ask for at most half the CQ size,
     /// or the kernel may wait for slots that can never be filled (as with liburing).
+    /// Linux 5.1.
     #[inline]
     pub fn submit_and_wait(&mut self, want: u32) -> io::Result<u32> {
         let pending = self.sq.flush();
@@ -144,6 +145,7 @@ impl Ring {
     }
 
     /// [`submit_and_wait_with`](Self::submit_and_wait_with) with just a timeout.
+    /// (`io_uring_submit_and_wait_timeout(3)`: `IORING_FEAT_EXT_ARG`, Linux 5.11.)
     pub fn submit_and_wait_timeout(&mut self, want: u32, timeout: Duration) -> Result<u32> {
         self.submit_and_wait_with(want, &WaitArgs { timeout: Some(timeout), ..Default::default() })
     }
@@ -217,6 +219,7 @@ impl Ring {
     /// Waits until at least `want` completions are ready, without consuming them
     /// (`io_uring_wait_cqe_nr(3)`), submitting what is pushed first. On a mixed-size CQ `want`
     /// counts slots: see [`submit_and_wait`](Self::submit_and_wait).
+    /// Linux 5.1.
     pub fn wait_cqes(&mut self, want: u32) -> io::Result<()> {
         loop {
             if self.cq.ready() >= want && !self.cq_needs_flush() && self.sq.unflushed() == 0 {
@@ -231,12 +234,14 @@ impl Ring {
 
     /// Waits up to `timeout` for a completion and consumes it (`io_uring_wait_cqe_timeout(3)`),
     /// submitting what is pushed first: `ETIME` when none arrives in time.
+    /// Needs `IORING_FEAT_EXT_ARG` (Linux 5.11).
     pub fn wait_cqe_timeout(&mut self, timeout: Duration) -> Result<Cqe> {
         self.wait_cqe_with(&WaitArgs { timeout: Some(timeout), ..Default::default() })
     }
 
     /// Waits for a completion with extended arguments and consumes it, submitting what is
     /// pushed first.
+    /// (`io_uring_wait_cqes(3)` with one completion: `IORING_FEAT_EXT_ARG`, Linux 5.11.)
     pub fn wait_cqe_with(&mut self, args: &WaitArgs<'_>) -> Result<Cqe> {
         if let Some(cqe) = self.cq.pop() {
             return Ok(cqe);
@@ -249,6 +254,7 @@ impl Ring {
     /// Waits up to `args.timeout` until `want` completions are ready, without consuming them
     /// (`io_uring_wait_cqes(3)`, `io_uring_wait_cqes_min_timeout(3)`), submitting what is
     /// pushed first. `ETIME` if the time ran out before any completion.
+    /// Needs `IORING_FEAT_EXT_ARG` (Linux 5.11).
     pub fn wait_cqes_with(&mut self, want: u32, args: &WaitArgs<'_>) -> Result<()> {
         let pending = self.sq.flush();
         if pending == 0 && self.cq.ready() >= want && !self.cq_needs_flush() {

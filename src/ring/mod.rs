@@ -122,6 +122,7 @@ impl Memory {
 
 /// An io_uring instance: its submission and completion queues, the memory they live in, and
 /// its file descriptor (or registered index).
+/// Set up with `io_uring_setup(2)` (Linux 5.1).
 ///
 /// # Methods by concept
 ///
@@ -200,11 +201,13 @@ pub struct Ring {
 impl Ring {
     /// A ring with room for `entries` submissions (rounded up to a power of two) and default
     /// settings (`io_uring_queue_init(3)`).
+    /// Linux 5.1.
     pub fn new(entries: u32) -> Result<Ring> {
         Builder::new().build(entries)
     }
 
     /// A builder for any other setup (`io_uring_queue_init_params(3)`).
+    /// Linux 5.1.
     pub fn builder() -> Builder {
         Builder::new()
     }

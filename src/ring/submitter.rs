@@ -15,6 +15,7 @@ use crate::Features;
 
 /// The system-call side of a ring: the fd used for `io_uring_enter(2)` and
 /// `io_uring_register(2)`, the setup flags and features, and the bits that decide when to enter.
+/// Linux 5.1.
 #[derive(Debug)]
 pub struct Submitter {
     /// The real fd, unless closed (`close_ring_fd`) or never had (`REGISTERED_FD_ONLY`).
@@ -41,6 +42,7 @@ pub struct Submitter {
 impl Submitter {
     /// `io_uring_enter(2)` without an extended argument, using the registered index when there
     /// is one.
+    /// Linux 5.1; the registered index: `IORING_ENTER_REGISTERED_RING`, Linux 5.18.
     #[inline]
     pub fn enter(&self, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<u32> {
         // SAFETY: no argument pointer; entries' memory is the pushers' contract.
@@ -48,6 +50,7 @@ impl Submitter {
     }
 
     /// `io_uring_enter(2)` with an argument.
+    /// `IORING_ENTER_EXT_ARG`, Linux 5.11.
     ///
     /// # Safety
     /// `arg` must point to `size` readable bytes of the argument form `flags` selects, valid for
@@ -66,6 +69,7 @@ impl Submitter {
 
     /// `io_uring_register(2)` on this ring, through the registered ring index when the kernel
     /// allows it (`IORING_REGISTER_USE_REGISTERED_RING`).
+    /// Linux 5.1; through the registered index: Linux 6.3 (`IORING_FEAT_REG_REG_RING`).
     ///
     /// # Safety
     /// `arg` must be what `opcode` expects (`nr_args` elements, readable, and writable where the

@@ -25,6 +25,7 @@ pub(crate) struct WaitRegion {
 }
 
 /// One registered wait argument (`struct io_uring_reg_wait`), as the application fills it.
+/// `IORING_ENTER_EXT_ARG_REG`, Linux 6.13.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegWait {
     /// Give up after this long (sets `IORING_REG_WAIT_TS`).
@@ -38,6 +39,7 @@ impl Ring {
     /// memory the crate maps (`kernel_memory == false`) or the kernel allocates and the crate then
     /// maps (`kernel_memory == true`). The ring must still be disabled
     /// (`IORING_SETUP_R_DISABLED`); enable it afterwards with [`Ring::enable_rings`].
+    /// `IORING_REGISTER_MEM_REGION`, Linux 6.13.
     pub fn register_wait_region(&mut self, entries: usize, kernel_memory: bool) -> Result<()> {
         if !self.setup_flags().contains(SetupFlags::R_DISABLED) {
             return Err(Error::WrongRingKind {
@@ -101,6 +103,7 @@ impl Ring {
     }
 
     /// Writes a wait argument into entry `index` of the region.
+    /// (`struct io_uring_reg_wait`, Linux 6.13.)
     pub fn set_wait_arg(&mut self, index: usize, arg: RegWait) -> Result<()> {
         let slot = self
             .wait_args_mut()
@@ -126,6 +129,7 @@ impl Ring {
     /// registered region (`io_uring_submit_and_wait_reg(3)`): `ETIME` if its timeout expires
     /// first. An index past the region is refused before the kernel sees it (the kernel itself
     /// answers `EFAULT`). Returns the number submitted.
+    /// `IORING_ENTER_EXT_ARG_REG`, Linux 6.13.
     pub fn submit_and_wait_reg(&mut self, want: u32, index: usize) -> Result<u32> {
         let entries = match &self.wait_region {
             Some(r) => r.entries,

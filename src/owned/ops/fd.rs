@@ -25,6 +25,7 @@ use crate::{Error, Result};
 ///
 /// A raw fd number is not an `Fd`: that would need the caller to promise, with `unsafe`, that
 /// the number stays open; wrap it in an `OwnedFd` (`OwnedFd::from_raw_fd`) instead.
+/// Registered slots (`IOSQE_FIXED_FILE`) date from Linux 5.1.
 ///
 /// ```compile_fail,E0277
 /// let fd: uring::owned::Fd = 3.into();
@@ -51,6 +52,7 @@ impl Fd {
     }
 
     /// The registered file slot `slot`.
+    /// (`IOSQE_FIXED_FILE`, Linux 5.1.)
     pub const fn fixed(slot: u32) -> Fd {
         Fd(Repr::Local(Local::Fixed(slot)))
     }

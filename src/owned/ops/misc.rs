@@ -9,6 +9,7 @@ use crate::sqe::Sqe;
 use crate::{Error, Result};
 
 /// What an [`EpollCtl`] does.
+/// (`IORING_OP_EPOLL_CTL`, Linux 5.6.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EpollCtlOp {
     /// `EPOLL_CTL_ADD`.
@@ -143,6 +144,7 @@ impl Waitid {
 
     /// Waits for the child the pidfd `pidfd` refers to (`P_PIDFD`, an ordinary fd) to change
     /// state as `options` ask.
+    /// `IORING_OP_WAITID`, Linux 6.7.
     pub fn pidfd(pidfd: impl Into<Fd>, options: WaitidOptions) -> Self {
         Waitid { pidfd: Some(pidfd.into()), ..Waitid::new(WaitId::All, options) }
     }
@@ -281,6 +283,7 @@ impl FilesUpdate {
     }
 
     /// Puts `files` into free slots.
+    /// `IORING_FILE_INDEX_ALLOC`, Linux 5.19.
     pub fn alloc(files: Vec<Option<Fd>>) -> Self {
         FilesUpdate { files, offset: None, raw: Vec::new() }
     }

@@ -131,6 +131,7 @@ impl TimeoutUpdate {
     }
 
     /// Re-arms the timeout submitted with `user_data` (a raw-layer timeout).
+    /// Pushed as `IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE` (Linux 5.11).
     pub fn for_user_data(user_data: u64, d: Duration) -> Self {
         TimeoutUpdate { ts: d.into(), user_data, absolute: false, link: false }
     }
