@@ -81,6 +81,7 @@ value_op! {
     pub struct RemoveBuffers(IORING_OP_REMOVE_BUFFERS) -> SafeSqe {
         /// Removes up to `nr` buffers of group `bgid`. The kernel refuses (`-EINVAL`) `nr` of 0
         /// or more than 65536.
+        /// See `io_uring_prep_remove_buffers(3)` (Linux 5.7).
         [const] fn new(nr: u32, bgid: u16);
     }
     /// The entry.
@@ -315,6 +316,7 @@ value_op! {
     /// the new fd, `O_CLOEXEC` unless [`no_cloexec`](FixedFdInstall::no_cloexec).
     pub struct FixedFdInstall(IORING_OP_FIXED_FD_INSTALL) -> SafeSqe {
         /// Installs the file in registered slot `slot`.
+        /// See `io_uring_prep_fixed_fd_install(3)` (Linux 6.8).
         [const] fn new(slot: Fixed);
         hold { flags: u32 = 0 }
         flags {

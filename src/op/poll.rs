@@ -91,6 +91,7 @@ value_op! {
     /// such poll is armed; the removed poll completes with `-ECANCELED`.
     pub struct PollRemove(IORING_OP_POLL_REMOVE) -> SafeSqe {
         /// Removes the poll submitted with `user_data`.
+        /// See `io_uring_prep_poll_remove(3)` (Linux 5.1).
         [const] fn new(user_data: u64);
     }
     /// The entry.
@@ -115,6 +116,7 @@ value_op! {
         /// Updates the poll submitted with `old_user_data`. Set at least one of
         /// [`events`](PollUpdate::events) and [`new_user_data`](PollUpdate::new_user_data); the
         /// kernel refuses an update that changes nothing.
+        /// See `io_uring_prep_poll_update(3)` (Linux 5.13).
         [const] fn new(old_user_data: u64);
         hold { new_user_data: u64 = 0, events: PollEvents = PollEvents::empty(), flags: u32 = 0 }
         flags {

@@ -282,6 +282,7 @@ value_op! {
     /// removal (`EINVAL`); updates are [`TimeoutUpdate`].
     pub struct TimeoutRemove(IORING_OP_TIMEOUT_REMOVE) -> SafeSqe {
         /// Removes the timeout submitted with `user_data`.
+        /// See `io_uring_prep_timeout_remove(3)` (Linux 5.5).
         [const] fn new(user_data: u64);
     }
     /// The entry.
@@ -348,7 +349,7 @@ pub struct TimeoutUpdateImmediate {
 }
 
 impl TimeoutUpdateImmediate {
-    /// The operation code.
+    /// The operation code, `IORING_OP_TIMEOUT_REMOVE`.
     pub const CODE: u8 = IORING_OP_TIMEOUT_REMOVE;
 
     /// Sets the timeout submitted with `user_data` to expire after `time`. Refuses a time beyond
@@ -427,7 +428,7 @@ pub struct LinkTimeoutImmediate {
 }
 
 impl LinkTimeoutImmediate {
-    /// The operation code.
+    /// The operation code, `IORING_OP_LINK_TIMEOUT`.
     pub const CODE: u8 = IORING_OP_LINK_TIMEOUT;
 
     /// A limit of `time`. Refuses a time beyond `i64::MAX` nanoseconds.

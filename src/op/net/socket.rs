@@ -24,6 +24,7 @@ value_op! {
     pub struct Socket(IORING_OP_SOCKET) -> SafeSqe {
         /// A socket of `domain` (`AF_*`), `ty` (`SOCK_STREAM`, `SOCK_DGRAM`, ...) and
         /// `protocol` (0 for the default), as ordinary file descriptor.
+        /// See `io_uring_prep_socket(3)` (Linux 5.19).
         [const] fn new(domain: i32, ty: i32, protocol: i32);
         set {
             /// Where the socket goes: an ordinary fd (the default), or a direct descriptor.
