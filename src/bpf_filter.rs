@@ -10,6 +10,7 @@ use uring_uapi::*;
 use crate::{Error, Result, Ring};
 
 /// One classic-BPF instruction (`struct sock_filter`).
+/// For `IORING_REGISTER_BPF_FILTER`, which Linux 6.18 does not have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[repr(C)]
 pub struct SockFilter {
@@ -26,6 +27,7 @@ pub struct SockFilter {
 const _: () = assert!(core::mem::size_of::<SockFilter>() == 8);
 
 /// A filter for one opcode.
+/// For `IORING_REGISTER_BPF_FILTER`, which Linux 6.18 does not have.
 #[derive(Debug, Clone, Copy)]
 pub struct BpfFilter<'a> {
     /// The `IORING_OP_*` it applies to.
@@ -75,11 +77,13 @@ fn register(fd: i32, filter: &BpfFilter<'_>, ring: Option<&Ring>) -> Result<()> 
 }
 
 /// Installs `filter` on `ring`.
+/// `IORING_REGISTER_BPF_FILTER`, which Linux 6.18 does not have.
 pub fn register_ring_filter(ring: &Ring, filter: &BpfFilter<'_>) -> Result<()> {
     register(-1, filter, Some(ring))
 }
 
 /// Installs `filter` for every ring of the calling task (`fd = -1`).
+/// `IORING_REGISTER_BPF_FILTER`, which Linux 6.18 does not have.
 pub fn register_task_filter(filter: &BpfFilter<'_>) -> Result<()> {
     register(-1, filter, None)
 }

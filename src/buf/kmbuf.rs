@@ -156,6 +156,7 @@ use crate::{Error, Result, Ring};
 pub mod model;
 
 /// Highest bgid whose buffers can be mapped: the mmap offset keeps 11 bits of bgid.
+/// (`IORING_OFF_PBUF_RING`; the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
 pub const KMBUF_MAX_BGID: u16 = 2047;
 
 /// What keeps a [`Region`]'s memory mapped.
@@ -171,6 +172,7 @@ enum Keep {
 }
 
 /// A mapping of a kmbuf group's buffers.
+/// (`IORING_OFF_PBUF_RING` mapping; the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
 #[derive(Debug)]
 pub struct Region {
     ptr: NonNull<u8>,
@@ -216,6 +218,7 @@ impl Region {
 
 /// The kernel side of kmbuf rings: the real kernel ([`KernelBackend`]) or the model
 /// (`model::ModelBackend`, test machinery). Methods return the kernel's errno unchanged.
+/// (the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
 pub trait KmbufBackend {
     /// `IORING_REGISTER_PBUF_RING` with a kmbuf registration.
     fn register(&mut self, reg: &kmbuf_reg) -> io::Result<()>;
@@ -276,6 +279,8 @@ impl SupportCache {
 }
 
 /// The real kernel, through a duplicate of a ring's fd.
+/// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_KERNEL_MANAGED`: the kmbuf proposal, in no
+/// mainline kernel up to Linux 7.3.)
 #[derive(Debug)]
 pub struct KernelBackend {
     fd: OwnedFd,
@@ -285,6 +290,7 @@ pub struct KernelBackend {
 
 impl KernelBackend {
     /// Talks to the kernel through `ring` (which must have an fd).
+    /// (the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
     pub fn new(ring: &Ring) -> Result<Self> {
         let fd = ring.dup_fd()?.ok_or(Error::Unsupported { what: "kmbuf on a ring without an fd" })?;
         Ok(KernelBackend { fd, support: ring.kmbuf_support.clone() })
@@ -345,6 +351,7 @@ impl KmbufBackend for KernelBackend {
 }
 
 /// Builds the kmbuf registration: `buf_size` in bytes 0..4, zeros in 4..8 and 16..40.
+/// (`IOU_PBUF_RING_KERNEL_MANAGED`: the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
 pub fn kmbuf_registration(bgid: u16, entries: u32, buf_size: u32) -> kmbuf_reg {
     let mut reg = kmbuf_reg {
         ring_entries: entries,
@@ -358,6 +365,8 @@ pub fn kmbuf_registration(bgid: u16, entries: u32, buf_size: u32) -> kmbuf_reg {
 }
 
 /// Client-side checks of a kmbuf registration, before the kernel sees it.
+/// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_KERNEL_MANAGED`: the kmbuf proposal, in no
+/// mainline kernel up to Linux 7.3.)
 pub fn validate(bgid: u16, entries: u32, buf_size: u32) -> Result<()> {
     check_entries(entries)?;
     let page = sys::page_size() as u32;
@@ -382,6 +391,7 @@ pub fn validate(bgid: u16, entries: u32, buf_size: u32) -> Result<()> {
 /// How many [`KmBufRing`]s were dropped while pinned (the unregister failed with `EBUSY`), in
 /// this process. Each stays registered until its consumer unpins it or its io_uring instance
 /// is torn down; use [`KmBufRing::close`] to see the error instead.
+/// (the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
 pub fn pinned_at_drop() -> u64 {
     PINNED_AT_DROP.load(Ordering::Relaxed)
 }
@@ -394,6 +404,8 @@ static PINNED_AT_DROP: AtomicU64 = AtomicU64::new(0);
 /// ring, the unregister fails with `EBUSY` and the group stays registered; the drop counts it
 /// ([`pinned_at_drop`]). [`close`](KmBufRing::close) reports it instead
 /// ([`Error::BufRingPinned`]) and hands the ring back.
+/// `IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_KERNEL_MANAGED`: the kmbuf proposal, in no
+/// mainline kernel up to Linux 7.3.
 #[derive(Debug)]
 pub struct KmBufRing<B: KmbufBackend = KernelBackend> {
     backend: B,
@@ -410,6 +422,7 @@ impl KmBufRing<KernelBackend> {
     /// proposal's liburing branch). [`Error::Unsupported`] on kernels without kmbuf (probed
     /// once per ring); the kernel's other refusals as [`Error::Os`] (`EINVAL` too, on a kernel
     /// with kmbuf) or [`Error::BufGroupInUse`].
+    /// (`IORING_REGISTER_PBUF_RING`; the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
     pub fn register(ring: &Ring, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
         Self::register_with(KernelBackend::new(ring)?, bgid, entries, buf_size)
     }
@@ -417,6 +430,7 @@ impl KmBufRing<KernelBackend> {
     /// Whether the running kernel supports kmbuf: registers a one-entry ring on a spare group id
     /// of `ring` and unregisters it (once per ring: the answer is kept). Kernels without kmbuf
     /// answer `EINVAL`: `Ok(false)`.
+    /// (`IOU_PBUF_RING_KERNEL_MANAGED`: the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
     pub fn is_supported(ring: &Ring) -> Result<bool> {
         KernelBackend::new(ring)?.probe_support()
     }
@@ -429,6 +443,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
     /// A registration refused with `EINVAL` is [`Error::Unsupported`] only if the backend's
     /// probe ([`KmbufBackend::probe_support`], cached per ring) says the kernel has no kmbuf;
     /// otherwise the kernel's `EINVAL` comes back as [`Error::Os`].
+    /// (`IORING_REGISTER_PBUF_RING`; the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
     pub fn register_with(mut backend: B, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
         validate(bgid, entries, buf_size)?;
         if let Err(e) = backend.register(&kmbuf_registration(bgid, entries, buf_size)) {
@@ -489,6 +504,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
     /// no completion it can vouch for names kmbuf buffers (see the [module
     /// docs](self#reading-buffers-why-it-is-unsafe-here-and-safe-over-contiguousring) for why a
     /// safe, token-based path is not possible yet).
+    /// (the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
     ///
     /// # Safety
     /// Nothing may write buffer `bid` while the returned slice lives: no kernel consumer and no
@@ -539,6 +555,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
 
     /// Buffer `bid`, mutably (`None` if out of range, checked before anything is touched).
     /// O(1). `unsafe` for the reason [`buffer`](Self::buffer) is.
+    /// (`IORING_CQE_F_BUFFER` names it; the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
     ///
     /// # Safety
     /// Nothing else may read or write buffer `bid` while the returned slice lives: no kernel
@@ -582,6 +599,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
     /// Unregisters the group, then unmaps the buffers. On failure nothing is released and the
     /// ring is handed back with the error: [`Error::BufRingPinned`] while a kernel consumer
     /// pins the ring (`EBUSY`), [`Error::Os`] otherwise.
+    /// (`IORING_UNREGISTER_PBUF_RING`.)
     pub fn close(mut self) -> core::result::Result<(), (Self, Error)> {
         if let Err(e) = self.backend.unregister(self.bgid) {
             let e = match e.raw_os_error() {
@@ -626,6 +644,7 @@ impl<B: KmbufBackend> BufferGroup for KmBufRing<B> {
 
 /// What a uring_cmd completion says about the kmbuf buffer of its command
 /// ([`CmdBufTracker::observe`]).
+/// (`IORING_CQE_F_BUFFER` of a uring_cmd completion: `IORING_OP_URING_CMD`, Linux 5.19.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub enum CmdBuf {
@@ -638,6 +657,7 @@ pub enum CmdBuf {
     /// and consumed a buffer it does not name (`flags = 0`), which may be another one. Only the
     /// driver's rules decide; [`KmBufRing::status`] (the head counts every selection) tells
     /// whether a buffer was taken meanwhile.
+    /// (No `IORING_CQE_F_BUFFER`.)
     Unnamed {
         /// The last buffer a completion of this command named, if any.
         last_named: Option<u16>,
@@ -661,6 +681,7 @@ impl CmdBuf {
 /// none although it consumed one: consumers must remember the last bid of each command, and
 /// must not take a completion without a bid for one that names the last bid again
 /// ([`CmdBuf::Unnamed`]).
+/// uring_cmd: Linux 5.19.
 #[derive(Debug, Default)]
 pub struct CmdBufTracker {
     last: HashMap<u64, u16, BuildHasherDefault<UserDataHasher>>,
@@ -690,12 +711,14 @@ impl Hasher for UserDataHasher {
 
 impl CmdBufTracker {
     /// A tracker with room for `commands` in-flight commands (no allocation until exceeded).
+    /// (For `IORING_OP_URING_CMD` completions, Linux 5.19.)
     pub fn with_capacity(commands: usize) -> Self {
         CmdBufTracker { last: HashMap::with_capacity_and_hasher(commands, Default::default()) }
     }
 
     /// Records `cqe`: [`CmdBuf::Named`] with the buffer it names (remembered for its command),
     /// or [`CmdBuf::Unnamed`] with the last buffer remembered for its command.
+    /// (`IORING_CQE_F_BUFFER`, the bid in `cqe.flags >> 16`.)
     pub fn observe(&mut self, cqe: &Cqe) -> CmdBuf {
         match cqe.buffer_id() {
             Some(bid) => {
@@ -712,11 +735,13 @@ impl CmdBufTracker {
     }
 
     /// The last buffer a completion of command `user_data` named.
+    /// (By `cqe.user_data`.)
     pub fn last(&self, user_data: u64) -> Option<u16> {
         self.last.get(&user_data).copied()
     }
 
     /// Forgets a command (it finished for good).
+    /// (By `cqe.user_data`.)
     pub fn forget(&mut self, user_data: u64) -> Option<u16> {
         self.last.remove(&user_data)
     }
@@ -731,6 +756,7 @@ impl CmdBufTracker {
 /// [`Completion::select`](crate::owned::Completion::select)`(cr.ring())` gives a guard for the
 /// buffer it names (bytes at `bid * buf_size` of [`region`](Self::region)), once, which
 /// returns the buffer to the ring when dropped.
+/// Buffer rings: Linux 5.19; `IOU_PBUF_RING_MMAP` rings: Linux 6.4.
 ///
 /// ```
 /// use std::io::Write;
@@ -771,6 +797,7 @@ impl ContiguousRing {
     /// registration, `IOU_PBUF_RING_MMAP`). For rings of an
     /// [`OwnedRing`](crate::owned::OwnedRing)
     /// ([`buf_ring`](crate::owned::OwnedRing::buf_ring)), whose completions read it safely.
+    /// Linux 5.19 (`IOU_PBUF_RING_MMAP`: Linux 6.4).
     pub fn new(ring: BufRing) -> Self {
         ContiguousRing { inner: ring }
     }
@@ -797,6 +824,7 @@ impl ContiguousRing {
     /// and written by a request at any time. The safe way to read a buffer a completion named
     /// is an owned completion's [`select`](crate::owned::Completion::select) on
     /// [`ring`](Self::ring) (see the type's docs).
+    /// Buffer rings: Linux 5.19.
     ///
     /// # Safety
     /// Nothing may write buffer `bid` while the returned slice lives, and no `&mut` to it may

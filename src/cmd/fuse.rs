@@ -46,11 +46,14 @@ use crate::util::Pod;
 use crate::{Error, Result};
 
 /// Size of a ring entry's header (`struct fuse_uring_req_header`).
+/// FUSE over io_uring, Linux 6.14.
 pub const FUSE_URING_REQ_HEADER_SZ: usize = size_of::<fuse_uring_req_header>();
 /// Number of iovecs a `REGISTER` command points at (`FUSE_URING_IOV_SEGS`): header, payload.
+/// FUSE over io_uring, Linux 6.14.
 pub const FUSE_URING_IOV_SEGS: u32 = 2;
 /// The smallest payload buffer any connection accepts (`FUSE_MIN_READ_BUFFER`); the real minimum
 /// is the larger of this, `max_write` and `max_pages` pages, as negotiated at INIT.
+/// FUSE over io_uring, Linux 6.14.
 pub const FUSE_MIN_READ_BUFFER: usize = 8192;
 
 const _: () = assert!(FUSE_URING_REQ_HEADER_SZ == 288);
@@ -99,6 +102,7 @@ fn build(inner: UringCmd128, area: &[u8; CMD_PAYLOAD_128]) -> Sqe128 {
 /// buffers for as long as the entry is registered (until the connection ends and the pending
 /// command completes with `ENOTCONN`): keep this array alive until the `REGISTER` command was
 /// issued, and the buffers for the life of the entry.
+/// `FUSE_IO_URING_CMD_REGISTER`, Linux 6.14.
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct EntryIovecs {
@@ -109,6 +113,7 @@ impl EntryIovecs {
     /// The iovecs of `header` and `payload`. A payload shorter than
     /// [`FUSE_MIN_READ_BUFFER`] is refused with [`Error::MemoryTooSmall`] (no connection accepts
     /// it; the kernel would fail `REGISTER` with `EINVAL`).
+    /// For `FUSE_IO_URING_CMD_REGISTER` (Linux 6.14).
     pub fn new(header: &mut fuse_uring_req_header, payload: &mut [u8]) -> Result<Self> {
         if payload.len() < FUSE_MIN_READ_BUFFER {
             return Err(Error::MemoryTooSmall { needed: FUSE_MIN_READ_BUFFER, provided: payload.len() });
@@ -122,6 +127,7 @@ impl EntryIovecs {
     }
 
     /// The iovecs of raw buffers (unchecked: the kernel validates the lengths).
+    /// For `FUSE_IO_URING_CMD_REGISTER` (Linux 6.14).
     pub fn from_raw(header: *mut u8, header_len: usize, payload: *mut u8, payload_len: usize) -> Self {
         EntryIovecs {
             iov: [
@@ -164,6 +170,7 @@ impl Register {
 
     /// Registers the entry `iov` describes on queue `qid` of the connection `fuse_fd`.
     /// Encodes `FUSE_IO_URING_CMD_REGISTER`.
+    /// Linux 6.14.
     pub fn new(fuse_fd: impl Into<Target>, qid: u16, iov: &EntryIovecs) -> Self {
         Register { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, iov: iov.as_ptr() as u64, zero_copy_index: 0 }
     }
@@ -209,6 +216,7 @@ impl CommitAndFetch {
 
     /// Commit request `commit_id` of queue `qid` on the connection `fuse_fd`.
     /// Encodes `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`.
+    /// Linux 6.14.
     pub fn new(fuse_fd: impl Into<Target>, qid: u16, commit_id: u64) -> Self {
         CommitAndFetch { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, commit_id }
     }
@@ -287,6 +295,7 @@ impl AddBufpool {
     }
 
     /// Add the pool of `len` bytes at `uaddr`.
+    /// `FUSE_IO_URING_CMD_ADD_BUFPOOL`, Linux 7.3.
     pub fn from_raw(fuse_fd: impl Into<Target>, qid: u16, uaddr: *mut u8, len: u32) -> Self {
         AddBufpool { inner: UringCmd128::new(fuse_fd, Self::CMD_OP), qid, uaddr: uaddr as u64, len }
     }
@@ -322,6 +331,7 @@ pub fn decode_req(sqe: &Sqe128) -> (fuse_uring_cmd_req_v1, [u8; 16]) {
 /// A read-only typed view of a ring entry's header (`struct fuse_uring_req_header`, 288 bytes):
 /// `in_out` (a `fuse_in_header` in a request, a `fuse_out_header` in a reply), `op_in` (the
 /// per-opcode header) and `ring_ent_in_out`.
+/// FUSE over io_uring, Linux 6.14.
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderView<'a> {
     bytes: &'a [u8; FUSE_URING_REQ_HEADER_SZ],
@@ -329,11 +339,13 @@ pub struct HeaderView<'a> {
 
 impl<'a> HeaderView<'a> {
     /// A view of the 288 header bytes.
+    /// (`struct fuse_uring_req_header`.)
     pub fn new(bytes: &'a [u8; FUSE_URING_REQ_HEADER_SZ]) -> Self {
         HeaderView { bytes }
     }
 
     /// A view of a header struct.
+    /// (`struct fuse_uring_req_header`.)
     pub fn of(header: &'a fuse_uring_req_header) -> Self {
         // SAFETY: `fuse_uring_req_header` is `Pod`: 288 plain bytes (size asserted above), no
         // padding; the borrow is carried over.
@@ -388,6 +400,7 @@ impl<'a> HeaderView<'a> {
 }
 
 /// A writable typed view of a ring entry's header, for building replies in place.
+/// (`struct fuse_uring_req_header`, FUSE over io_uring, Linux 6.14.)
 #[derive(Debug)]
 pub struct HeaderMut<'a> {
     bytes: &'a mut [u8; FUSE_URING_REQ_HEADER_SZ],
@@ -395,11 +408,13 @@ pub struct HeaderMut<'a> {
 
 impl<'a> HeaderMut<'a> {
     /// A view of the 288 header bytes.
+    /// (`struct fuse_uring_req_header`.)
     pub fn new(bytes: &'a mut [u8; FUSE_URING_REQ_HEADER_SZ]) -> Self {
         HeaderMut { bytes }
     }
 
     /// A view of a header struct.
+    /// (`struct fuse_uring_req_header`.)
     pub fn of(header: &'a mut fuse_uring_req_header) -> Self {
         // SAFETY: `fuse_uring_req_header` is `Pod` (288 plain bytes, no padding, any bit pattern
         // valid), so viewing it as a byte array for reading and writing is sound; the borrow is

@@ -217,6 +217,7 @@ pub(crate) fn set_cmd_area128(sqe: &mut Sqe128, area: &[u8; CMD_PAYLOAD_128]) {
 }
 
 /// The 16-byte command area of a 64-byte entry (`sqe.cmd`, bytes 48..64).
+/// (`IORING_OP_URING_CMD`, Linux 5.19.)
 #[inline]
 pub fn cmd_area(sqe: &Sqe) -> [u8; CMD_PAYLOAD_64] {
     // SAFETY: every member of the `addr3` union is plain bytes covering the 16 bytes read.
@@ -224,6 +225,7 @@ pub fn cmd_area(sqe: &Sqe) -> [u8; CMD_PAYLOAD_64] {
 }
 
 /// The 80-byte command area of a 128-byte entry (bytes 48..128).
+/// (`IORING_SETUP_SQE128`, Linux 5.19.)
 #[inline]
 pub fn cmd_area128(sqe: &Sqe128) -> [u8; CMD_PAYLOAD_128] {
     let mut area = [0u8; CMD_PAYLOAD_128];
@@ -263,6 +265,7 @@ pub fn uring_cmd128<T: Pod>(fd: impl Into<Target>, cmd_op: u32, payload: &T) -> 
 // ---- ring fit ----
 
 /// The submission-entry layout of a ring, as far as uring_cmd is concerned.
+/// 128-byte entries: `IORING_SETUP_SQE128` (Linux 5.19), `IORING_SETUP_SQE_MIXED` (Linux 6.19).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SqeLayout {
     /// 64-byte entries only: commands carry at most 16 payload bytes.
@@ -311,6 +314,7 @@ const NEEDS_128: &str =
     "IORING_SETUP_SQE128 or IORING_SETUP_SQE_MIXED (a uring_cmd with more than 16 payload bytes, or a driver that needs 128-byte entries)";
 
 /// A uring_cmd entry of either size, as [`uring_cmd_for`] chose it for a ring.
+/// (`IORING_OP_URING_CMD`, Linux 5.19, or `IORING_OP_URING_CMD128`, Linux 6.19.)
 #[derive(Debug, Clone, Copy)]
 pub enum CmdEntry {
     /// A 64-byte entry (fits every ring).
@@ -321,6 +325,7 @@ pub enum CmdEntry {
 
 impl CmdEntry {
     /// Sets the value the completion will carry in `user_data`.
+    /// (`sqe.user_data`.)
     #[must_use]
     pub fn user_data(self, user_data: u64) -> Self {
         match self {
@@ -336,6 +341,7 @@ impl CmdEntry {
 
     /// Copies the entry into `sq`: one slot, or a 128-byte entry fitted to the ring by
     /// [`SubmissionQueue::push128_raw`].
+    /// As `io_uring_get_sqe(3)` or `io_uring_get_sqe128(3)`.
     ///
     /// # Safety
     /// As [`SubmissionQueue::push_raw`]: whatever the payload points at must stay valid until the
@@ -377,6 +383,7 @@ pub fn uring_cmd_for<T: Pod>(layout: SqeLayout, fd: impl Into<Target>, cmd_op: u
 /// `IORING_SETUP_CQE_MIXED`), which NVMe passthrough and `SOCKET_URING_OP_TX_TIMESTAMP` need:
 /// [`Error::WrongRingKind`] otherwise (the kernel would fail the command with `EINVAL` or
 /// `EOPNOTSUPP`).
+/// Linux 5.19 (`CQE32`) or 6.18 (`CQE_MIXED`).
 pub fn require_cqe32(ring: &Ring) -> Result<()> {
     if ring.setup_flags().intersects(SetupFlags::CQE32 | SetupFlags::CQE_MIXED) {
         Ok(())

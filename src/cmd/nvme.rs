@@ -38,6 +38,7 @@ crate::pod_struct! {
     /// 2, 3 and 10..15) go to the device as given; `addr`/`data_len` describe the data buffer
     /// (or, for the `_VEC` commands, an iovec array and its length), `metadata`/`metadata_len` the
     /// metadata buffer.
+    /// NVMe passthrough over io_uring: Linux 5.19.
     #[allow(non_camel_case_types)]
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     pub struct nvme_uring_cmd {
@@ -169,6 +170,7 @@ pub const NVME_ID_CNS_CTRL: u32 = 0x01;
 impl nvme_uring_cmd {
     /// The same command from the ioctl layout (drops `result`, which io_uring reports in the big
     /// completion instead).
+    /// (`NVME_URING_CMD_IO`/`NVME_URING_CMD_ADMIN`, Linux 5.19.)
     pub const fn from_passthru64(c: &nvme_passthru_cmd64) -> Self {
         nvme_uring_cmd {
             opcode: c.opcode,
@@ -195,11 +197,13 @@ impl nvme_uring_cmd {
     /// An NVM read of `nblocks` logical blocks (1..=65536) at `slba` of namespace `nsid` into
     /// `buf` (whose length must be `nblocks` times the LBA size). `None` for a block count out
     /// of range or a buffer larger than 4 GiB.
+    /// For `NVME_URING_CMD_IO` (Linux 5.19).
     pub fn read(nsid: u32, slba: u64, nblocks: u32, buf: &mut [u8]) -> Option<Self> {
         Self::rw(NVME_CMD_READ, nsid, slba, nblocks, buf.as_mut_ptr() as u64, buf.len())
     }
 
     /// An NVM write of `nblocks` logical blocks at `slba` of namespace `nsid` from `buf`.
+    /// For `NVME_URING_CMD_IO` (Linux 5.19).
     pub fn write(nsid: u32, slba: u64, nblocks: u32, buf: &[u8]) -> Option<Self> {
         Self::rw(NVME_CMD_WRITE, nsid, slba, nblocks, buf.as_ptr() as u64, buf.len())
     }
@@ -222,6 +226,7 @@ impl nvme_uring_cmd {
 
     /// An Identify admin command (`cns` [`NVME_ID_CNS_CTRL`], [`NVME_ID_CNS_NS`], ...) into the
     /// 4096-byte `buf`.
+    /// For `NVME_URING_CMD_ADMIN` (Linux 5.19).
     pub fn identify(nsid: u32, cns: u32, buf: &mut [u8; 4096]) -> Self {
         nvme_uring_cmd {
             opcode: NVME_ADMIN_IDENTIFY,
@@ -252,6 +257,7 @@ impl NvmeCmd {
     }
 
     /// `NVME_URING_CMD_IO`: an I/O command on namespace device `fd`.
+    /// Linux 5.19.
     pub fn io(fd: impl Into<Target>, cmd: &nvme_uring_cmd) -> Self {
         Self::with(fd, NVME_URING_CMD_IO, cmd)
     }
@@ -263,6 +269,7 @@ impl NvmeCmd {
     }
 
     /// `NVME_URING_CMD_ADMIN`: an admin command (on the controller or a namespace device).
+    /// Linux 5.19.
     pub fn admin(fd: impl Into<Target>, cmd: &nvme_uring_cmd) -> Self {
         Self::with(fd, NVME_URING_CMD_ADMIN, cmd)
     }
@@ -291,6 +298,7 @@ impl NvmeCmd {
 }
 
 /// What an NVMe passthrough completion reports.
+/// It arrives in a 32-byte completion (`IORING_SETUP_CQE32`, Linux 5.19).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NvmeCompletion {
     /// `res`: 0 on success, a positive NVMe status (status code and type, as the driver reports
@@ -303,6 +311,7 @@ pub struct NvmeCompletion {
 
 impl NvmeCompletion {
     /// Reads a 32-byte NVMe completion.
+    /// (`IORING_SETUP_CQE32`, Linux 5.19.)
     pub fn from_cqe(cqe: &Cqe32) -> Self {
         NvmeCompletion { status: cqe.raw_result(), result: cqe.big_cqe()[0] }
     }

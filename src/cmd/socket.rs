@@ -81,6 +81,7 @@ pub use crate::op::SockAddrBuf;
 /// A socket option and the type of its value: `level`, `optname` and `T`.
 ///
 /// [`opt`] has the common ones; any other is `SockOpt::<T>::new(level, name)`.
+/// For `SOCKET_URING_OP_GETSOCKOPT` and `SOCKET_URING_OP_SETSOCKOPT` (Linux 6.7).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SockOpt<T> {
     level: i32,
@@ -98,6 +99,7 @@ impl<T> Copy for SockOpt<T> {}
 
 impl<T: Pod> SockOpt<T> {
     /// The option `name` at `level` (`SOL_SOCKET`, `IPPROTO_TCP`, ...), with a value of type `T`.
+    /// For the socket commands of Linux 6.7.
     pub const fn new(level: i32, name: i32) -> Self {
         SockOpt { level, name, _value: PhantomData }
     }
@@ -115,6 +117,7 @@ impl<T: Pod> SockOpt<T> {
 
 crate::pod_struct! {
     /// `struct linger` (`SO_LINGER`).
+    /// For `SOCKET_URING_OP_GETSOCKOPT`/`SETSOCKOPT` (Linux 6.7).
     #[derive(Debug, Default, PartialEq, Eq, Hash)]
     pub struct Linger {
         /// Non-zero: linger on close.
@@ -340,6 +343,7 @@ pub struct TxTimestamp {
 }
 
 /// One transmit timestamp, read from a [`TxTimestamp`] completion.
+/// (`SOCKET_URING_OP_TX_TIMESTAMP`, Linux 6.16.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TxTimestampEvent {
     /// The timestamp key (`ee_data`): with `SOF_TIMESTAMPING_OPT_ID`, the sequence number of the
@@ -362,6 +366,7 @@ impl TxTimestamp {
 
     /// The collector for socket `fd`.
     /// Encodes `SOCKET_URING_OP_TX_TIMESTAMP`.
+    /// Linux 6.16.
     pub fn new(fd: impl Into<Target>) -> Self {
         TxTimestamp { fd: fd.into() }
     }
@@ -374,6 +379,7 @@ impl TxTimestamp {
 
     /// Reads a timestamp completion; `None` for the command's final completion (no
     /// `IORING_CQE_F_MORE`: cancelled, or failed with the errno in `res`).
+    /// Linux 6.16.
     pub fn parse(cqe: &Cqe32) -> Option<TxTimestampEvent> {
         let flags = cqe.raw_flags();
         if flags & IORING_CQE_F_MORE == 0 {

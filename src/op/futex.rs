@@ -64,6 +64,7 @@ impl<'a> FutexWait<'a> {
 
     /// Waits on the 32-bit futex word at `addr` (which must stay valid until the operation
     /// completes; pushing the entry is `unsafe` and relies on it).
+    /// See `io_uring_prep_futex_wait(3)` (Linux 6.7).
     #[inline]
     pub fn from_ptr(addr: *const u32, val: u32) -> Self {
         FutexWait {
@@ -134,6 +135,7 @@ impl<'a> FutexWake<'a> {
     }
 
     /// Wakes waiters of the 32-bit futex word at `addr`.
+    /// See `io_uring_prep_futex_wake(3)` (Linux 6.7).
     #[inline]
     pub fn from_ptr(addr: *const u32, nr: u32) -> Self {
         FutexWake {
@@ -170,6 +172,7 @@ impl<'a> FutexWake<'a> {
 }
 
 /// One futex of a [`FutexWaitv`] (the kernel's `struct futex_waitv`).
+/// For `IORING_OP_FUTEX_WAITV` (Linux 6.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[repr(C)]
 pub struct FutexWaitvEntry {
@@ -186,6 +189,7 @@ pub struct FutexWaitvEntry {
 impl FutexWaitvEntry {
     /// Waits on `futex` while it holds `val`. The word must stay alive until the operation using
     /// this entry completes.
+    /// For `IORING_OP_FUTEX_WAITV` (Linux 6.7).
     #[inline]
     pub fn new(futex: &AtomicU32, val: u32) -> Self {
         FutexWaitvEntry { val: val as u64, uaddr: futex.as_ptr() as u64, flags: FUTEX2_SIZE_U32, __reserved: 0 }

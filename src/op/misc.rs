@@ -356,18 +356,21 @@ impl<'a> EpollCtl<'a> {
     pub const CODE: u8 = IORING_OP_EPOLL_CTL;
 
     /// `EPOLL_CTL_ADD`: watches `fd` in `epfd` for `event`.
+    /// `IORING_OP_EPOLL_CTL`, Linux 5.6.
     #[inline]
     pub fn add(epfd: impl AsFd, fd: impl AsFd, event: &'a libc::epoll_event) -> Self {
         EpollCtl { epfd: raw(epfd), fd: raw(fd), op: libc::EPOLL_CTL_ADD, event: Some(event) }
     }
 
     /// `EPOLL_CTL_MOD`: changes what `epfd` watches `fd` for.
+    /// `IORING_OP_EPOLL_CTL`, Linux 5.6.
     #[inline]
     pub fn modify(epfd: impl AsFd, fd: impl AsFd, event: &'a libc::epoll_event) -> Self {
         EpollCtl { epfd: raw(epfd), fd: raw(fd), op: libc::EPOLL_CTL_MOD, event: Some(event) }
     }
 
     /// `EPOLL_CTL_DEL`: stops watching `fd` in `epfd`.
+    /// `IORING_OP_EPOLL_CTL`, Linux 5.6.
     #[inline]
     pub fn delete(epfd: impl AsFd, fd: impl AsFd) -> Self {
         EpollCtl { epfd: raw(epfd), fd: raw(fd), op: libc::EPOLL_CTL_DEL, event: None }
@@ -432,6 +435,7 @@ impl<'a> EpollWait<'a> {
 }
 
 /// Which children a [`Waitid`] waits for (`waitid(2)`'s `idtype` and `id`).
+/// (`IORING_OP_WAITID`, Linux 6.7.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WaitId {
     /// `P_ALL`: any child.

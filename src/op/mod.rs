@@ -94,6 +94,7 @@ pub(crate) fn len32(len: usize, what: &'static str) -> crate::Result<u32> {
 
 /// Fills the fields every operation shares: `opcode`, `fd`, `addr`, `len` and `off`; everything
 /// else is zero (liburing's `io_uring_prep_rw`).
+/// Linux 5.1.
 #[inline]
 pub const fn prep_rw(opcode: u8, fd: i32, addr: u64, len: u32, off: u64) -> Sqe {
     // Every field spelled out (as `Nop::build` does) instead of a copy of `ZERO_SQE` patched

@@ -31,14 +31,17 @@ bitflags! {
 
 /// The clock a timeout is measured against (`IORING_TIMEOUT_BOOTTIME` /
 /// `IORING_TIMEOUT_REALTIME`, Linux 5.15; monotonic otherwise).
+/// (`IORING_TIMEOUT_BOOTTIME` and `IORING_TIMEOUT_REALTIME`: Linux 5.15.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TimeoutClock {
     /// `CLOCK_MONOTONIC` (the default).
     #[default]
     Monotonic,
     /// `CLOCK_BOOTTIME`: like monotonic, but counts time suspended.
+    /// (`IORING_TIMEOUT_BOOTTIME`, Linux 5.15.)
     Boottime,
     /// `CLOCK_REALTIME`: wall-clock time (follows clock changes with [`TimeoutFlags::ABS`]).
+    /// (`IORING_TIMEOUT_REALTIME`, Linux 5.15.)
     Realtime,
 }
 

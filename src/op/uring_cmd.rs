@@ -14,8 +14,10 @@ use crate::util::Pod;
 use crate::{Error, Result};
 
 /// Payload bytes of a command in a 64-byte entry.
+/// (`sqe.cmd` of `IORING_OP_URING_CMD`, Linux 5.19.)
 pub const CMD_PAYLOAD_64: usize = 16;
 /// Payload bytes of a command in a 128-byte entry.
+/// (`IORING_SETUP_SQE128`, Linux 5.19.)
 pub const CMD_PAYLOAD_128: usize = 80;
 
 /// A buffer group on a command that is not multishot.

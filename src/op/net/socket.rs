@@ -176,6 +176,7 @@ impl Accept {
 /// Memory: the kernel writes the address into the storage and its length into the length word
 /// when a connection is accepted; both must stay valid until the completion (for a multishot
 /// accept, until the final completion; every connection overwrites them).
+/// Linux 5.5.
 pub struct AcceptWithAddr<'a> {
     accept: Accept,
     addr: &'a mut SocketAddrStorage,
