@@ -19,6 +19,7 @@ bitflags! {
     /// without `BUFFER`, every named flag is printed, `TSTAMP_HW` included, and the bits no
     /// name covers follow in hex (`CqeFlags(MORE | TSTAMP_HW | 0x60000)`). No bits print as
     /// `CqeFlags(empty)`.
+    /// `cqe.flags` exists since Linux 5.1; each flag's doc gives its first version.
     #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct CqeFlags: u32 {
         /// `IORING_CQE_F_BUFFER` (Linux 5.7): a provided buffer was used; its id is in the upper 16 bits.

@@ -96,6 +96,7 @@ value_op! {
 
 bitflags! {
     /// `splice(2)` flags (`SPLICE_F_*`) for [`Splice`] and [`Tee`].
+    /// For `IORING_OP_SPLICE` (Linux 5.7) and `IORING_OP_TEE` (Linux 5.8).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SpliceFlags: u32 {
         /// `SPLICE_F_MOVE`: move pages instead of copying (a hint).
@@ -201,6 +202,7 @@ impl Tee {
 
 bitflags! {
     /// `pipe2(2)` flags for [`Pipe`].
+    /// For `IORING_OP_PIPE` (Linux 6.16).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct PipeFlags: u32 {
         /// `O_CLOEXEC`: close both ends on `execve(2)`.
@@ -292,6 +294,7 @@ impl<'a> FilesUpdate<'a> {
 
     /// Puts `fds` into free slots (`IORING_FILE_INDEX_ALLOC`); the kernel replaces each fd in the
     /// array with its slot. Refuses more than `u32::MAX` fds.
+    /// Linux 5.19.
     #[inline]
     pub fn alloc(fds: &'a mut [i32]) -> crate::Result<Self> {
         Ok(FilesUpdate {
@@ -462,6 +465,7 @@ impl WaitId {
 
 bitflags! {
     /// `waitid(2)` options: which state changes to wait for.
+    /// For `IORING_OP_WAITID` (Linux 6.7).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct WaitidOptions: u32 {
         /// `WEXITED`: children that terminated.

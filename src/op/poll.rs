@@ -9,6 +9,8 @@ use crate::sqe::{FdSqe, SafeSqe};
 bitflags! {
     /// The readiness events a poll waits for and reports (`poll(2)`'s `POLL*`, plus
     /// `EPOLLEXCLUSIVE`). The completion's result is the mask of events that fired.
+    /// For `IORING_OP_POLL_ADD` (Linux 5.1; the full 32-bit mask with `IORING_FEAT_POLL_32BITS`,
+    /// Linux 5.9).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct PollEvents: u32 {
         /// `POLLIN`: there is data to read.

@@ -16,6 +16,7 @@ use crate::sqe::{SafeSqe, Sqe};
 bitflags! {
     /// Options of a timeout (`IORING_TIMEOUT_*` in `sqe.timeout_flags`); the clock is chosen
     /// with [`TimeoutClock`].
+    /// For `IORING_OP_TIMEOUT` (Linux 5.4); each flag's doc gives its first version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct TimeoutFlags: u32 {
         /// `IORING_TIMEOUT_ABS` (Linux 5.5): the time is an absolute point on the clock, not a delay.
@@ -357,6 +358,8 @@ impl TimeoutUpdateImmediate {
 
     /// Sets the timeout submitted with `user_data` to expire after `time`. Refuses a time beyond
     /// `i64::MAX` nanoseconds.
+    /// (`IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE` and
+    /// `IORING_TIMEOUT_IMMEDIATE_ARG`.)
     #[inline]
     pub fn new(time: Duration, user_data: u64) -> crate::Result<Self> {
         Ok(TimeoutUpdateImmediate { ns: immediate_ns(time)?, user_data, flags: IORING_TIMEOUT_UPDATE })
@@ -435,6 +438,7 @@ impl LinkTimeoutImmediate {
     pub const CODE: u8 = IORING_OP_LINK_TIMEOUT;
 
     /// A limit of `time`. Refuses a time beyond `i64::MAX` nanoseconds.
+    /// (`IORING_OP_LINK_TIMEOUT` with `IORING_TIMEOUT_IMMEDIATE_ARG`.)
     #[inline]
     pub fn new(time: Duration) -> crate::Result<Self> {
         Ok(LinkTimeoutImmediate { ns: immediate_ns(time)?, flags: 0 })

@@ -14,6 +14,7 @@ use crate::sqe::{FdSqe, SafeSqe, Sqe};
 
 /// The `open_how` argument of `openat2(2)`: flags, mode and path-resolution restrictions
 /// (`struct open_how`, 24 bytes).
+/// For `IORING_OP_OPENAT2` (Linux 5.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(C)]
 pub struct OpenHow {
@@ -24,6 +25,7 @@ pub struct OpenHow {
 
 impl OpenHow {
     /// Open read-only, no mode, no resolution restrictions.
+    /// (`struct open_how`, `IORING_OP_OPENAT2`, Linux 5.6.)
     #[inline]
     pub const fn new() -> Self {
         OpenHow { flags: 0, mode: 0, resolve: 0 }

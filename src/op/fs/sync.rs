@@ -12,6 +12,7 @@ use crate::sqe::{FdSqe, Sqe};
 
 bitflags! {
     /// The `SYNC_FILE_RANGE_*` flags of `sync_file_range(2)` (`sqe.sync_range_flags`).
+    /// For `IORING_OP_SYNC_FILE_RANGE` (Linux 5.2).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SyncFileRangeFlags: u32 {
         /// `SYNC_FILE_RANGE_WAIT_BEFORE`: wait for write-out already under way.
