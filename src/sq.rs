@@ -94,6 +94,7 @@ impl From<PushError128> for Error {
 ///   become `IORING_OP_NOP128` and `IORING_OP_URING_CMD128`, any other opcode is refused
 ///   ([`PushError128::NotA128ByteOpcode`]).
 /// - 64-byte entries only: refused ([`PushError128::RingTooSmall`]).
+///
 /// Mixed rings: Linux 6.19.
 pub const fn fit128_opcode(opcode: u8, sqe128: bool, mixed: bool) -> Result<u8, PushError128> {
     if sqe128 {
