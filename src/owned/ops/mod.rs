@@ -395,16 +395,19 @@ owned_ops! {
         SendZc,
         /// A receive into an owned buffer (`IORING_OP_RECV`, Linux 5.6).
         Recv,
-        /// A receive into a buffer of a crate-owned buffer ring (`IORING_OP_RECV`, Linux 5.7).
+        /// A receive into a buffer of a crate-owned buffer ring (`IORING_OP_RECV` with
+        /// `IOSQE_BUFFER_SELECT`, Linux 5.7).
         RecvSelect,
-        /// A multishot receive into buffers of a crate-owned buffer ring (`IORING_OP_RECV`, Linux
-        /// 6.0).
+        /// A multishot receive into buffers of a crate-owned buffer ring (`IORING_OP_RECV` with
+        /// `IORING_RECV_MULTISHOT`, Linux 6.0).
         RecvMultishot,
-        /// A bundle send from a crate-owned buffer ring (`IORING_OP_SEND`, Linux 6.10).
+        /// A bundle send from a crate-owned buffer ring (`IORING_OP_SEND` with
+        /// `IORING_RECVSEND_BUNDLE`, Linux 6.10).
         SendBundle,
         /// A linked timeout with an owned timespec (`IORING_OP_LINK_TIMEOUT`, Linux 5.5).
         LinkTimeout,
-        /// A timeout update with an owned timespec (`IORING_OP_TIMEOUT_REMOVE`, Linux 5.11).
+        /// A timeout update with an owned timespec (`IORING_OP_TIMEOUT_REMOVE` with
+        /// `IORING_TIMEOUT_UPDATE`, Linux 5.11).
         TimeoutUpdate,
         /// `epoll_ctl(2)` with an owned event (`IORING_OP_EPOLL_CTL`, Linux 5.6).
         EpollCtl,
@@ -427,10 +430,11 @@ owned_ops! {
         Writev,
         /// `setxattr(2)` with an owned path, name and value (`IORING_OP_SETXATTR`, Linux 5.19).
         SetXattr,
-        /// A multishot `recvmsg(2)` into a crate-owned buffer ring (`IORING_OP_RECVMSG`, Linux
-        /// 6.0).
+        /// A multishot `recvmsg(2)` into a crate-owned buffer ring (`IORING_OP_RECVMSG` with
+        /// `IORING_RECV_MULTISHOT`, Linux 6.0).
         RecvMsgMultishot,
-        /// A read into a buffer of a crate-owned buffer ring (`IORING_OP_READ`, Linux 5.7).
+        /// A read into a buffer of a crate-owned buffer ring (`IORING_OP_READ` with
+        /// `IOSQE_BUFFER_SELECT`, Linux 5.7).
         ReadSelect,
         /// A multishot read into buffers of a crate-owned buffer ring (`IORING_OP_READ_MULTISHOT`,
         /// Linux 6.7).
