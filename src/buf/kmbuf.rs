@@ -759,6 +759,11 @@ impl CmdBufTracker {
 /// Buffer rings: Linux 5.19; `IOU_PBUF_RING_MMAP` rings: Linux 6.4.
 ///
 /// ```
+/// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+/// #     std::thread::sleep(std::time::Duration::from_secs(60));
+/// #     eprintln!("HANG in the ContiguousRing example: no completion after 60 s");
+/// #     std::process::abort();
+/// # });
 /// use std::io::Write;
 /// use uring::buf::{kmbuf::ContiguousRing, BufRing};
 /// use uring::owned::{OwnedRing, RecvMultishot};

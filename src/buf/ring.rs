@@ -180,6 +180,11 @@ pub(super) const SUCC: u32 = 0xffff;
 /// each buffer goes back to the kernel when its [`Selection`](crate::buf::Selection) is dropped.
 ///
 /// ```
+/// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+/// #     std::thread::sleep(std::time::Duration::from_secs(60));
+/// #     eprintln!("HANG in the BufRing example: no completion after 60 s");
+/// #     std::process::abort();
+/// # });
 /// use std::io::Write;
 /// use std::os::unix::net::UnixStream;
 /// use uring::buf::BufRing;
@@ -329,6 +334,11 @@ impl BufRingBuilder {
     /// the ring once the kernel has used it up and no piece of it is alive.
     ///
     /// ```
+    /// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+    /// #     std::thread::sleep(std::time::Duration::from_secs(60));
+    /// #     eprintln!("HANG in the BufRingBuilder::incremental example: no completion after 60 s");
+    /// #     std::process::abort();
+    /// # });
     /// use std::io::Write;
     /// use std::os::unix::net::UnixStream;
     /// use uring::buf::{BufRing, Selection};

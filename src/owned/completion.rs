@@ -216,6 +216,11 @@ impl Completion {
     /// Buffer rings: `IORING_REGISTER_PBUF_RING`, Linux 5.19.
     ///
     /// ```
+    /// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+    /// #     std::thread::sleep(std::time::Duration::from_secs(60));
+    /// #     eprintln!("HANG in the Completion::select example: no completion after 60 s");
+    /// #     std::process::abort();
+    /// # });
     /// use std::io::Write;
     /// use std::os::unix::net::UnixStream;
     /// use uring::buf::BufRing;

@@ -374,6 +374,11 @@ impl OwnedRing {
     /// ten reads, more than the ring's four entries, is pushed, cancelled and reaped:
     ///
     /// ```
+    /// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+    /// #     std::thread::sleep(std::time::Duration::from_secs(60));
+    /// #     eprintln!("HANG in the OwnedRing::cancel example: no completion after 60 s");
+    /// #     std::process::abort();
+    /// # });
     /// use std::os::unix::net::UnixStream;
     /// use std::sync::Arc;
     /// use uring::owned::{Fd, OwnedRing, Read};

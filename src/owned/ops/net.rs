@@ -445,6 +445,11 @@ impl RecvSelect {
     /// in three buffers of 32 bytes, contiguous in ring order:
     ///
     /// ```
+    /// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+    /// #     std::thread::sleep(std::time::Duration::from_secs(60));
+    /// #     eprintln!("HANG in the RecvSelect::bundle example: no completion after 60 s");
+    /// #     std::process::abort();
+    /// # });
     /// use std::io::Write;
     /// use std::os::unix::net::UnixStream;
     /// use uring::buf::{BufRing, Selection};
@@ -519,6 +524,11 @@ impl Encode for RecvSelect {
 /// the ring is empty:
 ///
 /// ```
+/// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+/// #     std::thread::sleep(std::time::Duration::from_secs(60));
+/// #     eprintln!("HANG in the RecvMultishot example: no completion after 60 s");
+/// #     std::process::abort();
+/// # });
 /// use std::io::Write;
 /// use std::os::unix::net::UnixStream;
 /// use uring::buf::{BufRing, Selection};

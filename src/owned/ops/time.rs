@@ -46,6 +46,11 @@ impl Encode for Timeout {
 /// cancels the read. Either way both links come back, with their memory.
 ///
 /// ```
+/// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+/// #     std::thread::sleep(std::time::Duration::from_secs(60));
+/// #     eprintln!("HANG in the LinkTimeout example: no completion after 60 s");
+/// #     std::process::abort();
+/// # });
 /// use std::io::Write;
 /// use std::os::unix::net::UnixStream;
 /// use std::sync::Arc;
