@@ -45,7 +45,7 @@ fn run(ring: Option<&Ring>, first: &mut io_uring_query_hdr) -> Result<()> {
     match r {
         Ok(_) => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            Err(Error::Unsupported { what: "IORING_REGISTER_QUERY (Linux 7.0)" })
+            Err(Error::Unsupported { what: "IORING_REGISTER_QUERY (Linux 6.18)" })
         }
         Err(e) => Err(Error::Os(e)),
     }
