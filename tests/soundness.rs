@@ -223,3 +223,45 @@ fn incremental_pieces_selected_late_or_stale() {
         assert!(matches!(e, Error::InvalidArgument { what: "completion", .. }), "{e:?}");
     });
 }
+
+/// Found by the `safe_api` fuzz target (fuzz/README.md): a poll update aimed at an owned poll
+/// (`user_data` bit 63 set, predictable: `1 << 63` for the first push) that gave it a raw
+/// `user_data` took the poll's completions away from the owned layer. The poll's completion came
+/// back as a raw one (user_data 77), the operation stayed in flight for good, and the ring's drop
+/// waited two seconds for it and then leaked it with its fd. A relabel of an owned poll is now
+/// refused; updating only its events, or removing it, stays allowed (its completions keep its
+/// `user_data`).
+#[test]
+fn poll_update_cannot_relabel_an_owned_poll() {
+    watchdog("poll_update_cannot_relabel_an_owned_poll", 10, || {
+        let mut ring = OwnedRing::new(8).unwrap();
+        let (mut w, r) = UnixStream::pair().unwrap();
+        let id = ring
+            .push(uring::owned::PollAdd::new(r.try_clone().unwrap(), |t| PollAdd::new(t, PollEvents::IN)))
+            .unwrap();
+        ring.submit().unwrap();
+        // The first push of a ring gets slot 0, generation 0.
+        for raw in [77u64, 0, (1 << 63) - 1] {
+            let e = ring.push_safe(&PollUpdate::new(1 << 63).new_user_data(raw).build().user_data(5)).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { what: "poll update", .. }), "{e:?}");
+            let e = ring
+                .push_safe(&PollUpdate::new(1 << 63).events(PollEvents::IN).new_user_data(raw).build().user_data(5))
+                .unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { what: "poll update", .. }), "{e:?}");
+        }
+        // Changing the events only is fine.
+        ring.push_safe(&PollUpdate::new(1 << 63).events(PollEvents::IN).build().user_data(6)).unwrap();
+        let c = ring.wait().unwrap();
+        assert_eq!((c.id(), c.cqe().user_data(), c.result()), (None, 6, Ok(0)));
+        drop(c);
+        w.write_all(b"x").unwrap();
+        let c = ring.wait().unwrap();
+        assert_eq!(c.id(), Some(id), "the poll's completion is the owned operation's: {:?}", c.cqe());
+        assert!(!c.more());
+        drop(c);
+        assert_eq!(ring.in_flight(), 0);
+        let t = std::time::Instant::now();
+        drop(ring);
+        assert!(t.elapsed() < Duration::from_millis(500), "the drop waited {:?}", t.elapsed());
+    });
+}

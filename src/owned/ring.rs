@@ -341,7 +341,9 @@ impl OwnedRing {
     /// Pushes an entry that points at no caller memory (a raw-layer [`SafeSqe`]) with the
     /// caller's `user_data`, which must be below 2^63, as must any `user_data` the entry makes
     /// the kernel post (a poll update that relabels a poll: `IORING_POLL_UPDATE_USER_DATA`).
-    /// Its completion comes back as a [`Completion`] without an id.
+    /// A poll update may not relabel an owned operation's poll either (its completions would
+    /// no longer reach the layer, so the operation would never complete): refused with
+    /// [`Error::InvalidArgument`]. Its completion comes back as a [`Completion`] without an id.
     pub fn push_safe(&mut self, sqe: &SafeSqe) -> Result<()> {
         check_safe(sqe.sqe().as_raw())?;
         self.ring.sq().push(sqe)?;
@@ -636,18 +638,28 @@ impl OwnedRing {
 }
 
 /// The checks of [`OwnedRing::push_safe`]: no owned `user_data` on the entry, nor one it makes
-/// the kernel post.
+/// the kernel post, nor a raw one it gives an owned operation.
 fn check_safe(raw: &io_uring_sqe) -> Result<()> {
     if raw.user_data & OWNED_TAG != 0 {
         return Err(Error::InvalidArgument { what: "user_data", reason: "bit 63 is reserved for owned operations" });
     }
     // SAFETY: plain integers in unions written by the encoders.
-    let (len, new_ud) = (raw.len, unsafe { raw.off.off });
-    if raw.opcode == IORING_OP_POLL_REMOVE && len & IORING_POLL_UPDATE_USER_DATA != 0 && new_ud & OWNED_TAG != 0 {
-        return Err(Error::InvalidArgument {
-            what: "poll update user_data",
-            reason: "bit 63 is reserved for owned operations",
-        });
+    let (len, old_ud, new_ud) = (raw.len, unsafe { raw.addr.addr }, unsafe { raw.off.off });
+    if raw.opcode == IORING_OP_POLL_REMOVE && len & IORING_POLL_UPDATE_USER_DATA != 0 {
+        if new_ud & OWNED_TAG != 0 {
+            return Err(Error::InvalidArgument {
+                what: "poll update user_data",
+                reason: "bit 63 is reserved for owned operations",
+            });
+        }
+        // Relabelling an owned poll would take its completions from the layer: the operation
+        // would never complete (its memory and files leaked, the ring's drop kept waiting).
+        if old_ud & OWNED_TAG != 0 {
+            return Err(Error::InvalidArgument {
+                what: "poll update",
+                reason: "the user_data of an owned operation's poll cannot be changed",
+            });
+        }
     }
     Ok(())
 }
