@@ -54,6 +54,7 @@ ACTIONS = [
     ("ReplacePlain", []),
     ("PlainAdvance", [("n", "u16")]),
     ("PlainPop", [("n", "u8")]),
+    ("ReadSelect", [("ch", "u8"), ("ring", "u8"), ("len", "u8"), ("multishot", "bool"), ("share", "share")]),
 ]
 
 
@@ -244,6 +245,8 @@ SEEDS = {
         [
             action("Read", ch=0, len=100, share="OwnedThenReplace"),
             action("Send", ch=0, len=10, count=1),
+            action("ReadSelect", ch=2, ring=0, multishot=True, share="OwnedThenReplace"),
+            action("Send", ch=2, len=10, count=1),
             action("PollAdd", ch=2, multishot=True, share="OwnedThenReplace"),
             action("Send", ch=2, len=10, count=1),
             action("Submit"),
@@ -254,6 +257,7 @@ SEEDS = {
             action("Cancel", pick=0),
             action("Reap", how="WaitTimeout"),
         ],
+        bufs=[buf(True, 2, 7)],
     ),
     # A bundle receive on the stream channel over small buffers, and a buffer ring dropped
     # while a multishot receive selects from it.
