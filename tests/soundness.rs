@@ -233,7 +233,7 @@ fn incremental_pieces_selected_late_or_stale() {
 /// `user_data`).
 #[test]
 fn poll_update_cannot_relabel_an_owned_poll() {
-    watchdog("poll_update_cannot_relabel_an_owned_poll", 10, || {
+    common::watchdog("poll_update_cannot_relabel_an_owned_poll", 10, || {
         let mut ring = OwnedRing::new(8).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
         let id = ring
@@ -262,6 +262,6 @@ fn poll_update_cannot_relabel_an_owned_poll() {
         assert_eq!(ring.in_flight(), 0);
         let t = std::time::Instant::now();
         drop(ring);
-        assert!(t.elapsed() < Duration::from_millis(500), "the drop waited {:?}", t.elapsed());
+        assert!(t.elapsed() < std::time::Duration::from_millis(500), "the drop waited {:?}", t.elapsed());
     });
 }

@@ -162,6 +162,9 @@ enum Action {
     PlainPop { n: u8 },
     /// A `ReadSelect` (or `ReadMultishot`) into a receive ring.
     ReadSelect { ch: u8, ring: u8, len: u8, multishot: bool, share: Share },
+    /// Select a completion kept for later (and, first, the earlier ones of an incremental
+    /// ring).
+    SelectLater { pick: u8, mode: u8 },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -392,6 +395,8 @@ struct Model {
     done_ids: Vec<OpId>,
     bm: [BufModel; 3],
     kept: Vec<Kept>,
+    /// Completions kept unselected.
+    later: Vec<Later>,
     ring_gen: u32,
 }
 
@@ -456,6 +461,7 @@ impl World {
                 done_ids: Vec::new(),
                 bm: [BufModel::dead(), BufModel::dead(), BufModel::dead()],
                 kept: Vec::new(),
+                later: Vec::new(),
                 ring_gen: 0,
             },
         }
@@ -591,29 +597,37 @@ fn parse_msgs(msgs: &mut HashMap<u32, Msg>, ok: &dyn Fn(Dir) -> bool, data: &[u8
     }
 }
 
-/// Checks bytes the ring received on channel `(kind, inc)` (`n` of them consumed from it).
+/// Where the bytes of a receive on a stream start (taken when its completion is reaped, in CQ
+/// order, which is stream order for the one receiver in flight); `None` when unknown.
+fn stream_pos(m: &mut Model, rec: &OpRec, res: i32) -> Option<u64> {
+    if !rec.stream_rx || res <= 0 {
+        return None;
+    }
+    let st = m.streams.get_mut(&rec.chan.unwrap().1).unwrap();
+    if st.desync {
+        return None;
+    }
+    let at = st.off;
+    st.off += res as u64;
+    assert!(st.off <= st.sent, "received {} stream bytes, {} sent", st.off, st.sent);
+    Some(at)
+}
+
+/// Checks bytes the ring received on channel `(kind, inc)`; on a stream they start at `pos`.
 #[track_caller]
-fn rx_check(m: &mut Model, chan: (Kind, u32), data: Option<&[u8]>, n: usize, boundary: Option<usize>) {
+fn rx_check(m: &mut Model, chan: (Kind, u32), data: &[u8], pos: Option<u64>, boundary: Option<usize>) {
     match chan.0 {
         Kind::Stream => {
-            let st = m.streams.get_mut(&chan.1).unwrap();
-            if !st.desync {
-                if let Some(d) = data {
-                    assert_eq!(d.len(), n);
-                    for (k, &b) in d.iter().enumerate() {
-                        let off = st.off + k as u64;
-                        assert_eq!(b, spat(chan.1, off), "stream {} byte {off}: {d:?}", chan.1);
-                    }
+            if let Some(at) = pos {
+                for (k, &b) in data.iter().enumerate() {
+                    let off = at + k as u64;
+                    assert_eq!(b, spat(chan.1, off), "stream {} byte {off}: {data:?}", chan.1);
                 }
-                st.off += n as u64;
-                assert!(st.off <= st.sent, "received {} stream bytes, {} sent", st.off, st.sent);
             }
         }
         Kind::Seqpacket | Kind::Pipe => {
-            if let Some(d) = data {
-                let inc = chan.1;
-                parse_msgs(&mut m.msgs, &|dir| dir == Dir::In(inc), d, boundary, false);
-            }
+            let inc = chan.1;
+            parse_msgs(&mut m.msgs, &|dir| dir == Dir::In(inc), data, boundary, false);
         }
     }
 }
@@ -739,12 +753,24 @@ impl Mode8 {
     fn wrong_type(self) -> bool {
         self.0 & 0x40 != 0
     }
+    /// Keep a completion that selects buffers for later.
+    fn later(self) -> bool {
+        self.0 & 0x80 != 0
+    }
 }
 
-fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, mut c: Completion<'_>, mode: Mode8) {
+/// A completion of an operation that selects buffers, kept unselected across steps (owned
+/// completions do not borrow the ring), with what was known when it was reaped.
+struct Later {
+    c: Completion,
+    rec: OpRec,
+    pos: Option<u64>,
+    more: bool,
+}
+
+fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, mut c: Completion, mode: Mode8) {
     let cqe: Cqe = *c.cqe();
     let ud = cqe.user_data();
-    let any_ring = bufs.iter().flatten().next();
     let Some(id) = c.id() else {
         assert!(ud & OWNED == 0, "a completion with an owned user_data surfaced as raw: {cqe:?}");
         match m.raw.get_mut(&ud) {
@@ -752,13 +778,12 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
             _ => panic!("a raw completion the harness did not push: {cqe:?}"),
         }
         assert!(!c.more() && c.op().is_none() && c.take_fd().is_none());
-        if let Some(r) = any_ring {
+        if let Some(r) = bufs.iter().flatten().next() {
             assert!(matches!(c.select(r), Ok(Selection::None)), "a raw completion selected a buffer");
         }
         assert!(c.into_op::<owned::Nop>().is_err());
         return;
     };
-    assert_eq!(id, id, "OpId is Eq");
     let Some(pos) = m.ops.iter().position(|(i, _)| *i == id) else {
         panic!("a completion of an operation not in flight (or completed twice): {cqe:?}")
     };
@@ -772,9 +797,63 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
             matches!(rec.kind, OpKind::RecvMultishot | OpKind::ReadMultishot | OpKind::Poll),
             "IORING_CQE_F_MORE on a single-shot operation: {rec:?} {cqe:?}"
         );
+        assert!(c.op().is_none());
+    } else {
+        // The operation left the ring's table with this completion.
+        assert!(c.op().is_some(), "a final completion without its operation: {rec:?}");
+        m.ops.remove(pos);
+        m.done_ids.push(id);
+        if m.done_ids.len() > 16 {
+            m.done_ids.remove(0);
+        }
+        if rec.stream_rx {
+            m.streams.get_mut(&rec.chan.unwrap().1).unwrap().busy -= 1;
+        }
     }
-    let res = cqe.raw_result();
+    let spos = stream_pos(m, &rec, cqe.raw_result());
+    if let Some((slot, _)) = rec.buf {
+        if mode.later() && m.later.len() < 8 {
+            m.later.push(Later { c, rec, pos: spos, more });
+            return;
+        }
+        // The pieces of an incremental buffer are selected in the order they arrived.
+        if m.bm[slot].incremental {
+            select_later(m, plain, bufs, guards, |l| l.rec.buf.is_some_and(|b| b.0 == slot));
+        }
+    }
+    finish(m, plain, bufs, guards, c, &rec, spos, more, mode);
+}
 
+/// Finishes the kept completions `pick` chooses (in the order they were reaped).
+fn select_later<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, mut pick: impl FnMut(&Later) -> bool) {
+    let mut i = 0;
+    while i < m.later.len() {
+        if pick(&m.later[i]) {
+            let l = m.later.remove(i);
+            finish(m, plain, bufs, guards, l.c, &l.rec, l.pos, l.more, Mode8(0));
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// What is left to do with a completion after its bookkeeping: select its buffers, take its
+/// fd, take its operation back.
+#[allow(clippy::too_many_arguments)]
+fn finish<'b>(
+    m: &mut Model,
+    plain: &mut Plain,
+    bufs: &'b Bufs,
+    guards: &mut Vec<Guard<'b>>,
+    mut c: Completion,
+    rec: &OpRec,
+    spos: Option<u64>,
+    more: bool,
+    mode: Mode8,
+) {
+    let cqe: Cqe = *c.cqe();
+    let res = cqe.raw_result();
+    let any_ring = bufs.iter().flatten().next();
     // The provided buffer(s).
     if let Some((slot, gen)) = rec.buf {
         let alive = bufs[slot].is_some() && m.bm[slot].gen == gen;
@@ -787,24 +866,17 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
         if !alive {
             // Its ring is gone: the buffer (if any) is lost. A new ring of the same group on the
             // same owned ring may have lent it.
-            if cqe.buffer_id().is_some() && bufs[slot].is_some() && m.bm[slot].ring_gen == m.ring_gen && m.bm[slot].incremental {
+            if cqe.buffer_id().is_some() && bufs[slot].is_some() && m.bm[slot].incremental {
                 m.bm[slot].misaligned = true;
-            }
-            if rec.stream_rx && res > 0 {
-                rx_check(m, rec.chan.unwrap(), None, res as usize, None);
             }
         } else {
             let br = bufs[slot].as_ref().unwrap();
             let bm = &m.bm[slot];
             let must = bm.incremental || bm.send;
-            if !must && mode.skip() {
-                if rec.stream_rx && res > 0 {
-                    rx_check(m, rec.chan.unwrap(), None, res as usize, None);
-                }
-            } else {
+            if must || !mode.skip() {
                 match c.select(br) {
                     Ok(sel) => {
-                        take_selection(m, guards, slot, gen, sel, &rec, res, &cqe);
+                        take_selection(m, guards, slot, gen, sel, rec, res, &cqe, spos);
                         if mode.twice() {
                             let again = c.select(br);
                             if cqe.buffer_id().is_some() {
@@ -814,12 +886,7 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
                             }
                         }
                     }
-                    Err(Error::Unsupported { .. }) if bm.incremental && rec.bundle => {
-                        m.bm[slot].misaligned = true;
-                        if rec.stream_rx && res > 0 {
-                            rx_check(m, rec.chan.unwrap(), None, res as usize, None);
-                        }
-                    }
+                    Err(Error::Unsupported { .. }) if bm.incremental && rec.bundle => m.bm[slot].misaligned = true,
                     Err(e) => panic!("selecting a genuine completion failed: {e:?} {cqe:?} {rec:?}"),
                 }
             }
@@ -845,19 +912,9 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
     }
 
     if more {
-        assert!(c.op().is_none());
         assert!(c.into_op::<owned::RecvMultishot>().is_err());
         return;
     }
-    m.ops.remove(pos);
-    m.done_ids.push(id);
-    if m.done_ids.len() > 16 {
-        m.done_ids.remove(0);
-    }
-    if rec.stream_rx {
-        m.streams.get_mut(&rec.chan.unwrap().1).unwrap().busy -= 1;
-    }
-    assert!(c.op().is_some(), "a final completion without its operation: {rec:?}");
     if mode.wrong_type() {
         c = match c.into_op::<owned::Socket>() {
             Ok(_) if matches!(rec.kind, OpKind::Socket) => return,
@@ -891,7 +948,7 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
             let n = res.max(0) as usize;
             assert!(n <= *len);
             if res > 0 {
-                rx_check(m, rec.chan.unwrap(), Some(&buf[..n]), n, None);
+                rx_check(m, rec.chan.unwrap(), &buf[..n], spos, None);
             }
             assert!(buf[n..].iter().all(|&b| b == FILL), "bytes past the result were written: {buf:?}");
         }
@@ -938,6 +995,7 @@ fn take_selection<'b>(
     rec: &OpRec,
     res: i32,
     cqe: &Cqe,
+    spos: Option<u64>,
 ) {
     let bm = &mut m.bm[slot];
     if cqe.buffer_id().is_none() {
@@ -979,9 +1037,7 @@ fn take_selection<'b>(
     let snap = sel_bytes(&sel);
     if !bm.send && !(bm.incremental && bm.misaligned) {
         let boundary = matches!(sel, Selection::Bundle(_)).then_some(bm.size as usize);
-        rx_check(m, rec.chan.unwrap(), Some(&snap), res as usize, boundary);
-    } else if rec.stream_rx {
-        rx_check(m, rec.chan.unwrap(), None, res as usize, None);
+        rx_check(m, rec.chan.unwrap(), &snap, spos, boundary);
     }
     guards.push(Guard { slot, gen, sel, snap });
 }
@@ -1037,7 +1093,7 @@ fn push_op<O: owned::Operation + core::fmt::Debug>(w: &mut World, op: O, rec: Op
         Err(r) => {
             match &r.error {
                 Error::SubmissionQueueFull => {}
-                Error::InvalidArgument { what: "owned ring", .. } => {}
+                Error::InFlightTableFull => {}
                 Error::InvalidArgument { what: "buffer ring", .. } if rec.buf.is_some() => {}
                 e => panic!("push refused: {e:?} for {rec:?}"),
             }
@@ -1381,8 +1437,7 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                     Err(e) => panic!("wait_timeout: {e:?}"),
                 },
                 Reap::Completions => {
-                    let mut it = owned.completions();
-                    while let Some(c) = it.next() {
+                    for c in owned.completions() {
                         handle(m, plain, bufs, guards, c, mode);
                     }
                 }
@@ -1543,6 +1598,26 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                     let r = br.queue(k.h, qlen).expect_err("an invalid queue");
                     assert!(matches!(r.error(), Error::InvalidArgument { .. }), "{r}");
                     w.m.kept.push(Kept { h: r.into_buf(), ..k });
+                }
+            }
+        }
+        Action::SelectLater { pick, mode } => {
+            if !w.m.later.is_empty() {
+                let World { plain, m, .. } = w;
+                let i = pick as usize % m.later.len();
+                let slot = m.later[i].rec.buf.unwrap().0;
+                if m.bm[slot].incremental {
+                    // Pieces in order: every earlier one of this ring first.
+                    let n = m.later[..i].iter().filter(|l| l.rec.buf.unwrap().0 == slot).count() + 1;
+                    let mut k = 0;
+                    select_later(m, plain, bufs, guards, |l| {
+                        let hit = l.rec.buf.unwrap().0 == slot && k < n;
+                        k += hit as usize;
+                        hit
+                    });
+                } else {
+                    let l = m.later.remove(i);
+                    finish(m, plain, bufs, guards, l.c, &l.rec, l.pos, l.more, Mode8(mode & 0x7f));
                 }
             }
         }

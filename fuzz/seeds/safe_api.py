@@ -55,6 +55,7 @@ ACTIONS = [
     ("PlainAdvance", [("n", "u16")]),
     ("PlainPop", [("n", "u8")]),
     ("ReadSelect", [("ch", "u8"), ("ring", "u8"), ("len", "u8"), ("multishot", "bool"), ("share", "share")]),
+    ("SelectLater", [("pick", "u8"), ("mode", "u8")]),
 ]
 
 
@@ -278,6 +279,30 @@ SEEDS = {
             action("Reap", how="WaitTimeout"),
         ],
         bufs=[buf(True, 3, 1)],
+    ),
+    # Completions kept unselected across steps (they own their data): selected out of order,
+    # after more reaping, after the owned ring is dropped; incremental pieces kept and selected
+    # later (in order).
+    "later-after-ring-drop": seed(
+        [
+            action("RecvMultishot", ch=0, ring=0, limit=1),
+            action("RecvMultishot", ch=1, ring=1, limit=1),
+            action("Submit"),
+            action("Send", ch=0, len=20, count=2),
+            action("Send", ch=1, len=10, count=0),
+            action("Reap", how="ForEach", mode=0x80),
+            action("Send", ch=1, len=20, count=0),
+            action("Reap", how="ForEach", mode=0x80),
+            action("SelectLater", pick=2, mode=3),
+            action("SelectLater", pick=4, mode=0),
+            action("DropOwnedRing", mode="CoopTaskrun"),
+            action("SelectLater", pick=0, mode=2),
+            action("SelectLater", pick=0, mode=0),
+            action("SelectLater", pick=0, mode=1),
+            action("Keep", pick=0),
+            action("DropGuard", pick=1),
+        ],
+        bufs=[buf(True, 2, 7), buf(True, 1, 3, incremental=True)],
     ),
 }
 
