@@ -236,9 +236,8 @@ fn poll_update_cannot_relabel_an_owned_poll() {
     common::watchdog("poll_update_cannot_relabel_an_owned_poll", 10, || {
         let mut ring = OwnedRing::new(8).unwrap();
         let (mut w, r) = UnixStream::pair().unwrap();
-        let id = ring
-            .push(uring::owned::PollAdd::new(r.try_clone().unwrap(), |t| PollAdd::new(t, PollEvents::IN)))
-            .unwrap();
+        let id =
+            ring.push(uring::owned::PollAdd::new(r.try_clone().unwrap(), |t| PollAdd::new(t, PollEvents::IN))).unwrap();
         ring.submit().unwrap();
         // The first push of a ring gets slot 0, generation 0.
         for raw in [77u64, 0, (1 << 63) - 1] {

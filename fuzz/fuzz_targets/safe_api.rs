@@ -118,53 +118,162 @@ enum Reap {
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Action {
     /// The harness sends `count` messages (or stream bytes) into channel `ch`.
-    Send { ch: u8, len: u8, count: u8 },
+    Send {
+        ch: u8,
+        len: u8,
+        count: u8,
+    },
     /// The harness reads what the ring wrote into channel `ch`.
-    Drain { ch: u8 },
-    Read { ch: u8, len: u8, share: Share },
-    Recv { ch: u8, len: u8, share: Share },
-    RecvSelect { ch: u8, ring: u8, len: u8, bundle: bool, share: Share },
-    RecvMultishot { ch: u8, ring: u8, len: u8, limit: u16, share: Share },
-    Write { ch: u8, len: u8, share: Share },
-    SendBundle { ch: u8, share: Share },
-    PollAdd { ch: u8, multishot: bool, share: Share },
+    Drain {
+        ch: u8,
+    },
+    Read {
+        ch: u8,
+        len: u8,
+        share: Share,
+    },
+    Recv {
+        ch: u8,
+        len: u8,
+        share: Share,
+    },
+    RecvSelect {
+        ch: u8,
+        ring: u8,
+        len: u8,
+        bundle: bool,
+        share: Share,
+    },
+    RecvMultishot {
+        ch: u8,
+        ring: u8,
+        len: u8,
+        limit: u16,
+        share: Share,
+    },
+    Write {
+        ch: u8,
+        len: u8,
+        share: Share,
+    },
+    SendBundle {
+        ch: u8,
+        share: Share,
+    },
+    PollAdd {
+        ch: u8,
+        multishot: bool,
+        share: Share,
+    },
     /// An owned `MsgRing` to the plain ring.
-    MsgRing { ud: u64, res: i32, shared: bool },
+    MsgRing {
+        ud: u64,
+        res: i32,
+        shared: bool,
+    },
     Socket,
     OwnedNop,
     /// `push_safe` of a NOP with any `user_data`.
-    Nop { ud: u64 },
-    PollUpdate { aim: Aim, new_ud: Option<u64>, events: bool, multishot: bool },
-    PollRemove { aim: Aim },
-    CancelRaw { aim: Aim },
+    Nop {
+        ud: u64,
+    },
+    PollUpdate {
+        aim: Aim,
+        new_ud: Option<u64>,
+        events: bool,
+        multishot: bool,
+    },
+    PollRemove {
+        aim: Aim,
+    },
+    CancelRaw {
+        aim: Aim,
+    },
     /// `OwnedRing::cancel` of an operation in flight, or of one already done.
-    Cancel { pick: u8, stale: bool },
+    Cancel {
+        pick: u8,
+        stale: bool,
+    },
     /// `register::send_msg_ring` to the plain ring.
-    SendMsgRing { ud: u64, res: i32, flags: u32 },
+    SendMsgRing {
+        ud: u64,
+        res: i32,
+        flags: u32,
+    },
     /// Try to post into the owned ring.
-    AimAtOwned { ud: u64 },
+    AimAtOwned {
+        ud: u64,
+    },
     Submit,
-    Reap { how: Reap, mode: u8 },
-    DropGuard { pick: u8 },
-    Keep { pick: u8 },
-    Scribble { pick: u8, byte: u8 },
-    ScribbleKept { pick: u8, byte: u8 },
-    RecycleHeld { pick: u8, ring: u8 },
-    RecycleBatch { ring: u8, picks: [u8; 4], n: u8 },
-    TakeFree { ring: u8, n: u8 },
-    Queue { pick: u8, ring: u8, len: u8 },
-    DropBufRing { ring: u8 },
-    NewBufRing { ring: u8 },
-    DropOwnedRing { mode: Mode },
-    ReplaceChannel { ch: u8 },
+    Reap {
+        how: Reap,
+        mode: u8,
+    },
+    DropGuard {
+        pick: u8,
+    },
+    Keep {
+        pick: u8,
+    },
+    Scribble {
+        pick: u8,
+        byte: u8,
+    },
+    ScribbleKept {
+        pick: u8,
+        byte: u8,
+    },
+    RecycleHeld {
+        pick: u8,
+        ring: u8,
+    },
+    RecycleBatch {
+        ring: u8,
+        picks: [u8; 4],
+        n: u8,
+    },
+    TakeFree {
+        ring: u8,
+        n: u8,
+    },
+    Queue {
+        pick: u8,
+        ring: u8,
+        len: u8,
+    },
+    DropBufRing {
+        ring: u8,
+    },
+    NewBufRing {
+        ring: u8,
+    },
+    DropOwnedRing {
+        mode: Mode,
+    },
+    ReplaceChannel {
+        ch: u8,
+    },
     ReplacePlain,
-    PlainAdvance { n: u16 },
-    PlainPop { n: u8 },
+    PlainAdvance {
+        n: u16,
+    },
+    PlainPop {
+        n: u8,
+    },
     /// A `ReadSelect` (or `ReadMultishot`) into a receive ring.
-    ReadSelect { ch: u8, ring: u8, len: u8, multishot: bool, share: Share },
+    ReadSelect {
+        ch: u8,
+        ring: u8,
+        len: u8,
+        multishot: bool,
+        share: Share,
+    },
     /// Select a completion kept for later (and, first, the earlier ones of an incremental
     /// ring).
-    SelectLater { pick: u8, mode: u8 },
+    SelectLater {
+        pick: u8,
+        mode: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -236,8 +345,9 @@ impl Channel {
                 rustix::net::socketpair(AddressFamily::UNIX, ty, SocketFlags::CLOEXEC, None).expect("socketpair")
             }
             Kind::Pipe => {
-                let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::DIRECT)
-                    .expect("pipe");
+                let (r, w) =
+                    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::DIRECT)
+                        .expect("pipe");
                 rustix::fs::fcntl_setfl(&w, rustix::fs::OFlags::NONBLOCK).expect("O_NONBLOCK");
                 (r, w)
             }
@@ -494,7 +604,10 @@ impl World {
             b = b.kernel_mapped();
         }
         let br = self.owned.buf_ring(b).expect("registering a buffer ring");
-        assert_eq!((br.entries(), br.buf_size(), br.is_incremental(), br.bgid()), (entries, size, incremental, slot as u16));
+        assert_eq!(
+            (br.entries(), br.buf_size(), br.is_incremental(), br.bgid()),
+            (entries, size, incremental, slot as u16)
+        );
         assert_eq!(br.held(), if send { entries } else { 0 });
         bm.alive = true;
         bm.gen += 1;
@@ -517,7 +630,10 @@ impl World {
         let t = Instant::now();
         drop(old);
         let took = t.elapsed();
-        assert!(took < Duration::from_millis(1500), "dropping the owned ring took {took:?}: an operation never completed");
+        assert!(
+            took < Duration::from_millis(1500),
+            "dropping the owned ring took {took:?}: an operation never completed"
+        );
         self.after_ring_gone();
         self.m.ring_gen += 1;
     }
@@ -557,7 +673,13 @@ impl World {
 /// the end, or at a buffer boundary of a bundle, where a receive that filled its buffers may
 /// continue with the next message), with its pattern, received once, for `ok`.
 #[track_caller]
-fn parse_msgs(msgs: &mut HashMap<u32, Msg>, ok: &dyn Fn(Dir) -> bool, data: &[u8], boundary: Option<usize>, whole: bool) {
+fn parse_msgs(
+    msgs: &mut HashMap<u32, Msg>,
+    ok: &dyn Fn(Dir) -> bool,
+    data: &[u8],
+    boundary: Option<usize>,
+    whole: bool,
+) {
     let mut p = 0;
     while p < data.len() {
         let rest = &data[p..];
@@ -636,7 +758,13 @@ fn check(w: &mut World, bufs: &Bufs, guards: &[Guard<'_>]) {
     let m = &w.m;
     assert_eq!(w.owned.in_flight(), m.ops.len(), "in_flight()");
     for g in guards {
-        assert_eq!(sel_bytes(&g.sel), g.snap, "a guard's bytes changed while it was held (slot {}, {:?})", g.slot, g.sel);
+        assert_eq!(
+            sel_bytes(&g.sel),
+            g.snap,
+            "a guard's bytes changed while it was held (slot {}, {:?})",
+            g.slot,
+            g.sel
+        );
     }
     for (slot, br) in bufs.iter().enumerate() {
         let Some(br) = br else { continue };
@@ -705,9 +833,9 @@ fn release(m: &mut Model, guards: &[Guard<'_>], g: Guard<'_>) {
             Selection::Bundle(b) if bm.send => bm.free += b.count() as u32,
             Selection::Incremental(s) => {
                 let bid = s.bid();
-                let viewed = guards.iter().any(
-                    |o| o.slot == g.slot && o.gen == g.gen && matches!(&o.sel, Selection::Incremental(x) if x.bid() == bid),
-                );
+                let viewed = guards.iter().any(|o| {
+                    o.slot == g.slot && o.gen == g.gen && matches!(&o.sel, Selection::Incremental(x) if x.bid() == bid)
+                });
                 if !viewed {
                     bm.inc_done.remove(&bid);
                 }
@@ -768,7 +896,14 @@ struct Later {
     more: bool,
 }
 
-fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, mut c: Completion, mode: Mode8) {
+fn handle<'b>(
+    m: &mut Model,
+    plain: &mut Plain,
+    bufs: &'b Bufs,
+    guards: &mut Vec<Guard<'b>>,
+    mut c: Completion,
+    mode: Mode8,
+) {
     let cqe: Cqe = *c.cqe();
     let ud = cqe.user_data();
     let Some(id) = c.id() else {
@@ -825,7 +960,13 @@ fn handle<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec
 }
 
 /// Finishes the kept completions `pick` chooses (in the order they were reaped).
-fn select_later<'b>(m: &mut Model, plain: &mut Plain, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, mut pick: impl FnMut(&Later) -> bool) {
+fn select_later<'b>(
+    m: &mut Model,
+    plain: &mut Plain,
+    bufs: &'b Bufs,
+    guards: &mut Vec<Guard<'b>>,
+    mut pick: impl FnMut(&Later) -> bool,
+) {
     let mut i = 0;
     while i < m.later.len() {
         if pick(&m.later[i]) {
@@ -857,7 +998,11 @@ fn finish<'b>(
     // The provided buffer(s).
     if let Some((slot, gen)) = rec.buf {
         let alive = bufs[slot].is_some() && m.bm[slot].gen == gen;
-        let other = bufs.iter().enumerate().find(|(s, b)| b.is_some() && !(alive && *s == slot)).map(|(_, b)| b.as_ref().unwrap());
+        let other = bufs
+            .iter()
+            .enumerate()
+            .find(|(s, b)| b.is_some() && !(alive && *s == slot))
+            .map(|(_, b)| b.as_ref().unwrap());
         if mode.wrong_first() || !alive {
             if let Some(o) = other {
                 invalid(c.select(o), "buffer ring");
@@ -1024,7 +1169,8 @@ fn take_selection<'b>(
             if bm.send {
                 // The buffers queued, in ring order, with the bytes they were queued with.
                 let bids: Vec<u16> = b.bids().collect();
-                let start = bm.queue.iter().position(|(q, _)| *q == bids[0]).expect("a sent buffer that was not queued");
+                let start =
+                    bm.queue.iter().position(|(q, _)| *q == bids[0]).expect("a sent buffer that was not queued");
                 for (k, (bid, s)) in bids.iter().zip(b.slices()).enumerate() {
                     let (q, bytes) = &bm.queue[start + k];
                     assert_eq!(q, bid, "a bundle's buffers out of ring order");
@@ -1104,7 +1250,7 @@ fn push_op<O: owned::Operation + core::fmt::Debug>(w: &mut World, op: O, rec: Op
 }
 
 /// The receive ring slot `ring` names (0 or 1), if it exists.
-fn rx_ring<'b>(bufs: &'b Bufs, ring: u8) -> Option<(usize, &'b BufRing)> {
+fn rx_ring(bufs: &Bufs, ring: u8) -> Option<(usize, &BufRing)> {
     let slot = ring as usize % 2;
     bufs[slot].as_ref().map(|b| (slot, b))
 }
@@ -1200,7 +1346,8 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                             Ok(k) => {
                                 assert_eq!(k, bytes.len(), "a packet written in part");
                                 w.m.next_msg += 1;
-                                w.m.msgs.insert(id, Msg { dir: Dir::In(c.inc), len: bytes.len() as u16, received: false });
+                                w.m.msgs
+                                    .insert(id, Msg { dir: Dir::In(c.inc), len: bytes.len() as u16, received: false });
                             }
                             Err(_) => break,
                         }
@@ -1220,7 +1367,13 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                                 break;
                             }
                             let inc = c.inc;
-                            parse_msgs(&mut w.m.msgs, &|d| d == Dir::Out(inc) || d == Dir::Chunk, &buf[..n], None, true);
+                            parse_msgs(
+                                &mut w.m.msgs,
+                                &|d| d == Dir::Out(inc) || d == Dir::Chunk,
+                                &buf[..n],
+                                None,
+                                true,
+                            );
                         }
                         Err(_) => break,
                     }
@@ -1306,7 +1459,14 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
         Action::PollAdd { ch, multishot, share } => {
             let ch = ch as usize % 3;
             let c = &w.chans[ch];
-            let rec = OpRec { kind: OpKind::Poll, chan: Some((c.kind, c.inc)), ino: Some(c.ino), buf: None, bundle: false, stream_rx: false };
+            let rec = OpRec {
+                kind: OpKind::Poll,
+                chan: Some((c.kind, c.inc)),
+                ino: Some(c.ino),
+                buf: None,
+                bundle: false,
+                stream_rx: false,
+            };
             let fd = c.fd(share);
             let op = owned::PollAdd::new(fd, |t| {
                 let p = op::PollAdd::new(t, PollEvents::IN);
@@ -1322,11 +1482,8 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
             }
         }
         Action::MsgRing { ud, res, shared } => {
-            let fd = if shared {
-                Fd::shared(w.plain.fd.clone())
-            } else {
-                Fd::from(w.plain.fd.try_clone().expect("dup"))
-            };
+            let fd =
+                if shared { Fd::shared(w.plain.fd.clone()) } else { Fd::from(w.plain.fd.try_clone().expect("dup")) };
             let rec = OpRec {
                 kind: OpKind::MsgRing { plain_gen: w.plain.gen, key: (ud, res, 0) },
                 chan: None,
@@ -1578,7 +1735,8 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                 let id = w.m.next_msg;
                 if mine && (8..=size).contains(&qlen) {
                     let bytes = message(id, qlen as usize);
-                    br.held_data_mut(&mut k.h).expect("a held token of this ring")[..qlen as usize].copy_from_slice(&bytes);
+                    br.held_data_mut(&mut k.h).expect("a held token of this ring")[..qlen as usize]
+                        .copy_from_slice(&bytes);
                     let bid = k.h.bid();
                     let r = br.queue(k.h, qlen);
                     if w.m.bm[t].send {
@@ -1649,7 +1807,9 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                 let key = (c.user_data(), c.raw_result(), c.raw_flags());
                 match w.plain.posted.get_mut(&key) {
                     Some(k) if *k > 0 => *k -= 1,
-                    _ => panic!("the plain ring returned a completion nobody posted (or one it returned before): {c:?}"),
+                    _ => {
+                        panic!("the plain ring returned a completion nobody posted (or one it returned before): {c:?}")
+                    }
                 }
                 w.plain.consumed += 1;
             }
