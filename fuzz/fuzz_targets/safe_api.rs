@@ -7,7 +7,9 @@
 //! raw safe entries (`push_safe`: NOPs, poll updates and removes aimed at owned operations with
 //! any new `user_data`, cancels); completions reaped through every owned path (`next`,
 //! `wait_timeout`, `completions`, `for_each_completion`) and selected with `Completion::select`
-//! (also twice, with the wrong buffer ring, or not at all); guards kept across steps
+//! (also twice, with the wrong buffer ring, or not at all), or kept unselected across steps and
+//! ring drops and selected later (incremental pieces in the order they arrived: see
+//! fuzz/README.md for the open hole out of order); guards kept across steps
 //! (`Buf::keep`), scribbled on, dropped in any order, recycled one by one or in batches (also to
 //! the wrong ring); send-ring buffers taken, filled and queued; buffer rings, the owned ring, the
 //! channels and the plain ring dropped mid-flight and rebuilt; completions posted to a second,
@@ -34,7 +36,10 @@
 //! - the plain ring's CQ holds exactly what was posted to it, and `advance` never passes its
 //!   tail.
 //!
-//! The fd count of the process is checked at the start of every input: it must stay flat.
+//! The process has as many fds after each input as before it (ring drops included).
+//!
+//! The interpreter holds no `unsafe`: the harness's own plumbing (socketpairs, pipes, sends,
+//! `fstat`) goes through rustix's safe functions. `SAFE_API_TRACE=1` prints each action.
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -1172,6 +1177,9 @@ fn take_selection<'b>(
     if cqe.buffer_id().is_none() {
         assert!(matches!(sel, Selection::None), "a selection without a buffer flag: {sel:?}");
     }
+    // A failed send bundle still names its first buffer (6.18: the kernel consumed every buffer
+    // it had selected, the completion names one): the selection has no bytes.
+    let n = res.max(0) as usize;
     match &sel {
         Selection::None => {
             assert!(res <= 0, "{res} bytes and no buffer: {cqe:?}");
@@ -1179,18 +1187,18 @@ fn take_selection<'b>(
         }
         Selection::Buffer(b) => {
             assert!(!bm.incremental && !bm.send && !rec.bundle, "{sel:?} {rec:?}");
-            assert_eq!(b.len(), res as usize);
+            assert_eq!(b.len(), n);
         }
         Selection::Incremental(s) => {
             assert!(bm.incremental && !rec.bundle);
-            assert_eq!(s.len(), res as usize);
+            assert_eq!(s.len(), n);
             if !s.more() {
                 assert!(bm.inc_done.insert(s.bid()), "last piece of buffer {} twice", s.bid());
             }
         }
         Selection::Bundle(b) => {
             assert!(rec.bundle);
-            assert_eq!(b.len(), res as usize);
+            assert_eq!(b.len(), n);
             assert_eq!(b.slices().map(<[u8]>::len).sum::<usize>(), b.len());
             if bm.send {
                 // The buffers queued, in ring order, with the bytes they were queued with.
@@ -1200,7 +1208,8 @@ fn take_selection<'b>(
                 for (k, (bid, s)) in bids.iter().zip(b.slices()).enumerate() {
                     let (q, bytes) = &bm.queue[start + k];
                     assert_eq!(q, bid, "a bundle's buffers out of ring order");
-                    assert_eq!(s, &bytes[..], "a queued buffer changed before it was sent");
+                    // The last buffer may have gone out in part (a failed send: none of it).
+                    assert_eq!(s, &bytes[..s.len()], "a queued buffer changed before it was sent");
                 }
                 bm.queue.drain(start..start + bids.len());
             }
