@@ -8,8 +8,8 @@
 //! any new `user_data`, cancels); completions reaped through every owned path (`next`,
 //! `wait_timeout`, `completions`, `for_each_completion`) and selected with `Completion::select`
 //! (also twice, with the wrong buffer ring, or not at all), or kept unselected across steps and
-//! ring drops and selected later (incremental pieces in the order they arrived: see
-//! fuzz/README.md for the open hole out of order); guards kept across steps
+//! ring drops and selected later, in any order (a kept incremental piece whose buffer went back
+//! to the ring since must be refused); guards kept across steps
 //! (`Buf::keep`), scribbled on, dropped in any order, recycled one by one or in batches (also to
 //! the wrong ring); send-ring buffers taken, filled and queued; buffer rings, the owned ring, the
 //! channels and the plain ring dropped mid-flight and rebuilt; completions posted to a second,
@@ -273,8 +273,7 @@ enum Action {
         multishot: bool,
         share: Share,
     },
-    /// Select a completion kept for later (and, first, the earlier ones of an incremental
-    /// ring).
+    /// Select a completion kept for later (in any order).
     SelectLater {
         pick: u8,
         mode: u8,
@@ -443,6 +442,9 @@ struct BufModel {
     send: bool,
     /// Incremental: buffers whose last piece was selected and that are still viewed.
     inc_done: BTreeSet<u16>,
+    /// Incremental: how often each buffer went back to the ring (a piece reaped before its
+    /// buffer went back is stale).
+    inc_back: BTreeMap<u16, u32>,
     /// Incremental: a completion of this ring's group could not be selected (a bundle, or an
     /// operation of an earlier ring of the group), so the ring's offsets no longer follow the
     /// kernel's: the bytes of later pieces are not checked (their stability still is).
@@ -464,6 +466,7 @@ impl BufModel {
             incremental: false,
             send: false,
             inc_done: BTreeSet::new(),
+            inc_back: BTreeMap::new(),
             misaligned: false,
             free: 0,
             queue: VecDeque::new(),
@@ -625,6 +628,7 @@ impl World {
         bm.incremental = incremental;
         bm.send = send;
         bm.inc_done.clear();
+        bm.inc_back.clear();
         bm.misaligned = false;
         bm.free = if send { entries } else { 0 };
         bm.queue.clear();
@@ -864,8 +868,8 @@ fn release(m: &mut Model, guards: &[Guard<'_>], g: Guard<'_>) {
                 let viewed = guards.iter().any(|o| {
                     o.slot == g.slot && o.gen == g.gen && matches!(&o.sel, Selection::Incremental(x) if x.bid() == bid)
                 });
-                if !viewed {
-                    bm.inc_done.remove(&bid);
+                if !viewed && bm.inc_done.remove(&bid) {
+                    *bm.inc_back.entry(bid).or_default() += 1;
                 }
             }
             _ => {}
@@ -922,6 +926,18 @@ struct Later {
     rec: OpRec,
     pos: Option<u64>,
     more: bool,
+    /// For a piece of an incremental ring: its buffer, and how often the buffer had gone back
+    /// to the ring when the piece was reaped.
+    back: Option<(u16, u32)>,
+}
+
+impl Later {
+    /// Whether its buffer went back to the ring since it was reaped (the piece is stale).
+    fn stale(&self, m: &Model) -> bool {
+        let (Some((slot, gen)), Some((bid, n))) = (self.rec.buf, self.back) else { return false };
+        let bm = &m.bm[slot];
+        bm.gen == gen && bm.inc_back.get(&bid).copied().unwrap_or(0) != n
+    }
 }
 
 fn handle<'b>(
@@ -974,36 +990,20 @@ fn handle<'b>(
         }
     }
     let spos = stream_pos(m, &rec, cqe.raw_result());
-    if let Some((slot, _)) = rec.buf {
+    if let Some((slot, gen)) = rec.buf {
         if mode.later() && m.later.len() < 8 {
-            m.later.push(Later { c, rec, pos: spos, more });
+            let bm = &m.bm[slot];
+            let back = match cqe.buffer_id() {
+                Some(bid) if bm.incremental && bm.gen == gen => {
+                    Some((bid, bm.inc_back.get(&bid).copied().unwrap_or(0)))
+                }
+                _ => None,
+            };
+            m.later.push(Later { c, rec, pos: spos, more, back });
             return;
         }
-        // The pieces of an incremental buffer are selected in the order they arrived.
-        if m.bm[slot].incremental {
-            select_later(m, plain, bufs, guards, |l| l.rec.buf.is_some_and(|b| b.0 == slot));
-        }
     }
-    finish(m, plain, bufs, guards, c, &rec, spos, more, mode);
-}
-
-/// Finishes the kept completions `pick` chooses (in the order they were reaped).
-fn select_later<'b>(
-    m: &mut Model,
-    plain: &mut Plain,
-    bufs: &'b Bufs,
-    guards: &mut Vec<Guard<'b>>,
-    mut pick: impl FnMut(&Later) -> bool,
-) {
-    let mut i = 0;
-    while i < m.later.len() {
-        if pick(&m.later[i]) {
-            let l = m.later.remove(i);
-            finish(m, plain, bufs, guards, l.c, &l.rec, l.pos, l.more, Mode8(0));
-        } else {
-            i += 1;
-        }
-    }
+    finish(m, plain, bufs, guards, c, &rec, spos, more, false, mode);
 }
 
 /// What is left to do with a completion after its bookkeeping: select its buffers, take its
@@ -1018,6 +1018,7 @@ fn finish<'b>(
     rec: &OpRec,
     spos: Option<u64>,
     more: bool,
+    stale: bool,
     mode: Mode8,
 ) {
     let cqe: Cqe = *c.cqe();
@@ -1046,7 +1047,11 @@ fn finish<'b>(
             let br = bufs[slot].as_ref().unwrap();
             let bm = &m.bm[slot];
             let must = bm.incremental || bm.send;
-            if must || !mode.skip() {
+            if stale {
+                // A piece reaped before its buffer went back to the ring: refused, never shown
+                // over bytes the kernel may write again.
+                invalid(c.select(br), "completion");
+            } else if must || !mode.skip() {
                 match c.select(br) {
                     Ok(sel) => {
                         take_selection(m, guards, slot, gen, sel, rec, res, &cqe, spos);
@@ -1059,7 +1064,9 @@ fn finish<'b>(
                             }
                         }
                     }
-                    Err(Error::Unsupported { .. }) if bm.incremental && rec.bundle => m.bm[slot].misaligned = true,
+                    // A bundle on an incremental ring that spanned buffers (it does not fit
+                    // a piece): refused, and the ring's offsets no longer follow the kernel's.
+                    Err(Error::InvalidArgument { .. }) if bm.incremental && rec.bundle => m.bm[slot].misaligned = true,
                     // The ring's offsets no longer follow the kernel's (see `misaligned`): a piece
                     // may look past its buffer's end, or its buffer held.
                     Err(Error::InvalidArgument { .. }) if bm.incremental && bm.misaligned => {}
@@ -1190,7 +1197,8 @@ fn take_selection<'b>(
             assert_eq!(b.len(), n);
         }
         Selection::Incremental(s) => {
-            assert!(bm.incremental && !rec.bundle);
+            // A bundle on an incremental ring that stayed in one buffer is a piece too.
+            assert!(bm.incremental);
             assert_eq!(s.len(), n);
             if !s.more() {
                 assert!(bm.inc_done.insert(s.bid()), "last piece of buffer {} twice", s.bid());
@@ -1797,21 +1805,9 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
         Action::SelectLater { pick, mode } => {
             if !w.m.later.is_empty() {
                 let World { plain, m, .. } = w;
-                let i = pick as usize % m.later.len();
-                let slot = m.later[i].rec.buf.unwrap().0;
-                if m.bm[slot].incremental {
-                    // Pieces in order: every earlier one of this ring first.
-                    let n = m.later[..i].iter().filter(|l| l.rec.buf.unwrap().0 == slot).count() + 1;
-                    let mut k = 0;
-                    select_later(m, plain, bufs, guards, |l| {
-                        let hit = l.rec.buf.unwrap().0 == slot && k < n;
-                        k += hit as usize;
-                        hit
-                    });
-                } else {
-                    let l = m.later.remove(i);
-                    finish(m, plain, bufs, guards, l.c, &l.rec, l.pos, l.more, Mode8(mode & 0x7f));
-                }
+                let l = m.later.remove(pick as usize % m.later.len());
+                let stale = l.stale(m);
+                finish(m, plain, bufs, guards, l.c, &l.rec, l.pos, l.more, stale, Mode8(mode & 0x7f));
             }
         }
         Action::DropBufRing { ring } => return Some(Exit::DropBuf(ring as usize % 3)),

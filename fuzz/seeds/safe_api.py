@@ -282,7 +282,7 @@ SEEDS = {
     ),
     # Completions kept unselected across steps (they own their data): selected out of order,
     # after more reaping, after the owned ring is dropped; incremental pieces kept and selected
-    # later (in order).
+    # later.
     "later-after-ring-drop": seed(
         [
             action("RecvMultishot", ch=0, ring=0, limit=1),
@@ -303,6 +303,35 @@ SEEDS = {
             action("DropGuard", pick=1),
         ],
         bufs=[buf(True, 2, 7), buf(True, 1, 3, incremental=True)],
+    ),
+    # Incremental pieces kept and selected late: out of order (each at its own offset), and one
+    # whose buffer went back to the ring since (refused).
+    "incremental-late-stale": seed(
+        [
+            action("RecvMultishot", ch=1, ring=1, limit=1),
+            action("Submit"),
+            action("Send", ch=1, len=9, count=0),
+            action("Reap", how="WaitTimeout", mode=0x80),
+            action("Send", ch=1, len=19, count=0),
+            action("Reap", how="WaitTimeout", mode=0x80),
+            action("Send", ch=1, len=41, count=0),
+            action("Reap", how="WaitTimeout", mode=0x80),
+            action("SelectLater", pick=2),
+            action("SelectLater", pick=0),
+            action("SelectLater", pick=0),
+            action("DropGuard", pick=1),
+            action("DropGuard", pick=0),
+            action("DropGuard", pick=0),
+            action("Send", ch=1, len=9, count=0),
+            action("Reap", how="WaitTimeout", mode=0x80),
+            action("Send", ch=1, len=61, count=0),
+            action("Reap", how="WaitTimeout"),
+            action("DropGuard", pick=0),
+            action("SelectLater", pick=0),
+            action("Send", ch=1, len=30, count=0),
+            action("Reap", how="WaitTimeout"),
+        ],
+        bufs=[buf(), buf(True, 0, 0, incremental=True)],
     ),
 }
 
