@@ -548,6 +548,13 @@ fn sel_bytes(sel: &Selection<'_>) -> Vec<u8> {
     }
 }
 
+/// How long dropping `x` takes.
+fn timed_drop<T>(x: T) -> Duration {
+    let t = Instant::now();
+    drop(x);
+    t.elapsed()
+}
+
 fn build_ring(mode: Mode, entries_log2: u8) -> OwnedRing {
     let entries = 1u32 << (1 + entries_log2 % 4);
     let b = match mode {
@@ -639,12 +646,11 @@ impl World {
     fn drop_owned(&mut self, mode: Mode, entries_log2: u8) {
         let new = build_ring(mode, entries_log2);
         let old = std::mem::replace(&mut self.owned, new);
-        let t = Instant::now();
-        drop(old);
-        let took = t.elapsed();
+        let took = timed_drop(old);
         assert!(
             took < Duration::from_millis(1500),
-            "dropping the owned ring took {took:?}: an operation never completed"
+            "dropping the owned ring took {took:?}: an operation never completed (in flight: {:?})",
+            self.m.ops.iter().map(|(_, r)| (&r.kind, r.chan)).collect::<Vec<_>>()
         );
         self.after_ring_gone();
         self.m.ring_gen += 1;
@@ -1921,17 +1927,19 @@ fn run(input: &Input) {
     }
     // Kept buffers are dropped (lost to their rings), then the rings in the chosen order.
     w.m.kept.clear();
+    let in_flight: Vec<_> = w.m.ops.iter().map(|(_, r)| (r.kind.clone(), r.chan)).collect();
     let World { owned, plain, chans, .. } = w;
-    let t = Instant::now();
-    if cfg.ring_first {
-        drop(owned);
-        drop(bufs);
+    let (ring, pools) = if cfg.ring_first {
+        (timed_drop(owned), timed_drop(bufs))
     } else {
-        drop(bufs);
-        drop(owned);
-    }
-    let took = t.elapsed();
-    assert!(took < Duration::from_millis(1500), "dropping the rings took {took:?}: an operation never completed");
+        let pools = timed_drop(bufs);
+        (timed_drop(owned), pools)
+    };
+    assert!(
+        ring + pools < Duration::from_millis(1500),
+        "dropping the owned ring took {ring:?}, its buffer rings {pools:?}: an operation never completed \
+         (in flight: {in_flight:?})"
+    );
     drop(plain);
     drop(chans);
 }
