@@ -264,3 +264,22 @@ fn poll_update_cannot_relabel_an_owned_poll() {
         assert!(t.elapsed() < std::time::Duration::from_millis(500), "the drop waited {:?}", t.elapsed());
     });
 }
+
+/// A bundle receive on an incremental buffer ring is refused at push (its selection would span
+/// buffers the stamps cannot place).
+#[test]
+fn bundle_on_an_incremental_ring_is_refused() {
+    let test = "bundle_on_an_incremental_ring_is_refused";
+    let mut ring = OwnedRing::new(8).unwrap();
+    let br = match ring.buf_ring(BufRing::builder(9, 2, 64).incremental()) {
+        Ok(br) => br,
+        Err(e) => {
+            common::skip(test, format!("incremental buffer rings (6.12): {e}"));
+            return;
+        }
+    };
+    let (_w, r) = UnixStream::pair().unwrap();
+    let e = ring.push(RecvSelect::new(r, &br).bundle()).unwrap_err();
+    assert!(matches!(e.error, Error::Unsupported { .. }), "{:?}", e.error);
+    assert_eq!(ring.in_flight(), 0);
+}

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use uring_uapi::{io_uring_sqe, IORING_OP_POLL_REMOVE, IORING_POLL_UPDATE_USER_DATA, IORING_REGISTER_BUFFERS};
 
+use crate::buf::ring::{SEL_BUNDLE, SEL_INC};
 use crate::buf::{BufRing, BufRingBuilder};
 use crate::cqe::Cqe;
 use crate::op::AsyncCancel;
@@ -97,6 +98,8 @@ fn rejected<O>(op: O, error: Error) -> Rejected<O> {
 }
 
 const NO_FREE_SLOT: Error = Error::InFlightTableFull;
+
+const INC_BUNDLE: Error = Error::Unsupported { what: "bundles on incremental buffer rings (not yet in this crate)" };
 
 const WRONG_RING: Error =
     Error::InvalidArgument { what: "buffer ring", reason: "the operation's buffer ring is registered on another ring" };
@@ -675,7 +678,8 @@ fn push_into<O: Operation, S: SlotSource>(
 ) -> core::result::Result<OpId, Rejected<O>> {
     let sel = match op.selects() {
         None => 0,
-        Some(s) if s.ring == ring_id => s.sel,
+        Some(s) if s.ring == ring_id && s.sel & (SEL_INC | SEL_BUNDLE) != (SEL_INC | SEL_BUNDLE) => s.sel,
+        Some(s) if s.ring == ring_id => return Err(rejected(op, INC_BUNDLE)),
         Some(_) => return Err(rejected(op, WRONG_RING)),
     };
     if !t.has_free_slot() {
@@ -780,6 +784,9 @@ impl Drop for OwnedRing {
         }
         // Cancel everything and reap until every operation's final completion arrived: that
         // completion is the only proof that the kernel is done with the operation's memory.
+        // Entries pushed and not yet submitted go to the kernel first (the waits below would
+        // submit them anyway, after the cancel: a request submitted then would run on).
+        let _ = self.ring.submit();
         let _ = self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_secs(1)));
         let deadline = Instant::now() + Duration::from_secs(2);
         while self.t.in_flight > 0 {
@@ -795,7 +802,8 @@ impl Drop for OwnedRing {
                 Err(e) if e.is_errno(libc::ETIME) || e.is_errno(libc::EINTR) => {
                     // Still in flight: ask again (cancel requests may have raced with
                     // submission).
-                    let _ = self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::ZERO));
+                    let _ =
+                        self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_millis(10)));
                 }
                 Err(_) => break,
             }
