@@ -78,3 +78,45 @@ fn queue_refuses_bad_input() {
     assert!(recv.take_free().is_none(), "a receive ring has no free list");
     assert!(BufRing::builder(3, 2, 8).send().incremental().validate().is_err());
 }
+
+/// A send bundle that fails (the peer is gone: `EPIPE`) may have taken every queued buffer
+/// while its completion names only the first: all of them come back to the free list.
+#[test]
+fn a_failed_send_bundle_gives_back_every_buffer_it_took() {
+    common::watchdog("a_failed_send_bundle_gives_back_every_buffer_it_took", 20, || {
+        let test = "a_failed_send_bundle_gives_back_every_buffer_it_took";
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = ring.buf_ring(BufRing::builder(10, 4, 16).send()).unwrap();
+        let (x, y) = UnixStream::pair().unwrap();
+        drop(y);
+        for _ in 0..3 {
+            let mut held = br.take_free().unwrap();
+            br.held_data_mut(&mut held).unwrap()[..5].fill(b'x');
+            br.queue(held, 5).unwrap();
+        }
+        let mut op = SendBundle::new(x, &br);
+        op.flags = rustix::net::SendFlags::NOSIGNAL;
+        ring.push(op).unwrap();
+        let mut c = ring.wait().unwrap();
+        if c.result() == Err(Errno::INVAL) {
+            common::skip(test, "kernel lacks send bundles (6.10)");
+            return;
+        }
+        assert_eq!(c.result(), Err(Errno::PIPE));
+        if br.head().is_err() {
+            common::skip(test, "no IORING_REGISTER_PBUF_STATUS (6.8): the buffers a failed send took are not known");
+            return;
+        }
+        let kernel_took = br.head().unwrap();
+        let sel = c.select(&br).unwrap();
+        assert_eq!(sel.len(), 0);
+        drop(sel);
+        common::note(test, format!("the kernel took {kernel_took} buffers"));
+        assert_eq!(br.held(), 4, "every buffer the kernel took is back on the free list");
+        let mut n = 0;
+        while br.take_free().is_some() {
+            n += 1;
+        }
+        assert_eq!(n as u16, 4 - (3 - kernel_took), "free: the untaken queued ones stay in the ring");
+    });
+}

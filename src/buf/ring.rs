@@ -256,6 +256,9 @@ pub struct BufRing {
     /// how many.
     pub(super) free: Box<[Cell<u16>]>,
     pub(super) free_n: Cell<u32>,
+    /// Send rings only: buffers the kernel took that were handed back so far (follows the
+    /// kernel's head while one send bundle is in flight).
+    pub(super) sent_head: Cell<u16>,
     pub(super) ring_fd: OwnedFd,
     pub(super) _ring_mem: Mmap,
     /// The ring's keep-alive list, which holds the pool (see [`crate::Ring`]'s drop). Declared
@@ -530,6 +533,7 @@ impl BufRingBuilder {
             // Reversed, so that `take_free` hands out bid 0 first.
             free: (0..if self.send { entries } else { 0 }).rev().map(|b| Cell::new(b as u16)).collect(),
             free_n: Cell::new(if self.send { entries } else { 0 }),
+            sent_head: Cell::new(0),
             ring_fd,
             _ring_mem: ring_mem,
             keep_alive,

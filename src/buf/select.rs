@@ -650,10 +650,10 @@ impl BufRing {
         let Some(bid) = cqe.buffer_id() else {
             return Ok(Selection::None);
         };
-        let res = cqe.raw_result().max(0) as u32;
         if self.send {
-            return self.select_sent(bid, res);
+            return self.select_sent(bid, cqe.raw_result());
         }
+        let res = cqe.raw_result().max(0) as u32;
         // `res <= i32::MAX`, `buf_size != 0`: no overflow, and in u64 no overflow of the sum.
         let count = if self.size_shift != u32::MAX {
             ((res as u64 + self.buf_size as u64 - 1) >> self.size_shift) as u32
@@ -693,18 +693,27 @@ impl BufRing {
     }
 
     /// [`select_bundle`](Self::select_bundle) on a send ring: the buffers the kernel took for
-    /// `res` bytes, counted by their queued lengths (the last may have gone out in part).
+    /// `res` bytes, counted by their queued lengths (the last may have gone out in part). A
+    /// failed send (`res < 0`, e.g. `EPIPE`) may still have taken several buffers while naming
+    /// only the first: their number is the kernel's head (`IORING_REGISTER_PBUF_STATUS`, Linux
+    /// 6.8) minus the buffers handed back so far (one send bundle in flight per send ring).
     #[cold]
-    fn select_sent(&self, bid: u16, res: u32) -> Result<Selection<'_>> {
+    fn select_sent(&self, bid: u16, raw: i32) -> Result<Selection<'_>> {
         if bid as u32 >= self.entries {
             return Err(bid_out_of_range());
         }
         let last = self.last_added.get();
+        let res = raw.max(0) as u32;
+        let taken = if raw < 0 { self.head().ok().map(|h| h.wrapping_sub(self.sent_head.get()) as u32) } else { None };
         let (mut b, mut sum, mut count) = (bid, 0u64, 0u32);
         loop {
             count += 1;
             sum += self.lens[b as usize].get() as u64;
-            if sum >= res as u64 || b == last || count >= self.entries {
+            let enough = match taken {
+                Some(n) => count >= n,
+                None => sum >= res as u64,
+            };
+            if enough || b == last || count >= self.entries {
                 break;
             }
             b = self.succ_of(b);
@@ -712,7 +721,9 @@ impl BufRing {
         if sum < res as u64 {
             return Err(Error::InvalidArgument { what: "bundle length", reason: "more than the queued buffers hold" });
         }
-        self.take_bundle(bid, count, res)
+        let sel = self.take_bundle(bid, count, res)?;
+        self.sent_head.set(self.sent_head.get().wrapping_add(count as u16));
+        Ok(sel)
     }
 
     /// Why a bundle completion was refused before any buffer was looked at.
