@@ -24,7 +24,9 @@ fn region_ring(test: &str, kernel_memory: bool) -> Option<Ring> {
 #[test]
 fn registered_wait_times_out_and_rejects_bad_index() {
     for kernel_memory in [false, true] {
-        let Some(mut ring) = region_ring("registered_wait_times_out_and_rejects_bad_index", kernel_memory) else { return };
+        let Some(mut ring) = region_ring("registered_wait_times_out_and_rejects_bad_index", kernel_memory) else {
+            return;
+        };
         ring.set_wait_arg(1, RegWait { timeout: Some(Duration::from_millis(20)), min_wait: None }).unwrap();
         let start = Instant::now();
         let e = ring.submit_and_wait_reg(1, 1).unwrap_err();
