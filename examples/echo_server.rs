@@ -31,6 +31,10 @@ use uring::owned::{
 };
 use uring::{op, Errno, Error};
 
+/// Submission queue entries; the in-flight table has twice as many slots: one for the accept
+/// and two per connection (its receive and a send), so at most `MAX_CONNS` connections.
+const ENTRIES: u32 = 256;
+const MAX_CONNS: usize = ENTRIES as usize - 1;
 /// Buffer ring: group id, buffers, bytes per buffer.
 const BGID: u16 = 0;
 const BUFFERS: u32 = 256;
@@ -86,7 +90,7 @@ struct Server {
 }
 
 fn serve(listener: TcpListener) -> Result<(), AnyError> {
-    let mut ring = OwnedRing::new(256)?;
+    let mut ring = OwnedRing::new(ENTRIES)?;
     let br = ring.buf_ring(BufRing::builder(BGID, BUFFERS, BUF_SIZE))?;
     let mut s =
         Server { ring, br, tasks: HashMap::new(), conns: HashMap::new(), next_conn: 0, pool: BufPool::new(64, 0) };
@@ -129,17 +133,16 @@ impl Server {
     fn accepted(&mut self, mut c: Completion) -> Result<(), AnyError> {
         self.finish(&c);
         match c.take_fd() {
+            Some(_) if self.conns.len() >= MAX_CONNS => eprintln!("echo_server: too many connections, closing one"),
             Some(fd) => {
                 let sock = Arc::new(TcpStream::from(fd));
                 sock.set_nodelay(true)?;
                 let key = self.next_conn;
                 self.next_conn += 1;
-                match self.push(RecvMultishot::new(Fd::shared(sock.clone()), &self.br), Task::Recv(key)) {
-                    Ok(()) => drop(self.conns.insert(key, Conn { sock, out: Vec::new(), sending: false, done: false })),
-                    Err(e) => eprintln!("echo_server: connection refused: {e}"), // the socket closes here
-                }
+                self.push(RecvMultishot::new(Fd::shared(sock.clone()), &self.br), Task::Recv(key))?;
+                self.conns.insert(key, Conn { sock, out: Vec::new(), sending: false, done: false });
             }
-            None => eprintln!("echo_server: accept: {:?}", c.result()),
+            None => eprintln!("echo_server: accept: {}", c.result().map_or_else(|e| e.to_string(), |_| "no fd".into())),
         }
         if !c.more() {
             // The multishot accept ended (an error, or the kernel ran out of room): arm it again.
