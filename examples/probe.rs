@@ -7,7 +7,8 @@
 use std::time::Instant;
 
 use uring::probe::{self, opcode_name, Probe};
-use uring::{op, Ring};
+use uring::query::QueryAll;
+use uring::{op, Error, Ring};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let uts = rustix::system::uname();
@@ -49,10 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !unknown.is_empty() {
         println!("  not supported: {}", unknown.join(", "));
     }
-    match &caps.query {
-        Ok(q) => println!("\nquery (IORING_REGISTER_QUERY): {q:?}"),
-        Err(e) => println!("\nquery (IORING_REGISTER_QUERY): {e}"),
-    }
+    print_query(&caps.query);
 
     println!("\nsetup flags:");
     for (name, res) in &caps.setup_flags {
@@ -96,4 +94,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         secs * 1e9 / TOTAL as f64
     );
     Ok(())
+}
+
+/// The answers of `IORING_REGISTER_QUERY` (Linux 7.0), one line each.
+fn print_query(query: &uring::Result<QueryAll>) {
+    print!("\nquery (IORING_REGISTER_QUERY): ");
+    let q = match query {
+        Ok(q) => q,
+        Err(Error::Unsupported { .. }) => return println!("not supported by this kernel (it needs Linux 7.0)"),
+        Err(e) => return println!("failed: {e}"),
+    };
+    println!("answered");
+    line("opcodes", &q.opcodes, |o| {
+        format!(
+            "{} request, {} register and {} query opcodes; flag words: features {:#x}, setup {:#x}, enter {:#x}, SQE {:#x}",
+            o.nr_request_opcodes,
+            o.nr_register_opcodes,
+            o.nr_query_opcodes,
+            o.feature_flags,
+            o.ring_setup_flags,
+            o.enter_flags,
+            o.sqe_flags
+        )
+    });
+    line("zero-copy receive", &q.zcrx, |z| {
+        format!(
+            "{} control opcodes; flag words: register {:#x}, area {:#x}, features {:#x}; refill ring header {} bytes, aligned to {}",
+            z.nr_ctrl_opcodes, z.register_flags, z.area_flags, z.features, z.rq_hdr_size, z.rq_hdr_alignment
+        )
+    });
+    line("ring header", &q.scq, |h| format!("{} bytes, aligned to {}", h.hdr_size, h.hdr_alignment));
+    line("zero-copy receive events", &q.zcrx_event, |e| {
+        format!(
+            "event flags {:#x}; statistics {} bytes, aligned to {}",
+            e.event_flags, e.stats_size, e.stats_off_alignment
+        )
+    });
+}
+
+/// One answer of the query: what `show` makes of it, or why the kernel gave none.
+fn line<T>(what: &str, answer: &uring::Result<T>, show: impl Fn(&T) -> String) {
+    match answer {
+        Ok(a) => println!("  {what}: {}", show(a)),
+        Err(e) => match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP) => println!("  {what}: not answered (this kernel does not know the question)"),
+            _ => println!("  {what}: not answered ({e})"),
+        },
+    }
 }

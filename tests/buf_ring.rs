@@ -518,7 +518,10 @@ fn incremental_pieces_keep_the_buffer_until_all_are_dropped() {
     let br = match BufRing::builder(15, 2, 4096).incremental().build(&mut ring) {
         Ok(b) => b,
         Err(e) if e.is_errno(libc::EINVAL) => {
-            common::skip("incremental_pieces_keep_the_buffer", "kernel lacks IOU_PBUF_RING_INC (6.12)");
+            common::skip(
+                "incremental_pieces_keep_the_buffer_until_all_are_dropped",
+                "kernel lacks IOU_PBUF_RING_INC (6.12)",
+            );
             return;
         }
         Err(e) => panic!("{e}"),

@@ -615,7 +615,7 @@ fn idle_teardown_is_observed() {
         let mut ring = match make() {
             Ok(r) => r,
             Err(e) => {
-                skip(&format!("{test} ({name})"), e);
+                skip(test, format!("{name} ring refused: {e}"));
                 continue;
             }
         };
@@ -646,7 +646,7 @@ fn idle_teardown_is_observed() {
             note(test, format!("SINGLE_ISSUER, other thread: {outcome:?}"));
             assert_eq!(outcome, Teardown::Unprovable(Some(uring::Errno::EXIST)));
         }
-        Err(e) => skip(&format!("{test} (SINGLE_ISSUER)"), e),
+        Err(e) => skip(test, format!("SINGLE_ISSUER ring refused: {e}")),
     }
 }
 

@@ -436,7 +436,7 @@ fn fadvise_madvise() {
     let mut it = major_minor.split(['.', '-']).map(|s| s.parse::<u32>().unwrap_or(0));
     let (maj, min) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
     if (maj, min) < (6, 12) {
-        common::skip("fadvise_madvise (64-bit lengths)", format!("kernel {major_minor} predates 6.12"));
+        common::skip("fadvise_madvise", format!("64-bit lengths not checked: kernel {major_minor} predates 6.12"));
     } else {
         let sqe = op::Fadvise::new64(&f, 0, 1 << 33, rustix::fs::Advice::Random).build();
         // SAFETY: `f` stays open until `run_fd` has reaped the completion.

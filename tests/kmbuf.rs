@@ -60,8 +60,9 @@ fn real_kernel_kmbuf() {
         let other = Ring::new(2).unwrap();
         assert!(matches!(KmBufRing::register(&other, 1, 4, PAGE), Err(Error::Unsupported { .. })));
         common::skip(
-            "real_kernel_kmbuf (kernel part)",
-            "this kernel has no kmbuf (IOU_PBUF_RING_KERNEL_MANAGED answers EINVAL); checked that the crate reports Unsupported, model tests cover the rest",
+            "real_kernel_kmbuf",
+            "kernel lacks kmbuf (IOU_PBUF_RING_KERNEL_MANAGED: EINVAL); checked that the crate reports Unsupported, \
+             the model tests cover the rest",
         );
     }
 }
@@ -451,7 +452,7 @@ fn real_kernel_uring_cmd_buffer_group_needs_multishot() {
     if c.result().is_err() {
         common::skip(
             "real_kernel_uring_cmd_buffer_group_needs_multishot",
-            format!("socket uring_cmd unsupported here: {:?}", c.result()),
+            format!("kernel refused a socket uring_cmd (SIOCINQ): {}", c.result().unwrap_err()),
         );
         return;
     }

@@ -726,7 +726,7 @@ fn send_zc() {
     reg[100..110].copy_from_slice(b"registered");
     // SAFETY: `reg` is neither moved nor freed before the ring is dropped.
     if let Err(e) = unsafe { register_buffer(&ring, &mut reg) } {
-        common::skip("send_zc (fixed)", format!("buffer registration refused: {e}"));
+        common::skip("send_zc", format!("the fixed-buffer part: buffer registration refused: {e}"));
         return;
     }
     let sqe = op::SendZc::new(&client, &reg[100..110]).unwrap().fixed_buf(0).build().user_data(12);

@@ -178,7 +178,7 @@ fn wait_and_peek() {
     ring.sq().push(&op::Nop::new().inject_result(-libc::EBADF).build().user_data(8)).unwrap();
     let cqe = ring.wait_cqe().unwrap();
     if cqe.raw_result() == -libc::EINVAL {
-        common::skip("wait_and_peek (inject result)", "kernel lacks IORING_NOP_INJECT_RESULT");
+        common::skip("wait_and_peek", "the injected-result part: kernel lacks IORING_NOP_INJECT_RESULT (6.12)");
         return;
     }
     assert_eq!(cqe.result(), Err(uring::Errno::BADF));

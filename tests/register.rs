@@ -247,7 +247,10 @@ fn clone_buffers_between_rings() {
     match dst.submitter().clone_buffers_with(&CloneBuffers::from_ring(&src).range(2, 1, 1).replace()) {
         Ok(()) => {}
         Err(e) if e.is_errno(libc::EINVAL) => {
-            common::skip("clone_buffers_between_rings (ranges)", "kernel lacks clone ranges / DST_REPLACE (6.13)");
+            common::skip(
+                "clone_buffers_between_rings",
+                "the range part: kernel lacks clone ranges and DST_REPLACE (6.13)",
+            );
             return;
         }
         Err(e) => panic!("clone range: {e}"),

@@ -6,11 +6,11 @@ use std::os::fd::AsRawFd;
 
 use uring::{op, Error, Ring};
 
-fn defer_ring(entries: u32) -> Option<Ring> {
+fn defer_ring(test: &str, entries: u32) -> Option<Ring> {
     match Ring::builder().defer_taskrun().build(entries) {
         Ok(r) => Some(r),
         Err(e) => {
-            common::skip("resize", format!("DEFER_TASKRUN ring refused: {e}"));
+            common::skip(test, format!("DEFER_TASKRUN ring refused: {e}"));
             None
         }
     }
@@ -20,7 +20,7 @@ fn defer_ring(entries: u32) -> Option<Ring> {
 /// consumed), growing and then shrinking the rings keeps every pending entry.
 #[test]
 fn resize_under_load_keeps_everything() {
-    let Some(mut ring) = defer_ring(8) else { return };
+    let Some(mut ring) = defer_ring("resize_under_load_keeps_everything", 8) else { return };
     match ring.resize_rings(8, None) {
         Err(e) if e.is_errno(libc::EINVAL) => {
             common::skip("resize_under_load_keeps_everything", "kernel lacks IORING_REGISTER_RESIZE_RINGS (6.13)");
@@ -76,7 +76,7 @@ fn resize_under_load_keeps_everything() {
 /// More pending completions than the new CQ holds: EOVERFLOW as a typed error, ring unchanged.
 #[test]
 fn resize_overflow_is_typed() {
-    let Some(mut ring) = defer_ring(16) else { return };
+    let Some(mut ring) = defer_ring("resize_overflow_is_typed", 16) else { return };
     for i in 0..16 {
         ring.sq().push(&op::Nop::new().build().user_data(i)).unwrap();
     }
@@ -99,7 +99,7 @@ fn resize_overflow_is_typed() {
 fn resize_needs_defer_taskrun_and_valid_sizes() {
     let mut plain = Ring::new(4).unwrap();
     assert!(matches!(plain.resize_rings(8, None), Err(Error::WrongRingKind { .. })));
-    let Some(mut ring) = defer_ring(4) else { return };
+    let Some(mut ring) = defer_ring("resize_needs_defer_taskrun_and_valid_sizes", 4) else { return };
     assert!(matches!(ring.resize_rings(0, None), Err(Error::ZeroEntries)));
     assert!(matches!(ring.resize_rings(8, Some(4)), Err(Error::InvalidCqSize { .. })));
 }

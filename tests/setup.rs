@@ -137,7 +137,7 @@ fn no_mmap_crate_memory() {
     nop_round_trip(&mut ring, 128);
     match Ring::builder().no_mmap(RingMemory::HugePage).build(128) {
         Ok(mut r) => nop_round_trip(&mut r, 128),
-        Err(e) => common::skip("no_mmap_crate_memory (huge page)", format!("no 2 MiB huge page: {e}")),
+        Err(e) => common::skip("no_mmap_crate_memory", format!("the huge-page part: no free 2 MiB huge page: {e}")),
     }
 }
 
@@ -171,7 +171,7 @@ fn sqe128_cqe32() {
     ring.submit_and_wait(1).unwrap();
     let cqe = ring.cq().pop32().unwrap();
     if cqe.raw_result() == -libc::EINVAL {
-        common::skip("sqe128_cqe32 (NOP CQE32)", "kernel lacks IORING_NOP_CQE32 (6.18)");
+        common::skip("sqe128_cqe32", "the 32-byte NOP result part: kernel lacks IORING_NOP_CQE32 (6.18)");
         return;
     }
     assert_eq!(cqe.user_data(), 9);
@@ -309,7 +309,10 @@ fn attach_wq_and_sq_array_fallback_and_dontfork() {
     let mut rw = match Ring::builder().sq_rewind().build(8) {
         Ok(r) => r,
         Err(e) if common::is_einval(&e) => {
-            common::skip("sq_rewind", "kernel lacks IORING_SETUP_SQ_REWIND");
+            common::skip(
+                "attach_wq_and_sq_array_fallback_and_dontfork",
+                "the SQ_REWIND part: kernel lacks IORING_SETUP_SQ_REWIND (the other parts passed)",
+            );
             return;
         }
         Err(e) => panic!("{e}"),

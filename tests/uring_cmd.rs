@@ -55,7 +55,10 @@ fn uring_cmd_128_on_sqe128_ring() {
     unsafe { ring.sq().push128_raw(&sqe) }.unwrap();
     let cqe = ring.wait_cqe().unwrap();
     if cqe.result().is_err() {
-        common::skip("uring_cmd_128_on_sqe128_ring", format!("socket uring_cmd unsupported: {:?}", cqe.result()));
+        common::skip(
+            "uring_cmd_128_on_sqe128_ring",
+            format!("kernel refused a socket uring_cmd (SIOCINQ): {}", cqe.result().unwrap_err()),
+        );
         return;
     }
     assert_eq!(cqe.result(), Ok(3));
@@ -307,7 +310,7 @@ fn getsockname_matches_syscalls() {
         Err(e) if e == Errno::OPNOTSUPP || e == Errno::INVAL => {
             common::skip(
                 "getsockname_matches_syscalls",
-                format!("SOCKET_URING_OP_GETSOCKNAME unsupported ({e}); it needs Linux 6.19"),
+                format!("kernel lacks SOCKET_URING_OP_GETSOCKNAME (Linux 6.19): {e}"),
             );
             return;
         }
@@ -532,6 +535,6 @@ fn payload_boundaries_on_rings() {
                 assert_eq!(mixed.wait_cqe().unwrap().result(), Ok(10));
             }
         }
-        Err(e) => common::skip(TEST, format!("mixed-size SQ ring unavailable ({e}); SQE_MIXED needs Linux 6.19")),
+        Err(e) => common::skip(TEST, format!("kernel lacks IORING_SETUP_SQE_MIXED (Linux 6.19): {e}")),
     }
 }

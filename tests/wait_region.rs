@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use uring::wait_region::RegWait;
 use uring::{op, Error, Ring};
 
-fn region_ring(kernel_memory: bool) -> Option<Ring> {
+fn region_ring(test: &str, kernel_memory: bool) -> Option<Ring> {
     let mut ring = Ring::builder().r_disabled().build(8).unwrap();
     match ring.register_wait_region(4, kernel_memory) {
         Ok(()) => {}
         Err(e) if e.is_errno(libc::EINVAL) => {
-            common::skip("wait_region", "kernel lacks IORING_MEM_REGION_REG_WAIT_ARG (6.13)");
+            common::skip(test, "kernel lacks IORING_MEM_REGION_REG_WAIT_ARG (6.13)");
             return None;
         }
         Err(e) => panic!("{e}"),
@@ -24,7 +24,9 @@ fn region_ring(kernel_memory: bool) -> Option<Ring> {
 #[test]
 fn registered_wait_times_out_and_rejects_bad_index() {
     for kernel_memory in [false, true] {
-        let Some(mut ring) = region_ring(kernel_memory) else { return };
+        let Some(mut ring) = region_ring("registered_wait_times_out_and_rejects_bad_index", kernel_memory) else {
+            return;
+        };
         ring.set_wait_arg(1, RegWait { timeout: Some(Duration::from_millis(20)), min_wait: None }).unwrap();
         let start = Instant::now();
         let e = ring.submit_and_wait_reg(1, 1).unwrap_err();

@@ -136,7 +136,8 @@ function handle(line,   st, t, rest, s, k, why) {
     }
     if (match(line, /SKIPPED [^ ]+/)) {
         s = substr(line, RSTART + 8)
-        k = s; sub(/[ :].*$/, "", k)
+        # The name ends at ": " (or a space): test names may hold "::".
+        k = s; sub(/:? .*$/, "", k); sub(/:$/, "", k)
         why = substr(s, length(k) + 1); sub(/^: */, "", why); sub(/^ +/, "", why)
         # With one test thread the running test is known; otherwise go by the name.
         if (pending != "") add(skipp, pending, why)
