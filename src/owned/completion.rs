@@ -325,10 +325,11 @@ const TAKEN_FD: u8 = 2;
 
 impl<'a> CompletionRef<'a> {
     /// The completion of a raw-layer entry, or of the owned operation in `slot` (whose
-    /// completion effects, hook and stamp, were applied when it was stepped).
+    /// completion effects, hook and stamp, were applied when it was stepped); `taken` marks
+    /// what it cannot hand out (a made-up result of a chain link names no fd and no buffer).
     #[inline(always)]
-    fn new(cqe: Cqe, slot: Option<&'a mut Slot>) -> Self {
-        CompletionRef { cqe, slot, taken: 0 }
+    fn new(cqe: Cqe, slot: Option<&'a mut Slot>, taken: u8) -> Self {
+        CompletionRef { cqe, slot, taken }
     }
 
     /// Whether this is the final completion of an owned operation.
@@ -500,28 +501,29 @@ pub(crate) fn for_each(
     let mut n = 0;
     loop {
         // One call of `f` in the loop, so that the compiler can inline it.
-        let (cqe, slot) = if t.pending != NIL {
+        let (cqe, slot, taken) = if t.pending != NIL {
             let (i, cqe) = t.pop_pending();
-            // As `Completion::pending`: the hook runs; no fd, no buffer.
+            // As `Completion::pending`: the hook runs; no fd, no buffer (the result is made up,
+            // so it names no fd, whatever the operation is: marked taken).
             t.run_hook(i, cqe.raw_result());
             // SAFETY: `i` comes from `pop_pending`.
-            (cqe, Some(unsafe { t.slot_at(i) }))
+            (cqe, Some(unsafe { t.slot_at(i) }), TAKEN_SEL | TAKEN_FD)
         } else {
             let Some(cqe) = next(drain) else { break };
             match t.step(&cqe) {
                 Step::Internal => continue,
-                Step::Raw => (cqe, None),
+                Step::Raw => (cqe, None, 0),
                 Step::More(i) | Step::Last(i) => {
                     // SAFETY: `i` comes from `step`.
                     if unsafe { t.slot_at(i) }.on_complete & (OnComplete::HOOK | OnComplete::INC) != 0 {
                         effects(t, i, cqe);
                     }
                     // SAFETY: as above.
-                    (cqe, Some(unsafe { t.slot_at(i) }))
+                    (cqe, Some(unsafe { t.slot_at(i) }), 0)
                 }
             }
         };
-        f(CompletionRef::new(cqe, slot));
+        f(CompletionRef::new(cqe, slot, taken));
         n += 1;
     }
     n
