@@ -389,29 +389,6 @@ pub struct Drain<'a> {
 }
 
 impl Drain<'_> {
-    /// Whether the ring mixes 16- and 32-byte CQEs (crate-internal: callers that loop over many
-    /// entries pick [`next_unmixed`](Self::next_unmixed) once when it does not).
-    #[inline]
-    pub(crate) fn is_mixed(&self) -> bool {
-        self.mixed
-    }
-
-    /// [`next`](Iterator::next) for a ring whose CQEs are all one size (`!is_mixed()`); on a
-    /// mixed ring it would hand out skip entries and misread 32-byte ones, never read outside
-    /// the ready slots.
-    #[inline(always)]
-    pub(crate) fn next_unmixed(&mut self) -> Option<Cqe> {
-        debug_assert!(!self.mixed);
-        if self.ptr == self.end && !self.next_run() {
-            return None;
-        }
-        // SAFETY: as in `next`: below `end`, in a run of posted slots.
-        let raw = unsafe { &*(self.ptr as *const io_uring_cqe) };
-        // SAFETY: at most `end`, one slot further in the same run.
-        self.ptr = unsafe { self.ptr.add(1 << self.slot_shift) };
-        Some(Cqe::from_raw(raw))
-    }
-
     /// At the end of the current run: moves to the ready slots past the wrap, at the start of
     /// the array; `false` when there are none (the walk is over).
     #[inline(always)]

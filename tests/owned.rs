@@ -303,20 +303,17 @@ fn completion_handles_sort_raw_internal_and_chain_entries() {
         let mut got: Vec<(Option<uring::owned::OpId>, i32, Option<&'static str>)> = Vec::new();
         while got.len() < 5 {
             ring.submit_and_wait(1).unwrap();
-            let mut take = |c: uring::owned::Completion| {
-                let kind = match c.op() {
-                    Some(OwnedOp::Read(_)) => Some("read"),
-                    Some(OwnedOp::Write(_)) => Some("write"),
-                    Some(OwnedOp::Timeout(_)) => Some("timeout"),
-                    _ => None,
-                };
-                got.push((c.id(), c.cqe().raw_result(), kind));
+            let kind = |op: Option<&OwnedOp>| match op {
+                Some(OwnedOp::Read(_)) => Some("read"),
+                Some(OwnedOp::Write(_)) => Some("write"),
+                Some(OwnedOp::Timeout(_)) => Some("timeout"),
+                _ => None,
             };
             if use_for_each {
-                ring.for_each_completion(&mut take);
+                ring.for_each_completion(|c| got.push((c.id(), c.cqe().raw_result(), kind(c.op()))));
             } else {
                 for c in ring.completions() {
-                    take(c);
+                    got.push((c.id(), c.cqe().raw_result(), kind(c.op())));
                 }
             }
         }

@@ -7,6 +7,7 @@ use uring_uapi::*;
 
 use crate::buf::ring::{BufRing, HELD, SUCC};
 use crate::buf::select::{HeldBuf, Selection};
+
 use crate::cq::CompletionQueue;
 use crate::{Error, Result};
 
@@ -282,11 +283,122 @@ impl BufRing {
         // that must not happen while a batch is open (both would write the same slots).
         let mut gather = Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 };
         for sel in sels {
-            sel.release_into(|bid| gather.push(bid));
+            sel.release_into(self, |bid| gather.push(bid));
         }
         drop(gather); // one tail store, before the CQ slots are released
         cq.advance(cq_slots)
     }
+}
+
+impl BufRing {
+    /// [`recycle_held_batch`](Self::recycle_held_batch), then releases `cq_slots` CQ slots
+    /// (`io_uring_buf_ring_cq_advance(3)`): kept buffers go back to the kernel before the
+    /// completions that named them are released. Returns how many buffers were recycled;
+    /// buffers of other rings stay in `held`. Refused (nothing recycled) when fewer than
+    /// `cq_slots` CQ slots are ready.
+    /// Buffer rings: Linux 5.19.
+    pub fn recycle_held_and_advance(
+        &self,
+        held: &mut Vec<HeldBuf>,
+        cq: &mut CompletionQueue,
+        cq_slots: u32,
+    ) -> Result<usize> {
+        if cq_slots > cq.ready() {
+            return Err(Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" });
+        }
+        let n = self.recycle_held_batch(held);
+        cq.advance(cq_slots)?;
+        Ok(n)
+    }
+
+    /// A batch of buffers going back to this ring while the caller does other work, such as
+    /// iterating the completion queue with [`CompletionQueue::iter`] (which holds the queue,
+    /// so [`recycle_and_advance`](Self::recycle_and_advance) cannot be called there): each
+    /// [`push`](RecycleBatch::push) or [`push_held`](RecycleBatch::push_held) records a
+    /// buffer, and the buffers are written to the ring with one tail store per 64 and when the
+    /// batch ends ([`finish`](RecycleBatch::finish), [`finish_and_release`]
+    /// (RecycleBatch::finish_and_release), or its drop). As `io_uring_buf_ring_add(3)` per
+    /// buffer and `io_uring_buf_ring_advance(3)` (or `io_uring_buf_ring_cq_advance(3)`) at the
+    /// end.
+    /// Buffer rings: Linux 5.19.
+    ///
+    /// ```
+    /// # use uring::{buf::BufRing, Ring};
+    /// # let mut ring = Ring::new(8)?;
+    /// # let br = BufRing::builder(1, 64, 4096).build(&mut ring)?;
+    /// let mut cq = ring.cq().iter();
+    /// let mut back = br.recycle_batch();
+    /// for cqe in &mut cq {
+    ///     // SAFETY: completions of this ring's CQ, each of a read that selected from `br`
+    ///     // (the only requests this ring runs), selected once.
+    ///     let sel = unsafe { br.select(&cqe) }?;
+    ///     let _bytes = sel.data(); // use them
+    ///     back.push(sel);
+    /// }
+    /// back.finish_and_release(cq); // the buffers first, then the CQ slots
+    /// # Ok::<(), uring::Error>(())
+    /// ```
+    #[inline]
+    pub fn recycle_batch(&self) -> RecycleBatch<'_> {
+        RecycleBatch { gather: Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 } }
+    }
+}
+
+/// Buffers going back to a ring in a batch; from [`BufRing::recycle_batch`]. The buffers are
+/// recorded as they are pushed and written to the ring (with one tail store) only when 64 are
+/// recorded and when the batch ends, so nothing the caller runs in between, such as another
+/// guard of the same ring dropped, can interleave with the writes. Dropping the batch (also
+/// while unwinding) returns what it holds.
+#[derive(Debug)]
+pub struct RecycleBatch<'r> {
+    gather: Gather<'r>,
+}
+
+impl<'r> RecycleBatch<'r> {
+    /// Records the buffer(s) of a selection of this ring (a whole buffer, the last piece of an
+    /// incremental buffer with no other view open, a bundle's buffers), consuming the guard. A
+    /// selection of another ring is dropped, which returns its buffers to their own ring.
+    #[inline]
+    pub fn push(&mut self, sel: Selection<'r>) {
+        let gather = &mut self.gather;
+        sel.release_into(gather.ring, |bid| gather.push(bid));
+    }
+
+    /// Records a kept buffer of this ring; a token of another ring comes back refused.
+    #[inline]
+    pub fn push_held(&mut self, held: HeldBuf) -> core::result::Result<(), crate::buf::Rejected> {
+        let ring = self.gather.ring;
+        if !ring.owns(&held) || ring.send {
+            return Err(refuse_held(ring, held));
+        }
+        self.gather.push(held.bid());
+        Ok(())
+    }
+
+    /// Writes the recorded buffers to the ring with one tail store
+    /// (`io_uring_buf_ring_advance(3)`).
+    #[inline]
+    pub fn finish(self) {}
+
+    /// Writes the recorded buffers to the ring with one tail store, then releases the CQ slots
+    /// `cq` has read (`io_uring_buf_ring_cq_advance(3)`): the buffers go back to the kernel
+    /// before the completions that named them are released.
+    #[inline]
+    pub fn finish_and_release(self, cq: crate::cq::Drain<'_>) {
+        drop(self);
+        drop(cq);
+    }
+}
+
+/// Why [`RecycleBatch::push_held`] refused a token.
+#[cold]
+fn refuse_held(ring: &BufRing, held: HeldBuf) -> crate::buf::Rejected {
+    let error = if ring.send {
+        Error::InvalidArgument { what: "held buffer", reason: "a send ring's buffers go back with queue" }
+    } else {
+        Error::InvalidArgument { what: "held buffer", reason: "a buffer of another ring" }
+    };
+    crate::buf::Rejected::new(held, error)
 }
 
 /// Buffers [`BufRing::recycle_and_advance`] gathers before one tail store.
@@ -294,6 +406,7 @@ const RECYCLE_CHUNK: usize = 64;
 
 /// Bids gathered for one batch while caller code may run; written to the ring when full and
 /// when dropped (also when the caller's iterator panics: the buffers are not lost).
+#[derive(Debug)]
 struct Gather<'r> {
     ring: &'r BufRing,
     bids: [u16; RECYCLE_CHUNK],

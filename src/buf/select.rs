@@ -73,9 +73,14 @@ impl<'a> Selection<'a> {
     }
 
     /// Hands every buffer this selection owns to `f` instead of recycling them one by one
-    /// (for batch recycling), consuming the selection.
+    /// (for batch recycling into `ring`), consuming the selection. A selection of another ring
+    /// is dropped instead, which returns its buffers to their own ring: a bid means something
+    /// only in the ring that handed it out.
     #[inline]
-    pub(crate) fn release_into(self, mut f: impl FnMut(u16)) {
+    pub(crate) fn release_into(self, ring: &BufRing, mut f: impl FnMut(u16)) {
+        if !self.is_of(ring) {
+            return other_ring(self);
+        }
         match self {
             Selection::None => {}
             Selection::Buffer(b) => f(ManuallyDrop::new(b).bid),
@@ -97,6 +102,27 @@ impl<'a> Selection<'a> {
             }
         }
     }
+}
+
+impl Selection<'_> {
+    /// Whether the buffers of this selection belong to `ring` (`None`: trivially).
+    #[inline(always)]
+    fn is_of(&self, ring: &BufRing) -> bool {
+        match self {
+            Selection::None => true,
+            Selection::Buffer(b) => core::ptr::eq(b.ring, ring),
+            Selection::Incremental(s) => core::ptr::eq(s.ring, ring),
+            Selection::Bundle(b) => core::ptr::eq(b.ring, ring),
+        }
+    }
+}
+
+/// A selection handed to another ring's batch: dropped, so its buffers go back to their own
+/// ring.
+#[cold]
+#[inline(never)]
+fn other_ring(sel: Selection<'_>) {
+    drop(sel);
 }
 
 /// One whole provided buffer, owned by the application until dropped or recycled.

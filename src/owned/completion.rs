@@ -1,14 +1,14 @@
 //! What the owned layer hands out for each completion: [`Completion`], and the batch reader
 //! [`Completions`].
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{FromRawFd, OwnedFd};
 
 use crate::buf::ring::{SEL_BUNDLE, SEL_INC};
 use crate::buf::{BufRing, Selection};
 use crate::cq::Drain;
 use crate::cqe::Cqe;
-use crate::owned::ops::{Operation, OwnedOp};
-use crate::owned::table::{OpId, Step, Table, NIL};
+use crate::owned::ops::{OnComplete, Operation, OwnedOp};
+use crate::owned::table::{OpId, Slot, Step, Table, NIL};
 use crate::{Error, Result};
 
 /// No stamp (an offset of `u32::MAX` is never a piece's).
@@ -98,34 +98,37 @@ impl Completion {
         match step {
             Step::Raw | Step::Internal => Completion::raw(cqe),
             Step::More(i) => {
-                let slot = &t.slots[i as usize];
-                let (sel, on_complete) = (slot.sel, slot.on_complete);
-                let fd = if on_complete != 0 { t.new_fd(i, cqe.raw_result()) } else { None };
-                let inc = if sel & SEL_INC != 0 { pack_stamp(t.inc_stamp(sel, &cqe)) } else { NO_STAMP };
-                Completion { cqe, op: None, kind: Kind::More, sel, fd, inc }
+                // SAFETY: `i` comes from `step`.
+                let slot = unsafe { t.slot_at(i) };
+                if slot.on_complete != 0 {
+                    return Completion::with_effects(t, i, cqe, Kind::More);
+                }
+                Completion { cqe, op: None, kind: Kind::More, sel: slot.sel, fd: None, inc: NO_STAMP }
             }
             Step::Last(i) => {
-                let slot = &t.slots[i as usize];
-                if slot.on_complete != 0 || slot.sel & SEL_INC != 0 {
-                    return Completion::last_with_effects(t, i, cqe);
+                // SAFETY: `i` comes from `step`.
+                let slot = unsafe { t.slot_at(i) };
+                if slot.on_complete != 0 {
+                    return Completion::with_effects(t, i, cqe, Kind::Last);
                 }
-                let slot = &mut t.slots[i as usize];
                 Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None, inc: NO_STAMP }
             }
         }
     }
 
-    /// The final completion of an operation that creates an fd, has a completion hook, or
-    /// selects from an incremental buffer ring.
+    /// A completion of an operation that creates an fd, has a completion hook, or selects from
+    /// an incremental buffer ring.
     #[cold]
     #[inline(never)]
-    fn last_with_effects(t: &mut Table, i: u32, cqe: Cqe) -> Self {
+    fn with_effects(t: &mut Table, i: u32, cqe: Cqe, kind: Kind) -> Self {
         let fd = t.new_fd(i, cqe.raw_result());
-        t.run_hook(i, cqe.raw_result());
-        let sel = t.slots[i as usize].sel;
-        let inc = if sel & SEL_INC != 0 { pack_stamp(t.inc_stamp(sel, &cqe)) } else { NO_STAMP };
-        let slot = &mut t.slots[i as usize];
-        Completion { cqe, sel, op: slot.op.take(), kind: Kind::Last, fd, inc }
+        if kind == Kind::Last {
+            t.run_hook(i, cqe.raw_result());
+        }
+        let (sel, on_complete) = (t.slots[i as usize].sel, t.slots[i as usize].on_complete);
+        let inc = if on_complete & OnComplete::INC != 0 { pack_stamp(t.inc_stamp(sel, &cqe)) } else { NO_STAMP };
+        let op = if kind == Kind::Last { t.slots[i as usize].op.take() } else { None };
+        Completion { cqe, sel, op, kind, fd, inc }
     }
 
     /// The next finished link of a chain that skipped its success completions (the table's
@@ -237,43 +240,223 @@ impl Completion {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn select<'b>(&mut self, ring: &'b BufRing) -> Result<Selection<'b>> {
-        let sel = self.sel;
-        if sel == 0 {
-            if self.cqe.buffer_id().is_none() {
-                return Ok(Selection::None);
-            }
-            return Err(Error::InvalidArgument {
-                what: "completion",
-                reason: "not of an owned operation selecting from a buffer ring, or already selected",
-            });
-        }
-        let bundle = sel & SEL_BUNDLE != 0;
-        if ring.sel_word(bundle) != sel {
-            return Err(Error::InvalidArgument {
-                what: "buffer ring",
-                reason: "not the buffer ring this completion's operation selects from",
-            });
-        }
-        self.sel = 0;
         // SAFETY: the owned layer made this completion from a CQE the kernel posted into the
-        // ring's CQ for an operation in flight (no safe code can post completions with owned
-        // `user_data` into a ring the owned layer manages: see the safety model); that
-        // operation selects from `ring` (its `sel` word names `ring`, which is registered on
-        // this ring: checked at push); and `sel` was cleared above, so the completion selects
-        // once.
-        // For an incremental ring, the piece's offset and its buffer's generation were read
-        // when the completion was reaped, in the kernel's order: a piece selected late keeps
-        // its place, and one whose buffer went back to the ring since is refused.
-        unsafe {
-            if sel & SEL_INC != 0 {
-                ring.select_stamped(&self.cqe, unpack_stamp(self.inc))
-            } else if bundle {
-                ring.select_bundle(&self.cqe)
-            } else {
-                ring.select(&self.cqe)
-            }
+        // ring's CQ for the operation whose selection word is `self.sel` (0 once selected), and
+        // `inc` is the stamp read when it was reaped (see `select_once`).
+        unsafe { select_once(&mut self.sel, &self.cqe, self.inc, ring) }
+    }
+}
+
+/// [`Completion::select`] and [`CompletionRef::select`]: selects the buffer(s) `cqe` names
+/// from `ring` if `*sel` (the operation's selection word, 0: none or already selected) names
+/// `ring`, and clears `*sel`.
+///
+/// # Safety
+/// `cqe` is a completion the kernel posted into the CQ of the ring the owned layer manages, for
+/// an operation in flight whose selection word `*sel` was (no safe code can post completions
+/// with owned `user_data` into such a ring: see the safety model), `*sel` is 0 once any
+/// selection was made for `cqe`, and `inc` is the stamp read for `cqe` when it was reaped
+/// (incremental rings).
+#[inline]
+unsafe fn select_once<'b>(sel: &mut u64, cqe: &Cqe, inc: u64, ring: &'b BufRing) -> Result<Selection<'b>> {
+    let word = *sel;
+    if word == 0 {
+        if cqe.buffer_id().is_none() {
+            return Ok(Selection::None);
+        }
+        return Err(Error::InvalidArgument {
+            what: "completion",
+            reason: "not of an owned operation selecting from a buffer ring, or already selected",
+        });
+    }
+    let bundle = word & SEL_BUNDLE != 0;
+    if ring.sel_word(bundle) != word {
+        return Err(Error::InvalidArgument {
+            what: "buffer ring",
+            reason: "not the buffer ring this completion's operation selects from",
+        });
+    }
+    *sel = 0;
+    // SAFETY: by the caller's contract, `cqe` is the kernel's own completion of an operation
+    // that selects from `ring` (its selection word names `ring`, which is registered on this
+    // ring: checked at push), and `*sel` was cleared above, so the completion selects once.
+    // For an incremental ring, the piece's offset and its buffer's generation were read
+    // when the completion was reaped, in the kernel's order: a piece selected late keeps
+    // its place, and one whose buffer went back to the ring since is refused.
+    unsafe {
+        if word & SEL_INC != 0 {
+            ring.select_stamped(cqe, unpack_stamp(inc))
+        } else if bundle {
+            ring.select_bundle(cqe)
+        } else {
+            ring.select(cqe)
         }
     }
+}
+
+/// A completion handed to the closure of
+/// [`OwnedRing::for_each_completion`](super::OwnedRing::for_each_completion): the same as a
+/// [`Completion`], borrowed from the ring for the call instead of owned. The operation stays
+/// in its slot until it is taken ([`into_op`](Self::into_op) reads only the operation's own
+/// fields out), so handing a completion to the closure moves nothing; whatever is not taken
+/// (the operation, a new fd) is dropped with it. [`into_completion`](Self::into_completion)
+/// makes an owned [`Completion`] of it, to keep.
+///
+/// It is made, like a `Completion`, only from a completion the kernel posted into the ring's
+/// CQ for an operation the ring knows is in flight (see the [safety model](super#safety-model)),
+/// and cannot be built outside the crate. While it lives the ring is borrowed, so the slot it
+/// reads cannot be reused.
+/// It is made from the kernel's `struct io_uring_cqe`.
+#[derive(Debug)]
+pub struct CompletionRef<'a> {
+    cqe: Cqe,
+    /// The operation's slot (`None`: a raw-layer entry). On the final completion the slot is
+    /// already free (its `user_data` moved on) and still holds the operation until it is
+    /// taken or this is dropped.
+    slot: Option<&'a mut Slot>,
+    /// [`TAKEN_SEL`], [`TAKEN_FD`]: what was taken already.
+    taken: u8,
+}
+
+/// [`CompletionRef::taken`]: the completion selected its buffer(s).
+const TAKEN_SEL: u8 = 1;
+/// [`CompletionRef::taken`]: the new fd was taken (or there is none to take).
+const TAKEN_FD: u8 = 2;
+
+impl<'a> CompletionRef<'a> {
+    /// The completion of a raw-layer entry, or of the owned operation in `slot` (whose
+    /// completion effects, hook and stamp, were applied when it was stepped); `taken` marks
+    /// what it cannot hand out (a made-up result of a chain link names no fd and no buffer).
+    #[inline(always)]
+    fn new(cqe: Cqe, slot: Option<&'a mut Slot>, taken: u8) -> Self {
+        CompletionRef { cqe, slot, taken }
+    }
+
+    /// Whether this is the final completion of an owned operation.
+    #[inline(always)]
+    fn is_last(&self) -> bool {
+        self.slot.is_some() && !self.cqe.more()
+    }
+
+    /// As [`Completion::id`].
+    #[inline]
+    pub fn id(&self) -> Option<OpId> {
+        match self.slot {
+            Some(_) => OpId::from_user_data(self.cqe.user_data()),
+            None => None,
+        }
+    }
+
+    /// As [`Completion::cqe`].
+    #[inline]
+    pub fn cqe(&self) -> &Cqe {
+        &self.cqe
+    }
+
+    /// As [`Completion::result`].
+    #[inline]
+    pub fn result(&self) -> core::result::Result<u32, crate::Errno> {
+        self.cqe.result()
+    }
+
+    /// As [`Completion::more`].
+    #[inline]
+    pub fn more(&self) -> bool {
+        self.slot.is_some() && self.cqe.more()
+    }
+
+    /// As [`Completion::take_fd`].
+    ///
+    /// Sound for the same reason: the result of the kernel's own completion of a request that
+    /// creates an fd is an fd the kernel just installed, and this completion hands it out once
+    /// (the `TAKEN_FD` flag), or closes it when dropped.
+    #[inline]
+    pub fn take_fd(&mut self) -> Option<OwnedFd> {
+        if self.taken & TAKEN_FD != 0 {
+            return None;
+        }
+        self.taken |= TAKEN_FD;
+        let slot = self.slot.as_deref()?;
+        if slot.on_complete & OnComplete::NEW_FD == 0 || self.cqe.raw_result() < 0 {
+            return None;
+        }
+        // SAFETY: see above; the flag set before makes this the only `OwnedFd` of it.
+        Some(unsafe { OwnedFd::from_raw_fd(self.cqe.raw_result()) })
+    }
+
+    /// As [`Completion::op`].
+    #[inline]
+    pub fn op(&self) -> Option<&OwnedOp> {
+        if !self.is_last() {
+            return None;
+        }
+        self.slot.as_deref()?.op.as_ref()
+    }
+
+    /// As [`Completion::into_op`]: takes the operation out of its slot as its type `O` (on the
+    /// final completion), or returns the completion unchanged. Reads only `O`'s fields.
+    #[inline]
+    pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
+        if !self.is_last() {
+            return Err(self);
+        }
+        match self.slot.as_deref_mut().and_then(|slot| O::take_stored(&mut slot.op)) {
+            Some(o) => Ok(o),
+            None => Err(self),
+        }
+    }
+
+    /// As [`Completion::select`]: the provided buffer(s) this completion filled, from `ring`,
+    /// once.
+    pub fn select<'b>(&mut self, ring: &'b BufRing) -> Result<Selection<'b>> {
+        let (mut sel, stamp) = match self.slot.as_deref() {
+            Some(slot) if self.taken & TAKEN_SEL == 0 => (slot.sel, slot.stamp),
+            _ => (0, NO_STAMP),
+        };
+        // SAFETY: this completion was made from a CQE the kernel posted into the ring's CQ for
+        // the operation in `slot` (see the safety model), whose selection word is `slot.sel`
+        // (set at push, unchanged while the ring is borrowed); `TAKEN_SEL` makes it 0 after the
+        // first selection; `slot.stamp` was written for this completion when it was stepped.
+        let r = unsafe { select_once(&mut sel, &self.cqe, stamp, ring) };
+        if sel == 0 {
+            self.taken |= TAKEN_SEL;
+        }
+        r
+    }
+
+    /// An owned [`Completion`] with everything this one still carries (the operation on the
+    /// final completion, an fd not taken, a selection not made), to keep past the call.
+    pub fn into_completion(mut self) -> Completion {
+        let fd = self.take_fd();
+        let Some(slot) = self.slot.as_deref_mut() else {
+            return Completion::raw(self.cqe);
+        };
+        let sel = if self.taken & TAKEN_SEL == 0 { slot.sel } else { 0 };
+        let inc = if sel & SEL_INC != 0 { slot.stamp } else { NO_STAMP };
+        let (kind, op) = if self.cqe.more() { (Kind::More, None) } else { (Kind::Last, slot.op.take()) };
+        Completion { cqe: self.cqe, op, kind, sel, fd, inc }
+    }
+}
+
+impl Drop for CompletionRef<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.as_deref_mut() else { return };
+        if slot.on_complete != 0 && self.taken & TAKEN_FD == 0 {
+            drop(self.take_fd());
+        }
+        let Some(slot) = self.slot.as_deref_mut() else { return };
+        if !self.cqe.more() && slot.op.is_some() {
+            drop_op(slot);
+        }
+    }
+}
+
+/// Drops the operation a final completion left in its (free) slot.
+#[cold]
+#[inline(never)]
+fn drop_op(slot: &mut Slot) {
+    slot.op = None;
 }
 
 /// The completions that were ready when it was created; from
@@ -312,21 +495,158 @@ impl Iterator for Completions<'_> {
 pub(crate) fn for_each(
     t: &mut Table,
     drain: &mut Drain<'_>,
-    f: &mut impl FnMut(Completion),
+    f: &mut impl FnMut(CompletionRef<'_>),
     next: impl Fn(&mut Drain<'_>) -> Option<Cqe>,
 ) -> u32 {
     let mut n = 0;
-    while let Some(cqe) = next(drain) {
-        let step = t.step(&cqe);
-        if step == Step::Internal {
-            continue;
-        }
-        f(Completion::from_step(t, cqe, step));
+    loop {
+        // One call of `f` in the loop, so that the compiler can inline it.
+        let (cqe, slot, taken) = if t.pending != NIL {
+            let (i, cqe) = t.pop_pending();
+            // As `Completion::pending`: the hook runs; no fd, no buffer (the result is made up,
+            // so it names no fd, whatever the operation is: marked taken).
+            t.run_hook(i, cqe.raw_result());
+            // SAFETY: `i` comes from `pop_pending`.
+            (cqe, Some(unsafe { t.slot_at(i) }), TAKEN_SEL | TAKEN_FD)
+        } else {
+            let Some(cqe) = next(drain) else { break };
+            match t.step(&cqe) {
+                Step::Internal => continue,
+                Step::Raw => (cqe, None, 0),
+                Step::More(i) | Step::Last(i) => {
+                    // SAFETY: `i` comes from `step`.
+                    if unsafe { t.slot_at(i) }.on_complete & (OnComplete::HOOK | OnComplete::INC) != 0 {
+                        effects(t, i, cqe);
+                    }
+                    // SAFETY: as above.
+                    (cqe, Some(unsafe { t.slot_at(i) }), 0)
+                }
+            }
+        };
+        f(CompletionRef::new(cqe, slot, taken));
         n += 1;
-        while t.pending != NIL {
-            f(Completion::pending(t));
-            n += 1;
-        }
     }
     n
+}
+
+/// What stepping `cqe` does beyond freeing the slot, for an operation with a final-completion
+/// hook or one that selects from an incremental buffer ring: runs the hook (on the final
+/// completion) and stamps the completion in its slot.
+#[cold]
+#[inline(never)]
+fn effects(t: &mut Table, i: u32, cqe: Cqe) {
+    if !cqe.more() {
+        t.run_hook(i, cqe.raw_result());
+    }
+    // SAFETY: `i` comes from `step` (the caller's).
+    let slot = unsafe { t.slot_at(i) };
+    let (sel, on_complete) = (slot.sel, slot.on_complete);
+    if on_complete & OnComplete::INC != 0 {
+        let stamp = pack_stamp(t.inc_stamp(sel, &cqe));
+        // SAFETY: as above.
+        unsafe { t.slot_at(i) }.stamp = stamp;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::buf::BufRing;
+    use crate::owned::{FdOp, Nop, OwnedRing, RecvMultishot, Socket};
+
+    /// Waits (bounded: a missing completion fails the test, never hangs it) until `n`
+    /// completions are ready.
+    fn ready(ring: &mut OwnedRing, n: u32) {
+        ring.submit_and_wait_timeout(n, Duration::from_secs(5)).expect("completions within 5 s");
+    }
+
+    /// A lent completion hands out the new fd once; one not taken moves into the owned
+    /// completion made of it.
+    #[test]
+    fn completion_ref_hands_a_new_fd_out_once() {
+        let mut ring = OwnedRing::new(8).unwrap();
+        for _ in 0..2 {
+            ring.push(FdOp::of(crate::op::Socket::new(libc::AF_UNIX, libc::SOCK_STREAM, 0))).unwrap();
+        }
+        ready(&mut ring, 2);
+        let (mut taken, mut kept) = (Vec::new(), Vec::new());
+        let n = ring.for_each_completion(|mut c| {
+            assert!(c.result().is_ok(), "IORING_OP_SOCKET (Linux 5.19): {:?}", c.result());
+            if taken.is_empty() {
+                taken.push(c.take_fd().expect("the new socket"));
+                assert!(c.take_fd().is_none(), "taken once");
+                assert!(c.into_op::<Socket>().is_ok());
+            } else {
+                kept.push(c.into_completion());
+            }
+        });
+        assert_eq!(n, 2);
+        assert_eq!(ring.in_flight(), 0);
+        {
+            let mut c = kept.pop().expect("a completion kept");
+            let fd = c.take_fd().expect("the fd moved into the owned completion");
+            assert_eq!(rustix::fs::fstat(&fd).unwrap().st_mode & libc::S_IFMT, libc::S_IFSOCK);
+            assert!(c.into_op::<Socket>().is_ok());
+            assert_eq!(rustix::fs::fstat(&taken[0]).unwrap().st_mode & libc::S_IFMT, libc::S_IFSOCK);
+        }
+    }
+
+    /// A lent multishot completion selects its buffer once, has no operation to take, and an
+    /// owned completion made of it after the selection selects nothing more.
+    #[test]
+    fn completion_ref_selects_once() {
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = ring.buf_ring(BufRing::builder(1, 8, 64)).unwrap();
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let id = ring.push(RecvMultishot::new(b, &br)).unwrap();
+        ring.submit().unwrap();
+        a.write_all(b"hello").unwrap();
+        ready(&mut ring, 1);
+        let mut kept = Vec::new();
+        ring.for_each_completion(|mut c| {
+            assert!(c.result().is_ok(), "multishot recv (Linux 6.0): {:?}", c.result());
+            assert!(c.more());
+            assert!(c.op().is_none());
+            {
+                let sel = c.select(&br).unwrap();
+                assert_eq!(sel.data(), Some(&b"hello"[..]));
+            }
+            assert!(c.select(&br).is_err(), "a completion selects once");
+            let c = c.into_op::<RecvMultishot>().unwrap_err();
+            kept.push(c.into_completion());
+        });
+        {
+            let mut c = kept.pop().expect("a completion kept");
+            assert!(c.more());
+            assert!(c.select(&br).is_err(), "selected already, through the lent completion");
+            ring.cancel(id).unwrap();
+            ready(&mut ring, 1);
+            let c = ring.next().unwrap();
+            assert!(!c.more());
+            assert!(c.into_op::<RecvMultishot>().is_ok());
+        }
+    }
+
+    /// Operations not taken from lent completions are dropped with them, and the slots serve
+    /// the next pushes.
+    #[test]
+    fn completion_ref_drops_what_is_not_taken() {
+        let mut ring = OwnedRing::new(4).unwrap();
+        for round in 0..4 {
+            for _ in 0..4 {
+                ring.push(Nop).unwrap();
+            }
+            ready(&mut ring, 4);
+            let mut seen = 0;
+            ring.for_each_completion(|c| {
+                assert!(matches!(c.op(), Some(OwnedOp::Nop(_))), "round {round}");
+                seen += 1;
+            });
+            assert_eq!((seen, ring.in_flight()), (4, 0));
+        }
+    }
 }

@@ -189,7 +189,7 @@ mod pool;
 mod ring;
 mod table;
 
-pub use completion::{Completion, Completions};
+pub use completion::{Completion, CompletionRef, Completions};
 pub use ops::*;
 pub use pool::BufPool;
 pub use ring::{OwnedBatch, OwnedRing, Rejected};

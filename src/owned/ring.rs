@@ -11,7 +11,7 @@ use crate::buf::ring::{SEL_BUNDLE, SEL_INC};
 use crate::buf::{BufRing, BufRingBuilder};
 use crate::cqe::Cqe;
 use crate::op::AsyncCancel;
-use crate::owned::completion::{self, Completion, Completions};
+use crate::owned::completion::{self, Completion, CompletionRef, Completions};
 use crate::owned::ops::{FixedBuf, FixedMem, OnComplete, Operation, OwnedOp, ProvideBuffers, ProvidedMem};
 use crate::owned::table::{OpId, Step, Table, INTERNAL, NIL, OWNED_TAG};
 use crate::sq::SqBatch;
@@ -524,15 +524,37 @@ impl OwnedRing {
     /// the fastest way to reap (the CQ slots are released in one store at the end). Like
     /// `io_uring_for_each_cqe`, it reads only what the CQ holds: completions that overflowed
     /// or wait for task work appear after a submit or wait call.
+    ///
+    /// Each completion is a [`CompletionRef`], borrowed for the call: the operation is read out
+    /// of its slot only by [`CompletionRef::into_op`] (nothing is moved to hand a completion
+    /// over); [`CompletionRef::into_completion`] makes an owned [`Completion`] to keep.
+    ///
+    /// ```
+    /// use uring::owned::{Nop, OwnedRing};
+    ///
+    /// let mut ring = OwnedRing::new(32)?;
+    /// {
+    ///     let mut sq = ring.batch();
+    ///     for _ in 0..32 {
+    ///         sq.push(Nop)?;
+    ///     }
+    /// }
+    /// ring.submit_and_wait(32)?;
+    /// let mut kept = Vec::new();
+    /// let n = ring.for_each_completion(|c| {
+    ///     assert_eq!(c.result(), Ok(0));
+    ///     match c.into_op::<Nop>() {
+    ///         Ok(Nop) => {}
+    ///         Err(other) => kept.push(other.into_completion()),
+    ///     }
+    /// });
+    /// assert_eq!((n, kept.len(), ring.in_flight()), (32, 0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
-    pub fn for_each_completion(&mut self, mut f: impl FnMut(Completion)) -> u32 {
+    pub fn for_each_completion(&mut self, mut f: impl FnMut(CompletionRef<'_>)) -> u32 {
         let mut drain = self.ring.cq().iter();
-        // Two copies of the loop, so the common one has no per-entry check for mixed CQE sizes.
-        if drain.is_mixed() {
-            completion::for_each(&mut self.t, &mut drain, &mut f, |d| d.next())
-        } else {
-            completion::for_each(&mut self.t, &mut drain, &mut f, |d| d.next_unmixed())
-        }
+        completion::for_each(&mut self.t, &mut drain, &mut f, |d| d.next())
     }
 
     /// The completions ready now, handed out one by one with the completion queue's state held
@@ -690,7 +712,7 @@ fn push_into<O: Operation, S: SlotSource>(
     };
     let (index, ud) = t.claim().expect("a free slot was checked");
     let slot = &mut t.slots[index as usize];
-    slot.on_complete = op.on_complete().0;
+    slot.on_complete = op.on_complete().0 | if sel & SEL_INC != 0 { OnComplete::INC } else { 0 };
     // SAFETY: `slot.op` is a valid, aligned place. A free slot holds `None` (the completion
     // that freed it took or dropped the operation; had it been leaked with `mem::forget`,
     // overwriting leaks that operation, which is safe).

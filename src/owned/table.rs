@@ -95,9 +95,13 @@ pub(crate) struct Slot {
     /// What the operation's completions carry besides the result ([`OnComplete`] bits, set at
     /// push): a new fd (closed here unless taken), a hook for the final completion.
     pub(crate) on_complete: u8,
+    /// For an operation that selects from an incremental buffer ring: the stamp of the
+    /// completion being handed out by [`for_each_completion`](super::OwnedRing::for_each_completion)
+    /// (read when it was reaped; packed as `Completion` packs it).
+    pub(crate) stamp: u64,
 }
 
-// One slot is two cache lines: the operation (at most 96 bytes) and the bookkeeping (21 bytes).
+// One slot is two cache lines: the operation (88 bytes) and the bookkeeping (29 bytes).
 const _: () = assert!(core::mem::size_of::<Slot>() == 128);
 
 /// The links of a chain pushed with `skip_success`, kept beside the slots (only such chains
@@ -152,6 +156,7 @@ impl Table {
                 sel: 0,
                 next: if i + 1 < n { i + 1 } else { NIL },
                 on_complete: 0,
+                stamp: 0,
             })
             .collect();
         let chains = (0..n).map(|_| Chain::default()).collect();
@@ -175,6 +180,20 @@ impl Table {
         let shared = self.inc.iter().find(|(i, _)| *i == id)?.1.upgrade()?;
         let more = cqe.raw_flags() & uring_uapi::IORING_CQE_F_BUF_MORE != 0;
         shared.stamp(bid, cqe.raw_result().max(0) as u32, more)
+    }
+
+    /// The slot `index` names, without a bounds check.
+    ///
+    /// # Safety
+    /// `index` was returned by [`step`](Self::step) (in `Step::More` or `Step::Last`) or
+    /// [`pop_pending`](Self::pop_pending) of this table: both return only indices of slots
+    /// they found in `slots`, whose length changes only in [`leak`](Self::leak), after which
+    /// nothing is reaped.
+    #[inline(always)]
+    pub(crate) unsafe fn slot_at(&mut self, index: u32) -> &mut Slot {
+        debug_assert!((index as usize) < self.slots.len());
+        // SAFETY: in bounds, by the caller's contract.
+        unsafe { self.slots.get_unchecked_mut(index as usize) }
     }
 
     /// Whether a slot is free.
@@ -206,22 +225,28 @@ impl Table {
             return Step::Raw;
         }
         let index = ud as u32;
-        match self.slots.get(index as usize) {
-            Some(slot) if slot.ud == ud => {
-                if cqe.more() {
-                    return Step::More(index);
-                }
-                if slot.next == CHAINED {
-                    self.finish_chain(index);
-                }
-                self.free(index);
-                Step::Last(index)
-            }
+        let Some(slot) = self.slots.get_mut(index as usize) else {
             // The layer's own cancel requests (index u32::MAX, never a slot).
-            _ if ud == INTERNAL => Step::Internal,
+            return if ud == INTERNAL { Step::Internal } else { Step::Raw };
+        };
+        if slot.ud != ud {
             // A tag that names nothing in flight: surface it raw rather than guess.
-            _ => Step::Raw,
+            return Step::Raw;
         }
+        if cqe.more() {
+            return Step::More(index);
+        }
+        if slot.next == CHAINED {
+            self.finish_chain(index);
+            self.free(index);
+            return Step::Last(index);
+        }
+        // `free`, with the slot and its `user_data` at hand.
+        slot.ud = next_gen(ud);
+        slot.next = self.free_head;
+        self.free_head = index;
+        self.in_flight -= 1;
+        Step::Last(index)
     }
 
     /// Takes the first pending chain link off the list, frees its slot and returns it with its
@@ -319,7 +344,14 @@ impl Table {
     #[inline(always)]
     pub(crate) fn claim(&mut self) -> Option<(u32, u64)> {
         let index = self.free_head;
-        let slot = self.slots.get_mut(index as usize)?;
+        if index == NIL {
+            return None;
+        }
+        debug_assert!((index as usize) < self.slots.len());
+        // SAFETY: the free list holds only indices of slots: `new` links `0..n`, and `free`
+        // and `unclaim` put back indices that `step`, `pop_pending` or `claim` found in
+        // `slots`; `leak`, which empties `slots`, empties the list too.
+        let slot = unsafe { self.slots.get_unchecked_mut(index as usize) };
         self.free_head = slot.next;
         self.in_flight += 1;
         Some((index, slot.ud))

@@ -4,7 +4,7 @@
 //! Include it after `usage` (`#[path = "common/usage_owned.rs"] mod usage_owned;`).
 #![allow(dead_code)]
 
-use uring::owned::{Completion, Nop, OwnedRing, Read};
+use uring::owned::{Completion, CompletionRef, Nop, OpId, OwnedRing, Read};
 
 use crate::usage::{drive, open, payload, settle, Book, Key, Kind, Mode, Pipes, Rounds, Shape, Watch, CQ, READ_LEN};
 
@@ -82,9 +82,38 @@ impl OwnedCell {
     }
 }
 
+/// What `reap` reads of a completion: the same methods on an owned `Completion` and on the
+/// `CompletionRef` that `for_each_completion` lends.
+pub trait Reaped: Sized + std::fmt::Debug {
+    fn cqe(&self) -> &uring::Cqe;
+    fn id(&self) -> Option<OpId>;
+    fn more(&self) -> bool;
+    fn into_op<O: uring::owned::Operation>(self) -> Result<O, Self>;
+}
+
+macro_rules! reaped {
+    ($($t:ty),*) => {$(
+        impl Reaped for $t {
+            fn cqe(&self) -> &uring::Cqe {
+                <$t>::cqe(self)
+            }
+            fn id(&self) -> Option<OpId> {
+                <$t>::id(self)
+            }
+            fn more(&self) -> bool {
+                <$t>::more(self)
+            }
+            fn into_op<O: uring::owned::Operation>(self) -> Result<O, Self> {
+                <$t>::into_op(self)
+            }
+        }
+    )*};
+}
+reaped!(Completion, CompletionRef<'_>);
+
 /// Checks off an owned ring's completion: the `user_data` exactly once, the result, and the
 /// operation handed back on its final completion (a read's buffer with the bytes written).
-pub fn reap(book: &mut Book, shape: &Shape, c: Completion) {
+pub fn reap(book: &mut Book, shape: &Shape, c: impl Reaped) {
     let cqe = *c.cqe();
     let key = match c.id() {
         Some(id) => Key::Owned(id),

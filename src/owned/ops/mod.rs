@@ -105,6 +105,9 @@ pub(crate) mod private {
         pub(crate) const NEW_FD: u8 = 1;
         /// The final completion runs the operation's [`Encode::complete`] hook (pipe ends, close).
         pub(crate) const HOOK: u8 = 2;
+        /// Set by the in-flight table, not by operations: the operation selects from an
+        /// incremental buffer ring, so each completion is stamped when it is reaped.
+        pub(crate) const INC: u8 = 4;
         /// The operation creates a new fd ([`NEW_FD`](Self::NEW_FD)) when `dest` is an ordinary fd.
         #[inline]
         pub(crate) fn new_fd_if(dest: crate::op::DestSlot) -> OnComplete {
