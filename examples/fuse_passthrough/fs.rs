@@ -25,7 +25,7 @@ use crate::abi::{self, align8, put, read};
 use crate::backing::{last_errno, proc_path, Backing, IoResult};
 
 /// What a handler produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// Success, with this many bytes of reply arguments in the payload buffer.
     Reply(usize),
@@ -33,6 +33,29 @@ pub enum Outcome {
     Error(Errno),
     /// No reply at all (FORGET, BATCH_FORGET, INTERRUPT).
     NoReply,
+    /// The answer needs a wait that must not hold up the thread (a blocking `flock`): the
+    /// transport runs the job on a thread of its own and replies (with no arguments) when it
+    /// returns, while it goes on serving other requests.
+    Wait(Waiter),
+}
+
+/// A job that blocks; its result becomes a reply without arguments.
+pub struct Waiter(pub Box<dyn FnOnce() -> Result<(), Errno> + Send>);
+
+impl core::fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Waiter")
+    }
+}
+
+impl Waiter {
+    /// Runs the job and turns its result into the FUSE reply's error field.
+    pub fn run(self) -> i32 {
+        match (self.0)() {
+            Ok(()) => 0,
+            Err(e) => -e.raw_os_error(),
+        }
+    }
 }
 
 impl From<IoResult<usize>> for Outcome {
@@ -47,6 +70,9 @@ impl From<IoResult<usize>> for Outcome {
 struct Inode {
     /// `O_PATH | O_NOFOLLOW` descriptor of the source file.
     fd: OwnedFd,
+    /// A symbolic link: its extended attributes are not reached through `/proc/self/fd` (the
+    /// path would reach the link's target).
+    symlink: bool,
 }
 
 struct Node {
@@ -61,12 +87,32 @@ struct Table {
     next_id: u64,
 }
 
+/// Options of the file system, from the command line and the INIT negotiation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsOptions {
+    /// Entry and attribute cache timeout.
+    pub timeout: Duration,
+    /// Open files with `FOPEN_DIRECT_IO`.
+    pub direct_io: bool,
+    /// `FUSE_WRITEBACK_CACHE` was negotiated: write-only opens become read-write (the kernel
+    /// reads pages to fill them), `O_APPEND` is left to the kernel.
+    pub writeback: bool,
+    /// Log every request.
+    pub debug: bool,
+}
+
 /// The shared state of the file system.
 pub struct Passthrough {
     table: Mutex<Table>,
-    timeout: Duration,
-    direct_io: bool,
-    debug: bool,
+    opts: FsOptions,
+    /// `FUSE_PASSTHROUGH` was negotiated: files are opened with `FOPEN_PASSTHROUGH` and a
+    /// backing id registered on this device (`FUSE_DEV_IOC_BACKING_OPEN`), so the kernel reads
+    /// and writes the backing file itself.
+    passthrough: Option<Arc<std::fs::File>>,
+    /// Backing ids of open handles (`fh` -> id), closed at RELEASE.
+    backing_ids: Mutex<HashMap<u64, i32>>,
+    /// Opcodes answered with ENOSYS so far (each is named once on stderr).
+    unhandled: Mutex<Vec<u32>>,
     /// Set once DESTROY was answered.
     pub destroyed: AtomicBool,
 }
@@ -92,9 +138,28 @@ pub fn attr_of(st: &libc::statx) -> fuse_attr {
         nlink: st.stx_nlink,
         uid: st.stx_uid,
         gid: st.stx_gid,
-        rdev: libc::makedev(st.stx_rdev_major, st.stx_rdev_minor) as u32,
+        rdev: encode_dev(st.stx_rdev_major, st.stx_rdev_minor),
         blksize: st.stx_blksize,
         flags: 0,
+    }
+}
+
+/// A device number as FUSE carries it (the kernel's `new_encode_dev`).
+fn encode_dev(major: u32, minor: u32) -> u32 {
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
+/// The kernel's `new_decode_dev`, as `dev_t`.
+fn decode_dev(dev: u32) -> libc::dev_t {
+    libc::makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00))
+}
+
+/// The result of a libc call that returns a length or -1.
+fn len_of(ret: isize) -> IoResult<usize> {
+    if ret < 0 {
+        Err(last_errno())
+    } else {
+        Ok(ret as usize)
     }
 }
 
@@ -121,17 +186,20 @@ fn check(ret: libc::c_int) -> IoResult<()> {
 
 impl Passthrough {
     /// A file system mirroring the directory `root` (an `O_PATH` descriptor).
-    pub fn new(root: OwnedFd, root_key: (u64, u64), timeout: Duration, direct_io: bool, debug: bool) -> Self {
+    /// `passthrough` is the FUSE device when `FUSE_PASSTHROUGH` was negotiated.
+    pub fn new(root: OwnedFd, root_key: (u64, u64), opts: FsOptions, passthrough: Option<Arc<std::fs::File>>) -> Self {
         let mut nodes = HashMap::new();
         // The root is never forgotten: its count starts out of reach.
-        nodes.insert(FUSE_ROOT_ID, Node { inode: Arc::new(Inode { fd: root }), key: root_key, nlookup: 1 << 62 });
+        let root = Arc::new(Inode { fd: root, symlink: false });
+        nodes.insert(FUSE_ROOT_ID, Node { inode: root, key: root_key, nlookup: 1 << 62 });
         let mut by_key = HashMap::new();
         by_key.insert(root_key, FUSE_ROOT_ID);
         Passthrough {
             table: Mutex::new(Table { nodes, by_key, next_id: FUSE_ROOT_ID + 1 }),
-            timeout,
-            direct_io,
-            debug,
+            opts,
+            passthrough,
+            backing_ids: Mutex::new(HashMap::new()),
+            unhandled: Mutex::new(Vec::new()),
             destroyed: AtomicBool::new(false),
         }
     }
@@ -171,18 +239,18 @@ impl Passthrough {
         fuse_entry_out {
             nodeid,
             generation: 0,
-            entry_valid: self.timeout.as_secs(),
-            attr_valid: self.timeout.as_secs(),
-            entry_valid_nsec: self.timeout.subsec_nanos(),
-            attr_valid_nsec: self.timeout.subsec_nanos(),
+            entry_valid: self.opts.timeout.as_secs(),
+            attr_valid: self.opts.timeout.as_secs(),
+            entry_valid_nsec: self.opts.timeout.subsec_nanos(),
+            attr_valid_nsec: self.opts.timeout.subsec_nanos(),
             attr: attr_of(st),
         }
     }
 
     fn attr_out(&self, st: &libc::statx) -> fuse_attr_out {
         fuse_attr_out {
-            attr_valid: self.timeout.as_secs(),
-            attr_valid_nsec: self.timeout.subsec_nanos(),
+            attr_valid: self.opts.timeout.as_secs(),
+            attr_valid_nsec: self.opts.timeout.subsec_nanos(),
             dummy: 0,
             attr: attr_of(st),
         }
@@ -212,7 +280,8 @@ impl Passthrough {
             None => {
                 let id = t.next_id;
                 t.next_id += 1;
-                t.nodes.insert(id, Node { inode: Arc::new(Inode { fd }), key, nlookup: 1 });
+                let symlink = u32::from(st.stx_mode) & libc::S_IFMT == libc::S_IFLNK;
+                t.nodes.insert(id, Node { inode: Arc::new(Inode { fd, symlink }), key, nlookup: 1 });
                 t.by_key.insert(key, id);
                 id
             }
@@ -225,16 +294,46 @@ impl Passthrough {
     pub fn dispatch(&self, io: &mut Backing, h: &fuse_in_header, op: &[u8], buf: &mut [u8], in_len: usize) -> Outcome {
         let in_len = in_len.min(buf.len());
         let out = self.dispatch_inner(io, h, op, buf, in_len);
-        if self.debug {
+        if matches!(out, Outcome::Error(e) if e == Errno::NOSYS) && !self.served(h.opcode) {
+            let mut seen = self.unhandled.lock().unwrap_or_else(|p| p.into_inner());
+            if !seen.contains(&h.opcode) {
+                seen.push(h.opcode);
+                eprintln!(
+                    "fuse_passthrough: not implemented: {} (opcode {}), answered ENOSYS",
+                    abi::opcode_name(h.opcode),
+                    h.opcode
+                );
+            }
+        }
+        if self.opts.debug {
             eprintln!(
-                "fuse_passthrough: {} unique={} nodeid={} -> {:?}",
+                "fuse_passthrough: {} ({}) unique={} nodeid={} -> {:?}",
                 abi::opcode_name(h.opcode),
+                h.opcode,
                 h.unique,
                 h.nodeid,
                 out
             );
         }
         out
+    }
+
+    /// Whether `opcode` has a handler here (an ENOSYS from one of them is the backing file
+    /// system's, not a missing operation).
+    fn served(&self, opcode: u32) -> bool {
+        !matches!(
+            opcode,
+            FUSE_BMAP
+                | FUSE_IOCTL
+                | FUSE_POLL
+                | FUSE_NOTIFY_REPLY
+                | FUSE_SETUPMAPPING
+                | FUSE_REMOVEMAPPING
+                | FUSE_SYNCFS
+                | FUSE_TMPFILE
+                | FUSE_STATX
+                | CUSE_INIT
+        ) && abi::opcode_name(opcode) != "unknown"
     }
 
     fn dispatch_inner(
@@ -307,9 +406,11 @@ impl Passthrough {
                 io.close(unsafe { OwnedFd::from_raw_fd(dup) }).map(|()| 0).into()
             }
             FUSE_RELEASE | FUSE_RELEASEDIR => {
+                let fh = arg!(fuse_release_in).fh;
+                self.close_backing_id(fh);
                 // SAFETY: the handle's descriptor is this server's, and RELEASE is the kernel's
                 // last word on it: the server gives it up here.
-                let fd = unsafe { OwnedFd::from_raw_fd(arg!(fuse_release_in).fh as RawFd) };
+                let fd = unsafe { OwnedFd::from_raw_fd(fh as RawFd) };
                 io.close(fd).map(|()| 0).into()
             }
             FUSE_FSYNC | FUSE_FSYNCDIR => {
@@ -336,6 +437,62 @@ impl Passthrough {
                 self.rename(io, h, r.newdir, r.flags, buf, payload_end).into()
             }
             FUSE_STATFS => self.statfs(h, buf).into(),
+            FUSE_READLINK => self.readlink(h, buf).into(),
+            FUSE_SYMLINK => self.symlink(io, h, buf, payload_end).into(),
+            FUSE_MKNOD => self.mknod(io, h, &arg!(fuse_mknod_in), buf, payload_end).into(),
+            FUSE_LINK => self.link(io, h, &arg!(fuse_link_in), buf, payload_end).into(),
+            FUSE_GETXATTR => self.getxattr(io, h, &arg!(fuse_getxattr_in), buf, payload_end, false).into(),
+            FUSE_LISTXATTR => self.getxattr(io, h, &arg!(fuse_getxattr_in), buf, payload_end, true).into(),
+            FUSE_SETXATTR => {
+                // The 8-byte compat header: `size` and `flags`.
+                if op.len() < abi::SETXATTR_IN_COMPAT {
+                    return Outcome::Error(Errno::INVAL);
+                }
+                let size = u32::from_ne_bytes([op[0], op[1], op[2], op[3]]) as usize;
+                let flags = u32::from_ne_bytes([op[4], op[5], op[6], op[7]]);
+                self.setxattr(io, h, size, flags, buf, payload_end).map(|()| 0).into()
+            }
+            FUSE_REMOVEXATTR => self.removexattr(h, buf, payload_end).map(|()| 0).into(),
+            FUSE_FALLOCATE => {
+                let f = arg!(fuse_fallocate_in);
+                // SAFETY: as for FUSE_READ.
+                let fd = unsafe { BorrowedFd::borrow_raw(f.fh as RawFd) };
+                io.fallocate(fd, f.mode, f.offset, f.length).map(|()| 0).into()
+            }
+            FUSE_LSEEK => {
+                let l = arg!(fuse_lseek_in);
+                // No io_uring operation seeks. SAFETY: plain syscall on a handle's descriptor.
+                let r = unsafe { libc::lseek(l.fh as RawFd, l.offset as libc::off_t, l.whence as libc::c_int) };
+                match len_of(r as isize) {
+                    Ok(off) => Outcome::Reply(put(buf, 0, &fuse_lseek_out { offset: off as u64 })),
+                    Err(e) => Outcome::Error(e),
+                }
+            }
+            FUSE_COPY_FILE_RANGE | FUSE_COPY_FILE_RANGE_64 => {
+                let c = arg!(fuse_copy_file_range_in);
+                let wide = h.opcode == FUSE_COPY_FILE_RANGE_64;
+                // The 32-bit reply cannot say more than u32::MAX bytes.
+                let len = if wide { c.len } else { c.len.min(u64::from(u32::MAX) & !0xfff) };
+                let (mut off_in, mut off_out) = (c.off_in as libc::off_t, c.off_out as libc::off_t);
+                // No io_uring operation copies ranges. SAFETY: plain syscall on two handles'
+                // descriptors, with offsets in locals.
+                let r = unsafe {
+                    libc::copy_file_range(
+                        c.fh_in as RawFd,
+                        &mut off_in,
+                        c.fh_out as RawFd,
+                        &mut off_out,
+                        len as usize,
+                        c.flags as libc::c_uint,
+                    )
+                };
+                match len_of(r) {
+                    Ok(n) if wide => Outcome::Reply(put(buf, 0, &fuse_copy_file_range_out { bytes_copied: n as u64 })),
+                    Ok(n) => Outcome::Reply(put(buf, 0, &fuse_write_out { size: n as u32, padding: 0 })),
+                    Err(e) => Outcome::Error(e),
+                }
+            }
+            FUSE_GETLK | FUSE_SETLK | FUSE_SETLKW => self.lock(h.opcode, &arg!(fuse_lk_in)),
             FUSE_ACCESS => {
                 let mask = arg!(fuse_access_in).mask as libc::c_int;
                 let r = self.inode(h.nodeid).and_then(|inode| {
@@ -438,13 +595,31 @@ impl Passthrough {
     /// Flags of a file reopened for the kernel through `/proc/self/fd/N`: the caller's, minus
     /// what only matters to the kernel's own open, and minus `O_NOFOLLOW` (the magic link is
     /// itself a symlink; the inode was looked up without following already).
-    fn open_flags(flags: u32) -> OFlags {
+    fn open_flags(&self, flags: u32) -> OFlags {
         let drop = OFlags::CREATE | OFlags::EXCL | OFlags::NOCTTY | OFlags::NOFOLLOW;
-        OFlags::from_bits_retain(flags as _) & !drop | OFlags::CLOEXEC
+        self.writeback_flags(OFlags::from_bits_retain(flags as _) & !drop | OFlags::CLOEXEC)
+    }
+
+    /// With the writeback cache the kernel reads pages of files opened write-only (to fill
+    /// partly written pages), and it appends by itself: such opens become read-write, and
+    /// `O_APPEND` is dropped (the kernel sends the offsets).
+    fn writeback_flags(&self, mut f: OFlags) -> OFlags {
+        if self.opts.writeback {
+            if f & OFlags::RWMODE == OFlags::WRONLY {
+                f = f & !OFlags::RWMODE | OFlags::RDWR;
+            }
+            f &= !OFlags::APPEND;
+        }
+        f
     }
 
     fn open_out(&self, fh: RawFd, dir: bool) -> fuse_open_out {
-        let open_flags = if self.direct_io && !dir { FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES } else { 0 };
+        if !dir {
+            if let Some(backing_id) = self.open_backing_id(fh) {
+                return fuse_open_out { fh: fh as u64, open_flags: FOPEN_PASSTHROUGH, backing_id };
+            }
+        }
+        let open_flags = if self.opts.direct_io && !dir { FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES } else { 0 };
         fuse_open_out { fh: fh as u64, open_flags, backing_id: 0 }
     }
 
@@ -458,7 +633,7 @@ impl Passthrough {
     ) -> IoResult<usize> {
         let inode = self.inode(h.nodeid)?;
         let path = proc_path(&inode.fd);
-        let mut flags = Self::open_flags(o.flags);
+        let mut flags = self.open_flags(o.flags);
         if dir {
             flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         }
@@ -479,6 +654,7 @@ impl Passthrough {
         let parent = self.inode(h.nodeid)?;
         // By name this time: the caller's flags as they are (O_EXCL included).
         let flags = OFlags::from_bits_retain(c.flags as _) & !OFlags::NOCTTY | OFlags::CREATE | OFlags::CLOEXEC;
+        let flags = self.writeback_flags(flags);
         let fd = io.open_at(parent.fd.as_fd(), &name, flags, Mode::from_bits_retain(c.mode as _))?;
         let entry = match self.lookup_in(io, parent.fd.as_fd(), &name) {
             Ok(e) => e,
@@ -521,6 +697,188 @@ impl Passthrough {
         let to = self.inode(newdir)?;
         io.rename_at(from.fd.as_fd(), &old, to.fd.as_fd(), &new, RenameFlags::from_bits_retain(flags))?;
         Ok(0)
+    }
+
+    fn readlink(&self, h: &fuse_in_header, buf: &mut [u8]) -> IoResult<usize> {
+        let inode = self.inode(h.nodeid)?;
+        // No io_uring operation reads links: readlinkat(2) with an empty path reads the link
+        // the O_PATH descriptor names.
+        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+        len_of(unsafe { libc::readlinkat(inode.fd.as_raw_fd(), c"".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })
+    }
+
+    fn symlink(&self, io: &mut Backing, h: &fuse_in_header, buf: &mut [u8], end: usize) -> IoResult<usize> {
+        // The link's name, then its target.
+        let (name, target) = two_names(&buf[..end])?;
+        let parent = self.inode(h.nodeid)?;
+        io.symlink_at(&target, parent.fd.as_fd(), &name)?;
+        let e = self.lookup_in(io, parent.fd.as_fd(), &name)?;
+        Ok(put(buf, 0, &e))
+    }
+
+    fn mknod(
+        &self,
+        io: &mut Backing,
+        h: &fuse_in_header,
+        m: &fuse_mknod_in,
+        buf: &mut [u8],
+        end: usize,
+    ) -> IoResult<usize> {
+        let name = name_at(&buf[..end])?;
+        let parent = self.inode(h.nodeid)?;
+        // No io_uring operation makes nodes. The kernel applied the caller's umask already.
+        // SAFETY: plain syscall with a NUL-terminated name.
+        check(unsafe {
+            libc::mknodat(parent.fd.as_raw_fd(), name.as_ptr(), m.mode as libc::mode_t, decode_dev(m.rdev))
+        })?;
+        let e = self.lookup_in(io, parent.fd.as_fd(), &name)?;
+        Ok(put(buf, 0, &e))
+    }
+
+    fn link(
+        &self,
+        io: &mut Backing,
+        h: &fuse_in_header,
+        l: &fuse_link_in,
+        buf: &mut [u8],
+        end: usize,
+    ) -> IoResult<usize> {
+        let name = name_at(&buf[..end])?;
+        let old = self.inode(l.oldnodeid)?;
+        let parent = self.inode(h.nodeid)?;
+        // linkat(2) through the magic link, followed: it names the inode itself (a symlink
+        // too), with no need for CAP_DAC_READ_SEARCH as AT_EMPTY_PATH would have.
+        io.link_at(&proc_path(&old.fd), parent.fd.as_fd(), &name, AtFlags::SYMLINK_FOLLOW)?;
+        // The new name finds the existing node and counts one more lookup of it.
+        let e = self.lookup_in(io, parent.fd.as_fd(), &name)?;
+        Ok(put(buf, 0, &e))
+    }
+
+    /// Where the xattr calls reach the node's inode. They have no form for O_PATH
+    /// descriptors (not even the `*xattrat(2)` calls of Linux 6.13 with an empty path: they
+    /// refuse O_PATH descriptors with `EBADF`), so the inode is reached by the path
+    /// `/proc/self/fd/N`, which the calls follow to the inode itself. From a symlink that
+    /// would reach the link's target: a symlink's own attributes are out of reach, and its
+    /// xattr requests are answered `EOPNOTSUPP`, as libfuse's passthrough_hp answers them.
+    fn xattr_target(&self, nodeid: u64) -> IoResult<XattrTarget> {
+        let inode = self.inode(nodeid)?;
+        if inode.symlink {
+            return Err(Errno::from_raw(libc::EOPNOTSUPP));
+        }
+        Ok(XattrTarget { path: proc_path(&inode.fd), _inode: inode })
+    }
+
+    /// GETXATTR (`list` = false, the payload is the name) and LISTXATTR: with `size` 0 the
+    /// reply is the length only (`fuse_getxattr_out`), else the value or list itself.
+    fn getxattr(
+        &self,
+        io: &mut Backing,
+        h: &fuse_in_header,
+        g: &fuse_getxattr_in,
+        buf: &mut [u8],
+        end: usize,
+        list: bool,
+    ) -> IoResult<usize> {
+        let name = if list { None } else { Some(name_at(&buf[..end])?) };
+        let target = self.xattr_target(h.nodeid)?;
+        let size = (g.size as usize).min(buf.len());
+        let out = &mut buf[..size];
+        let n = match &name {
+            Some(name) => io.getxattr(&target.path, name, out)?,
+            // No io_uring operation lists attributes.
+            // SAFETY: the kernel writes at most `out.len()` bytes into `out`.
+            None => len_of(unsafe { libc::listxattr(target.path.as_ptr(), out.as_mut_ptr().cast(), out.len()) })?,
+        };
+        if g.size == 0 {
+            return Ok(put(buf, 0, &fuse_getxattr_out { size: n as u32, padding: 0 }));
+        }
+        Ok(n)
+    }
+
+    fn setxattr(
+        &self,
+        io: &mut Backing,
+        h: &fuse_in_header,
+        size: usize,
+        flags: u32,
+        buf: &[u8],
+        end: usize,
+    ) -> IoResult<()> {
+        let name = name_at(&buf[..end])?;
+        let at = name.as_bytes().len() + 1;
+        let value = buf.get(at..at + size).filter(|_| at + size <= end).ok_or(Errno::INVAL)?;
+        io.setxattr(&self.xattr_target(h.nodeid)?.path, &name, value, flags)
+    }
+
+    fn removexattr(&self, h: &fuse_in_header, buf: &[u8], end: usize) -> IoResult<()> {
+        let name = name_at(&buf[..end])?;
+        let target = self.xattr_target(h.nodeid)?;
+        // No io_uring operation removes attributes.
+        // SAFETY: plain syscall with NUL-terminated strings.
+        check(unsafe { libc::removexattr(target.path.as_ptr(), name.as_ptr()) })
+    }
+
+    /// GETLK, SETLK, SETLKW. Only `flock(2)` locks come here (`FUSE_FLOCK_LOCKS` with
+    /// `--flock`, the default); POSIX locks stay in the kernel (`FUSE_POSIX_LOCKS` is not
+    /// asked for), as with libfuse's passthrough_hp. A SETLKW that would block becomes a
+    /// [`Outcome::Wait`]: the thread that serves it must go on serving, or the unlock that
+    /// ends the wait could queue up behind it.
+    fn lock(&self, opcode: u32, l: &fuse_lk_in) -> Outcome {
+        if l.lk_flags & FUSE_LK_FLOCK == 0 || opcode == FUSE_GETLK {
+            return Outcome::Error(Errno::NOSYS);
+        }
+        let op = match l.lk.r#type as libc::c_int {
+            libc::F_RDLCK => libc::LOCK_SH,
+            libc::F_WRLCK => libc::LOCK_EX,
+            libc::F_UNLCK => libc::LOCK_UN,
+            _ => return Outcome::Error(Errno::INVAL),
+        };
+        // SAFETY: plain syscall on a handle's descriptor (open while a request uses it).
+        match check(unsafe { libc::flock(l.fh as RawFd, op | libc::LOCK_NB) }) {
+            Err(e) if e.raw_os_error() == libc::EWOULDBLOCK && opcode == FUSE_SETLKW => {
+                // The waiter holds a duplicate: the lock belongs to the open file description,
+                // which both descriptors share, and RELEASE may close the handle meanwhile.
+                // SAFETY: plain syscall on a handle's descriptor.
+                let dup = unsafe { libc::fcntl(l.fh as RawFd, libc::F_DUPFD_CLOEXEC, 0) };
+                if dup < 0 {
+                    return Outcome::Error(last_errno());
+                }
+                // SAFETY: `fcntl` just created `dup`; nothing else owns it.
+                let dup = unsafe { OwnedFd::from_raw_fd(dup) };
+                Outcome::Wait(Waiter(Box::new(move || {
+                    // SAFETY: plain syscall on a descriptor this closure owns.
+                    check(unsafe { libc::flock(dup.as_raw_fd(), op) })
+                })))
+            }
+            r => r.map(|()| 0).into(),
+        }
+    }
+
+    /// With `FUSE_PASSTHROUGH`: registers `fd` as a backing file (`FUSE_DEV_IOC_BACKING_OPEN`)
+    /// and remembers the id for RELEASE. `None` (served by this server instead) if the kernel
+    /// refuses it.
+    fn open_backing_id(&self, fd: RawFd) -> Option<i32> {
+        let dev = self.passthrough.as_ref()?;
+        let map = fuse_backing_map { fd, flags: 0, padding: 0 };
+        // SAFETY: the ioctl reads one `fuse_backing_map`, which lives across the call.
+        let id = unsafe { libc::ioctl(dev.as_raw_fd(), FUSE_DEV_IOC_BACKING_OPEN as _, &map) };
+        if id < 0 {
+            if self.opts.debug {
+                eprintln!("fuse_passthrough: FUSE_DEV_IOC_BACKING_OPEN: {:?}", last_errno());
+            }
+            return None;
+        }
+        self.backing_ids.lock().unwrap_or_else(|p| p.into_inner()).insert(fd as u64, id);
+        Some(id)
+    }
+
+    fn close_backing_id(&self, fh: u64) {
+        let Some(dev) = &self.passthrough else { return };
+        let Some(id) = self.backing_ids.lock().unwrap_or_else(|p| p.into_inner()).remove(&fh) else { return };
+        // SAFETY: the ioctl reads one `u32` backing id, which lives across the call.
+        if unsafe { libc::ioctl(dev.as_raw_fd(), FUSE_DEV_IOC_BACKING_CLOSE as _, &(id as u32)) } < 0 {
+            eprintln!("fuse_passthrough: FUSE_DEV_IOC_BACKING_CLOSE {id}: {:?}", last_errno());
+        }
     }
 
     fn statfs(&self, h: &fuse_in_header, buf: &mut [u8]) -> IoResult<usize> {
@@ -620,6 +978,13 @@ impl Passthrough {
         }
         Ok(used)
     }
+}
+
+/// How the xattr calls reach a node (see [`Passthrough::xattr_target`]).
+struct XattrTarget {
+    path: CString,
+    /// The node whose descriptor the path names (kept open while the path is used).
+    _inode: Arc<Inode>,
 }
 
 /// Opens the source directory as an `O_PATH` descriptor and returns it with its key.
