@@ -73,6 +73,16 @@ struct Inode {
     /// A symbolic link: its extended attributes are not reached through `/proc/self/fd` (the
     /// path would reach the link's target).
     symlink: bool,
+    /// With `FUSE_PASSTHROUGH`: the backing id of the inode's open files and how many are
+    /// open. The kernel passes every open file of an inode through to one backing file, so
+    /// the first open registers one and the others share it; the last RELEASE closes it.
+    backing: Mutex<(i32, u32)>,
+}
+
+impl Inode {
+    fn new(fd: OwnedFd, symlink: bool) -> Arc<Inode> {
+        Arc::new(Inode { fd, symlink, backing: Mutex::new((0, 0)) })
+    }
 }
 
 struct Node {
@@ -109,8 +119,8 @@ pub struct Passthrough {
     /// backing id registered on this device (`FUSE_DEV_IOC_BACKING_OPEN`), so the kernel reads
     /// and writes the backing file itself.
     passthrough: Option<Arc<std::fs::File>>,
-    /// Backing ids of open handles (`fh` -> id), closed at RELEASE.
-    backing_ids: Mutex<HashMap<u64, i32>>,
+    /// The inodes of handles opened in passthrough mode (`fh` -> inode), for RELEASE.
+    passed: Mutex<HashMap<u64, Arc<Inode>>>,
     /// Opcodes answered with ENOSYS so far (each is named once on stderr).
     unhandled: Mutex<Vec<u32>>,
     /// Set once DESTROY was answered.
@@ -190,7 +200,7 @@ impl Passthrough {
     pub fn new(root: OwnedFd, root_key: (u64, u64), opts: FsOptions, passthrough: Option<Arc<std::fs::File>>) -> Self {
         let mut nodes = HashMap::new();
         // The root is never forgotten: its count starts out of reach.
-        let root = Arc::new(Inode { fd: root, symlink: false });
+        let root = Inode::new(root, false);
         nodes.insert(FUSE_ROOT_ID, Node { inode: root, key: root_key, nlookup: 1 << 62 });
         let mut by_key = HashMap::new();
         by_key.insert(root_key, FUSE_ROOT_ID);
@@ -198,7 +208,7 @@ impl Passthrough {
             table: Mutex::new(Table { nodes, by_key, next_id: FUSE_ROOT_ID + 1 }),
             opts,
             passthrough,
-            backing_ids: Mutex::new(HashMap::new()),
+            passed: Mutex::new(HashMap::new()),
             unhandled: Mutex::new(Vec::new()),
             destroyed: AtomicBool::new(false),
         }
@@ -281,7 +291,7 @@ impl Passthrough {
                 let id = t.next_id;
                 t.next_id += 1;
                 let symlink = u32::from(st.stx_mode) & libc::S_IFMT == libc::S_IFLNK;
-                t.nodes.insert(id, Node { inode: Arc::new(Inode { fd, symlink }), key, nlookup: 1 });
+                t.nodes.insert(id, Node { inode: Inode::new(fd, symlink), key, nlookup: 1 });
                 t.by_key.insert(key, id);
                 id
             }
@@ -613,12 +623,14 @@ impl Passthrough {
         f
     }
 
-    fn open_out(&self, fh: RawFd, dir: bool) -> fuse_open_out {
-        if !dir {
-            if let Some(backing_id) = self.open_backing_id(fh) {
+    /// The reply to OPEN, OPENDIR (`file` = `None`) and CREATE.
+    fn open_out(&self, fh: RawFd, file: Option<&Arc<Inode>>) -> fuse_open_out {
+        if let Some(inode) = file {
+            if let Some(backing_id) = self.open_backing_id(fh, inode) {
                 return fuse_open_out { fh: fh as u64, open_flags: FOPEN_PASSTHROUGH, backing_id };
             }
         }
+        let dir = file.is_none();
         let open_flags = if self.opts.direct_io && !dir { FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES } else { 0 };
         fuse_open_out { fh: fh as u64, open_flags, backing_id: 0 }
     }
@@ -639,7 +651,7 @@ impl Passthrough {
         }
         let fd = io.open_at(inode.fd.as_fd(), &path, flags, Mode::empty())?;
         let fh = std::os::fd::IntoRawFd::into_raw_fd(fd);
-        Ok(put(buf, 0, &self.open_out(fh, dir)))
+        Ok(put(buf, 0, &self.open_out(fh, (!dir).then_some(&inode))))
     }
 
     fn create(
@@ -663,9 +675,16 @@ impl Passthrough {
                 return Err(e);
             }
         };
+        let inode = match self.inode(entry.nodeid) {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = io.close(fd);
+                return Err(e);
+            }
+        };
         let fh = std::os::fd::IntoRawFd::into_raw_fd(fd);
         let at = put(buf, 0, &entry);
-        Ok(put(buf, at, &self.open_out(fh, false)))
+        Ok(put(buf, at, &self.open_out(fh, Some(&inode))))
     }
 
     fn mkdir(
@@ -854,29 +873,42 @@ impl Passthrough {
         }
     }
 
-    /// With `FUSE_PASSTHROUGH`: registers `fd` as a backing file (`FUSE_DEV_IOC_BACKING_OPEN`)
-    /// and remembers the id for RELEASE. `None` (served by this server instead) if the kernel
-    /// refuses it.
-    fn open_backing_id(&self, fd: RawFd) -> Option<i32> {
+    /// With `FUSE_PASSTHROUGH`: the backing id for a new open file `fd` of `inode`, the
+    /// inode's own if one of its files is open already, else `fd` registered as its backing
+    /// file (`FUSE_DEV_IOC_BACKING_OPEN`). `None` (the file is served by this server) if the
+    /// kernel refuses.
+    fn open_backing_id(&self, fd: RawFd, inode: &Arc<Inode>) -> Option<i32> {
         let dev = self.passthrough.as_ref()?;
-        let map = fuse_backing_map { fd, flags: 0, padding: 0 };
-        // SAFETY: the ioctl reads one `fuse_backing_map`, which lives across the call.
-        let id = unsafe { libc::ioctl(dev.as_raw_fd(), FUSE_DEV_IOC_BACKING_OPEN as _, &map) };
-        if id < 0 {
-            if self.opts.debug {
-                eprintln!("fuse_passthrough: FUSE_DEV_IOC_BACKING_OPEN: {:?}", last_errno());
+        let mut backing = inode.backing.lock().unwrap_or_else(|p| p.into_inner());
+        if backing.1 == 0 {
+            let map = fuse_backing_map { fd, flags: 0, padding: 0 };
+            // SAFETY: the ioctl reads one `fuse_backing_map`, which lives across the call.
+            let id = unsafe { libc::ioctl(dev.as_raw_fd(), FUSE_DEV_IOC_BACKING_OPEN as _, &map) };
+            if id < 0 {
+                if self.opts.debug {
+                    eprintln!("fuse_passthrough: FUSE_DEV_IOC_BACKING_OPEN: {:?}", last_errno());
+                }
+                return None;
             }
-            return None;
+            backing.0 = id;
         }
-        self.backing_ids.lock().unwrap_or_else(|p| p.into_inner()).insert(fd as u64, id);
-        Some(id)
+        backing.1 += 1;
+        self.passed.lock().unwrap_or_else(|p| p.into_inner()).insert(fd as u64, inode.clone());
+        Some(backing.0)
     }
 
+    /// At RELEASE of `fh`: closes its inode's backing id if it was the inode's last open file.
     fn close_backing_id(&self, fh: u64) {
         let Some(dev) = &self.passthrough else { return };
-        let Some(id) = self.backing_ids.lock().unwrap_or_else(|p| p.into_inner()).remove(&fh) else { return };
+        let Some(inode) = self.passed.lock().unwrap_or_else(|p| p.into_inner()).remove(&fh) else { return };
+        let mut backing = inode.backing.lock().unwrap_or_else(|p| p.into_inner());
+        backing.1 -= 1;
+        if backing.1 > 0 {
+            return;
+        }
+        let id = std::mem::take(&mut backing.0) as u32;
         // SAFETY: the ioctl reads one `u32` backing id, which lives across the call.
-        if unsafe { libc::ioctl(dev.as_raw_fd(), FUSE_DEV_IOC_BACKING_CLOSE as _, &(id as u32)) } < 0 {
+        if unsafe { libc::ioctl(dev.as_raw_fd(), FUSE_DEV_IOC_BACKING_CLOSE as _, &id) } < 0 {
             eprintln!("fuse_passthrough: FUSE_DEV_IOC_BACKING_CLOSE {id}: {:?}", last_errno());
         }
     }
