@@ -69,6 +69,10 @@ plain! {
     fuse_lk_in = 8 + 8 + 24 + 4 + 4;
     fuse_lk_out = 24;
     fuse_backing_map = 4 + 4 + 8;
+    fuse_sx_time = 8 + 4 + 4;
+    fuse_statx = 4 + 4 + 8 + 4 * 3 + 2 + 2 + 8 * 4 + 16 * 4 + 4 * 4 + 8 * 14;
+    fuse_statx_in = 4 + 4 + 8 + 4 + 4;
+    fuse_statx_out = 8 + 4 + 4 + 8 * 2 + 256;
 }
 
 /// `fuse_setxattr_in` as the kernel sends it without `FUSE_SETXATTR_EXT` (which this server
@@ -131,6 +135,7 @@ pub fn op_header_len(opcode: u32) -> usize {
         FUSE_LSEEK => size_of::<fuse_lseek_in>(),
         FUSE_COPY_FILE_RANGE | FUSE_COPY_FILE_RANGE_64 => size_of::<fuse_copy_file_range_in>(),
         FUSE_GETLK | FUSE_SETLK | FUSE_SETLKW => size_of::<fuse_lk_in>(),
+        FUSE_STATX => size_of::<fuse_statx_in>(),
         // LOOKUP, UNLINK, RMDIR, SYMLINK, READLINK, REMOVEXATTR, STATFS, DESTROY: names only, or
         // nothing.
         _ => 0,

@@ -78,12 +78,17 @@ impl Backing {
 
     /// `statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS)`.
     pub fn statx_fd(&mut self, fd: BorrowedFd<'_>) -> IoResult<libc::statx> {
+        self.statx_fd_mask(fd, StatxFlags::BASIC_STATS)
+    }
+
+    /// `statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, mask)`.
+    pub fn statx_fd_mask(&mut self, fd: BorrowedFd<'_>, mask: StatxFlags) -> IoResult<libc::statx> {
         // SAFETY: `statx` is plain integers; all zeroes is a valid value.
         let mut buf: libc::statx = unsafe { core::mem::zeroed() };
         let sqe = op::Statx::new(c"", &mut buf)
             .dir(fd)
             .flags(AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
-            .mask(StatxFlags::BASIC_STATS)
+            .mask(mask)
             .build();
         // SAFETY: `buf` and the path are borrowed for the call.
         unsafe { self.run(sqe) }?;

@@ -341,7 +341,6 @@ impl Passthrough {
                 | FUSE_REMOVEMAPPING
                 | FUSE_SYNCFS
                 | FUSE_TMPFILE
-                | FUSE_STATX
                 | CUSE_INIT
         ) && abi::opcode_name(opcode) != "unknown"
     }
@@ -503,6 +502,7 @@ impl Passthrough {
                 }
             }
             FUSE_GETLK | FUSE_SETLK | FUSE_SETLKW => self.lock(h.opcode, &arg!(fuse_lk_in)),
+            FUSE_STATX => self.statx(io, h, &arg!(fuse_statx_in), buf).into(),
             FUSE_ACCESS => {
                 let mask = arg!(fuse_access_in).mask as libc::c_int;
                 let r = self.inode(h.nodeid).and_then(|inode| {
@@ -716,6 +716,44 @@ impl Passthrough {
         let to = self.inode(newdir)?;
         io.rename_at(from.fd.as_fd(), &old, to.fd.as_fd(), &new, RenameFlags::from_bits_retain(flags))?;
         Ok(0)
+    }
+
+    /// STATX (sent for `statx(2)` calls that want more than the basic attributes, such as
+    /// the birth time): `statx(2)` of the source inode with the caller's mask.
+    fn statx(&self, io: &mut Backing, h: &fuse_in_header, x: &fuse_statx_in, buf: &mut [u8]) -> IoResult<usize> {
+        let inode = self.inode(h.nodeid)?;
+        let mask = rustix::fs::StatxFlags::from_bits_retain(x.sx_mask) | rustix::fs::StatxFlags::BASIC_STATS;
+        let st = io.statx_fd_mask(inode.fd.as_fd(), mask)?;
+        let t = |t: libc::statx_timestamp| fuse_sx_time { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec, __reserved: 0 };
+        let stat = fuse_statx {
+            mask: st.stx_mask,
+            blksize: st.stx_blksize,
+            attributes: st.stx_attributes,
+            nlink: st.stx_nlink,
+            uid: st.stx_uid,
+            gid: st.stx_gid,
+            mode: st.stx_mode,
+            ino: st.stx_ino,
+            size: st.stx_size,
+            blocks: st.stx_blocks,
+            attributes_mask: st.stx_attributes_mask,
+            atime: t(st.stx_atime),
+            btime: t(st.stx_btime),
+            ctime: t(st.stx_ctime),
+            mtime: t(st.stx_mtime),
+            rdev_major: st.stx_rdev_major,
+            rdev_minor: st.stx_rdev_minor,
+            dev_major: st.stx_dev_major,
+            dev_minor: st.stx_dev_minor,
+            ..Default::default()
+        };
+        let out = fuse_statx_out {
+            attr_valid: self.opts.timeout.as_secs(),
+            attr_valid_nsec: self.opts.timeout.subsec_nanos(),
+            stat,
+            ..Default::default()
+        };
+        Ok(put(buf, 0, &out))
     }
 
     fn readlink(&self, h: &fuse_in_header, buf: &mut [u8]) -> IoResult<usize> {

@@ -196,11 +196,20 @@ fn check_mountpoint(mountpoint: &std::path::Path) -> Result<(), String> {
     if !mount::is_fuse_mounted(mountpoint) {
         return Ok(());
     }
-    match std::fs::metadata(mountpoint) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Err(dead_mount_message(mountpoint)),
+    // statfs(2) always asks the server (a stat may be answered from cached attributes).
+    let path = std::ffi::CString::new(mountpoint.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // SAFETY: `statfs` is plain integers; all zeroes is valid.
+    let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: plain syscall with a NUL-terminated path, writing into `st`.
+    let r = unsafe { libc::statfs(path.as_ptr(), &mut st) };
+    let err = (r < 0).then(std::io::Error::last_os_error);
+    match err.as_ref().and_then(std::io::Error::raw_os_error) {
+        // ECANCELED: the dead server's io_uring queues are still being torn down.
+        Some(libc::ENOTCONN | libc::ECONNABORTED | libc::ECANCELED) => Err(dead_mount_message(mountpoint)),
         _ => Err(format!(
-            "{0}: a FUSE file system is already mounted there; unmount it first (`fusermount3 -u {0}`)",
-            mountpoint.display()
+            "{0}: a FUSE file system is already mounted there{1}; unmount it first (`fusermount3 -u {0}`)",
+            mountpoint.display(),
+            err.map(|e| format!(" (statfs: {e})")).unwrap_or_default()
         )),
     }
 }
