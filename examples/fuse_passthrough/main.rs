@@ -80,6 +80,8 @@ struct Options {
     direct_io: bool,
     no_uring: bool,
     pin: bool,
+    pin_offset: usize,
+    spin: Option<Duration>,
     threads: usize,
     writeback: bool,
     passthrough: bool,
@@ -97,6 +99,8 @@ Mirrors SOURCE at MOUNTPOINT through FUSE over io_uring (root only).
   --direct-io       open files with FOPEN_DIRECT_IO (bypass the FUSE page cache)
   --no-uring        serve /dev/fuse with read/write even if io_uring is available
   --no-pin          do not pin queue thread q to CPU q (pinned by default, as libfuse does)
+  --pin-offset N    pin queue thread q to CPU (q + N) mod CPUs instead (default 0)
+  --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 0)
   --threads N       /dev/fuse threads without io_uring (default: number of CPUs)
   --writeback       ask for the writeback cache (FUSE_WRITEBACK_CACHE): buffered writes
                     gather in the kernel's page cache
@@ -120,6 +124,8 @@ impl Options {
             direct_io: false,
             no_uring: false,
             pin: true,
+            pin_offset: 0,
+            spin: None,
             threads: cpus,
             writeback: false,
             passthrough: false,
@@ -138,6 +144,11 @@ impl Options {
                 "--direct-io" => o.direct_io = true,
                 "--no-uring" => o.no_uring = true,
                 "--no-pin" => o.pin = false,
+                "--pin-offset" => o.pin_offset = num::<usize>(&a, args.next())?,
+                "--spin-us" => {
+                    let us = num::<u64>(&a, args.next())?;
+                    o.spin = (us > 0).then(|| Duration::from_micros(us));
+                }
                 "--writeback" => o.writeback = true,
                 "--passthrough" => o.passthrough = true,
                 "--no-flock" => o.flock = false,
@@ -415,6 +426,8 @@ fn run(opts: Options) -> Result<(), String> {
                 payload,
                 bufpool: neg.bufpool,
                 pin: opts.pin,
+                pin_offset: opts.pin_offset,
+                spin: opts.spin,
             };
             let (dev, fs, stats, tx, done) = (dev.clone(), fs.clone(), stats.clone(), tx.clone(), done_tx.clone());
             let t = std::thread::Builder::new()

@@ -64,8 +64,13 @@ pub struct QueueSpec {
     pub payload: usize,
     /// Use a Linux 7.3 buffer pool instead of per-entry payload buffers.
     pub bufpool: bool,
-    /// Pin the thread to CPU `qid`.
+    /// Pin the thread to CPU `(qid + pin_offset) % cpus`.
     pub pin: bool,
+    /// Added to the queue id to pick the CPU the thread is pinned to (0: the queue's own CPU,
+    /// where the kernel queues the requests of tasks running on it).
+    pub pin_offset: usize,
+    /// Busy-poll for this long before blocking for the next completion.
+    pub spin: Option<std::time::Duration>,
 }
 
 /// The memory of a queue's entries. The kernel writes into an entry's header and payload
@@ -119,7 +124,7 @@ pub fn run(
     ready: Sender<(u16, Result<(), String>)>,
 ) {
     if spec.pin {
-        pin_to_cpu(spec.qid as usize);
+        pin_to_cpu((spec.qid as usize + spec.pin_offset) % possible_cpus());
     }
     let mut q = match Queue::new(&dev, spec) {
         Ok(q) => q,
@@ -249,6 +254,12 @@ impl Queue {
         // No timeout on the wait: when the connection ends the kernel completes every command
         // it holds with ENOTCONN (and fails later commits the same way), which ends the loop.
         while self.live > 0 {
+            if self.spec.spin.is_some() && self.spin() {
+                while let Some(cqe) = self.ring.cq().pop() {
+                    self.complete(cqe, fs);
+                }
+                continue;
+            }
             match self.ring.submit_and_wait(1) {
                 Ok(_) => {}
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
@@ -260,6 +271,27 @@ impl Queue {
             while let Some(cqe) = self.ring.cq().pop() {
                 self.complete(cqe, fs);
             }
+        }
+    }
+
+    /// Busy polling (`--spin-us`): submits what is queued, then enters the kernel without
+    /// waiting (which runs the task work that copies requests into entries, deferred to such
+    /// calls on a `DEFER_TASKRUN` ring) until a completion arrives or the time is up. Returns
+    /// whether completions are there; if not, the caller blocks as usual.
+    fn spin(&mut self) -> bool {
+        let Some(limit) = self.spec.spin else { return false };
+        let start = std::time::Instant::now();
+        loop {
+            if self.ring.submit_and_get_events().is_err() {
+                return false;
+            }
+            if !self.ring.cq().is_empty() {
+                return true;
+            }
+            if start.elapsed() >= limit {
+                return false;
+            }
+            std::hint::spin_loop();
         }
     }
 
