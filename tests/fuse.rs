@@ -714,7 +714,10 @@ fn exercise_more(src: &Path, mnt: &Path) {
     assert!(fs::symlink_metadata(mnt.join("x/sock")).unwrap().file_type().is_socket());
     for n in ["fifo", "null", "bigdev", "sock"] {
         assert_same_attrs(&src.join("x").join(n), &mnt.join("x").join(n));
-        let (s, m) = (fs::symlink_metadata(src.join("x").join(n)).unwrap(), fs::symlink_metadata(mnt.join("x").join(n)).unwrap());
+        let (s, m) = (
+            fs::symlink_metadata(src.join("x").join(n)).unwrap(),
+            fs::symlink_metadata(mnt.join("x").join(n)).unwrap(),
+        );
         assert_eq!(s.rdev(), m.rdev(), "{n}: rdev");
     }
     assert_eq!(fs::metadata(&dev).unwrap().rdev(), libc::makedev(1, 3));
@@ -767,7 +770,9 @@ fn exercise_more(src: &Path, mnt: &Path) {
     fd.write_all_at(&pattern(8192, 3), 1 << 20).unwrap();
     fd.sync_all().unwrap();
     // SAFETY: as above.
-    os_err("punch", unsafe { libc::fallocate(raw, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, 0, 1 << 20) });
+    os_err("punch", unsafe {
+        libc::fallocate(raw, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+    });
     assert_eq!(fs::metadata(&sparse).unwrap().len(), 4 << 20);
     assert_same_attrs(&src.join("x/sparse"), &sparse);
     let sfd = File::open(src.join("x/sparse")).unwrap();
@@ -783,7 +788,10 @@ fn exercise_more(src: &Path, mnt: &Path) {
     drop(fd);
 
     // copy_file_range between two files of the mount.
-    let (from, to) = (File::open(&sparse).unwrap(), OpenOptions::new().write(true).create(true).open(mnt.join("x/copy")).unwrap());
+    let (from, to) = (
+        File::open(&sparse).unwrap(),
+        OpenOptions::new().write(true).create_new(true).open(mnt.join("x/copy")).unwrap(),
+    );
     let (mut off_in, mut off_out) = (1i64 << 20, 0i64);
     // SAFETY: plain syscall on open files with offsets in locals.
     let n = unsafe {

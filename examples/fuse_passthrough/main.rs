@@ -21,13 +21,29 @@
 //!    carries FORGET and INTERRUPT.
 //! 4. Without io_uring the server says so on stderr and serves `/dev/fuse` with read/write on
 //!    one thread per CPU (`devfuse.rs`).
-//! 5. Every operation on the source tree (openat, statx, read, write, fsync, ftruncate, close,
-//!    mkdirat, unlinkat, renameat) goes through a per-thread io_uring ring (`backing.rs`);
-//!    chmod/chown/utimensat, statfs, access and getdents64, which have no io_uring operation,
-//!    are plain syscalls (`fs.rs`).
+//! 5. Every operation on the source tree that io_uring has (openat, statx, read, write, fsync,
+//!    ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
+//!    setxattr) goes through a per-thread io_uring ring (`backing.rs`); the others
+//!    (chmod/chown/utimensat, mknodat, readlinkat, listxattr/removexattr, statfs, access,
+//!    lseek, copy_file_range, flock, getdents64) are plain syscalls (`fs.rs`).
+//! 6. The operations of libfuse's `passthrough_hp` are served (lookup, attributes, create,
+//!    open, read, write, flush, fsync, release, mkdir, mknod, symlink, readlink, link, unlink,
+//!    rmdir, rename with flags, readdir and readdirplus, statfs, xattrs, fallocate, flock),
+//!    and also statx, lseek (`SEEK_DATA`/`SEEK_HOLE`), copy_file_range and access. POSIX
+//!    locks stay in the kernel (`FUSE_POSIX_LOCKS` is not asked for), as with passthrough_hp.
+//!    A blocking `flock` waits on a thread of its own, so the queue that received it goes on
+//!    serving. Options: `--writeback` (writeback cache), `--passthrough` (the kernel does the
+//!    reads and writes of open files on the backing file itself: `FUSE_PASSTHROUGH`, one
+//!    backing id per inode), `--direct-io`. A request it does not serve is answered `ENOSYS`
+//!    and named once on stderr (every request is named with `--debug`).
+//! 7. A mount point that already holds a FUSE mount (a live one, or a dead one whose server
+//!    is gone) is refused instead of mounted over.
 //!
 //! Output: `READY mode=<uring|devfuse> ...` on stdout once requests can be served, and
 //! `STATS ...` (requests per transport, COMMIT_AND_FETCH completions) on exit.
+//!
+//! `README.md` beside this file has the options, the test suites run against the mount
+//! (`fs_suite.sh`) and their results.
 
 mod abi;
 mod backing;
@@ -159,7 +175,9 @@ impl Options {
             }
         }
         if o.writeback && o.passthrough {
-            return Err(format!("--writeback and --passthrough exclude each other (the kernel refuses both)\n\n{USAGE}"));
+            return Err(format!(
+                "--writeback and --passthrough exclude each other (the kernel refuses both)\n\n{USAGE}"
+            ));
         }
         let [source, mountpoint] = <[PathBuf; 2]>::try_from(pos).map_err(|_| USAGE.to_string())?;
         o.source = source.canonicalize().map_err(|e| format!("{}: {e}", source.display()))?;
