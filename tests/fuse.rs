@@ -834,7 +834,37 @@ fn exercise_more(src: &Path, mnt: &Path) {
     // SAFETY: as above.
     os_err("flock LOCK_UN", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_UN) });
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)).expect("LOCK_SH still waiting after the unlock"), 0);
-    drop(waiter.join().unwrap());
+    let other = waiter.join().unwrap();
+
+    // A signal to the waiting caller: the kernel sends INTERRUPT, the server breaks the wait,
+    // and flock fails with EINTR (instead of waiting on until the lock is free).
+    extern "C" fn nothing(_: libc::c_int) {}
+    // SAFETY: a handler that does nothing, installed without SA_RESTART.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = nothing as extern "C" fn(libc::c_int) as usize;
+        libc::sigaction(libc::SIGUSR2, &sa, core::ptr::null_mut());
+    }
+    // SAFETY: plain syscalls on open files.
+    os_err("flock LOCK_UN", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_UN) });
+    // SAFETY: as above.
+    os_err("flock LOCK_EX", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_EX) });
+    let (tx, rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        // SAFETY: no preconditions.
+        tx.send(unsafe { libc::pthread_self() } as usize).unwrap();
+        // SAFETY: plain syscall on an open file.
+        let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_EX) };
+        (r, std::io::Error::last_os_error().raw_os_error())
+    });
+    let thread = rx.recv().unwrap() as libc::pthread_t;
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: the thread is alive: it is joined below, after the signal.
+    unsafe { libc::pthread_kill(thread, libc::SIGUSR2) };
+    let started = Instant::now();
+    let (r, errno) = waiter.join().unwrap();
+    assert_eq!((r, errno), (-1, Some(libc::EINTR)), "flock after a signal");
+    assert!(started.elapsed() < Duration::from_secs(5), "the interrupted flock took {:?}", started.elapsed());
     drop(holder);
 
     fs::remove_dir_all(mnt.join("x")).unwrap();

@@ -39,30 +39,81 @@ pub enum Outcome {
     Wait(Waiter),
 }
 
-/// A job that blocks; its result becomes a reply without arguments.
-pub struct Waiter(pub Box<dyn FnOnce() -> Result<(), Errno> + Send>);
-
-impl core::fmt::Debug for Waiter {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("Waiter")
-    }
-}
-
-impl Waiter {
-    /// Runs the job and turns its result into the FUSE reply's error field.
-    pub fn run(self) -> i32 {
-        match (self.0)() {
-            Ok(()) => 0,
-            Err(e) => -e.raw_os_error(),
-        }
-    }
-}
-
 impl From<IoResult<usize>> for Outcome {
     fn from(r: IoResult<usize>) -> Self {
         match r {
             Ok(n) => Outcome::Reply(n),
             Err(e) => Outcome::Error(e),
+        }
+    }
+}
+
+/// A job that blocks; its result becomes a reply without arguments. The job is given a
+/// function that tells whether the kernel interrupted the request (INTERRUPT: the caller got a
+/// signal); a signal then breaks the job's blocking call (`EINTR`), and the job gives up.
+pub struct Waiter {
+    job: Box<dyn FnOnce(&dyn Fn() -> bool) -> Result<(), Errno> + Send>,
+    unique: u64,
+    waiting: Arc<Mutex<HashMap<u64, WaitSlot>>>,
+}
+
+/// A request waiting on a thread of its own.
+struct WaitSlot {
+    /// The waiting thread, once it runs.
+    thread: Option<libc::pthread_t>,
+    /// INTERRUPT came for the request.
+    interrupted: bool,
+}
+
+impl core::fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Waiter(unique={})", self.unique)
+    }
+}
+
+/// The signal that breaks a waiting job's call when its request is interrupted: a handler
+/// that does nothing, installed without `SA_RESTART`, so the call fails with `EINTR`.
+const WAKE_SIGNAL: libc::c_int = libc::SIGUSR1;
+
+fn install_wake_signal() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn nothing(_: libc::c_int) {}
+    ONCE.call_once(|| {
+        // SAFETY: `sigaction` is plain data, zeroes are valid; the handler is an
+        // async-signal-safe function that does nothing.
+        unsafe {
+            let mut sa: libc::sigaction = core::mem::zeroed();
+            sa.sa_sigaction = nothing as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(WAKE_SIGNAL, &sa, core::ptr::null_mut());
+        }
+    });
+}
+
+impl Waiter {
+    /// Runs the job on the calling thread (a thread of its own) and turns its result into the
+    /// FUSE reply's error field.
+    pub fn run(self) -> i32 {
+        let Waiter { job, unique, waiting } = self;
+        let lock = || waiting.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let mut w = lock();
+            let Some(slot) = w.get_mut(&unique) else { return -libc::EINTR };
+            if slot.interrupted {
+                w.remove(&unique);
+                return -libc::EINTR;
+            }
+            // SAFETY: no preconditions.
+            slot.thread = Some(unsafe { libc::pthread_self() });
+        }
+        let interrupted = || lock().get(&unique).is_some_and(|s| s.interrupted);
+        let r = job(&interrupted);
+        // Removed before the thread ends: INTERRUPT signals only threads found here, under
+        // the same lock.
+        lock().remove(&unique);
+        match r {
+            Ok(()) => 0,
+            Err(e) => -e.raw_os_error(),
         }
     }
 }
@@ -121,6 +172,8 @@ pub struct Passthrough {
     passthrough: Option<Arc<std::fs::File>>,
     /// The inodes of handles opened in passthrough mode (`fh` -> inode), for RELEASE.
     passed: Mutex<HashMap<u64, Arc<Inode>>>,
+    /// Requests waiting on threads of their own, by `unique`.
+    waiting: Arc<Mutex<HashMap<u64, WaitSlot>>>,
     /// Opcodes answered with ENOSYS so far (each is named once on stderr).
     unhandled: Mutex<Vec<u32>>,
     /// Set once DESTROY was answered.
@@ -209,6 +262,7 @@ impl Passthrough {
             opts,
             passthrough,
             passed: Mutex::new(HashMap::new()),
+            waiting: Arc::new(Mutex::new(HashMap::new())),
             unhandled: Mutex::new(Vec::new()),
             destroyed: AtomicBool::new(false),
         }
@@ -377,7 +431,12 @@ impl Passthrough {
                 }
                 Outcome::NoReply
             }
-            FUSE_INTERRUPT => Outcome::NoReply,
+            FUSE_INTERRUPT => {
+                if let Some(unique) = op.get(..8) {
+                    self.interrupt(u64::from_ne_bytes(unique.try_into().unwrap_or_default()));
+                }
+                Outcome::NoReply
+            }
             FUSE_GETATTR => self.getattr(io, h, buf).into(),
             FUSE_SETATTR => self.setattr(io, h, &arg!(fuse_setattr_in), buf).into(),
             FUSE_OPEN => self.open(io, h, &arg!(fuse_open_in), buf, false).into(),
@@ -501,7 +560,7 @@ impl Passthrough {
                     Err(e) => Outcome::Error(e),
                 }
             }
-            FUSE_GETLK | FUSE_SETLK | FUSE_SETLKW => self.lock(h.opcode, &arg!(fuse_lk_in)),
+            FUSE_GETLK | FUSE_SETLK | FUSE_SETLKW => self.lock(h, &arg!(fuse_lk_in)),
             FUSE_STATX => self.statx(io, h, &arg!(fuse_statx_in), buf).into(),
             FUSE_ACCESS => {
                 let mask = arg!(fuse_access_in).mask as libc::c_int;
@@ -880,7 +939,8 @@ impl Passthrough {
     /// asked for), as with libfuse's passthrough_hp. A SETLKW that would block becomes a
     /// [`Outcome::Wait`]: the thread that serves it must go on serving, or the unlock that
     /// ends the wait could queue up behind it.
-    fn lock(&self, opcode: u32, l: &fuse_lk_in) -> Outcome {
+    fn lock(&self, h: &fuse_in_header, l: &fuse_lk_in) -> Outcome {
+        let opcode = h.opcode;
         if l.lk_flags & FUSE_LK_FLOCK == 0 || opcode == FUSE_GETLK {
             return Outcome::Error(Errno::NOSYS);
         }
@@ -902,12 +962,39 @@ impl Passthrough {
                 }
                 // SAFETY: `fcntl` just created `dup`; nothing else owns it.
                 let dup = unsafe { OwnedFd::from_raw_fd(dup) };
-                Outcome::Wait(Waiter(Box::new(move || {
+                let job = move |interrupted: &dyn Fn() -> bool| loop {
                     // SAFETY: plain syscall on a descriptor this closure owns.
-                    check(unsafe { libc::flock(dup.as_raw_fd(), op) })
-                })))
+                    match check(unsafe { libc::flock(dup.as_raw_fd(), op) }) {
+                        Err(e) if e.raw_os_error() == libc::EINTR && !interrupted() => continue,
+                        r => return r,
+                    }
+                };
+                self.waiter(h.unique, Box::new(job))
             }
             r => r.map(|()| 0).into(),
+        }
+    }
+
+    /// A [`Waiter`] for request `unique`, known to INTERRUPT from now on.
+    fn waiter(&self, unique: u64, job: Box<dyn FnOnce(&dyn Fn() -> bool) -> Result<(), Errno> + Send>) -> Outcome {
+        install_wake_signal();
+        let waiting = self.waiting.clone();
+        waiting.lock().unwrap_or_else(|p| p.into_inner()).insert(unique, WaitSlot { thread: None, interrupted: false });
+        Outcome::Wait(Waiter { job, unique, waiting })
+    }
+
+    /// INTERRUPT of request `unique`: if it waits on a thread of its own, that thread's call
+    /// is broken with a signal and the request answered `EINTR`. Other requests finish on
+    /// their own (none of them blocks).
+    fn interrupt(&self, unique: u64) {
+        let mut w = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = w.get_mut(&unique) {
+            slot.interrupted = true;
+            if let Some(thread) = slot.thread {
+                // SAFETY: the thread is alive: it removes its slot, under this lock, before
+                // it ends.
+                unsafe { libc::pthread_kill(thread, WAKE_SIGNAL) };
+            }
         }
     }
 
