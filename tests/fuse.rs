@@ -568,3 +568,415 @@ fn passthrough_devfuse_fallback() {
     assert!(num(&stats, "devfuse_other") > 10, "{stats}");
     common::note(TEST, stats);
 }
+
+fn cstr(p: &Path) -> CString {
+    CString::new(p.as_os_str().as_bytes()).unwrap()
+}
+
+fn os_err(what: &str, r: libc::c_int) {
+    assert!(r >= 0, "{what}: {}", std::io::Error::last_os_error());
+}
+
+fn errno_of(r: isize) -> Option<i32> {
+    (r < 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+fn getxattr(p: &Path, name: &str) -> Result<Vec<u8>, i32> {
+    let (c, n) = (cstr(p), CString::new(name).unwrap());
+    // SAFETY: size query: no buffer is written.
+    let len = unsafe { libc::getxattr(c.as_ptr(), n.as_ptr(), core::ptr::null_mut(), 0) };
+    if let Some(e) = errno_of(len) {
+        return Err(e);
+    }
+    let mut v = vec![0u8; len as usize];
+    // SAFETY: the kernel writes at most `v.len()` bytes into `v`.
+    let got = unsafe { libc::getxattr(c.as_ptr(), n.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
+    if let Some(e) = errno_of(got) {
+        return Err(e);
+    }
+    v.truncate(got as usize);
+    Ok(v)
+}
+
+fn setxattr(p: &Path, name: &str, value: &[u8], flags: libc::c_int) -> Result<(), i32> {
+    let (c, n) = (cstr(p), CString::new(name).unwrap());
+    // SAFETY: plain syscall reading NUL-terminated strings and `value`.
+    let r = unsafe { libc::setxattr(c.as_ptr(), n.as_ptr(), value.as_ptr().cast(), value.len(), flags) };
+    errno_of(r as isize).map_or(Ok(()), Err)
+}
+
+fn listxattr(p: &Path, follow: bool) -> Result<BTreeSet<String>, i32> {
+    let c = cstr(p);
+    let mut v = vec![0u8; 64 << 10];
+    // SAFETY: the kernel writes at most `v.len()` bytes into `v`.
+    let n = unsafe {
+        if follow {
+            libc::listxattr(c.as_ptr(), v.as_mut_ptr().cast(), v.len())
+        } else {
+            libc::llistxattr(c.as_ptr(), v.as_mut_ptr().cast(), v.len())
+        }
+    };
+    if let Some(e) = errno_of(n) {
+        return Err(e);
+    }
+    Ok(v[..n as usize]
+        .split(|&b| b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect())
+}
+
+fn removexattr(p: &Path, name: &str) -> Result<(), i32> {
+    let (c, n) = (cstr(p), CString::new(name).unwrap());
+    // SAFETY: plain syscall with NUL-terminated strings.
+    let r = unsafe { libc::removexattr(c.as_ptr(), n.as_ptr()) };
+    errno_of(r as isize).map_or(Ok(()), Err)
+}
+
+/// Symlinks, hard links, special files, extended attributes, fallocate, SEEK_DATA/SEEK_HOLE,
+/// copy_file_range and flock through the mount, checked against the source tree.
+fn exercise_more(src: &Path, mnt: &Path) {
+    fs::create_dir(mnt.join("x")).unwrap();
+    let data = pattern(10_000, 42);
+    fs::write(mnt.join("x/target"), &data).unwrap();
+
+    // Symlinks (SYMLINK, READLINK): relative, absolute, dangling; followed and not.
+    std::os::unix::fs::symlink("target", mnt.join("x/rel")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/far/away", mnt.join("x/dangling")).unwrap();
+    std::os::unix::fs::symlink(src.join("x/target"), mnt.join("x/abs")).unwrap();
+    assert_eq!(fs::read_link(mnt.join("x/rel")).unwrap(), Path::new("target"));
+    assert_eq!(fs::read_link(src.join("x/rel")).unwrap(), Path::new("target"));
+    assert_eq!(fs::read_link(mnt.join("x/dangling")).unwrap(), Path::new("/nonexistent/far/away"));
+    assert_eq!(fs::read_link(mnt.join("x/abs")).unwrap(), src.join("x/target"));
+    assert_same_bytes(&src.join("x/target"), &mnt.join("x/rel"), &data);
+    assert!(fs::symlink_metadata(mnt.join("x/rel")).unwrap().file_type().is_symlink());
+    for l in ["rel", "dangling", "abs"] {
+        assert_same_attrs(&src.join("x").join(l), &mnt.join("x").join(l));
+    }
+    assert_eq!(fs::metadata(mnt.join("x/dangling")).unwrap_err().raw_os_error(), Some(libc::ENOENT));
+    // The birth time comes through STATX where the source has one.
+    if let Ok(born) = fs::metadata(src.join("x/target")).unwrap().created() {
+        assert_eq!(fs::metadata(mnt.join("x/target")).unwrap().created().unwrap(), born, "btime (STATX)");
+    }
+    // A symlink made in the source shows through the mount.
+    std::os::unix::fs::symlink("made-in-source", src.join("x/from_src")).unwrap();
+    assert_eq!(fs::read_link(mnt.join("x/from_src")).unwrap(), Path::new("made-in-source"));
+    // Symlinks in listings (READDIRPLUS) and renames of links.
+    fs::rename(mnt.join("x/rel"), mnt.join("x/rel2")).unwrap();
+    assert_eq!(fs::read_link(src.join("x/rel2")).unwrap(), Path::new("target"));
+    let kinds: Vec<(String, bool)> = fs::read_dir(mnt.join("x"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), e.file_type().unwrap().is_symlink())
+        })
+        .collect();
+    for (name, link) in &kinds {
+        assert_eq!(*link, name != "target", "{name}: symlink = {link} in the listing");
+    }
+
+    // Hard links (LINK): same inode, link count, contents shared, one name removed.
+    fs::hard_link(mnt.join("x/target"), mnt.join("x/hard")).unwrap();
+    let (a, b) = (fs::metadata(mnt.join("x/target")).unwrap(), fs::metadata(mnt.join("x/hard")).unwrap());
+    assert_eq!((a.ino(), a.nlink()), (b.ino(), 2), "hard link through the mount");
+    assert_eq!(fs::metadata(src.join("x/hard")).unwrap().ino(), fs::metadata(src.join("x/target")).unwrap().ino());
+    OpenOptions::new().write(true).open(mnt.join("x/hard")).unwrap().write_all_at(b"HARD", 0).unwrap();
+    let mut shared = data.clone();
+    shared[..4].copy_from_slice(b"HARD");
+    assert_same_bytes(&src.join("x/target"), &mnt.join("x/target"), &shared);
+    assert_same_attrs(&src.join("x/hard"), &mnt.join("x/hard"));
+    fs::remove_file(mnt.join("x/target")).unwrap();
+    assert_same_bytes(&src.join("x/hard"), &mnt.join("x/hard"), &shared);
+    assert_eq!(fs::metadata(mnt.join("x/hard")).unwrap().nlink(), 1);
+    assert_eq!(fs::hard_link(mnt.join("x/hard"), mnt.join("x/hard")).unwrap_err().raw_os_error(), Some(libc::EEXIST));
+    // A hard link to a symlink links the symlink itself.
+    fs::hard_link(mnt.join("x/dangling"), mnt.join("x/dangling2")).unwrap();
+    assert_eq!(fs::read_link(src.join("x/dangling2")).unwrap(), Path::new("/nonexistent/far/away"));
+    assert_eq!(fs::symlink_metadata(mnt.join("x/dangling2")).unwrap().nlink(), 2);
+
+    // Special files (MKNOD): a FIFO, a character device, a socket node.
+    let fifo = mnt.join("x/fifo");
+    // SAFETY: plain syscalls with NUL-terminated paths.
+    os_err("mkfifo", unsafe { libc::mkfifo(cstr(&fifo).as_ptr(), 0o640) });
+    let dev = mnt.join("x/null");
+    // SAFETY: as above.
+    os_err("mknod c 1 3", unsafe { libc::mknod(cstr(&dev).as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) });
+    let big = mnt.join("x/bigdev");
+    // SAFETY: as above (major and minor past 8 bits: the FUSE encoding of rdev).
+    os_err("mknod c 300 70000", unsafe {
+        libc::mknod(cstr(&big).as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(300, 70000))
+    });
+    let sock = mnt.join("x/sock");
+    // SAFETY: as above.
+    os_err("mknod s", unsafe { libc::mknod(cstr(&sock).as_ptr(), libc::S_IFSOCK | 0o600, 0) });
+    use std::os::unix::fs::FileTypeExt;
+    assert!(fs::symlink_metadata(src.join("x/fifo")).unwrap().file_type().is_fifo());
+    assert!(fs::symlink_metadata(mnt.join("x/sock")).unwrap().file_type().is_socket());
+    for n in ["fifo", "null", "bigdev", "sock"] {
+        assert_same_attrs(&src.join("x").join(n), &mnt.join("x").join(n));
+        let (s, m) = (
+            fs::symlink_metadata(src.join("x").join(n)).unwrap(),
+            fs::symlink_metadata(mnt.join("x").join(n)).unwrap(),
+        );
+        assert_eq!(s.rdev(), m.rdev(), "{n}: rdev");
+    }
+    assert_eq!(fs::metadata(&dev).unwrap().rdev(), libc::makedev(1, 3));
+    // The FIFO works through the mount: a writer and a reader meet in the kernel.
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::write(fifo, b"through the fifo").unwrap())
+    };
+    assert_eq!(fs::read(&fifo).unwrap(), b"through the fifo");
+    writer.join().unwrap();
+    // The mount is `nodev`: the device node cannot be opened through it.
+    assert_eq!(File::options().write(true).open(&dev).unwrap_err().raw_os_error(), Some(libc::EACCES));
+
+    // Extended attributes (SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR).
+    let f = mnt.join("x/hard");
+    let d = mnt.join("x");
+    setxattr(&f, "user.one", b"1", 0).unwrap();
+    setxattr(&f, "user.two", &pattern(3000, 9), 0).unwrap();
+    setxattr(&d, "user.dir", b"on a directory", 0).unwrap();
+    assert_eq!(getxattr(&f, "user.one").unwrap(), b"1");
+    assert_eq!(getxattr(&f, "user.two").unwrap(), pattern(3000, 9));
+    assert_eq!(getxattr(&src.join("x/hard"), "user.two").unwrap(), pattern(3000, 9), "xattr in the source");
+    assert_eq!(getxattr(&d, "user.dir").unwrap(), b"on a directory");
+    let want: BTreeSet<String> = ["user.one", "user.two"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(listxattr(&f, true).unwrap(), want);
+    assert_eq!(setxattr(&f, "user.one", b"x", libc::XATTR_CREATE), Err(libc::EEXIST));
+    assert_eq!(setxattr(&f, "user.none", b"x", libc::XATTR_REPLACE), Err(libc::ENODATA));
+    assert_eq!(getxattr(&f, "user.none"), Err(libc::ENODATA));
+    // A buffer too small for the value: ERANGE.
+    let (c, n) = (cstr(&f), CString::new("user.two").unwrap());
+    let mut small = [0u8; 10];
+    // SAFETY: the kernel writes at most 10 bytes into `small`.
+    let r = unsafe { libc::getxattr(c.as_ptr(), n.as_ptr(), small.as_mut_ptr().cast(), small.len()) };
+    assert_eq!(errno_of(r), Some(libc::ERANGE));
+    setxattr(&f, "user.one", b"replaced", libc::XATTR_REPLACE).unwrap();
+    assert_eq!(getxattr(&src.join("x/hard"), "user.one").unwrap(), b"replaced");
+    removexattr(&f, "user.one").unwrap();
+    assert_eq!(removexattr(&f, "user.one"), Err(libc::ENODATA));
+    assert_eq!(listxattr(&src.join("x/hard"), true).unwrap().len(), 1);
+    // A symlink's own attributes are out of reach (as with libfuse's passthrough_hp).
+    assert_eq!(listxattr(&mnt.join("x/dangling"), false), Err(libc::EOPNOTSUPP));
+
+    // fallocate, SEEK_DATA and SEEK_HOLE, punching a hole: the mount answers as the source.
+    let sparse = mnt.join("x/sparse");
+    let fd = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&sparse).unwrap();
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+    // SAFETY: plain syscalls on an open file.
+    os_err("fallocate", unsafe { libc::fallocate(raw, 0, 0, 4 << 20) });
+    assert_eq!(fs::metadata(src.join("x/sparse")).unwrap().len(), 4 << 20);
+    fd.write_all_at(&pattern(8192, 3), 1 << 20).unwrap();
+    fd.sync_all().unwrap();
+    // SAFETY: as above.
+    os_err("punch", unsafe {
+        libc::fallocate(raw, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, 0, 1 << 20)
+    });
+    assert_eq!(fs::metadata(&sparse).unwrap().len(), 4 << 20);
+    assert_same_attrs(&src.join("x/sparse"), &sparse);
+    let sfd = File::open(src.join("x/sparse")).unwrap();
+    let seek = |f: &File, off: i64, whence: libc::c_int| {
+        // SAFETY: plain syscall on an open file.
+        unsafe { libc::lseek(std::os::fd::AsRawFd::as_raw_fd(f), off, whence) }
+    };
+    for off in [0, 4096, 1 << 20, (1 << 20) + 8192, 3 << 20] {
+        for whence in [libc::SEEK_DATA, libc::SEEK_HOLE] {
+            assert_eq!(seek(&fd, off, whence), seek(&sfd, off, whence), "lseek({off}, {whence}) mount vs source");
+        }
+    }
+    drop(fd);
+
+    // copy_file_range between two files of the mount.
+    let (from, to) = (
+        File::open(&sparse).unwrap(),
+        OpenOptions::new().write(true).create_new(true).open(mnt.join("x/copy")).unwrap(),
+    );
+    let (mut off_in, mut off_out) = (1i64 << 20, 0i64);
+    // SAFETY: plain syscall on open files with offsets in locals.
+    let n = unsafe {
+        libc::copy_file_range(
+            std::os::fd::AsRawFd::as_raw_fd(&from),
+            &mut off_in,
+            std::os::fd::AsRawFd::as_raw_fd(&to),
+            &mut off_out,
+            8192,
+            0,
+        )
+    };
+    assert_eq!(n, 8192, "copy_file_range: {}", std::io::Error::last_os_error());
+    drop((from, to));
+    assert_same_bytes(&src.join("x/copy"), &mnt.join("x/copy"), &pattern(8192, 3));
+
+    // flock: a second open file waits for the first's exclusive lock; the server goes on
+    // serving meanwhile (the wait does not hold up its threads), and the unlock ends it.
+    let holder = File::open(mnt.join("x/copy")).unwrap();
+    // SAFETY: plain syscall on an open file.
+    os_err("flock LOCK_EX", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_EX) });
+    let other = File::open(mnt.join("x/copy")).unwrap();
+    // SAFETY: as above.
+    let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_SH | libc::LOCK_NB) };
+    assert_eq!(errno_of(r as isize), Some(libc::EWOULDBLOCK), "LOCK_NB on a locked file");
+    let (tx, rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        // SAFETY: as above.
+        let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_SH) };
+        tx.send(r).unwrap();
+        other
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rx.try_recv().is_err(), "LOCK_SH did not wait for LOCK_EX");
+    // Requests keep flowing on every queue while the lock waits.
+    for i in 0..64 {
+        fs::write(mnt.join(format!("x/during-{i}")), b"served").unwrap();
+        fs::remove_file(mnt.join(format!("x/during-{i}"))).unwrap();
+    }
+    // SAFETY: as above.
+    os_err("flock LOCK_UN", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_UN) });
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)).expect("LOCK_SH still waiting after the unlock"), 0);
+    let other = waiter.join().unwrap();
+
+    // A signal to the waiting caller: the kernel sends INTERRUPT, the server breaks the wait,
+    // and flock fails with EINTR (instead of waiting on until the lock is free).
+    extern "C" fn nothing(_: libc::c_int) {}
+    // SAFETY: a handler that does nothing, installed without SA_RESTART.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = nothing as extern "C" fn(libc::c_int) as usize;
+        libc::sigaction(libc::SIGUSR2, &sa, core::ptr::null_mut());
+    }
+    // SAFETY: plain syscalls on open files.
+    os_err("flock LOCK_UN", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_UN) });
+    // SAFETY: as above.
+    os_err("flock LOCK_EX", unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_EX) });
+    let (tx, rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        // SAFETY: no preconditions.
+        tx.send(unsafe { libc::pthread_self() } as usize).unwrap();
+        // SAFETY: plain syscall on an open file.
+        let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&other), libc::LOCK_EX) };
+        (r, std::io::Error::last_os_error().raw_os_error())
+    });
+    let thread = rx.recv().unwrap() as libc::pthread_t;
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: the thread is alive: it is joined below, after the signal.
+    unsafe { libc::pthread_kill(thread, libc::SIGUSR2) };
+    let started = Instant::now();
+    let (r, errno) = waiter.join().unwrap();
+    assert_eq!((r, errno), (-1, Some(libc::EINTR)), "flock after a signal");
+    assert!(started.elapsed() < Duration::from_secs(5), "the interrupted flock took {:?}", started.elapsed());
+    drop(holder);
+
+    fs::remove_dir_all(mnt.join("x")).unwrap();
+    assert!(names(src).is_empty(), "source not empty at the end");
+}
+
+/// Starts a server in `mode` (`Y`/`N` for `enable_uring`) with `args`, or says why not.
+fn start_or_skip(test: &str, param: &str, tag: &str, args: &[&str]) -> Option<(ParamGuard, Server)> {
+    if let Some(why) = unsupported() {
+        common::skip(test, why);
+        return None;
+    }
+    let bin = match build_server() {
+        Ok(b) => b,
+        Err(why) => {
+            common::skip(test, why);
+            return None;
+        }
+    };
+    let param = ParamGuard::set(param).unwrap();
+    let srv = Server::start(&bin, tag, args, Duration::from_secs(300));
+    Some((param, srv))
+}
+
+/// Symlinks, hard links, mknod, xattrs, fallocate/lseek/copy_file_range and flock over
+/// io_uring (buffer pools where the kernel offers them: Linux 7.3).
+#[test]
+fn links_nodes_xattrs_over_io_uring() {
+    const TEST: &str = "links_nodes_xattrs_over_io_uring";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((_param, mut srv)) = start_or_skip(TEST, "Y", "more-uring", &["--queue-depth", "4"]) else { return };
+    let ready = srv.ready_line().unwrap();
+    assert_eq!(field(&ready, "mode"), "uring", "{ready}");
+    exercise_more(&srv.src.clone(), &srv.mnt.clone());
+    assert!(!srv.stderr_text().contains("not implemented"), "unhandled requests: {}", srv.stderr_text());
+    let stats = srv.stop();
+    assert_eq!(num(&stats, "devfuse_other"), 0, "{stats}");
+    common::note(TEST, format!("{ready}; {stats}"));
+}
+
+/// The same over `/dev/fuse` read/write.
+#[test]
+fn links_nodes_xattrs_over_devfuse() {
+    const TEST: &str = "links_nodes_xattrs_over_devfuse";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((_param, mut srv)) = start_or_skip(TEST, "N", "more-devfuse", &[]) else { return };
+    exercise_more(&srv.src.clone(), &srv.mnt.clone());
+    assert!(!srv.stderr_text().contains("not implemented"), "unhandled requests: {}", srv.stderr_text());
+    let stats = srv.stop();
+    assert_eq!(field(&stats, "mode"), "devfuse");
+    common::note(TEST, stats);
+}
+
+/// `--passthrough` (FUSE_PASSTHROUGH): reads and writes of open files bypass the server; and
+/// `--writeback`: buffered writes gather in the kernel. Both keep the bytes right.
+#[test]
+fn passthrough_and_writeback_modes() {
+    const TEST: &str = "passthrough_and_writeback_modes";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for (flag, key) in [("--passthrough", "passthrough"), ("--writeback", "writeback")] {
+        let Some((_param, mut srv)) = start_or_skip(TEST, "Y", key, &[flag]) else { return };
+        let ready = srv.ready_line().unwrap();
+        let (src, mnt) = (srv.src.clone(), srv.mnt.clone());
+        let data = pattern((4 << 20) + 3, 11);
+        fs::write(mnt.join("f"), &data).unwrap();
+        // Two opens of one inode (the kernel needs them to share one backing file), a
+        // write-only one among them (the writeback cache reads pages around partial writes).
+        let wo = OpenOptions::new().write(true).open(mnt.join("f")).unwrap();
+        let ro = File::open(mnt.join("f")).unwrap();
+        wo.write_all_at(b"partial", 4097).unwrap();
+        wo.sync_all().unwrap();
+        let mut want = data.clone();
+        want[4097..4104].copy_from_slice(b"partial");
+        let mut back = vec![0u8; 16];
+        ro.read_exact_at(&mut back, 4093).unwrap();
+        assert_eq!(back, want[4093..4109], "{flag}: read through a second open file");
+        drop((wo, ro));
+        OpenOptions::new().append(true).open(mnt.join("f")).unwrap().write_all(b"appended").unwrap();
+        want.extend_from_slice(b"appended");
+        assert_same_bytes(&src.join("f"), &mnt.join("f"), &want);
+        let stats = srv.stop();
+        if field(&ready, key) == "true" {
+            common::note(TEST, format!("{flag}: {ready}; {stats}"));
+        } else {
+            common::note(TEST, format!("{flag}: the kernel did not offer it (ran without): {ready}"));
+        }
+    }
+}
+
+/// A mount point that still holds a dead FUSE mount (its server killed) is refused with a
+/// message that says so, instead of being mounted over.
+#[test]
+fn refuses_a_dead_mount() {
+    const TEST: &str = "refuses_a_dead_mount";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((_param, mut srv)) = start_or_skip(TEST, "Y", "dead", &[]) else { return };
+    let bin = build_server().unwrap();
+    let mut child = srv.child.take().unwrap();
+    // SAFETY: plain syscall on our unreaped child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+    child.wait().unwrap();
+    assert!(is_fuse_mounted(&srv.mnt), "the killed server's mount should still be there");
+    let out = Command::new(&bin).arg(&srv.src).arg(&srv.mnt).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a second server started on a dead mount: {stderr}");
+    assert!(stderr.contains("server is gone"), "no dead-mount message: {stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("READY"));
+    // Only the dead mount is there (nothing was stacked on it); the guard removes it.
+    let count = fs::read_to_string("/proc/self/mounts")
+        .unwrap()
+        .lines()
+        .filter(|l| l.split(' ').nth(1) == Some(&*srv.mnt.to_string_lossy()))
+        .count();
+    assert_eq!(count, 1, "mounts at {}", srv.mnt.display());
+}

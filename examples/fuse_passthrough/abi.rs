@@ -55,7 +55,29 @@ plain! {
     fuse_forget_one = 8 + 8;
     fuse_dirent = 8 + 8 + 4 + 4;
     fuse_direntplus = 128 + 24;
+    fuse_mknod_in = 4 * 4;
+    fuse_link_in = 8;
+    fuse_setxattr_in = 4 * 4;
+    fuse_getxattr_in = 4 + 4;
+    fuse_getxattr_out = 4 + 4;
+    fuse_fallocate_in = 8 * 3 + 4 + 4;
+    fuse_lseek_in = 8 + 8 + 4 + 4;
+    fuse_lseek_out = 8;
+    fuse_copy_file_range_in = 8 * 7;
+    fuse_copy_file_range_out = 8;
+    fuse_file_lock = 8 + 8 + 4 + 4;
+    fuse_lk_in = 8 + 8 + 24 + 4 + 4;
+    fuse_lk_out = 24;
+    fuse_backing_map = 4 + 4 + 8;
+    fuse_sx_time = 8 + 4 + 4;
+    fuse_statx = 4 + 4 + 8 + 4 * 3 + 2 + 2 + 8 * 4 + 16 * 4 + 4 * 4 + 8 * 14;
+    fuse_statx_in = 4 + 4 + 8 + 4 + 4;
+    fuse_statx_out = 8 + 4 + 4 + 8 * 2 + 256;
 }
+
+/// `fuse_setxattr_in` as the kernel sends it without `FUSE_SETXATTR_EXT` (which this server
+/// does not ask for): `size` and `flags` only (`FUSE_COMPAT_SETXATTR_IN_SIZE`).
+pub const SETXATTR_IN_COMPAT: usize = 8;
 
 /// The bytes of `v`.
 pub fn bytes_of<T: Plain>(v: &T) -> &[u8] {
@@ -84,7 +106,8 @@ pub fn put<T: Plain>(buf: &mut [u8], at: usize, v: &T) -> usize {
 /// The size of the per-opcode header (the request's first argument) of `opcode`: what the
 /// kernel puts in the ring entry's `op_in` area, and what follows the `fuse_in_header` in a
 /// request read from `/dev/fuse`. The rest of the request (names, write data) is the payload.
-/// Opcodes this server does not parse have no header: they are answered with `ENOSYS`.
+/// Opcodes without a per-opcode header (names only, or nothing) and opcodes this server does
+/// not serve (answered with `ENOSYS`) have 0.
 pub fn op_header_len(opcode: u32) -> usize {
     match opcode {
         FUSE_INIT => size_of::<fuse_init_in>(),
@@ -104,6 +127,17 @@ pub fn op_header_len(opcode: u32) -> usize {
         FUSE_RENAME2 => size_of::<fuse_rename2_in>(),
         FUSE_ACCESS => size_of::<fuse_access_in>(),
         FUSE_INTERRUPT => 8,
+        FUSE_MKNOD => size_of::<fuse_mknod_in>(),
+        FUSE_LINK => size_of::<fuse_link_in>(),
+        FUSE_SETXATTR => SETXATTR_IN_COMPAT,
+        FUSE_GETXATTR | FUSE_LISTXATTR => size_of::<fuse_getxattr_in>(),
+        FUSE_FALLOCATE => size_of::<fuse_fallocate_in>(),
+        FUSE_LSEEK => size_of::<fuse_lseek_in>(),
+        FUSE_COPY_FILE_RANGE | FUSE_COPY_FILE_RANGE_64 => size_of::<fuse_copy_file_range_in>(),
+        FUSE_GETLK | FUSE_SETLK | FUSE_SETLKW => size_of::<fuse_lk_in>(),
+        FUSE_STATX => size_of::<fuse_statx_in>(),
+        // LOOKUP, UNLINK, RMDIR, SYMLINK, READLINK, REMOVEXATTR, STATFS, DESTROY: names only, or
+        // nothing.
         _ => 0,
     }
 }
@@ -113,35 +147,61 @@ pub const fn align8(x: usize) -> usize {
     (x + 7) & !7
 }
 
-/// The opcode's name, for `--debug` output.
+/// The opcode's name, for `--debug` output and the unhandled-request notice.
 pub fn opcode_name(opcode: u32) -> &'static str {
     match opcode {
         FUSE_LOOKUP => "LOOKUP",
         FUSE_FORGET => "FORGET",
         FUSE_GETATTR => "GETATTR",
         FUSE_SETATTR => "SETATTR",
+        FUSE_READLINK => "READLINK",
+        FUSE_SYMLINK => "SYMLINK",
+        FUSE_MKNOD => "MKNOD",
         FUSE_MKDIR => "MKDIR",
         FUSE_UNLINK => "UNLINK",
         FUSE_RMDIR => "RMDIR",
         FUSE_RENAME => "RENAME",
+        FUSE_LINK => "LINK",
         FUSE_OPEN => "OPEN",
         FUSE_READ => "READ",
         FUSE_WRITE => "WRITE",
         FUSE_STATFS => "STATFS",
         FUSE_RELEASE => "RELEASE",
         FUSE_FSYNC => "FSYNC",
+        FUSE_SETXATTR => "SETXATTR",
+        FUSE_GETXATTR => "GETXATTR",
+        FUSE_LISTXATTR => "LISTXATTR",
+        FUSE_REMOVEXATTR => "REMOVEXATTR",
         FUSE_FLUSH => "FLUSH",
         FUSE_INIT => "INIT",
         FUSE_OPENDIR => "OPENDIR",
         FUSE_READDIR => "READDIR",
         FUSE_RELEASEDIR => "RELEASEDIR",
+        FUSE_FSYNCDIR => "FSYNCDIR",
+        FUSE_GETLK => "GETLK",
+        FUSE_SETLK => "SETLK",
+        FUSE_SETLKW => "SETLKW",
         FUSE_ACCESS => "ACCESS",
         FUSE_CREATE => "CREATE",
         FUSE_INTERRUPT => "INTERRUPT",
+        FUSE_BMAP => "BMAP",
         FUSE_DESTROY => "DESTROY",
+        FUSE_IOCTL => "IOCTL",
+        FUSE_POLL => "POLL",
+        FUSE_NOTIFY_REPLY => "NOTIFY_REPLY",
         FUSE_BATCH_FORGET => "BATCH_FORGET",
+        FUSE_FALLOCATE => "FALLOCATE",
         FUSE_READDIRPLUS => "READDIRPLUS",
         FUSE_RENAME2 => "RENAME2",
-        _ => "other",
+        FUSE_LSEEK => "LSEEK",
+        FUSE_COPY_FILE_RANGE => "COPY_FILE_RANGE",
+        FUSE_SETUPMAPPING => "SETUPMAPPING",
+        FUSE_REMOVEMAPPING => "REMOVEMAPPING",
+        FUSE_SYNCFS => "SYNCFS",
+        FUSE_TMPFILE => "TMPFILE",
+        FUSE_STATX => "STATX",
+        FUSE_COPY_FILE_RANGE_64 => "COPY_FILE_RANGE_64",
+        CUSE_INIT => "CUSE_INIT",
+        _ => "unknown",
     }
 }

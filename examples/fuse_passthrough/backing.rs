@@ -1,12 +1,13 @@
 //! The backing-file I/O of one server thread: a small io_uring ring of its own on which every
-//! operation on the source tree (openat, statx, read, write, fsync, ftruncate, close, mkdirat,
-//! unlinkat, renameat) runs to completion before the request is answered.
+//! operation on the source tree that io_uring has (openat, statx, read, write, fsync,
+//! ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
+//! setxattr) runs to completion before the request is answered.
 
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
-use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, StatxFlags};
+use rustix::fs::{AtFlags, FallocateFlags, Mode, OFlags, RenameFlags, StatxFlags, XattrFlags};
 use uring::op::{self, Target};
 use uring::{Errno, FdSqe, Ring, Sqe};
 
@@ -77,12 +78,17 @@ impl Backing {
 
     /// `statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS)`.
     pub fn statx_fd(&mut self, fd: BorrowedFd<'_>) -> IoResult<libc::statx> {
+        self.statx_fd_mask(fd, StatxFlags::BASIC_STATS)
+    }
+
+    /// `statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, mask)`.
+    pub fn statx_fd_mask(&mut self, fd: BorrowedFd<'_>, mask: StatxFlags) -> IoResult<libc::statx> {
         // SAFETY: `statx` is plain integers; all zeroes is a valid value.
         let mut buf: libc::statx = unsafe { core::mem::zeroed() };
         let sqe = op::Statx::new(c"", &mut buf)
             .dir(fd)
             .flags(AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
-            .mask(StatxFlags::BASIC_STATS)
+            .mask(mask)
             .build();
         // SAFETY: `buf` and the path are borrowed for the call.
         unsafe { self.run(sqe) }?;
@@ -142,6 +148,13 @@ impl Backing {
         unsafe { self.run_fd(op::Ftruncate::new(fd, len).build()) }.map(drop)
     }
 
+    /// `fallocate(fd, mode, offset, len)`.
+    pub fn fallocate(&mut self, fd: BorrowedFd<'_>, mode: u32, offset: u64, len: u64) -> IoResult<()> {
+        let sqe = op::Fallocate::new(fd, offset, len).mode(FallocateFlags::from_bits_retain(mode as _)).build();
+        // SAFETY: `fd` is borrowed for the call.
+        unsafe { self.run_fd(sqe) }.map(drop)
+    }
+
     /// `close`, through the ring.
     pub fn close(&mut self, fd: OwnedFd) -> IoResult<()> {
         let raw = std::os::fd::IntoRawFd::into_raw_fd(fd);
@@ -154,6 +167,39 @@ impl Backing {
     pub fn mkdir_at(&mut self, dir: BorrowedFd<'_>, name: &CStr, mode: Mode) -> IoResult<()> {
         let sqe = op::MkdirAt::new(name, mode).dir(dir).build();
         // SAFETY: `name` is borrowed for the call.
+        unsafe { self.run(sqe) }.map(drop)
+    }
+
+    /// `symlinkat(target, dir, name)`.
+    pub fn symlink_at(&mut self, target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> IoResult<()> {
+        let sqe = op::SymlinkAt::new(target, name).dir(dir).build();
+        // SAFETY: both strings are borrowed for the call.
+        unsafe { self.run(sqe) }.map(drop)
+    }
+
+    /// `linkat(AT_FDCWD, old, new_dir, new, flags)`.
+    pub fn link_at(&mut self, old: &CStr, new_dir: BorrowedFd<'_>, new: &CStr, flags: AtFlags) -> IoResult<()> {
+        let sqe = op::LinkAt::new(old, new).new_dir(new_dir).flags(flags).build();
+        // SAFETY: both paths are borrowed for the call.
+        unsafe { self.run(sqe) }.map(drop)
+    }
+
+    /// `getxattr(path, name, value)`: the value's length (with an empty `value`, the length it
+    /// would have).
+    pub fn getxattr(&mut self, path: &CStr, name: &CStr, value: &mut [u8]) -> IoResult<usize> {
+        // A value buffer over u32::MAX bytes cannot be asked for: ERANGE, as the syscall says.
+        let sqe = op::GetXattr::new(path, name, value).map_err(|_| Errno::RANGE)?.build();
+        // SAFETY: the strings and `value` are borrowed for the call.
+        unsafe { self.run(sqe) }.map(|n| n as usize)
+    }
+
+    /// `setxattr(path, name, value, flags)`.
+    pub fn setxattr(&mut self, path: &CStr, name: &CStr, value: &[u8], flags: u32) -> IoResult<()> {
+        let sqe = op::SetXattr::new(path, name, value)
+            .map_err(|_| Errno::TOOBIG)?
+            .flags(XattrFlags::from_bits_retain(flags as _))
+            .build();
+        // SAFETY: the strings and `value` are borrowed for the call.
         unsafe { self.run(sqe) }.map(drop)
     }
 

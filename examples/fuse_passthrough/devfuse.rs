@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use uring::uapi::fuse::*;
 use uring::Errno;
@@ -88,7 +89,7 @@ pub fn write_reply(dev: &File, unique: u64, error: i32, args: &[u8]) -> Result<(
 }
 
 /// Serves requests from `/dev/fuse` until the connection ends.
-pub fn serve(dev: &File, fs: &Passthrough, stats: &Stats, bufsize: usize) -> Result<(), String> {
+pub fn serve(dev: &Arc<File>, fs: &Passthrough, stats: &Stats, bufsize: usize) -> Result<(), String> {
     let mut io = Backing::new().map_err(|e| format!("backing ring: {e}"))?;
     let mut rbuf = RequestBuf::new(bufsize).map_err(|e| format!("request buffer: {e}"))?;
     let buf = rbuf.buf();
@@ -120,6 +121,22 @@ pub fn serve(dev: &File, fs: &Passthrough, stats: &Stats, bufsize: usize) -> Res
             Outcome::NoReply => Ok(()),
             Outcome::Reply(len) => write_reply(dev, h.unique, 0, &buf[40 + hs..40 + hs + len]),
             Outcome::Error(e) => write_reply(dev, h.unique, -e.raw_os_error(), &[]),
+            Outcome::Wait(waiter) => {
+                // The reply is written from the waiting thread: any thread may write a reply.
+                let (late_dev, unique) = (dev.clone(), h.unique);
+                let spawned = std::thread::Builder::new().name("fuse-wait".into()).spawn(move || {
+                    let error = waiter.run();
+                    if let Err(e) = write_reply(&late_dev, unique, error, &[]) {
+                        if e.raw_os_error() != libc::ENODEV {
+                            eprintln!("fuse_passthrough: late reply: {e:?}");
+                        }
+                    }
+                });
+                match spawned {
+                    Ok(_) => Ok(()),
+                    Err(_) => write_reply(dev, h.unique, -libc::EAGAIN, &[]),
+                }
+            }
         };
         match r {
             Ok(()) => {}

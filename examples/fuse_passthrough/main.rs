@@ -21,13 +21,29 @@
 //!    carries FORGET and INTERRUPT.
 //! 4. Without io_uring the server says so on stderr and serves `/dev/fuse` with read/write on
 //!    one thread per CPU (`devfuse.rs`).
-//! 5. Every operation on the source tree (openat, statx, read, write, fsync, ftruncate, close,
-//!    mkdirat, unlinkat, renameat) goes through a per-thread io_uring ring (`backing.rs`);
-//!    chmod/chown/utimensat, statfs, access and getdents64, which have no io_uring operation,
-//!    are plain syscalls (`fs.rs`).
+//! 5. Every operation on the source tree that io_uring has (openat, statx, read, write, fsync,
+//!    ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
+//!    setxattr) goes through a per-thread io_uring ring (`backing.rs`); the others
+//!    (chmod/chown/utimensat, mknodat, readlinkat, listxattr/removexattr, statfs, access,
+//!    lseek, copy_file_range, flock, getdents64) are plain syscalls (`fs.rs`).
+//! 6. The operations of libfuse's `passthrough_hp` are served (lookup, attributes, create,
+//!    open, read, write, flush, fsync, release, mkdir, mknod, symlink, readlink, link, unlink,
+//!    rmdir, rename with flags, readdir and readdirplus, statfs, xattrs, fallocate, flock),
+//!    and also statx, lseek (`SEEK_DATA`/`SEEK_HOLE`), copy_file_range and access. POSIX
+//!    locks stay in the kernel (`FUSE_POSIX_LOCKS` is not asked for), as with passthrough_hp.
+//!    A blocking `flock` waits on a thread of its own, so the queue that received it goes on
+//!    serving. Options: `--writeback` (writeback cache), `--passthrough` (the kernel does the
+//!    reads and writes of open files on the backing file itself: `FUSE_PASSTHROUGH`, one
+//!    backing id per inode), `--direct-io`. A request it does not serve is answered `ENOSYS`
+//!    and named once on stderr (every request is named with `--debug`).
+//! 7. A mount point that already holds a FUSE mount (a live one, or a dead one whose server
+//!    is gone) is refused instead of mounted over.
 //!
 //! Output: `READY mode=<uring|devfuse> ...` on stdout once requests can be served, and
 //! `STATS ...` (requests per transport, COMMIT_AND_FETCH completions) on exit.
+//!
+//! `README.md` beside this file has the options, the test suites run against the mount
+//! (`fs_suite.sh`) and their results.
 
 mod abi;
 mod backing;
@@ -58,7 +74,8 @@ pub struct Stats {
     pub uring_requests: AtomicU64,
     /// Completions of COMMIT_AND_FETCH commands (each one delivered the next request).
     pub commit_completions: AtomicU64,
-    /// Requests read from `/dev/fuse` (INIT included).
+    /// Requests read from `/dev/fuse` by the serving loops (INIT, read and answered before
+    /// they start, is not counted).
     pub devfuse_requests: AtomicU64,
     /// FORGET and BATCH_FORGET read from `/dev/fuse`.
     pub devfuse_forgets: AtomicU64,
@@ -79,7 +96,12 @@ struct Options {
     direct_io: bool,
     no_uring: bool,
     pin: bool,
+    pin_offset: usize,
+    spin: Option<Duration>,
     threads: usize,
+    writeback: bool,
+    passthrough: bool,
+    flock: bool,
     debug: bool,
 }
 
@@ -93,8 +115,16 @@ Mirrors SOURCE at MOUNTPOINT through FUSE over io_uring (root only).
   --direct-io       open files with FOPEN_DIRECT_IO (bypass the FUSE page cache)
   --no-uring        serve /dev/fuse with read/write even if io_uring is available
   --no-pin          do not pin queue thread q to CPU q (pinned by default, as libfuse does)
+  --pin-offset N    pin queue thread q to CPU (q + N) mod CPUs instead (default 0)
+  --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 0)
   --threads N       /dev/fuse threads without io_uring (default: number of CPUs)
-  --debug           log every request to stderr";
+  --writeback       ask for the writeback cache (FUSE_WRITEBACK_CACHE): buffered writes
+                    gather in the kernel's page cache
+  --passthrough     ask for FUSE passthrough (FUSE_PASSTHROUGH, Linux 6.9+): the kernel reads
+                    and writes each open file's backing file itself (backing ids); not with
+                    --writeback, replaces --direct-io for regular files
+  --no-flock        leave flock(2) locks to the kernel instead of the backing file
+  --debug           log every request to stderr (unhandled ones are named even without it)";
 
 impl Options {
     fn parse() -> Result<Options, String> {
@@ -110,7 +140,12 @@ impl Options {
             direct_io: false,
             no_uring: false,
             pin: true,
+            pin_offset: 0,
+            spin: None,
             threads: cpus,
+            writeback: false,
+            passthrough: false,
+            flock: true,
             debug: false,
         };
         fn num<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -125,15 +160,34 @@ impl Options {
                 "--direct-io" => o.direct_io = true,
                 "--no-uring" => o.no_uring = true,
                 "--no-pin" => o.pin = false,
+                "--pin-offset" => o.pin_offset = num::<usize>(&a, args.next())?,
+                "--spin-us" => {
+                    let us = num::<u64>(&a, args.next())?;
+                    o.spin = (us > 0).then(|| Duration::from_micros(us));
+                }
+                "--writeback" => o.writeback = true,
+                "--passthrough" => o.passthrough = true,
+                "--no-flock" => o.flock = false,
                 "--debug" => o.debug = true,
                 "-h" | "--help" => return Err(USAGE.to_string()),
                 s if s.starts_with('-') => return Err(format!("unknown option {s}\n\n{USAGE}")),
                 _ => pos.push(PathBuf::from(a)),
             }
         }
+        if o.writeback && o.passthrough {
+            return Err(format!(
+                "--writeback and --passthrough exclude each other (the kernel refuses both)\n\n{USAGE}"
+            ));
+        }
         let [source, mountpoint] = <[PathBuf; 2]>::try_from(pos).map_err(|_| USAGE.to_string())?;
         o.source = source.canonicalize().map_err(|e| format!("{}: {e}", source.display()))?;
-        o.mountpoint = mountpoint.canonicalize().map_err(|e| format!("{}: {e}", mountpoint.display()))?;
+        o.mountpoint = mountpoint.canonicalize().map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOTCONN) {
+                dead_mount_message(&mountpoint)
+            } else {
+                format!("{}: {e}", mountpoint.display())
+            }
+        })?;
         Ok(o)
     }
 }
@@ -152,6 +206,40 @@ fn main() -> ExitCode {
             eprintln!("fuse_passthrough: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn dead_mount_message(mountpoint: &std::path::Path) -> String {
+    format!(
+        "{0}: a FUSE mount whose server is gone is still there (ENOTCONN); mounting over it would \
+         hide it, and unmounting at exit would leave it behind: remove it first \
+         (`fusermount3 -u {0}` or `umount -l {0}`)",
+        mountpoint.display()
+    )
+}
+
+/// Refuses a mount point that already holds a FUSE mount: a dead one (its server gone) or a
+/// live one. Mounting on top would work, but the server's unmount at exit could then remove
+/// the mount underneath, which it did not make.
+fn check_mountpoint(mountpoint: &std::path::Path) -> Result<(), String> {
+    if !mount::is_fuse_mounted(mountpoint) {
+        return Ok(());
+    }
+    // statfs(2) always asks the server (a stat may be answered from cached attributes).
+    let path = std::ffi::CString::new(mountpoint.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // SAFETY: `statfs` is plain integers; all zeroes is valid.
+    let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: plain syscall with a NUL-terminated path, writing into `st`.
+    let r = unsafe { libc::statfs(path.as_ptr(), &mut st) };
+    let err = (r < 0).then(std::io::Error::last_os_error);
+    match err.as_ref().and_then(std::io::Error::raw_os_error) {
+        // ECANCELED: the dead server's io_uring queues are still being torn down.
+        Some(libc::ENOTCONN | libc::ECONNABORTED | libc::ECANCELED) => Err(dead_mount_message(mountpoint)),
+        _ => Err(format!(
+            "{0}: a FUSE file system is already mounted there{1}; unmount it first (`fusermount3 -u {0}`)",
+            mountpoint.display(),
+            err.map(|e| format!(" (statfs: {e})")).unwrap_or_default()
+        )),
     }
 }
 
@@ -224,6 +312,7 @@ fn negotiate(init: &fuse_init_in, opts: &Options, payload: usize, page: usize) -
     }
     let uring_offered = offered & FUSE_OVER_IO_URING != 0;
     let mut want = FUSE_ASYNC_READ
+        | FUSE_DIRECT_IO_ALLOW_MMAP
         | FUSE_ATOMIC_O_TRUNC
         | FUSE_BIG_WRITES
         | FUSE_AUTO_INVAL_DATA
@@ -235,6 +324,15 @@ fn negotiate(init: &fuse_init_in, opts: &Options, payload: usize, page: usize) -
         | FUSE_INIT_EXT;
     if uring_offered && !opts.no_uring {
         want |= FUSE_OVER_IO_URING | FUSE_HAS_IO_URING_BUFPOOL;
+    }
+    if opts.flock {
+        want |= FUSE_FLOCK_LOCKS;
+    }
+    if opts.writeback {
+        want |= FUSE_WRITEBACK_CACHE;
+    }
+    if opts.passthrough {
+        want |= FUSE_PASSTHROUGH;
     }
     let flags = want & offered;
     let reply = fuse_init_out {
@@ -248,6 +346,8 @@ fn negotiate(init: &fuse_init_in, opts: &Options, payload: usize, page: usize) -
         time_gran: 1,
         max_pages: (payload / page).min(u16::MAX as usize) as u16,
         flags2: (flags >> 32) as u32,
+        // Backing files may be on a file system that stacks on nothing (depth 0): one level.
+        max_stack_depth: if flags & FUSE_PASSTHROUGH != 0 { 1 } else { 0 },
         ..Default::default()
     };
     Negotiated {
@@ -280,6 +380,7 @@ fn run(opts: Options) -> Result<(), String> {
         .map_err(|e| format!("/dev/fuse: {e}"))?;
     let dev = Arc::new(dev);
 
+    check_mountpoint(&opts.mountpoint)?;
     handle_signals(opts.mountpoint.clone());
     let fstype = mount::mount(&dev, &opts.mountpoint, "uring-passthrough")?;
     let _guard = MountGuard(opts.mountpoint.clone());
@@ -308,7 +409,25 @@ fn run(opts: Options) -> Result<(), String> {
         neg.reply.max_pages
     );
 
-    let fs = Arc::new(Passthrough::new(root, root_key, opts.timeout, opts.direct_io, opts.debug));
+    let got = |f: u64| (neg.reply.flags as u64 | (neg.reply.flags2 as u64) << 32) & f != 0;
+    for (asked, flag, name) in [
+        (opts.writeback, FUSE_WRITEBACK_CACHE, "--writeback: FUSE_WRITEBACK_CACHE"),
+        (opts.passthrough, FUSE_PASSTHROUGH, "--passthrough: FUSE_PASSTHROUGH (CONFIG_FUSE_PASSTHROUGH, Linux 6.9)"),
+        (opts.flock, FUSE_FLOCK_LOCKS, "FUSE_FLOCK_LOCKS"),
+    ] {
+        if asked && !got(flag) {
+            eprintln!("fuse_passthrough: the kernel does not offer {name}: going on without it");
+        }
+    }
+    let fs_opts = fs::FsOptions {
+        timeout: opts.timeout,
+        // Files opened in passthrough mode go without it (their I/O bypasses the server).
+        direct_io: opts.direct_io,
+        writeback: got(FUSE_WRITEBACK_CACHE),
+        debug: opts.debug,
+    };
+    let backing_dev = got(FUSE_PASSTHROUGH).then(|| dev.clone());
+    let fs = Arc::new(Passthrough::new(root, root_key, fs_opts, backing_dev));
     let stats = Arc::new(Stats::default());
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let bufsize = payload + page;
@@ -325,6 +444,8 @@ fn run(opts: Options) -> Result<(), String> {
                 payload,
                 bufpool: neg.bufpool,
                 pin: opts.pin,
+                pin_offset: opts.pin_offset,
+                spin: opts.spin,
             };
             let (dev, fs, stats, tx, done) = (dev.clone(), fs.clone(), stats.clone(), tx.clone(), done_tx.clone());
             let t = std::thread::Builder::new()
@@ -387,7 +508,13 @@ fn run(opts: Options) -> Result<(), String> {
         }
     }
     let (queues, depth) = if mode == "uring" { (nq, opts.queue_depth) } else { (0, 0) };
-    println!("READY mode={mode} queues={queues} depth={depth} payload={payload} bufpool={}", neg.bufpool);
+    println!(
+        "READY mode={mode} queues={queues} depth={depth} payload={payload} bufpool={} writeback={} passthrough={} flock={}",
+        neg.bufpool,
+        got(FUSE_WRITEBACK_CACHE),
+        got(FUSE_PASSTHROUGH),
+        got(FUSE_FLOCK_LOCKS)
+    );
     let _ = std::io::stdout().flush();
 
     // This thread reads /dev/fuse until the connection ends (FORGET and INTERRUPT only, with

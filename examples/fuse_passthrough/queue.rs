@@ -18,20 +18,26 @@
 //!   `ring_ent_in_out.offset` in the pool, where the reply goes too. Not exercised on Linux
 //!   6.18 (the kernel does not offer the flag): written from the protocol description.
 //!
+//! A request whose answer must wait (a blocking `flock`, [`Outcome::Wait`]) keeps its entry
+//! while a thread of its own waits; the queue goes on serving the other entries. The waiting
+//! thread sends the result back on a channel and writes to the queue's eventfd, whose read
+//! (armed on the queue's ring while an entry waits) wakes the queue thread to commit it.
+//!
 //! Teardown: when the connection ends (unmount or abort) the kernel completes every pending
 //! command with `ENOTCONN` (a commit sent after that fails the same way); the thread stops once
 //! all its entries are accounted for.
 
 use std::fs::File;
 use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
 use uring::cmd::fuse::{
     AddBufpool, AddQueue, CommitAndFetch, EntryIovecs, HeaderMut, HeaderView, Register, FUSE_URING_REQ_HEADER_SZ,
 };
-use uring::op::Target;
+use uring::op::{self, Target};
 use uring::uapi::fuse::*;
 use uring::{Cqe, Errno, Ring, Sqe128};
 
@@ -43,6 +49,8 @@ use crate::Stats;
 
 /// `user_data` of control commands (ADD_QUEUE, ADD_BUFPOOL); entries use their index.
 const CONTROL: u64 = u64::MAX;
+/// `user_data` of the eventfd read that wakes the thread for answers that waited.
+const WAKE: u64 = u64::MAX - 1;
 
 /// What one queue thread is asked to do.
 #[derive(Debug, Clone, Copy)]
@@ -55,8 +63,13 @@ pub struct QueueSpec {
     pub payload: usize,
     /// Use a Linux 7.3 buffer pool instead of per-entry payload buffers.
     pub bufpool: bool,
-    /// Pin the thread to CPU `qid`.
+    /// Pin the thread to CPU `(qid + pin_offset) % cpus`.
     pub pin: bool,
+    /// Added to the queue id to pick the CPU the thread is pinned to (0: the queue's own CPU,
+    /// where the kernel queues the requests of tasks running on it).
+    pub pin_offset: usize,
+    /// Busy-poll for this long before blocking for the next completion.
+    pub spin: Option<std::time::Duration>,
 }
 
 /// The memory of a queue's entries. The kernel writes into an entry's header and payload
@@ -110,7 +123,7 @@ pub fn run(
     ready: Sender<(u16, Result<(), String>)>,
 ) {
     if spec.pin {
-        pin_to_cpu(spec.qid as usize);
+        pin_to_cpu((spec.qid as usize + spec.pin_offset) % possible_cpus());
     }
     let mut q = match Queue::new(&dev, spec) {
         Ok(q) => q,
@@ -143,6 +156,18 @@ struct Queue {
     served: u64,
     /// Completions of COMMIT_AND_FETCH commands.
     commit_completions: u64,
+    /// Answers that waited on threads of their own: `(entry, error)`.
+    waited_tx: Sender<(usize, i32)>,
+    waited_rx: Receiver<(usize, i32)>,
+    /// Written by a waiting thread when its answer is on the channel.
+    wake: Arc<OwnedFd>,
+    /// The 8 bytes the eventfd read fills; never freed (a read may be in flight when the
+    /// thread ends).
+    wake_buf: *mut [u8; 8],
+    /// Whether the eventfd read is in flight.
+    wake_armed: bool,
+    /// `(commit id, unique)` of each entry whose answer is waiting (`None` otherwise).
+    parked: Vec<Option<(u64, u64)>>,
 }
 
 impl Queue {
@@ -159,6 +184,14 @@ impl Queue {
             .map_err(|e| format!("queue {}: SQE128 ring: {e}", spec.qid))?;
         let entries = Entries::new(&spec).map_err(|e| format!("queue {}: entry memory: {e}", spec.qid))?;
         let io = Backing::new().map_err(|e| format!("queue {}: backing ring: {e}", spec.qid))?;
+        // SAFETY: plain syscall; a new descriptor is owned below.
+        let efd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        if efd < 0 {
+            return Err(format!("queue {}: eventfd: {}", spec.qid, std::io::Error::last_os_error()));
+        }
+        // SAFETY: `eventfd` just returned this descriptor; nothing else owns it.
+        let wake = Arc::new(unsafe { OwnedFd::from_raw_fd(efd) });
+        let (waited_tx, waited_rx) = mpsc::channel();
         let mut q = Queue {
             ring,
             entries,
@@ -170,6 +203,12 @@ impl Queue {
             live: 0,
             served: 0,
             commit_completions: 0,
+            waited_tx,
+            waited_rx,
+            wake,
+            wake_buf: Box::into_raw(Box::new([0u8; 8])),
+            wake_armed: false,
+            parked: vec![None; spec.depth],
         };
         if spec.bufpool {
             q.control(AddQueue::new(q.dev, spec.qid).build(), "ADD_QUEUE")?;
@@ -214,6 +253,12 @@ impl Queue {
         // No timeout on the wait: when the connection ends the kernel completes every command
         // it holds with ENOTCONN (and fails later commits the same way), which ends the loop.
         while self.live > 0 {
+            if self.spec.spin.is_some() && self.spin() {
+                while let Some(cqe) = self.ring.cq().pop() {
+                    self.complete(cqe, fs);
+                }
+                continue;
+            }
             match self.ring.submit_and_wait(1) {
                 Ok(_) => {}
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
@@ -228,8 +273,34 @@ impl Queue {
         }
     }
 
+    /// Busy polling (`--spin-us`): submits what is queued, then enters the kernel without
+    /// waiting (which runs the task work that copies requests into entries, deferred to such
+    /// calls on a `DEFER_TASKRUN` ring) until a completion arrives or the time is up. Returns
+    /// whether completions are there; if not, the caller blocks as usual.
+    fn spin(&mut self) -> bool {
+        let Some(limit) = self.spec.spin else { return false };
+        let start = std::time::Instant::now();
+        loop {
+            if self.ring.submit_and_get_events().is_err() {
+                return false;
+            }
+            if !self.ring.cq().is_empty() {
+                return true;
+            }
+            if start.elapsed() >= limit {
+                return false;
+            }
+            std::hint::spin_loop();
+        }
+    }
+
     /// One completion of entry `cqe.user_data()`: a request to serve, or the end of the entry.
     fn complete(&mut self, cqe: Cqe, fs: &Passthrough) {
+        if cqe.user_data() == WAKE {
+            self.wake_armed = false;
+            self.commit_waited();
+            return;
+        }
         let i = cqe.user_data() as usize;
         if i >= self.spec.depth {
             return;
@@ -245,7 +316,50 @@ impl Queue {
             self.commit_completions += 1;
         }
         self.served += 1;
-        let commit_id = self.answer(i, fs);
+        if let Some(commit_id) = self.answer(i, fs) {
+            self.commit(i, commit_id);
+        }
+    }
+
+    /// Commits the answers that waited, and re-arms the wake-up read while others still wait.
+    fn commit_waited(&mut self) {
+        // The read that completed consumed the eventfd's count. A waiting thread sends its
+        // answer before it writes the eventfd: an answer sent after this drain finds the read
+        // armed again below (at worst it completes once with nothing new to take).
+        while let Ok((i, error)) = self.waited_rx.try_recv() {
+            let Some((commit_id, unique)) = self.parked.get_mut(i).and_then(Option::take) else { continue };
+            // SAFETY: entry `i` is held by this thread (its request was delivered and not yet
+            // committed), so nothing else reads or writes its header.
+            let header = unsafe { &mut *self.entries.headers.add(i) };
+            let mut m = HeaderMut::of(header);
+            m.set_out_header(&fuse_out_header { len: 16, error, unique });
+            m.set_payload_sz(0);
+            self.commit(i, commit_id);
+        }
+        if self.parked.iter().any(Option::is_some) {
+            self.arm_wake();
+        }
+    }
+
+    /// Arms the eventfd read that wakes this thread when a waiting answer is ready.
+    fn arm_wake(&mut self) {
+        if self.wake_armed {
+            return;
+        }
+        // SAFETY: `wake_buf` is a leaked 8-byte box, never freed.
+        let buf = unsafe { &mut *self.wake_buf };
+        let Ok(read) = op::Read::new(self.wake.as_fd(), buf) else { return }; // 8 bytes always fit
+        let sqe = read.build().user_data(WAKE);
+        // SAFETY: the buffer is never freed, and the eventfd is closed only when the queue
+        // (and with it the ring) is dropped. The SQ has room for it: `depth + 2` slots at least.
+        if unsafe { self.ring.sq().push_raw(&sqe) }.is_ok() {
+            self.wake_armed = true;
+        }
+    }
+
+    /// Sends COMMIT_AND_FETCH for entry `i`: the reply in its header and payload, and the
+    /// entry back to the kernel for the next request.
+    fn commit(&mut self, i: usize, commit_id: u64) {
         let sqe = uring_cmd_sqe(CommitAndFetch::new(self.dev, self.spec.qid, commit_id).build(), i as u64);
         // SAFETY: the entry's header and payload are never freed (`Entries`). The SQ has
         // room: it holds at least `depth` entries and each entry has at most one command queued.
@@ -257,8 +371,9 @@ impl Queue {
         self.committed[i] = true;
     }
 
-    /// Serves the request in entry `i` and writes the reply in place; returns its commit id.
-    fn answer(&mut self, i: usize, fs: &Passthrough) -> u64 {
+    /// Serves the request in entry `i` and writes the reply in place; returns its commit id,
+    /// or `None` when the answer waits on a thread of its own (committed later).
+    fn answer(&mut self, i: usize, fs: &Passthrough) -> Option<u64> {
         // SAFETY: `i < depth`, and the kernel handed entry `i` to user space (its command
         // completed): nothing else reads or writes the header until the commit is pushed.
         let header = unsafe { &mut *self.entries.headers.add(i) };
@@ -281,11 +396,28 @@ impl Queue {
             Outcome::Error(e) => (-e.raw_os_error(), 0),
             // Requests without a reply never come through the ring.
             Outcome::NoReply => (-libc::ENOSYS, 0),
+            Outcome::Wait(waiter) => {
+                let (tx, wake) = (self.waited_tx.clone(), self.wake.clone());
+                let spawned = std::thread::Builder::new().name("fuse-wait".into()).spawn(move || {
+                    let error = waiter.run();
+                    if tx.send((i, error)).is_ok() {
+                        let one = 1u64.to_ne_bytes();
+                        // SAFETY: the eventfd reads exactly 8 bytes from a live local.
+                        unsafe { libc::write(wake.as_raw_fd(), one.as_ptr().cast(), 8) };
+                    }
+                });
+                if spawned.is_ok() {
+                    self.parked[i] = Some((ent.commit_id, h.unique));
+                    self.arm_wake();
+                    return None;
+                }
+                (-libc::EAGAIN, 0)
+            }
         };
         let mut m = HeaderMut::of(header);
         m.set_out_header(&fuse_out_header { len: (16 + len) as u32, error, unique: h.unique });
         m.set_payload_sz(len as u32);
-        ent.commit_id
+        Some(ent.commit_id)
     }
 }
 
