@@ -628,3 +628,54 @@ fn bad_bundle_is_refused_and_leaves_the_ring_untouched() {
     assert!(unsafe { br.select(&cqe(2, 1)) }.is_err(), "held: a second selection is an error");
     assert_eq!(br.held(), 4);
 }
+
+/// Soundness regression (#14): a batch recycle into one ring must not take a selection of
+/// another. Both rings are borrowed for the same lifetime, so the types allowed it; the bid was
+/// written into the wrong ring, and the kernel could fill a buffer the other ring still lent
+/// out. The selection now goes back to its own ring, and the batch's ring is untouched.
+#[test]
+fn recycle_batch_refuses_another_rings_selection() {
+    let mut ring = Ring::new(8).unwrap();
+    let br = BufRing::builder(5, 4, 32).build(&mut ring).unwrap();
+    let other = BufRing::builder(6, 4, 32).build(&mut ring).unwrap();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    // Take all of `other`'s buffers and one of `br`'s.
+    for _ in 0..4 {
+        push(&mut ring, read_select(zero.as_raw_fd(), 6, 0, 0).user_data(6));
+    }
+    push(&mut ring, read_select(zero.as_raw_fd(), 5, 0, 0).user_data(5));
+    ring.submit_and_wait(5).unwrap();
+    let cqes: Vec<_> = ring.cq().iter().collect();
+    let mut held_other = Vec::new();
+    let mut sel_br = None;
+    for cqe in &cqes {
+        if cqe.user_data() == 6 {
+            // SAFETY: the kernel posted this completion for a read selecting from `other`; once.
+            held_other.push(unsafe { other.select(cqe) }.unwrap());
+        } else {
+            // SAFETY: the kernel posted this completion for a read selecting from `br`; once.
+            sel_br = Some(unsafe { br.select(cqe) }.unwrap());
+        }
+    }
+    assert_eq!(other.available().unwrap(), 0);
+    assert_eq!(br.held(), 1);
+    // `other` lends all its buffers; recycling `br`'s selection into it must not give one back.
+    let (_sub, _sq, cq) = ring.split();
+    other.recycle_and_advance([sel_br.unwrap()], cq, 0).unwrap();
+    assert_eq!(other.available().unwrap(), 0, "a bid of br was written into other");
+    assert_eq!(br.held(), 0, "br's buffer went back to br");
+    assert_eq!(br.available().unwrap(), 4);
+    // The same through a recycle batch.
+    push(&mut ring, read_select(zero.as_raw_fd(), 5, 0, 0));
+    ring.submit_and_wait(1).unwrap();
+    let cqe = ring.cq().pop().unwrap();
+    // SAFETY: the kernel posted this completion for a read selecting from `br`; once.
+    let sel = unsafe { br.select(&cqe) }.unwrap();
+    let mut batch = other.recycle_batch();
+    batch.push(sel);
+    batch.finish();
+    assert_eq!(other.available().unwrap(), 0, "a bid of br was written into other");
+    assert_eq!(br.available().unwrap(), 4);
+    drop(held_other);
+    assert_eq!(other.available().unwrap(), 4);
+}
