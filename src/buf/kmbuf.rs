@@ -133,8 +133,6 @@
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
@@ -143,8 +141,6 @@ use uring_uapi::kmbuf::{io_uring_buf_reg as kmbuf_reg, IOU_PBUF_RING_KERNEL_MANA
 use uring_uapi::*;
 
 use crate::buf::ring::{check_entries, registration_error};
-use crate::buf::BufRing;
-use crate::cqe::Cqe;
 use crate::op::BufferGroup;
 use crate::sys::{self, Mmap};
 use crate::{Error, Result, Ring};
@@ -154,6 +150,11 @@ use crate::{Error, Result, Ring};
 // documentation, and it may change in any release.
 #[doc(hidden)]
 pub mod model;
+mod cmd;
+mod contiguous;
+
+pub use cmd::{CmdBuf, CmdBufTracker};
+pub use contiguous::ContiguousRing;
 
 /// Highest bgid whose buffers can be mapped: the mmap offset keeps 11 bits of bgid.
 /// (`IORING_OFF_PBUF_RING`; the kmbuf proposal, in no mainline kernel up to Linux 7.3.)
@@ -519,7 +520,7 @@ impl<B: KmbufBackend> KmBufRing<B> {
     ///   held buffer only once, an earlier completion of the same still-running command named
     ///   it and the driver's rules say it still holds that buffer: a completion that names no
     ///   buffer ([`CmdBuf::Unnamed`]) may also have consumed a new one it does not name). A
-    ///   completion built with [`Cqe::new`], posted by an `IORING_OP_MSG_RING` message, or of
+    ///   completion built with [`Cqe::new`](crate::Cqe::new), posted by an `IORING_OP_MSG_RING` message, or of
     ///   an ordinary read or receive (which burns a kmbuf buffer it names but never wrote)
     ///   proves nothing. And you have not handed it back: the call that returns the buffer to
     ///   its consumer (for FUSE over io_uring, the `COMMIT_AND_FETCH` command of that request;
@@ -639,248 +640,6 @@ impl<B: KmbufBackend> BufferGroup for KmBufRing<B> {
 
     fn is_kernel_managed(&self) -> bool {
         true
-    }
-}
-
-/// What a uring_cmd completion says about the kmbuf buffer of its command
-/// ([`CmdBufTracker::observe`]).
-/// (`IORING_CQE_F_BUFFER` of a uring_cmd completion: `IORING_OP_URING_CMD`, Linux 5.19.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub enum CmdBuf {
-    /// The completion names buffer `bid` (`IORING_CQE_F_BUFFER | bid << 16`): the command held
-    /// it when it completed asynchronously.
-    Named(u16),
-    /// The completion names no buffer. The crate cannot tell which of these it is: the command
-    /// used no buffer; the driver still holds the buffer an earlier completion of the command
-    /// named (`last_named`), which it reports only once; or the driver completed synchronously
-    /// and consumed a buffer it does not name (`flags = 0`), which may be another one. Only the
-    /// driver's rules decide; [`KmBufRing::status`] (the head counts every selection) tells
-    /// whether a buffer was taken meanwhile.
-    /// (No `IORING_CQE_F_BUFFER`.)
-    Unnamed {
-        /// The last buffer a completion of this command named, if any.
-        last_named: Option<u16>,
-    },
-}
-
-impl CmdBuf {
-    /// The buffer this completion names, if it names one.
-    pub fn named(self) -> Option<u16> {
-        match self {
-            CmdBuf::Named(bid) => Some(bid),
-            CmdBuf::Unnamed { .. } => None,
-        }
-    }
-}
-
-/// Remembers, per in-flight command (by `user_data`), the last buffer id its completions named.
-///
-/// A uring_cmd driver reports a buffer it holds in a completion's flags
-/// (`IORING_CQE_F_BUFFER | bid << 16`) only once, and a driver completing synchronously reports
-/// none although it consumed one: consumers must remember the last bid of each command, and
-/// must not take a completion without a bid for one that names the last bid again
-/// ([`CmdBuf::Unnamed`]).
-/// uring_cmd: Linux 5.19.
-#[derive(Debug, Default)]
-pub struct CmdBufTracker {
-    last: HashMap<u64, u16, BuildHasherDefault<UserDataHasher>>,
-}
-
-/// Hashes a `user_data` with one multiplication (Fibonacci hashing): the keys are the
-/// application's own numbers, so a keyed hash (the standard library's default, about 15 ns a
-/// lookup here) buys nothing.
-#[derive(Debug, Default, Clone, Copy)]
-struct UserDataHasher(u64);
-
-impl Hasher for UserDataHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
-    }
-}
-
-impl CmdBufTracker {
-    /// A tracker with room for `commands` in-flight commands (no allocation until exceeded).
-    /// (For `IORING_OP_URING_CMD` completions, Linux 5.19.)
-    pub fn with_capacity(commands: usize) -> Self {
-        CmdBufTracker { last: HashMap::with_capacity_and_hasher(commands, Default::default()) }
-    }
-
-    /// Records `cqe`: [`CmdBuf::Named`] with the buffer it names (remembered for its command),
-    /// or [`CmdBuf::Unnamed`] with the last buffer remembered for its command.
-    /// (`IORING_CQE_F_BUFFER`, the bid in `cqe.flags >> 16`.)
-    pub fn observe(&mut self, cqe: &Cqe) -> CmdBuf {
-        match cqe.buffer_id() {
-            Some(bid) => {
-                match self.last.get_mut(&cqe.user_data()) {
-                    Some(last) => *last = bid,
-                    None => {
-                        self.last.insert(cqe.user_data(), bid);
-                    }
-                }
-                CmdBuf::Named(bid)
-            }
-            None => CmdBuf::Unnamed { last_named: self.last.get(&cqe.user_data()).copied() },
-        }
-    }
-
-    /// The last buffer a completion of command `user_data` named.
-    /// (By `cqe.user_data`.)
-    pub fn last(&self, user_data: u64) -> Option<u16> {
-        self.last.get(&user_data).copied()
-    }
-
-    /// Forgets a command (it finished for good).
-    /// (By `cqe.user_data`.)
-    pub fn forget(&mut self, user_data: u64) -> Option<u16> {
-        self.last.remove(&user_data)
-    }
-}
-
-/// The kmbuf layout on every kernel since 5.19: an app-managed provided-buffer ring whose
-/// buffers are one region, buffer `bid` at byte `bid * buf_size`, so code written against the
-/// kmbuf layout runs without kmbuf. Here the application recycles buffers (through the inner
-/// [`BufRing`]), and reads them safely through owned completions: on an
-/// [`OwnedRing`](crate::owned::OwnedRing), an owned operation that selects from
-/// [`ring`](Self::ring) completes, and
-/// [`Completion::select`](crate::owned::Completion::select)`(cr.ring())` gives a guard for the
-/// buffer it names (bytes at `bid * buf_size` of [`region`](Self::region)), once, which
-/// returns the buffer to the ring when dropped.
-/// Buffer rings: Linux 5.19; `IOU_PBUF_RING_MMAP` rings: Linux 6.4.
-///
-/// ```
-/// # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
-/// #     std::thread::sleep(std::time::Duration::from_secs(60));
-/// #     eprintln!("HANG in the ContiguousRing example: no completion after 60 s");
-/// #     std::process::abort();
-/// # });
-/// use std::io::Write;
-/// use uring::buf::{kmbuf::ContiguousRing, BufRing};
-/// use uring::owned::{OwnedRing, RecvMultishot};
-///
-/// let mut ring = OwnedRing::new(8)?;
-/// let cr = ContiguousRing::new(ring.buf_ring(BufRing::builder(1, 4, 4096).kernel_mapped())?);
-/// let (mut a, b) = std::os::unix::net::UnixStream::pair()?;
-/// ring.push(RecvMultishot::new(b, cr.ring()))?;
-/// a.write_all(b"hello")?;
-/// let mut c = ring.wait()?;
-/// let sel = c.select(cr.ring())?;
-/// assert_eq!(sel.data(), Some(&b"hello"[..]));
-/// let (base, _) = cr.region();
-/// let at = base as usize + sel.bid().unwrap() as usize * cr.buf_size() as usize;
-/// assert_eq!(sel.data().unwrap().as_ptr() as usize, at, "bid * buf_size");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug)]
-pub struct ContiguousRing {
-    inner: BufRing,
-}
-
-impl ContiguousRing {
-    /// Registers an `IOU_PBUF_RING_MMAP` (Linux 6.4) ring of `entries` buffers of `buf_size` bytes in one
-    /// crate-allocated region on a raw ring (reading then goes through the raw layer: the
-    /// `unsafe` [`BufRing::select`] or [`buffer`](Self::buffer); on an
-    /// [`OwnedRing`](crate::owned::OwnedRing) use [`new`](Self::new)).
-    pub fn register(ring: &mut Ring, bgid: u16, entries: u32, buf_size: u32) -> Result<Self> {
-        let inner = BufRing::builder(bgid, entries, buf_size).kernel_mapped().build(ring)?;
-        Ok(ContiguousRing { inner })
-    }
-
-    /// The kmbuf-layout view of a registered buffer ring: every [`BufRing`]'s buffers are one
-    /// region, buffer `bid` at byte `bid * buf_size` (build it with
-    /// [`kernel_mapped`](crate::buf::BufRingBuilder::kernel_mapped) for the kmbuf-like
-    /// registration, `IOU_PBUF_RING_MMAP`). For rings of an
-    /// [`OwnedRing`](crate::owned::OwnedRing)
-    /// ([`buf_ring`](crate::owned::OwnedRing::buf_ring)), whose completions read it safely.
-    /// Linux 5.19 (`IOU_PBUF_RING_MMAP`: Linux 6.4).
-    pub fn new(ring: BufRing) -> Self {
-        ContiguousRing { inner: ring }
-    }
-
-    /// The buffer ring (for owned operations, selection and recycling).
-    pub fn ring(&self) -> &BufRing {
-        &self.inner
-    }
-
-    /// The buffer size.
-    pub fn buf_size(&self) -> u32 {
-        self.inner.buf_size()
-    }
-
-    /// The number of buffers.
-    pub fn entries(&self) -> u32 {
-        self.inner.entries()
-    }
-
-    /// Buffer `bid` at byte `bid * buf_size` of the region (`None` if out of range, checked
-    /// before anything is read). O(1).
-    ///
-    /// `unsafe` because the buffer may be the kernel's: a buffer in the ring can be selected
-    /// and written by a request at any time. The safe way to read a buffer a completion named
-    /// is an owned completion's [`select`](crate::owned::Completion::select) on
-    /// [`ring`](Self::ring) (see the type's docs).
-    /// Buffer rings: Linux 5.19.
-    ///
-    /// # Safety
-    /// Nothing may write buffer `bid` while the returned slice lives, and no `&mut` to it may
-    /// exist then (such as one from a selection guard's `data_mut`). The kernel writes a buffer
-    /// of this app-managed ring from the moment a request selects it from the ring until the
-    /// completion that names it. So for the whole life of the slice the buffer must be *yours*,
-    /// which holds in either of these cases:
-    /// - **A completion gave it to you and it has not gone back into the ring.** A genuine
-    ///   completion, posted by the kernel on the ring this group is registered with for a
-    ///   request that selected from this group, named `bid` (`IORING_CQE_F_BUFFER` with
-    ///   `bid << 16`); a completion built with [`Cqe::new`] or posted by an
-    ///   `IORING_OP_MSG_RING` message proves nothing. The buffer goes back into the ring when
-    ///   the [`Buf`](crate::buf::Buf) guard for it is dropped or recycled, or when its
-    ///   [`HeldBuf`](crate::buf::HeldBuf) is recycled
-    ///   ([`recycle_held`](BufRing::recycle_held),
-    ///   [`recycle_held_batch`](BufRing::recycle_held_batch)): none of this may happen before
-    ///   the slice is dropped.
-    /// - **No request can select at all.** No request that selects from this group is in
-    ///   flight on the ring (a multishot request whose last completion carried
-    ///   `IORING_CQE_F_MORE` still is), and none is submitted while the slice lives.
-    ///
-    /// ```
-    /// fn f(cr: &uring::buf::kmbuf::ContiguousRing) {
-    ///     // SAFETY: no request that selects from the group was ever submitted.
-    ///     let _ = unsafe { cr.buffer(0) };
-    /// }
-    /// ```
-    /// Without `unsafe` the call does not compile:
-    /// ```compile_fail,E0133
-    /// fn f(cr: &uring::buf::kmbuf::ContiguousRing) {
-    ///     let _ = cr.buffer(0);
-    /// }
-    /// ```
-    pub unsafe fn buffer(&self, bid: u16) -> Option<&[u8]> {
-        if bid as u32 >= self.inner.entries() {
-            return None;
-        }
-        // SAFETY: `buf_size` bytes in bounds of the pool (`bid < entries`), which lives as long
-        // as the ring; that nothing writes them while the slice lives is the caller's contract.
-        Some(unsafe { core::slice::from_raw_parts(self.inner.buf_ptr(bid), self.inner.buf_size() as usize) })
-    }
-
-    /// The base of the region.
-    pub fn region(&self) -> (*const u8, usize) {
-        self.inner.pool()
-    }
-}
-
-impl BufferGroup for ContiguousRing {
-    fn bgid(&self) -> u16 {
-        self.inner.bgid()
     }
 }
 

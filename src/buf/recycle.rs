@@ -316,10 +316,10 @@ impl BufRing {
     /// so [`recycle_and_advance`](Self::recycle_and_advance) cannot be called there): each
     /// [`push`](RecycleBatch::push) or [`push_held`](RecycleBatch::push_held) records a
     /// buffer, and the buffers are written to the ring with one tail store per 64 and when the
-    /// batch ends ([`finish`](RecycleBatch::finish), [`finish_and_release`]
-    /// (RecycleBatch::finish_and_release), or its drop). As `io_uring_buf_ring_add(3)` per
-    /// buffer and `io_uring_buf_ring_advance(3)` (or `io_uring_buf_ring_cq_advance(3)`) at the
-    /// end.
+    /// batch ends ([`finish`](RecycleBatch::finish),
+    /// [`finish_and_release`](RecycleBatch::finish_and_release), or its drop). As
+    /// `io_uring_buf_ring_add(3)` per buffer and `io_uring_buf_ring_advance(3)` (or
+    /// `io_uring_buf_ring_cq_advance(3)`) at the end.
     /// Buffer rings: Linux 5.19.
     ///
     /// ```

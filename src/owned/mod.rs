@@ -186,11 +186,13 @@
 mod completion;
 pub mod ops;
 mod pool;
+mod push;
 mod ring;
 mod table;
 
 pub use completion::{Completion, CompletionRef, Completions};
 pub use ops::*;
 pub use pool::BufPool;
-pub use ring::{OwnedBatch, OwnedRing, Rejected};
+pub use push::{OwnedBatch, Rejected};
+pub use ring::OwnedRing;
 pub use table::OpId;
