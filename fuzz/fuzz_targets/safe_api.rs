@@ -1650,7 +1650,9 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                     }
                 }
                 Reap::ForEach => {
-                    owned.for_each_completion(|c| handle(m, plain, bufs, guards, c, mode));
+                    // The lent completion made owned: `into_completion` carries its stamp, fd and
+                    // unselected buffer over, which is what this path checks.
+                    owned.for_each_completion(|c| handle(m, plain, bufs, guards, c.into_completion(), mode));
                 }
             }
         }
