@@ -604,39 +604,91 @@ impl OwnedRing {
 }
 
 
-impl Drop for OwnedRing {
-    fn drop(&mut self) {
-        self.t.drop_pending();
-        if self.t.in_flight == 0 {
-            return;
+impl OwnedRing {
+    /// Cancels every operation in flight and reaps until their final completions arrived or
+    /// `deadline` passed; returns whether none is left in flight.
+    fn cancel_and_reap(ring: &mut Ring, t: &mut Table, deadline: Instant) -> bool {
+        t.drop_pending();
+        if t.in_flight == 0 {
+            return true;
         }
         // Cancel everything and reap until every operation's final completion arrived: that
         // completion is the only proof that the kernel is done with the operation's memory.
         // Entries pushed and not yet submitted go to the kernel first (the waits below would
         // submit them anyway, after the cancel: a request submitted then would run on).
-        let _ = self.ring.submit();
-        let _ = self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_secs(1)));
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.t.in_flight > 0 {
-            while let Some(c) = self.ring.cq().pop() {
-                self.t.reap_and_drop(&c);
+        let _ = ring.submit();
+        let first = deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(1));
+        let _ = ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(first));
+        while t.in_flight > 0 {
+            while let Some(c) = ring.cq().pop() {
+                t.reap_and_drop(&c);
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            if self.t.in_flight == 0 || left.is_zero() {
+            if t.in_flight == 0 || left.is_zero() {
                 break;
             }
-            match self.ring.wait_cqe_timeout(left.min(Duration::from_millis(50))) {
-                Ok(c) => self.t.reap_and_drop(&c),
+            match ring.wait_cqe_timeout(left.min(Duration::from_millis(50))) {
+                Ok(c) => t.reap_and_drop(&c),
                 Err(e) if e.is_errno(libc::ETIME) || e.is_errno(libc::EINTR) => {
                     // Still in flight: ask again (cancel requests may have raced with
                     // submission).
-                    let _ =
-                        self.ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_millis(10)));
+                    let _ = ring.submitter().sync_cancel(AsyncCancel::any().all(), Some(Duration::from_millis(10)));
                 }
                 Err(_) => break,
             }
         }
-        if self.t.in_flight > 0 {
+        t.in_flight == 0
+    }
+
+    /// Cancels every operation in flight, reaps their final completions, then shuts the ring
+    /// down as [`Ring::shutdown`] does and reports what the kernel's teardown showed, all
+    /// within about `limit`. Where dropping the ring can only wait for final completions and
+    /// leaks the memory of operations whose completion did not come, a
+    /// [`Teardown::Finished`](crate::Teardown::Finished) proves that no request of the ring
+    /// runs any more: the memory of operations still in flight is then freed too. (An
+    /// operation with a completion hook, such as an owned close or pipe, is leaked instead:
+    /// without its completion the crate cannot know what the kernel did with its fds.)
+    /// (`io_uring_queue_exit(3)` after `io_uring_register_sync_cancel(3)`; Linux 6.0 for the
+    /// cancel, 5.1 for the rest.)
+    ///
+    /// ```
+    /// use uring::owned::{Nop, OwnedRing};
+    ///
+    /// let mut ring = OwnedRing::new(8)?;
+    /// ring.push(Nop)?;
+    /// let teardown = ring.shutdown(std::time::Duration::from_secs(2));
+    /// println!("{teardown:?}"); // Finished(..) on an idle machine
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown(self, limit: Duration) -> crate::Teardown {
+        let deadline = Instant::now() + limit;
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again after the two fields are moved out.
+        let (mut ring, mut t) = unsafe { (core::ptr::read(&this.ring), core::ptr::read(&this.t)) };
+        let done = OwnedRing::cancel_and_reap(&mut ring, &mut t, deadline);
+        let teardown = ring.shutdown(deadline.saturating_duration_since(Instant::now()));
+        if !done {
+            if teardown.is_finished() {
+                // The kernel freed the ring: no request runs, so no operation's memory is in
+                // use. Those with a completion hook are leaked (see above); the rest drop with
+                // the table.
+                for slot in t.slots.iter_mut() {
+                    if slot.on_complete & OnComplete::HOOK != 0 {
+                        core::mem::forget(slot.op.take());
+                    }
+                }
+            } else {
+                t.leak();
+            }
+        }
+        teardown
+    }
+}
+
+impl Drop for OwnedRing {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        if !OwnedRing::cancel_and_reap(&mut self.ring, &mut self.t, deadline) {
             // Could not confirm the kernel is done: leak the in-flight memory.
             self.t.leak();
         }
