@@ -23,14 +23,14 @@
 //! ```
 //!
 //! ## Driving the ring
-//! - **(a) Inside tokio** (or any reactor): the ring's fd is readable when completions are
-//!   ready, so a driver task waits for readability (`tokio::io::unix::AsyncFd` over a clone of
-//!   the handle, which implements `AsRawFd`) and calls [`Handle::poll_drive`], which submits
+//! - **(a) Inside tokio** (or any reactor): [`Handle::notifier`] registers an eventfd with the
+//!   ring, readable when completions are ready; a driver task waits for it to be readable
+//!   (`tokio::io::unix::AsyncFd`) and calls [`Handle::poll_drive`], which resets it, submits
 //!   what the futures pushed, reaps every completion and wakes their tasks. Pushing an
 //!   operation wakes the driver (the waker `poll_drive` registered), so entries pushed by many
 //!   tasks in one scheduler round go to the kernel in one `io_uring_enter(2)`. Use a
-//!   current-thread runtime or a `LocalSet` (the handle is `!Send`). See
-//!   `examples/async_echo.rs` and `examples/async_cat.rs`.
+//!   current-thread runtime or a `LocalSet` (the handle is `!Send`). The driver, about twenty
+//!   lines, is in `examples/async_echo.rs` and `examples/async_cat.rs`.
 //! - **(b) No runtime**: [`block_on`] polls one future on the calling thread and, when it is
 //!   pending, blocks in `io_uring_enter(2)` until a completion arrives
 //!   ([`OwnedRing::submit_and_wait`]): no busy loop. With nothing in flight it parks the thread
@@ -40,23 +40,22 @@
 //!
 //! ### Which rings can be driven
 //! Any setup but `IORING_SETUP_IOPOLL` (its completions appear only when `io_uring_enter(2)`
-//! polls for them, and polling the fd never does: refused with [`Error::Unsupported`]) and a
-//! ring without an fd (`IORING_SETUP_REGISTERED_FD_ONLY`: nothing to poll). Measured on Linux
-//! 6.18 with `poll(2)` on the ring fd (`tests/async_driver.rs`, `ring_fd_poll_modes`):
-//! - default and `IORING_SETUP_COOP_TASKRUN` (+ `TASKRUN_FLAG`) rings: POLLIN when a completion
-//!   is posted; the driver reaps with plain reads of the CQ (it enters the kernel only when the
-//!   ring flags pending task work or an overflow).
-//! - `IORING_SETUP_DEFER_TASKRUN` (with `SINGLE_ISSUER`): completions wait as task work of the
-//!   submitting thread, which runs only inside `io_uring_enter(2)` with `GETEVENTS`; the ring fd
-//!   still turns readable when such work is queued (the kernel counts pending local work as
-//!   "has events"), so the driver calls `io_uring_enter(2)` with `GETEVENTS` each time it
-//!   runs, and then reaps. The handle is `!Send`, so that thread is always the creator.
-//! - `IORING_SETUP_SQPOLL`: submission wakes the kernel thread when it sleeps; readiness as the
-//!   default ring.
+//! polls for them, which neither a reactor nor the notifier sees: refused with
+//! [`Error::Unsupported`]). Measured on Linux 6.18 (`tests/async_driver.rs`,
+//! `ring_fd_poll_modes`: a receive completing 50 ms after the wait starts):
+//! - default, `IORING_SETUP_COOP_TASKRUN` (with or without `TASKRUN_FLAG`) and
+//!   `IORING_SETUP_SQPOLL` rings: both the ring fd and the notifier turn readable when the
+//!   completion is posted.
+//! - `IORING_SETUP_DEFER_TASKRUN` (+ `SINGLE_ISSUER`): the completion waits as task work of the
+//!   submitting thread, which runs only inside `io_uring_enter(2)` with `GETEVENTS`. The
+//!   registered eventfd is signalled when that work is queued, so the notifier turns readable;
+//!   the ring fd does not wake a `poll(2)` waiter (its readiness shows only on the next poll
+//!   call). So the layer drives through the notifier, never the ring fd; its drive enters the
+//!   kernel with `GETEVENTS` each time on such a ring, and the handle being `!Send`, that is
+//!   always the creating thread, as the kernel requires.
 //!
-//! The tokio examples use `DEFER_TASKRUN` (+ `SINGLE_ISSUER`, and `COOP_TASKRUN`... not
-//! needed): completions are batched until the driver runs, and no task work interrupts the
-//! thread while it runs other tasks.
+//! The tokio examples use `DEFER_TASKRUN`: completions are batched until the driver runs, and
+//! no task work interrupts the thread while it runs other tasks.
 //!
 //! ## Cancel safety
 //! Dropping a future or stream is always safe, at any point:
@@ -106,7 +105,7 @@ mod tasks;
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -137,6 +136,8 @@ impl core::fmt::Debug for Handle {
 struct Shared {
     fd: RawFd,
     inner: RefCell<Inner>,
+    /// The eventfd registered with the ring by [`Handle::notifier`] (once).
+    efd: std::cell::OnceCell<OwnedFd>,
 }
 
 struct Inner {
@@ -240,8 +241,8 @@ impl Handle {
     }
 
     /// A handle over a ring built by `builder` (`io_uring_queue_init_params(3)`, Linux 5.1).
-    /// Refused with [`Error::Unsupported`]: `IORING_SETUP_IOPOLL` and rings without an fd (see
-    /// the [module docs](self#which-rings-can-be-driven)).
+    /// Refused with [`Error::Unsupported`]: `IORING_SETUP_IOPOLL` (see the
+    /// [module docs](self#which-rings-can-be-driven)).
     pub fn with_builder(builder: Builder, entries: u32) -> Result<Handle> {
         Handle::from_ring(OwnedRing::with_builder(builder, entries)?)
     }
@@ -257,9 +258,7 @@ impl Handle {
                 what: "IORING_SETUP_IOPOLL rings in the async layer (their completions need polling io_uring_enter calls)",
             });
         }
-        let Some(fd) = ring.ring().submitter().raw_fd() else {
-            return Err(Error::Unsupported { what: "a ring without an fd in the async layer (nothing to poll)" });
-        };
+        let fd = ring.ring().submitter().raw_fd().unwrap_or(-1);
         let defer = flags.contains(SetupFlags::DEFER_TASKRUN) && !flags.contains(SetupFlags::TASKRUN_FLAG);
         let slots = ring.ring().params().cq_entries;
         let inner = Inner {
@@ -270,7 +269,7 @@ impl Handle {
             unsubmitted: false,
             defer,
         };
-        Ok(Handle { sh: Rc::new(Shared { fd, inner: RefCell::new(inner) }) })
+        Ok(Handle { sh: Rc::new(Shared { fd, inner: RefCell::new(inner), efd: std::cell::OnceCell::new() }) })
     }
 
     /// The future of `op`: resolves to its result and the operation, with its memory
@@ -343,6 +342,27 @@ impl Handle {
         self.sh.inner.borrow().ring.in_flight()
     }
 
+    /// The handle's notifier: an eventfd registered with the ring (`IORING_REGISTER_EVENTFD`,
+    /// `io_uring_register_eventfd(3)`, Linux 5.2; created on the first call), readable when
+    /// completions were posted or, on a `DEFER_TASKRUN` ring, when completions wait as task
+    /// work: what a reactor polls to know when to call [`poll_drive`](Self::poll_drive), which
+    /// resets it. Fails if the ring already has an eventfd (`EBUSY`).
+    ///
+    /// Why not the ring fd: on a `DEFER_TASKRUN` ring, pending completions do not wake
+    /// `poll(2)` waiters of the ring fd (measured on Linux 6.18: `tests/async_driver.rs`),
+    /// and a reactor that needs the fd as a `BorrowedFd` (tokio's `AsyncFd` implements
+    /// `AsFd`) would lend the ring fd, whose duplicates can post forged completions
+    /// (`IORING_OP_MSG_RING`; see the [owned layer's safety model](crate::owned#safety-model)).
+    /// An eventfd can be lent freely: a duplicate can only cause a spurious wake-up.
+    pub fn notifier(&self) -> Result<Notifier> {
+        if self.sh.efd.get().is_none() {
+            let efd = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK)?;
+            self.sh.inner.borrow().ring.ring().submitter().register_eventfd(&efd)?;
+            let _ = self.sh.efd.set(efd);
+        }
+        Ok(Notifier { h: self.clone() })
+    }
+
     /// Submits what futures pushed, reaps every completion ready now and wakes the futures
     /// they are for; returns how many completions it reaped. Never blocks.
     pub fn drive(&self) -> Result<u32> {
@@ -353,8 +373,14 @@ impl Handle {
     /// [`drive`](Self::drive) for a driver future: also registers `cx`'s waker, which is woken
     /// when a future pushes an operation (so that it gets submitted). `Ready(Ok(n))` when it
     /// reaped `n > 0` completions (call again), `Pending` when there was nothing to reap: then
-    /// completions are signalled by the ring fd turning readable (poll it: [`AsRawFd`]).
+    /// completions are signalled by the [`notifier`](Self::notifier) turning readable (or, on
+    /// rings without `DEFER_TASKRUN`, the ring fd).
     pub fn poll_drive(&self, cx: &mut Context<'_>) -> Poll<Result<u32>> {
+        if let Some(efd) = self.sh.efd.get() {
+            // Reset the notifier first: a completion posted from here on signals it again.
+            let mut buf = [0u8; 8];
+            let _ = rustix::io::read(efd, &mut buf);
+        }
         {
             let mut i = self.sh.inner.borrow_mut();
             set_waker(&mut i.driver, cx.waker());
@@ -553,13 +579,31 @@ impl Handle {
     }
 }
 
-/// The ring's fd number, for readiness polling only (readable when completions are ready):
-/// `tokio::io::unix::AsyncFd::new(handle.clone())`. The clone keeps the ring, and so the fd,
-/// alive. Using the number for anything else breaks Rust's I/O-safety rules (the ring owns its
-/// fd, and it is never lent: see the [owned layer's safety model](crate::owned#safety-model)).
-impl AsRawFd for Handle {
+/// A handle's eventfd, readable when the ring has completions to reap (from
+/// [`Handle::notifier`]): register it with a reactor (tokio:
+/// `AsyncFd::register_with_interest(notifier, Interest::READABLE)`), and call
+/// [`Handle::poll_drive`] when it is readable. It holds a clone of the handle, which keeps the
+/// eventfd open: its number never changes while it lives.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    h: Handle,
+}
+
+impl Notifier {
+    fn efd(&self) -> &OwnedFd {
+        self.h.sh.efd.get().expect("a notifier exists only once the eventfd is set")
+    }
+}
+
+impl AsFd for Notifier {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.efd().as_fd()
+    }
+}
+
+impl AsRawFd for Notifier {
     fn as_raw_fd(&self) -> RawFd {
-        self.sh.fd
+        self.efd().as_raw_fd()
     }
 }
 
