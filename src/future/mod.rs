@@ -47,15 +47,19 @@
 //!   `IORING_SETUP_SQPOLL` rings: both the ring fd and the notifier turn readable when the
 //!   completion is posted.
 //! - `IORING_SETUP_DEFER_TASKRUN` (+ `SINGLE_ISSUER`): the completion waits as task work of the
-//!   submitting thread, which runs only inside `io_uring_enter(2)` with `GETEVENTS`. The
-//!   registered eventfd is signalled when that work is queued, so the notifier turns readable;
-//!   the ring fd does not wake a `poll(2)` waiter (its readiness shows only on the next poll
-//!   call). So the layer drives through the notifier, never the ring fd; its drive enters the
-//!   kernel with `GETEVENTS` each time on such a ring, and the handle being `!Send`, that is
-//!   always the creating thread, as the kernel requires.
+//!   submitting thread, which runs only inside `io_uring_enter(2)` with `GETEVENTS`. The ring
+//!   fd does not wake a `poll(2)` waiter for it (its readiness shows only on the next poll
+//!   call), so the layer drives through the notifier, never the ring fd; the registered
+//!   eventfd is signalled for such work, but late: about 15 ms after the completion
+//!   (`ring_fd_poll_modes`; and `examples/async_echo.rs` with `ASYNC_ECHO_SETUP=defer`: ~15 ms
+//!   per round trip). Its drive enters the kernel with `GETEVENTS` each time; the handle being
+//!   `!Send`, that is always the creating thread, as the kernel requires. So: DEFER_TASKRUN
+//!   rings suit [`block_on`] and thread-per-core loops (they wait inside `io_uring_enter(2)`,
+//!   which wakes at once), not a reactor.
 //!
-//! The tokio examples use `DEFER_TASKRUN`: completions are batched until the driver runs, and
-//! no task work interrupts the thread while it runs other tasks.
+//! The tokio examples use `COOP_TASKRUN` + `TASKRUN_FLAG` + `SINGLE_ISSUER`: the thread is not
+//! interrupted for each completion, the flag tells the driver when task work waits, and the
+//! notifier is signalled at once.
 //!
 //! ## Cancel safety
 //! Dropping a future or stream is always safe, at any point:
