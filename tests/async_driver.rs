@@ -94,10 +94,9 @@ async fn drive(h: Handle) -> std::io::Result<()> {
     // number never changes.
     let afd = unsafe { AsyncFd::register_with_interest(h.notifier()?, Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
     std::future::poll_fn(|cx| loop {
-        match h.poll_drive(cx) {
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
-            Poll::Ready(Ok(_)) => continue,
-            Poll::Pending => {}
+        // Submit what the tasks pushed, reap, wake the tasks (they run after this one).
+        if let Poll::Ready(Err(e)) = h.poll_drive(cx) {
+            return Poll::Ready(Err(e.into()));
         }
         match afd.poll_read_ready(cx) {
             Poll::Ready(Ok(mut g)) => g.clear_ready(),

@@ -375,10 +375,11 @@ impl Handle {
     }
 
     /// [`drive`](Self::drive) for a driver future: also registers `cx`'s waker, which is woken
-    /// when a future pushes an operation (so that it gets submitted). `Ready(Ok(n))` when it
-    /// reaped `n > 0` completions (call again), `Pending` when there was nothing to reap: then
-    /// completions are signalled by the [`notifier`](Self::notifier) turning readable (or, on
-    /// rings without `DEFER_TASKRUN`, the ring fd).
+    /// when a future pushes an operation (so that it gets submitted), and resets the
+    /// [`notifier`](Self::notifier). `Ready(Ok(n))` when it reaped `n > 0` completions (their
+    /// tasks are woken), `Pending` when there was nothing to reap. Either way, the next
+    /// completions are signalled by the notifier turning readable: a driver calls this each time
+    /// the notifier is readable or its task is woken (see `examples/async_echo.rs`, `drive`).
     pub fn poll_drive(&self, cx: &mut Context<'_>) -> Poll<Result<u32>> {
         if let Some(efd) = self.sh.efd.get() {
             // Reset the notifier first: a completion posted from here on signals it again.
