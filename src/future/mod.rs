@@ -30,13 +30,70 @@
 //!   operation wakes the driver (the waker `poll_drive` registered), so entries pushed by many
 //!   tasks in one scheduler round go to the kernel in one `io_uring_enter(2)`. Use a
 //!   current-thread runtime or a `LocalSet` (the handle is `!Send`). The driver, about twenty
-//!   lines, is in `examples/async_echo.rs` and `examples/async_cat.rs`.
+//!   lines, is `drive` in `examples/async_echo.rs`.
 //! - **(b) No runtime**: [`block_on`] polls one future on the calling thread and, when it is
 //!   pending, blocks in `io_uring_enter(2)` until a completion arrives
 //!   ([`OwnedRing::submit_and_wait`]): no busy loop. With nothing in flight it parks the thread
-//!   until the future's waker is called.
+//!   until the future's waker is called. See `examples/async_cat.rs`.
 //! - **(c) Thread per core**: one handle per thread, each driven by its own [`block_on`] (or
 //!   its own current-thread runtime); handles share nothing. See `examples/async_tpc.rs`.
+//!
+//! Inside tokio, in full (tokio with its `rt` and `net` features):
+//!
+//! ```
+//! # std::thread::spawn(|| { // a watchdog: a hang fails fast, naming the example
+//! #     std::thread::sleep(std::time::Duration::from_secs(60));
+//! #     eprintln!("HANG in the uring::future tokio example");
+//! #     std::process::abort();
+//! # });
+//! use std::task::Poll;
+//! use tokio::io::{unix::AsyncFd, Interest};
+//! use uring::future::Handle;
+//! use uring::owned::{Fd, Nop, Read};
+//!
+//! /// The driver task: drives whenever the notifier is readable or a task pushed.
+//! async fn drive(h: Handle) -> std::io::Result<()> {
+//!     // SAFETY: the notifier keeps its eventfd open (it holds the handle); its number never
+//!     // changes.
+//!     let afd = unsafe { AsyncFd::register_with_interest(h.notifier()?, Interest::READABLE) }
+//!         .map_err(|e| e.into_parts().1)?;
+//!     std::future::poll_fn(|cx| loop {
+//!         if let Poll::Ready(Err(e)) = h.poll_drive(cx) {
+//!             return Poll::Ready(Err(e.into()));
+//!         }
+//!         match afd.poll_read_ready(cx) {
+//!             Poll::Ready(Ok(mut ready)) => ready.clear_ready(),
+//!             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+//!             Poll::Pending => return Poll::Pending,
+//!         }
+//!     })
+//!     .await
+//! }
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+//! tokio::task::LocalSet::new().block_on(&rt, async {
+//!     let h = Handle::new(64)?;
+//!     let driver = tokio::task::spawn_local(drive(h.clone()));
+//!     let tasks: Vec<_> = (0..8)
+//!         .map(|_| {
+//!             let h = h.clone();
+//!             tokio::task::spawn_local(async move {
+//!                 let file = std::fs::File::open("/dev/zero").unwrap();
+//!                 let (res, read) = h.run(Read::new(Fd::from(file), vec![1; 100], 0)).await;
+//!                 assert_eq!((res.unwrap(), read.buf), (100, vec![0; 100]));
+//!                 let (res, Nop) = h.run(Nop).await;
+//!                 res.unwrap();
+//!             })
+//!         })
+//!         .collect();
+//!     for t in tasks {
+//!         t.await.unwrap();
+//!     }
+//!     driver.abort();
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ### Which rings can be driven
 //! Any setup but `IORING_SETUP_IOPOLL` (its completions appear only when `io_uring_enter(2)`
@@ -510,6 +567,8 @@ impl Handle {
             Garbage(c, br.clone()).dispose();
         }
         self.sh.inner.borrow_mut().tasks.restore_queue(t, q);
+        // A task went free.
+        self.wake_room();
         Poll::Ready(Done { last, first, br })
     }
 
@@ -525,6 +584,8 @@ impl Handle {
             return Poll::Pending;
         }
         i.tasks.release(t);
+        drop(i);
+        self.wake_room();
         Poll::Ready(None)
     }
 
@@ -670,7 +731,7 @@ impl<O: Operation> Unpin for Op<O> {}
 impl<O: Operation> Op<O> {
     /// Polls for the final completion: `Ready(Ok(completion))` once it arrived (the
     /// operation in it: [`Completion::into_op`]), `Ready(Err(rejected))` if the ring refused
-    /// the operation. Polling again after `Ready` returns an error naming the misuse.
+    /// the operation. Polling again after `Ready` panics (as the `Future` contract allows).
     pub fn poll_completion(&mut self, cx: &mut Context<'_>) -> Poll<core::result::Result<Completion, Rejected<O>>> {
         match self.poll_done(cx) {
             Poll::Pending => Poll::Pending,
@@ -700,12 +761,7 @@ impl<O: Operation> Op<O> {
                         Poll::Ready(done) => Poll::Ready(Ok(done)),
                     };
                 }
-                OpState::Gone => {
-                    return Poll::Ready(Err(Rejected {
-                        op: unreachable_op(),
-                        error: Error::InvalidArgument { what: "future", reason: "polled after it completed" },
-                    }))
-                }
+                OpState::Gone => panic!("an `Op` polled after it completed"),
             }
         }
     }
@@ -735,11 +791,6 @@ impl<O: Operation> Op<O> {
             }
         }
     }
-}
-
-/// Never called: `poll_done` in state `Gone` cannot make an `O`.
-fn unreachable_op<O>() -> O {
-    panic!("an Op polled after it completed")
 }
 
 impl<O: Operation> Future for Op<O> {
