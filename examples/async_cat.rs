@@ -91,12 +91,12 @@ fn main() -> Result<(), AnyError> {
         let path = std::env::temp_dir().join(format!("uring-async-cat-{}", std::process::id()));
         let data: Vec<u8> = (0..300 * 1024u32).map(|i| (i % 251) as u8).collect();
         std::fs::File::create(&path)?.write_all(&data)?;
-        let (mut rx, tx) = std::io::pipe()?;
+        let (rx, tx) = rustix::pipe::pipe()?;
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
-            std::io::Read::read_to_end(&mut rx, &mut got).map(|_| got)
+            std::io::Read::read_to_end(&mut File::from(rx), &mut got).map(|_| got)
         });
-        let tx = Arc::new(OwnedFd::from(tx));
+        let tx = Arc::new(tx);
         let n = block_on(&h, cat(&h, File::open(&path)?, &tx))??;
         drop(tx);
         std::fs::remove_file(&path)?;

@@ -55,7 +55,7 @@ fn ring_fd_poll_modes() {
                 let mut fut = h.recv(Fd::from(r), vec![0; 8]);
                 assert!(Pin::new(&mut fut).poll(&mut Context::from_waker(Waker::noop())).is_pending());
                 // Submit, and reset the notifier.
-                while let Poll::Ready(_) = h.poll_drive(&mut Context::from_waker(Waker::noop())) {}
+                while h.poll_drive(&mut Context::from_waker(Waker::noop())).is_ready() {}
                 let writer = std::thread::spawn(move || {
                     std::thread::sleep(Duration::from_millis(50));
                     w.write_all(b"ping").unwrap();

@@ -320,8 +320,8 @@ fn handle_dropped_with_futures_alive() {
 fn ring_drop_waits_for_a_pending_read() {
     watchdog("ring_drop_waits_for_a_pending_read", 30, || {
         each_setup("ring_drop_waits_for_a_pending_read", 4, |name, h| {
-            let (rx, tx) = std::io::pipe().unwrap();
-            let rx = Arc::new(rx);
+            let (rx, tx) = rustix::pipe::pipe().unwrap();
+            let (rx, tx) = (Arc::new(std::fs::File::from(rx)), std::fs::File::from(tx));
             let mut fut = h.read(Fd::shared(rx.clone()), vec![0; 64], u64::MAX);
             assert!(poll_once(&mut fut).is_pending());
             h.drive().unwrap();

@@ -519,7 +519,7 @@ impl Handle {
             if let Err(Rejected { error: Error::SubmissionQueueFull, .. }) = &pushed {
                 // Make room by submitting, then try once more.
                 let _ = i.submit();
-                pushed = i.ring.push(pushed.err().expect("refused").op);
+                pushed = i.ring.push(pushed.expect_err("refused").op);
             }
             match pushed {
                 Ok(id) => {
@@ -779,7 +779,7 @@ impl<O: Operation> Op<O> {
             Ok(mut c) => {
                 let fd = c.take_fd();
                 let res = c.result();
-                let op = c.into_op::<O>().ok().expect("the final completion carries the operation");
+                let op = c.into_op::<O>().expect("the final completion carries the operation");
                 match (res, fd) {
                     (Err(e), _) => (Err(e.into()), op),
                     (Ok(_), Some(fd)) => (Ok(fd), op),

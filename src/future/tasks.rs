@@ -280,11 +280,11 @@ mod tests {
                     let c = Completion::from_step(&mut table, cqe, step);
                     last_seen |= ev == Ev::Last;
                     let d = tasks.deliver(c);
-                    if d.wake.is_some() {
+                    if let Some(w) = d.wake {
                         assert!(live && waker_registered, "a waker of a live, pending future only");
                         wakes_expected += 1;
                         waker_registered = false;
-                        d.wake.unwrap().wake();
+                        w.wake();
                     }
                     assert_eq!(d.freed, ev == Ev::Last);
                     if !live {
@@ -341,7 +341,7 @@ mod tests {
                     for p2 in p1..=len {
                         for d in 0..=len {
                             let mut evs = Vec::new();
-                            for k in 0..=len {
+                            for (k, ev) in base.iter().map(Some).chain([None]).enumerate() {
                                 if k == p1 {
                                     evs.push(Ev::Poll);
                                 }
@@ -351,8 +351,8 @@ mod tests {
                                 if k == d {
                                     evs.push(Ev::Drop);
                                 }
-                                if k < len {
-                                    evs.push(base[k]);
+                                if let Some(&ev) = ev {
+                                    evs.push(ev);
                                 }
                             }
                             run(&evs, mores > 0);
