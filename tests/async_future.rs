@@ -391,3 +391,46 @@ fn cpu_time() -> Duration {
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
+
+/// A single-shot receive that selects a provided buffer: its completion hands the buffer out
+/// through `Op::completion`; dropped after the completion arrived (not polled) or in flight,
+/// the buffer goes back to the ring.
+#[test]
+fn selecting_futures_give_their_buffer_back() {
+    use uring::owned::RecvSelect;
+    watchdog("selecting_futures_give_their_buffer_back", 30, || {
+        each_setup("selecting_futures_give_their_buffer_back", 4, |name, h| {
+            const N: u32 = 8;
+            let br = h.buf_ring(BufRing::builder(2, N, 64)).unwrap();
+            let (mut w, r) = UnixStream::pair().unwrap();
+            let r = Arc::new(r);
+            // Awaited: the buffer comes out of the completion.
+            w.write_all(b"one").unwrap();
+            let mut c = block_on(&h, h.run_select(RecvSelect::new(Fd::shared(r.clone()), &br), &br).completion())
+                .unwrap()
+                .expect("pushed");
+            {
+                let sel = c.select(&br).unwrap();
+                assert_eq!(sel.data(), Some(&b"one"[..]), "[{name}]");
+            }
+            drop(c);
+            // Completed, never polled again, dropped: the buffer goes back.
+            let mut fut = h.run_select(RecvSelect::new(Fd::shared(r.clone()), &br), &br);
+            assert!(poll_once(&mut fut).is_pending());
+            w.write_all(b"two").unwrap();
+            settle(&h, name);
+            assert_eq!(br.held(), 0);
+            drop(fut);
+            assert_eq!(br.available().unwrap() as u32, N, "[{name}] the unpolled completion's buffer is back");
+            // In flight, dropped, then data: whatever the cancel's race, the buffer comes back.
+            let mut fut = h.run_select(RecvSelect::new(Fd::shared(r.clone()), &br), &br);
+            assert!(poll_once(&mut fut).is_pending());
+            h.drive().unwrap();
+            drop(fut);
+            w.write_all(b"three").unwrap();
+            settle(&h, name);
+            assert_eq!((br.held(), br.available().unwrap() as u32), (0, N), "[{name}] after the in-flight drop");
+            assert_eq!(Arc::strong_count(&r), 1, "[{name}]");
+        });
+    });
+}
