@@ -54,7 +54,8 @@ fn ring_fd_poll_modes() {
                 let (mut w, r) = UnixStream::pair().unwrap();
                 let mut fut = h.recv(Fd::from(r), vec![0; 8]);
                 assert!(Pin::new(&mut fut).poll(&mut Context::from_waker(Waker::noop())).is_pending());
-                // Submit, and reset the notifier.
+                // Submit, and reset the notifier (poll(2) is level-triggered).
+                h.notifier().unwrap().reset();
                 while h.poll_drive(&mut Context::from_waker(Waker::noop())).is_ready() {}
                 let writer = std::thread::spawn(move || {
                     std::thread::sleep(Duration::from_millis(50));

@@ -25,7 +25,7 @@
 //! ## Driving the ring
 //! - **(a) Inside tokio** (or any reactor): [`Handle::notifier`] registers an eventfd with the
 //!   ring, readable when completions are ready; a driver task waits for it to be readable
-//!   (`tokio::io::unix::AsyncFd`) and calls [`Handle::poll_drive`], which resets it, submits
+//!   (`tokio::io::unix::AsyncFd`, edge-triggered) and calls [`Handle::poll_drive`], which submits
 //!   what the futures pushed, reaps every completion and wakes their tasks. Pushing an
 //!   operation wakes the driver (the waker `poll_drive` registered), so entries pushed by many
 //!   tasks in one scheduler round go to the kernel in one `io_uring_enter(2)`. Use a
@@ -406,8 +406,11 @@ impl Handle {
     /// The handle's notifier: an eventfd registered with the ring (`IORING_REGISTER_EVENTFD`,
     /// `io_uring_register_eventfd(3)`, Linux 5.2; created on the first call), readable when
     /// completions were posted or, on a `DEFER_TASKRUN` ring, when completions wait as task
-    /// work: what a reactor polls to know when to call [`poll_drive`](Self::poll_drive), which
-    /// resets it. Fails if the ring already has an eventfd (`EBUSY`).
+    /// work: what a reactor polls to know when to call [`poll_drive`](Self::poll_drive). Each
+    /// signal wakes its pollers, so an edge-triggered reactor (tokio, epoll with `EPOLLET`)
+    /// needs nothing more; a level-triggered poller calls [`Notifier::reset`] before each drive
+    /// (the layer does not: one system call per drive saved). Fails if the ring already has an
+    /// eventfd (`EBUSY`).
     ///
     /// Why not the ring fd: on a `DEFER_TASKRUN` ring, pending completions do not wake
     /// `poll(2)` waiters of the ring fd (measured on Linux 6.18: `tests/async_driver.rs`),
@@ -432,17 +435,12 @@ impl Handle {
     }
 
     /// [`drive`](Self::drive) for a driver future: also registers `cx`'s waker, which is woken
-    /// when a future pushes an operation (so that it gets submitted), and resets the
-    /// [`notifier`](Self::notifier). `Ready(Ok(n))` when it reaped `n > 0` completions (their
-    /// tasks are woken), `Pending` when there was nothing to reap. Either way, the next
-    /// completions are signalled by the notifier turning readable: a driver calls this each time
-    /// the notifier is readable or its task is woken (see `examples/async_echo.rs`, `drive`).
+    /// when a future pushes an operation (so that it gets submitted). `Ready(Ok(n))` when it
+    /// reaped `n > 0` completions (their tasks are woken), `Pending` when there was nothing to
+    /// reap. Either way, the next completions are signalled by the
+    /// [`notifier`](Self::notifier): a driver calls this each time the notifier is readable or
+    /// its task is woken (see `examples/async_echo.rs`, `drive`).
     pub fn poll_drive(&self, cx: &mut Context<'_>) -> Poll<Result<u32>> {
-        if let Some(efd) = self.sh.efd.get() {
-            // Reset the notifier first: a completion posted from here on signals it again.
-            let mut buf = [0u8; 8];
-            let _ = rustix::io::read(efd, &mut buf);
-        }
         {
             let mut i = self.sh.inner.borrow_mut();
             set_waker(&mut i.driver, cx.waker());
@@ -658,6 +656,13 @@ pub struct Notifier {
 impl Notifier {
     fn efd(&self) -> &OwnedFd {
         self.h.sh.efd.get().expect("a notifier exists only once the eventfd is set")
+    }
+
+    /// Clears the eventfd's count (a non-blocking `read(2)`), for level-triggered pollers: call
+    /// it before driving, so that a completion posted during the drive makes it readable again.
+    pub fn reset(&self) {
+        let mut buf = [0u8; 8];
+        let _ = rustix::io::read(self.efd(), &mut buf);
     }
 }
 
