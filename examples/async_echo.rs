@@ -257,18 +257,31 @@ pub fn load(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: 
 }
 
 /// Starts a server (`epoll`: tokio's, else this layer) on a free loopback port, on its own
-/// thread (it ends with the process); returns its address.
-pub fn spawn_server(epoll: bool) -> Result<SocketAddr, AnyError> {
+/// thread (it ends with the process); returns its address and the thread's id (for its CPU
+/// time: [`thread_cpu`]).
+pub fn spawn_server(epoll: bool) -> Result<(SocketAddr, i32), AnyError> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let a = listener.local_addr()?;
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        // SAFETY: gettid(2) has no preconditions.
+        let _ = tx.send(unsafe { libc::gettid() });
         let r = if epoll { serve_epoll(listener) } else { serve_uring(listener) };
         if let Err(e) = r {
             eprintln!("async_echo: server: {e}");
             std::process::exit(1);
         }
     });
-    Ok(a)
+    Ok((a, rx.recv()?))
+}
+
+/// The CPU time a thread of this process has used so far (`/proc/self/task/TID/schedstat`).
+pub fn thread_cpu(tid: i32) -> Duration {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .map(Duration::from_nanos)
+        .unwrap_or_default()
 }
 
 fn client_main(args: &[String]) -> Result<(), AnyError> {
@@ -290,7 +303,7 @@ fn client_main(args: &[String]) -> Result<(), AnyError> {
     }
     let addr = match addr {
         Some(a) => a,
-        None => spawn_server(epoll)?,
+        None => spawn_server(epoll)?.0,
     };
     let l = load(addr, conns, msgs, size, Instant::now() + Duration::from_secs(seconds))?;
     println!(
