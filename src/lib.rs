@@ -30,6 +30,11 @@
 //! - **Owned layer** — [`owned::OwnedRing`]: operations own their buffers, paths, addresses and
 //!   files, move into the ring when pushed and come back with their final completion. No
 //!   `unsafe`; the default for applications.
+//! - **Async layer** — [`future::Handle`]: a per-thread ring on which every owned operation is a
+//!   future (`let (res, buf) = h.read(file, buf, 0).await;`) and every multishot operation a
+//!   stream, executor-agnostic (driven from tokio through an eventfd, by [`future::block_on`]
+//!   without a runtime, or one ring per thread), cancel-safe: a future dropped at any point
+//!   leaves its memory to the ring until the kernel's final completion.
 //! - **Buffer rings** — [`buf::BufRing`]: provided buffers the kernel selects when data
 //!   arrives (multishot receives, bundles, incremental consumption, send rings); with the owned
 //!   layer, each completion hands its buffer out once ([`owned::Completion::select`]).
@@ -136,6 +141,8 @@ pub mod cq;
 pub mod cqe;
 #[cfg(not(loom))]
 mod error;
+#[cfg(not(loom))]
+pub mod future;
 #[cfg(not(loom))]
 pub mod napi;
 #[cfg(not(loom))]

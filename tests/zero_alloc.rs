@@ -111,3 +111,35 @@ fn owned_hot_path_allocates_nothing() {
     let after = ALLOCS.load(Ordering::Relaxed);
     assert_eq!(after - before, 0, "allocations on the owned hot path");
 }
+
+/// The async layer's hot path allocates nothing either: awaited NOPs and reads in a loop,
+/// driven by `block_on`, after a warm-up (the task's completion queue gets its capacity on
+/// first use and keeps it).
+#[test]
+fn awaited_hot_path_allocates_nothing() {
+    use uring::future::{block_on, Handle};
+    use uring::owned::{Fd, Nop, Read};
+    let h = Handle::new(16).unwrap();
+    let zero = std::sync::Arc::new(std::fs::File::open("/dev/zero").unwrap());
+    let allocs = block_on(&h, async {
+        let mut buf = vec![0u8; 256];
+        // Warm up every task of the slab.
+        for _ in 0..64 {
+            let (r, Nop) = h.run(Nop).await;
+            r.unwrap();
+        }
+        let before = ALLOCS.load(Ordering::Relaxed);
+        COUNTING.with(|c| c.set(true));
+        for _ in 0..2000 {
+            let (r, Nop) = h.run(Nop).await;
+            r.unwrap();
+            let (r, read) = h.run(Read::new(Fd::shared(zero.clone()), buf, 0)).await;
+            assert_eq!(r.unwrap(), 256);
+            buf = read.buf;
+        }
+        COUNTING.with(|c| c.set(false));
+        ALLOCS.load(Ordering::Relaxed) - before
+    })
+    .unwrap();
+    assert_eq!(allocs, 0, "allocations on the awaited hot path");
+}

@@ -188,7 +188,7 @@ pub mod ops;
 mod pool;
 mod push;
 mod ring;
-mod table;
+pub(crate) mod table;
 
 pub use completion::{Completion, CompletionRef, Completions};
 pub use ops::*;
