@@ -277,13 +277,7 @@ fn recycle_sizes(c: &mut Criterion) {
                             next = (next + 1) % entries as u16;
                         }
                     },
-                    |guards, j| {
-                        let mut back = br.recycle_batch();
-                        for sel in black_box(&mut guards[j]).drain(..) {
-                            back.push(sel);
-                        }
-                        back.finish();
-                    },
+                    |guards, j| recycle_guards(&br, black_box(&mut guards[j])),
                 )
             })
         });
@@ -318,6 +312,105 @@ fn recycle_sizes(c: &mut Criterion) {
     g.finish();
 }
 
+/// `recycle_per_buffer/uring_batch`: one batch of guards through a `RecycleBatch`. Not inlined,
+/// as the other sides' batch functions, so callgrind can count it.
+#[inline(never)]
+fn recycle_guards<'r>(br: &'r BufRing, guards: &mut Vec<Selection<'r>>) {
+    let mut back = br.recycle_batch();
+    for sel in guards.drain(..) {
+        back.push(sel);
+    }
+    back.finish();
+}
+
+/// The synthetic completion of the `k`th buffer of a cycle batch starting at ring position `base`.
+#[inline(always)]
+fn cycle_cqe(base: u16, k: u16, mask: u16) -> Cqe {
+    cqe_for(base.wrapping_add(k) & mask, 64)
+}
+
+/// One `cycle32` batch, ours: `RecycleBatch::select_lent` per completion, then
+/// `finish_and_release` (tail store, CQ head store). Each cycle function is not inlined, so
+/// every side pays one call per batch and callgrind can count each.
+#[inline(never)]
+fn cycle_lent(br: &BufRing, cq: &mut uring::cq::CompletionQueue, base: u16, mask: u16) {
+    let drain = cq.iter();
+    let mut back = br.recycle_batch();
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        // SAFETY: the bench plays the kernel: no request selects from this buffer ring, and
+        // each completion names a buffer in the ring (ring order), selected once.
+        black_box(unsafe { back.select_lent(black_box(&cqe)) }.unwrap());
+    }
+    back.finish_and_release(drain);
+}
+
+/// One `cycle32` batch, ours with guards: `select` per completion, the `Selection` pushed into
+/// a `RecycleBatch`, then `finish_and_release`.
+#[inline(never)]
+fn cycle_guards(br: &BufRing, cq: &mut uring::cq::CompletionQueue, base: u16, mask: u16) {
+    let drain = cq.iter();
+    let mut back = br.recycle_batch();
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        // SAFETY: as in `cycle_lent`.
+        let sel = unsafe { br.select(black_box(&cqe)) }.unwrap();
+        black_box(sel.data());
+        back.push(sel);
+    }
+    back.finish_and_release(drain);
+}
+
+/// One `cycle32` batch, ours with `recycle_and_advance` over an iterator of guards.
+#[inline(never)]
+fn cycle_advance(br: &BufRing, cq: &mut uring::cq::CompletionQueue, base: u16, mask: u16) {
+    let sels = (0..32u16).map(|k| {
+        let cqe = cycle_cqe(base, k, mask);
+        // SAFETY: as in `cycle_lent`.
+        let sel = unsafe { br.select(black_box(&cqe)) }.unwrap();
+        black_box(sel.data());
+        sel
+    });
+    br.recycle_and_advance(sels, cq, 0).unwrap();
+}
+
+/// One `cycle32` batch, the io-uring crate: decode, slice, `BufRingEntry` writes, tail store,
+/// then the CQ head store (its `CompletionQueue` syncs on drop).
+#[inline(never)]
+fn cycle_io(raw: &mut RawBufRing, io: &mut io_uring::IoUring, base: u16, mask: u16) {
+    let cq = io.completion();
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        let cqe = black_box(&cqe);
+        let id = io_uring::cqueue::buffer_select(cqe.raw_flags()).unwrap();
+        black_box(raw.slice(id, cqe.raw_result() as usize));
+        raw.add(id, k);
+    }
+    raw.advance(32);
+    drop(cq);
+}
+
+/// One `cycle32` batch, liburing's helpers in Rust: decode, slice, `io_uring_buf_ring_add`,
+/// then `__io_uring_buf_ring_cq_advance` (tail store, CQ head store).
+#[inline(never)]
+fn cycle_lib(lib: &liburing_eq::LibBufRing, khead: &AtomicU32, base: u16, mask: u16) {
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        let cqe = black_box(&cqe);
+        // The bid in the upper 16 bits of the flags, then the caller's geometry.
+        let flags = cqe.raw_flags();
+        assert!(flags & IORING_CQE_F_BUFFER != 0);
+        let bid = (flags >> IORING_CQE_BUFFER_SHIFT) as u16;
+        let addr = lib.base + bid as u64 * SIZE as u64;
+        // SAFETY: `addr` is in the pool, `res <= SIZE`.
+        black_box(unsafe { core::slice::from_raw_parts(addr as *const u8, cqe.raw_result() as usize) });
+        // SAFETY: the live ring of `mask + 1` slots; this thread alone writes its tail.
+        unsafe { liburing_eq::buf_ring_add(lib.br, addr, SIZE, bid, lib.mask, k) };
+    }
+    // SAFETY: as above.
+    unsafe { liburing_eq::buf_ring_cq_advance(lib.br, khead, 32, 0) };
+}
+
 /// The whole cycle per batch of 32 completions, ring sizes 256/1024/4096: decode each
 /// completion, make the buffer's slice, recycle it, then one tail store and one CQ head store
 /// (`io_uring_buf_ring_cq_advance`). The completions are synthetic (this bench plays the
@@ -332,92 +425,40 @@ fn cycle_sizes(c: &mut Criterion, ring: &mut Ring) {
     for (i, &entries) in SIZES.iter().enumerate() {
         let br = BufRing::builder(30 + i as u16, entries, SIZE).build(ring).unwrap();
         let mask = entries as u16 - 1;
-        g.bench_function(format!("uring_batch/{entries}"), |b| {
-            let mut base = 0u16;
+        let mut base = 0u16;
+        g.bench_function(format!("uring_lent/{entries}"), |b| {
             b.iter(|| {
-                let (_, _, cq) = ring.split();
-                let drain = cq.iter();
-                let mut back = br.recycle_batch();
-                for k in 0..32u16 {
-                    let cqe = cqe_for(base.wrapping_add(k) & mask, 64);
-                    // SAFETY: the bench plays the kernel: no request selects from this buffer
-                    // ring, and each completion names a buffer in the ring (ring order), once.
-                    let sel = unsafe { br.select(black_box(&cqe)) }.unwrap();
-                    black_box(sel.data());
-                    back.push(sel);
-                }
-                back.finish_and_release(drain);
+                cycle_lent(&br, ring.split().2, base, mask);
                 base = base.wrapping_add(32);
             })
         });
-        g.bench_function(format!("uring_lent/{entries}"), |b| {
-            let mut base = 0u16;
+        g.bench_function(format!("uring_batch/{entries}"), |b| {
             b.iter(|| {
-                let (_, _, cq) = ring.split();
-                let drain = cq.iter();
-                let mut back = br.recycle_batch();
-                for k in 0..32u16 {
-                    let cqe = cqe_for(base.wrapping_add(k) & mask, 64);
-                    // SAFETY: as above.
-                    black_box(unsafe { back.select_lent(black_box(&cqe)) }.unwrap());
-                }
-                back.finish_and_release(drain);
+                cycle_guards(&br, ring.split().2, base, mask);
                 base = base.wrapping_add(32);
             })
         });
         g.bench_function(format!("uring_advance/{entries}"), |b| {
-            let mut base = 0u16;
             b.iter(|| {
-                let (_, _, cq) = ring.split();
-                let sels = (0..32u16).map(|k| {
-                    let cqe = cqe_for(base.wrapping_add(k) & mask, 64);
-                    // SAFETY: as above.
-                    let sel = unsafe { br.select(black_box(&cqe)) }.unwrap();
-                    black_box(sel.data());
-                    sel
-                });
-                br.recycle_and_advance(sels, cq, 0).unwrap();
+                cycle_advance(&br, ring.split().2, base, mask);
                 base = base.wrapping_add(32);
             })
         });
         let mut raw = RawBufRing::with_entries(&io, 30 + i as u16, entries);
+        let mut rbase = 0u16;
         g.bench_function(format!("io-uring/{entries}"), |b| {
-            let mut base = 0u16;
             b.iter(|| {
-                let cq = io.completion();
-                for k in 0..32u16 {
-                    let cqe = cqe_for(base.wrapping_add(k) & mask, 64);
-                    let cqe = black_box(&cqe);
-                    let id = io_uring::cqueue::buffer_select(cqe.raw_flags()).unwrap();
-                    black_box(raw.slice(id, cqe.raw_result() as usize));
-                    raw.add(id, k);
-                }
-                raw.advance(32);
-                drop(cq); // syncs the CQ head
-                base = base.wrapping_add(32);
+                cycle_io(&mut raw, &mut io, rbase, mask);
+                rbase = rbase.wrapping_add(32);
             })
         });
         let pool = vec![0u8; entries as usize * SIZE as usize];
         let lib = liburing_eq::LibBufRing::new(&io, 40 + i as u16, entries, &pool);
+        let mut lbase = 0u16;
         g.bench_function(format!("liburing-eq/{entries}"), |b| {
-            let mut base = 0u16;
             b.iter(|| {
-                for k in 0..32u16 {
-                    let cqe = cqe_for(base.wrapping_add(k) & mask, 64);
-                    let cqe = black_box(&cqe);
-                    // io_uring_cqe flags >> IORING_CQE_BUFFER_SHIFT, then the caller's geometry.
-                    let flags = cqe.raw_flags();
-                    assert!(flags & IORING_CQE_F_BUFFER != 0);
-                    let bid = (flags >> IORING_CQE_BUFFER_SHIFT) as u16;
-                    let addr = lib.base + bid as u64 * SIZE as u64;
-                    // SAFETY: `addr` is in `pool`, `res <= SIZE`.
-                    black_box(unsafe { core::slice::from_raw_parts(addr as *const u8, cqe.raw_result() as usize) });
-                    // SAFETY: the live ring of `mask + 1` slots; this thread alone writes its tail.
-                    unsafe { liburing_eq::buf_ring_add(lib.br, addr, SIZE, bid, lib.mask, k) };
-                }
-                // SAFETY: as above.
-                unsafe { liburing_eq::buf_ring_cq_advance(lib.br, &khead, 32, 0) };
-                base = base.wrapping_add(32);
+                cycle_lib(&lib, &khead, lbase, mask);
+                lbase = lbase.wrapping_add(32);
             })
         });
         drop(pool);
