@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Random 4 KiB reads at queue depth 1, 32 and 128: examples/randread.rs (registered file,
 # registered buffer, O_DIRECT where the filesystem allows) beside fio's io_uring engine with the
-# same parameters (--registerfiles --fixedbufs, same direct setting), interleaved in each round;
+# same parameters (--registerfiles --fixedbufs, same direct setting; both rings set up with
+# COOP_TASKRUN, SINGLE_ISSUER and DEFER_TASKRUN, as fio 3.33 sets up its own), interleaved in each round;
 # prints the median IOPS over the rounds. fio comes from the system's packages.
 # Usage: benches/randread.sh [rounds=3] [seconds=5] [file] (the file, 512 MiB of data, is
 # created when missing and removed at the end if this script created it).

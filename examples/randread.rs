@@ -3,8 +3,11 @@
 //! allows it. Prints the reads per second. `benches/randread.sh` runs it beside
 //! `fio --ioengine=io_uring` with the same parameters.
 //!
-//! Usage: `randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered]`
-//! (defaults: queue depth 32, 4096-byte blocks, 5 seconds, at most 10 million reads). The file
+//! Usage: `randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered] [--plain]`
+//! (defaults: queue depth 32, 4096-byte blocks, 5 seconds, at most 10 million reads). The ring
+//! is set up as fio's io_uring engine sets up its own (`IORING_SETUP_COOP_TASKRUN`,
+//! `SINGLE_ISSUER`, `DEFER_TASKRUN`, falling back to none where the kernel lacks them);
+//! `--plain` asks for no setup flags. The file
 //! must exist and hold at least one block; reads go to block-aligned offsets drawn uniformly
 //! (xorshift) over its whole size.
 
@@ -14,11 +17,11 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 use uring::op::{self, Fixed};
-use uring::Ring;
+use uring::{Builder, Ring};
 
 type AnyError = Box<dyn std::error::Error>;
 
-const USAGE: &str = "usage: randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered]";
+const USAGE: &str = "usage: randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered] [--plain]";
 
 fn main() {
     if let Err(e) = run() {
@@ -29,8 +32,8 @@ fn main() {
 
 fn run() -> Result<(), AnyError> {
     let mut args = std::env::args().skip(1);
-    let (mut path, mut qd, mut bs, mut seconds, mut max_ios, mut buffered) =
-        (None, 32u32, 4096usize, 5.0f64, 10_000_000u64, false);
+    let (mut path, mut qd, mut bs, mut seconds, mut max_ios, mut buffered, mut plain) =
+        (None, 32u32, 4096usize, 5.0f64, 10_000_000u64, false, false);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(USAGE);
         match a.as_str() {
@@ -39,6 +42,7 @@ fn run() -> Result<(), AnyError> {
             "--seconds" => seconds = val()?.parse()?,
             "--ios" => max_ios = val()?.parse()?,
             "--buffered" => buffered = true,
+            "--plain" => plain = true,
             _ if path.is_none() => path = Some(a),
             _ => return Err(USAGE.into()),
         }
@@ -64,7 +68,17 @@ fn run() -> Result<(), AnyError> {
         return Err(format!("{path} holds less than one block of {bs} bytes").into());
     }
 
-    let mut ring = Ring::new(qd.next_power_of_two().max(2))?;
+    let entries = qd.next_power_of_two().max(2);
+    let tuned = if plain {
+        None
+    } else {
+        Builder::new().coop_taskrun().single_issuer().defer_taskrun().build(entries).ok()
+    };
+    let setup = if tuned.is_some() { "COOP_TASKRUN|SINGLE_ISSUER|DEFER_TASKRUN" } else { "no setup flags" };
+    let mut ring = match tuned {
+        Some(r) => r,
+        None => Ring::new(entries)?,
+    };
     ring.submitter().register_files(&[file.as_fd()])?;
     // One registered buffer, one block per slot of the queue; page-aligned (mmap) for O_DIRECT.
     let len = qd as usize * bs;
@@ -134,7 +148,7 @@ fn run() -> Result<(), AnyError> {
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "randread: qd {qd}, bs {bs}, {}: {done} reads in {secs:.2} s, {:.0} IOPS",
+        "randread: qd {qd}, bs {bs}, {}, {setup}: {done} reads in {secs:.2} s, {:.0} IOPS",
         if direct { "O_DIRECT" } else { "buffered" },
         done as f64 / secs
     );
