@@ -52,9 +52,8 @@ fn run() -> Result<(), AnyError> {
         return Err("--qd must be 1..=4096 and --bs a multiple of 512".into());
     }
     // O_DIRECT where the filesystem allows it (tmpfs, for one, refuses it with EINVAL).
-    let open = |direct: bool| {
-        OpenOptions::new().read(true).custom_flags(if direct { libc::O_DIRECT } else { 0 }).open(&path)
-    };
+    let open =
+        |direct: bool| OpenOptions::new().read(true).custom_flags(if direct { libc::O_DIRECT } else { 0 }).open(&path);
     let (file, direct) = match buffered {
         true => (open(false)?, false),
         false => match open(true) {
@@ -69,11 +68,8 @@ fn run() -> Result<(), AnyError> {
     }
 
     let entries = qd.next_power_of_two().max(2);
-    let tuned = if plain {
-        None
-    } else {
-        Builder::new().coop_taskrun().single_issuer().defer_taskrun().build(entries).ok()
-    };
+    let tuned =
+        if plain { None } else { Builder::new().coop_taskrun().single_issuer().defer_taskrun().build(entries).ok() };
     let setup = if tuned.is_some() { "COOP_TASKRUN|SINGLE_ISSUER|DEFER_TASKRUN" } else { "no setup flags" };
     let mut ring = match tuned {
         Some(r) => r,

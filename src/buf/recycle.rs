@@ -304,7 +304,10 @@ impl BufRing {
         cq_slots: u32,
     ) -> Result<usize> {
         if cq_slots > cq.ready() {
-            return Err(Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" });
+            return Err(Error::InvalidArgument {
+                what: "completion queue advance",
+                reason: "more slots than are ready",
+            });
         }
         let n = self.recycle_held_batch(held);
         cq.advance(cq_slots)?;
