@@ -3,11 +3,15 @@
 //! allows it. Prints the reads per second. `benches/randread.sh` runs it beside
 //! `fio --ioengine=io_uring` with the same parameters.
 //!
-//! Usage: `randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered] [--plain]`
+//! Usage: `randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered] [--plain]
+//! [--batch-submit]`
 //! (defaults: queue depth 32, 4096-byte blocks, 5 seconds, at most 10 million reads). The ring
 //! is set up as fio's io_uring engine sets up its own (`IORING_SETUP_COOP_TASKRUN`,
 //! `SINGLE_ISSUER`, `DEFER_TASKRUN`, falling back to none where the kernel lacks them);
-//! `--plain` asks for no setup flags. The file
+//! `--plain` asks for no setup flags. Each refill goes to the kernel as soon as it is queued (one
+//! `io_uring_enter` per read, as fio submits with its default `iodepth_batch_submit=1`: the
+//! device sees a steady stream), or with `--batch-submit` all of a reap's refills together with
+//! the next wait (fewer system calls; 0.8-0.9x the IOPS at queue depth 32 on a virtio disk). The file
 //! must exist and hold at least one block; reads go to block-aligned offsets drawn uniformly
 //! (xorshift) over its whole size.
 
@@ -21,7 +25,8 @@ use uring::{Builder, Ring};
 
 type AnyError = Box<dyn std::error::Error>;
 
-const USAGE: &str = "usage: randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered] [--plain]";
+const USAGE: &str =
+    "usage: randread FILE [--qd N] [--bs BYTES] [--seconds S] [--ios N] [--buffered] [--plain] [--batch-submit]";
 
 fn main() {
     if let Err(e) = run() {
@@ -32,8 +37,8 @@ fn main() {
 
 fn run() -> Result<(), AnyError> {
     let mut args = std::env::args().skip(1);
-    let (mut path, mut qd, mut bs, mut seconds, mut max_ios, mut buffered, mut plain) =
-        (None, 32u32, 4096usize, 5.0f64, 10_000_000u64, false, false);
+    let (mut path, mut qd, mut bs, mut seconds, mut max_ios, mut buffered, mut plain, mut each) =
+        (None, 32u32, 4096usize, 5.0f64, 10_000_000u64, false, false, true);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(USAGE);
         match a.as_str() {
@@ -43,6 +48,7 @@ fn run() -> Result<(), AnyError> {
             "--ios" => max_ios = val()?.parse()?,
             "--buffered" => buffered = true,
             "--plain" => plain = true,
+            "--batch-submit" => each = false,
             _ if path.is_none() => path = Some(a),
             _ => return Err(USAGE.into()),
         }
@@ -140,6 +146,11 @@ fn run() -> Result<(), AnyError> {
         }
         for &slot in &slots {
             queue(&mut ring, slot)?;
+            if each {
+                // As fio does with its default `iodepth_batch_submit=1`: each read goes to the
+                // kernel as soon as it is queued.
+                ring.submit()?;
+            }
         }
     }
     let secs = start.elapsed().as_secs_f64();
