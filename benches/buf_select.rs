@@ -8,7 +8,7 @@
 
 use std::hint::black_box;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -88,17 +88,20 @@ fn cqe_for(bid: u16, res: i32) -> Cqe {
     Cqe::new(0, res, IORING_CQE_F_BUFFER | (bid as u32) << IORING_CQE_BUFFER_SHIFT)
 }
 
-/// `recycle_batch32`: buffers per batch, and batches acquired before each timed stretch (the
-/// whole ring of `RECYCLE_ENTRIES` buffers, so one clock read covers 1024 recycled buffers).
+/// `recycle_per_buffer`: buffers per batch, and at most this many batches acquired before each
+/// timed stretch (1024 buffers, or the whole ring when it is smaller, so one clock read covers
+/// up to 1024 recycled buffers).
 const BATCH: usize = 32;
 const BATCHES: usize = 32;
-const RECYCLE_ENTRIES: u32 = (BATCH * BATCHES) as u32;
+/// Ring sizes of the `recycle_per_buffer` and `cycle32` groups.
+const SIZES: [u32; 3] = [256, 1024, 4096];
 
-/// Times `recycle` over `iters` batches of 32: each round first acquires up to 32 batches with
+/// Times `recycle` over `iters` batches of 32: each round first acquires up to `batches` with
 /// `acquire` (not timed), then times recycling them. Both sides use this, so the clock overhead
 /// (two reads per 1024 buffers) and the call structure are the same.
 fn time_rounds<S>(
     iters: u64,
+    batches: usize,
     s: &mut S,
     mut acquire: impl FnMut(&mut S, usize),
     mut recycle: impl FnMut(&mut S, usize),
@@ -106,7 +109,7 @@ fn time_rounds<S>(
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
-        let k = left.min(BATCHES as u64) as usize;
+        let k = left.min(batches as u64) as usize;
         for j in 0..k {
             acquire(s, j);
         }
@@ -134,10 +137,338 @@ fn raw_recycle_batch(raw: &mut RawBufRing, bids: &mut Vec<u16>) -> usize {
     n
 }
 
+/// liburing's side, hand-written in Rust with the same memory operations (no C linked):
+/// `io_uring_buf_ring_add` reads the shared tail, writes address, length and bid into slot
+/// `(tail + offset) & mask`; `io_uring_buf_ring_advance` stores `tail + count` with release.
+mod liburing_eq {
+    use super::*;
+
+    /// `io_uring_buf_ring_add(br, addr, len, bid, mask, buf_offset)`.
+    ///
+    /// # Safety
+    /// `br` is a live buffer ring of `mask + 1` slots whose tail only this thread writes.
+    #[inline(always)]
+    pub unsafe fn buf_ring_add(br: *mut io_uring_buf, addr: u64, len: u32, bid: u16, mask: u16, off: u16) {
+        // SAFETY: the caller's promise; the tail overlays slot 0's `resv` (a plain load, as in C).
+        unsafe {
+            let tail = core::ptr::addr_of!((*br).resv).read();
+            let buf = br.add((tail.wrapping_add(off) & mask) as usize);
+            core::ptr::addr_of_mut!((*buf).addr).write(addr);
+            core::ptr::addr_of_mut!((*buf).len).write(len);
+            core::ptr::addr_of_mut!((*buf).bid).write(bid);
+        }
+    }
+
+    /// `io_uring_buf_ring_advance(br, count)`.
+    ///
+    /// # Safety
+    /// As [`buf_ring_add`].
+    #[inline(always)]
+    pub unsafe fn buf_ring_advance(br: *mut io_uring_buf, count: u16) {
+        // SAFETY: the caller's promise; the tail is 2-aligned in the 8-aligned ring.
+        unsafe {
+            let t = &*(core::ptr::addr_of_mut!((*br).resv) as *const AtomicU16);
+            let new = core::ptr::addr_of!((*br).resv).read().wrapping_add(count);
+            t.store(new, Ordering::Release);
+        }
+    }
+
+    /// `io_uring_cq_advance(ring, nr)`: a release store of `khead + nr`.
+    #[inline(always)]
+    pub fn cq_advance(khead: &AtomicU32, nr: u32) {
+        khead.store(khead.load(Ordering::Relaxed).wrapping_add(nr), Ordering::Release);
+    }
+
+    /// `io_uring_buf_ring_cq_advance`: buffers first, then CQ slots.
+    ///
+    /// # Safety
+    /// As [`buf_ring_add`].
+    #[inline(always)]
+    pub unsafe fn buf_ring_cq_advance(br: *mut io_uring_buf, khead: &AtomicU32, bufs: u16, cqes: u32) {
+        // SAFETY: the caller's promise.
+        unsafe { buf_ring_advance(br, bufs) };
+        cq_advance(khead, cqes);
+    }
+
+    /// A buffer ring with the caller's own geometry (base + bid * size), registered on an
+    /// `io-uring` crate ring (registration is not timed).
+    pub struct LibBufRing {
+        pub br: *mut io_uring_buf,
+        pub mask: u16,
+        pub base: u64,
+    }
+
+    impl LibBufRing {
+        pub fn new(uring: &io_uring::IoUring, bgid: u16, entries: u32, pool: &[u8]) -> Self {
+            // The ring memory of an `io-uring`-side ring: the same registration.
+            let raw = RawBufRing::with_entries(uring, bgid, entries);
+            let r = LibBufRing { br: raw.ring.cast(), mask: (entries - 1) as u16, base: pool.as_ptr() as u64 };
+            core::mem::forget(raw.pool); // its pool is unused; the ring memory lives on
+            r
+        }
+
+        /// One batch: `buf_ring_add` per buffer, one `buf_ring_advance`.
+        #[inline(never)]
+        pub fn recycle_batch(&self, bids: &mut Vec<u16>) -> usize {
+            for (k, &bid) in bids.iter().enumerate() {
+                // SAFETY: the live ring of `mask + 1` slots; this thread alone writes its tail.
+                unsafe { buf_ring_add(self.br, self.base + bid as u64 * SIZE as u64, SIZE, bid, self.mask, k as u16) };
+            }
+            let n = bids.len();
+            // SAFETY: as above.
+            unsafe { buf_ring_advance(self.br, n as u16) };
+            bids.clear();
+            n
+        }
+    }
+}
+
+/// Recycle cost per buffer, batches of 32, ring sizes 256/1024/4096: the crate's batch paths
+/// for kept tokens (`recycle_held_batch`) and for guards (`recycle_batch`), the `io-uring`
+/// crate's `BufRingEntry` setters, and liburing's `io_uring_buf_ring_add` + `advance` written in
+/// Rust. Acquiring the buffers (select, keep) is not timed.
+fn recycle_sizes(c: &mut Criterion) {
+    let mut g = c.benchmark_group("recycle_per_buffer");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    let mut ring = Ring::new(8).unwrap();
+    let io = io_uring::IoUring::new(8).unwrap();
+    for (i, &entries) in SIZES.iter().enumerate() {
+        let batches = BATCHES.min(entries as usize / BATCH);
+        let br = BufRing::builder(10 + i as u16, entries, SIZE).build(&mut ring).unwrap();
+        let mut next = 0u16;
+        let mut held: Vec<Vec<HeldBuf>> = (0..batches).map(|_| Vec::with_capacity(BATCH)).collect();
+        g.bench_function(format!("uring_held/{entries}"), |b| {
+            b.iter_custom(|iters| {
+                time_rounds(
+                    iters,
+                    batches,
+                    &mut held,
+                    |held, j| {
+                        for _ in 0..BATCH {
+                            // SAFETY: the bench plays the kernel: no request on the ring selects
+                            // from this buffer ring, so nothing writes its buffers, and each
+                            // completion names a buffer the ring holds (ring order), selected once.
+                            let Selection::Buffer(buf) = unsafe { br.select(&cqe_for(next, 64)) }.unwrap() else {
+                                unreachable!()
+                            };
+                            held[j].push(buf.keep());
+                            next = (next + 1) % entries as u16;
+                        }
+                    },
+                    |held, j| {
+                        let n = br.recycle_held_batch(black_box(&mut held[j]));
+                        debug_assert_eq!(n, BATCH);
+                        black_box(n);
+                    },
+                )
+            })
+        });
+        let mut guards: Vec<Vec<Selection<'_>>> = (0..batches).map(|_| Vec::with_capacity(BATCH)).collect();
+        g.bench_function(format!("uring_batch/{entries}"), |b| {
+            b.iter_custom(|iters| {
+                time_rounds(
+                    iters,
+                    batches,
+                    &mut guards,
+                    |guards, j| {
+                        for _ in 0..BATCH {
+                            // SAFETY: as above.
+                            guards[j].push(unsafe { br.select(&cqe_for(next, 64)) }.unwrap());
+                            next = (next + 1) % entries as u16;
+                        }
+                    },
+                    |guards, j| recycle_guards(&br, black_box(&mut guards[j])),
+                )
+            })
+        });
+        drop(guards);
+        let mut raw = RawBufRing::with_entries(&io, 10 + i as u16, entries);
+        let mut bids: Vec<Vec<u16>> = (0..batches).map(|_| Vec::with_capacity(BATCH)).collect();
+        let mut rnext = 0u16;
+        let mut acquire = |bids: &mut Vec<Vec<u16>>, j: usize| {
+            for _ in 0..BATCH {
+                let cqe = cqe_for(rnext, 64);
+                bids[j].push(io_uring::cqueue::buffer_select(black_box(&cqe).raw_flags()).unwrap());
+                rnext = (rnext + 1) % entries as u16;
+            }
+        };
+        g.bench_function(format!("io-uring/{entries}"), |b| {
+            b.iter_custom(|iters| {
+                time_rounds(iters, batches, &mut bids, &mut acquire, |bids, j| {
+                    black_box(raw_recycle_batch(&mut raw, black_box(&mut bids[j])));
+                })
+            })
+        });
+        let pool = vec![0u8; entries as usize * SIZE as usize];
+        let lib = liburing_eq::LibBufRing::new(&io, 20 + i as u16, entries, &pool);
+        g.bench_function(format!("liburing-eq/{entries}"), |b| {
+            b.iter_custom(|iters| {
+                time_rounds(iters, batches, &mut bids, &mut acquire, |bids, j| {
+                    black_box(lib.recycle_batch(black_box(&mut bids[j])));
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+/// `recycle_per_buffer/uring_batch`: one batch of guards through a `RecycleBatch`. Not inlined,
+/// as the other sides' batch functions, so callgrind can count it.
+#[inline(never)]
+fn recycle_guards<'r>(br: &'r BufRing, guards: &mut Vec<Selection<'r>>) {
+    let mut back = br.recycle_batch();
+    for sel in guards.drain(..) {
+        back.push(sel);
+    }
+    back.finish();
+}
+
+/// The synthetic completion of the `k`th buffer of a cycle batch starting at ring position `base`.
+#[inline(always)]
+fn cycle_cqe(base: u16, k: u16, mask: u16) -> Cqe {
+    cqe_for(base.wrapping_add(k) & mask, 64)
+}
+
+/// One `cycle32` batch, ours: `RecycleBatch::select_lent` per completion, then
+/// `finish_and_release` (tail store, CQ head store). Each cycle function is not inlined, so
+/// every side pays one call per batch and callgrind can count each.
+#[inline(never)]
+fn cycle_lent(br: &BufRing, cq: &mut uring::cq::CompletionQueue, base: u16, mask: u16) {
+    let drain = cq.iter();
+    let mut back = br.recycle_batch();
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        // SAFETY: the bench plays the kernel: no request selects from this buffer ring, and
+        // each completion names a buffer in the ring (ring order), selected once.
+        black_box(unsafe { back.select_lent(black_box(&cqe)) }.unwrap());
+    }
+    back.finish_and_release(drain);
+}
+
+/// One `cycle32` batch, ours with guards: `select` per completion, the `Selection` pushed into
+/// a `RecycleBatch`, then `finish_and_release`.
+#[inline(never)]
+fn cycle_guards(br: &BufRing, cq: &mut uring::cq::CompletionQueue, base: u16, mask: u16) {
+    let drain = cq.iter();
+    let mut back = br.recycle_batch();
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        // SAFETY: as in `cycle_lent`.
+        let sel = unsafe { br.select(black_box(&cqe)) }.unwrap();
+        black_box(sel.data());
+        back.push(sel);
+    }
+    back.finish_and_release(drain);
+}
+
+/// One `cycle32` batch, ours with `recycle_and_advance` over an iterator of guards.
+#[inline(never)]
+fn cycle_advance(br: &BufRing, cq: &mut uring::cq::CompletionQueue, base: u16, mask: u16) {
+    let sels = (0..32u16).map(|k| {
+        let cqe = cycle_cqe(base, k, mask);
+        // SAFETY: as in `cycle_lent`.
+        let sel = unsafe { br.select(black_box(&cqe)) }.unwrap();
+        black_box(sel.data());
+        sel
+    });
+    br.recycle_and_advance(sels, cq, 0).unwrap();
+}
+
+/// One `cycle32` batch, the io-uring crate: decode, slice, `BufRingEntry` writes, tail store,
+/// then the CQ head store (its `CompletionQueue` syncs on drop).
+#[inline(never)]
+fn cycle_io(raw: &mut RawBufRing, io: &mut io_uring::IoUring, base: u16, mask: u16) {
+    let cq = io.completion();
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        let cqe = black_box(&cqe);
+        let id = io_uring::cqueue::buffer_select(cqe.raw_flags()).unwrap();
+        black_box(raw.slice(id, cqe.raw_result() as usize));
+        raw.add(id, k);
+    }
+    raw.advance(32);
+    drop(cq);
+}
+
+/// One `cycle32` batch, liburing's helpers in Rust: decode, slice, `io_uring_buf_ring_add`,
+/// then `__io_uring_buf_ring_cq_advance` (tail store, CQ head store).
+#[inline(never)]
+fn cycle_lib(lib: &liburing_eq::LibBufRing, khead: &AtomicU32, base: u16, mask: u16) {
+    for k in 0..32u16 {
+        let cqe = cycle_cqe(base, k, mask);
+        let cqe = black_box(&cqe);
+        // The bid in the upper 16 bits of the flags, then the caller's geometry.
+        let flags = cqe.raw_flags();
+        assert!(flags & IORING_CQE_F_BUFFER != 0);
+        let bid = (flags >> IORING_CQE_BUFFER_SHIFT) as u16;
+        let addr = lib.base + bid as u64 * SIZE as u64;
+        // SAFETY: `addr` is in the pool, `res <= SIZE`.
+        black_box(unsafe { core::slice::from_raw_parts(addr as *const u8, cqe.raw_result() as usize) });
+        // SAFETY: the live ring of `mask + 1` slots; this thread alone writes its tail.
+        unsafe { liburing_eq::buf_ring_add(lib.br, addr, SIZE, bid, lib.mask, k) };
+    }
+    // SAFETY: as above.
+    unsafe { liburing_eq::buf_ring_cq_advance(lib.br, khead, 32, 0) };
+}
+
+/// The whole cycle per batch of 32 completions, ring sizes 256/1024/4096: decode each
+/// completion, make the buffer's slice, recycle it, then one tail store and one CQ head store
+/// (`io_uring_buf_ring_cq_advance`). The completions are synthetic (this bench plays the
+/// kernel), so every side releases 0 real CQ slots with one store of the CQ head: ours through
+/// `RecycleBatch::finish_and_release` over the ring's real (empty) CQ, the io-uring crate's
+/// through its `CompletionQueue` (sync on drop), liburing's as `io_uring_cq_advance`.
+fn cycle_sizes(c: &mut Criterion, ring: &mut Ring) {
+    let mut g = c.benchmark_group("cycle32");
+    g.throughput(Throughput::Elements(32));
+    let mut io = io_uring::IoUring::new(8).unwrap();
+    let khead = AtomicU32::new(0);
+    for (i, &entries) in SIZES.iter().enumerate() {
+        let br = BufRing::builder(30 + i as u16, entries, SIZE).build(ring).unwrap();
+        let mask = entries as u16 - 1;
+        let mut base = 0u16;
+        g.bench_function(format!("uring_lent/{entries}"), |b| {
+            b.iter(|| {
+                cycle_lent(&br, ring.split().2, base, mask);
+                base = base.wrapping_add(32);
+            })
+        });
+        g.bench_function(format!("uring_batch/{entries}"), |b| {
+            b.iter(|| {
+                cycle_guards(&br, ring.split().2, base, mask);
+                base = base.wrapping_add(32);
+            })
+        });
+        g.bench_function(format!("uring_advance/{entries}"), |b| {
+            b.iter(|| {
+                cycle_advance(&br, ring.split().2, base, mask);
+                base = base.wrapping_add(32);
+            })
+        });
+        let mut raw = RawBufRing::with_entries(&io, 30 + i as u16, entries);
+        let mut rbase = 0u16;
+        g.bench_function(format!("io-uring/{entries}"), |b| {
+            b.iter(|| {
+                cycle_io(&mut raw, &mut io, rbase, mask);
+                rbase = rbase.wrapping_add(32);
+            })
+        });
+        let pool = vec![0u8; entries as usize * SIZE as usize];
+        let lib = liburing_eq::LibBufRing::new(&io, 40 + i as u16, entries, &pool);
+        let mut lbase = 0u16;
+        g.bench_function(format!("liburing-eq/{entries}"), |b| {
+            b.iter(|| {
+                cycle_lib(&lib, &khead, lbase, mask);
+                lbase = lbase.wrapping_add(32);
+            })
+        });
+        drop(pool);
+    }
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let mut ring = Ring::new(64).unwrap();
     let br = BufRing::builder(1, ENTRIES, SIZE).build(&mut ring).unwrap();
-    let br6 = BufRing::builder(6, RECYCLE_ENTRIES, SIZE).build(&mut ring).unwrap();
     let io = io_uring::IoUring::new(64).unwrap();
     let mut raw = RawBufRing::new(&io, 1);
 
@@ -202,79 +533,8 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
-    // Recycling held buffers: 32 per batch, one tail store per batch. Acquiring them (select a
-    // completion, keep the buffer) is needed every time and is not timed: see `time_rounds`.
-    let mut g = c.benchmark_group("recycle_batch32");
-    g.throughput(Throughput::Elements(BATCH as u64));
-    let mut next = 0u16;
-    let mut held: Vec<Vec<HeldBuf>> = (0..BATCHES).map(|_| Vec::with_capacity(BATCH)).collect();
-    g.bench_function("uring", |b| {
-        b.iter_custom(|iters| {
-            time_rounds(
-                iters,
-                &mut held,
-                |held, j| {
-                    for _ in 0..BATCH {
-                        // SAFETY: the bench plays the kernel: no request on the ring selects from this buffer
-                        // ring, so nothing writes its buffers, and each completion names a buffer the ring holds
-                        // (taken in ring order), selected once.
-                        let Selection::Buffer(buf) = unsafe { br6.select(&cqe_for(next, 64)) }.unwrap() else {
-                            unreachable!()
-                        };
-                        held[j].push(buf.keep());
-                        next = (next + 1) % RECYCLE_ENTRIES as u16;
-                    }
-                },
-                |held, j| {
-                    let n = br6.recycle_held_batch(black_box(&mut held[j]));
-                    debug_assert_eq!(n, BATCH);
-                    black_box(n);
-                },
-            )
-        })
-    });
-    // The guard path for comparison: `Buf` selections returned with `recycle_and_advance`.
-    let mut guards: Vec<Vec<Selection<'_>>> = (0..BATCHES).map(|_| Vec::with_capacity(BATCH)).collect();
-    g.bench_function("uring_guards", |b| {
-        b.iter_custom(|iters| {
-            time_rounds(
-                iters,
-                &mut guards,
-                |guards, j| {
-                    for _ in 0..BATCH {
-                        // SAFETY: the bench plays the kernel: no request on the ring selects from this buffer
-                        // ring, so nothing writes its buffers, and each completion names a buffer the ring holds
-                        // (taken in ring order), selected once.
-                        guards[j].push(unsafe { br6.select(&cqe_for(next, 64)) }.unwrap());
-                        next = (next + 1) % RECYCLE_ENTRIES as u16;
-                    }
-                },
-                |guards, j| br6.recycle_and_advance(black_box(&mut guards[j]).drain(..), cq, 0).unwrap(),
-            )
-        })
-    });
-    let io6 = io_uring::IoUring::new(8).unwrap();
-    let mut raw6 = RawBufRing::with_entries(&io6, 6, RECYCLE_ENTRIES);
-    let mut bids: Vec<Vec<u16>> = (0..BATCHES).map(|_| Vec::with_capacity(BATCH)).collect();
-    g.bench_function("io-uring", |b| {
-        b.iter_custom(|iters| {
-            time_rounds(
-                iters,
-                &mut (&mut bids, &mut raw6),
-                |(bids, _), j| {
-                    for _ in 0..BATCH {
-                        let cqe = cqe_for(next, 64);
-                        bids[j].push(io_uring::cqueue::buffer_select(black_box(&cqe).raw_flags()).unwrap());
-                        next = (next + 1) % RECYCLE_ENTRIES as u16;
-                    }
-                },
-                |(bids, raw6), j| {
-                    black_box(raw_recycle_batch(raw6, black_box(&mut bids[j])));
-                },
-            )
-        })
-    });
-    g.finish();
+    recycle_sizes(c);
+    cycle_sizes(c, &mut ring);
 
     let mut g = c.benchmark_group("bid_to_slice");
     let cr = uring::buf::BufRing::builder(2, ENTRIES, SIZE).kernel_mapped().build(&mut ring).unwrap();

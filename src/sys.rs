@@ -123,7 +123,16 @@ impl Mmap {
     /// then rounded up to whole huge pages, as the kernel maps them: unmapping or
     /// [retiring](Self::retire) part of a huge page fails with `EINVAL`).
     pub(crate) fn anonymous(len: usize, huge: bool) -> io::Result<Self> {
-        let mut flags = MapFlags::PRIVATE | MapFlags::POPULATE;
+        Self::anonymous_with(len, huge, true)
+    }
+
+    /// [`anonymous`](Self::anonymous), pre-faulted (`MAP_POPULATE`) only if `populate`:
+    /// otherwise each page is allocated when it is first touched.
+    pub(crate) fn anonymous_with(len: usize, huge: bool, populate: bool) -> io::Result<Self> {
+        let mut flags = MapFlags::PRIVATE;
+        if populate {
+            flags |= MapFlags::POPULATE;
+        }
         let mut len = len;
         if huge {
             flags |= MapFlags::HUGETLB | MapFlags::HUGE_2MB;

@@ -679,3 +679,47 @@ fn recycle_batch_refuses_another_rings_selection() {
     drop(held_other);
     assert_eq!(other.available().unwrap(), 4);
 }
+
+/// Resident pages of `len` bytes at `ptr` (page-aligned), by `mincore(2)`.
+fn resident_pages(ptr: *const u8, len: usize) -> usize {
+    let page = 4096;
+    let mut vec = vec![0u8; len.div_ceil(page)];
+    // SAFETY: `ptr..ptr + len` is one live mapping (the pool); `vec` has a byte per page.
+    let r = unsafe { libc::mincore(ptr as *mut libc::c_void, len, vec.as_mut_ptr()) };
+    assert_eq!(r, 0, "mincore: {}", std::io::Error::last_os_error());
+    vec.iter().filter(|&&b| b & 1 != 0).count()
+}
+
+/// `lazy_pool`: the pool is not pre-faulted (no page resident after build, where the default
+/// pool is all resident), a read still lands in a selected buffer (the kernel faults the page
+/// in), and only that buffer's page becomes resident. With caller memory it is refused.
+#[test]
+fn lazy_pool_is_not_prefaulted() {
+    common::watchdog("lazy_pool_is_not_prefaulted", 30, || {
+        let mut ring = Ring::new(4).unwrap();
+        let eager = BufRing::builder(15, 16, 4096).build(&mut ring).unwrap();
+        let (p, len) = eager.pool();
+        assert_eq!(resident_pages(p, len), 16, "the default pool is pre-faulted");
+        let br = BufRing::builder(16, 16, 4096).lazy_pool().build(&mut ring).unwrap();
+        let (p, len) = br.pool();
+        assert_eq!(resident_pages(p, len), 0, "a lazy pool has no page resident after build");
+        let mut tmp = std::env::temp_dir();
+        tmp.push(format!("uring-lazy-pool-{}", std::process::id()));
+        std::fs::write(&tmp, [0x5au8; 100]).unwrap();
+        let f = std::fs::File::open(&tmp).unwrap();
+        std::fs::remove_file(&tmp).unwrap();
+        push(&mut ring, read_select(f.as_raw_fd(), 16, 0, 0));
+        let cqe = ring.wait_cqe().unwrap();
+        // SAFETY: the kernel posted this completion for a request selecting from this buffer ring;
+        // it is selected once.
+        let sel = unsafe { br.select(&cqe) }.unwrap();
+        assert_eq!(sel.data(), Some(&[0x5au8; 100][..]));
+        drop(sel);
+        assert_eq!(resident_pages(p, len), 1, "only the selected buffer's page was faulted in");
+        let mut mem = vec![0u8; 16 * 4096];
+        // SAFETY: refused before registration, so the kernel never sees the memory.
+        let caller = unsafe { uring::buf::CallerBuffers::new(mem.as_mut_ptr(), mem.len()) };
+        let e = BufRing::builder(17, 16, 4096).lazy_pool().memory(caller).build(&mut ring).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "lazy_pool", .. }), "{e}");
+    });
+}

@@ -50,6 +50,30 @@ fn hot_path_allocates_nothing() {
             let sel = unsafe { br.select(&cqe) }.unwrap();
             assert_eq!(sel.len(), 64);
         }
+        // The lent cycle: bytes of each completion's buffer, recycled with the batch, then the
+        // CQ slots released (RecycleBatch::select_lent + finish_and_release); and guards
+        // pushed into a batch while iterating the CQ (RecycleBatch::push).
+        for lent in [true, false] {
+            for _ in 0..8 {
+                // SAFETY: the entry points at no caller memory (the buffer comes from the group).
+                unsafe { ring.sq().push_raw(&read_sqe) }.unwrap();
+            }
+            ring.submit_and_wait(8).unwrap();
+            let (_, _, cq) = ring.split();
+            let mut it = cq.iter();
+            let mut back = br.recycle_batch();
+            for cqe in &mut it {
+                if lent {
+                    // SAFETY: the kernel posted this completion for a read selecting from `br`;
+                    // it is selected once.
+                    assert_eq!(unsafe { back.select_lent(&cqe) }.unwrap().map(<[u8]>::len), Some(64));
+                } else {
+                    // SAFETY: as above.
+                    back.push(unsafe { br.select(&cqe) }.unwrap());
+                }
+            }
+            back.finish_and_release(it);
+        }
     }
     COUNTING.with(|c| c.set(false));
     let after = ALLOCS.load(Ordering::Relaxed);

@@ -5,11 +5,11 @@ use core::cell::Cell;
 
 use uring_uapi::*;
 
-use crate::buf::ring::{BufRing, HELD, SUCC};
+use crate::buf::ring::{already_held, BufRing, HELD, SUCC};
 use crate::buf::select::{HeldBuf, Selection};
 
 use crate::cq::CompletionQueue;
-use crate::{Error, Result};
+use crate::{Cqe, Error, Result};
 
 impl BufRing {
     /// Incremental buffer `bid` goes back to the ring: its next piece starts at offset 0, and
@@ -304,7 +304,10 @@ impl BufRing {
         cq_slots: u32,
     ) -> Result<usize> {
         if cq_slots > cq.ready() {
-            return Err(Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" });
+            return Err(Error::InvalidArgument {
+                what: "completion queue advance",
+                reason: "more slots than are ready",
+            });
         }
         let n = self.recycle_held_batch(held);
         cq.advance(cq_slots)?;
@@ -375,6 +378,81 @@ impl<'r> RecycleBatch<'r> {
         Ok(())
     }
 
+    /// Selects the whole buffer a completion names, lends its bytes until the next use of the
+    /// batch, and records the buffer to go back to the ring with the batch: the cycle
+    /// completion -> bytes -> recycle without a guard moved per completion. `Ok(None)` when the
+    /// completion names no buffer (`IORING_CQE_F_BUFFER` clear). The checks of
+    /// [`BufRing::select`] (buffer id, length, held bit) with their errors; an incremental ring
+    /// (its pieces need [`BufRing::select`]) or a send ring is refused with
+    /// [`Error::InvalidArgument`].
+    ///
+    /// The bytes borrow the batch mutably, so they are gone before the next call records
+    /// another buffer or the batch writes the recorded ones to the ring, which only a call on
+    /// the batch or its end does: the kernel gets a buffer back only after its bytes are.
+    /// Buffer rings: Linux 5.19 (`IORING_CQE_F_BUFFER`).
+    ///
+    /// ```
+    /// # use uring::{buf::BufRing, Ring};
+    /// # let mut ring = Ring::new(8)?;
+    /// # let br = BufRing::builder(1, 64, 4096).build(&mut ring)?;
+    /// let mut total = 0;
+    /// let mut cq = ring.cq().iter();
+    /// let mut back = br.recycle_batch();
+    /// for cqe in &mut cq {
+    ///     // SAFETY: completions of this ring's CQ, each of a read that selected from `br`
+    ///     // (the only requests this ring runs), selected once.
+    ///     if let Some(bytes) = unsafe { back.select_lent(&cqe) }? {
+    ///         total += bytes.len();
+    ///     }
+    /// }
+    /// back.finish_and_release(cq); // the buffers first, then the CQ slots
+    /// # Ok::<(), uring::Error>(())
+    /// ```
+    ///
+    /// Lent bytes cannot outlive the next use of the batch:
+    ///
+    /// ```compile_fail,E0499
+    /// # let mut ring = uring::Ring::new(8).unwrap();
+    /// # let br = uring::buf::BufRing::builder(1, 8, 64).build(&mut ring).unwrap();
+    /// # let cqe = uring::Cqe::new(0, 0, 0);
+    /// let mut back = br.recycle_batch();
+    /// let a = unsafe { back.select_lent(&cqe) }.unwrap();
+    /// let b = unsafe { back.select_lent(&cqe) }.unwrap(); // error: `back` is borrowed by `a`
+    /// let _ = (a, b);
+    /// ```
+    ///
+    /// # Safety
+    /// As for [`BufRing::select`]: `cqe` is a completion the kernel posted for a request
+    /// (not a bundle) that selected a buffer from this batch's ring, read from that ring's CQ,
+    /// and selected only this once.
+    #[inline]
+    pub unsafe fn select_lent(&mut self, cqe: &Cqe) -> Result<Option<&[u8]>> {
+        let ring = self.gather.ring;
+        let Some(bid) = cqe.buffer_id() else { return Ok(None) };
+        if ring.incremental | ring.send {
+            return Err(refuse_lent(ring));
+        }
+        let len = cqe.raw_result().max(0) as u32;
+        if (bid as u32 >= ring.entries) | (len > ring.buf_size) {
+            return Err(ring.select_error(bid));
+        }
+        let cell = ring.info(bid);
+        let v = cell.get();
+        if v & HELD != 0 {
+            return Err(already_held());
+        }
+        // Held until the batch writes it to the ring (past the life of the bytes below).
+        cell.set(v | HELD);
+        // Records `bid` (a full batch is written first: its buffers' bytes are no longer lent,
+        // as this call borrows the batch mutably).
+        self.gather.push(bid);
+        // SAFETY: the caller's promise: the kernel took buffer `bid` out of the ring for this
+        // completion and wrote `len <= buf_size` bytes (checked), and it is marked held, so
+        // nothing else hands it out; it goes back to the ring only when the batch writes it,
+        // which needs the batch again, after the borrow of the returned bytes ends.
+        Ok(Some(unsafe { core::slice::from_raw_parts(ring.buf_ptr(bid), len as usize) }))
+    }
+
     /// Writes the recorded buffers to the ring with one tail store
     /// (`io_uring_buf_ring_advance(3)`).
     #[inline]
@@ -387,6 +465,16 @@ impl<'r> RecycleBatch<'r> {
     pub fn finish_and_release(self, cq: crate::cq::Drain<'_>) {
         drop(self);
         drop(cq);
+    }
+}
+
+/// Why [`RecycleBatch::select_lent`] refused a completion.
+#[cold]
+fn refuse_lent(ring: &BufRing) -> Error {
+    if ring.send {
+        Error::InvalidArgument { what: "select_lent", reason: "a send ring's completions need select" }
+    } else {
+        Error::InvalidArgument { what: "select_lent", reason: "an incremental ring's pieces need select" }
     }
 }
 

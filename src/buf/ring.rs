@@ -151,6 +151,7 @@ pub struct BufRingBuilder {
     incremental: bool,
     min_left: u32,
     huge_pages: bool,
+    lazy_pool: bool,
     memory: Option<CallerBuffers>,
     send: bool,
 }
@@ -292,6 +293,7 @@ impl BufRing {
             incremental: false,
             min_left: 0,
             huge_pages: false,
+            lazy_pool: false,
             memory: None,
             send: false,
         }
@@ -394,6 +396,26 @@ impl BufRingBuilder {
         self
     }
 
+    /// Maps the crate-allocated buffer pool without pre-faulting it (no `MAP_POPULATE`, see
+    /// `mmap(2)`): each page is allocated when the kernel or the application first writes it,
+    /// instead of all of them when the ring is built. Building a large ring is then quick and
+    /// takes no memory for buffers that are never used, at the cost of a page fault on the
+    /// first use of each page (taken by the kernel inside the request that selected the
+    /// buffer). Not with [`memory`](Self::memory) (caller memory is the caller's to fault in):
+    /// refused with [`Error::InvalidArgument`]. Buffer rings: Linux 5.19.
+    ///
+    /// ```
+    /// # let mut ring = uring::Ring::new(8)?;
+    /// // 4096 buffers of 64 KiB: 256 MiB of address space, none of it touched yet.
+    /// let br = uring::buf::BufRing::builder(1, 4096, 64 * 1024).lazy_pool().build(&mut ring)?;
+    /// assert_eq!(br.pool().1, 256 << 20);
+    /// # Ok::<(), uring::Error>(())
+    /// ```
+    pub fn lazy_pool(mut self) -> Self {
+        self.lazy_pool = true;
+        self
+    }
+
     /// A ring for sends (`IORING_RECVSEND_BUNDLE` on `IORING_OP_SEND`, Linux 6.10): it starts
     /// empty, with every buffer on the application's side. Take a buffer with
     /// [`BufRing::take_free`], fill it ([`BufRing::held_data_mut`]), and queue it with the
@@ -426,6 +448,12 @@ impl BufRingBuilder {
         }
         if self.min_left != 0 && !self.incremental {
             return Err(Error::InvalidArgument { what: "min_left", reason: "only applies to incremental rings" });
+        }
+        if self.lazy_pool && self.memory.is_some() {
+            return Err(Error::InvalidArgument {
+                what: "lazy_pool",
+                reason: "only applies to the crate-allocated pool, not to caller memory",
+            });
         }
         if self.send && self.incremental {
             return Err(Error::InvalidArgument { what: "send", reason: "a send ring cannot be incremental" });
@@ -496,7 +524,7 @@ impl BufRingBuilder {
                 ring.keep_alive_caller();
                 (m.ptr, m.len)
             }
-            None => match Mmap::anonymous(need, self.huge_pages) {
+            None => match Mmap::anonymous_with(need, self.huge_pages, !self.lazy_pool) {
                 Ok(m) => {
                     let base = (m.as_ptr(), m.len());
                     ring.keep_alive_map(m);

@@ -83,7 +83,7 @@ impl<'a> Selection<'a> {
         }
         match self {
             Selection::None => {}
-            Selection::Buffer(b) => f(ManuallyDrop::new(b).bid),
+            Selection::Buffer(b) => f(ManuallyDrop::new(b).bid as u16),
             Selection::Incremental(s) => {
                 let s = ManuallyDrop::new(s);
                 if s.ring.inc_view_closed(s.bid, !s.more) {
@@ -130,20 +130,23 @@ fn other_ring(sel: Selection<'_>) {
 #[derive(Debug)]
 pub struct Buf<'a> {
     ring: &'a BufRing,
-    bid: u16,
+    /// A `u16` in a whole word: the guard has no padding, so moving a `Selection` copies only
+    /// whole fields (a copy that read a 2-byte field with its padding as one word would wait
+    /// for the 2-byte store to reach the cache, behind every ring store before it).
+    bid: u32,
     len: u32,
 }
 
 impl<'a> Buf<'a> {
     #[inline]
     pub(crate) fn new(ring: &'a BufRing, bid: u16, len: u32) -> Self {
-        Buf { ring, bid, len }
+        Buf { ring, bid: bid as u32, len }
     }
 
     /// The buffer id.
     #[inline]
     pub fn bid(&self) -> u16 {
-        self.bid
+        self.bid as u16
     }
 
     /// Bytes the kernel wrote.
@@ -163,21 +166,21 @@ impl<'a> Buf<'a> {
     pub fn data(&self) -> &[u8] {
         // SAFETY: the buffer is out of the ring (held by this guard, the only one for `bid`),
         // so the kernel does not write it; `len <= buf_size` was checked at selection.
-        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid), self.len as usize) }
+        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid as u16), self.len as usize) }
     }
 
     /// The bytes the kernel wrote, mutably.
     #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data`, and `&mut self` makes this the only view.
-        unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid), self.len as usize) }
+        unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid as u16), self.len as usize) }
     }
 
     /// The whole buffer (`buf_size` bytes), for reuse as scratch space before recycling.
     #[inline]
     pub fn whole_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data_mut`; the pool holds `buf_size` bytes for this bid.
-        unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid), self.ring.buf_size() as usize) }
+        unsafe { core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid as u16), self.ring.buf_size() as usize) }
     }
 
     /// Returns the buffer to the ring now (the same as dropping it).
@@ -192,14 +195,14 @@ impl<'a> Buf<'a> {
     #[inline]
     pub fn keep(self) -> HeldBuf {
         let me = ManuallyDrop::new(self);
-        HeldBuf { ring: me.ring.id(), bgid: me.ring.bgid(), bid: me.bid, len: me.len }
+        HeldBuf { ring: me.ring.id(), bgid: me.ring.bgid(), bid: me.bid as u16, len: me.len }
     }
 }
 
 impl Drop for Buf<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.ring.recycle_bid(self.bid);
+        self.ring.recycle_bid(self.bid as u16);
     }
 }
 
@@ -588,7 +591,7 @@ impl BufRing {
 
     /// Why a whole-buffer completion was refused: the buffer id or the length.
     #[inline(always)]
-    fn select_error(&self, bid: u16) -> Error {
+    pub(super) fn select_error(&self, bid: u16) -> Error {
         cold();
         if bid as u32 >= self.entries {
             bid_out_of_range()
