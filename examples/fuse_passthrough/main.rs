@@ -98,6 +98,7 @@ struct Options {
     pin: bool,
     pin_offset: usize,
     spin: Option<Duration>,
+    ring_setup: queue::RingSetup,
     threads: usize,
     writeback: bool,
     passthrough: bool,
@@ -117,6 +118,8 @@ Mirrors SOURCE at MOUNTPOINT through FUSE over io_uring (root only).
   --no-pin          do not pin queue thread q to CPU q (pinned by default, as libfuse does)
   --pin-offset N    pin queue thread q to CPU (q + N) mod CPUs instead (default 0)
   --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 0)
+  --ring-setup S    queue ring setup: defer (SINGLE_ISSUER|DEFER_TASKRUN, default), coop
+                    (SINGLE_ISSUER|COOP_TASKRUN) or plain (no flags)
   --threads N       /dev/fuse threads without io_uring (default: number of CPUs)
   --writeback       ask for the writeback cache (FUSE_WRITEBACK_CACHE): buffered writes
                     gather in the kernel's page cache
@@ -142,6 +145,7 @@ impl Options {
             pin: true,
             pin_offset: 0,
             spin: None,
+            ring_setup: queue::RingSetup::Defer,
             threads: cpus,
             writeback: false,
             passthrough: false,
@@ -164,6 +168,11 @@ impl Options {
                 "--spin-us" => {
                     let us = num::<u64>(&a, args.next())?;
                     o.spin = (us > 0).then(|| Duration::from_micros(us));
+                }
+                "--ring-setup" => {
+                    o.ring_setup = args.next().as_deref().and_then(queue::RingSetup::parse).ok_or_else(|| {
+                        format!("--ring-setup needs defer, coop or plain\n\n{USAGE}")
+                    })?
                 }
                 "--writeback" => o.writeback = true,
                 "--passthrough" => o.passthrough = true,
@@ -446,6 +455,7 @@ fn run(opts: Options) -> Result<(), String> {
                 pin: opts.pin,
                 pin_offset: opts.pin_offset,
                 spin: opts.spin,
+                setup: opts.ring_setup,
             };
             let (dev, fs, stats, tx, done) = (dev.clone(), fs.clone(), stats.clone(), tx.clone(), done_tx.clone());
             let t = std::thread::Builder::new()

@@ -70,6 +70,34 @@ pub struct QueueSpec {
     pub pin_offset: usize,
     /// Busy-poll for this long before blocking for the next completion.
     pub spin: Option<std::time::Duration>,
+    /// How the queue's ring runs the kernel's task work.
+    pub setup: RingSetup,
+}
+
+/// The setup flags of a queue's ring (`--ring-setup`): how the kernel's task work (which
+/// copies a request into an entry and posts its completion) reaches the queue thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingSetup {
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (Linux 6.1): task work waits
+    /// for the thread's next `io_uring_enter`, which the thread is always blocked in.
+    Defer,
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN` (Linux 5.19/6.0): task work
+    /// runs at the thread's next kernel entry, without an interrupt.
+    Coop,
+    /// No flags: task work interrupts the thread (`TWA_SIGNAL`).
+    Plain,
+}
+
+impl RingSetup {
+    /// Parses `defer`, `coop` or `plain`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "defer" => Some(RingSetup::Defer),
+            "coop" => Some(RingSetup::Coop),
+            "plain" => Some(RingSetup::Plain),
+            _ => None,
+        }
+    }
 }
 
 /// The memory of a queue's entries. The kernel writes into an entry's header and payload
@@ -173,12 +201,14 @@ struct Queue {
 impl Queue {
     fn new(dev: &File, spec: QueueSpec) -> Result<Self, String> {
         let sq = (spec.depth as u32 + 2).next_power_of_two();
-        // The thread is the ring's only submitter, and it only waits in io_uring_enter: defer
-        // the kernel's task work (copying requests into entries) to that wait.
-        let ring = Ring::builder()
-            .sqe128()
-            .single_issuer()
-            .defer_taskrun()
+        // The thread is the ring's only submitter, and it only waits in io_uring_enter.
+        let b = Ring::builder().sqe128();
+        let b = match spec.setup {
+            RingSetup::Defer => b.single_issuer().defer_taskrun(),
+            RingSetup::Coop => b.single_issuer().coop_taskrun(),
+            RingSetup::Plain => b,
+        };
+        let ring = b
             .build(sq)
             .or_else(|_| Ring::builder().sqe128().build(sq))
             .map_err(|e| format!("queue {}: SQE128 ring: {e}", spec.qid))?;
