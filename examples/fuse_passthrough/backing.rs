@@ -1,7 +1,8 @@
 //! The backing-file I/O of one server thread: a small io_uring ring of its own on which every
-//! operation on the source tree that io_uring has (openat, statx, read, write, fsync,
-//! ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
-//! setxattr) runs to completion before the request is answered.
+//! operation on the source tree that io_uring has (openat, statx, read, fsync, ftruncate,
+//! fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr, setxattr) runs
+//! to completion before the request is answered. Writes are plain `pwrite(2)` calls (see
+//! [`Backing::write_at`]).
 
 use std::ffi::CStr;
 use std::io;

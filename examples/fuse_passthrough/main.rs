@@ -21,11 +21,13 @@
 //!    carries FORGET and INTERRUPT.
 //! 4. Without io_uring the server says so on stderr and serves `/dev/fuse` with read/write on
 //!    one thread per CPU (`devfuse.rs`).
-//! 5. Every operation on the source tree that io_uring has (openat, statx, read, write, fsync,
+//! 5. Every operation on the source tree that io_uring has (openat, statx, read, fsync,
 //!    ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
-//!    setxattr) goes through a per-thread io_uring ring (`backing.rs`); the others
-//!    (chmod/chown/utimensat, mknodat, readlinkat, listxattr/removexattr, statfs, access,
-//!    lseek, copy_file_range, flock, getdents64) are plain syscalls (`fs.rs`).
+//!    setxattr) goes through a per-thread io_uring ring (`backing.rs`), except writes: a
+//!    buffered write that may block is handed by io_uring to a worker thread, so they are
+//!    plain `pwrite(2)` calls. The others (chmod/chown/utimensat, mknodat, readlinkat,
+//!    listxattr/removexattr, statfs, access, lseek, copy_file_range, flock, getdents64) are
+//!    plain syscalls too (`fs.rs`).
 //! 6. The operations of libfuse's `passthrough_hp` are served (lookup, attributes, create,
 //!    open, read, write, flush, fsync, release, mkdir, mknod, symlink, readlink, link, unlink,
 //!    rmdir, rename with flags, readdir and readdirplus, statfs, xattrs, fallocate, flock),
@@ -519,7 +521,10 @@ fn run(opts: Options) -> Result<(), String> {
     }
     let (queues, depth) = if mode == "uring" { (nq, opts.queue_depth) } else { (0, 0) };
     println!(
-        "READY mode={mode} queues={queues} depth={depth} payload={payload} bufpool={} writeback={} passthrough={} flock={}",
+        "READY mode={mode} queues={queues} depth={depth} payload={payload} ring_setup={} spin_us={} bufpool={} \
+         writeback={} passthrough={} flock={}",
+        if mode == "uring" { opts.ring_setup.name() } else { "-" },
+        opts.spin.map_or(0, |d| d.as_micros()),
         neg.bufpool,
         got(FUSE_WRITEBACK_CACHE),
         got(FUSE_PASSTHROUGH),

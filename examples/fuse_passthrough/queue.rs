@@ -98,6 +98,15 @@ impl RingSetup {
             _ => None,
         }
     }
+
+    /// The name `parse` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            RingSetup::Defer => "defer",
+            RingSetup::Coop => "coop",
+            RingSetup::Plain => "plain",
+        }
+    }
 }
 
 /// The memory of a queue's entries. The kernel writes into an entry's header and payload
