@@ -122,8 +122,8 @@ impl Backing {
     /// A plain `pwrite(2)`, not a ring operation: ext4 (like most file systems) cannot do a
     /// buffered write without possibly blocking (no `IOCB_NOWAIT`), so io_uring hands every
     /// such write to an io-wq worker thread and the request waits for a thread hop (and, on a
-    /// busy machine, for that worker to be scheduled): 4 KiB random writes through the server
-    /// took twice as long that way.
+    /// busy machine, for that worker to be scheduled): at one fio job, 4 KiB random writes
+    /// through the server had a median latency of 25 µs that way against 15 µs with `pwrite`.
     pub fn write_at(&mut self, fd: BorrowedFd<'_>, buf: &[u8], offset: u64) -> IoResult<usize> {
         let mut done = 0;
         while done < buf.len() {

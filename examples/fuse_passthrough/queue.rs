@@ -219,7 +219,16 @@ impl Queue {
         };
         let ring = b
             .build(sq)
-            .or_else(|_| Ring::builder().sqe128().build(sq))
+            .or_else(|e| {
+                if spec.setup != RingSetup::Plain {
+                    eprintln!(
+                        "fuse_passthrough: queue {}: ring with --ring-setup {}: {e}; using no setup flags",
+                        spec.qid,
+                        spec.setup.name()
+                    );
+                }
+                Ring::builder().sqe128().build(sq)
+            })
             .map_err(|e| format!("queue {}: SQE128 ring: {e}", spec.qid))?;
         let entries = Entries::new(&spec).map_err(|e| format!("queue {}: entry memory: {e}", spec.qid))?;
         let io = Backing::new().map_err(|e| format!("queue {}: backing ring: {e}", spec.qid))?;
