@@ -5,8 +5,9 @@
 //! buffer; its REGISTER completes when the kernel has written a request into it. The thread
 //! serves the request, writes the reply into the same header and payload, and sends
 //! `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`, which hands the reply over and waits for the next
-//! request in the same entry. Replies are batched: every completion drained from the ring is
-//! answered, then one `io_uring_enter` submits all the commits and waits for more.
+//! request in the same entry. One `io_uring_enter` submits the commits and waits for more;
+//! when several requests arrived together, each reply is submitted before the next request
+//! is served (`Queue::drain`).
 //!
 //! Two payload layouts:
 //! - Linux 6.14+ (protocol 7.42): every entry has its own payload buffer, the second iovec of
@@ -302,9 +303,7 @@ impl Queue {
         // it holds with ENOTCONN (and fails later commits the same way), which ends the loop.
         while self.live > 0 {
             if self.spec.spin.is_some() && self.spin() {
-                while let Some(cqe) = self.ring.cq().pop() {
-                    self.complete(cqe, fs);
-                }
+                self.drain(fs);
                 continue;
             }
             match self.ring.submit_and_wait(1) {
@@ -315,8 +314,25 @@ impl Queue {
                     break;
                 }
             }
-            while let Some(cqe) = self.ring.cq().pop() {
-                self.complete(cqe, fs);
+            self.drain(fs);
+        }
+    }
+
+    /// Serves every completion in the CQ. Replies are handed to the kernel together at the
+    /// next `io_uring_enter`, except when another request waits behind the one just answered:
+    /// then the replies so far are submitted first, so that their readers do not wait for the
+    /// next request's service too (with two 1 MiB reads on one queue, the first reply would
+    /// otherwise be held back by the second's copy).
+    fn drain(&mut self, fs: &Passthrough) {
+        while let Some(cqe) = self.ring.cq().pop() {
+            self.complete(cqe, fs);
+            if !self.ring.cq().is_empty() {
+                match self.ring.submit() {
+                    Ok(_) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                    // The commits stay queued; the wait in `serve` submits them again.
+                    Err(e) => eprintln!("fuse_passthrough: queue {}: io_uring_enter: {e}", self.spec.qid),
+                }
             }
         }
     }
