@@ -119,7 +119,8 @@ Mirrors SOURCE at MOUNTPOINT through FUSE over io_uring (root only).
   --no-uring        serve /dev/fuse with read/write even if io_uring is available
   --no-pin          do not pin queue thread q to CPU q (pinned by default, as libfuse does)
   --pin-offset N    pin queue thread q to CPU (q + N) mod CPUs instead (default 0)
-  --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 0)
+  --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 50;
+                    0 sleeps at once, better when other work keeps every CPU busy)
   --ring-setup S    queue ring setup: defer (SINGLE_ISSUER|DEFER_TASKRUN, default), coop
                     (SINGLE_ISSUER|COOP_TASKRUN) or plain (no flags)
   --threads N       /dev/fuse threads without io_uring (default: number of CPUs)
@@ -146,7 +147,7 @@ impl Options {
             no_uring: false,
             pin: true,
             pin_offset: 0,
-            spin: None,
+            spin: Some(Duration::from_micros(50)),
             ring_setup: queue::RingSetup::Defer,
             threads: cpus,
             writeback: false,
