@@ -8,15 +8,15 @@
 #   benches/fuse_latency.sh
 # Environment:
 #   VARIANTS   ';'-separated "name=mode options..." (mode: uring or devfuse), default:
-#              "uring=uring;coop=uring --ring-setup coop;plain=uring --ring-setup plain;
-#               nopin=uring --no-pin;spin20=uring --spin-us 20;devfuse=devfuse"
+#              "uring=uring;nospin=uring --spin-us 0;coop=uring --ring-setup coop;
+#               plain=uring --ring-setup plain;nopin=uring --no-pin;devfuse=devfuse"
 #   WORKLOADS="randread:4k randwrite:4k"   fio --rw:--bs
 #   JOBS=1 SIZE=1G RUNTIME=3 REPEAT=3      fio --numjobs, file size, seconds per run, rounds
 #   BIN        server binary (default: built with cargo, release)
 #   WORKDIR=/var/tmp   where the source directory and mount point are created
 set -euo pipefail
 
-VARIANTS=${VARIANTS:-uring=uring;coop=uring --ring-setup coop;plain=uring --ring-setup plain;nopin=uring --no-pin;spin20=uring --spin-us 20;devfuse=devfuse}
+VARIANTS=${VARIANTS:-uring=uring;nospin=uring --spin-us 0;coop=uring --ring-setup coop;plain=uring --ring-setup plain;nopin=uring --no-pin;devfuse=devfuse}
 WORKLOADS=${WORKLOADS:-randread:4k randwrite:4k}
 JOBS=${JOBS:-1}
 SIZE=${SIZE:-1G}
