@@ -954,6 +954,42 @@ fn passthrough_and_writeback_modes() {
     }
 }
 
+/// The queue ring's other setups (`--ring-setup coop`, `plain`) and bounded busy polling
+/// (`--spin-us`) serve requests over io_uring, with the bytes right.
+#[test]
+fn ring_setups_and_busy_polling() {
+    const TEST: &str = "ring_setups_and_busy_polling";
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for (args, key) in [
+        (&["--ring-setup", "coop"][..], "coop"),
+        (&["--ring-setup", "plain"][..], "plain"),
+        (&["--spin-us", "50", "--direct-io"][..], "spin"),
+    ] {
+        let Some((_param, mut srv)) = start_or_skip(TEST, "Y", key, args) else { return };
+        let ready = srv.ready_line().unwrap();
+        assert_eq!(field(&ready, "mode"), "uring", "{args:?}: {ready}");
+        match key {
+            "spin" => assert_eq!(field(&ready, "spin_us"), "50", "{ready}"),
+            setup => assert_eq!(field(&ready, "ring_setup"), setup, "{ready}"),
+        }
+        let (src, mnt) = (srv.src.clone(), srv.mnt.clone());
+        let data = pattern((1 << 20) + 5, 3);
+        fs::write(mnt.join("f"), &data).unwrap();
+        let f = File::open(mnt.join("f")).unwrap();
+        let mut back = vec![0u8; 4096];
+        for off in [0u64, 4096 * 7, (1 << 20) - 4096] {
+            f.read_exact_at(&mut back, off).unwrap();
+            assert_eq!(back, data[off as usize..off as usize + 4096], "{args:?}: read at {off}");
+        }
+        drop(f);
+        assert_same_bytes(&src.join("f"), &mnt.join("f"), &data);
+        let stats = srv.stop();
+        assert_eq!(num(&stats, "devfuse_other"), 0, "{args:?}: {stats}");
+        assert!(num(&stats, "uring_requests") > 5, "{args:?}: {stats}");
+        common::note(TEST, format!("{args:?}: {stats}"));
+    }
+}
+
 /// A mount point that still holds a dead FUSE mount (its server killed) is refused with a
 /// message that says so, instead of being mounted over.
 #[test]

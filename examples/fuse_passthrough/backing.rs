@@ -1,7 +1,8 @@
 //! The backing-file I/O of one server thread: a small io_uring ring of its own on which every
-//! operation on the source tree that io_uring has (openat, statx, read, write, fsync,
-//! ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
-//! setxattr) runs to completion before the request is answered.
+//! operation on the source tree that io_uring has (openat, statx, read, fsync, ftruncate,
+//! fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr, setxattr) runs
+//! to completion before the request is answered. Writes are plain `pwrite(2)` calls (see
+//! [`Backing::write_at`]).
 
 use std::ffi::CStr;
 use std::io;
@@ -117,20 +118,22 @@ impl Backing {
     }
 
     /// `pwrite` of all of `buf`; returns the bytes written.
+    ///
+    /// A plain `pwrite(2)`, not a ring operation: ext4 (like most file systems) cannot do a
+    /// buffered write without possibly blocking (no `IOCB_NOWAIT`), so io_uring hands every
+    /// such write to an io-wq worker thread and the request waits for a thread hop (and, on a
+    /// busy machine, for that worker to be scheduled): at one fio job, 4 KiB random writes
+    /// through the server had a median latency of 25 µs that way against 15 µs with `pwrite`.
     pub fn write_at(&mut self, fd: BorrowedFd<'_>, buf: &[u8], offset: u64) -> IoResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            let end = buf.len().min(done + u32::MAX as usize);
-            let sqe = op::Write::new(fd, &buf[done..end])
-                .expect("at most u32::MAX bytes")
-                .offset(offset + done as u64)
-                .build();
-            // SAFETY: `buf` and `fd` are borrowed for the call.
-            let n = unsafe { self.run(sqe) }? as usize;
-            if n == 0 {
-                return Err(Errno::IO);
+            match rustix::io::pwrite(fd, &buf[done..], offset + done as u64) {
+                Ok(0) => return Err(Errno::IO),
+                Ok(n) => done += n,
+                Err(e) if e == rustix::io::Errno::INTR => {}
+                Err(e) => return Err(Errno::from_raw(e.raw_os_error())),
             }
-            done += n;
+            self.ops += 1;
         }
         Ok(done)
     }

@@ -21,11 +21,13 @@
 //!    carries FORGET and INTERRUPT.
 //! 4. Without io_uring the server says so on stderr and serves `/dev/fuse` with read/write on
 //!    one thread per CPU (`devfuse.rs`).
-//! 5. Every operation on the source tree that io_uring has (openat, statx, read, write, fsync,
+//! 5. Every operation on the source tree that io_uring has (openat, statx, read, fsync,
 //!    ftruncate, fallocate, close, mkdirat, symlinkat, linkat, unlinkat, renameat, getxattr,
-//!    setxattr) goes through a per-thread io_uring ring (`backing.rs`); the others
-//!    (chmod/chown/utimensat, mknodat, readlinkat, listxattr/removexattr, statfs, access,
-//!    lseek, copy_file_range, flock, getdents64) are plain syscalls (`fs.rs`).
+//!    setxattr) goes through a per-thread io_uring ring (`backing.rs`), except writes: a
+//!    buffered write that may block is handed by io_uring to a worker thread, so they are
+//!    plain `pwrite(2)` calls. The others (chmod/chown/utimensat, mknodat, readlinkat,
+//!    listxattr/removexattr, statfs, access, lseek, copy_file_range, flock, getdents64) are
+//!    plain syscalls too (`fs.rs`).
 //! 6. The operations of libfuse's `passthrough_hp` are served (lookup, attributes, create,
 //!    open, read, write, flush, fsync, release, mkdir, mknod, symlink, readlink, link, unlink,
 //!    rmdir, rename with flags, readdir and readdirplus, statfs, xattrs, fallocate, flock),
@@ -98,6 +100,7 @@ struct Options {
     pin: bool,
     pin_offset: usize,
     spin: Option<Duration>,
+    ring_setup: queue::RingSetup,
     threads: usize,
     writeback: bool,
     passthrough: bool,
@@ -116,7 +119,10 @@ Mirrors SOURCE at MOUNTPOINT through FUSE over io_uring (root only).
   --no-uring        serve /dev/fuse with read/write even if io_uring is available
   --no-pin          do not pin queue thread q to CPU q (pinned by default, as libfuse does)
   --pin-offset N    pin queue thread q to CPU (q + N) mod CPUs instead (default 0)
-  --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 0)
+  --spin-us N       busy-poll a queue's ring for N microseconds before sleeping (default 50;
+                    0 sleeps at once, better when other work keeps every CPU busy)
+  --ring-setup S    queue ring setup: defer (SINGLE_ISSUER|DEFER_TASKRUN, default), coop
+                    (SINGLE_ISSUER|COOP_TASKRUN) or plain (no flags)
   --threads N       /dev/fuse threads without io_uring (default: number of CPUs)
   --writeback       ask for the writeback cache (FUSE_WRITEBACK_CACHE): buffered writes
                     gather in the kernel's page cache
@@ -141,7 +147,8 @@ impl Options {
             no_uring: false,
             pin: true,
             pin_offset: 0,
-            spin: None,
+            spin: Some(Duration::from_micros(50)),
+            ring_setup: queue::RingSetup::Defer,
             threads: cpus,
             writeback: false,
             passthrough: false,
@@ -164,6 +171,11 @@ impl Options {
                 "--spin-us" => {
                     let us = num::<u64>(&a, args.next())?;
                     o.spin = (us > 0).then(|| Duration::from_micros(us));
+                }
+                "--ring-setup" => {
+                    o.ring_setup = args.next().as_deref().and_then(queue::RingSetup::parse).ok_or_else(|| {
+                        format!("--ring-setup needs defer, coop or plain\n\n{USAGE}")
+                    })?
                 }
                 "--writeback" => o.writeback = true,
                 "--passthrough" => o.passthrough = true,
@@ -446,6 +458,7 @@ fn run(opts: Options) -> Result<(), String> {
                 pin: opts.pin,
                 pin_offset: opts.pin_offset,
                 spin: opts.spin,
+                setup: opts.ring_setup,
             };
             let (dev, fs, stats, tx, done) = (dev.clone(), fs.clone(), stats.clone(), tx.clone(), done_tx.clone());
             let t = std::thread::Builder::new()
@@ -509,7 +522,10 @@ fn run(opts: Options) -> Result<(), String> {
     }
     let (queues, depth) = if mode == "uring" { (nq, opts.queue_depth) } else { (0, 0) };
     println!(
-        "READY mode={mode} queues={queues} depth={depth} payload={payload} bufpool={} writeback={} passthrough={} flock={}",
+        "READY mode={mode} queues={queues} depth={depth} payload={payload} ring_setup={} spin_us={} bufpool={} \
+         writeback={} passthrough={} flock={}",
+        if mode == "uring" { opts.ring_setup.name() } else { "-" },
+        opts.spin.map_or(0, |d| d.as_micros()),
         neg.bufpool,
         got(FUSE_WRITEBACK_CACHE),
         got(FUSE_PASSTHROUGH),

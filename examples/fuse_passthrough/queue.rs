@@ -5,8 +5,9 @@
 //! buffer; its REGISTER completes when the kernel has written a request into it. The thread
 //! serves the request, writes the reply into the same header and payload, and sends
 //! `FUSE_IO_URING_CMD_COMMIT_AND_FETCH`, which hands the reply over and waits for the next
-//! request in the same entry. Replies are batched: every completion drained from the ring is
-//! answered, then one `io_uring_enter` submits all the commits and waits for more.
+//! request in the same entry. One `io_uring_enter` submits the commits and waits for more;
+//! when several requests arrived together, each reply is submitted before the next request
+//! is served (`Queue::drain`).
 //!
 //! Two payload layouts:
 //! - Linux 6.14+ (protocol 7.42): every entry has its own payload buffer, the second iovec of
@@ -70,6 +71,43 @@ pub struct QueueSpec {
     pub pin_offset: usize,
     /// Busy-poll for this long before blocking for the next completion.
     pub spin: Option<std::time::Duration>,
+    /// How the queue's ring runs the kernel's task work.
+    pub setup: RingSetup,
+}
+
+/// The setup flags of a queue's ring (`--ring-setup`): how the kernel's task work (which
+/// copies a request into an entry and posts its completion) reaches the queue thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingSetup {
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN` (Linux 6.1): task work waits
+    /// for the thread's next `io_uring_enter`, which the thread is always blocked in.
+    Defer,
+    /// `IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN` (Linux 5.19/6.0): task work
+    /// runs at the thread's next kernel entry, without an interrupt.
+    Coop,
+    /// No flags: task work interrupts the thread (`TWA_SIGNAL`).
+    Plain,
+}
+
+impl RingSetup {
+    /// Parses `defer`, `coop` or `plain`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "defer" => Some(RingSetup::Defer),
+            "coop" => Some(RingSetup::Coop),
+            "plain" => Some(RingSetup::Plain),
+            _ => None,
+        }
+    }
+
+    /// The name `parse` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            RingSetup::Defer => "defer",
+            RingSetup::Coop => "coop",
+            RingSetup::Plain => "plain",
+        }
+    }
 }
 
 /// The memory of a queue's entries. The kernel writes into an entry's header and payload
@@ -173,14 +211,25 @@ struct Queue {
 impl Queue {
     fn new(dev: &File, spec: QueueSpec) -> Result<Self, String> {
         let sq = (spec.depth as u32 + 2).next_power_of_two();
-        // The thread is the ring's only submitter, and it only waits in io_uring_enter: defer
-        // the kernel's task work (copying requests into entries) to that wait.
-        let ring = Ring::builder()
-            .sqe128()
-            .single_issuer()
-            .defer_taskrun()
+        // The thread is the ring's only submitter, and it only waits in io_uring_enter.
+        let b = Ring::builder().sqe128();
+        let b = match spec.setup {
+            RingSetup::Defer => b.single_issuer().defer_taskrun(),
+            RingSetup::Coop => b.single_issuer().coop_taskrun(),
+            RingSetup::Plain => b,
+        };
+        let ring = b
             .build(sq)
-            .or_else(|_| Ring::builder().sqe128().build(sq))
+            .or_else(|e| {
+                if spec.setup != RingSetup::Plain {
+                    eprintln!(
+                        "fuse_passthrough: queue {}: ring with --ring-setup {}: {e}; using no setup flags",
+                        spec.qid,
+                        spec.setup.name()
+                    );
+                }
+                Ring::builder().sqe128().build(sq)
+            })
             .map_err(|e| format!("queue {}: SQE128 ring: {e}", spec.qid))?;
         let entries = Entries::new(&spec).map_err(|e| format!("queue {}: entry memory: {e}", spec.qid))?;
         let io = Backing::new().map_err(|e| format!("queue {}: backing ring: {e}", spec.qid))?;
@@ -254,9 +303,7 @@ impl Queue {
         // it holds with ENOTCONN (and fails later commits the same way), which ends the loop.
         while self.live > 0 {
             if self.spec.spin.is_some() && self.spin() {
-                while let Some(cqe) = self.ring.cq().pop() {
-                    self.complete(cqe, fs);
-                }
+                self.drain(fs);
                 continue;
             }
             match self.ring.submit_and_wait(1) {
@@ -267,8 +314,25 @@ impl Queue {
                     break;
                 }
             }
-            while let Some(cqe) = self.ring.cq().pop() {
-                self.complete(cqe, fs);
+            self.drain(fs);
+        }
+    }
+
+    /// Serves every completion in the CQ. Replies are handed to the kernel together at the
+    /// next `io_uring_enter`, except when another request waits behind the one just answered:
+    /// then the replies so far are submitted first, so that their readers do not wait for the
+    /// next request's service too (with two 1 MiB reads on one queue, the first reply would
+    /// otherwise be held back by the second's copy).
+    fn drain(&mut self, fs: &Passthrough) {
+        while let Some(cqe) = self.ring.cq().pop() {
+            self.complete(cqe, fs);
+            if !self.ring.cq().is_empty() {
+                match self.ring.submit() {
+                    Ok(_) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                    // The commits stay queued; the wait in `serve` submits them again.
+                    Err(e) => eprintln!("fuse_passthrough: queue {}: io_uring_enter: {e}", self.spec.qid),
+                }
             }
         }
     }
