@@ -5,7 +5,7 @@ use core::cell::Cell;
 
 use uring_uapi::*;
 
-use crate::buf::ring::{already_held, BufRing, HELD, SUCC};
+use crate::buf::ring::{BufRing, HELD, SUCC};
 use crate::buf::select::{HeldBuf, Selection};
 
 use crate::cq::CompletionQueue;
@@ -432,17 +432,8 @@ impl<'r> RecycleBatch<'r> {
         if ring.incremental | ring.send {
             return Err(refuse_lent(ring));
         }
-        let len = cqe.raw_result().max(0) as u32;
-        if (bid as u32 >= ring.entries) | (len > ring.buf_size) {
-            return Err(ring.select_error(bid));
-        }
-        let cell = ring.info(bid);
-        let v = cell.get();
-        if v & HELD != 0 {
-            return Err(already_held());
-        }
         // Held until the batch writes it to the ring (past the life of the bytes below).
-        cell.set(v | HELD);
+        let len = ring.take_whole(bid, cqe)?;
         // Records `bid` (a full batch is written first: its buffers' bytes are no longer lent,
         // as this call borrows the batch mutably).
         self.gather.push(bid);

@@ -575,6 +575,16 @@ impl BufRing {
         if self.incremental {
             return self.select_incremental(cqe, bid);
         }
+        let len = self.take_whole(bid, cqe)?;
+        Ok(Selection::Buffer(Buf::new(self, bid, len)))
+    }
+
+    /// The checks and the bookkeeping of selecting a whole buffer `bid` for `cqe` (shared by
+    /// [`select`](Self::select) and [`RecycleBatch::select_lent`](crate::buf::RecycleBatch::select_lent)):
+    /// the id and the length must fit the ring, the buffer must not be held already; it is
+    /// then marked held. Returns the length the completion wrote.
+    #[inline(always)]
+    pub(crate) fn take_whole(&self, bid: u16, cqe: &Cqe) -> Result<u32> {
         let len = cqe.raw_result().max(0) as u32;
         // `|`, not `||`: one branch for both checks on the hot path.
         if (bid as u32 >= self.entries) | (len > self.buf_size) {
@@ -586,7 +596,7 @@ impl BufRing {
             return Err(already_held());
         }
         cell.set(v | HELD);
-        Ok(Selection::Buffer(Buf::new(self, bid, len)))
+        Ok(len)
     }
 
     /// Why a whole-buffer completion was refused: the buffer id or the length.
