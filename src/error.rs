@@ -107,6 +107,11 @@ pub enum Error {
     /// Every slot of an [`OwnedRing`](crate::owned::OwnedRing)'s in-flight table (one per CQ
     /// entry) holds an operation the kernel has not finished: reap completions first.
     InFlightTableFull,
+    /// A method of a [`future::Handle`](crate::future::Handle) was called from inside the
+    /// closure of its [`with_ring`](crate::future::Handle::with_ring), which has the ring
+    /// (use the `&mut OwnedRing` the closure gets). Futures polled there wait instead: they go
+    /// on once `with_ring` returns.
+    RingLent,
     /// A kernel-managed buffer ring (kmbuf, experimental ABI) cannot be unregistered because a
     /// kernel consumer (a uring_cmd driver) has pinned it: the kernel's `EBUSY` from
     /// `IORING_UNREGISTER_PBUF_RING`. The ring stays registered, its buffers and their
@@ -169,6 +174,9 @@ impl fmt::Display for Error {
             Error::InFlightTableFull => f.write_str(
                 "every slot of the owned ring's in-flight table is in use (one per CQ entry): reap completions first",
             ),
+            Error::RingLent => f.write_str(
+                "the handle's ring is lent to a `with_ring` closure: use the ring the closure was given",
+            ),
             Error::BufRingPinned { bgid } => write!(
                 f,
                 "buffer ring {bgid} is pinned by a kernel consumer and stays registered (EBUSY)"
@@ -204,6 +212,7 @@ impl From<Error> for io::Error {
             Error::Os(e) => e,
             Error::Unsupported { .. } => io::Error::new(io::ErrorKind::Unsupported, e),
             Error::SubmissionQueueFull => io::Error::new(io::ErrorKind::WouldBlock, e),
+            Error::RingLent => io::Error::new(io::ErrorKind::ResourceBusy, e),
             other => io::Error::new(io::ErrorKind::InvalidInput, other),
         }
     }

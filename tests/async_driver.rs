@@ -49,7 +49,7 @@ fn ring_fd_poll_modes() {
                 }
             };
             let efd = h.notifier().unwrap().as_raw_fd();
-            let ring_fd = h.with_ring(|r| r.ring().submitter().raw_fd()).unwrap();
+            let ring_fd = h.with_ring(|r| r.ring().submitter().raw_fd()).unwrap().unwrap();
             for (what, fd) in [("notifier", efd), ("ring fd", ring_fd)] {
                 let (mut w, r) = UnixStream::pair().unwrap();
                 let mut fut = h.recv(Fd::from(r), vec![0; 8]);
@@ -151,7 +151,7 @@ fn tokio_local_set_drives_many_tasks() {
                 driver.abort();
             });
             assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), 32, "[{name}]");
-            assert_eq!(h.in_flight(), 0, "[{name}]");
+            assert_eq!(h.in_flight().unwrap(), 0, "[{name}]");
         }
     });
 }

@@ -52,8 +52,8 @@ fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
 /// Drives `h` until nothing is in flight (bounded: fails after 5 s).
 fn settle(h: &Handle, what: &str) {
     let t0 = Instant::now();
-    while h.in_flight() > 0 {
-        assert!(t0.elapsed() < Duration::from_secs(5), "{what}: still {} in flight after 5 s", h.in_flight());
+    while h.in_flight().unwrap() > 0 {
+        assert!(t0.elapsed() < Duration::from_secs(5), "{what}: still {} in flight after 5 s", h.in_flight().unwrap());
         h.wait().expect("wait");
     }
     h.drive().expect("drive");
@@ -102,7 +102,7 @@ fn awaits_owned_operations() {
             let (res, _op) = block_on(&h, h.run(RecvMultishot::new(b, &br))).unwrap();
             assert!(matches!(res, Err(Error::InvalidArgument { .. })), "[{name}] a selecting op needs run_select");
             drop(a);
-            assert_eq!(h.in_flight(), 0);
+            assert_eq!(h.in_flight().unwrap(), 0);
         });
     });
 }
@@ -116,14 +116,14 @@ fn futures_dropped_at_every_await_point() {
             let fut = h.recv(Fd::shared(r.clone()), vec![0; 16]);
             assert_eq!(Arc::strong_count(&r), 2);
             drop(fut);
-            assert_eq!((Arc::strong_count(&r), h.in_flight()), (1, 0), "[{name}] before the first poll");
+            assert_eq!((Arc::strong_count(&r), h.in_flight().unwrap()), (1, 0), "[{name}] before the first poll");
 
             // 2. After one poll, in flight: cancelled; the ring keeps the operation until its
             // final completion, then drops it.
             let mut fut = h.recv(Fd::shared(r.clone()), vec![0; 16]);
             assert!(poll_once(&mut fut).is_pending());
             h.drive().unwrap();
-            assert_eq!(h.in_flight(), 1);
+            assert_eq!(h.in_flight().unwrap(), 1);
             drop(fut);
             assert_eq!(Arc::strong_count(&r), 2, "[{name}] the ring still holds the in-flight receive");
             settle(&h, name);
@@ -157,7 +157,63 @@ fn futures_dropped_at_every_await_point() {
                 let _ = std::io::Read::read(&mut &*r, &mut buf);
                 r.set_nonblocking(false).unwrap();
             }
-            assert_eq!((Arc::strong_count(&r), h.in_flight()), (1, 0), "[{name}] race loop");
+            assert_eq!((Arc::strong_count(&r), h.in_flight().unwrap()), (1, 0), "[{name}] race loop");
+        });
+    });
+}
+
+/// Counts its wakes.
+struct CountWake(std::sync::atomic::AtomicUsize);
+impl std::task::Wake for CountWake {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Inside `with_ring`, the handle's own methods fail with `Error::RingLent` (they panicked
+/// once: the ring's `RefCell` was borrowed), a future polled there waits and goes on afterwards,
+/// and a future dropped there is cancelled afterwards, its memory held until the final
+/// completion.
+#[test]
+fn with_ring_reentry_is_a_typed_error() {
+    watchdog("with_ring_reentry_is_a_typed_error", 30, || {
+        each_setup("with_ring_reentry_is_a_typed_error", 4, |name, h| {
+            let (_w, r) = pair();
+            let waker = Arc::new(CountWake(Default::default()));
+            let wakes = || waker.0.load(std::sync::atomic::Ordering::SeqCst);
+            let mut later = h.run(Nop);
+            let mut in_flight = h.recv(Fd::shared(r.clone()), vec![0; 16]);
+            assert!(poll_once(&mut in_flight).is_pending());
+            h.drive().unwrap();
+            assert_eq!(Arc::strong_count(&r), 2);
+            let lent = |e: Error| matches!(e, Error::RingLent);
+            let n = h
+                .with_ring(|ring| {
+                    assert!(lent(h.drive().unwrap_err()), "[{name}] drive");
+                    assert!(lent(h.wait().unwrap_err()), "[{name}] wait");
+                    assert!(lent(h.in_flight().unwrap_err()), "[{name}] in_flight");
+                    assert!(lent(h.with_ring(|_| ()).unwrap_err()), "[{name}] with_ring");
+                    assert!(lent(h.buf_ring(BufRing::builder(7, 4, 64)).unwrap_err()), "[{name}] buf_ring");
+                    assert!(lent(h.notifier().unwrap_err()), "[{name}] notifier");
+                    let mut cx = Context::from_waker(Waker::noop());
+                    assert!(matches!(h.poll_drive(&mut cx), Poll::Ready(Err(Error::RingLent))), "[{name}]");
+                    assert!(lent(block_on(&h, h.run(Nop)).unwrap_err()), "[{name}] block_on");
+                    // Polled here: waits, woken when `with_ring` returns.
+                    let w = Waker::from(waker.clone());
+                    assert!(Pin::new(&mut later).poll(&mut Context::from_waker(&w)).is_pending(), "[{name}]");
+                    assert_eq!(wakes(), 0);
+                    // Dropped here: cancelled when `with_ring` returns.
+                    drop(in_flight);
+                    ring.in_flight()
+                })
+                .unwrap();
+            assert_eq!(n, 1, "[{name}] the receive is in flight");
+            assert_eq!(wakes(), 1, "[{name}] the future polled inside was woken afterwards");
+            assert_eq!(Arc::strong_count(&r), 2, "[{name}] the ring still holds the cancelled receive");
+            let (res, Nop) = block_on(&h, later).unwrap();
+            res.unwrap();
+            settle(&h, name);
+            assert_eq!((Arc::strong_count(&r), h.in_flight().unwrap()), (1, 0), "[{name}] cancelled and dropped");
         });
     });
 }
@@ -247,7 +303,7 @@ where
 fn loops_of_ten_times_the_ring_with_overflow() {
     watchdog("loops_of_ten_times_the_ring_with_overflow", 60, || {
         each_setup("loops_of_ten_times_the_ring_with_overflow", 4, |name, h| {
-            let cq = h.with_ring(|r| r.ring().params().cq_entries) as usize;
+            let cq = h.with_ring(|r| r.ring().params().cq_entries).unwrap() as usize;
             // Ten times the CQ size at once: futures wait for room and go when slots free.
             let n = 10 * cq;
             let outs = block_on(&h, JoinAll::new((0..n).map(|_| h.run(Nop)))).unwrap();
@@ -291,7 +347,7 @@ fn loops_of_ten_times_the_ring_with_overflow() {
                 common::note("loops_of_ten_times_the_ring_with_overflow", format!("[{name}] CQ overflow ended the multishot timeout after {items} ticks: {:?}", c.result()));
             }
             assert!(c.into_op::<Timeout>().is_ok(), "[{name}] the operation comes back with the last completion");
-            assert_eq!(h.in_flight(), 0, "[{name}]");
+            assert_eq!(h.in_flight().unwrap(), 0, "[{name}]");
         });
     });
 }

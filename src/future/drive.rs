@@ -64,7 +64,8 @@ impl Wake for Signal {
 /// A waker called from another thread while this one waits in the kernel for completions is
 /// seen when the next completion arrives (the kernel wait is not interrupted).
 ///
-/// Fails only if the ring does (`io_uring_enter(2)` errors other than `EINTR`).
+/// Fails only if the ring does (`io_uring_enter(2)` errors other than `EINTR`), or with
+/// [`Error::RingLent`](crate::Error::RingLent) inside [`Handle::with_ring`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -83,6 +84,8 @@ pub fn block_on<F: Future>(h: &Handle, fut: F) -> Result<F::Output> {
     let waker = Waker::from(sig.clone());
     let mut cx = Context::from_waker(&waker);
     let mut fut = core::pin::pin!(fut);
+    // Inside `with_ring` nothing could drive the ring: the future would never finish.
+    drop(h.state()?);
     loop {
         if sig.woken.swap(false, Ordering::AcqRel) {
             if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
@@ -94,7 +97,7 @@ pub fn block_on<F: Future>(h: &Handle, fut: F) -> Result<F::Output> {
         if sig.woken.load(Ordering::Acquire) {
             continue;
         }
-        if h.in_flight() > 0 {
+        if h.in_flight()? > 0 {
             h.wait()?;
         } else {
             std::thread::park();

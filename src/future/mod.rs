@@ -170,7 +170,7 @@ pub use drive::{block_on, Notifier};
 pub use op::{Multishot, Op};
 use op::{Done, OpState};
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell, RefMut};
 use std::future::Future;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
@@ -205,6 +205,20 @@ struct Shared {
     inner: RefCell<Inner>,
     /// The eventfd registered with the ring by [`Handle::notifier`] (once).
     efd: std::cell::OnceCell<OwnedFd>,
+    /// What futures asked for while the ring was lent to [`Handle::with_ring`]'s closure (the
+    /// only time user code runs with `inner` borrowed): done when it returns.
+    deferred: RefCell<Deferred>,
+    /// `deferred` is not empty (one load on the drive path).
+    has_deferred: Cell<bool>,
+}
+
+/// See [`Shared::deferred`].
+#[derive(Default)]
+struct Deferred {
+    /// Futures polled meanwhile: woken (polled again) afterwards.
+    wakers: Vec<Waker>,
+    /// Tasks of futures dropped meanwhile: abandoned (cancelled) afterwards.
+    abandoned: Vec<u32>,
 }
 
 struct Inner {
@@ -336,7 +350,15 @@ impl Handle {
             unsubmitted: false,
             defer,
         };
-        Ok(Handle { sh: Rc::new(Shared { fd, inner: RefCell::new(inner), efd: std::cell::OnceCell::new() }) })
+        Ok(Handle {
+            sh: Rc::new(Shared {
+                fd,
+                inner: RefCell::new(inner),
+                efd: std::cell::OnceCell::new(),
+                deferred: RefCell::default(),
+                has_deferred: Cell::new(false),
+            }),
+        })
     }
 
     /// The future of `op`: resolves to its result and the operation, with its memory
@@ -390,7 +412,7 @@ impl Handle {
     /// Registers a buffer ring on this ring ([`OwnedRing::buf_ring`],
     /// `IORING_REGISTER_PBUF_RING`, Linux 5.19), shared with the futures that select from it.
     pub fn buf_ring(&self, builder: BufRingBuilder) -> Result<Rc<BufRing>> {
-        Ok(Rc::new(self.sh.inner.borrow_mut().ring.buf_ring(builder)?))
+        Ok(Rc::new(self.state()?.ring.buf_ring(builder)?))
     }
 
     /// Runs `f` with the owned ring (register calls, probes, settings).
@@ -398,15 +420,59 @@ impl Handle {
     /// Completions reaped through it (`next`, `wait`, ...) are lost to the futures waiting for
     /// them, which then never finish (their memory is safe: it comes out with the
     /// completion). Owned operations pushed through it are dropped when their completion is
-    /// reaped. Calling this handle's methods from `f` panics (the ring is borrowed).
-    pub fn with_ring<R>(&self, f: impl FnOnce(&mut OwnedRing) -> R) -> R {
-        f(&mut self.sh.inner.borrow_mut().ring)
+    /// reaped. While `f` runs, the handle's own methods called from it (`with_ring`, `drive`,
+    /// `wait`, ...) fail with [`Error::RingLent`], futures polled there wait and futures
+    /// dropped there are cancelled, both once `f` returns.
+    ///
+    /// ```
+    /// # use uring::future::Handle;
+    /// let h = Handle::new(8)?;
+    /// let n = h.with_ring(|ring| {
+    ///     assert!(matches!(h.drive(), Err(uring::Error::RingLent)));
+    ///     ring.ring().params().cq_entries
+    /// })?;
+    /// assert_eq!(n, 16);
+    /// # Ok::<(), uring::Error>(())
+    /// ```
+    pub fn with_ring<R>(&self, f: impl FnOnce(&mut OwnedRing) -> R) -> Result<R> {
+        let r = f(&mut self.state()?.ring);
+        self.run_deferred();
+        Ok(r)
     }
 
     /// Operations in the ring (including those of dropped futures waiting for their final
-    /// completion).
-    pub fn in_flight(&self) -> usize {
-        self.sh.inner.borrow().ring.in_flight()
+    /// completion). [`Error::RingLent`] inside [`with_ring`](Self::with_ring).
+    pub fn in_flight(&self) -> Result<usize> {
+        Ok(self.state()?.ring.in_flight())
+    }
+
+    /// The futures' state, unless the ring is lent to [`with_ring`](Self::with_ring)'s
+    /// closure.
+    #[inline]
+    fn state(&self) -> Result<RefMut<'_, Inner>> {
+        self.sh.inner.try_borrow_mut().map_err(|_| lent())
+    }
+
+    /// Defers `w` (a future polled while the ring is lent): woken when `with_ring` returns.
+    #[cold]
+    fn defer_wake(&self, w: &Waker) {
+        self.sh.deferred.borrow_mut().wakers.push(w.clone());
+        self.sh.has_deferred.set(true);
+    }
+
+    /// Does what futures asked for while the ring was lent.
+    #[cold]
+    fn run_deferred(&self) {
+        if !self.sh.has_deferred.replace(false) {
+            return;
+        }
+        let Deferred { wakers, abandoned } = core::mem::take(&mut *self.sh.deferred.borrow_mut());
+        for t in abandoned {
+            self.abandon(t);
+        }
+        for w in wakers {
+            w.wake();
+        }
     }
 
     /// The handle's notifier: an eventfd registered with the ring (`IORING_REGISTER_EVENTFD`,
@@ -427,7 +493,7 @@ impl Handle {
     pub fn notifier(&self) -> Result<Notifier> {
         if self.sh.efd.get().is_none() {
             let efd = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK)?;
-            self.sh.inner.borrow().ring.ring().submitter().register_eventfd(&efd)?;
+            self.state()?.ring.ring().submitter().register_eventfd(&efd)?;
             let _ = self.sh.efd.set(efd);
         }
         Ok(Notifier { h: self.clone() })
@@ -436,7 +502,7 @@ impl Handle {
     /// Submits what futures pushed, reaps every completion ready now and wakes the futures
     /// they are for; returns how many completions it reaped. Never blocks.
     pub fn drive(&self) -> Result<u32> {
-        self.sh.inner.borrow_mut().submit()?;
+        self.state()?.submit()?;
         Ok(self.reap())
     }
 
@@ -448,7 +514,10 @@ impl Handle {
     /// its task is woken (see `examples/async_echo.rs`, `drive`).
     pub fn poll_drive(&self, cx: &mut Context<'_>) -> Poll<Result<u32>> {
         {
-            let mut i = self.sh.inner.borrow_mut();
+            let mut i = match self.state() {
+                Ok(i) => i,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
             set_waker(&mut i.driver, cx.waker());
             if let Err(e) = i.submit() {
                 return Poll::Ready(Err(e));
@@ -464,7 +533,7 @@ impl Handle {
     /// (unless nothing is in flight), and reaps as [`drive`](Self::drive) does.
     /// (`io_uring_submit_and_wait(3)`, Linux 5.1.)
     pub fn wait(&self) -> Result<u32> {
-        self.sh.inner.borrow_mut().submit_and_wait()?;
+        self.state()?.submit_and_wait()?;
         Ok(self.reap())
     }
 
@@ -474,7 +543,8 @@ impl Handle {
         let mut n = 0;
         loop {
             let d = {
-                let mut i = self.sh.inner.borrow_mut();
+                // Lent only if a waker or a drop below ran `with_ring`, which has returned.
+                let Ok(mut i) = self.state() else { break };
                 let Some(c) = i.ring.next() else { break };
                 i.tasks.deliver(c)
             };
@@ -495,7 +565,7 @@ impl Handle {
     /// Wakes the futures waiting for room.
     fn wake_room(&self) {
         let mut waiting = {
-            let mut i = self.sh.inner.borrow_mut();
+            let Ok(mut i) = self.state() else { return };
             if i.tasks.room.is_empty() {
                 return;
             }
@@ -504,16 +574,20 @@ impl Handle {
         for w in waiting.drain(..) {
             w.wake();
         }
-        let mut i = self.sh.inner.borrow_mut();
-        if i.tasks.room.is_empty() {
-            i.tasks.room = waiting;
+        if let Ok(mut i) = self.state() {
+            if i.tasks.room.is_empty() {
+                i.tasks.room = waiting;
+            }
         }
     }
 
     /// Pushes `op` for a new task, or says why not.
     fn start<O: Operation>(&self, op: O, br: Option<Rc<BufRing>>, w: &Waker) -> core::result::Result<u32, Start<O>> {
         let (r, driver) = {
-            let mut i = self.sh.inner.borrow_mut();
+            let Ok(mut i) = self.state() else {
+                self.defer_wake(w);
+                return Err(Start::Wait(op));
+            };
             let i = &mut *i;
             let Some(t) = i.tasks.claim() else {
                 i.tasks.room.push(w.clone());
@@ -554,7 +628,10 @@ impl Handle {
     /// Polls task `t`: `Ready` with its completions once the final one arrived (the task is
     /// freed), else registers `w`.
     fn poll_task(&self, t: u32, w: &Waker) -> Poll<Done> {
-        let mut i = self.sh.inner.borrow_mut();
+        let Ok(mut i) = self.state() else {
+            self.defer_wake(w);
+            return Poll::Pending;
+        };
         let task = &mut i.tasks.tasks[t as usize];
         if task.in_flight {
             set_waker(&mut task.waker, w);
@@ -570,7 +647,9 @@ impl Handle {
         for c in q.drain(..) {
             Garbage(c, br.clone()).dispose();
         }
-        self.sh.inner.borrow_mut().tasks.restore_queue(t, q);
+        if let Ok(mut i) = self.state() {
+            i.tasks.restore_queue(t, q);
+        }
         // A task went free.
         self.wake_room();
         Poll::Ready(Done { last, first, br })
@@ -578,7 +657,10 @@ impl Handle {
 
     /// Polls task `t` of a stream: the next completion queued, or `None` at the end.
     fn poll_stream(&self, t: u32, w: &Waker) -> Poll<Option<Completion>> {
-        let mut i = self.sh.inner.borrow_mut();
+        let Ok(mut i) = self.state() else {
+            self.defer_wake(w);
+            return Poll::Pending;
+        };
         let task = &mut i.tasks.tasks[t as usize];
         if let Some(c) = task.queue.pop_front() {
             return Poll::Ready(Some(c));
@@ -596,7 +678,12 @@ impl Handle {
     /// The future or stream of task `t` is dropped (see "Cancel safety").
     fn abandon(&self, t: u32) {
         let (cancel, mut queued, br, driver) = {
-            let mut i = self.sh.inner.borrow_mut();
+            let Ok(mut i) = self.state() else {
+                // Dropped inside `with_ring`: the task (and the operation in the ring) waits.
+                self.sh.deferred.borrow_mut().abandoned.push(t);
+                self.sh.has_deferred.set(true);
+                return;
+            };
             let (cancel, queued, br) = i.tasks.abandon(t);
             let mut driver = None;
             if let Some(id) = cancel {
@@ -616,7 +703,9 @@ impl Handle {
         for c in queued.drain(..) {
             Garbage(c, br.clone()).dispose();
         }
-        self.sh.inner.borrow_mut().tasks.restore_queue(t, queued);
+        if let Ok(mut i) = self.state() {
+            i.tasks.restore_queue(t, queued);
+        }
         if cancel.is_none() {
             self.wake_room();
         }
@@ -659,4 +748,10 @@ fn check_selects<O: Operation>(op: &O, br: &BufRing) -> Result<()> {
         }),
         None => Err(Error::InvalidArgument { what: "operation", reason: "selects no provided buffers" }),
     }
+}
+
+/// [`Error::RingLent`], out of line.
+#[cold]
+fn lent() -> Error {
+    Error::RingLent
 }

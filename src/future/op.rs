@@ -193,12 +193,12 @@ impl<O: Operation> Multishot<O> {
 
     /// Asks the kernel to stop the operation (`IORING_OP_ASYNC_CANCEL`): the stream goes on
     /// until the final completion (`ECANCELED`, with the operation). Nothing happens if it is
-    /// not in flight.
-    pub fn cancel(&mut self) {
+    /// not in flight. [`Error::RingLent`] inside [`Handle::with_ring`].
+    pub fn cancel(&mut self) -> Result<()> {
         if let OpState::Pushed(t) = self.0.st {
             let driver = {
-                let mut i = self.0.h.sh.inner.borrow_mut();
-                let Some(id) = i.tasks.tasks[t as usize].id else { return };
+                let mut i = self.0.h.state()?;
+                let Some(id) = i.tasks.tasks[t as usize].id else { return Ok(()) };
                 match i.ring.cancel(id) {
                     Ok(()) => i.pushed(),
                     Err(Error::SubmissionQueueFull) => {
@@ -212,5 +212,6 @@ impl<O: Operation> Multishot<O> {
                 d.wake();
             }
         }
+        Ok(())
     }
 }
