@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use uring::buf::{BufRing, HeldBuf, Selection};
+use uring::buf::{BufRing, HeldBuf, KeptBufs, Selection};
 use uring::uapi::*;
 use uring::{Cqe, Ring};
 
@@ -263,6 +263,29 @@ fn recycle_sizes(c: &mut Criterion) {
                 )
             })
         });
+        let mut kept: Vec<KeptBufs> = (0..batches).map(|_| br.kept_bufs(BATCH)).collect();
+        g.bench_function(format!("uring_kept/{entries}"), |b| {
+            b.iter_custom(|iters| {
+                time_rounds(
+                    iters,
+                    batches,
+                    &mut kept,
+                    |kept, j| {
+                        for _ in 0..BATCH {
+                            // SAFETY: as above.
+                            let Selection::Buffer(buf) = unsafe { br.select(&cqe_for(next, 64)) }.unwrap() else {
+                                unreachable!()
+                            };
+                            kept[j].push(buf.keep()).unwrap();
+                            next = (next + 1) % entries as u16;
+                        }
+                    },
+                    |kept, j| {
+                        black_box(recycle_kept(&br, black_box(&mut kept[j])));
+                    },
+                )
+            })
+        });
         let mut guards: Vec<Vec<Selection<'_>>> = (0..batches).map(|_| Vec::with_capacity(BATCH)).collect();
         g.bench_function(format!("uring_batch/{entries}"), |b| {
             b.iter_custom(|iters| {
@@ -310,6 +333,13 @@ fn recycle_sizes(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// `recycle_per_buffer/uring_kept`: `BufRing::recycle_kept` of one batch. Not inlined, as the
+/// other sides' batch functions.
+#[inline(never)]
+fn recycle_kept(br: &BufRing, kept: &mut KeptBufs) -> usize {
+    br.recycle_kept(kept).unwrap()
 }
 
 /// `recycle_per_buffer/uring_batch`: one batch of guards through a `RecycleBatch`. Not inlined,

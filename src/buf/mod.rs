@@ -49,6 +49,6 @@ pub(crate) mod ring;
 mod select;
 
 pub use recvmsg_out::{Cmsg, CmsgIter, RecvMsgOut};
-pub use recycle::RecycleBatch;
+pub use recycle::{KeptBufs, RecycleBatch};
 pub use ring::{BufRing, BufRingBuilder, CallerBuffers, MAX_BUF_RING_ENTRIES};
 pub use select::{Buf, Bundle, HeldBuf, IncSlice, Rejected, Selection};

@@ -11,6 +11,27 @@ use crate::buf::select::{HeldBuf, Selection};
 use crate::cq::CompletionQueue;
 use crate::{Cqe, Error, Result};
 
+/// What the batch recycle loop reads per buffer: a kept token, whose ring id is checked, or a
+/// bare bid of [`KeptBufs`], checked when it was stored.
+trait KeptBid {
+    /// The bid, if this is a buffer of ring `id`.
+    fn bid_of(&self, id: u64) -> Option<u16>;
+}
+
+impl KeptBid for HeldBuf {
+    #[inline(always)]
+    fn bid_of(&self, id: u64) -> Option<u16> {
+        (self.ring_id() == id).then_some(self.bid())
+    }
+}
+
+impl KeptBid for u16 {
+    #[inline(always)]
+    fn bid_of(&self, _: u64) -> Option<u16> {
+        Some(*self)
+    }
+}
+
 impl BufRing {
     /// Incremental buffer `bid` goes back to the ring: its next piece starts at offset 0, and
     /// pieces reaped before now are stale (a new generation).
@@ -287,6 +308,128 @@ impl BufRing {
         }
         drop(gather); // one tail store, before the CQ slots are released
         cq.advance(cq_slots)
+    }
+}
+
+/// Kept buffers of one ring, stored as bare buffer ids: each [`HeldBuf`] token is checked
+/// against the ring once, when it is [`push`](KeptBufs::push)ed, so that
+/// [`BufRing::recycle_kept`] returns them all with the loop of liburing's
+/// `io_uring_buf_ring_add(3)` (read a bid, write its slot) plus one bookkeeping store per
+/// buffer, and one tail store (`io_uring_buf_ring_advance(3)`). Two bytes per buffer where a
+/// `Vec<HeldBuf>` holds sixteen. Made by [`BufRing::kept_bufs`]. Buffer rings: Linux 5.19.
+///
+/// Like the tokens it holds it is neither `Clone` nor `Copy`; dropping it with buffers in it
+/// leaks them (the ring has fewer), it never frees memory the kernel could use.
+///
+/// ```
+/// # use uring::{buf::{BufRing, Selection}, Ring};
+/// # let mut ring = Ring::new(8)?;
+/// # let br = BufRing::builder(1, 64, 4096).build(&mut ring)?;
+/// let mut kept = br.kept_bufs(32); // reused: recycling allocates nothing
+/// for cqe in ring.cq().iter() {
+///     // SAFETY: completions of this ring's CQ, each of a read that selected from `br`
+///     // (the only requests this ring runs), selected once.
+///     if let Selection::Buffer(buf) = unsafe { br.select(&cqe) }? {
+///         kept.push(buf.keep())?; // refused (and handed back) if of another ring
+///     }
+/// }
+/// let n = br.recycle_kept(&mut kept)?;
+/// assert!(kept.is_empty(), "{n} recycled");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct KeptBufs {
+    /// The ring whose buffers these are ([`BufRing`]'s unique id).
+    ring: u64,
+    /// Ids of buffers of that ring held by the application, each once (every one came from a
+    /// consumed `HeldBuf` of that ring), all below its entry count.
+    bids: Vec<u16>,
+}
+
+impl KeptBufs {
+    /// Adds a kept buffer. Refused, with the token handed back, if it belongs to another
+    /// ring ([`Error::InvalidArgument`]).
+    #[inline]
+    pub fn push(&mut self, held: HeldBuf) -> core::result::Result<(), crate::buf::Rejected> {
+        if held.ring_id() != self.ring {
+            return Err(crate::buf::Rejected::new(
+                held,
+                Error::InvalidArgument { what: "kept buffer", reason: "a buffer of another ring" },
+            ));
+        }
+        // The token is consumed: its buffer is now this list's (no drop glue to run).
+        self.bids.push(held.bid());
+        Ok(())
+    }
+
+    /// Buffers in the list.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.bids.len()
+    }
+
+    /// Whether the list is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.bids.is_empty()
+    }
+
+    /// The buffer ids in the list, in the order they were pushed (the order
+    /// [`BufRing::recycle_kept`] returns them in).
+    #[inline]
+    pub fn bids(&self) -> &[u16] {
+        &self.bids
+    }
+}
+
+impl BufRing {
+    /// An empty [`KeptBufs`] for this ring's buffers, with room for `capacity` of them
+    /// before it allocates.
+    pub fn kept_bufs(&self, capacity: usize) -> KeptBufs {
+        KeptBufs { ring: self.id, bids: Vec::with_capacity(capacity) }
+    }
+
+    /// Returns every buffer of `kept` to this ring with one tail store
+    /// (`io_uring_buf_ring_add(3)` per buffer, then `io_uring_buf_ring_advance(3)`), in the
+    /// order they were pushed, and empties `kept` (which keeps its capacity). Returns how many.
+    /// Refused, with `kept` untouched, if it was made by another ring
+    /// ([`Error::InvalidArgument`]). Buffer rings: Linux 5.19.
+    ///
+    /// Safe because every id in `kept` came from a [`HeldBuf`] of this ring (checked at
+    /// [`KeptBufs::push`], the token consumed there): the application holds each of those
+    /// buffers, once, and they go back once, here.
+    pub fn recycle_kept(&self, kept: &mut KeptBufs) -> Result<usize> {
+        if kept.ring != self.id {
+            return Err(Error::InvalidArgument { what: "kept buffers", reason: "made by another buffer ring" });
+        }
+        let n = kept.bids.len();
+        if self.send {
+            for &bid in &kept.bids {
+                self.release_free(bid);
+            }
+        } else if n > 0 {
+            let mut refill = Refill::new(self);
+            refill.link_last(kept.bids[0]);
+            let pushed = refill.push_held(&kept.bids, self.id);
+            // Every bid is this ring's and at most `entries` buffers are held: all fit.
+            debug_assert_eq!(pushed, n);
+        }
+        kept.bids.clear();
+        Ok(n)
+    }
+
+    /// [`recycle_kept`](Self::recycle_kept), then releases `cq_slots` CQ slots
+    /// (`io_uring_buf_ring_cq_advance(3)`): the buffers go back to the kernel before the
+    /// completions that named them are released. Refused (nothing recycled) when fewer than
+    /// `cq_slots` CQ slots are ready, or as `recycle_kept` refuses.
+    /// Buffer rings: Linux 5.19.
+    pub fn recycle_kept_and_advance(&self, kept: &mut KeptBufs, cq: &mut CompletionQueue, cq_slots: u32) -> Result<usize> {
+        if cq_slots > cq.ready() {
+            return Err(Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" });
+        }
+        let n = self.recycle_kept(kept)?;
+        cq.advance(cq_slots)?;
+        Ok(n)
     }
 }
 
@@ -645,7 +788,7 @@ impl<'r> Refill<'r> {
     /// slots up to the end of the ring are filled in one run, then the rest from slot 0, so the
     /// loop has no wrap check. Not for incremental rings (no offsets are reset).
     #[inline(always)]
-    fn push_held(&mut self, toks: &[HeldBuf], id: u64) -> usize {
+    fn push_held<T: KeptBid>(&mut self, toks: &[T], id: u64) -> usize {
         debug_assert!(!self.incremental);
         // `slots <= next < end`: at least one slot before the end of the ring.
         let room = (self.end as usize - self.next as usize) / core::mem::size_of::<io_uring_buf>();
@@ -663,11 +806,10 @@ impl<'r> Refill<'r> {
     /// Pushes the buffers of `run` (at most the slots left before the end of the ring) from
     /// `next` on, up to the first whose ring id is not `id`; returns how many.
     #[inline(always)]
-    fn push_run(&mut self, run: &[HeldBuf], id: u64) -> usize {
+    fn push_run<T: KeptBid>(&mut self, run: &[T], id: u64) -> usize {
         let (e, info, base, size) = (self.next, self.info, self.base, self.buf_size);
         // One buffer's slot at `slot`; returns its bid.
-        let put = |slot: *mut io_uring_buf, h: &HeldBuf| -> usize {
-            let bid = h.bid();
+        let put = |slot: *mut io_uring_buf, bid: u16| -> usize {
             debug_assert!(info[bid as usize].get() & HELD != 0, "recycling buffer {bid}, which is not held");
             // A token of this ring has `bid < entries`: the address is in the pool.
             let addr = base + bid as u64 * size as u64;
@@ -690,11 +832,9 @@ impl<'r> Refill<'r> {
         // of another ring on.
         let mut pairs = run.chunks_exact(2);
         for pair in &mut pairs {
-            if pair[0].ring_id() != id || pair[1].ring_id() != id {
-                break;
-            }
-            let b0 = put(slot, &pair[0]);
-            let b1 = put(slot.wrapping_add(1), &pair[1]);
+            let (Some(b0), Some(b1)) = (pair[0].bid_of(id), pair[1].bid_of(id)) else { break };
+            let b0 = put(slot, b0);
+            let b1 = put(slot.wrapping_add(1), b1);
             link(prev, b0);
             link(b0, b1);
             prev = b1;
@@ -703,10 +843,8 @@ impl<'r> Refill<'r> {
         // SAFETY: both in the ring mapping, `slot` derived from `e` by whole slots.
         let done = unsafe { slot.offset_from(e) } as usize;
         for h in &run[done..] {
-            if h.ring_id() != id {
-                break;
-            }
-            let bid = put(slot, h);
+            let Some(bid) = h.bid_of(id) else { break };
+            let bid = put(slot, bid);
             link(prev, bid);
             prev = bid;
             slot = slot.wrapping_add(1);
