@@ -14,6 +14,10 @@
 //!   [`IncSlice`] of an incremental buffer, or a [`Bundle`]. Each is a guard: the bytes are
 //!   borrowed from the ring, and dropping the guard returns the buffer (in any order). A buffer
 //!   is handed out at most once until it is returned, so two guards never alias.
+//! - Returning buffers in batches, with one tail store: [`RecycleBatch`] (guards, or bytes lent
+//!   per completion while the CQ is iterated), [`HeldBuf`] tokens ([`Buf::keep`], for buffers
+//!   kept past the ring's borrow) with [`BufRing::recycle_held_batch`], and [`KeptBufs`] (tokens
+//!   of one ring checked once, returned with liburing's loop).
 //!
 //! - [`RecvMsgOut`]: what a multishot `recvmsg` wrote into a selected buffer (header, source
 //!   address, control messages, payload), read back without `unsafe`.
