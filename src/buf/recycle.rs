@@ -6,7 +6,7 @@ use core::cell::Cell;
 use uring_uapi::*;
 
 use crate::buf::ring::{BufRing, HELD, SUCC};
-use crate::buf::select::{HeldBuf, Selection};
+use crate::buf::select::{HeldBuf, Selection, Whole};
 
 use crate::cq::CompletionQueue;
 use crate::{Cqe, Error, Result};
@@ -486,7 +486,11 @@ impl BufRing {
     /// ```
     #[inline]
     pub fn recycle_batch(&self) -> RecycleBatch<'_> {
-        RecycleBatch { gather: Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 } }
+        RecycleBatch {
+            gather: Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 },
+            whole: self.whole(),
+            lends: !(self.incremental | self.send),
+        }
     }
 }
 
@@ -498,6 +502,11 @@ impl BufRing {
 #[derive(Debug)]
 pub struct RecycleBatch<'r> {
     gather: Gather<'r>,
+    /// The ring's geometry for [`select_lent`](Self::select_lent), copied once.
+    whole: Whole<'r>,
+    /// Whether [`select_lent`](Self::select_lent) may lend this ring's buffers (not an
+    /// incremental or a send ring).
+    lends: bool,
 }
 
 impl<'r> RecycleBatch<'r> {
@@ -572,11 +581,11 @@ impl<'r> RecycleBatch<'r> {
     pub unsafe fn select_lent(&mut self, cqe: &Cqe) -> Result<Option<&[u8]>> {
         let ring = self.gather.ring;
         let Some(bid) = cqe.buffer_id() else { return Ok(None) };
-        if ring.incremental | ring.send {
+        if !self.lends {
             return Err(refuse_lent(ring));
         }
         // Held until the batch writes it to the ring (past the life of the bytes below).
-        let len = ring.take_whole(bid, cqe)?;
+        let len = self.whole.take(ring, bid, cqe)?;
         // Records `bid` (a full batch is written first: its buffers' bytes are no longer lent,
         // as this call borrows the batch mutably).
         self.gather.push(bid);
@@ -584,7 +593,7 @@ impl<'r> RecycleBatch<'r> {
         // completion and wrote `len <= buf_size` bytes (checked), and it is marked held, so
         // nothing else hands it out; it goes back to the ring only when the batch writes it,
         // which needs the batch again, after the borrow of the returned bytes ends.
-        Ok(Some(unsafe { core::slice::from_raw_parts(ring.buf_ptr(bid), len as usize) }))
+        Ok(Some(unsafe { core::slice::from_raw_parts(self.whole.buf_ptr(bid), len as usize) }))
     }
 
     /// Writes the recorded buffers to the ring with one tail store
@@ -654,13 +663,23 @@ impl Gather<'_> {
     }
 }
 
-/// Returns the held buffers `bids` with one tail store.
+/// Returns the held buffers `bids` (distinct, of this ring) with one tail store: the run loop
+/// of [`BufRing::recycle_kept`] (no wrap check per buffer), or one at a time on an
+/// incremental ring (whose buffers' offsets are reset too).
 #[inline(never)]
 fn write_bids(ring: &BufRing, bids: &[u16]) {
     let mut refill = Refill::new(ring);
-    for &bid in bids {
-        refill.push(bid);
+    let Some(&first) = bids.first() else { return };
+    if ring.incremental {
+        for &bid in bids {
+            refill.push(bid);
+        }
+        return;
     }
+    refill.link_last(first);
+    let pushed = refill.push_held(bids, ring.id);
+    // Distinct held buffers of this ring: at most `entries`, so all fit.
+    debug_assert_eq!(pushed, bids.len());
 }
 
 impl Drop for Gather<'_> {

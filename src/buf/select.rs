@@ -585,18 +585,13 @@ impl BufRing {
     /// then marked held. Returns the length the completion wrote.
     #[inline(always)]
     pub(crate) fn take_whole(&self, bid: u16, cqe: &Cqe) -> Result<u32> {
-        let len = cqe.raw_result().max(0) as u32;
-        // `|`, not `||`: one branch for both checks on the hot path.
-        if (bid as u32 >= self.entries) | (len > self.buf_size) {
-            return Err(self.select_error(bid));
-        }
-        let cell = self.info(bid);
-        let v = cell.get();
-        if v & HELD != 0 {
-            return Err(already_held());
-        }
-        cell.set(v | HELD);
-        Ok(len)
+        self.whole().take(self, bid, cqe)
+    }
+
+    /// The ring's fields that selecting a whole buffer reads, copied out.
+    #[inline(always)]
+    pub(crate) fn whole(&self) -> Whole<'_> {
+        Whole { entries: self.entries, buf_size: self.buf_size, base: self.base, info: &self.bid_info }
     }
 
     /// Why a whole-buffer completion was refused: the buffer id or the length.
@@ -789,5 +784,48 @@ impl BufRing {
             cell.set(cell.get() & !HELD);
             b = (cell.get() & SUCC) as u16;
         }
+    }
+}
+
+/// What selecting a whole buffer reads of its ring ([`BufRing::whole`]), copied out: a
+/// caller that selects many (a [`RecycleBatch`](crate::buf::RecycleBatch)) keeps the copy in
+/// registers, where the ring's own fields would be read again after each bookkeeping store
+/// (a `Cell` store may alias them as far as the compiler knows).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Whole<'r> {
+    entries: u32,
+    buf_size: u32,
+    base: *mut u8,
+    /// `entries + 1` cells (`BufRing::bid_info`).
+    info: &'r [core::cell::Cell<u32>],
+}
+
+impl Whole<'_> {
+    /// The checks and the bookkeeping of selecting whole buffer `bid` of `ring` (whose fields
+    /// these are) for `cqe`: the id and the length must fit the ring, the buffer must not be
+    /// held already; it is then marked held. Returns the length the completion wrote.
+    #[inline(always)]
+    pub(crate) fn take(&self, ring: &BufRing, bid: u16, cqe: &Cqe) -> Result<u32> {
+        let len = cqe.raw_result().max(0) as u32;
+        // `|`, not `||`: one branch for both checks on the hot path.
+        if (bid as u32 >= self.entries) | (len > self.buf_size) {
+            return Err(ring.select_error(bid));
+        }
+        // SAFETY: `bid < entries`, and `info` has `entries + 1` cells.
+        let cell = unsafe { self.info.get_unchecked(bid as usize) };
+        let v = cell.get();
+        if v & HELD != 0 {
+            return Err(already_held());
+        }
+        cell.set(v | HELD);
+        Ok(len)
+    }
+
+    /// The first byte of buffer `bid` (below `entries`).
+    #[inline(always)]
+    pub(crate) fn buf_ptr(&self, bid: u16) -> *mut u8 {
+        debug_assert!((bid as u32) < self.entries);
+        // SAFETY: `bid < entries`, and the pool holds `entries * buf_size` bytes.
+        unsafe { self.base.add(bid as usize * self.buf_size as usize) }
     }
 }
