@@ -214,6 +214,21 @@ fn with_ring_reentry_is_a_typed_error() {
             res.unwrap();
             settle(&h, name);
             assert_eq!((Arc::strong_count(&r), h.in_flight().unwrap()), (1, 0), "[{name}] cancelled and dropped");
+
+            // A closure that panics after dropping an in-flight future: the next drive cancels it.
+            let mut fut = h.recv(Fd::shared(r.clone()), vec![0; 16]);
+            assert!(poll_once(&mut fut).is_pending());
+            h.drive().unwrap();
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = h.with_ring(|_| {
+                    drop(fut);
+                    std::panic::resume_unwind(Box::new("inside with_ring")); // no panic message
+                });
+            }));
+            assert!(panicked.is_err());
+            assert_eq!(Arc::strong_count(&r), 2, "[{name}] the ring still holds the receive");
+            settle(&h, name);
+            assert_eq!((Arc::strong_count(&r), h.in_flight().unwrap()), (1, 0), "[{name}] cancelled at the next drive");
         });
     });
 }

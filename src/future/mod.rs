@@ -460,12 +460,20 @@ impl Handle {
         self.sh.has_deferred.set(true);
     }
 
-    /// Does what futures asked for while the ring was lent.
-    #[cold]
+    /// Does what futures asked for while the ring was lent: when `with_ring` returns, and at
+    /// the next drive if its closure panicked. Not while the ring is lent (a drive called from
+    /// the closure).
+    #[inline]
     fn run_deferred(&self) {
-        if !self.sh.has_deferred.replace(false) {
-            return;
+        if self.sh.has_deferred.get() && self.sh.inner.try_borrow_mut().is_ok() {
+            self.run_deferred_now();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn run_deferred_now(&self) {
+        self.sh.has_deferred.set(false);
         let Deferred { wakers, abandoned } = core::mem::take(&mut *self.sh.deferred.borrow_mut());
         for t in abandoned {
             self.abandon(t);
@@ -502,6 +510,7 @@ impl Handle {
     /// Submits what futures pushed, reaps every completion ready now and wakes the futures
     /// they are for; returns how many completions it reaped. Never blocks.
     pub fn drive(&self) -> Result<u32> {
+        self.run_deferred();
         self.state()?.submit()?;
         Ok(self.reap())
     }
@@ -513,6 +522,7 @@ impl Handle {
     /// [`notifier`](Self::notifier): a driver calls this each time the notifier is readable or
     /// its task is woken (see `examples/async_echo.rs`, `drive`).
     pub fn poll_drive(&self, cx: &mut Context<'_>) -> Poll<Result<u32>> {
+        self.run_deferred();
         {
             let mut i = match self.state() {
                 Ok(i) => i,
@@ -533,6 +543,7 @@ impl Handle {
     /// (unless nothing is in flight), and reaps as [`drive`](Self::drive) does.
     /// (`io_uring_submit_and_wait(3)`, Linux 5.1.)
     pub fn wait(&self) -> Result<u32> {
+        self.run_deferred();
         self.state()?.submit_and_wait()?;
         Ok(self.reap())
     }
