@@ -157,7 +157,10 @@
 //! driver frees one.
 //!
 //! **Re-entrancy.** Wakers are called, and reaped completions dropped, after the handle's
-//! state is released, so a waker may poll futures of the same handle.
+//! state is released, so a waker may poll futures of the same handle. The one place user code
+//! runs with the state borrowed is [`Handle::with_ring`]'s closure: there the handle's methods
+//! fail with [`Error::RingLent`] (never a panic), and futures polled or dropped there are
+//! served once it returns.
 //!
 //! Kernel: the owned layer's (`io_uring_setup(2)`, Linux 5.1; `IORING_OP_ASYNC_CANCEL`, Linux
 //! 5.5; multishot operations, Linux 5.19 to 6.0).
@@ -206,7 +209,8 @@ struct Shared {
     /// The eventfd registered with the ring by [`Handle::notifier`] (once).
     efd: std::cell::OnceCell<OwnedFd>,
     /// What futures asked for while the ring was lent to [`Handle::with_ring`]'s closure (the
-    /// only time user code runs with `inner` borrowed): done when it returns.
+    /// only time user code runs with `inner` borrowed): done when it returns (or, if it
+    /// panicked, at the next drive).
     deferred: RefCell<Deferred>,
     /// `deferred` is not empty (one load on the drive path).
     has_deferred: Cell<bool>,
