@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
-use uring::buf::{BufRing, HeldBuf, Selection};
+use uring::buf::{BufRing, HeldBuf, KeptBufs, Selection};
 use uring::op::{self, PollEvents};
 use uring::owned::{self, Completion, Fd, OpId, OwnedRing};
 use uring::{Builder, Cqe, Error, Ring};
@@ -234,6 +234,14 @@ enum Action {
     },
     RecycleBatch {
         ring: u8,
+        picks: [u8; 4],
+        n: u8,
+    },
+    /// Kept buffers pushed into a `KeptBufs` of ring `ring` (others' refused and kept), offered
+    /// to ring `other` first (refused unless it is the same ring), then returned.
+    RecycleKept {
+        ring: u8,
+        other: u8,
         picks: [u8; 4],
         n: u8,
     },
@@ -1722,6 +1730,46 @@ fn step<'b>(w: &mut World, bufs: &'b Bufs, guards: &mut Vec<Guard<'b>>, a: &Acti
                         assert!(matches!(r.error(), Error::InvalidArgument { what: "held buffer", .. }));
                         w.m.kept.push(Kept { h: r.into_buf(), ..k });
                     }
+                }
+            }
+        }
+        Action::RecycleKept { ring, other, picks, n } => {
+            let t = ring as usize % 3;
+            if let Some(br) = &bufs[t] {
+                let gen = w.m.bm[t].gen;
+                let mut kept: KeptBufs = br.kept_bufs(4);
+                let mut mine = 0u32;
+                for &p in picks.iter().take(1 + n as usize % 4) {
+                    if w.m.kept.is_empty() {
+                        break;
+                    }
+                    let k = w.m.kept.remove(p as usize % w.m.kept.len());
+                    let is_mine = k.slot == t && k.gen == gen;
+                    match kept.push(k.h) {
+                        Ok(()) => {
+                            assert!(is_mine, "a list took another ring's buffer");
+                            mine += 1;
+                        }
+                        Err(r) => {
+                            assert!(!is_mine, "a list refused its own ring's buffer: {r}");
+                            assert!(matches!(r.error(), Error::InvalidArgument { what: "kept buffer", .. }));
+                            w.m.kept.push(Kept { h: r.into_buf(), ..k });
+                        }
+                    }
+                }
+                assert_eq!(kept.len(), mine as usize);
+                let u = other as usize % 3;
+                if u != t {
+                    if let Some(ob) = &bufs[u] {
+                        let e = ob.recycle_kept(&mut kept).unwrap_err();
+                        assert!(matches!(e, Error::InvalidArgument { what: "kept buffers", .. }));
+                        assert_eq!(kept.len(), mine as usize, "a refused list is untouched");
+                    }
+                }
+                assert_eq!(br.recycle_kept(&mut kept).unwrap(), mine as usize);
+                assert!(kept.is_empty());
+                if w.m.bm[t].send {
+                    w.m.bm[t].free += mine;
                 }
             }
         }
