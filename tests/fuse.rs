@@ -181,6 +181,21 @@ impl Server {
         self.stderr.lock().unwrap().join("\n")
     }
 
+    /// Whether `needle` shows in the server's stderr within `timeout`: stdout and stderr are
+    /// read by two threads, so a line printed before READY may be collected after it.
+    fn stderr_shows(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.stderr_text().contains(needle) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// SIGTERM, then waits for the exit (the server unmounts); returns the STATS line.
     fn stop(&mut self) -> String {
         let mut child = self.child.take().expect("server running");
@@ -550,7 +565,11 @@ fn passthrough_devfuse_fallback() {
     let mut srv = Server::start(&bin, "devfuse", &[], Duration::from_secs(120));
     let ready = srv.ready_line().unwrap();
     assert_eq!(field(&ready, "mode"), "devfuse", "{ready}");
-    assert!(srv.stderr_text().contains("falling back to /dev/fuse"), "no fallback notice: {}", srv.stderr_text());
+    assert!(
+        srv.stderr_shows("falling back to /dev/fuse", Duration::from_secs(10)),
+        "no fallback notice: {}",
+        srv.stderr_text()
+    );
     let (src, mnt) = (srv.src.clone(), srv.mnt.clone());
     let data = pattern((1 << 20) + 1, 7);
     fs::create_dir(mnt.join("d")).unwrap();
