@@ -251,8 +251,7 @@ impl BufRing {
         }
         // A token of this ring is proof that the application holds the buffer (see `HeldBuf`),
         // so the fast path checks the ring id only; the held bit agrees (checked in debug).
-        refill.link_last(first.bid());
-        let pushed = refill.push_held(held, id);
+        let pushed = refill.push_batch(held, id);
         if pushed < held.len() {
             return self.recycle_held_mixed(held, pushed, refill);
         }
@@ -407,10 +406,8 @@ impl BufRing {
             for &bid in &kept.bids {
                 self.release_free(bid);
             }
-        } else if n > 0 {
-            let mut refill = Refill::new(self);
-            refill.link_last(kept.bids[0]);
-            let pushed = refill.push_held(&kept.bids, self.id);
+        } else {
+            let pushed = Refill::new(self).push_batch(&kept.bids, self.id);
             // Every bid is this ring's and at most `entries` buffers are held: all fit.
             debug_assert_eq!(pushed, n);
         }
@@ -424,9 +421,7 @@ impl BufRing {
     /// `cq_slots` CQ slots are ready, or as `recycle_kept` refuses.
     /// Buffer rings: Linux 5.19.
     pub fn recycle_kept_and_advance(&self, kept: &mut KeptBufs, cq: &mut CompletionQueue, cq_slots: u32) -> Result<usize> {
-        if cq_slots > cq.ready() {
-            return Err(Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" });
-        }
+        check_cq_slots(cq, cq_slots)?;
         let n = self.recycle_kept(kept)?;
         cq.advance(cq_slots)?;
         Ok(n)
@@ -446,12 +441,7 @@ impl BufRing {
         cq: &mut CompletionQueue,
         cq_slots: u32,
     ) -> Result<usize> {
-        if cq_slots > cq.ready() {
-            return Err(Error::InvalidArgument {
-                what: "completion queue advance",
-                reason: "more slots than are ready",
-            });
-        }
+        check_cq_slots(cq, cq_slots)?;
         let n = self.recycle_held_batch(held);
         cq.advance(cq_slots)?;
         Ok(n)
@@ -611,6 +601,14 @@ impl<'r> RecycleBatch<'r> {
     }
 }
 
+/// Refuses to release more CQ slots than are ready (before anything is recycled).
+fn check_cq_slots(cq: &CompletionQueue, cq_slots: u32) -> Result<()> {
+    if cq_slots > cq.ready() {
+        return Err(Error::InvalidArgument { what: "completion queue advance", reason: "more slots than are ready" });
+    }
+    Ok(())
+}
+
 /// Why [`RecycleBatch::select_lent`] refused a completion.
 #[cold]
 fn refuse_lent(ring: &BufRing) -> Error {
@@ -669,15 +667,13 @@ impl Gather<'_> {
 #[inline(never)]
 fn write_bids(ring: &BufRing, bids: &[u16]) {
     let mut refill = Refill::new(ring);
-    let Some(&first) = bids.first() else { return };
     if ring.incremental {
         for &bid in bids {
             refill.push(bid);
         }
         return;
     }
-    refill.link_last(first);
-    let pushed = refill.push_held(bids, ring.id);
+    let pushed = refill.push_batch(bids, ring.id);
     // Distinct held buffers of this ring: at most `entries`, so all fit.
     debug_assert_eq!(pushed, bids.len());
 }
@@ -784,6 +780,16 @@ impl<'r> Refill<'r> {
         debug_assert_eq!(self.n, 0);
         let last = self.info(self.ring.last_added.get() as u32);
         last.set((last.get() & !SUCC) | bid as u32);
+    }
+
+    /// Starts the batch with `toks`: links the ring's last buffer to the first
+    /// ([`link_last`](Self::link_last)), then [`push_held`](Self::push_held). Returns how many
+    /// it pushed (0 if `toks` is empty or its first is of another ring).
+    #[inline(always)]
+    fn push_batch<T: KeptBid>(&mut self, toks: &[T], id: u64) -> usize {
+        let Some(first) = toks.first().and_then(|t| t.bid_of(id)) else { return 0 };
+        self.link_last(first);
+        self.push_held(toks, id)
     }
 
     /// Writes one ring entry: address, length and bid, never `resv` (in slot 0, the shared
