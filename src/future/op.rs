@@ -59,30 +59,42 @@ impl<O: Operation> Op<O> {
         }
     }
 
-    fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<core::result::Result<Done, Rejected<O>>> {
-        loop {
-            match core::mem::replace(&mut self.st, OpState::Gone) {
-                OpState::New(op, br) => match self.h.start(op, br.clone(), cx.waker()) {
-                    Ok(t) => self.st = OpState::Pushed(t),
-                    Err(Start::Wait(op)) => {
-                        self.st = OpState::New(op, br);
-                        return Poll::Pending;
-                    }
-                    Err(Start::Fail(r)) => return Poll::Ready(Err(r)),
-                },
-                OpState::Failed(r) => return Poll::Ready(Err(r)),
-                OpState::Pushed(t) => {
-                    return match self.h.poll_task(t, cx.waker()) {
-                        Poll::Pending => {
-                            self.st = OpState::Pushed(t);
-                            Poll::Pending
-                        }
-                        Poll::Ready(done) => Poll::Ready(Ok(done)),
-                    };
+    /// The operation's task, pushing the operation first if it is not yet (the state is then
+    /// `Pushed`): `Ready(Ok(Some(t)))`, `Ready(Ok(None))` once it is gone, `Ready(Err(r))` if
+    /// the ring refused it, `Pending` while it waits for room (the waker is queued).
+    fn task(&mut self, w: &Waker) -> Poll<core::result::Result<Option<u32>, Rejected<O>>> {
+        match core::mem::replace(&mut self.st, OpState::Gone) {
+            OpState::New(op, br) => match self.h.start(op, br.clone(), w) {
+                Ok(t) => {
+                    self.st = OpState::Pushed(t);
+                    Poll::Ready(Ok(Some(t)))
                 }
-                OpState::Gone => panic!("an `Op` polled after it completed"),
+                Err(Start::Wait(op)) => {
+                    self.st = OpState::New(op, br);
+                    Poll::Pending
+                }
+                Err(Start::Fail(r)) => Poll::Ready(Err(r)),
+            },
+            OpState::Failed(r) => Poll::Ready(Err(r)),
+            OpState::Pushed(t) => {
+                self.st = OpState::Pushed(t);
+                Poll::Ready(Ok(Some(t)))
             }
+            OpState::Gone => Poll::Ready(Ok(None)),
         }
+    }
+
+    fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<core::result::Result<Done, Rejected<O>>> {
+        let t = match self.task(cx.waker()) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(r)) => return Poll::Ready(Err(r)),
+            Poll::Ready(Ok(Some(t))) => t,
+            Poll::Ready(Ok(None)) => panic!("an `Op` polled after it completed"),
+        };
+        let done = core::task::ready!(self.h.poll_task(t, cx.waker()));
+        // The task was released with its completions.
+        self.st = OpState::Gone;
+        Poll::Ready(Ok(done))
     }
 
     /// The whole final completion (see [`poll_completion`](Self::poll_completion)).
@@ -156,32 +168,18 @@ impl<O: Operation> Multishot<O> {
     /// refused the operation (dropped), `Ready(None)` after the last completion.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Completion>>> {
         let op = &mut self.0;
-        loop {
-            match core::mem::replace(&mut op.st, OpState::Gone) {
-                OpState::New(o, br) => match op.h.start(o, br.clone(), cx.waker()) {
-                    Ok(t) => op.st = OpState::Pushed(t),
-                    Err(Start::Wait(o)) => {
-                        op.st = OpState::New(o, br);
-                        return Poll::Pending;
-                    }
-                    Err(Start::Fail(r)) => return Poll::Ready(Some(Err(r.error))),
-                },
-                OpState::Failed(r) => return Poll::Ready(Some(Err(r.error))),
-                OpState::Pushed(t) => {
-                    return match op.h.poll_stream(t, cx.waker()) {
-                        Poll::Pending => {
-                            op.st = OpState::Pushed(t);
-                            Poll::Pending
-                        }
-                        Poll::Ready(Some(c)) => {
-                            op.st = OpState::Pushed(t);
-                            Poll::Ready(Some(Ok(c)))
-                        }
-                        // The task was released.
-                        Poll::Ready(None) => Poll::Ready(None),
-                    };
-                }
-                OpState::Gone => return Poll::Ready(None),
+        let t = match op.task(cx.waker()) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(r)) => return Poll::Ready(Some(Err(r.error))),
+            Poll::Ready(Ok(Some(t))) => t,
+            Poll::Ready(Ok(None)) => return Poll::Ready(None),
+        };
+        match core::task::ready!(op.h.poll_stream(t, cx.waker())) {
+            Some(c) => Poll::Ready(Some(Ok(c))),
+            None => {
+                // The task was released.
+                op.st = OpState::Gone;
+                Poll::Ready(None)
             }
         }
     }
