@@ -130,29 +130,8 @@ cargo build --quiet --release --example fuse_passthrough
 BIN=$ROOT/$TARGET/release/examples/fuse_passthrough
 [[ "$TARGET" = /* ]] && BIN=$TARGET/release/examples/fuse_passthrough
 
-WORK=$(mktemp -d "$WORKDIR/fuse-libfuse.XXXXXX")
-SRC=$WORK/src
-MNT=$WORK/mnt
-mkdir -p "$SRC" "$MNT"
-OLD_PARAM=$(cat "$PARAM")
-SPID=""
-
-cleanup() {
-    if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then
-        kill -TERM "$SPID" 2>/dev/null || true
-        sleep 2
-        kill -KILL "$SPID" 2>/dev/null || true
-    fi
-    if grep -q " $MNT fuse" /proc/mounts; then
-        umount -l "$MNT" || true
-    fi
-    echo "$OLD_PARAM" >"$PARAM" || true
-    if ! grep -q " $MNT " /proc/mounts; then
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source benches/fuse_work.sh
+fuse_work fuse-libfuse
 
 mounted() { grep -q " $MNT fuse" /proc/mounts; }
 
