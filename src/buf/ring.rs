@@ -657,11 +657,10 @@ impl BufRing {
         self.base
     }
 
-    /// The address and length of buffer `bid` in the pool.
+    /// The first byte of buffer `bid` (below `entries`) in the pool.
     #[inline]
     pub(crate) fn buf_ptr(&self, bid: u16) -> *mut u8 {
-        // SAFETY: `bid < entries`, and the pool holds `entries * buf_size` bytes.
-        unsafe { self.base.add(bid as usize * self.buf_size as usize) }
+        self.whole().buf_ptr(bid)
     }
 
     /// Per-bid bookkeeping cell.
