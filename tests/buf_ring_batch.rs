@@ -120,80 +120,82 @@ fn batch_wraps_and_the_kernel_takes_buffers_in_order() {
 /// refused, untouched. A send ring's tokens go back to its free list. Both ring memory kinds.
 #[test]
 fn kept_bufs_wrap_and_refuse_other_rings() {
-    for kernel_mapped in [false, true] {
-        let mut ring = Ring::new(8).unwrap();
-        let mut b = BufRing::builder(31, 8, 16);
-        if kernel_mapped {
-            b = b.kernel_mapped();
-        }
-        let br = b.build(&mut ring).unwrap();
-        let other = BufRing::builder(32, 4, 16).build(&mut ring).unwrap();
-        let (f, path) = block_file("kept-wrap", 16);
-        let fd = f.as_raw_fd();
-        let mut held = read_and_keep(&mut ring, &br, fd, 8, 16, 0);
-        for (h, _) in held.drain(..3) {
-            br.recycle_held(h).unwrap();
-        }
-        held.extend(read_and_keep(&mut ring, &br, fd, 3, 16, 8 * 16));
-        let tail = br.tail();
-        assert_eq!((tail % 8, br.held()), (3, 8), "the batch below wraps after 5");
-        let order = [5u16, 2, 7, 0, 3, 6, 1, 4];
-        let mut kept: KeptBufs = br.kept_bufs(8);
-        for bid in order {
-            let i = held.iter().position(|(h, _)| h.bid() == bid).unwrap();
-            kept.push(held.swap_remove(i).0).unwrap();
-        }
-        assert_eq!((kept.len(), kept.bids()), (8, &order[..]));
-        // Another ring's token: refused, handed back, and its own ring takes it.
-        let (foreign, _) = read_and_keep(&mut ring, &other, fd, 1, 16, 0).pop().unwrap();
-        let r = kept.push(foreign).unwrap_err();
-        assert!(matches!(r.error(), Error::InvalidArgument { what: "kept buffer", .. }), "{r}");
-        other.recycle_held(r.into_buf()).unwrap();
-        assert_eq!((kept.len(), other.held()), (8, 0));
-        // Another ring's list: refused, nothing changes.
-        let e = other.recycle_kept(&mut kept).unwrap_err();
-        assert!(matches!(e, Error::InvalidArgument { what: "kept buffers", .. }), "{e}");
-        assert_eq!((kept.len(), br.held(), other.available().unwrap()), (8, 8, 4));
-        assert_eq!(br.recycle_kept(&mut kept).unwrap(), 8);
-        assert!(kept.is_empty());
-        assert_eq!(br.tail(), tail.wrapping_add(8));
-        assert_eq!((br.held(), br.available().unwrap()), (0, 8));
-        let again = read_and_keep(&mut ring, &br, fd, 8, 16, 11 * 16);
-        let bids: Vec<u16> = again.iter().map(|(h, _)| h.bid()).collect();
-        assert_eq!(bids, order, "kernel_mapped {kernel_mapped}: ring order is the push order");
-        for (i, (h, bytes)) in again.iter().enumerate() {
-            assert_eq!(bytes, &[11 + i as u8; 16], "buffer {} holds its own read", h.bid());
-        }
-        // Recycled many times round the ring, with the CQ advance refused when too large.
-        let mut kept = br.kept_bufs(8);
-        for (h, _) in again {
-            kept.push(h).unwrap();
-        }
-        let (_, _, cq) = ring.split();
-        assert!(br.recycle_kept_and_advance(&mut kept, cq, 1).is_err(), "no CQ slot is ready");
-        assert_eq!(kept.len(), 8, "refused: nothing recycled");
-        assert_eq!(br.recycle_kept_and_advance(&mut kept, cq, 0).unwrap(), 8);
-        for round in 0..10u64 {
-            let first = round * 8 % 248;
-            for (i, (h, bytes)) in read_and_keep(&mut ring, &br, fd, 8, 16, first * 16).into_iter().enumerate() {
-                assert_eq!(bytes, vec![(first + i as u64) as u8; 16], "round {round}");
+    common::watchdog("kept_bufs_wrap_and_refuse_other_rings", 30, || {
+        for kernel_mapped in [false, true] {
+            let mut ring = Ring::new(8).unwrap();
+            let mut b = BufRing::builder(31, 8, 16);
+            if kernel_mapped {
+                b = b.kernel_mapped();
+            }
+            let br = b.build(&mut ring).unwrap();
+            let other = BufRing::builder(32, 4, 16).build(&mut ring).unwrap();
+            let (f, path) = block_file("kept-wrap", 16);
+            let fd = f.as_raw_fd();
+            let mut held = read_and_keep(&mut ring, &br, fd, 8, 16, 0);
+            for (h, _) in held.drain(..3) {
+                br.recycle_held(h).unwrap();
+            }
+            held.extend(read_and_keep(&mut ring, &br, fd, 3, 16, 8 * 16));
+            let tail = br.tail();
+            assert_eq!((tail % 8, br.held()), (3, 8), "the batch below wraps after 5");
+            let order = [5u16, 2, 7, 0, 3, 6, 1, 4];
+            let mut kept: KeptBufs = br.kept_bufs(8);
+            for bid in order {
+                let i = held.iter().position(|(h, _)| h.bid() == bid).unwrap();
+                kept.push(held.swap_remove(i).0).unwrap();
+            }
+            assert_eq!((kept.len(), kept.bids()), (8, &order[..]));
+            // Another ring's token: refused, handed back, and its own ring takes it.
+            let (foreign, _) = read_and_keep(&mut ring, &other, fd, 1, 16, 0).pop().unwrap();
+            let r = kept.push(foreign).unwrap_err();
+            assert!(matches!(r.error(), Error::InvalidArgument { what: "kept buffer", .. }), "{r}");
+            other.recycle_held(r.into_buf()).unwrap();
+            assert_eq!((kept.len(), other.held()), (8, 0));
+            // Another ring's list: refused, nothing changes.
+            let e = other.recycle_kept(&mut kept).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { what: "kept buffers", .. }), "{e}");
+            assert_eq!((kept.len(), br.held(), other.available().unwrap()), (8, 8, 4));
+            assert_eq!(br.recycle_kept(&mut kept).unwrap(), 8);
+            assert!(kept.is_empty());
+            assert_eq!(br.tail(), tail.wrapping_add(8));
+            assert_eq!((br.held(), br.available().unwrap()), (0, 8));
+            let again = read_and_keep(&mut ring, &br, fd, 8, 16, 11 * 16);
+            let bids: Vec<u16> = again.iter().map(|(h, _)| h.bid()).collect();
+            assert_eq!(bids, order, "kernel_mapped {kernel_mapped}: ring order is the push order");
+            for (i, (h, bytes)) in again.iter().enumerate() {
+                assert_eq!(bytes, &[11 + i as u8; 16], "buffer {} holds its own read", h.bid());
+            }
+            // Recycled many times round the ring, with the CQ advance refused when too large.
+            let mut kept = br.kept_bufs(8);
+            for (h, _) in again {
                 kept.push(h).unwrap();
             }
-            assert_eq!(br.recycle_kept(&mut kept).unwrap(), 8);
-            assert_eq!(br.available().unwrap(), 8, "round {round}");
+            let (_, _, cq) = ring.split();
+            assert!(br.recycle_kept_and_advance(&mut kept, cq, 1).is_err(), "no CQ slot is ready");
+            assert_eq!(kept.len(), 8, "refused: nothing recycled");
+            assert_eq!(br.recycle_kept_and_advance(&mut kept, cq, 0).unwrap(), 8);
+            for round in 0..10u64 {
+                let first = round * 8 % 248;
+                for (i, (h, bytes)) in read_and_keep(&mut ring, &br, fd, 8, 16, first * 16).into_iter().enumerate() {
+                    assert_eq!(bytes, vec![(first + i as u64) as u8; 16], "round {round}");
+                    kept.push(h).unwrap();
+                }
+                assert_eq!(br.recycle_kept(&mut kept).unwrap(), 8);
+                assert_eq!(br.available().unwrap(), 8, "round {round}");
+            }
+            std::fs::remove_file(&path).unwrap();
         }
-        std::fs::remove_file(&path).unwrap();
-    }
-    // A send ring: its tokens go back to its free list.
-    let mut ring = Ring::new(8).unwrap();
-    let send = BufRing::builder(33, 4, 16).send().build(&mut ring).unwrap();
-    let mut kept = send.kept_bufs(4);
-    while let Some(h) = send.take_free() {
-        kept.push(h).unwrap();
-    }
-    assert_eq!(kept.len(), 4);
-    assert_eq!(send.recycle_kept(&mut kept).unwrap(), 4);
-    assert_eq!(std::iter::from_fn(|| send.take_free()).count(), 4, "all four free again");
+        // A send ring: its tokens go back to its free list.
+        let mut ring = Ring::new(8).unwrap();
+        let send = BufRing::builder(33, 4, 16).send().build(&mut ring).unwrap();
+        let mut kept = send.kept_bufs(4);
+        while let Some(h) = send.take_free() {
+            kept.push(h).unwrap();
+        }
+        assert_eq!(kept.len(), 4);
+        assert_eq!(send.recycle_kept(&mut kept).unwrap(), 4);
+        assert_eq!(std::iter::from_fn(|| send.take_free()).count(), 4, "all four free again");
+    });
 }
 
 /// A batch that mixes two rings' buffers returns only this ring's; the others stay in the
