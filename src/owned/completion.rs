@@ -8,7 +8,7 @@ use crate::buf::{BufRing, Selection};
 use crate::cq::Drain;
 use crate::cqe::Cqe;
 use crate::owned::ops::{OnComplete, Operation, OwnedOp};
-use crate::owned::table::{OpId, Slot, Step, Table, NIL};
+use crate::owned::table::{plain_final, release, OpId, Slot, Step, Table, NIL};
 use crate::{Error, Result};
 
 /// No stamp (an offset of `u32::MAX` is never a piece's).
@@ -28,7 +28,10 @@ fn unpack_stamp(word: u64) -> Option<(u32, u32)> {
 
 /// Whether a completion belongs to a raw-layer entry, or to an owned operation that will
 /// complete again, or is its last.
+// A whole word: a `Completion` has no padding, so moving one copies whole fields (a move that
+// copied a 1-byte field and its padding piecewise would cost several instructions more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 enum Kind {
     Raw,
     More,
@@ -116,6 +119,24 @@ impl Completion {
         }
     }
 
+    /// [`from_step`](Self::from_step), out of line (for the uncommon completions of
+    /// [`next`](super::completion::next)).
+    #[cold]
+    #[inline(never)]
+    fn from_step_cold(t: &mut Table, cqe: Cqe, step: Step) -> Self {
+        Completion::from_step(t, cqe, step)
+    }
+
+    /// The final completion of the operation in slot `i` ([`Step::Last`]), which has no
+    /// completion effects (`on_complete` 0: no fd, no hook, no incremental stamp).
+    #[inline(always)]
+    pub(crate) fn plain_last(t: &mut Table, i: u32, cqe: Cqe) -> Self {
+        // SAFETY: `i` comes from `step` (the caller's).
+        let slot = unsafe { t.slot_at(i) };
+        debug_assert_eq!(slot.on_complete, 0);
+        Completion { cqe, sel: slot.sel, op: slot.op.take(), kind: Kind::Last, fd: None, inc: NO_STAMP }
+    }
+
     /// A completion of an operation that creates an fd, has a completion hook, or selects from
     /// an incremental buffer ring.
     #[cold]
@@ -197,11 +218,17 @@ impl Completion {
     #[inline]
     // The completion comes back by value, unchanged, as it came in (no allocation on this path).
     #[allow(clippy::result_large_err)]
-    pub fn into_op<O: Operation>(mut self) -> core::result::Result<O, Self> {
+    pub fn into_op<O: Operation>(self) -> core::result::Result<O, Self> {
+        let mut me = core::mem::ManuallyDrop::new(self);
         // Reads out only the payload of the expected type (no copy of the whole enum).
-        match O::take_stored(&mut self.op) {
-            Some(o) => Ok(o),
-            None => Err(self),
+        match O::take_stored(&mut me.op) {
+            Some(o) => {
+                // What is left to drop: a new fd not taken (the operation is out, the rest
+                // plain data).
+                drop(me.fd.take());
+                Ok(o)
+            }
+            None => Err(core::mem::ManuallyDrop::into_inner(me)),
         }
     }
 
@@ -400,8 +427,15 @@ impl<'a> CompletionRef<'a> {
         if !self.is_last() {
             return Err(self);
         }
-        match self.slot.as_deref_mut().and_then(|slot| O::take_stored(&mut slot.op)) {
-            Some(o) => Ok(o),
+        let Some(slot) = self.slot.as_deref_mut() else { return Err(self) };
+        match O::take_stored(&mut slot.op) {
+            Some(o) => {
+                if slot.on_complete == 0 {
+                    // Nothing left to drop: no fd to close, the operation taken.
+                    core::mem::forget(self);
+                }
+                Ok(o)
+            }
             None => Err(self),
         }
     }
@@ -476,29 +510,49 @@ impl Iterator for Completions<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Completion> {
-        if self.t.pending != NIL {
-            return Some(Completion::pending(self.t));
-        }
-        loop {
-            let cqe = self.drain.next()?;
-            let step = self.t.step(&cqe);
-            if step != Step::Internal {
-                return Some(Completion::from_step(self.t, cqe, step));
+        let drain = &mut self.drain;
+        next(self.t, || drain.next())
+    }
+}
+
+/// The next completion of those `pop` reads (a finished chain link first), or `None`: what
+/// [`OwnedRing::next`](super::OwnedRing::next), its waits and [`Completions`] hand out. The
+/// common case (the final completion of an operation without completion effects) is built in
+/// one place, where the caller receives it (not built, then moved: a completion is 128
+/// bytes).
+#[inline(always)]
+pub(crate) fn next(t: &mut Table, mut pop: impl FnMut() -> Option<Cqe>) -> Option<Completion> {
+    if t.pending != NIL {
+        return Some(Completion::pending(t));
+    }
+    loop {
+        let cqe = pop()?;
+        let step = t.step(&cqe);
+        if let Step::Last(i) = step {
+            // SAFETY: `i` comes from `step`.
+            if unsafe { t.slot_at(i) }.on_complete == 0 {
+                return Some(Completion::plain_last(t, i, cqe));
             }
+        }
+        if step != Step::Internal {
+            return Some(Completion::from_step_cold(t, cqe, step));
         }
     }
 }
 
 /// The loop of [`OwnedRing::for_each_completion`](super::OwnedRing::for_each_completion), over
-/// the entries `next` reads from `drain`. Returns how many completions it handed out.
+/// the entries of `drain`. Returns how many completions it handed out.
+///
+/// The common case (the final completion of an operation without completion effects, not a
+/// chain link) runs from locals: the slots' address, the mask and the free list's head are
+/// read once, so that what `f` does (it cannot reach the table, which this borrows) does not
+/// make them be read again; the table's fields are written as they change (a panic in `f`
+/// leaves the table consistent). Everything else goes through [`Table::step`], after which
+/// the locals are read again.
 #[inline(always)]
-pub(crate) fn for_each(
-    t: &mut Table,
-    drain: &mut Drain<'_>,
-    f: &mut impl FnMut(CompletionRef<'_>),
-    next: impl Fn(&mut Drain<'_>) -> Option<Cqe>,
-) -> u32 {
+pub(crate) fn for_each(t: &mut Table, mut drain: Drain<'_>, f: &mut impl FnMut(CompletionRef<'_>)) -> u32 {
     let mut n = 0;
+    let (mut base, mut mask, mut free_head) = t.hot();
     loop {
         // One call of `f` in the loop, so that the compiler can inline it.
         let (cqe, slot, taken) = if t.pending != NIL {
@@ -506,20 +560,35 @@ pub(crate) fn for_each(
             // As `Completion::pending`: the hook runs; no fd, no buffer (the result is made up,
             // so it names no fd, whatever the operation is: marked taken).
             t.run_hook(i, cqe.raw_result());
+            (base, mask, free_head) = t.hot();
             // SAFETY: `i` comes from `pop_pending`.
             (cqe, Some(unsafe { t.slot_at(i) }), TAKEN_SEL | TAKEN_FD)
         } else {
-            let Some(cqe) = next(drain) else { break };
-            match t.step(&cqe) {
-                Step::Internal => continue,
-                Step::Raw => (cqe, None, 0),
-                Step::More(i) | Step::Last(i) => {
-                    // SAFETY: `i` comes from `step`.
-                    if unsafe { t.slot_at(i) }.on_complete & (OnComplete::HOOK | OnComplete::INC) != 0 {
-                        effects(t, i, cqe);
+            let Some(cqe) = drain.next() else { break };
+            let ud = cqe.user_data();
+            let index = ud as u32 & mask;
+            // SAFETY: `base` and `mask` are the table's (`hot`), read again after every call
+            // that could touch the slots through the table; masked, the index is in bounds.
+            let slot = unsafe { &mut *base.add(index as usize) };
+            if plain_final(slot, &cqe) && slot.on_complete & (OnComplete::HOOK | OnComplete::INC) == 0 {
+                // `Table::step`'s common case, with the free list's head from the local.
+                release(slot, index, &mut free_head, &mut t.in_flight);
+                t.free_head = free_head;
+                (cqe, Some(slot), 0)
+            } else {
+                let step = t.step(&cqe);
+                (base, mask, free_head) = t.hot();
+                    match step {
+                    Step::Internal => continue,
+                    Step::Raw => (cqe, None, 0),
+                    Step::More(i) | Step::Last(i) => {
+                        // SAFETY: `i` comes from `step`.
+                        if unsafe { t.slot_at(i) }.on_complete & (OnComplete::HOOK | OnComplete::INC) != 0 {
+                            effects(t, i, cqe);
+                        }
+                        // SAFETY: as above.
+                        (cqe, Some(unsafe { t.slot_at(i) }), 0)
                     }
-                    // SAFETY: as above.
-                    (cqe, Some(unsafe { t.slot_at(i) }), 0)
                 }
             }
         };

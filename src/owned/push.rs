@@ -123,7 +123,8 @@ pub(super) fn push_into<O: Operation, S: SlotSource>(
         return Err(rejected(op, Error::SubmissionQueueFull));
     };
     let (index, ud) = t.claim().expect("a free slot was checked");
-    let slot = &mut t.slots[index as usize];
+    // SAFETY: `index` comes from `claim`.
+    let slot = unsafe { t.slot_at(index) };
     slot.on_complete = op.on_complete().0 | if sel & SEL_INC != 0 { OnComplete::INC } else { 0 };
     // SAFETY: `slot.op` is a valid, aligned place. A free slot holds `None` (the completion
     // that freed it took or dropped the operation; had it been leaked with `mem::forget`,

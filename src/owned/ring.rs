@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 use uring_uapi::IORING_REGISTER_BUFFERS;
 
 use crate::buf::{BufRing, BufRingBuilder};
-use crate::cqe::Cqe;
 use crate::op::AsyncCancel;
 use crate::owned::completion::{self, Completion, CompletionRef, Completions};
 use crate::owned::ops::{FixedBuf, FixedMem, OnComplete, Operation, OwnedOp, ProvideBuffers, ProvidedMem};
 use crate::owned::push::{check_safe, flags_refused, push_into, rejected, OwnedBatch, Rejected, NO_FREE_SLOT, PUSH_FLAGS};
-use crate::owned::table::{OpId, Step, Table, INTERNAL, NIL};
+use crate::owned::table::{OpId, Table, INTERNAL};
 use crate::sqe::{SafeSqe, SqeFlags};
 use crate::{Builder, Error, Result, Ring};
 
@@ -380,18 +379,6 @@ impl OwnedRing {
         self.ring.get_events()
     }
 
-    /// The next completion the CQ holds, stepped through the table; internal ones skipped.
-    #[inline]
-    fn pop_step(&mut self) -> Option<(Cqe, Step)> {
-        loop {
-            let cqe = self.ring.cq().pop()?;
-            let step = self.t.step(&cqe);
-            if step != Step::Internal {
-                return Some((cqe, step));
-            }
-        }
-    }
-
     /// The next completion, if one is ready (`io_uring_peek_cqe(3)` + `io_uring_cqe_seen(3)`):
     /// no system call unless the CQ is empty while completions wait in the kernel (overflow,
     /// task work) or the ring polls (IOPOLL), as liburing's peek.
@@ -399,13 +386,18 @@ impl OwnedRing {
     #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> Option<Completion> {
-        if self.t.pending != NIL {
-            return Some(Completion::pending(&mut self.t));
-        }
-        if let Some((cqe, step)) = self.pop_step() {
-            return Some(Completion::from_step(&mut self.t, cqe, step));
+        if let Some(c) = self.ready() {
+            return Some(c);
         }
         self.next_after_flush()
+    }
+
+    /// The next completion the CQ holds now (a finished chain link first), or `None`; no
+    /// system call.
+    #[inline(always)]
+    fn ready(&mut self) -> Option<Completion> {
+        let cq = &mut self.ring;
+        completion::next(&mut self.t, || cq.cq().pop())
     }
 
     /// [`next`](Self::next) when the CQ was empty: flush what waits in the kernel, read again.
@@ -414,8 +406,7 @@ impl OwnedRing {
         if !self.ring.cq_needs_enter() || self.ring.cq().flush().is_err() {
             return None;
         }
-        let (cqe, step) = self.pop_step()?;
-        Some(Completion::from_step(&mut self.t, cqe, step))
+        self.ready()
     }
 
     /// Waits for the next completion, submitting what is pushed first. Blocks in the kernel
@@ -423,11 +414,8 @@ impl OwnedRing {
     /// a bounded wait.
     pub fn wait(&mut self) -> io::Result<Completion> {
         loop {
-            if self.t.pending != NIL {
-                return Ok(Completion::pending(&mut self.t));
-            }
-            if let Some((cqe, step)) = self.pop_step() {
-                return Ok(Completion::from_step(&mut self.t, cqe, step));
+            if let Some(c) = self.ready() {
+                return Ok(c);
             }
             self.ring.submit_and_wait(1)?;
         }
@@ -439,11 +427,8 @@ impl OwnedRing {
     pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Completion> {
         let deadline = Instant::now().checked_add(timeout);
         loop {
-            if self.t.pending != NIL {
-                return Ok(Completion::pending(&mut self.t));
-            }
-            if let Some((cqe, step)) = self.pop_step() {
-                return Ok(Completion::from_step(&mut self.t, cqe, step));
+            if let Some(c) = self.ready() {
+                return Ok(c);
             }
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
@@ -494,8 +479,7 @@ impl OwnedRing {
     /// ```
     #[inline]
     pub fn for_each_completion(&mut self, mut f: impl FnMut(CompletionRef<'_>)) -> u32 {
-        let mut drain = self.ring.cq().iter();
-        completion::for_each(&mut self.t, &mut drain, &mut f, |d| d.next())
+        completion::for_each(&mut self.t, self.ring.cq().iter(), &mut f)
     }
 
     /// The completions ready now, handed out one by one with the completion queue's state held

@@ -1,10 +1,16 @@
 //! The in-flight table: one slot per operation the kernel may still use, a free list, and the
 //! one step that decides what a completion means ([`Table::step`]).
 //!
-//! Every path that reads completions for the owned layer (`OwnedRing::next`,
+//! Every path that reads completions for the owned layer (`OwnedRing::next`, its waits,
 //! `OwnedRing::completions`, `OwnedRing::for_each_completion`, the drop-time reaping) calls
 //! [`Table::step`] for each completion it reads and does nothing else with the table: the slot
-//! is freed there, once, and the operation is handed back by the caller right after.
+//! is freed there, once, and the operation is handed back by the caller right after. The one
+//! exception is the common case of `for_each_completion`'s loop, which keeps the table's hot
+//! fields in locals: it runs `step`'s own two parts for it ([`plain_final`], [`release`]).
+//!
+//! Slots are found by masking the `user_data`'s low bits with the table's size (a power of
+//! two), without a bounds check; a slot's `user_data` always holds its own index, so one
+//! compare of the whole word checks the tag, the index and the generation.
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -19,7 +25,7 @@ const GEN_MASK: u32 = 0x7fff_ffff;
 pub(crate) const INTERNAL: u64 = OWNED_TAG | ((GEN_MASK as u64) << 32) | u32::MAX as u64;
 
 /// The `user_data` of a slot's next operation: the generation (bits 32-62) bumped, wrapping.
-#[inline]
+#[inline(always)]
 fn next_gen(ud: u64) -> u64 {
     // A carry out of the generation lands in bit 63 (already set) and falls off; the tag is
     // set again.
@@ -131,10 +137,40 @@ pub(crate) enum Step {
     Last(u32),
 }
 
+/// Whether `cqe` is the final completion of the operation in flight in `slot` (the slot its
+/// `user_data` masks to), not a link of a chain that skips success completions: the common
+/// case of [`Table::step`], which then frees the slot with [`release`].
+///
+/// A slot's `user_data` always carries the tag and its own index in the low 32 bits, so an
+/// equal `user_data` is an owned one naming this very slot, in its current generation: the
+/// one compare checks the tag, the index and the generation.
+#[inline(always)]
+pub(crate) fn plain_final(slot: &Slot, cqe: &Cqe) -> bool {
+    slot.ud == cqe.user_data() && !cqe.more() && slot.next != CHAINED
+}
+
+/// Frees `slot` (at `index`) after its operation's final completion ([`plain_final`]): its
+/// `user_data` moves on (a replay of the completion matches nothing), it goes on the free list
+/// (`free_head`), one fewer is in flight. The operation stays in it for the caller to hand
+/// back before anything is pushed again.
+#[inline(always)]
+pub(crate) fn release(slot: &mut Slot, index: u32, free_head: &mut u32, in_flight: &mut u32) {
+    slot.ud = next_gen(slot.ud);
+    slot.next = *free_head;
+    *free_head = index;
+    *in_flight -= 1;
+}
+
 /// The in-flight table: one slot per CQ entry, a free list and the pending list.
 #[derive(Debug)]
 pub(crate) struct Table {
-    pub(crate) slots: Box<[Slot]>,
+    /// A power of two of slots (the CQ's size), never freed while the table lives, and never
+    /// freed at all once [`leak`](Self::leak)ed: every index masked with `mask` is in bounds.
+    pub(crate) slots: core::mem::ManuallyDrop<Box<[Slot]>>,
+    /// `slots.len() - 1`.
+    mask: u32,
+    /// Set by [`leak`](Self::leak): the slots are not dropped with the table.
+    leaked: bool,
     chains: Box<[Chain]>,
     /// First free slot (`NIL`: none).
     pub(crate) free_head: u32,
@@ -147,8 +183,9 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// A table of `n` free slots.
+    /// A table of `n` free slots (`n` rounded up to a power of two: a CQ's size already is one).
     pub(crate) fn new(n: u32) -> Table {
+        let n = n.max(1).next_power_of_two();
         let slots = (0..n)
             .map(|i| Slot {
                 op: None,
@@ -160,7 +197,16 @@ impl Table {
             })
             .collect();
         let chains = (0..n).map(|_| Chain::default()).collect();
-        Table { slots, chains, free_head: if n > 0 { 0 } else { NIL }, pending: NIL, in_flight: 0, inc: Vec::new() }
+        Table {
+            slots: core::mem::ManuallyDrop::new(slots),
+            mask: n - 1,
+            leaked: false,
+            chains,
+            free_head: 0,
+            pending: NIL,
+            in_flight: 0,
+            inc: Vec::new(),
+        }
     }
 
     /// Registers an incremental buffer ring of this ring (by its id), so that completions
@@ -185,15 +231,22 @@ impl Table {
     /// The slot `index` names, without a bounds check.
     ///
     /// # Safety
-    /// `index` was returned by [`step`](Self::step) (in `Step::More` or `Step::Last`) or
-    /// [`pop_pending`](Self::pop_pending) of this table: both return only indices of slots
-    /// they found in `slots`, whose length changes only in [`leak`](Self::leak), after which
-    /// nothing is reaped.
+    /// `index` was returned by [`step`](Self::step) (in `Step::More` or `Step::Last`),
+    /// [`claim`](Self::claim) or [`pop_pending`](Self::pop_pending) of this table: they return
+    /// only indices of slots they found in `slots`, whose length never changes.
     #[inline(always)]
     pub(crate) unsafe fn slot_at(&mut self, index: u32) -> &mut Slot {
         debug_assert!((index as usize) < self.slots.len());
         // SAFETY: in bounds, by the caller's contract.
         unsafe { self.slots.get_unchecked_mut(index as usize) }
+    }
+
+    /// What a reaping loop keeps in locals ([`completion::for_each`](super::completion)): the
+    /// slots' address (valid while the table is not touched otherwise; read again after), the
+    /// index mask, the free list's head.
+    #[inline(always)]
+    pub(crate) fn hot(&mut self) -> (*mut Slot, u32, u32) {
+        (self.slots.as_mut_ptr(), self.mask, self.free_head)
     }
 
     /// Whether a slot is free.
@@ -221,32 +274,36 @@ impl Table {
     #[inline(always)]
     pub(crate) fn step(&mut self, cqe: &Cqe) -> Step {
         let ud = cqe.user_data();
-        if ud & OWNED_TAG == 0 {
-            return Step::Raw;
+        let index = ud as u32 & self.mask;
+        // SAFETY: `mask` is `slots.len() - 1`, and the length is a power of two.
+        let slot = unsafe { self.slots.get_unchecked_mut(index as usize) };
+        if plain_final(slot, cqe) {
+            release(slot, index, &mut self.free_head, &mut self.in_flight);
+            return Step::Last(index);
         }
-        let index = ud as u32;
-        let Some(slot) = self.slots.get_mut(index as usize) else {
-            // The layer's own cancel requests (index u32::MAX, never a slot).
-            return if ud == INTERNAL { Step::Internal } else { Step::Raw };
-        };
         if slot.ud != ud {
-            // A tag that names nothing in flight: surface it raw rather than guess.
-            return Step::Raw;
+            return Table::unmatched(ud);
         }
         if cqe.more() {
             return Step::More(index);
         }
-        if slot.next == CHAINED {
-            self.finish_chain(index);
-            self.free(index);
-            return Step::Last(index);
-        }
-        // `free`, with the slot and its `user_data` at hand.
-        slot.ud = next_gen(ud);
-        slot.next = self.free_head;
-        self.free_head = index;
-        self.in_flight -= 1;
+        // The final completion of a link of a chain that skips success completions.
+        self.finish_chain(index);
+        self.free(index);
         Step::Last(index)
+    }
+
+    /// What a `user_data` that names no operation in flight is: the layer's own cancel
+    /// requests, or a raw-layer entry (a tag that names nothing in flight is surfaced raw
+    /// rather than guessed at).
+    #[cold]
+    #[inline(never)]
+    fn unmatched(ud: u64) -> Step {
+        if ud == INTERNAL {
+            Step::Internal
+        } else {
+            Step::Raw
+        }
     }
 
     /// Takes the first pending chain link off the list, frees its slot and returns it with its
@@ -350,7 +407,7 @@ impl Table {
         debug_assert!((index as usize) < self.slots.len());
         // SAFETY: the free list holds only indices of slots: `new` links `0..n`, and `free`
         // and `unclaim` put back indices that `step`, `pop_pending` or `claim` found in
-        // `slots`; `leak`, which empties `slots`, empties the list too.
+        // `slots`, whose length never changes.
         let slot = unsafe { self.slots.get_unchecked_mut(index as usize) };
         self.free_head = slot.next;
         self.in_flight += 1;
@@ -420,7 +477,7 @@ impl Table {
     /// Leaks every slot with what is in it (for a ring dropped while the kernel may still use
     /// the memory of operations in flight).
     pub(crate) fn leak(&mut self) {
-        core::mem::forget(core::mem::take(&mut self.slots));
+        self.leaked = true;
         self.in_flight = 0;
         self.free_head = NIL;
         self.pending = NIL;
@@ -432,6 +489,15 @@ impl Table {
             let (index, cqe) = self.pop_pending();
             self.run_hook(index, cqe.raw_result());
             self.slots[index as usize].op = None;
+        }
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        if !self.leaked {
+            // SAFETY: dropped once, here, as the table goes.
+            unsafe { core::mem::ManuallyDrop::drop(&mut self.slots) };
         }
     }
 }
@@ -467,5 +533,21 @@ mod tests {
         assert_eq!(t.step(&more), Step::Raw);
         assert_eq!(t.step(&Cqe::new(INTERNAL, 0, 0)), Step::Internal);
         assert_eq!(t.step(&Cqe::new(5, 0, 0)), Step::Raw);
+    }
+
+    /// Slots are found by masking the index: a `user_data` whose index lies beyond the table
+    /// masks to a slot whose `user_data` it does not equal, whatever its generation and tag.
+    #[test]
+    fn indices_beyond_the_table_match_nothing() {
+        let mut t = Table::new(4);
+        let (i, ud) = t.claim().unwrap();
+        t.slots[i as usize].op = Some(OwnedOp::Nop(crate::owned::Nop));
+        for alias in [ud + 4, ud + 8, ud | 0xffff_fff0, ud & !OWNED_TAG, ud ^ (1 << 40)] {
+            assert_eq!(t.step(&Cqe::new(alias, 0, 0)), Step::Raw, "{alias:#x}");
+        }
+        assert_eq!(t.in_flight, 1);
+        assert_eq!(t.step(&Cqe::new(ud, 0, 0)), Step::Last(i));
+        // A table of 3 is one of 4 (the mask needs a power of two; a CQ's size is one).
+        assert_eq!(Table::new(3).slots.len(), 4);
     }
 }
