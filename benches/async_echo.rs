@@ -8,8 +8,10 @@
 //! message (from `/proc/self/task/TID/schedstat`): the load generator takes a core of its own,
 //! so on a small machine msgs/s may measure the client as much as the server.
 //!
-//! `cargo bench --bench async_echo [-- --rounds N --scale F]` (`--scale` multiplies the message
-//! counts, default 1).
+//! `cargo bench --bench async_echo [-- --rounds N --scale F --ring-client]` (`--scale` multiplies
+//! the message counts, default 1; `--ring-client` generates the load with the owned layer, each
+//! round's sends and receives in one submission, instead of blocking sockets: a client that
+//! spends less per message, so that msgs/s measures the servers more than the client).
 
 #[path = "../examples/async_echo.rs"]
 #[allow(dead_code)]
@@ -33,7 +35,12 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     };
     let rounds = opt("--rounds", 3.0) as usize;
     let scale = opt("--scale", 1.0);
-    println!("async_echo bench: {rounds} rounds, load average before: {}", loadavg());
+    let ring_client = args.iter().any(|a| a == "--ring-client");
+    println!(
+        "async_echo bench: {rounds} rounds, {} client, load average before: {}",
+        if ring_client { "owned-layer (batched)" } else { "blocking" },
+        loadavg()
+    );
     println!("| connections | size | server | msgs/s (median) | p50 | p99 | server CPU/msg | runs (msgs/s) |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut ratios = Vec::new();
@@ -46,7 +53,12 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 let epoll = (k + round) % 2 == 1;
                 let (addr, tid) = echo::spawn_server(epoll)?;
                 let cpu0 = echo::thread_cpu(tid);
-                let l = echo::load(addr, conns, msgs, size, Instant::now() + Duration::from_secs(10))?;
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let l = if ring_client {
+                    echo::load_ring(addr, conns, msgs, size, deadline)?
+                } else {
+                    echo::load(addr, conns, msgs, size, deadline)?
+                };
                 let cpu = (echo::thread_cpu(tid) - cpu0).as_secs_f64() * 1e6 / l.msgs as f64;
                 res[epoll as usize].push((l.msgs as f64 / l.secs, l.p50, l.p99, cpu));
             }

@@ -18,7 +18,9 @@
 //! echo, all driven round-robin from one thread; it prints the round trips per second and the
 //! median and 99th-percentile latency. Bounded: at most `--seconds` (default 10). `--epoll`
 //! serves with tokio's own epoll-based `TcpListener` instead (the benchmark's baseline:
-//! `benches/async_echo.rs`).
+//! `benches/async_echo.rs`). `--ring-client` generates the load with this crate's owned layer
+//! instead of blocking sockets: each round's sends and receives in one submission (see
+//! [`load_ring`]), so that the client, not only the server, spends little per message.
 //!
 //! Run:
 //! - `cargo run --release --example async_echo` serves 127.0.0.1:7879 until killed
@@ -42,7 +44,8 @@ use uring::{op, Builder, Errno};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-const USAGE: &str = "usage: async_echo [ADDR] | async_echo --client N M [--size BYTES] [--seconds S] [--epoll] [ADDR]";
+const USAGE: &str =
+    "usage: async_echo [ADDR] | async_echo --client N M [--size BYTES] [--seconds S] [--epoll] [--ring-client] [ADDR]";
 
 /// SQ entries (the in-flight table has twice as many slots: an accept, and per connection a
 /// receive and a send).
@@ -256,6 +259,94 @@ pub fn load(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: 
     Ok(Load { msgs: times.len(), secs, p50, p99 })
 }
 
+/// The load generator on this crate's owned layer (`--ring-client`): the same work as [`load`]
+/// (`conns` connections, `msgs` rounds of one `size`-byte message and its echo on each), with
+/// each round's sends and receives (`MSG_WAITALL`, so the kernel delivers whole messages)
+/// pushed together and submitted with one system call, and the round's completions reaped
+/// together: the client spends far less time per message than the blocking one (whose
+/// system call and sleep per message can make the client, not the server, the bottleneck on
+/// a small machine). A message's latency runs from the round's submission to the reaping of
+/// its echo. Stops at `deadline`.
+pub fn load_ring(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: Instant) -> Result<Load, AnyError> {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use uring::owned::{OwnedRing, Recv, Send};
+    let mut socks = Vec::with_capacity(conns);
+    // Connection of each fd number (the operations come back with their fd).
+    let mut conn_of = Vec::new();
+    for i in 0..conns {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        let fd = s.as_raw_fd() as usize;
+        if conn_of.len() <= fd {
+            conn_of.resize(fd + 1, usize::MAX);
+        }
+        conn_of[fd] = i;
+        socks.push(Arc::new(OwnedFd::from(s)));
+    }
+    let entries = (2 * conns).next_power_of_two() as u32;
+    let b = Builder::new().single_issuer().defer_taskrun();
+    let mut ring = OwnedRing::with_builder(b, entries).or_else(|_| OwnedRing::new(entries))?;
+    let mut out: Vec<Option<Vec<u8>>> = (0..conns).map(|_| Some(vec![0u8; size])).collect();
+    let mut echo: Vec<Option<Vec<u8>>> = (0..conns).map(|_| Some(vec![0u8; size])).collect();
+    let mut times = Vec::with_capacity(conns * msgs);
+    let start = Instant::now();
+    for n in 0..msgs {
+        if Instant::now() >= deadline {
+            break;
+        }
+        {
+            let mut sq = ring.batch();
+            for (i, s) in socks.iter().enumerate() {
+                let mut msg = out[i].take().ok_or("a send still in flight")?;
+                msg.iter_mut().enumerate().for_each(|(k, b)| *b = (i + n + k) as u8);
+                let mut send = Send::new(Fd::shared(s.clone()), msg);
+                send.flags = rustix::net::SendFlags::NOSIGNAL;
+                sq.push(send)?;
+                let mut recv = Recv::new(Fd::shared(s.clone()), echo[i].take().ok_or("a receive still in flight")?);
+                recv.flags = rustix::net::RecvFlags::WAITALL;
+                sq.push(recv)?;
+            }
+        }
+        let sent_at = Instant::now();
+        let mut left = 2 * conns;
+        while left > 0 {
+            ring.submit_and_wait(left as u32)?;
+            let mut failed = None;
+            left -= ring.for_each_completion(|c| {
+                let r = c.result();
+                let c = match c.into_op::<Send>() {
+                    Ok(send) => {
+                        let i = conn_of[send.fd.as_fd().map_or(0, |f| f.as_raw_fd() as usize)];
+                        if r != Ok(size as u32) {
+                            failed = Some(format!("connection {i}: send: {r:?}"));
+                        }
+                        out[i] = Some(send.buf);
+                        return;
+                    }
+                    Err(c) => c,
+                };
+                let Ok(recv) = c.into_op::<Recv>() else { return };
+                let i = conn_of[recv.fd.as_fd().map_or(0, |f| f.as_raw_fd() as usize)];
+                times.push(sent_at.elapsed());
+                if r != Ok(size as u32) {
+                    failed = Some(format!("connection {i}: receive: {r:?}"));
+                } else if recv.buf.iter().enumerate().any(|(k, &b)| b != (i + n + k) as u8) {
+                    failed = Some(format!("connection {i}: message {n} came back changed"));
+                }
+                echo[i] = Some(recv.buf);
+            }) as usize;
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    times.sort_unstable();
+    let pct = |p: usize| times.get((times.len() * p / 100).min(times.len().saturating_sub(1))).copied();
+    let (Some(p50), Some(p99)) = (pct(50), pct(99)) else { return Err("no round trip finished".into()) };
+    Ok(Load { msgs: times.len(), secs, p50, p99 })
+}
+
 /// Starts a server (`epoll`: tokio's, else this layer) on a free loopback port, on its own
 /// thread (it ends with the process); returns its address and the thread's id (for its CPU
 /// time: [`thread_cpu`]).
@@ -286,13 +377,14 @@ pub fn thread_cpu(tid: i32) -> Duration {
 
 fn client_main(args: &[String]) -> Result<(), AnyError> {
     let mut nums = Vec::new();
-    let (mut size, mut seconds, mut addr, mut epoll) = (64usize, 10u64, None, false);
+    let (mut size, mut seconds, mut addr, mut epoll, mut ring_client) = (64usize, 10u64, None, false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--size" => size = it.next().ok_or(USAGE)?.parse()?,
             "--seconds" => seconds = it.next().ok_or(USAGE)?.parse()?,
             "--epoll" => epoll = true,
+            "--ring-client" => ring_client = true,
             _ if nums.len() < 2 => nums.push(a.parse::<usize>()?),
             _ => addr = Some(a.parse::<SocketAddr>()?),
         }
@@ -305,7 +397,8 @@ fn client_main(args: &[String]) -> Result<(), AnyError> {
         Some(a) => a,
         None => spawn_server(epoll)?.0,
     };
-    let l = load(addr, conns, msgs, size, Instant::now() + Duration::from_secs(seconds))?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let l = if ring_client { load_ring(addr, conns, msgs, size, deadline)? } else { load(addr, conns, msgs, size, deadline)? };
     println!(
         "{conns} connections x {msgs} messages of {size} bytes to {addr} ({}): {} round trips in {:.2} s, \
          {:.0} msgs/s, latency p50 {:.1?}, p99 {:.1?}",
