@@ -3,6 +3,7 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
+use std::os::fd::AsFd;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use uring::op;
@@ -82,6 +83,38 @@ fn benches(c: &mut Criterion) {
                 let mut sq = ow.batch();
                 for _ in 0..BATCH {
                     sq.push(owned::Read::new(owned::Fd::shared(f.clone()), pool.get(), 0)).unwrap();
+                }
+            }
+            ow.submit_and_wait(BATCH).unwrap();
+            ow.for_each_completion(|c| {
+                black_box(c.result().unwrap());
+                pool.put(c.into_op::<owned::Read>().unwrap().buf);
+            });
+        })
+    });
+    // The same reads on the file registered in each ring's file table (slot 0): no reference
+    // count per operation on either side (an owned `Fd::shared` clones an `Arc`).
+    raw.submitter().register_files(&[f.as_fd()]).unwrap();
+    ow.ring().submitter().register_files(&[f.as_fd()]).unwrap();
+    g.bench_function("raw_fixed_file", |b| {
+        b.iter(|| {
+            for (i, buf) in bufs.iter_mut().enumerate() {
+                let sqe = op::Read::new(op::Fixed(0), &mut buf[..]).unwrap().build().user_data(i as u64);
+                // SAFETY: `bufs` outlive the reads, all reaped below before the next round.
+                unsafe { raw.sq().push_raw(&sqe) }.unwrap();
+            }
+            raw.submit_and_wait(BATCH).unwrap();
+            for cqe in raw.cq().iter() {
+                black_box(cqe.result().unwrap());
+            }
+        })
+    });
+    g.bench_function("owned_fixed_file", |b| {
+        b.iter(|| {
+            {
+                let mut sq = ow.batch();
+                for _ in 0..BATCH {
+                    sq.push(owned::Read::new(owned::Fd::fixed(0), pool.get(), 0)).unwrap();
                 }
             }
             ow.submit_and_wait(BATCH).unwrap();
