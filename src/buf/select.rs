@@ -806,10 +806,17 @@ impl Whole<'_> {
     /// held already; it is then marked held. Returns the length the completion wrote.
     #[inline(always)]
     pub(crate) fn take(&self, ring: &BufRing, bid: u16, cqe: &Cqe) -> Result<u32> {
+        self.take_or(bid, cqe, || ring.select_error(bid))
+    }
+
+    /// [`take`](Self::take) with the error of a refused id or length made by `refused` (on the
+    /// cold path).
+    #[inline(always)]
+    pub(crate) fn take_or(&self, bid: u16, cqe: &Cqe, refused: impl FnOnce() -> Error) -> Result<u32> {
         let len = cqe.raw_result().max(0) as u32;
         // `|`, not `||`: one branch for both checks on the hot path.
         if (bid as u32 >= self.entries) | (len > self.buf_size) {
-            return Err(ring.select_error(bid));
+            return Err(refused());
         }
         // SAFETY: `bid < entries`, and `info` has `entries + 1` cells.
         let cell = unsafe { self.info.get_unchecked(bid as usize) };
@@ -819,6 +826,13 @@ impl Whole<'_> {
         }
         cell.set(v | HELD);
         Ok(len)
+    }
+
+    /// This copy with no buffer id in range: [`take`](Self::take) then refuses every
+    /// completion (the check a batch that may not lend folds into the id's range check).
+    #[inline(always)]
+    pub(crate) fn refusing_all(self) -> Self {
+        Whole { entries: 0, ..self }
     }
 
     /// The first byte of buffer `bid` (below `entries`).
