@@ -880,31 +880,27 @@ impl<'r> Refill<'r> {
             unsafe { info.get_unchecked(prev) }.set(bid as u32);
         };
         let mut prev = self.prev as usize;
-        let mut slot = e;
         // Two at a time (fewer loop instructions per buffer, and the stores to the ring and to
         // the bookkeeping each come in pairs), then one at a time for the rest and from a token
-        // of another ring on.
-        let mut pairs = run.chunks_exact(2);
-        for pair in &mut pairs {
+        // of another ring on. One index `k` for the tokens and the slots (`e + k`).
+        let mut k = 0;
+        for pair in run.chunks_exact(2) {
             let (Some(b0), Some(b1)) = (pair[0].bid_of(id), pair[1].bid_of(id)) else { break };
-            let b0 = put(slot, b0);
-            let b1 = put(slot.wrapping_add(1), b1);
+            let b0 = put(e.wrapping_add(k), b0);
+            let b1 = put(e.wrapping_add(k + 1), b1);
             link(prev, b0);
             link(b0, b1);
             prev = b1;
-            slot = slot.wrapping_add(2);
+            k += 2;
         }
-        // SAFETY: both in the ring mapping, `slot` derived from `e` by whole slots.
-        let done = unsafe { slot.offset_from(e) } as usize;
-        for h in &run[done..] {
-            let Some(bid) = h.bid_of(id) else { break };
-            let bid = put(slot, bid);
+        while k < run.len() {
+            let Some(bid) = run[k].bid_of(id) else { break };
+            let bid = put(e.wrapping_add(k), bid);
             link(prev, bid);
             prev = bid;
-            slot = slot.wrapping_add(1);
+            k += 1;
         }
-        // SAFETY: as above.
-        let k = unsafe { slot.offset_from(e) } as usize;
+        let slot = e.wrapping_add(k);
         self.prev = prev as u32;
         // At most `entries` (<= 32768) buffers are held, so the count fits.
         self.n += k as u16;
