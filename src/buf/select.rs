@@ -76,8 +76,24 @@ impl<'a> Selection<'a> {
     /// (for batch recycling into `ring`), consuming the selection. A selection of another ring
     /// is dropped instead, which returns its buffers to their own ring: a bid means something
     /// only in the ring that handed it out.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release_into(self, ring: &BufRing, mut f: impl FnMut(u16)) {
+        // The common case inline: one whole buffer of `ring`.
+        if let Selection::Buffer(b) = &self {
+            if core::ptr::eq(b.ring, ring) {
+                let bid = b.bid as u16;
+                // Its buffer goes to `f` instead of the guard's drop.
+                core::mem::forget(self);
+                return f(bid);
+            }
+        }
+        self.release_rest(ring, &mut f);
+    }
+
+    /// [`release_into`](Self::release_into) of anything but a whole buffer of `ring` (out of
+    /// line, one copy for every `f`).
+    #[inline(never)]
+    fn release_rest(self, ring: &BufRing, f: &mut dyn FnMut(u16)) {
         if !self.is_of(ring) {
             return other_ring(self);
         }
