@@ -290,7 +290,8 @@ impl BufRing {
 
     /// Recycles every buffer of `sels` with one tail store (one per 64 buffers), then releases
     /// `cq_slots` CQ slots (`io_uring_buf_ring_cq_advance(3)`): the batch path for bundles and
-    /// 32-byte CQEs.
+    /// 32-byte CQEs. A send ring's buffers go back to its free list instead (never into the
+    /// ring), as when their selections are dropped.
     /// Buffer rings: Linux 5.19.
     pub fn recycle_and_advance<'a>(
         &'a self,
@@ -501,8 +502,9 @@ pub struct RecycleBatch<'r> {
 
 impl<'r> RecycleBatch<'r> {
     /// Records the buffer(s) of a selection of this ring (a whole buffer, the last piece of an
-    /// incremental buffer with no other view open, a bundle's buffers), consuming the guard. A
-    /// selection of another ring is dropped, which returns its buffers to their own ring.
+    /// incremental buffer with no other view open, a bundle's buffers), consuming the guard;
+    /// a send ring's go back to its free list when the batch writes. A selection of another
+    /// ring is dropped, which returns its buffers to their own ring.
     #[inline]
     pub fn push(&mut self, sel: Selection<'r>) {
         let gather = &mut self.gather;
@@ -690,9 +692,16 @@ impl<'r> Gather<'r> {
 
 /// Returns the held buffers `bids` (distinct, of this ring) with one tail store: the run loop
 /// of [`BufRing::recycle_kept`] (no wrap check per buffer), or one at a time on an
-/// incremental ring (whose buffers' offsets are reset too).
+/// incremental ring (whose buffers' offsets are reset too). A send ring's go to its free list
+/// (a sent buffer is not resent), as when their selection drops.
 #[inline(never)]
 fn write_bids(ring: &BufRing, bids: &[u16]) {
+    if ring.send {
+        for &bid in bids {
+            ring.release_free(bid);
+        }
+        return;
+    }
     let mut refill = Refill::new(ring);
     if ring.incremental {
         for &bid in bids {
