@@ -662,7 +662,8 @@ impl<'r> Gather<'r> {
 
     #[inline(always)]
     fn push(&mut self, bid: u16) {
-        if self.n == RECYCLE_CHUNK {
+        // `>=`, not `==`: past the branch the compiler knows `n < RECYCLE_CHUNK`.
+        if self.n >= RECYCLE_CHUNK {
             self.flush();
         }
         // `n < RECYCLE_CHUNK` here: the compiler drops the bounds check.

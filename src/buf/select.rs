@@ -607,7 +607,13 @@ impl BufRing {
     /// The ring's fields that selecting a whole buffer reads, copied out.
     #[inline(always)]
     pub(crate) fn whole(&self) -> Whole<'_> {
-        Whole { entries: self.entries, buf_size: self.buf_size, base: self.base, info: &self.bid_info }
+        Whole {
+            entries: self.entries,
+            buf_size: self.buf_size,
+            max_len: self.buf_size.min(i32::MAX as u32),
+            base: self.base,
+            info: &self.bid_info,
+        }
     }
 
     /// Why a whole-buffer completion was refused: the buffer id or the length.
@@ -811,6 +817,9 @@ impl BufRing {
 pub(crate) struct Whole<'r> {
     entries: u32,
     buf_size: u32,
+    /// The longest result a completion may report: `buf_size`, at most `i32::MAX` (so that a
+    /// negative result, read as a `u32`, is longer).
+    max_len: u32,
     base: *mut u8,
     /// `entries + 1` cells (`BufRing::bid_info`).
     info: &'r [core::cell::Cell<u32>],
@@ -822,26 +831,56 @@ impl Whole<'_> {
     /// held already; it is then marked held. Returns the length the completion wrote.
     #[inline(always)]
     pub(crate) fn take(&self, ring: &BufRing, bid: u16, cqe: &Cqe) -> Result<u32> {
-        self.take_or(bid, cqe, || ring.select_error(bid))
-    }
-
-    /// [`take`](Self::take) with the error of a refused id or length made by `refused` (on the
-    /// cold path).
-    #[inline(always)]
-    pub(crate) fn take_or(&self, bid: u16, cqe: &Cqe, refused: impl FnOnce() -> Error) -> Result<u32> {
+        // A negative result (the request failed after the kernel took the buffer) names the
+        // buffer with no bytes. Clamped here rather than on the cold path as in `take_or`: in
+        // `BufRing::select` that keeps the function small enough to inline.
         let len = cqe.raw_result().max(0) as u32;
         // `|`, not `||`: one branch for both checks on the hot path.
         if (bid as u32 >= self.entries) | (len > self.buf_size) {
-            return Err(refused());
+            return Err(ring.select_error(bid));
         }
-        // SAFETY: `bid < entries`, and `info` has `entries + 1` cells.
+        self.mark_held(bid)?;
+        Ok(len)
+    }
+
+    /// Marks buffer `bid` (below `entries`) held, refused if it is held already.
+    #[inline(always)]
+    fn mark_held(&self, bid: u16) -> Result<()> {
+        // SAFETY: `bid < entries` (the caller's check), and `info` has `entries + 1` cells.
         let cell = unsafe { self.info.get_unchecked(bid as usize) };
         let v = cell.get();
         if v & HELD != 0 {
             return Err(already_held());
         }
         cell.set(v | HELD);
+        Ok(())
+    }
+
+    /// [`take`](Self::take) with the error of a refused id or length made by `refused` (on the
+    /// cold path).
+    #[inline(always)]
+    pub(crate) fn take_or(&self, bid: u16, cqe: &Cqe, refused: impl FnOnce() -> Error) -> Result<u32> {
+        let mut len = cqe.raw_result() as u32;
+        // `|`, not `||`: one branch for both checks on the hot path. A negative result fails
+        // the length check too (as a `u32` it is above `max_len`).
+        if (bid as u32 >= self.entries) | (len > self.max_len) {
+            len = self.empty_or_refused(bid, len, refused)?;
+        }
+        self.mark_held(bid)?;
         Ok(len)
+    }
+
+    /// [`take_or`](Self::take_or) off the hot path: a negative result `len` (read as a `u32`;
+    /// the request failed after the kernel took buffer `bid`) names the buffer with no bytes,
+    /// anything else is refused.
+    #[cold]
+    #[inline(never)]
+    fn empty_or_refused(&self, bid: u16, len: u32, refused: impl FnOnce() -> Error) -> Result<u32> {
+        if (bid as u32) < self.entries && (len as i32) < 0 {
+            Ok(0)
+        } else {
+            Err(refused())
+        }
     }
 
     /// This copy with no buffer id in range: [`take`](Self::take) then refuses every
