@@ -575,7 +575,7 @@ impl<'r> RecycleBatch<'r> {
         let Some(bid) = cqe.buffer_id() else { return Ok(None) };
         // Held until the batch writes it to the ring (past the life of the bytes below). An
         // incremental or send ring fails the id check (see `whole`), sorted out on the cold path.
-        let len = self.whole.take_or(bid, cqe, || refuse_lent(ring, bid))?;
+        let len = self.whole.take_or(bid, cqe, move || refuse_lent(ring, bid))?;
         // Records `bid` (a full batch is written first: its buffers' bytes are no longer lent,
         // as this call borrows the batch mutably).
         self.gather.push(bid);
