@@ -16,10 +16,12 @@ use crate::{Error, Result};
 /// stays with the kernel). Buffers can be returned in any order.
 /// The completion names the buffer with `IORING_CQE_F_BUFFER` and the buffer id in the upper 16
 /// bits of `cqe.flags` (Linux 5.7; buffer rings 5.19).
-// An explicit tag byte: matching (in `data`, in the drop glue) is one compare instead of
-// decoding a niche in `IncSlice::more`.
+// An explicit tag: matching (in `data`, in the drop glue) is one compare instead of decoding a
+// niche in `IncSlice::more`. A whole word (the payload is 8-aligned anyway, so the size is the
+// same): moving a `Selection` then copies whole words, where a tag byte left seven bytes of
+// padding that moves copied as overlapping pieces.
 #[derive(Debug)]
-#[repr(u8)]
+#[repr(u64)]
 pub enum Selection<'a> {
     /// The completion used no provided buffer (`IORING_CQE_F_BUFFER`, Linux 5.7 clear).
     None,
@@ -102,8 +104,8 @@ impl<'a> Selection<'a> {
             Selection::Buffer(b) => f(ManuallyDrop::new(b).bid as u16),
             Selection::Incremental(s) => {
                 let s = ManuallyDrop::new(s);
-                if s.ring.inc_view_closed(s.bid, !s.more) {
-                    f(s.bid);
+                if s.ring.inc_view_closed(s.bid(), !s.more) {
+                    f(s.bid());
                 }
             }
             Selection::Bundle(b) => {
@@ -381,7 +383,9 @@ impl From<Rejected> for crate::Error {
 #[derive(Debug)]
 pub struct IncSlice<'a> {
     ring: &'a BufRing,
-    bid: u16,
+    /// A `u16` in a whole word, as in [`Buf`]: the variants of a `Selection` then have no
+    /// 2-byte field for a move to copy.
+    bid: u32,
     offset: u32,
     len: u32,
     more: bool,
@@ -391,13 +395,13 @@ impl<'a> IncSlice<'a> {
     #[inline]
     pub(crate) fn opened(ring: &'a BufRing, bid: u16, offset: u32, len: u32, more: bool) -> Self {
         // The ring counted this view (`inc_view_opened`) when it selected the piece.
-        IncSlice { ring, bid, offset, len, more }
+        IncSlice { ring, bid: bid as u32, offset, len, more }
     }
 
     /// The buffer id.
     #[inline]
     pub fn bid(&self) -> u16 {
-        self.bid
+        self.bid as u16
     }
 
     /// Where this piece starts in the buffer.
@@ -430,7 +434,7 @@ impl<'a> IncSlice<'a> {
         // SAFETY: the kernel finished writing these bytes before posting the completion and
         // never writes this range again (it continues past it); `offset + len <= buf_size`
         // was checked at selection.
-        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid).add(self.offset as usize), self.len as usize) }
+        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid()).add(self.offset as usize), self.len as usize) }
     }
 
     /// The bytes of this piece, mutably.
@@ -438,7 +442,7 @@ impl<'a> IncSlice<'a> {
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data`; `&mut self` makes this the only view of the range.
         unsafe {
-            core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid).add(self.offset as usize), self.len as usize)
+            core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid()).add(self.offset as usize), self.len as usize)
         }
     }
 }
@@ -449,8 +453,8 @@ impl Drop for IncSlice<'_> {
     fn drop(&mut self) {
         // The buffer goes back only once its last piece has arrived and no piece is still
         // viewed: earlier pieces may outlive the last one.
-        if self.ring.inc_view_closed(self.bid, !self.more) {
-            self.ring.recycle_bid(self.bid);
+        if self.ring.inc_view_closed(self.bid(), !self.more) {
+            self.ring.recycle_bid(self.bid());
         }
     }
 }
