@@ -425,16 +425,21 @@ fn select_lent_checks_id_length_and_negative_results() {
         let mut ring = Ring::new(4).unwrap();
         let br = BufRing::builder(44, 8, 64).build(&mut ring).unwrap();
         let mut back = br.recycle_batch();
-        // SAFETY (every `select_lent` below): synthetic completions of buffers no request
-        // uses, each selected once.
+        // SAFETY: a synthetic completion of a buffer no request uses (none is pushed on this
+        // ring), selected once; the same for every completion below.
         let e = unsafe { back.select_lent(&cqe(8, 1)) }.unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { what: "buffer id", .. }), "{e}");
+        // SAFETY: as above.
         let e = unsafe { back.select_lent(&cqe(0, 65)) }.unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { what: "completion length", .. }), "{e}");
         assert_eq!(br.held(), 0, "a refused completion takes nothing");
+        // SAFETY: as above.
         assert_eq!(unsafe { back.select_lent(&cqe(0, -libc::ECONNRESET)) }.unwrap(), Some(&[][..]));
+        // SAFETY: as above.
         assert_eq!(unsafe { back.select_lent(&cqe(1, i32::MIN)) }.unwrap().map(<[u8]>::len), Some(0));
+        // SAFETY: as above.
         assert_eq!(unsafe { back.select_lent(&cqe(2, 64)) }.unwrap().map(<[u8]>::len), Some(64));
+        // SAFETY: as above.
         let e = unsafe { back.select_lent(&cqe(2, 1)) }.unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { what: "buffer id", .. }), "held: {e}");
         assert_eq!(br.held(), 3);
@@ -445,6 +450,7 @@ fn select_lent_checks_id_length_and_negative_results() {
         // One buffer of 2 GiB (address space only): a negative result is still no bytes.
         let big = BufRing::builder(45, 1, 1 << 31).lazy_pool().build(&mut ring).unwrap();
         let mut back = big.recycle_batch();
+        // SAFETY: as above.
         assert_eq!(unsafe { back.select_lent(&cqe(0, -1)) }.unwrap(), Some(&[][..]));
         drop(back);
         assert_eq!(big.held(), 0);
@@ -453,6 +459,7 @@ fn select_lent_checks_id_length_and_negative_results() {
             Ok(inc) => {
                 let mut back = inc.recycle_batch();
                 for c in [cqe(0, 1), cqe(8, 1), cqe(0, -1)] {
+                    // SAFETY: as above.
                     let e = unsafe { back.select_lent(&c) }.unwrap_err();
                     assert!(matches!(e, Error::InvalidArgument { what: "select_lent", .. }), "{e}");
                 }

@@ -434,7 +434,9 @@ impl<'a> IncSlice<'a> {
         // SAFETY: the kernel finished writing these bytes before posting the completion and
         // never writes this range again (it continues past it); `offset + len <= buf_size`
         // was checked at selection.
-        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid()).add(self.offset as usize), self.len as usize) }
+        unsafe {
+            core::slice::from_raw_parts(self.ring.buf_ptr(self.bid()).add(self.offset as usize), self.len as usize)
+        }
     }
 
     /// The bytes of this piece, mutably.
