@@ -657,7 +657,11 @@ impl core::fmt::Debug for Gather<'_> {
 impl<'r> Gather<'r> {
     #[inline(always)]
     fn new(ring: &'r BufRing) -> Self {
-        Gather { ring, bids: [core::mem::MaybeUninit::uninit(); RECYCLE_CHUNK], n: 0 }
+        type Bids = [core::mem::MaybeUninit<u16>; RECYCLE_CHUNK];
+        // SAFETY: an array of `MaybeUninit` needs no initialization. Made as one uninitialized
+        // value: an array of uninitialized elements was filled with zeros.
+        let bids = unsafe { core::mem::MaybeUninit::<Bids>::uninit().assume_init() };
+        Gather { ring, bids, n: 0 }
     }
 
     #[inline(always)]
