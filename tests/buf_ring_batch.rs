@@ -410,3 +410,62 @@ fn select_lent_lends_bytes_and_recycles() {
         assert!(matches!(e, Error::InvalidArgument { what: "select_lent", .. }), "{e}");
     });
 }
+
+/// `RecycleBatch::select_lent`'s checks, with synthetic completions (no request selects from
+/// these rings, so the kernel writes none of their buffers): an id out of range and a length
+/// over the buffer size are refused with their typed errors and take nothing; a negative result
+/// (a request that failed after the kernel took its buffer) lends the buffer with no bytes, also
+/// when the buffer size is above `i32::MAX`; a length of exactly the buffer size is lent whole;
+/// and an incremental ring is refused whatever the completion names.
+#[test]
+fn select_lent_checks_id_length_and_negative_results() {
+    common::watchdog("select_lent_checks_id_length_and_negative_results", 30, || {
+        let test = "select_lent_checks_id_length_and_negative_results";
+        let cqe = |bid: u32, res: i32| Cqe::new(0, res, IORING_CQE_F_BUFFER | bid << IORING_CQE_BUFFER_SHIFT);
+        let mut ring = Ring::new(4).unwrap();
+        let br = BufRing::builder(44, 8, 64).build(&mut ring).unwrap();
+        let mut back = br.recycle_batch();
+        // SAFETY: a synthetic completion of a buffer no request uses (none is pushed on this
+        // ring), selected once; the same for every completion below.
+        let e = unsafe { back.select_lent(&cqe(8, 1)) }.unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "buffer id", .. }), "{e}");
+        // SAFETY: as above.
+        let e = unsafe { back.select_lent(&cqe(0, 65)) }.unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "completion length", .. }), "{e}");
+        assert_eq!(br.held(), 0, "a refused completion takes nothing");
+        // SAFETY: as above.
+        assert_eq!(unsafe { back.select_lent(&cqe(0, -libc::ECONNRESET)) }.unwrap(), Some(&[][..]));
+        // SAFETY: as above.
+        assert_eq!(unsafe { back.select_lent(&cqe(1, i32::MIN)) }.unwrap().map(<[u8]>::len), Some(0));
+        // SAFETY: as above.
+        assert_eq!(unsafe { back.select_lent(&cqe(2, 64)) }.unwrap().map(<[u8]>::len), Some(64));
+        // SAFETY: as above.
+        let e = unsafe { back.select_lent(&cqe(2, 1)) }.unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { what: "buffer id", .. }), "held: {e}");
+        assert_eq!(br.held(), 3);
+        let tail = br.tail();
+        back.finish();
+        assert_eq!((br.held(), br.tail()), (0, tail.wrapping_add(3)), "the three back in the ring");
+
+        // One buffer of 2 GiB (address space only): a negative result is still no bytes.
+        let big = BufRing::builder(45, 1, 1 << 31).lazy_pool().build(&mut ring).unwrap();
+        let mut back = big.recycle_batch();
+        // SAFETY: as above.
+        assert_eq!(unsafe { back.select_lent(&cqe(0, -1)) }.unwrap(), Some(&[][..]));
+        drop(back);
+        assert_eq!(big.held(), 0);
+
+        match BufRing::builder(46, 8, 64).incremental().build(&mut ring) {
+            Ok(inc) => {
+                let mut back = inc.recycle_batch();
+                for c in [cqe(0, 1), cqe(8, 1), cqe(0, -1)] {
+                    // SAFETY: as above.
+                    let e = unsafe { back.select_lent(&c) }.unwrap_err();
+                    assert!(matches!(e, Error::InvalidArgument { what: "select_lent", .. }), "{e}");
+                }
+                assert_eq!(inc.held(), 0);
+            }
+            Err(e) => common::skip(test, format!("no incremental buffer ring (Linux 6.12): {e}")),
+        }
+    });
+}

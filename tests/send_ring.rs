@@ -120,3 +120,53 @@ fn a_failed_send_bundle_gives_back_every_buffer_it_took() {
         assert_eq!(n as u16, 4 - (3 - kernel_took), "free: the untaken queued ones stay in the ring");
     });
 }
+
+/// A send ring's sent buffers pushed into a `RecycleBatch` or given to `recycle_and_advance` go
+/// back to the free list, as when their selection is dropped: never into the ring, where the
+/// next send bundle would send them again.
+#[test]
+fn batch_returns_sent_buffers_to_the_free_list() {
+    common::watchdog("batch_returns_sent_buffers_to_the_free_list", 20, || {
+        let test = "batch_returns_sent_buffers_to_the_free_list";
+        let mut ring = OwnedRing::new(8).unwrap();
+        let br = ring.buf_ring(BufRing::builder(9, 4, 16).send()).unwrap();
+        let (x, mut y) = UnixStream::pair().unwrap();
+        y.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        for round in 0..4u8 {
+            let tail = br.tail();
+            for _ in 0..4 {
+                let mut held = br.take_free().expect("a free buffer");
+                br.held_data_mut(&mut held).unwrap()[..8].fill(round);
+                br.queue(held, 8).unwrap();
+            }
+            assert!(br.take_free().is_none(), "all four queued");
+            ring.push(SendBundle::new(x.try_clone().unwrap(), &br)).unwrap();
+            let mut c = ring.wait().unwrap();
+            if round == 0 && c.result() == Err(Errno::INVAL) {
+                common::skip(test, "kernel lacks send bundles (6.10)");
+                return;
+            }
+            assert_eq!(c.result(), Ok(32), "round {round}");
+            let sel = c.select(&br).unwrap();
+            assert!(matches!(sel, Selection::Bundle(_)), "a bundle, got {sel:?}");
+            if round % 2 == 0 {
+                let mut back = br.recycle_batch();
+                back.push(sel);
+                back.finish();
+            } else {
+                // No CQ slot is released (0): any ring's queue does.
+                let mut other = uring::Ring::new(2).unwrap();
+                let (_, _, cq) = other.split();
+                br.recycle_and_advance([sel], cq, 0).unwrap();
+            }
+            let mut got = [0u8; 32];
+            y.read_exact(&mut got).unwrap();
+            assert_eq!(got, [round; 32], "round {round}");
+            assert_eq!(br.tail(), tail.wrapping_add(4), "round {round}: only the four queued were added");
+            assert_eq!(br.held(), 4, "round {round}: the sent buffers are with the application");
+        }
+        ring.push(SendBundle::new(x.try_clone().unwrap(), &br)).unwrap();
+        let c = ring.wait().unwrap();
+        assert_eq!(c.result(), Err(Errno::NOBUFS), "nothing queued: nothing sent");
+    });
+}

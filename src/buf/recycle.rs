@@ -290,7 +290,8 @@ impl BufRing {
 
     /// Recycles every buffer of `sels` with one tail store (one per 64 buffers), then releases
     /// `cq_slots` CQ slots (`io_uring_buf_ring_cq_advance(3)`): the batch path for bundles and
-    /// 32-byte CQEs.
+    /// 32-byte CQEs. A send ring's buffers go back to its free list instead (never into the
+    /// ring), as when their selections are dropped.
     /// Buffer rings: Linux 5.19.
     pub fn recycle_and_advance<'a>(
         &'a self,
@@ -301,7 +302,7 @@ impl BufRing {
         // The bids are gathered first and written to the ring after the caller's iterator is
         // done: its `next` is caller code, which may itself return buffers of this ring, and
         // that must not happen while a batch is open (both would write the same slots).
-        let mut gather = Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 };
+        let mut gather = Gather::new(self);
         for sel in sels {
             sel.release_into(self, |bid| gather.push(bid));
         }
@@ -477,9 +478,10 @@ impl BufRing {
     #[inline]
     pub fn recycle_batch(&self) -> RecycleBatch<'_> {
         RecycleBatch {
-            gather: Gather { ring: self, bids: [0; RECYCLE_CHUNK], n: 0 },
-            whole: self.whole(),
-            lends: !(self.incremental | self.send),
+            gather: Gather::new(self),
+            // A ring whose buffers are not lent (incremental, send) refuses every completion
+            // in the id check `select_lent` makes anyway, with no check of its own.
+            whole: if self.incremental | self.send { self.whole().refusing_all() } else { self.whole() },
         }
     }
 }
@@ -492,17 +494,17 @@ impl BufRing {
 #[derive(Debug)]
 pub struct RecycleBatch<'r> {
     gather: Gather<'r>,
-    /// The ring's geometry for [`select_lent`](Self::select_lent), copied once.
+    /// The ring's geometry for [`select_lent`](Self::select_lent), copied once; with no
+    /// buffer id in range when the ring's buffers may not be lent (an incremental or a send
+    /// ring), so that its id check refuses them.
     whole: Whole<'r>,
-    /// Whether [`select_lent`](Self::select_lent) may lend this ring's buffers (not an
-    /// incremental or a send ring).
-    lends: bool,
 }
 
 impl<'r> RecycleBatch<'r> {
     /// Records the buffer(s) of a selection of this ring (a whole buffer, the last piece of an
-    /// incremental buffer with no other view open, a bundle's buffers), consuming the guard. A
-    /// selection of another ring is dropped, which returns its buffers to their own ring.
+    /// incremental buffer with no other view open, a bundle's buffers), consuming the guard;
+    /// a send ring's go back to its free list when the batch writes. A selection of another
+    /// ring is dropped, which returns its buffers to their own ring.
     #[inline]
     pub fn push(&mut self, sel: Selection<'r>) {
         let gather = &mut self.gather;
@@ -571,11 +573,9 @@ impl<'r> RecycleBatch<'r> {
     pub unsafe fn select_lent(&mut self, cqe: &Cqe) -> Result<Option<&[u8]>> {
         let ring = self.gather.ring;
         let Some(bid) = cqe.buffer_id() else { return Ok(None) };
-        if !self.lends {
-            return Err(refuse_lent(ring));
-        }
-        // Held until the batch writes it to the ring (past the life of the bytes below).
-        let len = self.whole.take(ring, bid, cqe)?;
+        // Held until the batch writes it to the ring (past the life of the bytes below). An
+        // incremental or send ring fails the id check (see `whole`), sorted out on the cold path.
+        let len = self.whole.take_or(bid, cqe, move || refuse_lent(ring, bid))?;
         // Records `bid` (a full batch is written first: its buffers' bytes are no longer lent,
         // as this call borrows the batch mutably).
         self.gather.push(bid);
@@ -588,13 +588,13 @@ impl<'r> RecycleBatch<'r> {
 
     /// Writes the recorded buffers to the ring with one tail store
     /// (`io_uring_buf_ring_advance(3)`).
-    #[inline]
+    #[inline(always)]
     pub fn finish(self) {}
 
     /// Writes the recorded buffers to the ring with one tail store, then releases the CQ slots
     /// `cq` has read (`io_uring_buf_ring_cq_advance(3)`): the buffers go back to the kernel
     /// before the completions that named them are released.
-    #[inline]
+    #[inline(always)]
     pub fn finish_and_release(self, cq: crate::cq::Drain<'_>) {
         drop(self);
         drop(cq);
@@ -609,13 +609,18 @@ fn check_cq_slots(cq: &CompletionQueue, cq_slots: u32) -> Result<()> {
     Ok(())
 }
 
-/// Why [`RecycleBatch::select_lent`] refused a completion.
+/// Why [`RecycleBatch::select_lent`] refused the id or the length of a completion naming `bid`:
+/// the ring's buffers are not lent (a send or an incremental ring), else as
+/// [`BufRing::select`].
 #[cold]
-fn refuse_lent(ring: &BufRing) -> Error {
+#[inline(never)]
+fn refuse_lent(ring: &BufRing, bid: u16) -> Error {
     if ring.send {
         Error::InvalidArgument { what: "select_lent", reason: "a send ring's completions need select" }
-    } else {
+    } else if ring.incremental {
         Error::InvalidArgument { what: "select_lent", reason: "an incremental ring's pieces need select" }
+    } else {
+        ring.select_error(bid)
     }
 }
 
@@ -635,37 +640,73 @@ const RECYCLE_CHUNK: usize = 64;
 
 /// Bids gathered for one batch while caller code may run; written to the ring when full and
 /// when dropped (also when the caller's iterator panics: the buffers are not lost).
-#[derive(Debug)]
 struct Gather<'r> {
     ring: &'r BufRing,
-    bids: [u16; RECYCLE_CHUNK],
+    /// The first `n` are written (left uninitialized when the batch starts: a batch that
+    /// gathers nothing, such as one that only lends, writes nothing here).
+    bids: [core::mem::MaybeUninit<u16>; RECYCLE_CHUNK],
     n: usize,
 }
 
-impl Gather<'_> {
+impl core::fmt::Debug for Gather<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Gather").field("bids", &self.bids()).finish()
+    }
+}
+
+impl<'r> Gather<'r> {
+    #[inline(always)]
+    fn new(ring: &'r BufRing) -> Self {
+        type Bids = [core::mem::MaybeUninit<u16>; RECYCLE_CHUNK];
+        // SAFETY: an array of `MaybeUninit` needs no initialization. Made as one uninitialized
+        // value: an array of uninitialized elements was filled with zeros.
+        let bids = unsafe { core::mem::MaybeUninit::<Bids>::uninit().assume_init() };
+        Gather { ring, bids, n: 0 }
+    }
+
     #[inline(always)]
     fn push(&mut self, bid: u16) {
-        if self.n == RECYCLE_CHUNK {
+        // `>=`, not `==`: past the branch the compiler knows `n < RECYCLE_CHUNK`.
+        if self.n >= RECYCLE_CHUNK {
             self.flush();
         }
         // `n < RECYCLE_CHUNK` here: the compiler drops the bounds check.
-        self.bids[self.n] = bid;
+        self.bids[self.n].write(bid);
         self.n += 1;
     }
 
-    /// Inline, so that `n` stays in a register (only the array's address reaches the call).
+    /// The bids gathered so far.
+    #[inline(always)]
+    fn bids(&self) -> &[u16] {
+        let n = self.n.min(RECYCLE_CHUNK);
+        // SAFETY: the first `n` elements were written by `push` (`n` counts them), and
+        // `MaybeUninit<u16>` has the layout of `u16`.
+        unsafe { core::slice::from_raw_parts(self.bids.as_ptr().cast::<u16>(), n) }
+    }
+
+    /// Inline, so that `n` stays in a register (only the array's address reaches the call);
+    /// no call when nothing was gathered.
     #[inline(always)]
     fn flush(&mut self) {
-        write_bids(self.ring, &self.bids[..self.n.min(RECYCLE_CHUNK)]);
-        self.n = 0;
+        if self.n != 0 {
+            write_bids(self.ring, self.bids());
+            self.n = 0;
+        }
     }
 }
 
 /// Returns the held buffers `bids` (distinct, of this ring) with one tail store: the run loop
 /// of [`BufRing::recycle_kept`] (no wrap check per buffer), or one at a time on an
-/// incremental ring (whose buffers' offsets are reset too).
+/// incremental ring (whose buffers' offsets are reset too). A send ring's go to its free list
+/// (a sent buffer is not resent), as when their selection drops.
 #[inline(never)]
 fn write_bids(ring: &BufRing, bids: &[u16]) {
+    if ring.send {
+        for &bid in bids {
+            ring.release_free(bid);
+        }
+        return;
+    }
     let mut refill = Refill::new(ring);
     if ring.incremental {
         for &bid in bids {
@@ -679,6 +720,8 @@ fn write_bids(ring: &BufRing, bids: &[u16]) {
 }
 
 impl Drop for Gather<'_> {
+    /// Inline: a batch that gathered nothing costs a compare.
+    #[inline(always)]
     fn drop(&mut self) {
         self.flush();
     }
@@ -851,31 +894,27 @@ impl<'r> Refill<'r> {
             unsafe { info.get_unchecked(prev) }.set(bid as u32);
         };
         let mut prev = self.prev as usize;
-        let mut slot = e;
         // Two at a time (fewer loop instructions per buffer, and the stores to the ring and to
         // the bookkeeping each come in pairs), then one at a time for the rest and from a token
-        // of another ring on.
-        let mut pairs = run.chunks_exact(2);
-        for pair in &mut pairs {
+        // of another ring on. One index `k` for the tokens and the slots (`e + k`).
+        let mut k = 0;
+        for pair in run.chunks_exact(2) {
             let (Some(b0), Some(b1)) = (pair[0].bid_of(id), pair[1].bid_of(id)) else { break };
-            let b0 = put(slot, b0);
-            let b1 = put(slot.wrapping_add(1), b1);
+            let b0 = put(e.wrapping_add(k), b0);
+            let b1 = put(e.wrapping_add(k + 1), b1);
             link(prev, b0);
             link(b0, b1);
             prev = b1;
-            slot = slot.wrapping_add(2);
+            k += 2;
         }
-        // SAFETY: both in the ring mapping, `slot` derived from `e` by whole slots.
-        let done = unsafe { slot.offset_from(e) } as usize;
-        for h in &run[done..] {
-            let Some(bid) = h.bid_of(id) else { break };
-            let bid = put(slot, bid);
+        while k < run.len() {
+            let Some(bid) = run[k].bid_of(id) else { break };
+            let bid = put(e.wrapping_add(k), bid);
             link(prev, bid);
             prev = bid;
-            slot = slot.wrapping_add(1);
+            k += 1;
         }
-        // SAFETY: as above.
-        let k = unsafe { slot.offset_from(e) } as usize;
+        let slot = e.wrapping_add(k);
         self.prev = prev as u32;
         // At most `entries` (<= 32768) buffers are held, so the count fits.
         self.n += k as u16;

@@ -16,10 +16,12 @@ use crate::{Error, Result};
 /// stays with the kernel). Buffers can be returned in any order.
 /// The completion names the buffer with `IORING_CQE_F_BUFFER` and the buffer id in the upper 16
 /// bits of `cqe.flags` (Linux 5.7; buffer rings 5.19).
-// An explicit tag byte: matching (in `data`, in the drop glue) is one compare instead of
-// decoding a niche in `IncSlice::more`.
+// An explicit tag: matching (in `data`, in the drop glue) is one compare instead of decoding a
+// niche in `IncSlice::more`. A whole word (the payload is 8-aligned anyway, so the size is the
+// same): moving a `Selection` then copies whole words, where a tag byte left seven bytes of
+// padding that moves copied as overlapping pieces.
 #[derive(Debug)]
-#[repr(u8)]
+#[repr(u64)]
 pub enum Selection<'a> {
     /// The completion used no provided buffer (`IORING_CQE_F_BUFFER`, Linux 5.7 clear).
     None,
@@ -76,8 +78,24 @@ impl<'a> Selection<'a> {
     /// (for batch recycling into `ring`), consuming the selection. A selection of another ring
     /// is dropped instead, which returns its buffers to their own ring: a bid means something
     /// only in the ring that handed it out.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release_into(self, ring: &BufRing, mut f: impl FnMut(u16)) {
+        // The common case inline: one whole buffer of `ring`.
+        if let Selection::Buffer(b) = &self {
+            if core::ptr::eq(b.ring, ring) {
+                let bid = b.bid as u16;
+                // Its buffer goes to `f` instead of the guard's drop.
+                core::mem::forget(self);
+                return f(bid);
+            }
+        }
+        self.release_rest(ring, &mut f);
+    }
+
+    /// [`release_into`](Self::release_into) of anything but a whole buffer of `ring` (out of
+    /// line, one copy for every `f`).
+    #[inline(never)]
+    fn release_rest(self, ring: &BufRing, f: &mut dyn FnMut(u16)) {
         if !self.is_of(ring) {
             return other_ring(self);
         }
@@ -86,8 +104,8 @@ impl<'a> Selection<'a> {
             Selection::Buffer(b) => f(ManuallyDrop::new(b).bid as u16),
             Selection::Incremental(s) => {
                 let s = ManuallyDrop::new(s);
-                if s.ring.inc_view_closed(s.bid, !s.more) {
-                    f(s.bid);
+                if s.ring.inc_view_closed(s.bid(), !s.more) {
+                    f(s.bid());
                 }
             }
             Selection::Bundle(b) => {
@@ -365,7 +383,9 @@ impl From<Rejected> for crate::Error {
 #[derive(Debug)]
 pub struct IncSlice<'a> {
     ring: &'a BufRing,
-    bid: u16,
+    /// A `u16` in a whole word, as in [`Buf`]: the variants of a `Selection` then have no
+    /// 2-byte field for a move to copy.
+    bid: u32,
     offset: u32,
     len: u32,
     more: bool,
@@ -375,13 +395,13 @@ impl<'a> IncSlice<'a> {
     #[inline]
     pub(crate) fn opened(ring: &'a BufRing, bid: u16, offset: u32, len: u32, more: bool) -> Self {
         // The ring counted this view (`inc_view_opened`) when it selected the piece.
-        IncSlice { ring, bid, offset, len, more }
+        IncSlice { ring, bid: bid as u32, offset, len, more }
     }
 
     /// The buffer id.
     #[inline]
     pub fn bid(&self) -> u16 {
-        self.bid
+        self.bid as u16
     }
 
     /// Where this piece starts in the buffer.
@@ -414,7 +434,9 @@ impl<'a> IncSlice<'a> {
         // SAFETY: the kernel finished writing these bytes before posting the completion and
         // never writes this range again (it continues past it); `offset + len <= buf_size`
         // was checked at selection.
-        unsafe { core::slice::from_raw_parts(self.ring.buf_ptr(self.bid).add(self.offset as usize), self.len as usize) }
+        unsafe {
+            core::slice::from_raw_parts(self.ring.buf_ptr(self.bid()).add(self.offset as usize), self.len as usize)
+        }
     }
 
     /// The bytes of this piece, mutably.
@@ -422,7 +444,7 @@ impl<'a> IncSlice<'a> {
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as for `data`; `&mut self` makes this the only view of the range.
         unsafe {
-            core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid).add(self.offset as usize), self.len as usize)
+            core::slice::from_raw_parts_mut(self.ring.buf_ptr(self.bid()).add(self.offset as usize), self.len as usize)
         }
     }
 }
@@ -433,8 +455,8 @@ impl Drop for IncSlice<'_> {
     fn drop(&mut self) {
         // The buffer goes back only once its last piece has arrived and no piece is still
         // viewed: earlier pieces may outlive the last one.
-        if self.ring.inc_view_closed(self.bid, !self.more) {
-            self.ring.recycle_bid(self.bid);
+        if self.ring.inc_view_closed(self.bid(), !self.more) {
+            self.ring.recycle_bid(self.bid());
         }
     }
 }
@@ -591,7 +613,13 @@ impl BufRing {
     /// The ring's fields that selecting a whole buffer reads, copied out.
     #[inline(always)]
     pub(crate) fn whole(&self) -> Whole<'_> {
-        Whole { entries: self.entries, buf_size: self.buf_size, base: self.base, info: &self.bid_info }
+        Whole {
+            entries: self.entries,
+            buf_size: self.buf_size,
+            max_len: self.buf_size.min(i32::MAX as u32),
+            base: self.base,
+            info: &self.bid_info,
+        }
     }
 
     /// Why a whole-buffer completion was refused: the buffer id or the length.
@@ -795,6 +823,9 @@ impl BufRing {
 pub(crate) struct Whole<'r> {
     entries: u32,
     buf_size: u32,
+    /// The longest result a completion may report: `buf_size`, at most `i32::MAX` (so that a
+    /// negative result, read as a `u32`, is longer).
+    max_len: u32,
     base: *mut u8,
     /// `entries + 1` cells (`BufRing::bid_info`).
     info: &'r [core::cell::Cell<u32>],
@@ -806,19 +837,63 @@ impl Whole<'_> {
     /// held already; it is then marked held. Returns the length the completion wrote.
     #[inline(always)]
     pub(crate) fn take(&self, ring: &BufRing, bid: u16, cqe: &Cqe) -> Result<u32> {
+        // A negative result (the request failed after the kernel took the buffer) names the
+        // buffer with no bytes. Clamped here rather than on the cold path as in `take_or`: in
+        // `BufRing::select` that keeps the function small enough to inline.
         let len = cqe.raw_result().max(0) as u32;
         // `|`, not `||`: one branch for both checks on the hot path.
         if (bid as u32 >= self.entries) | (len > self.buf_size) {
             return Err(ring.select_error(bid));
         }
-        // SAFETY: `bid < entries`, and `info` has `entries + 1` cells.
+        self.mark_held(bid)?;
+        Ok(len)
+    }
+
+    /// Marks buffer `bid` (below `entries`) held, refused if it is held already.
+    #[inline(always)]
+    fn mark_held(&self, bid: u16) -> Result<()> {
+        // SAFETY: `bid < entries` (the caller's check), and `info` has `entries + 1` cells.
         let cell = unsafe { self.info.get_unchecked(bid as usize) };
         let v = cell.get();
         if v & HELD != 0 {
             return Err(already_held());
         }
         cell.set(v | HELD);
+        Ok(())
+    }
+
+    /// [`take`](Self::take) with the error of a refused id or length made by `refused` (on the
+    /// cold path).
+    #[inline(always)]
+    pub(crate) fn take_or(&self, bid: u16, cqe: &Cqe, refused: impl FnOnce() -> Error) -> Result<u32> {
+        let mut len = cqe.raw_result() as u32;
+        // `|`, not `||`: one branch for both checks on the hot path. A negative result fails
+        // the length check too (as a `u32` it is above `max_len`).
+        if (bid as u32 >= self.entries) | (len > self.max_len) {
+            len = self.empty_or_refused(bid, len, refused)?;
+        }
+        self.mark_held(bid)?;
         Ok(len)
+    }
+
+    /// [`take_or`](Self::take_or) off the hot path: a negative result `len` (read as a `u32`;
+    /// the request failed after the kernel took buffer `bid`) names the buffer with no bytes,
+    /// anything else is refused.
+    #[cold]
+    #[inline(never)]
+    fn empty_or_refused(&self, bid: u16, len: u32, refused: impl FnOnce() -> Error) -> Result<u32> {
+        if (bid as u32) < self.entries && (len as i32) < 0 {
+            Ok(0)
+        } else {
+            Err(refused())
+        }
+    }
+
+    /// This copy with no buffer id in range: [`take`](Self::take) then refuses every
+    /// completion (the check a batch that may not lend folds into the id's range check).
+    #[inline(always)]
+    pub(crate) fn refusing_all(self) -> Self {
+        Whole { entries: 0, ..self }
     }
 
     /// The first byte of buffer `bid` (below `entries`).
