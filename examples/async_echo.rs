@@ -260,13 +260,14 @@ pub fn load(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: 
 }
 
 /// The load generator on this crate's owned layer (`--ring-client`): the same work as [`load`]
-/// (`conns` connections, `msgs` rounds of one `size`-byte message and its echo on each), with
-/// each round's sends and receives (`MSG_WAITALL`, so the kernel delivers whole messages)
-/// pushed together and submitted with one system call, and the round's completions reaped
-/// together: the client spends far less time per message than the blocking one (whose
-/// system call and sleep per message can make the client, not the server, the bottleneck on
-/// a small machine). A message's latency runs from the round's submission to the reaping of
-/// its echo. Stops at `deadline`.
+/// (`conns` connections, each sending `msgs` messages of `size` bytes, one at a time, and
+/// waiting for each echo), with each connection going on as soon as its echo is back (not in
+/// rounds), a message's send and the receive of its echo (`MSG_WAITALL`, so the kernel
+/// delivers whole messages) pushed together, and everything that is ready submitted and reaped
+/// together: the client spends far less time per message than the blocking one, whose system
+/// calls and sleeps per message can make the client, not the server, the bottleneck on a
+/// small machine. A message's latency runs from its push to the reaping of its echo. Stops at
+/// `deadline` (the messages in flight then finish).
 pub fn load_ring(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: Instant) -> Result<Load, AnyError> {
     use std::os::fd::{AsRawFd, OwnedFd};
     use uring::owned::{OwnedRing, Recv, Send};
@@ -289,55 +290,74 @@ pub fn load_ring(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadl
     let mut out: Vec<Option<Vec<u8>>> = (0..conns).map(|_| Some(vec![0u8; size])).collect();
     let mut echo: Vec<Option<Vec<u8>>> = (0..conns).map(|_| Some(vec![0u8; size])).collect();
     let mut times = Vec::with_capacity(conns * msgs);
+    // Per connection: messages echoed, and when the one in flight was sent.
+    let mut done = vec![0usize; conns];
+    let mut sent_at = vec![Instant::now(); conns];
+    // Pushes connection `i`'s next message (its send and the receive of its echo).
+    let push = |ring: &mut OwnedRing, i: usize, out: &mut [Option<Vec<u8>>], echo: &mut [Option<Vec<u8>>], n: usize| -> Result<(), AnyError> {
+        let mut msg = out[i].take().ok_or("a send still in flight")?;
+        msg.iter_mut().enumerate().for_each(|(k, b)| *b = (i + n + k) as u8);
+        let mut send = Send::new(Fd::shared(socks[i].clone()), msg);
+        send.flags = rustix::net::SendFlags::NOSIGNAL;
+        ring.push(send)?;
+        let mut recv = Recv::new(Fd::shared(socks[i].clone()), echo[i].take().ok_or("a receive still in flight")?);
+        recv.flags = rustix::net::RecvFlags::WAITALL;
+        ring.push(recv)?;
+        Ok(())
+    };
     let start = Instant::now();
-    for n in 0..msgs {
-        if Instant::now() >= deadline {
-            break;
-        }
-        {
-            let mut sq = ring.batch();
-            for (i, s) in socks.iter().enumerate() {
-                let mut msg = out[i].take().ok_or("a send still in flight")?;
-                msg.iter_mut().enumerate().for_each(|(k, b)| *b = (i + n + k) as u8);
-                let mut send = Send::new(Fd::shared(s.clone()), msg);
-                send.flags = rustix::net::SendFlags::NOSIGNAL;
-                sq.push(send)?;
-                let mut recv = Recv::new(Fd::shared(s.clone()), echo[i].take().ok_or("a receive still in flight")?);
-                recv.flags = rustix::net::RecvFlags::WAITALL;
-                sq.push(recv)?;
-            }
-        }
-        let sent_at = Instant::now();
-        let mut left = 2 * conns;
-        while left > 0 {
-            ring.submit_and_wait(left as u32)?;
-            let mut failed = None;
-            left -= ring.for_each_completion(|c| {
-                let r = c.result();
-                let c = match c.into_op::<Send>() {
-                    Ok(send) => {
-                        let i = conn_of[send.fd.as_fd().map_or(0, |f| f.as_raw_fd() as usize)];
-                        if r != Ok(size as u32) {
-                            failed = Some(format!("connection {i}: send: {r:?}"));
-                        }
-                        out[i] = Some(send.buf);
-                        return;
+    for i in 0..conns {
+        push(&mut ring, i, &mut out, &mut echo, 0)?;
+        sent_at[i] = Instant::now();
+    }
+    // Connections whose message is in flight.
+    let mut busy = conns;
+    // Connections whose send and echo are both back, to go on with.
+    let mut ready = Vec::with_capacity(conns);
+    while busy > 0 {
+        ring.submit_and_wait(1)?;
+        let mut failed = None;
+        ring.for_each_completion(|c| {
+            let r = c.result();
+            let c = match c.into_op::<Send>() {
+                Ok(send) => {
+                    let i = conn_of[send.fd.as_fd().map_or(0, |f| f.as_raw_fd() as usize)];
+                    if r != Ok(size as u32) {
+                        failed = Some(format!("connection {i}: send: {r:?}"));
                     }
-                    Err(c) => c,
-                };
-                let Ok(recv) = c.into_op::<Recv>() else { return };
-                let i = conn_of[recv.fd.as_fd().map_or(0, |f| f.as_raw_fd() as usize)];
-                times.push(sent_at.elapsed());
-                if r != Ok(size as u32) {
-                    failed = Some(format!("connection {i}: receive: {r:?}"));
-                } else if recv.buf.iter().enumerate().any(|(k, &b)| b != (i + n + k) as u8) {
-                    failed = Some(format!("connection {i}: message {n} came back changed"));
+                    out[i] = Some(send.buf);
+                    if echo[i].is_some() {
+                        ready.push(i);
+                    }
+                    return;
                 }
-                echo[i] = Some(recv.buf);
-            }) as usize;
-            if let Some(e) = failed {
-                return Err(e.into());
+                Err(c) => c,
+            };
+            let Ok(recv) = c.into_op::<Recv>() else { return };
+            let i = conn_of[recv.fd.as_fd().map_or(0, |f| f.as_raw_fd() as usize)];
+            times.push(sent_at[i].elapsed());
+            if r != Ok(size as u32) {
+                failed = Some(format!("connection {i}: receive: {r:?}"));
+            } else if recv.buf.iter().enumerate().any(|(k, &b)| b != (i + done[i] + k) as u8) {
+                failed = Some(format!("connection {i}: message {} came back changed", done[i]));
             }
+            echo[i] = Some(recv.buf);
+            done[i] += 1;
+            if out[i].is_some() {
+                ready.push(i);
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let late = Instant::now() >= deadline;
+        for i in ready.drain(..) {
+            if done[i] == msgs || late {
+                busy -= 1;
+                continue;
+            }
+            push(&mut ring, i, &mut out, &mut echo, done[i])?;
+            sent_at[i] = Instant::now();
         }
     }
     let secs = start.elapsed().as_secs_f64();
