@@ -306,9 +306,9 @@ pub fn load_ring(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadl
         Ok(())
     };
     let start = Instant::now();
-    for i in 0..conns {
+    for (i, at) in sent_at.iter_mut().enumerate() {
         push(&mut ring, i, &mut out, &mut echo, 0)?;
-        sent_at[i] = Instant::now();
+        *at = Instant::now();
     }
     // Connections whose message is in flight.
     let mut busy = conns;
