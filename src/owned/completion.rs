@@ -544,15 +544,15 @@ pub(crate) fn next(t: &mut Table, mut pop: impl FnMut() -> Option<Cqe>) -> Optio
 /// the entries of `drain`. Returns how many completions it handed out.
 ///
 /// The common case (the final completion of an operation without completion effects, not a
-/// chain link) runs from locals: the slots' address, the mask and the free list's head are
-/// read once, so that what `f` does (it cannot reach the table, which this borrows) does not
-/// make them be read again; the table's fields are written as they change (a panic in `f`
-/// leaves the table consistent). Everything else goes through [`Table::step`], after which
-/// the locals are read again.
+/// chain link) runs `Table::step`'s own two parts ([`plain_final`], [`release`]) with the
+/// index mask and the free list's head in locals, so that what `f` does (it cannot reach the
+/// table, which this borrows) does not make them be read again; the table's fields are written
+/// as they change (a panic in `f` leaves the table consistent). Everything else goes through
+/// [`Table::step`], after which the locals are read again.
 #[inline(always)]
 pub(crate) fn for_each(t: &mut Table, mut drain: Drain<'_>, f: &mut impl FnMut(CompletionRef<'_>)) -> u32 {
     let mut n = 0;
-    let (mut base, mut mask, mut free_head) = t.hot();
+    let (mut mask, mut free_head) = t.hot();
     loop {
         // One call of `f` in the loop, so that the compiler can inline it.
         let (cqe, slot, taken) = if t.pending != NIL {
@@ -560,16 +560,15 @@ pub(crate) fn for_each(t: &mut Table, mut drain: Drain<'_>, f: &mut impl FnMut(C
             // As `Completion::pending`: the hook runs; no fd, no buffer (the result is made up,
             // so it names no fd, whatever the operation is: marked taken).
             t.run_hook(i, cqe.raw_result());
-            (base, mask, free_head) = t.hot();
+            (mask, free_head) = t.hot();
             // SAFETY: `i` comes from `pop_pending`.
             (cqe, Some(unsafe { t.slot_at(i) }), TAKEN_SEL | TAKEN_FD)
         } else {
             let Some(cqe) = drain.next() else { break };
             let ud = cqe.user_data();
             let index = ud as u32 & mask;
-            // SAFETY: `base` and `mask` are the table's (`hot`), read again after every call
-            // that could touch the slots through the table; masked, the index is in bounds.
-            let slot = unsafe { &mut *base.add(index as usize) };
+            // SAFETY: `mask` is the table's (`hot`): masked, the index is in bounds.
+            let slot = unsafe { t.slots.get_unchecked_mut(index as usize) };
             if plain_final(slot, &cqe) && slot.on_complete & (OnComplete::HOOK | OnComplete::INC) == 0 {
                 // `Table::step`'s common case, with the free list's head from the local.
                 release(slot, index, &mut free_head, &mut t.in_flight);
@@ -577,8 +576,8 @@ pub(crate) fn for_each(t: &mut Table, mut drain: Drain<'_>, f: &mut impl FnMut(C
                 (cqe, Some(slot), 0)
             } else {
                 let step = t.step(&cqe);
-                (base, mask, free_head) = t.hot();
-                    match step {
+                (mask, free_head) = t.hot();
+                match step {
                     Step::Internal => continue,
                     Step::Raw => (cqe, None, 0),
                     Step::More(i) | Step::Last(i) => {

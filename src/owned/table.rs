@@ -242,11 +242,10 @@ impl Table {
     }
 
     /// What a reaping loop keeps in locals ([`completion::for_each`](super::completion)): the
-    /// slots' address (valid while the table is not touched otherwise; read again after), the
-    /// index mask, the free list's head.
+    /// index mask and the free list's head (read again after anything else changed the table).
     #[inline(always)]
-    pub(crate) fn hot(&mut self) -> (*mut Slot, u32, u32) {
-        (self.slots.as_mut_ptr(), self.mask, self.free_head)
+    pub(crate) fn hot(&self) -> (u32, u32) {
+        (self.mask, self.free_head)
     }
 
     /// Whether a slot is free.
