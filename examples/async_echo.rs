@@ -77,8 +77,8 @@ fn main() {
 pub async fn drive(h: Handle) -> std::io::Result<()> {
     // SAFETY: the notifier holds a clone of the handle, which keeps its eventfd open; the
     // number it returns never changes.
-    let afd = unsafe { AsyncFd::register_with_interest(h.notifier()?, Interest::READABLE) }
-        .map_err(|e| e.into_parts().1)?;
+    let afd =
+        unsafe { AsyncFd::register_with_interest(h.notifier()?, Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
     std::future::poll_fn(|cx| loop {
         // Submit what the tasks pushed, reap, wake the tasks (they run after this one).
         if let Poll::Ready(Err(e)) = h.poll_drive(cx) {
@@ -115,7 +115,8 @@ pub fn serve_uring(listener: TcpListener) -> Result<(), AnyError> {
         let h = handle()?;
         let br = h.buf_ring(BufRing::builder(BGID, BUFFERS, BUF_SIZE))?;
         let driver = tokio::task::spawn_local(drive(h.clone()));
-        let accept = FdOp::new(listener, |l| op::Accept::new(l).multishot().sock_flags(rustix::net::SocketFlags::CLOEXEC));
+        let accept =
+            FdOp::new(listener, |l| op::Accept::new(l).multishot().sock_flags(rustix::net::SocketFlags::CLOEXEC));
         let mut conns = h.multishot(accept);
         while let Some(c) = conns.next().await {
             let mut c = c?;
@@ -268,7 +269,13 @@ pub fn load(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: 
 /// calls and sleeps per message can make the client, not the server, the bottleneck on a
 /// small machine. A message's latency runs from its push to the reaping of its echo. Stops at
 /// `deadline` (the messages in flight then finish).
-pub fn load_ring(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadline: Instant) -> Result<Load, AnyError> {
+pub fn load_ring(
+    addr: SocketAddr,
+    conns: usize,
+    msgs: usize,
+    size: usize,
+    deadline: Instant,
+) -> Result<Load, AnyError> {
     use std::os::fd::{AsRawFd, OwnedFd};
     use uring::owned::{OwnedRing, Recv, Send};
     let mut socks = Vec::with_capacity(conns);
@@ -294,7 +301,12 @@ pub fn load_ring(addr: SocketAddr, conns: usize, msgs: usize, size: usize, deadl
     let mut done = vec![0usize; conns];
     let mut sent_at = vec![Instant::now(); conns];
     // Pushes connection `i`'s next message (its send and the receive of its echo).
-    let push = |ring: &mut OwnedRing, i: usize, out: &mut [Option<Vec<u8>>], echo: &mut [Option<Vec<u8>>], n: usize| -> Result<(), AnyError> {
+    let push = |ring: &mut OwnedRing,
+                i: usize,
+                out: &mut [Option<Vec<u8>>],
+                echo: &mut [Option<Vec<u8>>],
+                n: usize|
+     -> Result<(), AnyError> {
         let mut msg = out[i].take().ok_or("a send still in flight")?;
         msg.iter_mut().enumerate().for_each(|(k, b)| *b = (i + n + k) as u8);
         let mut send = Send::new(Fd::shared(socks[i].clone()), msg);
@@ -418,7 +430,11 @@ fn client_main(args: &[String]) -> Result<(), AnyError> {
         None => spawn_server(epoll)?.0,
     };
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let l = if ring_client { load_ring(addr, conns, msgs, size, deadline)? } else { load(addr, conns, msgs, size, deadline)? };
+    let l = if ring_client {
+        load_ring(addr, conns, msgs, size, deadline)?
+    } else {
+        load(addr, conns, msgs, size, deadline)?
+    };
     println!(
         "{conns} connections x {msgs} messages of {size} bytes to {addr} ({}): {} round trips in {:.2} s, \
          {:.0} msgs/s, latency p50 {:.1?}, p99 {:.1?}",

@@ -93,7 +93,8 @@ fn ring_fd_poll_modes() {
 async fn drive(h: Handle) -> std::io::Result<()> {
     // SAFETY: the notifier holds a clone of the handle, which keeps its eventfd open; its
     // number never changes.
-    let afd = unsafe { AsyncFd::register_with_interest(h.notifier()?, Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
+    let afd =
+        unsafe { AsyncFd::register_with_interest(h.notifier()?, Interest::READABLE) }.map_err(|e| e.into_parts().1)?;
     std::future::poll_fn(|cx| loop {
         // Submit what the tasks pushed, reap, wake the tasks (they run after this one).
         if let Poll::Ready(Err(e)) = h.poll_drive(cx) {

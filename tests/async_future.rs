@@ -71,7 +71,9 @@ fn awaits_owned_operations() {
         each_setup("awaits_owned_operations", 8, |name, h| {
             // Read/write through the conveniences and `run`.
             let path = std::env::temp_dir().join(format!("uring-async-rw-{}-{name}", std::process::id()));
-            let f = Arc::new(std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap());
+            let f = Arc::new(
+                std::fs::OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path).unwrap(),
+            );
             std::fs::remove_file(&path).unwrap();
             let out = block_on(&h, async {
                 let (res, _w) = h.write(Fd::shared(f.clone()), b"hello async".to_vec(), 0).await;
@@ -357,9 +359,15 @@ fn loops_of_ten_times_the_ring_with_overflow() {
             // completion finds the CQ full is terminated; Linux 6.x).
             let c = last.expect("a final completion");
             if items == reps as usize {
-                common::note("loops_of_ten_times_the_ring_with_overflow", format!("[{name}] {items} ticks, no overflow (completions deferred until reaped)"));
+                common::note(
+                    "loops_of_ten_times_the_ring_with_overflow",
+                    format!("[{name}] {items} ticks, no overflow (completions deferred until reaped)"),
+                );
             } else {
-                common::note("loops_of_ten_times_the_ring_with_overflow", format!("[{name}] CQ overflow ended the multishot timeout after {items} ticks: {:?}", c.result()));
+                common::note(
+                    "loops_of_ten_times_the_ring_with_overflow",
+                    format!("[{name}] CQ overflow ended the multishot timeout after {items} ticks: {:?}", c.result()),
+                );
             }
             assert!(c.into_op::<Timeout>().is_ok(), "[{name}] the operation comes back with the last completion");
             assert_eq!(h.in_flight().unwrap(), 0, "[{name}]");

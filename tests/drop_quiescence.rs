@@ -770,7 +770,10 @@ fn owned_shutdown_cancels_and_proves_the_teardown() {
             assert_eq!(ring.in_flight(), 6);
             let started = Instant::now();
             let t = ring.shutdown(Duration::from_secs(5));
-            note("owned_shutdown_cancels_and_proves_the_teardown", format!("round {round}: {t:?} after {:?}", started.elapsed()));
+            note(
+                "owned_shutdown_cancels_and_proves_the_teardown",
+                format!("round {round}: {t:?} after {:?}", started.elapsed()),
+            );
             assert!(t.is_finished(), "round {round}: {t:?}");
             drop(writers);
         }

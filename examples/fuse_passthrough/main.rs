@@ -173,9 +173,11 @@ impl Options {
                     o.spin = (us > 0).then(|| Duration::from_micros(us));
                 }
                 "--ring-setup" => {
-                    o.ring_setup = args.next().as_deref().and_then(queue::RingSetup::parse).ok_or_else(|| {
-                        format!("--ring-setup needs defer, coop or plain\n\n{USAGE}")
-                    })?
+                    o.ring_setup = args
+                        .next()
+                        .as_deref()
+                        .and_then(queue::RingSetup::parse)
+                        .ok_or_else(|| format!("--ring-setup needs defer, coop or plain\n\n{USAGE}"))?
                 }
                 "--writeback" => o.writeback = true,
                 "--passthrough" => o.passthrough = true,

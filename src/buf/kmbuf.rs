@@ -148,10 +148,10 @@ use crate::{Error, Result, Ring};
 // Test machinery, not API: a model of the kernel side of kmbuf for the crate's own tests,
 // benches and fuzz targets. Public only so that those can reach it; hidden from the
 // documentation, and it may change in any release.
-#[doc(hidden)]
-pub mod model;
 mod cmd;
 mod contiguous;
+#[doc(hidden)]
+pub mod model;
 
 pub use cmd::{CmdBuf, CmdBufTracker};
 pub use contiguous::ContiguousRing;

@@ -421,7 +421,12 @@ impl BufRing {
     /// completions that named them are released. Refused (nothing recycled) when fewer than
     /// `cq_slots` CQ slots are ready, or as `recycle_kept` refuses.
     /// Buffer rings: Linux 5.19.
-    pub fn recycle_kept_and_advance(&self, kept: &mut KeptBufs, cq: &mut CompletionQueue, cq_slots: u32) -> Result<usize> {
+    pub fn recycle_kept_and_advance(
+        &self,
+        kept: &mut KeptBufs,
+        cq: &mut CompletionQueue,
+        cq_slots: u32,
+    ) -> Result<usize> {
         check_cq_slots(cq, cq_slots)?;
         let n = self.recycle_kept(kept)?;
         cq.advance(cq_slots)?;

@@ -170,8 +170,8 @@ mod op;
 mod tasks;
 
 pub use drive::{block_on, Notifier};
-pub use op::{Multishot, Op};
 use op::{Done, OpState};
+pub use op::{Multishot, Op};
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::future::Future;
@@ -340,7 +340,8 @@ impl Handle {
         let flags = SetupFlags::from_bits_retain(flags);
         if flags.contains(SetupFlags::IOPOLL) {
             return Err(Error::Unsupported {
-                what: "IORING_SETUP_IOPOLL rings in the async layer (their completions need polling io_uring_enter calls)",
+                what:
+                    "IORING_SETUP_IOPOLL rings in the async layer (their completions need polling io_uring_enter calls)",
             });
         }
         let fd = ring.ring().submitter().raw_fd().unwrap_or(-1);
@@ -504,7 +505,10 @@ impl Handle {
     /// An eventfd can be lent freely: a duplicate can only cause a spurious wake-up.
     pub fn notifier(&self) -> Result<Notifier> {
         if self.sh.efd.get().is_none() {
-            let efd = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK)?;
+            let efd = rustix::event::eventfd(
+                0,
+                rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
+            )?;
             self.state()?.ring.ring().submitter().register_eventfd(&efd)?;
             let _ = self.sh.efd.set(efd);
         }

@@ -115,7 +115,10 @@ impl<O: Operation> Op<O> {
                     (Err(e), _) => (Err(e.into()), op),
                     (Ok(_), Some(fd)) => (Ok(fd), op),
                     (Ok(_), None) => (
-                        Err(Error::InvalidArgument { what: "operation", reason: "creates no fd in the process's table" }),
+                        Err(Error::InvalidArgument {
+                            what: "operation",
+                            reason: "creates no fd in the process's table",
+                        }),
                         op,
                     ),
                 }

@@ -6,9 +6,9 @@ use uring_uapi::{io_uring_sqe, IORING_OP_POLL_REMOVE, IORING_POLL_UPDATE_USER_DA
 
 use crate::buf::ring::{SEL_BUNDLE, SEL_INC};
 use crate::owned::ops::{OnComplete, Operation};
+use crate::owned::table::{OpId, Table, OWNED_TAG};
 #[cfg(doc)]
 use crate::owned::OwnedRing;
-use crate::owned::table::{OpId, Table, OWNED_TAG};
 use crate::sq::SqBatch;
 use crate::sqe::SqeFlags;
 use crate::{Error, Result};

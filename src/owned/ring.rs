@@ -1,8 +1,6 @@
 //! [`OwnedRing`]: pushing owned operations (one by one, in batches, in chains), submitting,
 //! waiting and reaping.
 
-
-
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +11,9 @@ use crate::buf::{BufRing, BufRingBuilder};
 use crate::op::AsyncCancel;
 use crate::owned::completion::{self, Completion, CompletionRef, Completions};
 use crate::owned::ops::{FixedBuf, FixedMem, OnComplete, Operation, OwnedOp, ProvideBuffers, ProvidedMem};
-use crate::owned::push::{check_safe, flags_refused, push_into, rejected, OwnedBatch, Rejected, NO_FREE_SLOT, PUSH_FLAGS};
+use crate::owned::push::{
+    check_safe, flags_refused, push_into, rejected, OwnedBatch, Rejected, NO_FREE_SLOT, PUSH_FLAGS,
+};
 use crate::owned::table::{OpId, Table, INTERNAL};
 use crate::sqe::{SafeSqe, SqeFlags};
 use crate::{Builder, Error, Result, Ring};
@@ -63,7 +63,6 @@ pub struct OwnedRing {
     ring: Ring,
     t: Table,
 }
-
 
 impl OwnedRing {
     /// A ring with room for `entries` submissions and up to twice as many operations in flight
@@ -586,7 +585,6 @@ impl OwnedRing {
         })
     }
 }
-
 
 impl OwnedRing {
     /// Cancels every operation in flight and reaps until their final completions arrived or
