@@ -699,6 +699,46 @@ mod tests {
         }
     }
 
+    /// One `for_each_completion` pass over every kind of completion at once (plain final ones
+    /// on the fast path; a chain that skipped a success completion, an operation with a new fd
+    /// and a raw entry through `Table::step`), in more rounds than the table has slots: each
+    /// is handed out once, and the free list the fast path keeps in a local stays the table's.
+    #[test]
+    fn for_each_mixes_fast_and_stepped_completions() {
+        let mut ring = OwnedRing::new(8).unwrap(); // CQ and table: 16
+        for round in 0..20 {
+            ring.push_chain([Nop, Nop], true).unwrap();
+            ring.push(Nop).unwrap();
+            ring.push(FdOp::of(crate::op::Socket::new(libc::AF_UNIX, libc::SOCK_STREAM, 0))).unwrap();
+            ring.push(Nop).unwrap();
+            ring.push_safe(&crate::op::Nop::new().build().user_data(round)).unwrap();
+            // Posted: the chain's last link, three operations, the raw entry.
+            ready(&mut ring, 5);
+            let (mut nops, mut sockets, mut raw) = (0, 0, 0);
+            let n = ring.for_each_completion(|c| {
+                if c.id().is_none() {
+                    assert_eq!(c.cqe().user_data(), round, "round {round}");
+                    raw += 1;
+                } else if c.op().is_some_and(|o| matches!(o, OwnedOp::Socket(_))) {
+                    // The new fd is not taken: closed with the completion.
+                    assert!(c.result().is_ok(), "IORING_OP_SOCKET (Linux 5.19): {:?}", c.result());
+                    sockets += 1;
+                } else {
+                    assert!(c.into_op::<Nop>().is_ok(), "round {round}");
+                    nops += 1;
+                }
+            });
+            assert_eq!((n, nops, sockets, raw, ring.in_flight()), (6, 4, 1, 1, 0), "round {round}");
+        }
+        // Every slot is free: the table takes as many operations as it has slots.
+        for _ in 0..16 {
+            ring.push(Nop).unwrap();
+            ring.submit().unwrap();
+        }
+        ready(&mut ring, 16);
+        assert_eq!(ring.for_each_completion(|c| assert!(c.into_op::<Nop>().is_ok())), 16);
+    }
+
     /// Operations not taken from lent completions are dropped with them, and the slots serve
     /// the next pushes.
     #[test]
