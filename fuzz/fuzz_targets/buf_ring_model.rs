@@ -302,7 +302,8 @@ fuzz_target!(|input: Input| {
                     // SAFETY: the model plays the kernel and is the only writer of the buffers (no
                     // request on the ring selects from them); completions it could not post test
                     // the defensive checks, which must refuse them.
-                    let sel = unsafe { ring.select(&Cqe::new(0, -libc::ENOBUFS, 0)) }.expect("a completion without a buffer");
+                    let sel =
+                        unsafe { ring.select(&Cqe::new(0, -libc::ENOBUFS, 0)) }.expect("a completion without a buffer");
                     assert!(matches!(sel, Selection::None));
                     continue;
                 };
@@ -337,7 +338,8 @@ fuzz_target!(|input: Input| {
                     // SAFETY: the model plays the kernel and is the only writer of the buffers (no
                     // request on the ring selects from them); completions it could not post test
                     // the defensive checks, which must refuse them.
-                    let sel = unsafe { ring.select(&cqe(bid, n as i32, false)) }.expect("a completion the kernel posts");
+                    let sel =
+                        unsafe { ring.select(&cqe(bid, n as i32, false)) }.expect("a completion the kernel posts");
                     match &sel {
                         Selection::Buffer(b) => assert_eq!((b.bid(), b.len()), (bid, n as usize)),
                         other => panic!("expected a buffer, got {other:?}"),
@@ -369,7 +371,8 @@ fuzz_target!(|input: Input| {
                 // SAFETY: the model plays the kernel and is the only writer of the buffers (no
                 // request on the ring selects from them); completions it could not post test the
                 // defensive checks, which must refuse them.
-                let sel = unsafe { ring.select_bundle(&cqe(bids[0], res as i32, false)) }.expect("a bundle the kernel posts");
+                let sel =
+                    unsafe { ring.select_bundle(&cqe(bids[0], res as i32, false)) }.expect("a bundle the kernel posts");
                 match &sel {
                     Selection::Bundle(b) => {
                         assert_eq!(b.bids().collect::<Vec<_>>(), bids, "bundle buffers");
