@@ -135,6 +135,11 @@ pub fn serve_uring(listener: TcpListener) -> Result<(), AnyError> {
 
 /// One connection: echoes what arrives until the peer closes.
 async fn connection(h: Handle, br: Rc<BufRing>, sock: OwnedFd) {
+    let sock = TcpStream::from(sock);
+    // As the epoll server's (and the load generator's) sockets: small echoes go out at once.
+    if sock.set_nodelay(true).is_err() {
+        return;
+    }
     let sock = Arc::new(sock);
     let mut out: Vec<u8> = Vec::with_capacity(BUF_SIZE as usize);
     loop {
